@@ -1,0 +1,234 @@
+//! `PersonService`: registering persons, reading them, and checking IINs.
+
+use super::convert::{
+    date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto,
+};
+use super::{
+    caller, check_fields, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
+};
+use crate::auth::Caller;
+use crate::domain::iin::{Iin, IinError};
+use crate::domain::person::{PersonDetails, RawPerson};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::pb::{self, person_service_server::PersonService};
+use crate::state::AppState;
+use crate::store::{self, persons};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+pub struct PersonApi {
+    state: AppState,
+}
+
+impl PersonApi {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    async fn register(
+        &self,
+        caller: &Caller,
+        req: &pb::RegisterPersonRequest,
+    ) -> ApiResult<pb::Person> {
+        const RPC: &str = "/kandas.v1.PersonService/RegisterPerson";
+        let mut errors = Vec::new();
+        let request_id = parse_request_id(&req.request_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let input = req.person.clone().unwrap_or_default();
+        let iin = if input.iin.is_empty() {
+            None
+        } else {
+            Iin::parse(&input.iin)
+                .map_err(|e| errors.push(FieldError::new("person.iin", iin_rule(&e))))
+                .ok()
+        };
+        let birth_date = date_from_proto("person.birth_date", input.birth_date.as_ref())
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        let raw = RawPerson {
+            surname: &input.surname,
+            given_name: &input.given_name,
+            patronymic: &input.patronymic,
+            birth_date,
+            sex: sex_from_proto(input.sex),
+            citizenship: &input.citizenship,
+            ethnic_kazakh: input.ethnic_kazakh,
+        };
+        let details = match PersonDetails::parse(raw, self.state.clock.today()) {
+            Ok(details) => Some(details),
+            Err(problems) => {
+                // A birth date that failed to parse is already reported above.
+                for (field, rule) in problems {
+                    let path = format!("person.{field}");
+                    if !errors.iter().any(|e| e.field == path) {
+                        errors.push(FieldError::new(path, rule));
+                    }
+                }
+                None
+            }
+        };
+        check_fields(errors)?;
+        let (Some(request_id), Some(details)) = (request_id, details) else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "validated request lost a field"
+            )));
+        };
+
+        let mut tx = self.state.pool.begin().await?;
+        if let Some(first) = replay_or_claim(&mut tx, caller, RPC, request_id, req).await? {
+            return Ok(first);
+        }
+        let row = persons::insert(&mut tx, Uuid::now_v7(), iin.as_ref(), &details)
+            .await
+            .map_err(|e| match store::violated_constraint(&e) {
+                Some(persons::IIN_UNIQUE) => ApiError::AlreadyExists {
+                    reason: "IIN_ALREADY_REGISTERED",
+                    message: "a person with this IIN is already registered (person.iin)".into(),
+                },
+                _ => e.into(),
+            })?;
+        let person = person_to_proto(&row);
+        commit_mutation(tx, caller, RPC, request_id, &person.name, &person).await?;
+        Ok(person)
+    }
+
+    async fn get(&self, req: &pb::GetPersonRequest) -> ApiResult<pb::Person> {
+        let row = match (req.name.is_empty(), req.iin.is_empty()) {
+            (false, true) => {
+                let id = parse_name("name", &req.name, "persons")
+                    .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+                persons::get(&self.state.pool, id).await?
+            }
+            (true, false) => {
+                let iin = Iin::parse(&req.iin).map_err(|e| ApiError::field("iin", iin_rule(&e)))?;
+                persons::get_by_iin(&self.state.pool, &iin).await?
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "name",
+                    "exactly one of `name` or `iin` is required",
+                ));
+            }
+        };
+        row.map(|r| person_to_proto(&r))
+            .ok_or_else(|| ApiError::not_found("person"))
+    }
+}
+
+/// The rule an IIN broke, named for the caller.
+fn iin_rule(error: &IinError) -> String {
+    format!("{} ({error})", error.rule())
+}
+
+#[tonic::async_trait]
+impl PersonService for PersonApi {
+    async fn register_person(
+        &self,
+        request: Request<pb::RegisterPersonRequest>,
+    ) -> Result<Response<pb::Person>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = self.register(&caller, &req).await;
+        let subject = result
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|_| "persons".into());
+        respond(
+            &self.state,
+            &caller,
+            "/kandas.v1.PersonService/RegisterPerson",
+            &subject,
+            &req.request_id,
+            false,
+            result,
+        )
+        .await
+    }
+
+    async fn get_person(
+        &self,
+        request: Request<pb::GetPersonRequest>,
+    ) -> Result<Response<pb::Person>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = self.get(&req).await;
+        // The audit names the person by resource name, never by IIN.
+        let subject = match &result {
+            Ok(p) => p.name.clone(),
+            Err(_) if !req.name.is_empty() => req.name.chars().take(64).collect(),
+            Err(_) => "persons:by-iin".into(),
+        };
+        respond(
+            &self.state,
+            &caller,
+            "/kandas.v1.PersonService/GetPerson",
+            &subject,
+            "",
+            true,
+            result,
+        )
+        .await
+    }
+
+    async fn validate_iin(
+        &self,
+        request: Request<pb::ValidateIinRequest>,
+    ) -> Result<Response<pb::ValidateIinResponse>, Status> {
+        validate(request.get_ref())
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+}
+
+/// `ValidateIin`: malformed input (not 12 digits) is INVALID_ARGUMENT; a well-formed number
+/// with a wrong check digit is answered `valid: false` with the rule.
+pub fn validate(req: &pb::ValidateIinRequest) -> ApiResult<pb::ValidateIinResponse> {
+    let digits = req.iin.as_str();
+    if digits.len() != 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::field(
+            "iin",
+            "IIN_FORMAT (exactly 12 ASCII digits)",
+        ));
+    }
+    let claimed_birth = date_from_proto("birth_date", req.birth_date.as_ref())
+        .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+    let claimed_sex = sex_from_proto(req.sex);
+    match Iin::parse(digits) {
+        Err(error) => Ok(pb::ValidateIinResponse {
+            valid: false,
+            invalid_reason: error.rule().to_string(),
+            ..Default::default()
+        }),
+        Ok(iin) => {
+            let decoded = iin.decode();
+            let mut hints = Vec::new();
+            if let Some(claimed) = claimed_birth
+                && decoded.birth_date != Some(claimed)
+            {
+                hints.push("digits 1-7 do not encode the given birth date (allowed for numbers issued since 2013)".to_string());
+            }
+            if let Some(claimed) = claimed_sex
+                && decoded.sex != Some(claimed)
+            {
+                hints.push(
+                    "digit 7 does not encode the given sex (allowed for numbers issued since 2013)"
+                        .to_string(),
+                );
+            }
+            Ok(pb::ValidateIinResponse {
+                valid: true,
+                invalid_reason: String::new(),
+                birth_date: decoded.birth_date.map(date_to_proto),
+                sex: decoded
+                    .sex
+                    .map(sex_to_proto)
+                    .unwrap_or(pb::Sex::Unspecified) as i32,
+                century: decoded.century.unwrap_or_default(),
+                serial: i32::from(decoded.serial),
+                hints,
+            })
+        }
+    }
+}

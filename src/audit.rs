@@ -1,0 +1,281 @@
+//! The audit log of SPEC §7: append-only and tamper-evident.
+//!
+//! Writers only INSERT an event (in the same transaction as the change it records), so
+//! unrelated writes never wait on each other. A sealer then links unsealed events into one
+//! hash chain, in the order it finds them: `hash = SHA-256(prev_hash ‖ seq ‖ content)`. It holds
+//! the row lock of the chain head while it works, so replicas sharing a database seal one at a
+//! time. Verification recomputes the chain: an edited event breaks its own hash, a deleted one
+//! leaves a gap in `seq` or a broken `prev_hash`, and a deleted tail no longer meets the head.
+
+use crate::auth::Caller;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+// Queries built with format! join only constant fragments; values are always bound.
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgExecutor, PgPool};
+use std::time::Duration;
+
+/// What one audit event says.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub caller: &'a Caller,
+    pub rpc: &'a str,
+    pub subject: &'a str,
+    pub request_id: &'a str,
+    pub outcome: &'a str,
+}
+
+/// Appends one event.
+pub async fn record<'e>(
+    executor: impl PgExecutor<'e>,
+    entry: &Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.caller.client())
+    .bind(entry.caller.role.as_str())
+    .bind(&entry.caller.operator_id)
+    .bind(entry.rpc)
+    .bind(entry.subject)
+    .bind(entry.request_id)
+    .bind(entry.outcome)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub client: String,
+    pub role: String,
+    pub operator_id: String,
+    pub rpc: String,
+    pub subject: String,
+    pub request_id: String,
+    pub outcome: String,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+}
+
+const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, seq, prev_hash, hash";
+
+/// The chain hash of one event. Every field is length-prefixed so no two different events
+/// can serialise to the same bytes.
+pub fn chain_hash(prev_hash: &[u8], seq: i64, event: &EventRow) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash);
+    hasher.update(seq.to_be_bytes());
+    hasher.update(event.id.to_be_bytes());
+    hasher.update(event.recorded_at.timestamp_micros().to_be_bytes());
+    for field in [
+        &event.client,
+        &event.role,
+        &event.operator_id,
+        &event.rpc,
+        &event.subject,
+        &event.request_id,
+        &event.outcome,
+    ] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hasher.finalize().to_vec()
+}
+
+const SEAL_BATCH: i64 = 1000;
+
+/// Seals every event written so far into the chain; returns how many it sealed.
+pub async fn seal_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let sealed = seal_batch(pool).await?;
+        total += sealed;
+        if sealed < SEAL_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+async fn seal_batch(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (mut seq, mut hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
+            .fetch_one(&mut *tx)
+            .await?;
+    let events: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT $1"
+    )))
+    .bind(SEAL_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut ids = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut prevs = Vec::with_capacity(events.len());
+    let mut hashes = Vec::with_capacity(events.len());
+    for event in &events {
+        seq += 1;
+        let next = chain_hash(&hash, seq, event);
+        ids.push(event.id);
+        seqs.push(seq);
+        prevs.push(std::mem::replace(&mut hash, next.clone()));
+        hashes.push(next);
+    }
+    sqlx::query(
+        "UPDATE audit_events e SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev_hash, hash)
+         WHERE e.id = s.id",
+    )
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&prevs)
+    .bind(&hashes)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(events.len() as u64)
+}
+
+/// Seals in the background until the process stops. Failures (e.g. the database is down) are
+/// logged and retried on the next tick; nothing is lost because events wait unsealed.
+pub async fn run_sealer(pool: PgPool, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = seal_pending(&pool).await {
+            tracing::debug!(%error, "audit sealing deferred");
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub seq: i64,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub verified: i64,
+    pub pending: i64,
+    pub head_hash: Vec<u8>,
+    pub problems: Vec<Problem>,
+}
+
+const VERIFY_PAGE: i64 = 5000;
+
+/// Walks the whole chain in `seq` order and reports every inconsistency.
+pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+    let (head_seq, head_hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
+            .fetch_one(pool)
+            .await?;
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE seq IS NULL")
+        .fetch_one(pool)
+        .await?;
+    let mut problems = Vec::new();
+    let mut expected_seq = 1_i64;
+    let mut prev = vec![0u8; 32];
+    let mut verified = 0_i64;
+    loop {
+        let page: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        )))
+        .bind(expected_seq)
+        .bind(head_seq)
+        .bind(VERIFY_PAGE)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = page.last().and_then(|e| e.seq) else {
+            break;
+        };
+        for event in &page {
+            let seq = event.seq.unwrap_or_default();
+            if seq != expected_seq {
+                problems.push(Problem {
+                    seq: expected_seq,
+                    problem: format!("events {expected_seq}..{} are missing", seq - 1),
+                });
+            }
+            if event.prev_hash.as_deref() != Some(prev.as_slice()) {
+                problems.push(Problem {
+                    seq,
+                    problem: "does not link to the previous event (an event before it was removed or altered)".into(),
+                });
+            }
+            let recomputed = chain_hash(event.prev_hash.as_deref().unwrap_or_default(), seq, event);
+            if event.hash.as_deref() != Some(recomputed.as_slice()) {
+                problems.push(Problem {
+                    seq,
+                    problem: "content does not match its hash (the event was altered)".into(),
+                });
+            }
+            prev = event.hash.clone().unwrap_or_default();
+            expected_seq = seq + 1;
+            verified += 1;
+        }
+        if last >= head_seq {
+            break;
+        }
+    }
+    if expected_seq <= head_seq {
+        problems.push(Problem {
+            seq: expected_seq,
+            problem: format!(
+                "events {expected_seq}..{head_seq} are missing at the end of the chain"
+            ),
+        });
+    } else if head_seq > 0 && prev != head_hash {
+        problems.push(Problem {
+            seq: head_seq,
+            problem: "the last event does not match the chain head".into(),
+        });
+    }
+    Ok(Verification {
+        verified,
+        pending,
+        head_hash,
+        problems,
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub subject: Option<String>,
+    pub client: Option<String>,
+    pub after_id: Option<i64>,
+}
+
+pub async fn list(
+    pool: &PgPool,
+    filter: &ListFilter,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE true"
+    ));
+    if let Some(subject) = &filter.subject {
+        query.push(" AND subject = ").push_bind(subject.clone());
+    }
+    if let Some(client) = &filter.client {
+        query.push(" AND client = ").push_bind(client.clone());
+    }
+    if let Some(after) = filter.after_id {
+        query.push(" AND id > ").push_bind(after);
+    }
+    query.push(" ORDER BY id LIMIT ").push_bind(limit);
+    query.build_query_as().fetch_all(pool).await
+}

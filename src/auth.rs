@@ -1,0 +1,302 @@
+//! Who is calling and what they may do.
+//!
+//! Identity comes only from the client certificate that mutual TLS already verified: its URI
+//! SAN `urn:kandas:<role>:<organisation-id>`. One table says which roles may call which RPC;
+//! the check runs in a tower layer before any handler code, so a refused call touches nothing.
+//! Decisions are further restricted per procedure (see `domain::procedures`).
+
+use crate::error::ApiError;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+
+pub use crate::domain::role::Role;
+use Role::*;
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// Organisation id from the SAN, e.g. `almaty-01`.
+    pub organisation: String,
+    /// The acting employee named by the front-office system (`x-operator-id`); grants nothing.
+    pub operator_id: String,
+}
+
+impl Caller {
+    /// The full client URI, e.g. `urn:kandas:psc:almaty-01`: the unit of idempotency and audit.
+    pub fn client(&self) -> String {
+        format!("urn:kandas:{}:{}", self.role, self.organisation)
+    }
+}
+
+const URN_PREFIX: &str = "urn:kandas:";
+const OPERATOR_HEADER: &str = "x-operator-id";
+const MAX_OPERATOR_ID: usize = 128;
+
+/// Reads the caller's role and organisation from a DER certificate's URI SAN.
+pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError> {
+    let unauthenticated = |message: &str| ApiError::Unauthenticated {
+        reason: "CLIENT_IDENTITY_INVALID",
+        message: message.to_string(),
+    };
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|_| unauthenticated("client certificate cannot be parsed"))?;
+    let san = cert
+        .subject_alternative_name()
+        .map_err(|_| unauthenticated("client certificate has a malformed subjectAltName"))?;
+    let uris: Vec<&str> = san
+        .map(|ext| {
+            ext.value
+                .general_names
+                .iter()
+                .filter_map(|name| match name {
+                    GeneralName::URI(uri) if uri.starts_with(URN_PREFIX) => Some(*uri),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let uri = match uris.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(unauthenticated(
+                "client certificate has no URI SAN of the form urn:kandas:<role>:<organisation>",
+            ));
+        }
+        _ => {
+            return Err(unauthenticated(
+                "client certificate names more than one kandas identity",
+            ));
+        }
+    };
+    let rest = &uri[URN_PREFIX.len()..];
+    let (role, organisation) = rest
+        .split_once(':')
+        .ok_or_else(|| unauthenticated("URI SAN must be urn:kandas:<role>:<organisation>"))?;
+    let role = Role::parse(role).ok_or_else(|| ApiError::Unauthenticated {
+        reason: "UNKNOWN_ROLE",
+        message: format!("role `{role}` in the client certificate is not a kandas role"),
+    })?;
+    let valid_org = !organisation.is_empty()
+        && organisation.len() <= 64
+        && organisation
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_org {
+        return Err(unauthenticated(
+            "organisation id in the URI SAN must be 1-64 characters of A-Z a-z 0-9 - _ .",
+        ));
+    }
+    Ok((role, organisation.to_string()))
+}
+
+/// Which roles may call each RPC. An RPC absent from the table is refused to everyone.
+pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
+    const EVERYONE: &[Role] = &Role::ALL;
+    const SUBMITTERS: &[Role] = &[Psc, Portal, Mission, Police, EmploymentCenter];
+    const READERS: &[Role] = &[Psc, Portal, Mission, Commission, Police, EmploymentCenter];
+    let roles: &'static [Role] = match method {
+        "/kandas.v1.PersonService/RegisterPerson" => &[Psc, Mission],
+        "/kandas.v1.PersonService/GetPerson" => {
+            &[Psc, Mission, Commission, Police, EmploymentCenter]
+        }
+        "/kandas.v1.PersonService/ValidateIin" => EVERYONE,
+
+        "/kandas.v1.ApplicationService/SubmitApplication"
+        | "/kandas.v1.ApplicationService/CheckDocuments"
+        | "/kandas.v1.ApplicationService/ListRequiredDocuments"
+        | "/kandas.v1.ApplicationService/WithdrawApplication" => SUBMITTERS,
+        "/kandas.v1.ApplicationService/GetApplication"
+        | "/kandas.v1.ApplicationService/ListApplications" => READERS,
+        "/kandas.v1.ApplicationService/DecideApplication" => &[Psc, Commission, Police],
+
+        "/kandas.v1.PrerequisiteService/CheckPrerequisites" => {
+            &[Police, Psc, Commission, EmploymentCenter]
+        }
+        "/kandas.v1.PrerequisiteService/RecordOffence" => &[Police],
+
+        "/kandas.v1.QuotaService/GetQuota" | "/kandas.v1.QuotaService/ListQuotas" => EVERYONE,
+        "/kandas.v1.QuotaService/ListQuotaDecisions"
+        | "/kandas.v1.QuotaService/WatchQuotaDecisions" => &[EmploymentCenter, Commission, Admin],
+
+        "/kandas.v1.SupportService/GetEntitlement" | "/kandas.v1.SupportService/ListPayments" => {
+            &[EmploymentCenter, Commission, Psc]
+        }
+        "/kandas.v1.SupportService/RecordPayment" => &[EmploymentCenter],
+
+        "/kandas.v1.AuditService/ListAuditEvents" | "/kandas.v1.AuditService/VerifyAuditChain" => {
+            &[Admin]
+        }
+
+        "/kandas.v1.AdminService/SetQuota"
+        | "/kandas.v1.AdminService/SetMci"
+        | "/kandas.v1.AdminService/ListMci" => &[Admin],
+
+        m if m.starts_with("/grpc.health.v1.Health/")
+            || m.starts_with("/grpc.reflection.v1.ServerReflection/")
+            || m.starts_with("/grpc.reflection.v1alpha.ServerReflection/") =>
+        {
+            EVERYONE
+        }
+        _ => return None,
+    };
+    Some(roles)
+}
+
+/// Every RPC of the kandas API, as listed in the table (used by tests to probe each one).
+pub const KANDAS_METHODS: &[&str] = &[
+    "/kandas.v1.PersonService/RegisterPerson",
+    "/kandas.v1.PersonService/GetPerson",
+    "/kandas.v1.PersonService/ValidateIin",
+    "/kandas.v1.ApplicationService/SubmitApplication",
+    "/kandas.v1.ApplicationService/GetApplication",
+    "/kandas.v1.ApplicationService/ListApplications",
+    "/kandas.v1.ApplicationService/CheckDocuments",
+    "/kandas.v1.ApplicationService/ListRequiredDocuments",
+    "/kandas.v1.ApplicationService/DecideApplication",
+    "/kandas.v1.ApplicationService/WithdrawApplication",
+    "/kandas.v1.PrerequisiteService/CheckPrerequisites",
+    "/kandas.v1.PrerequisiteService/RecordOffence",
+    "/kandas.v1.QuotaService/GetQuota",
+    "/kandas.v1.QuotaService/ListQuotas",
+    "/kandas.v1.QuotaService/ListQuotaDecisions",
+    "/kandas.v1.QuotaService/WatchQuotaDecisions",
+    "/kandas.v1.SupportService/GetEntitlement",
+    "/kandas.v1.SupportService/RecordPayment",
+    "/kandas.v1.SupportService/ListPayments",
+    "/kandas.v1.AuditService/ListAuditEvents",
+    "/kandas.v1.AuditService/VerifyAuditChain",
+    "/kandas.v1.AdminService/SetQuota",
+    "/kandas.v1.AdminService/SetMci",
+    "/kandas.v1.AdminService/ListMci",
+];
+
+/// Authenticates and authorizes one request from its path, TLS info and headers.
+pub fn authorize(
+    method: &str,
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+) -> Result<Caller, ApiError> {
+    let certs = extensions
+        .get::<TlsConnectInfo<TcpConnectInfo>>()
+        .and_then(|info| info.peer_certs());
+    let leaf = certs
+        .as_ref()
+        .and_then(|chain| chain.first())
+        .ok_or_else(|| ApiError::Unauthenticated {
+            reason: "CLIENT_CERTIFICATE_REQUIRED",
+            message: "a client certificate is required".into(),
+        })?;
+    let (role, organisation) = identity_from_certificate(leaf.as_ref())?;
+    let permitted = allowed_roles(method).is_some_and(|roles| roles.contains(&role));
+    if !permitted {
+        return Err(ApiError::PermissionDenied {
+            reason: "ROLE_NOT_PERMITTED",
+            message: format!("role `{role}` may not call {method}"),
+        });
+    }
+    let operator_id = match headers.get(OPERATOR_HEADER) {
+        None => String::new(),
+        Some(value) => {
+            let text = value
+                .to_str()
+                .ok()
+                .filter(|v| v.len() <= MAX_OPERATOR_ID && v.chars().all(|c| c.is_ascii_graphic()));
+            text.ok_or_else(|| {
+                ApiError::field(
+                    OPERATOR_HEADER,
+                    "must be at most 128 printable ASCII characters without spaces",
+                )
+            })?
+            .to_string()
+        }
+    };
+    Ok(Caller {
+        role,
+        organisation,
+        operator_id,
+    })
+}
+
+/// Tower layer running [`authorize`] before the gRPC router.
+#[derive(Debug, Clone, Default)]
+pub struct AuthLayer;
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let method = request.uri().path().to_string();
+        match authorize(&method, request.extensions(), request.headers()) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                // The clone that was polled ready is the one that must be called.
+                let clone = self.inner.clone();
+                let mut ready = std::mem::replace(&mut self.inner, clone);
+                Box::pin(ready.call(request))
+            }
+            Err(error) => {
+                tracing::info!(method = %method, code = ?error.code(), "call refused");
+                let status: tonic::Status = error.into();
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_has_roles_and_every_role_name_round_trips() {
+        for method in KANDAS_METHODS {
+            assert!(
+                allowed_roles(method).is_some(),
+                "{method} missing from table"
+            );
+        }
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(allowed_roles("/kandas.v1.PersonService/Nope"), None);
+    }
+
+    #[test]
+    fn decisions_are_not_open_to_portal_or_mission() {
+        let roles = allowed_roles("/kandas.v1.ApplicationService/DecideApplication").unwrap();
+        assert!(!roles.contains(&Portal));
+        assert!(!roles.contains(&Mission));
+    }
+}

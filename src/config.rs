@@ -1,0 +1,252 @@
+//! Settings from the command line, the environment and an optional TOML file, in that order
+//! of precedence. With nothing configured the service runs on a private PostgreSQL cluster and
+//! a development PKI under `.kandas/`.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+pub const DEFAULT_STATE_DIR: &str = ".kandas";
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kandas",
+    version,
+    about = "Back office for the path of kandas to citizenship of Kazakhstan"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(ServeArgs),
+    /// Write a development PKI: a CA, a server pair and one client pair per role.
+    Certs(CertsArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:50051].
+    #[arg(long, env = "KANDAS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// PostgreSQL URL (also read from DATABASE_URL). Unset: a private cluster in <state-dir>/pg.
+    #[arg(long, env = "KANDAS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Server certificate chain (PEM). Unset: the development PKI in <state-dir>/certs.
+    #[arg(long, env = "KANDAS_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, env = "KANDAS_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// CA certificate(s) that client certificates must chain to (PEM).
+    #[arg(long, env = "KANDAS_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
+    /// Directory for the private cluster and development PKI [default: .kandas].
+    #[arg(long, env = "KANDAS_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Maximum PostgreSQL connections in the pool [default: 16].
+    #[arg(long, env = "KANDAS_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+    /// Largest request message accepted, in bytes [default: 1048576].
+    #[arg(long, env = "KANDAS_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Log filter in RUST_LOG syntax [default: kandas=info,warn].
+    #[arg(long, env = "KANDAS_LOG")]
+    pub log: Option<String>,
+    /// TOML file with any of the settings above (snake_case keys); flags and variables win.
+    #[arg(long, env = "KANDAS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    /// Directory to write the PKI into.
+    #[arg(long, default_value = ".kandas/certs")]
+    pub out: PathBuf,
+    /// Replace an existing PKI instead of reusing it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The optional TOML file: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    db_max_connections: Option<u32>,
+    max_message_bytes: Option<usize>,
+    log: Option<String>,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseSource {
+    Url(String),
+    /// A private cluster in this directory, started and stopped with the service.
+    Private(PathBuf),
+}
+
+/// Where the TLS material is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+        client_ca: PathBuf,
+    },
+    /// The development PKI in this directory, created on first start.
+    DevPki(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: DatabaseSource,
+    pub tls: TlsSource,
+    pub db_max_connections: u32,
+    pub max_message_bytes: usize,
+    pub log: String,
+}
+
+impl ServeArgs {
+    /// Merges flags/environment with the TOML file and the defaults.
+    pub fn resolve(&self) -> anyhow::Result<Config> {
+        let file = match &self.config {
+            Some(path) => read_file_settings(path)?,
+            None => FileSettings::default(),
+        };
+        let state_dir = self
+            .state_dir
+            .clone()
+            .or(file.state_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+        let database_url = self
+            .database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
+            .or(file.database_url);
+        let database = match database_url {
+            Some(url) => DatabaseSource::Url(url),
+            None => DatabaseSource::Private(state_dir.join("pg")),
+        };
+        let cert = self.tls_cert.clone().or(file.tls_cert);
+        let key = self.tls_key.clone().or(file.tls_key);
+        let client_ca = self.client_ca.clone().or(file.client_ca);
+        let tls = match (cert, key, client_ca) {
+            (None, None, None) => TlsSource::DevPki(state_dir.join("certs")),
+            (Some(cert), Some(key), Some(client_ca)) => TlsSource::Files {
+                cert,
+                key,
+                client_ca,
+            },
+            _ => bail!(
+                "KANDAS_TLS_CERT, KANDAS_TLS_KEY and KANDAS_CLIENT_CA must be set together (or none of them, for the development PKI)"
+            ),
+        };
+        let db_max_connections = self
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(DEFAULT_DB_MAX_CONNECTIONS);
+        if db_max_connections == 0 {
+            bail!("KANDAS_DB_MAX_CONNECTIONS must be at least 1");
+        }
+        let max_message_bytes = self
+            .max_message_bytes
+            .or(file.max_message_bytes)
+            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        if max_message_bytes < 1024 {
+            bail!("KANDAS_MAX_MESSAGE_BYTES must be at least 1024");
+        }
+        Ok(Config {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
+            database,
+            tls,
+            db_max_connections,
+            max_message_bytes,
+            log: self
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
+        })
+    }
+}
+
+fn read_file_settings(path: &Path) -> anyhow::Result<FileSettings> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("parsing the configuration file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn nothing_configured_means_private_cluster_and_dev_pki() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(
+            config.tls,
+            TlsSource::DevPki(PathBuf::from(".kandas/certs"))
+        );
+        if std::env::var("DATABASE_URL").is_err() {
+            assert_eq!(
+                config.database,
+                DatabaseSource::Private(PathBuf::from(".kandas/pg"))
+            );
+        }
+    }
+
+    #[test]
+    fn file_fills_what_flags_leave_unset_and_flags_win() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "listen = \"0.0.0.0:6000\"\ndatabase_url = \"postgres://file/db\"\ndb_max_connections = 4"
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            database_url: Some("postgres://flag/db".into()),
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:6000");
+        assert_eq!(
+            config.database,
+            DatabaseSource::Url("postgres://flag/db".into())
+        );
+        assert_eq!(config.db_max_connections, 4);
+    }
+
+    #[test]
+    fn partial_tls_configuration_is_refused() {
+        let args = ServeArgs {
+            tls_cert: Some("server.pem".into()),
+            ..ServeArgs::default()
+        };
+        let error = args.resolve().unwrap_err().to_string();
+        assert!(error.contains("KANDAS_TLS_KEY"), "{error}");
+    }
+}

@@ -1,0 +1,51 @@
+//! The roles of the systems that call the service (SPEC §1).
+
+use Role::*;
+use std::fmt;
+
+/// The roles of SPEC §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Psc,
+    Portal,
+    Mission,
+    Commission,
+    Police,
+    EmploymentCenter,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Psc,
+        Portal,
+        Mission,
+        Commission,
+        Police,
+        EmploymentCenter,
+        Admin,
+    ];
+
+    /// The name used in certificates and file names, e.g. `employment_center`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Psc => "psc",
+            Portal => "portal",
+            Mission => "mission",
+            Commission => "commission",
+            Police => "police",
+            EmploymentCenter => "employment_center",
+            Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

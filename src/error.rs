@@ -1,0 +1,225 @@
+//! The one error type of the service and its one mapping to `google.rpc.Status`.
+//!
+//! Every error carries an `ErrorInfo` (domain `kandas.gov.kz`, an UPPER_SNAKE_CASE reason);
+//! malformed input carries `BadRequest` field violations, unmet conditions a
+//! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
+//! are logged here, once, and never sent.
+
+use std::collections::HashMap;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, QuotaViolation, StatusExt};
+
+/// Domain of every `ErrorInfo` the service sends.
+pub const ERROR_DOMAIN: &str = "kandas.gov.kz";
+
+/// One unmet condition: its type (e.g. `DOCUMENT_MISSING`), the subject it concerns and what
+/// to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: String,
+    pub subject: String,
+    pub description: String,
+}
+
+impl Violation {
+    pub fn new(
+        kind: impl Into<String>,
+        subject: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            subject: subject.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// A malformed field: its path in the request (e.g. `person.birth_date`) and the rule broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub rule: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request: {}", describe_fields(.0))]
+    InvalidArgument(Vec<FieldError>),
+    #[error("{resource} not found")]
+    NotFound { resource: String },
+    #[error("{message}")]
+    AlreadyExists {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        violations: Vec<Violation>,
+    },
+    #[error("{message}")]
+    Aborted {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    Unauthenticated {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    PermissionDenied {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    ResourceExhausted {
+        reason: &'static str,
+        message: String,
+        violations: Vec<(String, String)>,
+    },
+    #[error("{message}")]
+    Unavailable { message: String },
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+fn describe_fields(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.rule))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    /// A single malformed field.
+    pub fn field(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        ApiError::InvalidArgument(vec![FieldError::new(field, rule)])
+    }
+
+    pub fn not_found(resource: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            resource: resource.into(),
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    fn code_and_reason(&self) -> (Code, &'static str) {
+        match self {
+            ApiError::InvalidArgument(_) => (Code::InvalidArgument, "INVALID_ARGUMENT"),
+            ApiError::NotFound { .. } => (Code::NotFound, "NOT_FOUND"),
+            ApiError::AlreadyExists { reason, .. } => (Code::AlreadyExists, reason),
+            ApiError::FailedPrecondition { reason, .. } => (Code::FailedPrecondition, reason),
+            ApiError::Aborted { reason, .. } => (Code::Aborted, reason),
+            ApiError::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
+            ApiError::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
+            ApiError::ResourceExhausted { reason, .. } => (Code::ResourceExhausted, reason),
+            ApiError::Unavailable { .. } => (Code::Unavailable, "DATABASE_UNAVAILABLE"),
+            ApiError::Internal(_) => (Code::Internal, "INTERNAL"),
+        }
+    }
+
+    /// The gRPC code this error is sent with.
+    pub fn code(&self) -> Code {
+        self.code_and_reason().0
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Status {
+        let (code, reason) = error.code_and_reason();
+        let mut details = ErrorDetails::new();
+        details.set_error_info(reason, ERROR_DOMAIN, HashMap::<String, String>::new());
+        match &error {
+            ApiError::InvalidArgument(fields) => {
+                details.set_bad_request(
+                    fields
+                        .iter()
+                        .map(|f| FieldViolation::new(&f.field, &f.rule))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            ApiError::FailedPrecondition { violations, .. } => {
+                details.set_precondition_failure(
+                    violations
+                        .iter()
+                        .map(|v| PreconditionViolation::new(&v.kind, &v.subject, &v.description))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            ApiError::ResourceExhausted { violations, .. } => {
+                details.set_quota_failure(
+                    violations
+                        .iter()
+                        .map(|(subject, description)| QuotaViolation::new(subject, description))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            ApiError::Internal(source) => {
+                // The cause goes to the log (scrubbed of personal data), never to the caller.
+                tracing::error!(error = %format!("{source:#}"), "internal error");
+            }
+            _ => {}
+        }
+        Status::with_error_details(code, error.to_string(), details)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_unavailable(&error) {
+            tracing::warn!(error = %error, "database unavailable");
+            return ApiError::Unavailable {
+                message: "the database is unavailable; retry with the same request_id".into(),
+            };
+        }
+        ApiError::Internal(error.into())
+    }
+}
+
+/// Errors that mean "the database cannot be reached now", which a client may retry.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // Class 57 (operator intervention, e.g. admin shutdown) and 08 (connection).
+            db.code()
+                .is_some_and(|c| c.starts_with("57") || c.starts_with("08"))
+        }
+        _ => false,
+    }
+}
+
+/// Builds a `FailedPrecondition` from collected violations.
+pub fn failed_precondition(
+    reason: &'static str,
+    message: impl Into<String>,
+    violations: Vec<Violation>,
+) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason,
+        message: message.into(),
+        violations,
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,24 @@
+//! kandas: the state's side of the path of ethnic Kazakh repatriates to citizenship of
+//! Kazakhstan, as a gRPC service over mutual TLS on PostgreSQL.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod local;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+/// Code generated from `proto/kandas/v1`.
+pub mod pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("kandas.v1");
+
+    /// The encoded descriptors, served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/kandas_descriptor.bin"));
+}

@@ -1,0 +1,219 @@
+//! The `kandas` command line: `serve` (the default), `migrate`, `certs`.
+
+use anyhow::Context;
+use clap::Parser;
+use kandas::auth::Role;
+use kandas::config::{Cli, Command, Config, DatabaseSource, ServeArgs, TlsSource};
+use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
+use kandas::local::postgres::{ClusterOptions, LocalCluster};
+use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::store::PoolSettings;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("kandas: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        None => runtime.block_on(serve(ServeArgs::default())),
+        Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        Some(Command::Migrate(args)) => runtime.block_on(migrate(args)),
+        Some(Command::Certs(args)) => certs(&args.out, args.force),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kandas: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn role_names() -> Vec<&'static str> {
+    Role::ALL.iter().map(|r| r.as_str()).collect()
+}
+
+fn certs(out: &Path, force: bool) -> anyhow::Result<()> {
+    let paths = ensure_dev_pki(out, &role_names(), force)?;
+    println!("development PKI in {}", paths.dir.display());
+    println!("  CA:      {}", paths.ca.display());
+    println!(
+        "  server:  {} / {}",
+        paths.server_cert.display(),
+        paths.server_key.display()
+    );
+    for role in Role::ALL {
+        println!(
+            "  {:<18} {}",
+            role.as_str(),
+            paths.client_cert(role.as_str()).display()
+        );
+    }
+    Ok(())
+}
+
+/// The database the configuration names, or a private cluster started for this process.
+async fn database(config: &Config) -> anyhow::Result<(String, Option<LocalCluster>)> {
+    match &config.database {
+        DatabaseSource::Url(url) => Ok((url.clone(), None)),
+        DatabaseSource::Private(dir) => {
+            let dir = dir.clone();
+            let cluster = tokio::task::spawn_blocking(move || {
+                LocalCluster::start(&dir, ClusterOptions::default())
+            })
+            .await
+            .context("starting the private PostgreSQL cluster")??;
+            Ok((cluster.url("kandas"), Some(cluster)))
+        }
+    }
+}
+
+async fn stop_cluster(cluster: Option<LocalCluster>) {
+    if let Some(cluster) = cluster {
+        match tokio::task::spawn_blocking(move || cluster.stop()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("kandas: stopping the private PostgreSQL cluster: {error}"),
+            Err(error) => eprintln!("kandas: stopping the private PostgreSQL cluster: {error}"),
+        }
+    }
+}
+
+async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    kandas::telemetry::init(&config.log);
+    let (url, cluster) = database(&config).await?;
+    let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
+    let result = kandas::store::migrate(&pool).await;
+    pool.close().await;
+    stop_cluster(cluster).await;
+    result?;
+    println!("migrations applied");
+    Ok(())
+}
+
+fn pool_settings(config: &Config) -> PoolSettings {
+    PoolSettings {
+        max_connections: config.db_max_connections,
+        acquire_timeout: Duration::from_secs(3),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    kandas::telemetry::init(&config.log);
+    let (tls, dev_pki) = match &config.tls {
+        TlsSource::Files {
+            cert,
+            key,
+            client_ca,
+        } => (
+            TlsMaterial {
+                cert_chain_pem: read(cert)?,
+                key_pem: read(key)?,
+                client_ca_pem: read(client_ca)?,
+            },
+            None,
+        ),
+        TlsSource::DevPki(dir) => {
+            let paths = ensure_dev_pki(dir, &role_names(), false)?;
+            (
+                TlsMaterial {
+                    cert_chain_pem: read(&paths.server_cert)?,
+                    key_pem: read(&paths.server_key)?,
+                    client_ca_pem: read(&paths.ca)?,
+                },
+                Some(paths),
+            )
+        }
+    };
+    let (url, cluster) = database(&config).await?;
+    let mut settings = Settings::new(config.listen, url, tls);
+    settings.pool = pool_settings(&config);
+    settings.max_message_bytes = config.max_message_bytes;
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            stop_cluster(cluster).await;
+            return Err(error);
+        }
+    };
+    print_banner(app.local_addr(), cluster.as_ref(), dev_pki.as_ref());
+    let result = app.run_until(shutdown_signal()).await;
+    stop_cluster(cluster).await;
+    if result.is_ok() {
+        println!("kandas stopped cleanly");
+    }
+    result
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn print_banner(
+    addr: std::net::SocketAddr,
+    cluster: Option<&LocalCluster>,
+    pki: Option<&DevPkiPaths>,
+) {
+    println!("kandas serving gRPC over mutual TLS on {addr}");
+    if let Some(cluster) = cluster {
+        println!(
+            "  database: private PostgreSQL cluster in {} (port {})",
+            cluster.data_dir().display(),
+            cluster.port()
+        );
+    }
+    if let Some(pki) = pki {
+        let ca = pki.ca.display();
+        let cert = pki.client_cert("psc");
+        let key = pki.client_key("psc");
+        println!("  CA certificate:      {ca}");
+        println!("  server certificate:  {}", pki.server_cert.display());
+        println!(
+            "  client certificates: {}/<role>.pem and <role>.key (roles: {})",
+            pki.dir.display(),
+            role_names().join(", ")
+        );
+        println!("try:");
+        println!(
+            "  grpcurl -cacert {ca} -cert {} -key {} -d '{{\"iin\":\"871008401427\"}}' localhost:{} kandas.v1.PersonService/ValidateIin",
+            cert.display(),
+            key.display(),
+            addr.port()
+        );
+    }
+    println!("stop with Ctrl-C or SIGTERM");
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    println!("shutting down: finishing in-flight calls");
+}

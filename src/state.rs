@@ -1,0 +1,42 @@
+//! What every handler shares: the pool, the rules data, and today's date.
+
+use crate::domain::calendar::Calendar;
+use chrono::{FixedOffset, NaiveDate, Utc};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// Kazakhstan local time is UTC+05:00 (SPEC §3).
+pub const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
+
+/// Today's local date. Production reads the system clock; tests pin a date so rules that
+/// depend on "today" are exercised at the boundaries SPEC names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    pinned: Option<NaiveDate>,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock { pinned: None }
+    }
+
+    pub fn pinned(today: NaiveDate) -> Clock {
+        Clock {
+            pinned: Some(today),
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.pinned.unwrap_or_else(|| {
+            let offset = FixedOffset::east_opt(KZ_OFFSET_SECONDS).expect("UTC+5 is a valid offset");
+            Utc::now().with_timezone(&offset).date_naive()
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub calendar: Arc<Calendar>,
+    pub clock: Clock,
+}

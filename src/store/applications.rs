@@ -1,0 +1,219 @@
+//! Applications and their one decision.
+
+use super::Tx;
+use crate::domain::documents::{ChecklistItem, Document};
+use chrono::{DateTime, NaiveDate, Utc};
+// Queries built with format! join only constant fragments; values are always bound.
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ApplicationRow {
+    pub id: Uuid,
+    pub procedure: String,
+    pub applicant_id: Uuid,
+    pub state: String,
+    pub submitted_by: String,
+    pub operator_id: String,
+    pub submission_date: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+    pub deadline_provisional: bool,
+    pub details: Json<serde_json::Value>,
+    pub documents: Json<Vec<Document>>,
+    pub checklist: Json<Vec<ChecklistItem>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub decision: DecisionColumns,
+}
+
+/// The decision, when there is one (LEFT JOIN: all `None` otherwise).
+#[derive(Debug, Clone, FromRow)]
+pub struct DecisionColumns {
+    pub outcome: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_date: Option<NaiveDate>,
+    pub reason_code: Option<String>,
+    pub reason_text: Option<String>,
+    pub result: Option<Json<serde_json::Value>>,
+}
+
+const SELECT: &str =
+    "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id,
+    a.submission_date, a.deadline, a.deadline_provisional, a.details, a.documents, a.checklist,
+    a.version, a.created_at, a.updated_at,
+    d.outcome, d.decided_by, d.decided_at, d.decision_date, d.reason_code, d.reason_text, d.result
+    FROM applications a LEFT JOIN decisions d ON d.application_id = a.id";
+
+/// A new application as it will be stored.
+pub struct NewApplication<'a> {
+    pub id: Uuid,
+    pub procedure: &'a str,
+    pub applicant_id: Uuid,
+    pub submitted_by: &'a str,
+    pub operator_id: &'a str,
+    pub submission_date: NaiveDate,
+    pub deadline: Option<NaiveDate>,
+    pub deadline_provisional: bool,
+    pub details: serde_json::Value,
+    pub documents: &'a [Document],
+    pub checklist: &'a [ChecklistItem],
+}
+
+/// Name of the index allowing one open IIN application per person.
+pub const ONE_OPEN_IIN: &str = "applications_one_open_iin";
+
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    app: &NewApplication<'_>,
+) -> Result<ApplicationRow, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, operator_id,
+            submission_date, deadline, deadline_provisional, details, documents, checklist)
+         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(app.id)
+    .bind(app.procedure)
+    .bind(app.applicant_id)
+    .bind(app.submitted_by)
+    .bind(app.operator_id)
+    .bind(app.submission_date)
+    .bind(app.deadline)
+    .bind(app.deadline_provisional)
+    .bind(Json(&app.details))
+    .bind(Json(app.documents))
+    .bind(Json(app.checklist))
+    .execute(&mut **tx)
+    .await?;
+    get(&mut **tx, app.id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn get<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> Result<Option<ApplicationRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE a.id = $1")))
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Reads and locks an application for a state change.
+pub async fn get_for_update(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+) -> Result<Option<ApplicationRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "{SELECT} WHERE a.id = $1 FOR UPDATE OF a"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The open application of a procedure for a person, if any.
+pub async fn open_for<'e>(
+    executor: impl PgExecutor<'e>,
+    applicant_id: Uuid,
+    procedure: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM applications WHERE applicant_id = $1 AND procedure = $2 AND state = 'submitted' LIMIT 1",
+    )
+    .bind(applicant_id)
+    .bind(procedure)
+    .fetch_optional(executor)
+    .await
+}
+
+pub struct Decision<'a> {
+    pub approved: bool,
+    pub decided_by: &'a str,
+    pub operator_id: &'a str,
+    pub decision_date: NaiveDate,
+    pub reason_code: &'a str,
+    pub reason_text: &'a str,
+    pub result: serde_json::Value,
+}
+
+/// Records the decision and moves the application to its final state. The caller holds the
+/// row lock and has checked that the application is still open.
+pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Result<(), sqlx::Error> {
+    let outcome = if decision.approved {
+        "approved"
+    } else {
+        "refused"
+    };
+    sqlx::query(
+        "INSERT INTO decisions (application_id, outcome, decided_by, operator_id, decision_date, reason_code, reason_text, result)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(outcome)
+    .bind(decision.decided_by)
+    .bind(decision.operator_id)
+    .bind(decision.decision_date)
+    .bind(decision.reason_code)
+    .bind(decision.reason_text)
+    .bind(Json(&decision.result))
+    .execute(&mut **tx)
+    .await?;
+    set_state(tx, id, outcome).await
+}
+
+pub async fn set_state(tx: &mut Tx<'_>, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET state = $2, version = version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub procedure: Option<String>,
+    pub state: Option<String>,
+    pub applicant_id: Option<Uuid>,
+    /// Undecided and with a deadline before this date.
+    pub overdue_on: Option<NaiveDate>,
+    /// Keyset pagination: only ids after this one.
+    pub after: Option<Uuid>,
+}
+
+/// One page in id order (ids are UUIDv7, so this is submission order), `limit` rows at most.
+pub async fn list<'e>(
+    executor: impl PgExecutor<'e>,
+    filter: &ListFilter,
+    limit: i64,
+) -> Result<Vec<ApplicationRow>, sqlx::Error> {
+    let mut query: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
+    query.push(" WHERE true");
+    if let Some(p) = &filter.procedure {
+        query.push(" AND a.procedure = ").push_bind(p.clone());
+    }
+    if let Some(s) = &filter.state {
+        query.push(" AND a.state = ").push_bind(s.clone());
+    }
+    if let Some(id) = filter.applicant_id {
+        query.push(" AND a.applicant_id = ").push_bind(id);
+    }
+    if let Some(today) = filter.overdue_on {
+        query
+            .push(" AND a.state = 'submitted' AND a.deadline < ")
+            .push_bind(today);
+    }
+    if let Some(after) = filter.after {
+        query.push(" AND a.id > ").push_bind(after);
+    }
+    query.push(" ORDER BY a.id LIMIT ").push_bind(limit);
+    query.build_query_as().fetch_all(executor).await
+}

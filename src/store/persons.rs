@@ -1,0 +1,151 @@
+//! Persons and the issuing of IINs.
+
+use super::Tx;
+use crate::domain::iin::{Iin, Sex};
+use crate::domain::person::PersonDetails;
+use chrono::{DateTime, NaiveDate, Utc};
+// Queries built with format! join only constant fragments; values are always bound.
+use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PersonRow {
+    pub id: Uuid,
+    pub iin: Option<String>,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub citizenship: String,
+    pub ethnic_kazakh: bool,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl PersonRow {
+    pub fn sex(&self) -> Sex {
+        if self.sex == "female" {
+            Sex::Female
+        } else {
+            Sex::Male
+        }
+    }
+}
+
+pub fn sex_str(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "male",
+        Sex::Female => "female",
+    }
+}
+
+const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version";
+
+/// Name of the unique constraint on IINs: its violation means "already registered".
+pub const IIN_UNIQUE: &str = "persons_iin_unique";
+
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    iin: Option<&Iin>,
+    details: &PersonDetails,
+) -> Result<PersonRow, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "INSERT INTO persons (id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(iin.map(Iin::as_str))
+    .bind(&details.surname)
+    .bind(&details.given_name)
+    .bind(&details.patronymic)
+    .bind(details.birth_date)
+    .bind(sex_str(details.sex))
+    .bind(&details.citizenship)
+    .bind(details.ethnic_kazakh)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn get<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> Result<Option<PersonRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM persons WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+pub async fn get_by_iin<'e>(
+    executor: impl PgExecutor<'e>,
+    iin: &Iin,
+) -> Result<Option<PersonRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM persons WHERE iin = $1"
+    )))
+    .bind(iin.as_str())
+    .fetch_optional(executor)
+    .await
+}
+
+/// Reads a person and locks the row for the rest of the transaction.
+pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<PersonRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM persons WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("every serial for this birth date and sex is taken")]
+    SerialsExhausted,
+    #[error("the birth date cannot be encoded in an IIN")]
+    Unencodable,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Issues a fresh IIN for the person (SPEC 2.1): the next free serial of their prefix whose
+/// check digit is valid and that no one holds yet, then stores it on the person.
+pub async fn issue_iin(tx: &mut Tx<'_>, person: &PersonRow) -> Result<Iin, IssueError> {
+    let prefix =
+        Iin::prefix(person.birth_date, person.sex()).map_err(|_| IssueError::Unencodable)?;
+    loop {
+        let serial: i32 = sqlx::query_scalar(
+            "INSERT INTO iin_serials (prefix, last_serial) VALUES ($1, 1)
+             ON CONFLICT (prefix) DO UPDATE SET last_serial = iin_serials.last_serial + 1
+             RETURNING last_serial",
+        )
+        .bind(&prefix)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match super::violated_constraint(&e) {
+            Some(c) if c.starts_with("iin_serials") => IssueError::SerialsExhausted,
+            _ => IssueError::Database(e),
+        })?;
+        let Ok(serial) = u16::try_from(serial) else {
+            return Err(IssueError::SerialsExhausted);
+        };
+        let Some(candidate) = Iin::from_prefix_and_serial(&prefix, serial) else {
+            continue; // this serial's check digit cannot exist: never issued
+        };
+        // A person registered with an IIN issued elsewhere may already hold this number.
+        if get_by_iin(&mut **tx, &candidate).await?.is_some() {
+            continue;
+        }
+        sqlx::query("UPDATE persons SET iin = $2, version = version + 1 WHERE id = $1")
+            .bind(person.id)
+            .bind(candidate.as_str())
+            .execute(&mut **tx)
+            .await?;
+        return Ok(candidate);
+    }
+}
