@@ -610,6 +610,24 @@ impl Postmaster {
         true
     }
 
+    /// Fast shutdown (SIGINT); if it takes too long, immediate shutdown (SIGQUIT), then
+    /// SIGKILL. Returns whether the server has exited.
+    fn stop(&self) -> bool {
+        for (signal, timeout, name) in [
+            (libc::SIGINT, FAST_STOP_TIMEOUT, "fast"),
+            (libc::SIGQUIT, IMMEDIATE_STOP_TIMEOUT, "immediate"),
+            (libc::SIGKILL, KILL_TIMEOUT, "SIGKILL"),
+        ] {
+            if !self.signal(signal) || self.wait_exit(timeout) {
+                if signal != libc::SIGINT {
+                    tracing::warn!(pid = self.pid, "PostgreSQL needed a {name} stop");
+                }
+                return true;
+            }
+        }
+        false
+    }
+
     /// Waits until the server exits or `timeout` passes; returns whether it exited.
     fn wait_exit(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
@@ -743,7 +761,7 @@ impl LocalCluster {
                     match wait_until_ready(&postmaster, &data_dir, &log_path, log_offset, port) {
                         Ok(()) => break (postmaster, port),
                         Err(e) => {
-                            stop_postmaster(&postmaster);
+                            postmaster.stop();
                             let port_taken = read_log_from(&log_path, log_offset)
                                 .contains("could not bind IPv4 address");
                             if options.port.is_none() && port_taken && attempt < PORT_ATTEMPTS {
@@ -844,17 +862,8 @@ impl LocalCluster {
             return Ok(());
         }
         let offset = fs::metadata(&self.log_path).map(|m| m.len()).unwrap_or(0);
-        for (signal, timeout, name) in [
-            (libc::SIGINT, FAST_STOP_TIMEOUT, "fast"),
-            (libc::SIGQUIT, IMMEDIATE_STOP_TIMEOUT, "immediate"),
-            (libc::SIGKILL, KILL_TIMEOUT, "SIGKILL"),
-        ] {
-            if !self.postmaster.signal(signal) || self.postmaster.wait_exit(timeout) {
-                if signal != libc::SIGINT {
-                    tracing::warn!(pid = self.postmaster.pid, "PostgreSQL needed a {name} stop");
-                }
-                return Ok(());
-            }
+        if self.postmaster.stop() {
+            return Ok(());
         }
         Err(LocalError::Server {
             problem: format!(
@@ -871,18 +880,6 @@ impl Drop for LocalCluster {
     fn drop(&mut self) {
         if let Err(e) = self.shutdown() {
             tracing::warn!(error = %e, "stopping the private PostgreSQL cluster");
-        }
-    }
-}
-
-fn stop_postmaster(pm: &Postmaster) {
-    for (signal, timeout) in [
-        (libc::SIGINT, FAST_STOP_TIMEOUT),
-        (libc::SIGQUIT, IMMEDIATE_STOP_TIMEOUT),
-        (libc::SIGKILL, KILL_TIMEOUT),
-    ] {
-        if !pm.signal(signal) || pm.wait_exit(timeout) {
-            return;
         }
     }
 }
@@ -1223,10 +1220,10 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
 extern "C" fn stop_shared_at_exit() {
     // Never unwind out of an extern "C" function.
     let _ = std::panic::catch_unwind(|| {
-        if let Some(Ok(shared)) = SHARED.get() {
-            if shared.cluster.shutdown().is_ok() {
-                let _ = fs::remove_dir_all(&shared.dir);
-            }
+        if let Some(Ok(shared)) = SHARED.get()
+            && shared.cluster.shutdown().is_ok()
+        {
+            let _ = fs::remove_dir_all(&shared.dir);
         }
     });
 }
@@ -1407,6 +1404,13 @@ mod tests {
     fn server_dies_with_a_killed_parent() {
         use std::io::BufRead;
         let tmp = open_tempdir();
+        struct KillOnDrop(std::process::Child);
+        impl Drop for KillOnDrop {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
@@ -1418,10 +1422,13 @@ mod tests {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut child = KillOnDrop(child);
         let mut port = None;
-        for line in io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        for line in io::BufReader::new(stdout).lines() {
             let line = line.unwrap();
-            if let Some(p) = line.strip_prefix("READY ") {
+            // libtest prints the test name on the same line.
+            if let Some((_, p)) = line.split_once("READY ") {
                 port = Some(p.trim().parse::<u16>().unwrap());
                 break;
             }
@@ -1438,8 +1445,8 @@ mod tests {
             .parse()
             .unwrap();
         assert!(pid_alive(pid));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL
+        child.0.wait().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while pid_alive(pid) && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(50));

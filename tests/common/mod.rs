@@ -1,0 +1,289 @@
+//! Test harness: a real server on port 0, a fresh database per test, certificates made here.
+//!
+//! With `DATABASE_URL` set, test databases are created on that server; otherwise one throwaway
+//! cluster per test binary is started from the local PostgreSQL binaries.
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
+use kandas::pb;
+use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::state::Clock;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use uuid::Uuid;
+
+pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
+pub type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
+pub type AuditClient = pb::audit_service_client::AuditServiceClient<Channel>;
+
+/// The URL of a server where test databases can be created.
+fn admin_url() -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => kandas::local::postgres::shared_test_cluster()
+            .expect("start a throwaway PostgreSQL cluster (is the PostgreSQL server package installed?)")
+            .url("postgres"),
+    }
+}
+
+/// Creates an empty database and returns its URL.
+pub async fn fresh_database() -> String {
+    let admin = admin_url();
+    let name = format!("kandas_test_{}", Uuid::new_v4().simple());
+    let pool = PgPool::connect(&admin)
+        .await
+        .expect("connect to the test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .expect("create a test database");
+    pool.close().await;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub database_url: String,
+    pub ca: CertificateAuthority,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Today as the tests see it unless they pin another date: a Monday, far from holidays.
+pub fn default_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server; `adjust` may change settings (e.g. pin another date).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database_url = fresh_database().await;
+    spawn_on(
+        database_url,
+        CertificateAuthority::generate("kandas test CA").unwrap(),
+        adjust,
+    )
+    .await
+}
+
+/// Starts a server on an existing database, with an existing CA (a second replica).
+pub async fn spawn_on(
+    database_url: String,
+    ca: CertificateAuthority,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let server = ca
+        .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])
+        .unwrap();
+    let tls = TlsMaterial {
+        cert_chain_pem: server.cert_pem.into_bytes(),
+        key_pem: server.key_pem.into_bytes(),
+        client_ca_pem: ca.cert_pem().into_bytes(),
+    };
+    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url.clone(), tls);
+    settings.clock = Clock::pinned(default_today());
+    settings.pool.max_connections = 10;
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("build the server");
+    let addr = app.local_addr();
+    let pool = PgPool::connect(&database_url).await.unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        pool,
+        database_url,
+        ca,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// The same CA again, for a second replica that trusts the same clients.
+    pub fn same_ca(&self) -> CertificateAuthority {
+        CertificateAuthority::from_pem(&self.ca.cert_pem(), &self.ca.key_pem()).unwrap()
+    }
+
+    /// A client certificate for `urn:kandas:<role>:<org>`.
+    pub fn identity(&self, role: &str) -> IssuedPair {
+        let uri = format!("urn:kandas:{role}:test-{role}");
+        self.ca
+            .issue_client(role, Some(&uri), Validity::Days(1))
+            .unwrap()
+    }
+
+    /// A channel authenticated as `role`.
+    pub async fn channel(&self, role: &str) -> Channel {
+        self.channel_with(Some(self.identity(role)), &self.ca.cert_pem())
+            .await
+            .expect("connect")
+    }
+
+    /// A channel with any client identity (or none), trusting `server_ca_pem`.
+    pub async fn channel_with(
+        &self,
+        identity: Option<IssuedPair>,
+        server_ca_pem: &str,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(server_ca_pem))
+            .domain_name("localhost");
+        if let Some(id) = identity {
+            tls = tls.identity(Identity::from_pem(id.cert_pem, id.key_pem));
+        }
+        Channel::from_shared(format!("https://{}", self.addr))
+            .unwrap()
+            .tls_config(tls)?
+            .connect()
+            .await
+    }
+
+    pub async fn persons(&self, role: &str) -> PersonClient {
+        PersonClient::new(self.channel(role).await)
+    }
+
+    pub async fn applications(&self, role: &str) -> ApplicationClient {
+        ApplicationClient::new(self.channel(role).await)
+    }
+
+    pub async fn audit(&self) -> AuditClient {
+        AuditClient::new(self.channel("admin").await)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> pb::Date {
+    pb::Date {
+        year: y,
+        month: m as i32,
+        day: d as i32,
+    }
+}
+
+pub fn request_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// A person to register: born 1987-10-08, male, Chinese citizen.
+pub fn person(surname: &str) -> pb::Person {
+    pb::Person {
+        surname: surname.into(),
+        given_name: "Aidos".into(),
+        patronymic: String::new(),
+        birth_date: Some(date(1987, 10, 8)),
+        sex: pb::Sex::Male as i32,
+        citizenship: "CHN".into(),
+        ethnic_kazakh: true,
+        ..Default::default()
+    }
+}
+
+pub async fn register(client: &mut PersonClient, person: pb::Person) -> pb::Person {
+    client
+        .register_person(pb::RegisterPersonRequest {
+            request_id: request_id(),
+            person: Some(person),
+        })
+        .await
+        .expect("register person")
+        .into_inner()
+}
+
+/// A Chinese passport with a notarized Russian translation, valid until 2030.
+pub fn passport() -> pb::Document {
+    pb::Document {
+        r#type: pb::DocumentType::IdentityDocument as i32,
+        form: pb::DocumentForm::Original as i32,
+        language: "zh".into(),
+        translation: Some(pb::Translation {
+            language: "ru".into(),
+            notarized: true,
+        }),
+        number: "E12345678".into(),
+        issuing_country: "CHN".into(),
+        issue_date: Some(date(2020, 1, 15)),
+        expiry_date: Some(date(2030, 1, 14)),
+        ..Default::default()
+    }
+}
+
+pub fn iin_submission(
+    applicant: &str,
+    documents: Vec<pb::Document>,
+) -> pb::SubmitApplicationRequest {
+    pb::SubmitApplicationRequest {
+        request_id: request_id(),
+        applicant: applicant.into(),
+        documents,
+        details: Some(pb::submit_application_request::Details::IinAssignment(
+            pb::IinAssignment {
+                by_representative: false,
+            },
+        )),
+    }
+}
+
+pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
+    pb::DecideApplicationRequest {
+        request_id: request_id(),
+        name: name.into(),
+        etag: etag.into(),
+        decision: Some(pb::decide_application_request::Decision::Approve(
+            pb::Approval {},
+        )),
+    }
+}
+
+/// The google.rpc details of an error status.
+pub fn details(status: &tonic::Status) -> tonic_types::ErrorDetails {
+    use tonic_types::StatusExt;
+    status.get_error_details()
+}
+
+/// Asserts a status carries an ErrorInfo in the kandas domain with this reason.
+pub fn assert_reason(status: &tonic::Status, reason: &str) {
+    let details = details(status);
+    let info = details
+        .error_info()
+        .expect("every error carries an ErrorInfo");
+    assert_eq!(info.domain, "kandas.gov.kz");
+    assert_eq!(info.reason, reason, "status: {status:?}");
+}
