@@ -693,10 +693,11 @@ impl ApplicationService for ApplicationApi {
         let caller = caller(&request)?;
         let req = request.into_inner();
         let result = self.submit(&caller, &req).await;
+        // A refused submission concerns the applicant: the audit names them.
         let subject = result
             .as_ref()
             .map(|a| a.name.clone())
-            .unwrap_or_else(|_| "applications".into());
+            .unwrap_or_else(|_| req.applicant.chars().take(64).collect());
         respond(
             &self.state,
             &caller,

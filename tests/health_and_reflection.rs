@@ -1,0 +1,167 @@
+//! Health follows the database; reflection (v1 and v1alpha) lists the seven services.
+
+mod common;
+
+use common::*;
+use kandas::local::postgres::{ClusterOptions, LocalCluster};
+use kandas::pb;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+use tonic::Code;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+async fn health(channel: Channel, service: &str) -> i32 {
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .map(|r| r.into_inner().status)
+        .unwrap_or(-1)
+}
+
+async fn wait_for(channel: &Channel, want: ServingStatus) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if health(channel.clone(), "").await == want as i32 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("health never became {want:?}");
+}
+
+fn start_cluster(dir: std::path::PathBuf, port: Option<u16>) -> LocalCluster {
+    LocalCluster::start(
+        &dir,
+        ClusterOptions {
+            port,
+            ephemeral: true,
+            max_connections: 50,
+        },
+    )
+    .expect("start cluster")
+}
+
+#[tokio::test]
+async fn health_turns_not_serving_while_postgres_is_down_and_back_by_itself() {
+    let root = tempfile::tempdir().unwrap();
+    // The cluster runs as the postgres user when tests run as root: let it in.
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = root.path().join("pg");
+    let cluster = {
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || start_cluster(data, None))
+            .await
+            .unwrap()
+    };
+    let port = cluster.port();
+    let url = cluster.url("kandas");
+    let ca = kandas::local::pki::CertificateAuthority::generate("health CA").unwrap();
+    let app = spawn_on(url, ca, |s| s.health_every = Duration::from_millis(200)).await;
+    let channel = app.channel("psc").await;
+    wait_for(&channel, ServingStatus::Serving).await;
+    assert_eq!(
+        health(channel.clone(), "kandas.v1.PersonService").await,
+        ServingStatus::Serving as i32
+    );
+    app.pool.close().await;
+
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    wait_for(&channel, ServingStatus::NotServing).await;
+    let error = PersonClient::new(channel.clone())
+        .register_person(pb::RegisterPersonRequest {
+            request_id: request_id(),
+            person: Some(person("Down")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Unavailable, "{error:?}");
+    assert_reason(&error, "DATABASE_UNAVAILABLE");
+
+    let cluster = tokio::task::spawn_blocking(move || start_cluster(data, Some(port)))
+        .await
+        .unwrap();
+    wait_for(&channel, ServingStatus::Serving).await;
+    let registered = PersonClient::new(channel.clone())
+        .register_person(pb::RegisterPersonRequest {
+            request_id: request_id(),
+            person: Some(person("Up")),
+        })
+        .await
+        .expect("the service recovers without a restart");
+    assert!(registered.into_inner().name.starts_with("persons/"));
+    app.stop().await;
+    tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+const SERVICES: [&str; 7] = [
+    "kandas.v1.AdminService",
+    "kandas.v1.ApplicationService",
+    "kandas.v1.AuditService",
+    "kandas.v1.PersonService",
+    "kandas.v1.PrerequisiteService",
+    "kandas.v1.QuotaService",
+    "kandas.v1.SupportService",
+];
+
+#[tokio::test]
+async fn reflection_v1_and_v1alpha_list_every_service() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let app = spawn_app().await;
+    let channel = app.channel("portal").await;
+
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("a service list");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for service in SERVICES {
+        assert!(
+            names.iter().any(|n| n == service),
+            "{service} missing from {names:?}"
+        );
+    }
+
+    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "kandas.v1.PersonService".into(),
+            ),
+        ),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    assert!(matches!(
+        response.message_response,
+        Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+    ));
+}
