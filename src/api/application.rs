@@ -311,14 +311,13 @@ impl ApplicationApi {
         let procedure = procedure_from_proto(req.procedure)
             .ok_or_else(|| ApiError::field("procedure", "required: a Procedure"))?;
         ensure_may_submit(caller, procedure)?;
-        let details = match &req.details {
-            Some(pb::list_required_documents_request::Details::IinAssignment(d)) => {
-                Some(Details::IinAssignment {
+        let details = req.details.as_ref().map(|d| match d {
+            pb::list_required_documents_request::Details::IinAssignment(d) => {
+                Details::IinAssignment {
                     by_representative: d.by_representative,
-                })
+                }
             }
-            None => None,
-        };
+        });
         if let Some(d) = &details
             && d.procedure() != procedure
         {

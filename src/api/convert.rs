@@ -218,6 +218,10 @@ fn is_language_code(value: &str) -> bool {
     value.len() == 2 && value.chars().all(|c| c.is_ascii_lowercase())
 }
 
+fn is_sha256_hex(value: &str) -> bool {
+    value.len() == 64 && value.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
 fn is_country_code(value: &str) -> bool {
     value.len() == 3 && value.chars().all(|c| c.is_ascii_uppercase())
 }
@@ -301,12 +305,7 @@ fn document_from_proto(
             ));
         }
     }
-    if !d.content_sha256.is_empty()
-        && !(d.content_sha256.len() == 64
-            && d.content_sha256
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
-    {
+    if !(d.content_sha256.is_empty() || is_sha256_hex(&d.content_sha256)) {
         errors.push(FieldError::new(
             path("content_sha256"),
             "must be 64 lower-case hex digits",

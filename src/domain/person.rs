@@ -57,9 +57,8 @@ impl PersonDetails {
             problems.push(("sex", "required: MALE or FEMALE".to_string()));
         }
         let citizenship = raw.citizenship.trim().to_ascii_uppercase();
-        if !citizenship.is_empty()
-            && !(citizenship.len() == 3 && citizenship.chars().all(|c| c.is_ascii_uppercase()))
-        {
+        let alpha3 = citizenship.len() == 3 && citizenship.chars().all(|c| c.is_ascii_uppercase());
+        if !(citizenship.is_empty() || alpha3) {
             problems.push((
                 "citizenship",
                 "must be an ISO 3166-1 alpha-3 code (e.g. CHN) or empty for a stateless person"
