@@ -104,6 +104,7 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
             &[Psc, Mission, Commission, Police, EmploymentCenter]
         }
         "/kandas.v1.PersonService/ValidateIin" => EVERYONE,
+        "/kandas.v1.PersonService/RecordArrivalNotification" => &[Psc, Portal, Police],
 
         "/kandas.v1.ApplicationService/SubmitApplication"
         | "/kandas.v1.ApplicationService/CheckDocuments"
@@ -151,6 +152,7 @@ pub const KANDAS_METHODS: &[&str] = &[
     "/kandas.v1.PersonService/RegisterPerson",
     "/kandas.v1.PersonService/GetPerson",
     "/kandas.v1.PersonService/ValidateIin",
+    "/kandas.v1.PersonService/RecordArrivalNotification",
     "/kandas.v1.ApplicationService/SubmitApplication",
     "/kandas.v1.ApplicationService/GetApplication",
     "/kandas.v1.ApplicationService/ListApplications",

@@ -1,10 +1,12 @@
 //! Builds and runs the server; `main` and the tests share it.
 
 use crate::api::{
-    application::ApplicationApi, audit::AuditApi, person::PersonApi, unbuilt::NotYetServed,
+    application::ApplicationApi, audit::AuditApi, person::PersonApi, prerequisite::PrerequisiteApi,
+    unbuilt::NotYetServed,
 };
 use crate::auth::AuthLayer;
 use crate::domain::calendar::Calendar;
+use crate::domain::money::MciTable;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
@@ -105,6 +107,7 @@ impl Application {
         let state = AppState {
             pool,
             calendar: Arc::new(Calendar::kazakhstan_default()),
+            mci: Arc::new(MciTable::kazakhstan_default()),
             clock: settings.clock,
         };
         Ok(Application {
@@ -181,7 +184,8 @@ impl Application {
                     .max_decoding_message_size(limit),
             )
             .add_service(
-                PrerequisiteServiceServer::new(NotYetServed).max_decoding_message_size(limit),
+                PrerequisiteServiceServer::new(PrerequisiteApi::new(state.clone()))
+                    .max_decoding_message_size(limit),
             )
             .add_service(QuotaServiceServer::new(NotYetServed).max_decoding_message_size(limit))
             .add_service(SupportServiceServer::new(NotYetServed).max_decoding_message_size(limit))

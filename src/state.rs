@@ -1,6 +1,7 @@
 //! What every handler shares: the pool, the rules data, and today's date.
 
 use crate::domain::calendar::Calendar;
+use crate::domain::money::MciTable;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -38,5 +39,6 @@ impl Clock {
 pub struct AppState {
     pub pool: PgPool,
     pub calendar: Arc<Calendar>,
+    pub mci: Arc<MciTable>,
     pub clock: Clock,
 }

@@ -207,7 +207,11 @@ async fn operator_id_is_recorded_and_a_malformed_one_is_refused() {
     let error = persons.validate_iin(request).await.unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
     assert_eq!(
-        details(&error).bad_request().unwrap().field_violations[0].field,
+        error_details(&error)
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
         "x-operator-id"
     );
 }

@@ -82,7 +82,7 @@ async fn a_person_gets_an_iin_that_encodes_birth_date_and_sex() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
-    let violations = details(&again)
+    let violations = error_details(&again)
         .precondition_failure()
         .unwrap()
         .violations
@@ -90,7 +90,7 @@ async fn a_person_gets_an_iin_that_encodes_birth_date_and_sex() {
     assert!(
         violations
             .iter()
-            .any(|v| v.r#type == "IIN_ALREADY_ASSIGNED")
+            .any(|v| v.r#type == "IIN_NOT_YET_ASSIGNED")
     );
 }
 
@@ -144,7 +144,7 @@ async fn registering_an_iin_twice_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    let violations = details(&error)
+    let violations = error_details(&error)
         .bad_request()
         .unwrap()
         .field_violations
@@ -238,7 +238,11 @@ async fn a_retried_submission_creates_one_application() {
     let error = apps.submit_application(different).await.unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
     assert_eq!(
-        details(&error).bad_request().unwrap().field_violations[0].field,
+        error_details(&error)
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
         "request_id"
     );
 }
@@ -338,15 +342,11 @@ async fn an_incomplete_submission_lists_every_problem_and_stores_nothing() {
     let mut apps = app.applications("psc").await;
     let registered = register(&mut persons, person("Incomplete")).await;
     let mut request = iin_submission(&registered.name, vec![]);
-    request.details = Some(pb::submit_application_request::Details::IinAssignment(
-        pb::IinAssignment {
-            by_representative: true,
-        },
-    ));
+    request.details = Some(iin_details(true));
     let error = apps.submit_application(request.clone()).await.unwrap_err();
     assert_eq!(error.code(), Code::FailedPrecondition);
     assert_reason(&error, "APPLICATION_INCOMPLETE");
-    let subjects: Vec<String> = details(&error)
+    let subjects: Vec<String> = error_details(&error)
         .precondition_failure()
         .unwrap()
         .violations
@@ -373,7 +373,7 @@ async fn an_incomplete_submission_lists_every_problem_and_stores_nothing() {
         .submit_application(iin_submission(&registered.name, vec![expired.clone()]))
         .await
         .unwrap_err();
-    let descriptions: Vec<String> = details(&error)
+    let descriptions: Vec<String> = error_details(&error)
         .precondition_failure()
         .unwrap()
         .violations
@@ -389,11 +389,7 @@ async fn an_incomplete_submission_lists_every_problem_and_stores_nothing() {
         .check_documents(pb::CheckDocumentsRequest {
             applicant: registered.name.clone(),
             documents: vec![expired],
-            details: Some(pb::check_documents_request::Details::IinAssignment(
-                pb::IinAssignment {
-                    by_representative: false,
-                },
-            )),
+            details: Some(iin_details(false)),
         })
         .await
         .unwrap()
@@ -425,14 +421,12 @@ async fn malformed_input_names_every_field() {
             request_id: "not-a-uuid".into(),
             applicant: "people/42".into(),
             documents: vec![bad_doc],
-            details: Some(pb::submit_application_request::Details::IinAssignment(
-                pb::IinAssignment::default(),
-            )),
+            details: Some(iin_details(false)),
         })
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    let fields: Vec<String> = details(&error)
+    let fields: Vec<String> = error_details(&error)
         .bad_request()
         .unwrap()
         .field_violations
@@ -546,12 +540,8 @@ async fn required_documents_are_listed_before_submitting() {
     let mut apps = app.applications("mission").await;
     let listed = apps
         .list_required_documents(pb::ListRequiredDocumentsRequest {
-            procedure: pb::Procedure::IinAssignment as i32,
-            details: Some(pb::list_required_documents_request::Details::IinAssignment(
-                pb::IinAssignment {
-                    by_representative: true,
-                },
-            )),
+            details: Some(iin_details(true)),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -640,7 +630,11 @@ async fn validate_iin_agrees_with_every_spec_vector() {
         .unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert_eq!(
-        details(&malformed).bad_request().unwrap().field_violations[0].field,
+        error_details(&malformed)
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
         "iin"
     );
 }

@@ -1,22 +1,27 @@
-//! `ApplicationService`: submission checked at the door, reads, and decisions.
+//! `ApplicationService`: submission checked at the door, reads, and decisions, for every
+//! procedure of the kandas path.
 
 use super::convert::{
-    application_to_proto, checklist_to_proto, documents_from_proto, procedure_from_proto,
-    state_from_proto,
+    application_to_proto, checklist_to_proto, date_from_proto, date_to_proto, details_from_proto,
+    documents_from_proto, procedure_from_proto, state_from_proto,
 };
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, page_size,
-    parse_name, parse_request_id, replay_or_claim, respond,
+    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, name_of,
+    page_size, parse_name, parse_request_id, replay_or_claim, respond,
 };
-use crate::auth::Caller;
-use crate::domain::documents::{ChecklistItem, Document, ItemStatus, iin_assignment};
-use crate::domain::procedures::{Details, Outcome, Procedure};
+use crate::auth::{Caller, Role};
+use crate::domain::catalogue;
+use crate::domain::documents::{ChecklistItem, Document, DocumentType, ItemStatus};
+use crate::domain::issuance::{self, Issued, IssuedKind};
+use crate::domain::prerequisites::{self, PrerequisiteQuery};
+use crate::domain::procedures::{Details, FamilyMember, Outcome, Procedure, Relation, permit_term};
+use crate::domain::records::PersonRecords;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, application_service_server::ApplicationService};
 use crate::state::AppState;
-use crate::store::persons::{self, IssueError, PersonRow};
-use crate::store::{self, Tx, applications};
-use chrono::NaiveDate;
+use crate::store::persons::{self, IssueError};
+use crate::store::{self, Tx, applications, records};
+use chrono::{Datelike, NaiveDate};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -35,10 +40,28 @@ struct Submission {
     documents: Vec<Document>,
 }
 
+/// The applicant and each family member with what is on record for them.
+struct People {
+    applicant: PersonRecords,
+    family: Vec<(FamilyMember, PersonRecords)>,
+}
+
+impl People {
+    fn everyone(&self) -> impl Iterator<Item = &PersonRecords> {
+        std::iter::once(&self.applicant).chain(self.family.iter().map(|(_, r)| r))
+    }
+}
+
+/// An unmet blocking prerequisite of one person.
+struct Unmet {
+    person: String,
+    check: prerequisites::Prerequisite,
+}
+
 /// What the door says about a submission: the checklist and every unmet prerequisite.
 struct Assessment {
     checklist: Vec<ChecklistItem>,
-    unmet: Vec<Violation>,
+    unmet: Vec<Unmet>,
 }
 
 impl Assessment {
@@ -50,7 +73,7 @@ impl Assessment {
             .map(|item| {
                 let holder = item
                     .holder
-                    .map(|id| super::name_of("persons", id))
+                    .map(|id| name_of("persons", id))
                     .unwrap_or_else(|| "applicant".into());
                 let (kind, what) = if item.status == ItemStatus::Missing {
                     ("DOCUMENT_MISSING", format!("missing: {}", item.description))
@@ -66,31 +89,18 @@ impl Assessment {
                     format!("{what} ({})", item.legal_basis),
                 )
             });
-        documents.chain(self.unmet.iter().cloned()).collect()
+        let prerequisites = self.unmet.iter().map(|u| {
+            let mut description = format!("{} ({})", u.check.description, u.check.legal_basis);
+            if let Some(earliest) = u.check.earliest_date {
+                description.push_str(&format!("; a new application is accepted from {earliest}"));
+            }
+            Violation::new(u.check.code, u.person.clone(), description)
+        });
+        documents.chain(prerequisites).collect()
     }
 
     fn complete(&self) -> bool {
         self.unmet.is_empty() && !self.checklist.iter().any(ChecklistItem::is_problem)
-    }
-}
-
-fn details_from_proto(
-    details: Option<&pb::submit_application_request::Details>,
-) -> Option<Details> {
-    match details? {
-        pb::submit_application_request::Details::IinAssignment(d) => Some(Details::IinAssignment {
-            by_representative: d.by_representative,
-        }),
-    }
-}
-
-fn check_details_from_proto(
-    details: Option<&pb::check_documents_request::Details>,
-) -> Option<Details> {
-    match details? {
-        pb::check_documents_request::Details::IinAssignment(d) => Some(Details::IinAssignment {
-            by_representative: d.by_representative,
-        }),
     }
 }
 
@@ -110,22 +120,51 @@ fn ensure_may_submit(caller: &Caller, procedure: Procedure) -> ApiResult<()> {
     }
 }
 
+/// The procedure named by a request's details, before anything else is validated, so that
+/// permission is checked first.
+fn requested_procedure(details: Option<&pb::ApplicationDetails>) -> Option<Procedure> {
+    use pb::application_details::Procedure as P;
+    Some(match details?.procedure.as_ref()? {
+        P::IinAssignment(_) => Procedure::IinAssignment,
+        P::KandasStatusAssignment(_) => Procedure::KandasStatusAssignment,
+        P::KandasStatusExtension(_) => Procedure::KandasStatusExtension,
+        P::PermanentResidencePermit(_) => Procedure::PermanentResidencePermit,
+        P::ResidencePermitCard(_) => Procedure::ResidencePermitCard,
+        P::StatelessPersonCertificate(_) => Procedure::StatelessPersonCertificate,
+        P::ResidenceRegistration(_) => Procedure::ResidenceRegistration,
+        P::SimplifiedCitizenship(_) => Procedure::SimplifiedCitizenship,
+    })
+}
+
 fn parse_submission(
     applicant: &str,
-    details: Option<Details>,
+    details: Option<&pb::ApplicationDetails>,
     documents: &[pb::Document],
     errors: &mut Vec<FieldError>,
 ) -> Option<Submission> {
     let applicant = parse_name("applicant", applicant, "persons")
         .map_err(|e| errors.push(e))
         .ok();
-    if details.is_none() {
+    let details = details_from_proto("details", details, errors);
+    let documents = documents_from_proto(documents, errors);
+    if let (Some(applicant), Some(details)) = (applicant, &details)
+        && details.family().iter().any(|m| m.person_id == applicant)
+    {
         errors.push(FieldError::new(
             "details",
-            "required: the procedure-specific details (e.g. iin_assignment)",
+            "the applicant is not listed again as a family member",
         ));
     }
-    let documents = documents_from_proto(documents, errors);
+    for (i, document) in documents.iter().enumerate() {
+        if let (Some(holder), Some(details)) = (document.holder, &details)
+            && !details.family().iter().any(|m| m.person_id == holder)
+        {
+            errors.push(FieldError::new(
+                format!("documents[{i}].holder"),
+                "must be empty (the applicant) or a family member of this application",
+            ));
+        }
+    }
     Some(Submission {
         applicant: applicant?,
         details: details?,
@@ -133,44 +172,81 @@ fn parse_submission(
     })
 }
 
+async fn load_people(
+    conn: &mut sqlx::PgConnection,
+    applicant: Uuid,
+    details: &Details,
+) -> ApiResult<People> {
+    let applicant = records::load(conn, applicant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let mut family = Vec::new();
+    for (i, member) in details.family().iter().enumerate() {
+        let member_records = records::load(conn, member.person_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("family member details.family[{i}]")))?;
+        family.push((member.clone(), member_records));
+    }
+    Ok(People { applicant, family })
+}
+
+/// The identity document presented now for `holder`: the passport prerequisites judge by.
+fn presented_passport(documents: &[Document], holder: Option<Uuid>) -> Option<(NaiveDate, String)> {
+    documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.holder == holder
+                && matches!(
+                    d.kind,
+                    DocumentType::IdentityDocument | DocumentType::StatelessPersonDocument
+                )
+        })
+        .filter_map(|(i, d)| d.expiry_date.map(|e| (e, format!("documents[{i}]"))))
+        .max_by_key(|(e, _)| *e)
+}
+
+/// The legal term of an application, counted from its submission date.
+fn term_of(details: &Details) -> Option<crate::domain::calendar::Term> {
+    match details {
+        Details::PermanentResidencePermit { category, .. } => Some(permit_term(
+            *category == crate::domain::procedures::PermitCategory::KandasAndFamily,
+        )),
+        other => other.procedure().term(),
+    }
+}
+
 impl ApplicationApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
 
-    /// The one evaluation behind CheckDocuments and SubmitApplication.
-    async fn assess(
-        &self,
-        tx: &mut Tx<'_>,
-        person: &PersonRow,
-        submission: &Submission,
-        today: NaiveDate,
-    ) -> ApiResult<Assessment> {
-        match &submission.details {
-            Details::IinAssignment { by_representative } => {
-                let checklist =
-                    iin_assignment::checklist(*by_representative, &submission.documents, today);
-                let mut unmet = Vec::new();
-                if person.iin.is_some() {
-                    unmet.push(Violation::new(
-                        "IIN_ALREADY_ASSIGNED",
-                        "applicant",
-                        "the person already holds an IIN; it is never reissued (SPEC 2.1)",
-                    ));
-                }
-                if let Some(open) =
-                    applications::open_for(&mut **tx, person.id, Procedure::IinAssignment.as_str())
-                        .await?
-                {
-                    unmet.push(Violation::new(
-                        "APPLICATION_ALREADY_OPEN",
-                        super::name_of("applications", open),
-                        "an IIN application for this person is already waiting for a decision",
-                    ));
-                }
-                Ok(Assessment { checklist, unmet })
-            }
+    /// The one evaluation behind CheckDocuments and SubmitApplication: the catalogue's
+    /// checklist and the blocking prerequisites of everyone in the application.
+    fn assess(&self, people: &People, submission: &Submission, today: NaiveDate) -> Assessment {
+        let case = catalogue::Case {
+            details: &submission.details,
+            submission_date: today,
+            applicant: &people.applicant,
+            family: people.family.iter().map(|(m, r)| (m, r)).collect(),
+            documents: &submission.documents,
+            mci: self.state.mci.get(today.year()).ok(),
+        };
+        let checklist = catalogue::checklist(&case);
+        let query = PrerequisiteQuery::from_details(&submission.details);
+        let mut unmet = Vec::new();
+        for person in people.everyone() {
+            let holder =
+                (person.person_id != people.applicant.person_id).then_some(person.person_id);
+            let passport = presented_passport(&submission.documents, holder)
+                .or_else(|| prerequisites::passport_on_record(person));
+            let checks = prerequisites::check(&query, person, passport, today);
+            unmet.extend(prerequisites::unmet(&checks).map(|check| Unmet {
+                person: person.person.clone(),
+                check: check.clone(),
+            }));
         }
+        Assessment { checklist, unmet }
     }
 
     async fn submit(
@@ -178,15 +254,19 @@ impl ApplicationApi {
         caller: &Caller,
         req: &pb::SubmitApplicationRequest,
     ) -> ApiResult<pb::Application> {
-        let details = details_from_proto(req.details.as_ref());
-        if let Some(d) = &details {
-            ensure_may_submit(caller, d.procedure())?;
+        if let Some(procedure) = requested_procedure(req.details.as_ref()) {
+            ensure_may_submit(caller, procedure)?;
         }
         let mut errors = Vec::new();
         let request_id = parse_request_id(&req.request_id)
             .map_err(|e| errors.push(e))
             .ok();
-        let submission = parse_submission(&req.applicant, details, &req.documents, &mut errors);
+        let submission = parse_submission(
+            &req.applicant,
+            req.details.as_ref(),
+            &req.documents,
+            &mut errors,
+        );
         check_fields(errors)?;
         let (Some(request_id), Some(submission)) = (request_id, submission) else {
             return Err(ApiError::internal(anyhow::anyhow!(
@@ -198,12 +278,13 @@ impl ApplicationApi {
         if let Some(first) = replay_or_claim(&mut tx, caller, SUBMIT, request_id, req).await? {
             return Ok(first);
         }
-        // The person's row lock orders concurrent submissions for one person.
-        let person = persons::get_for_update(&mut tx, submission.applicant)
+        // The applicant's row lock orders concurrent submissions for one person.
+        persons::get_for_update(&mut tx, submission.applicant)
             .await?
             .ok_or_else(|| ApiError::not_found("applicant"))?;
+        let people = load_people(&mut tx, submission.applicant, &submission.details).await?;
         let today = self.state.clock.today();
-        let assessment = self.assess(&mut tx, &person, &submission, today).await?;
+        let assessment = self.assess(&people, &submission, today);
         if !assessment.complete() {
             return Err(failed_precondition(
                 "APPLICATION_INCOMPLETE",
@@ -212,16 +293,16 @@ impl ApplicationApi {
             ));
         }
         let procedure = submission.details.procedure();
-        let deadline = procedure
-            .term()
-            .map(|term| self.state.calendar.deadline(today, term));
+        let deadline =
+            term_of(&submission.details).map(|term| self.state.calendar.deadline(today, term));
         let details = serde_json::to_value(&submission.details).map_err(ApiError::internal)?;
+        let id = Uuid::now_v7();
         let row = applications::insert(
             &mut tx,
             &applications::NewApplication {
-                id: Uuid::now_v7(),
+                id,
                 procedure: procedure.as_str(),
-                applicant_id: person.id,
+                applicant_id: submission.applicant,
                 submitted_by: &caller.client(),
                 operator_id: &caller.operator_id,
                 submission_date: today,
@@ -234,17 +315,24 @@ impl ApplicationApi {
         )
         .await
         .map_err(|e| match store::violated_constraint(&e) {
-            Some(applications::ONE_OPEN_IIN) => failed_precondition(
+            Some(applications::ONE_OPEN_PER_PROCEDURE) => failed_precondition(
                 "APPLICATION_ALREADY_OPEN",
-                "an IIN application for this person is already waiting for a decision",
+                "an application of this procedure for this person is already waiting for a decision",
                 vec![Violation::new(
-                    "APPLICATION_ALREADY_OPEN",
+                    "NO_OPEN_APPLICATION",
                     "applicant",
-                    "one open IIN application per person",
+                    "one open application per person and procedure",
                 )],
             ),
             _ => e.into(),
         })?;
+        let members: Vec<(Uuid, Relation)> = submission
+            .details
+            .family()
+            .iter()
+            .map(|m| (m.person_id, m.relation))
+            .collect();
+        records::insert_members(&mut tx, id, &members).await?;
         let application = application_to_proto(&row, today);
         commit_mutation(
             tx,
@@ -263,27 +351,25 @@ impl ApplicationApi {
         caller: &Caller,
         req: &pb::CheckDocumentsRequest,
     ) -> ApiResult<pb::CheckDocumentsResponse> {
-        let details = check_details_from_proto(req.details.as_ref());
-        if let Some(d) = &details {
-            ensure_may_submit(caller, d.procedure())?;
+        if let Some(procedure) = requested_procedure(req.details.as_ref()) {
+            ensure_may_submit(caller, procedure)?;
         }
         let mut errors = Vec::new();
-        let submission = parse_submission(&req.applicant, details, &req.documents, &mut errors);
+        let submission = parse_submission(
+            &req.applicant,
+            req.details.as_ref(),
+            &req.documents,
+            &mut errors,
+        );
         check_fields(errors)?;
         let Some(submission) = submission else {
             return Err(ApiError::internal(anyhow::anyhow!(
                 "validated request lost a field"
             )));
         };
-        // A read-only transaction: the same queries as a submission, nothing kept.
-        let mut tx = self.state.pool.begin().await?;
-        let person = persons::get(&mut *tx, submission.applicant)
-            .await?
-            .ok_or_else(|| ApiError::not_found("applicant"))?;
-        let assessment = self
-            .assess(&mut tx, &person, &submission, self.state.clock.today())
-            .await?;
-        tx.rollback().await?;
+        let mut conn = self.state.pool.acquire().await?;
+        let people = load_people(&mut conn, submission.applicant, &submission.details).await?;
+        let assessment = self.assess(&people, &submission, self.state.clock.today());
         Ok(pb::CheckDocumentsResponse {
             complete: assessment.complete(),
             checklist: assessment
@@ -294,57 +380,112 @@ impl ApplicationApi {
             unmet_prerequisites: assessment
                 .unmet
                 .iter()
-                .map(|v| pb::UnmetPrerequisite {
-                    code: v.kind.clone(),
-                    description: v.description.clone(),
-                    legal_basis: "SPEC 2.1".into(),
+                .map(|u| pb::UnmetPrerequisite {
+                    code: u.check.code.to_string(),
+                    description: u.check.description.clone(),
+                    legal_basis: u.check.legal_basis.to_string(),
+                    person: u.person.clone(),
+                    evidence: u.check.evidence.clone().unwrap_or_default(),
+                    earliest_date: u.check.earliest_date.map(date_to_proto),
                 })
                 .collect(),
         })
     }
 
-    fn required(
+    /// The checklist for an applicant described before submitting (or a registered one).
+    async fn required(
         &self,
         caller: &Caller,
         req: &pb::ListRequiredDocumentsRequest,
     ) -> ApiResult<pb::ListRequiredDocumentsResponse> {
-        let procedure = procedure_from_proto(req.procedure)
-            .ok_or_else(|| ApiError::field("procedure", "required: a Procedure"))?;
+        let procedure = requested_procedure(req.details.as_ref()).ok_or_else(|| {
+            ApiError::field("details", "required: the typed details of one procedure")
+        })?;
         ensure_may_submit(caller, procedure)?;
-        let details = req.details.as_ref().map(|d| match d {
-            pb::list_required_documents_request::Details::IinAssignment(d) => {
-                Details::IinAssignment {
-                    by_representative: d.by_representative,
-                }
-            }
-        });
-        if let Some(d) = &details
-            && d.procedure() != procedure
-        {
-            return Err(ApiError::field(
-                "details",
-                "must describe the same procedure as `procedure`",
-            ));
-        }
-        let checklist = match (procedure, details) {
-            (Procedure::IinAssignment, details) => {
-                let by_representative = matches!(
-                    details,
-                    Some(Details::IinAssignment {
-                        by_representative: true
-                    })
-                );
-                crate::domain::documents::evaluate(
-                    &iin_assignment::applied(by_representative, None),
-                    &[],
-                    self.state.clock.today(),
+        let today = self.state.clock.today();
+        let mut errors = Vec::new();
+        let mut labels: Vec<(Uuid, String)> = Vec::new();
+        let (details, people) = if !req.applicant.is_empty() {
+            let applicant = parse_name("applicant", &req.applicant, "persons")
+                .map_err(|e| errors.push(e))
+                .ok();
+            let details = details_from_proto("details", req.details.as_ref(), &mut errors);
+            check_fields(errors)?;
+            let (Some(applicant), Some(details)) = (applicant, details) else {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "validated request lost a field"
+                )));
+            };
+            let mut conn = self.state.pool.acquire().await?;
+            let people = load_people(&mut conn, applicant, &details).await?;
+            (details, people)
+        } else {
+            // Described, not registered: stand-in records carry the ages that matter.
+            let description = req.description.clone().unwrap_or_default();
+            let birth = date_from_proto("description.birth_date", description.birth_date.as_ref())
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten()
+                .unwrap_or(today);
+            let mut applicant = PersonRecords::new(Uuid::nil(), birth);
+            applicant.ethnic_kazakh = description.ethnic_kazakh;
+            let mut family = Vec::new();
+            for (i, member) in description.family.iter().enumerate() {
+                let id = Uuid::from_u128(i as u128 + 1);
+                let birth = date_from_proto(
+                    &format!("description.family[{i}].birth_date"),
+                    member.birth_date.as_ref(),
                 )
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten()
+                .unwrap_or(today);
+                let relation = match pb::Relation::try_from(member.relation) {
+                    Ok(pb::Relation::Spouse) => Relation::Spouse,
+                    Ok(pb::Relation::Child) => Relation::Child,
+                    Ok(pb::Relation::Parent) => Relation::Parent,
+                    _ => Relation::Other,
+                };
+                labels.push((id, format!("family[{i}]")));
+                family.push((
+                    FamilyMember {
+                        person_id: id,
+                        relation,
+                    },
+                    PersonRecords::new(id, birth),
+                ));
             }
-            (other, _) => return Err(not_yet(other)),
+            let mut details = details_from_proto("details", req.details.as_ref(), &mut errors);
+            check_fields(errors)?;
+            // The described family replaces any listed in the details.
+            if let Some(d) = details.as_mut() {
+                set_family(d, family.iter().map(|(m, _)| m.clone()).collect());
+            }
+            let Some(details) = details else {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "validated request lost a field"
+                )));
+            };
+            (details, People { applicant, family })
         };
-        Ok(pb::ListRequiredDocumentsResponse {
-            checklist: checklist.iter().map(checklist_to_proto).collect(),
-        })
+        let submission = Submission {
+            applicant: people.applicant.person_id,
+            details,
+            documents: Vec::new(),
+        };
+        let assessment = self.assess(&people, &submission, today);
+        let checklist = assessment
+            .checklist
+            .iter()
+            .map(|item| {
+                let mut proto = checklist_to_proto(item);
+                if let Some((_, label)) = labels.iter().find(|(id, _)| Some(*id) == item.holder) {
+                    proto.holder = label.clone();
+                }
+                proto
+            })
+            .collect();
+        Ok(pb::ListRequiredDocumentsResponse { checklist })
     }
 
     async fn get(&self, req: &pb::GetApplicationRequest) -> ApiResult<pb::Application> {
@@ -369,15 +510,34 @@ impl ApplicationApi {
             .ok()
             .flatten()
             .and_then(|key| Uuid::parse_str(&key).ok());
-        let procedure = match req.procedure {
+        let mut procedures: Option<Vec<Procedure>> = match req.procedure {
             0 => None,
-            v => procedure_from_proto(v)
-                .map(|p| p.as_str().to_string())
-                .or_else(|| {
+            v => match procedure_from_proto(v) {
+                Some(p) => Some(vec![p]),
+                None => {
                     errors.push(FieldError::new("procedure", "not a Procedure"));
                     None
-                }),
+                }
+            },
         };
+        if !req.decided_by_role.is_empty() {
+            match Role::parse(&req.decided_by_role) {
+                Some(role) => {
+                    let decided: Vec<Procedure> = Procedure::ALL
+                        .into_iter()
+                        .filter(|p| p.decider() == role)
+                        .collect();
+                    procedures = Some(match procedures {
+                        Some(given) => given.into_iter().filter(|p| decided.contains(p)).collect(),
+                        None => decided,
+                    });
+                }
+                None => errors.push(FieldError::new(
+                    "decided_by_role",
+                    "not a role, e.g. `police`",
+                )),
+            }
+        }
         let state = match req.state {
             0 => None,
             v => state_from_proto(v).map(str::to_string).or_else(|| {
@@ -395,7 +555,7 @@ impl ApplicationApi {
         check_fields(errors)?;
         let today = self.state.clock.today();
         let filter = applications::ListFilter {
-            procedure,
+            procedures: procedures.map(|ps| ps.iter().map(|p| p.as_str().to_string()).collect()),
             state,
             applicant_id,
             overdue_on: req.overdue_only.then_some(today),
@@ -492,7 +652,7 @@ impl ApplicationApi {
         let today = self.state.clock.today();
         let outcome = match &req.decision {
             Some(pb::decide_application_request::Decision::Approve(_)) => {
-                self.approve(&mut tx, procedure, &row).await?
+                self.approve(&mut tx, &row, today).await?
             }
             _ => Outcome::Refused,
         };
@@ -532,56 +692,234 @@ impl ApplicationApi {
         Ok(application)
     }
 
-    /// Carries out what an approval of `procedure` produces.
+    /// Carries out what an approval produces and records it.
     async fn approve(
         &self,
         tx: &mut Tx<'_>,
-        procedure: Procedure,
         row: &applications::ApplicationRow,
+        today: NaiveDate,
     ) -> ApiResult<Outcome> {
-        match procedure {
-            Procedure::IinAssignment => {
-                let person = persons::get_for_update(tx, row.applicant_id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("applicant"))?;
-                if person.iin.is_some() {
-                    return Err(failed_precondition(
-                        "IIN_ALREADY_ASSIGNED",
-                        "the person already holds an IIN",
-                        vec![Violation::new(
-                            "IIN_ALREADY_ASSIGNED",
-                            "applicant",
-                            "an IIN is never reissued (SPEC 2.1)",
-                        )],
+        let details: Details = serde_json::from_value(row.details.0.clone())
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored details unreadable: {e}")))?;
+        let everyone: Vec<Uuid> = std::iter::once(row.applicant_id)
+            .chain(details.family().iter().map(|m| m.person_id))
+            .collect();
+        let year = today.year();
+        let mut issued = Vec::new();
+        match &details {
+            Details::IinAssignment { .. } => return self.assign_iin(tx, row.applicant_id).await,
+            Details::KandasStatusAssignment { .. } => {
+                let (from, until) = issuance::kandas_validity(today);
+                for person in everyone {
+                    let number = records::next_number(
+                        tx,
+                        IssuedKind::KandasCertificate.number_prefix(),
+                        year,
+                    )
+                    .await?;
+                    records::insert_kandas_status(tx, person, row.id, &number, from, until, false)
+                        .await?;
+                    issued.push(issue(
+                        person,
+                        IssuedKind::KandasCertificate,
+                        number,
+                        Some(from),
+                        Some(until),
                     ));
                 }
-                let iin = persons::issue_iin(tx, &person).await.map_err(|e| match e {
-                    IssueError::Database(db) => ApiError::from(db),
-                    IssueError::SerialsExhausted => ApiError::ResourceExhausted {
-                        reason: "IIN_SERIALS_EXHAUSTED",
-                        message: "every IIN serial for this birth date and sex has been issued"
-                            .into(),
-                        violations: vec![(
-                            "iin_serials".into(),
-                            "no free serial for this prefix".into(),
-                        )],
-                    },
-                    IssueError::Unencodable => failed_precondition(
-                        "BIRTH_DATE_NOT_ENCODABLE",
-                        "the birth date cannot be encoded in an IIN",
-                        vec![Violation::new(
-                            "BIRTH_DATE_NOT_ENCODABLE",
-                            "applicant",
-                            "IINs encode births from 1800 to 2099",
-                        )],
-                    ),
-                })?;
-                Ok(Outcome::IinAssigned {
-                    iin: iin.as_str().to_string(),
-                })
             }
-            other => Err(not_yet(other)),
+            Details::KandasStatusExtension => {
+                let current = records::load(tx, row.applicant_id)
+                    .await?
+                    .and_then(|r| r.kandas_statuses.into_iter().max_by_key(|s| s.valid_until))
+                    .ok_or_else(|| {
+                        failed_precondition(
+                            "NO_KANDAS_STATUS",
+                            "there is no kandas status to extend",
+                            vec![Violation::new(
+                                "KANDAS_STATUS_VALID",
+                                "applicant",
+                                "no kandas status on record",
+                            )],
+                        )
+                    })?;
+                let (from, until) = issuance::kandas_validity(today);
+                records::insert_kandas_status(
+                    tx,
+                    row.applicant_id,
+                    row.id,
+                    &current.certificate_number,
+                    from,
+                    until,
+                    true,
+                )
+                .await?;
+                issued.push(issue(
+                    row.applicant_id,
+                    IssuedKind::KandasExtension,
+                    current.certificate_number,
+                    Some(from),
+                    Some(until),
+                ));
+            }
+            Details::PermanentResidencePermit { .. } => {
+                for person in everyone {
+                    let number = records::next_number(
+                        tx,
+                        IssuedKind::PermanentResidencePermit.number_prefix(),
+                        year,
+                    )
+                    .await?;
+                    records::insert_permit(tx, person, row.id, &number, today).await.map_err(|e| {
+                        match store::violated_constraint(&e) {
+                            Some("permits_one_per_person") => failed_precondition(
+                                "PERMIT_ALREADY_GRANTED",
+                                "a permanent residence permit is already granted to a person of this application",
+                                vec![Violation::new("NO_PERMIT_YET", name_of("persons", person), "a permit is granted once")],
+                            ),
+                            _ => e.into(),
+                        }
+                    })?;
+                    issued.push(issue(
+                        person,
+                        IssuedKind::PermanentResidencePermit,
+                        number,
+                        Some(today),
+                        None,
+                    ));
+                }
+            }
+            Details::ResidencePermitCard { .. } => {
+                let passport = presented_passport(&row.documents.0, None).or(records::load(
+                    tx,
+                    row.applicant_id,
+                )
+                .await?
+                .and_then(|r| prerequisites::passport_on_record(&r)));
+                let valid_until = passport
+                    .and_then(|(expiry, _)| issuance::card_valid_until(today, expiry))
+                    .ok_or_else(|| {
+                        failed_precondition(
+                            "PASSPORT_EXPIRED",
+                            "the card cannot outlive the passport, which is no longer valid",
+                            vec![Violation::new(
+                                "PASSPORT_VALID",
+                                "applicant",
+                                "a valid national passport is required",
+                            )],
+                        )
+                    })?;
+                let number =
+                    records::next_number(tx, IssuedKind::ResidencePermitCard.number_prefix(), year)
+                        .await?;
+                records::insert_card(tx, row.applicant_id, row.id, &number, today, valid_until)
+                    .await?;
+                issued.push(issue(
+                    row.applicant_id,
+                    IssuedKind::ResidencePermitCard,
+                    number,
+                    Some(today),
+                    Some(valid_until),
+                ));
+            }
+            Details::StatelessPersonCertificate { .. } => {
+                let number = records::next_number(
+                    tx,
+                    IssuedKind::StatelessPersonCertificate.number_prefix(),
+                    year,
+                )
+                .await?;
+                records::insert_stateless_certificate(tx, row.applicant_id, row.id, &number, today)
+                    .await?;
+                issued.push(issue(
+                    row.applicant_id,
+                    IssuedKind::StatelessPersonCertificate,
+                    number,
+                    Some(today),
+                    None,
+                ));
+            }
+            Details::ResidenceRegistration {
+                kind,
+                region,
+                address,
+                until,
+                ..
+            } => {
+                for person in everyone {
+                    let id = records::insert_registration(
+                        tx, person, row.id, *kind, region, address, today, *until,
+                    )
+                    .await?;
+                    let mut record = issue(
+                        person,
+                        IssuedKind::Registration,
+                        format!("registrations/{id}"),
+                        Some(today),
+                        *until,
+                    );
+                    record.region = region.clone();
+                    record.address = address.clone();
+                    issued.push(record);
+                }
+            }
+            Details::SimplifiedCitizenship { .. } => {
+                for person in everyone {
+                    records::grant_citizenship(tx, person, row.id, today).await?;
+                    let number =
+                        records::next_number(tx, IssuedKind::Citizenship.number_prefix(), year)
+                            .await?;
+                    issued.push(issue(
+                        person,
+                        IssuedKind::Citizenship,
+                        number,
+                        Some(today),
+                        None,
+                    ));
+                }
+            }
         }
+        Ok(Outcome::Issued { records: issued })
+    }
+
+    async fn assign_iin(&self, tx: &mut Tx<'_>, applicant: Uuid) -> ApiResult<Outcome> {
+        let person = persons::get_for_update(tx, applicant)
+            .await?
+            .ok_or_else(|| ApiError::not_found("applicant"))?;
+        if person.iin.is_some() {
+            return Err(failed_precondition(
+                "IIN_ALREADY_ASSIGNED",
+                "the person already holds an IIN",
+                vec![Violation::new(
+                    "IIN_NOT_YET_ASSIGNED",
+                    "applicant",
+                    "an IIN is never reissued (SPEC 2.1)",
+                )],
+            ));
+        }
+        let iin = persons::issue_iin(tx, &person).await.map_err(|e| match e {
+            IssueError::Database(db) => ApiError::from(db),
+            IssueError::SerialsExhausted => ApiError::ResourceExhausted {
+                reason: "IIN_SERIALS_EXHAUSTED",
+                message: "every IIN serial for this birth date and sex has been issued".into(),
+                violations: vec![(
+                    "iin_serials".into(),
+                    "no free serial for this prefix".into(),
+                )],
+            },
+            IssueError::Unencodable => failed_precondition(
+                "BIRTH_DATE_NOT_ENCODABLE",
+                "the birth date cannot be encoded in an IIN",
+                vec![Violation::new(
+                    "BIRTH_DATE_NOT_ENCODABLE",
+                    "applicant",
+                    "IINs encode births from 1800 to 2099",
+                )],
+            ),
+        })?;
+        Ok(Outcome::IinAssigned {
+            iin: iin.as_str().to_string(),
+        })
     }
 
     async fn withdraw(
@@ -639,6 +977,35 @@ impl ApplicationApi {
     }
 }
 
+fn issue(
+    person_id: Uuid,
+    kind: IssuedKind,
+    number: String,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+) -> Issued {
+    Issued {
+        person_id,
+        kind,
+        number,
+        valid_from,
+        valid_until,
+        region: String::new(),
+        address: String::new(),
+    }
+}
+
+/// Replaces the family of a procedure that has one (for described applicants).
+fn set_family(details: &mut Details, members: Vec<FamilyMember>) {
+    match details {
+        Details::KandasStatusAssignment { family, .. }
+        | Details::PermanentResidencePermit { family, .. }
+        | Details::ResidenceRegistration { family, .. }
+        | Details::SimplifiedCitizenship { family, .. } => *family = members,
+        _ => {}
+    }
+}
+
 /// A stale etag means the caller decided on a version that has since changed.
 fn ensure_fresh(etag: &str, version: i32) -> ApiResult<()> {
     if etag.is_empty() || etag == super::convert::etag(version) {
@@ -665,21 +1032,6 @@ fn ensure_open(state: &str) -> ApiResult<()> {
                 format!("state is {state}"),
             )],
         ))
-    }
-}
-
-fn not_yet(procedure: Procedure) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: "PROCEDURE_NOT_AVAILABLE",
-        message: format!(
-            "{} applications are not available in this version",
-            procedure.as_str()
-        ),
-        violations: vec![Violation::new(
-            "PROCEDURE_NOT_AVAILABLE",
-            procedure.as_str(),
-            "not yet served",
-        )],
     }
 }
 
@@ -779,6 +1131,7 @@ impl ApplicationService for ApplicationApi {
     ) -> Result<Response<pb::ListRequiredDocumentsResponse>, Status> {
         let caller = caller(&request)?;
         self.required(&caller, request.get_ref())
+            .await
             .map(Response::new)
             .map_err(Status::from)
     }

@@ -5,6 +5,7 @@ pub mod application;
 pub mod audit;
 pub mod convert;
 pub mod person;
+pub mod prerequisite;
 pub mod unbuilt;
 
 use crate::audit::Entry;

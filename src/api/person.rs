@@ -7,6 +7,7 @@ use super::{
     caller, check_fields, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::Caller;
+use crate::domain::calendar::Term;
 use crate::domain::iin::{Iin, IinError};
 use crate::domain::person::{PersonDetails, RawPerson};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -117,6 +118,103 @@ impl PersonApi {
     }
 }
 
+impl PersonApi {
+    /// A host's arrival notification is due within 3 working days of the entry (SPEC 5.5).
+    async fn record_arrival(
+        &self,
+        caller: &Caller,
+        req: &pb::RecordArrivalNotificationRequest,
+    ) -> ApiResult<pb::ArrivalNotification> {
+        const RPC: &str = "/kandas.v1.PersonService/RecordArrivalNotification";
+        let mut errors = Vec::new();
+        let request_id = parse_request_id(&req.request_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let person = parse_name("person", &req.person, "persons")
+            .map_err(|e| errors.push(e))
+            .ok();
+        let today = self.state.clock.today();
+        let entry = date_from_proto("entry_date", req.entry_date.as_ref())
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        let notified = date_from_proto("notified_on", req.notified_on.as_ref())
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten()
+            .unwrap_or(today);
+        match entry {
+            None => errors.push(FieldError::new("entry_date", "required")),
+            Some(e) if e > today => {
+                errors.push(FieldError::new("entry_date", "must not be in the future"))
+            }
+            Some(e) if notified < e => errors.push(FieldError::new(
+                "notified_on",
+                "must not be before entry_date",
+            )),
+            Some(_) => {}
+        }
+        if notified > today {
+            errors.push(FieldError::new("notified_on", "must not be in the future"));
+        }
+        let host = req.host.trim();
+        if host.chars().count() > 500 || host.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                "host",
+                "at most 500 characters, no control characters",
+            ));
+        }
+        check_fields(errors)?;
+        let (Some(request_id), Some(person), Some(entry)) = (request_id, person, entry) else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "validated request lost a field"
+            )));
+        };
+        let due = self
+            .state
+            .calendar
+            .deadline(entry, Term::WorkingDays(3))
+            .date;
+        let mut tx = self.state.pool.begin().await?;
+        if let Some(first) = replay_or_claim(&mut tx, caller, RPC, request_id, req).await? {
+            return Ok(first);
+        }
+        persons::get(&mut *tx, person)
+            .await?
+            .ok_or_else(|| ApiError::not_found("person"))?;
+        let id = Uuid::now_v7();
+        store::records::insert_arrival_notification(
+            &mut tx,
+            id,
+            person,
+            entry,
+            notified,
+            due,
+            host,
+            &caller.client(),
+        )
+        .await?;
+        let notification = pb::ArrivalNotification {
+            name: format!("arrival-notifications/{id}"),
+            person: req.person.clone(),
+            entry_date: Some(date_to_proto(entry)),
+            notified_on: Some(date_to_proto(notified)),
+            due_date: Some(date_to_proto(due)),
+            late: notified > due,
+        };
+        commit_mutation(
+            tx,
+            caller,
+            RPC,
+            request_id,
+            &notification.person,
+            &notification,
+        )
+        .await?;
+        Ok(notification)
+    }
+}
+
 /// The rule an IIN broke, named for the caller.
 fn iin_rule(error: &IinError) -> String {
     format!("{} ({error})", error.rule())
@@ -167,6 +265,26 @@ impl PersonService for PersonApi {
             &subject,
             "",
             true,
+            result,
+        )
+        .await
+    }
+
+    async fn record_arrival_notification(
+        &self,
+        request: Request<pb::RecordArrivalNotificationRequest>,
+    ) -> Result<Response<pb::ArrivalNotification>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = self.record_arrival(&caller, &req).await;
+        let subject: String = req.person.chars().take(64).collect();
+        respond(
+            &self.state,
+            &caller,
+            "/kandas.v1.PersonService/RecordArrivalNotification",
+            &subject,
+            &req.request_id,
+            false,
             result,
         )
         .await

@@ -2,14 +2,13 @@
 //! (the generated default methods), but permission is still checked first by the auth layer.
 
 use crate::pb::{
-    admin_service_server::AdminService, prerequisite_service_server::PrerequisiteService,
-    quota_service_server::QuotaService, support_service_server::SupportService,
+    admin_service_server::AdminService, quota_service_server::QuotaService,
+    support_service_server::SupportService,
 };
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NotYetServed;
 
-impl PrerequisiteService for NotYetServed {}
 impl QuotaService for NotYetServed {}
 impl SupportService for NotYetServed {}
 impl AdminService for NotYetServed {}

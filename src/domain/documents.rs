@@ -6,7 +6,7 @@
 //! The same evaluation serves `ListRequiredDocuments`, `CheckDocuments` and
 //! `SubmitApplication`, so the three always agree.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -35,6 +35,24 @@ pub enum DocumentType {
     StatelessPersonDocument,
     OwnerConsent,
     ComplianceObligation,
+    // Added with the requirements catalogue (`catalogue.rs`); the proto enum has the same values.
+    /// Kandas certificate (SPEC 5.2, 5.6): never asked for, always met from records.
+    KandasCertificate,
+    /// Passport of the 1974 model of the former USSR (stateless certificate, SPEC 5.4).
+    UssrPassport1974,
+    /// Military ID (stateless certificate, SPEC 5.4).
+    MilitaryId,
+    /// Certificate of release from prison (stateless certificate, SPEC 5.4).
+    PrisonReleaseCertificate,
+    /// Certificate of return issued by a foreign institution of Kazakhstan (stateless
+    /// certificate, SPEC 5.4).
+    ReturnCertificate,
+    /// Notarized application renouncing the previous citizenship (simplified citizenship,
+    /// SPEC 5.6); distinct from the questionnaire (`ApplicationForm`).
+    CitizenshipRenunciation,
+    /// Identity document of the owner of the dwelling (residence registration, SPEC 5.5); the
+    /// owner is not a person of the application, so their document has its own type.
+    OwnerIdentityDocument,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,6 +147,59 @@ pub enum Applicability {
     FromRecords {
         record: String,
     },
+    /// Met only from the service's own records (never demanded from the caller), and the
+    /// records do not hold it: the item is missing, with the reason; a document presented
+    /// instead does not help.
+    NotOnRecord {
+        reason: String,
+    },
+}
+
+/// Whose document a requirement asks for. Ages are whole years on the submission date
+/// (`records::age_on`); "child" means a family member of that age, whatever the relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whom {
+    /// The applicant only (one per application).
+    Applicant,
+    /// The applicant and each family member.
+    EachPerson,
+    /// Each family member, not the applicant.
+    EachFamilyMember,
+    /// Each family member under 16 (age < 16).
+    EachChildUnder16,
+    /// Each family member aged 14 to 18 (14 ≤ age < 18).
+    EachChildAged14To18,
+    /// Each family member under 18 (a minor, acting through a legal representative).
+    EachChildUnder18,
+    /// The applicant, and each family member aged 14 or more (age ≥ 14).
+    EachPersonAged14OrMore,
+    /// The applicant, and each family member aged 16 or more (age ≥ 16).
+    EachPersonAged16OrMore,
+}
+
+/// Solvency for the permanent residence permit: at least 1,320 MCI (SPEC 5.3).
+pub const SOLVENCY_MCI: i64 = 1_320;
+/// State duty (and state fee): 4 MCI (SPEC 5.3, seed 001).
+pub const STATE_DUTY_MCI: i64 = 4;
+/// Photo size, width × height in millimetres (SPEC 5.3, 5.4, 5.6).
+pub const PHOTO_SIZE_MM: (u32, u32) = (35, 45);
+
+/// What the checks of one submission may depend on besides the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckContext {
+    pub submission_date: NaiveDate,
+    /// MCI of the submission year, when set; money checks need it.
+    pub mci: Option<i64>,
+}
+
+impl CheckContext {
+    /// A context without MCI (money checks then fail naming the year).
+    pub fn on(submission_date: NaiveDate) -> CheckContext {
+        CheckContext {
+            submission_date,
+            mci: None,
+        }
+    }
 }
 
 /// A check a presented document must pass.
@@ -142,6 +213,13 @@ pub enum Check {
     Notarized,
     /// A document number is given.
     HasNumber,
+    /// `amount_tenge` is at least this many MCI of the submission year (solvency, state duty).
+    AmountAtLeastMci(i64),
+    /// At least `count` photos of 35×45 mm.
+    Photos { count: u32 },
+    /// Presented as the original or in electronic form from the digital document service, not
+    /// as a copy (identity documents for residence registration, SPEC 5.5; seed 002).
+    OriginalOrElectronic,
 }
 
 /// One entry of a procedure's catalogue.
@@ -153,6 +231,14 @@ pub struct Requirement {
     pub description: &'static str,
     pub legal_basis: &'static str,
     pub checks: &'static [Check],
+    /// Whose document it is: one item per such person.
+    pub per: Whom,
+    /// Whether a document of the same holder presented with an earlier application
+    /// (`PersonRecords.presented`) that still passes the checks on this submission date meets
+    /// it from records. True for documents that describe a lasting fact (identity, birth,
+    /// nationality, kinship, biography); false for what belongs to one application or must be
+    /// fresh (forms, consents, payments, photos, medical and criminal-record certificates).
+    pub reusable: bool,
 }
 
 /// A requirement as it applies to one holder in one application.
@@ -165,10 +251,21 @@ pub struct Applied {
 
 /// Evaluates applied requirements against the documents presented, on the submission date.
 /// Without documents (`ListRequiredDocuments`) every required item is simply missing.
+/// Money checks fail here for want of an MCI; use [`evaluate_with`] to give one.
 pub fn evaluate(
     applied: &[Applied],
     documents: &[Document],
     submission_date: NaiveDate,
+) -> Vec<ChecklistItem> {
+    evaluate_with(applied, documents, &CheckContext::on(submission_date))
+}
+
+/// Evaluates applied requirements against the documents presented, with the MCI of the
+/// submission year for money checks.
+pub fn evaluate_with(
+    applied: &[Applied],
+    documents: &[Document],
+    ctx: &CheckContext,
 ) -> Vec<ChecklistItem> {
     applied
         .iter()
@@ -184,9 +281,13 @@ pub fn evaluate(
                     record.clone(),
                     req.legal_basis.to_string(),
                 ),
+                Applicability::NotOnRecord { reason } => (
+                    ItemStatus::Missing,
+                    reason.clone(),
+                    req.legal_basis.to_string(),
+                ),
                 Applicability::Required => {
-                    let (status, detail) =
-                        evaluate_required(req, a.holder, documents, submission_date);
+                    let (status, detail) = evaluate_required(req, a.holder, documents, ctx);
                     (status, detail, req.legal_basis.to_string())
                 }
             };
@@ -197,17 +298,55 @@ pub fn evaluate(
                 status,
                 detail,
                 legal_basis,
-                description: req.description.to_string(),
+                description: describe(req, ctx),
             }
         })
         .collect()
+}
+
+/// The requirement in words; a money requirement also names the amount of the year.
+fn describe(req: &Requirement, ctx: &CheckContext) -> String {
+    let mut text = req.description.to_string();
+    for check in req.checks {
+        if let Check::AmountAtLeastMci(count) = check {
+            let year = ctx.submission_date.year();
+            match ctx.mci.and_then(|mci| count.checked_mul(mci)) {
+                Some(amount) => text.push_str(&format!(
+                    " ({} MCI = {} tenge in {year})",
+                    thousands(*count),
+                    thousands(amount)
+                )),
+                None => text.push_str(&format!(
+                    " ({} MCI; MCI for {year} is not set)",
+                    thousands(*count)
+                )),
+            }
+        }
+    }
+    text
+}
+
+/// `5190240` as `5,190,240`.
+pub fn thousands(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn evaluate_required(
     req: &Requirement,
     holder: Option<Uuid>,
     documents: &[Document],
-    submission_date: NaiveDate,
+    ctx: &CheckContext,
 ) -> (ItemStatus, String) {
     let candidates: Vec<&Document> = documents
         .iter()
@@ -220,7 +359,7 @@ fn evaluate_required(
     // problems of the first so the caller knows what to fix.
     let mut first_problems: Option<Vec<String>> = None;
     for doc in candidates {
-        let problems = problems_of(doc, req.checks, submission_date);
+        let problems = problems_on(doc, req.checks, ctx);
         if problems.is_empty() {
             return (ItemStatus::Satisfied, String::new());
         }
@@ -232,8 +371,14 @@ fn evaluate_required(
     )
 }
 
-/// Every failed check of one document, in words.
+/// Every failed check of one document, in words (without an MCI: money checks fail).
 pub fn problems_of(doc: &Document, checks: &[Check], submission_date: NaiveDate) -> Vec<String> {
+    problems_on(doc, checks, &CheckContext::on(submission_date))
+}
+
+/// Every failed check of one document, in words.
+pub fn problems_on(doc: &Document, checks: &[Check], ctx: &CheckContext) -> Vec<String> {
+    let submission_date = ctx.submission_date;
     let mut problems = Vec::new();
     for check in checks {
         match check {
@@ -249,9 +394,16 @@ pub fn problems_of(doc: &Document, checks: &[Check], submission_date: NaiveDate)
             Check::StateLanguageOrNotarizedTranslation => {
                 if !is_state_language(&doc.language) {
                     match &doc.translation {
-                        None => problems.push(
-                            "a notarized translation into Kazakh or Russian is required".into(),
+                        None if doc.language.trim().is_empty() => problems.push(
+                            "the document's language is not stated: a document not in Kazakh \
+                             or Russian needs a notarized translation into one of them"
+                                .into(),
                         ),
+                        None => problems.push(format!(
+                            "the document is in `{}`: a notarized translation into Kazakh or \
+                             Russian is required",
+                            doc.language
+                        )),
                         Some(t) if !is_state_language(&t.language) => problems.push(format!(
                             "translation language `{}` is neither Kazakh (kk) nor Russian (ru)",
                             t.language
@@ -273,9 +425,79 @@ pub fn problems_of(doc: &Document, checks: &[Check], submission_date: NaiveDate)
                     problems.push("the document number is required".into());
                 }
             }
+            Check::AmountAtLeastMci(count) => {
+                if let Some(problem) = amount_problem(doc.amount_tenge, *count, ctx) {
+                    problems.push(problem);
+                }
+            }
+            Check::Photos { count } => {
+                let (width, height) = PHOTO_SIZE_MM;
+                match doc.photo {
+                    None => problems.push(format!(
+                        "the number and size of the photos are required: {count} of \
+                         {width}×{height} mm"
+                    )),
+                    Some(photo) => {
+                        if photo.count < *count {
+                            problems.push(format!(
+                                "{} photo(s) presented, {count} required",
+                                photo.count
+                            ));
+                        }
+                        if (photo.width_mm, photo.height_mm) != (width, height) {
+                            problems.push(format!(
+                                "photos are {}×{} mm, {width}×{height} mm required",
+                                photo.width_mm, photo.height_mm
+                            ));
+                        }
+                    }
+                }
+            }
+            Check::OriginalOrElectronic => {
+                if !matches!(doc.form, DocumentForm::Original | DocumentForm::Electronic) {
+                    problems.push(
+                        "must be the original or the electronic document from the digital \
+                         document service, not a copy"
+                            .into(),
+                    );
+                }
+            }
         }
     }
     problems
+}
+
+/// Why an amount falls short of `count` MCI of the submission year, if it does.
+fn amount_problem(amount: Option<i64>, count: i64, ctx: &CheckContext) -> Option<String> {
+    let year = ctx.submission_date.year();
+    let Some(mci) = ctx.mci else {
+        return Some(format!(
+            "MCI for {year} is not set: the required amount of {} MCI cannot be computed until \
+             an administrator sets it",
+            thousands(count)
+        ));
+    };
+    let Some(required) = count.checked_mul(mci) else {
+        return Some(format!(
+            "{} MCI of {year} overflows the tenge range",
+            thousands(count)
+        ));
+    };
+    match amount {
+        None => Some(format!(
+            "the amount is required: at least {} MCI = {} tenge in {year}",
+            thousands(count),
+            thousands(required)
+        )),
+        Some(paid) if paid < required => Some(format!(
+            "{} tenge is less than {} MCI = {} tenge (MCI {} in {year})",
+            thousands(paid),
+            thousands(count),
+            thousands(required),
+            thousands(mci)
+        )),
+        Some(_) => None,
+    }
 }
 
 /// Requirements of IIN assignment (SPEC §5.1; seeds 000 and 003).
@@ -291,6 +513,10 @@ pub mod iin_assignment {
         description: "identity document of the non-resident, foreigner or stateless person, valid on the submission date",
         legal_basis: "SPEC 5.1; seed 000 (IIN), seed 003",
         checks: &[Check::HasNumber, Check::ValidOnSubmission],
+        per: Whom::Applicant,
+        // The IIN checklist is evaluated on the documents presented now (seeds 000, 003); it
+        // is the first step and is kept as it was.
+        reusable: false,
     };
 
     pub const TRANSLATION: Requirement = Requirement {
@@ -302,6 +528,8 @@ pub mod iin_assignment {
         description: "notarized translation of the identity document into Kazakh or Russian",
         legal_basis: "SPEC 5.1 and the translation Decision of SPEC 5: one of Kazakh or Russian suffices",
         checks: &[Check::StateLanguageOrNotarizedTranslation],
+        per: Whom::Applicant,
+        reusable: false,
     };
 
     pub const POWER_OF_ATTORNEY: Requirement = Requirement {
@@ -310,6 +538,8 @@ pub mod iin_assignment {
         description: "notarized power of attorney of the representative",
         legal_basis: "SPEC 5.1; seed 003",
         checks: &[Check::Notarized],
+        per: Whom::Applicant,
+        reusable: false,
     };
 
     /// What the requirements are for this applicant. `identity_language` is the language of

@@ -1,10 +1,14 @@
 //! Pure rules of SPEC.md: no I/O, no async. Each rule lives here once.
 
 pub mod calendar;
+pub mod catalogue;
 pub mod documents;
 pub mod iin;
+pub mod issuance;
 pub mod money;
 pub mod person;
+pub mod prerequisites;
 pub mod procedures;
+pub mod records;
 pub mod regions;
 pub mod role;

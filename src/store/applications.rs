@@ -64,8 +64,8 @@ pub struct NewApplication<'a> {
     pub checklist: &'a [ChecklistItem],
 }
 
-/// Name of the index allowing one open IIN application per person.
-pub const ONE_OPEN_IIN: &str = "applications_one_open_iin";
+/// Name of the index allowing one open application per person and procedure.
+pub const ONE_OPEN_PER_PROCEDURE: &str = "applications_one_open_per_procedure";
 
 pub async fn insert(
     tx: &mut Tx<'_>,
@@ -180,7 +180,8 @@ pub async fn set_state(tx: &mut Tx<'_>, id: Uuid, state: &str) -> Result<(), sql
 
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
-    pub procedure: Option<String>,
+    /// Any of these procedures.
+    pub procedures: Option<Vec<String>>,
     pub state: Option<String>,
     pub applicant_id: Option<Uuid>,
     /// Undecided and with a deadline before this date.
@@ -197,8 +198,11 @@ pub async fn list<'e>(
 ) -> Result<Vec<ApplicationRow>, sqlx::Error> {
     let mut query: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
     query.push(" WHERE true");
-    if let Some(p) = &filter.procedure {
-        query.push(" AND a.procedure = ").push_bind(p.clone());
+    if let Some(procedures) = &filter.procedures {
+        query
+            .push(" AND a.procedure = ANY(")
+            .push_bind(procedures.clone())
+            .push(")");
     }
     if let Some(s) = &filter.state {
         query.push(" AND a.state = ").push_bind(s.clone());

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod idempotency;
 pub mod persons;
+pub mod records;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};

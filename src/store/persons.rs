@@ -22,6 +22,7 @@ pub struct PersonRow {
     pub ethnic_kazakh: bool,
     pub created_at: DateTime<Utc>,
     pub version: i32,
+    pub kazakh_citizenship_since: Option<NaiveDate>,
 }
 
 impl PersonRow {
@@ -41,7 +42,7 @@ pub fn sex_str(sex: Sex) -> &'static str {
     }
 }
 
-const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version";
+const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since";
 
 /// Name of the unique constraint on IINs: its violation means "already registered".
 pub const IIN_UNIQUE: &str = "persons_iin_unique";

@@ -245,6 +245,19 @@ pub fn passport() -> pb::Document {
     }
 }
 
+/// Typed details of a procedure.
+pub fn details(procedure: pb::application_details::Procedure) -> pb::ApplicationDetails {
+    pb::ApplicationDetails {
+        procedure: Some(procedure),
+    }
+}
+
+pub fn iin_details(by_representative: bool) -> pb::ApplicationDetails {
+    details(pb::application_details::Procedure::IinAssignment(
+        pb::IinAssignment { by_representative },
+    ))
+}
+
 pub fn iin_submission(
     applicant: &str,
     documents: Vec<pb::Document>,
@@ -253,11 +266,7 @@ pub fn iin_submission(
         request_id: request_id(),
         applicant: applicant.into(),
         documents,
-        details: Some(pb::submit_application_request::Details::IinAssignment(
-            pb::IinAssignment {
-                by_representative: false,
-            },
-        )),
+        details: Some(iin_details(false)),
     }
 }
 
@@ -273,14 +282,14 @@ pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
 }
 
 /// The google.rpc details of an error status.
-pub fn details(status: &tonic::Status) -> tonic_types::ErrorDetails {
+pub fn error_details(status: &tonic::Status) -> tonic_types::ErrorDetails {
     use tonic_types::StatusExt;
     status.get_error_details()
 }
 
 /// Asserts a status carries an ErrorInfo in the kandas domain with this reason.
 pub fn assert_reason(status: &tonic::Status, reason: &str) {
-    let details = details(status);
+    let details = error_details(status);
     let info = details
         .error_info()
         .expect("every error carries an ErrorInfo");

@@ -1,0 +1,214 @@
+//! What the service already holds about a person: the facts that prerequisites and
+//! "satisfied from records" are decided on. The store assembles a [`PersonRecords`]; the rules
+//! in `prerequisites` and `catalogue` read it and never touch storage.
+
+use super::documents::Document;
+use super::procedures::Procedure;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+/// A record that proves something, named as the API names it (e.g. `applications/{id}`).
+pub type Evidence = String;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KandasStatusRecord {
+    /// The application whose approval granted or extended it.
+    pub evidence: Evidence,
+    pub certificate_number: String,
+    pub valid_from: NaiveDate,
+    /// The last day the status is valid (inclusive).
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermitRecord {
+    pub evidence: Evidence,
+    pub number: String,
+    pub granted_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRecord {
+    pub evidence: Evidence,
+    pub number: String,
+    pub issued_on: NaiveDate,
+    /// The last day the card is valid (inclusive).
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationKind {
+    Permanent,
+    Temporary,
+    Refugee,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationRecord {
+    pub evidence: Evidence,
+    pub kind: RegistrationKind,
+    /// ISO 3166-2:KZ code.
+    pub region: String,
+    pub registered_on: NaiveDate,
+    /// Last day of a temporary registration; `None` while open-ended.
+    pub until: Option<NaiveDate>,
+}
+
+impl RegistrationRecord {
+    /// Active on `day`: started and not yet ended.
+    pub fn active_on(&self, day: NaiveDate) -> bool {
+        self.registered_on <= day && self.until.is_none_or(|until| day <= until)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffenceField {
+    Migration,
+    Tax,
+    Labour,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffenceRecord {
+    /// `offences/{id}`.
+    pub evidence: Evidence,
+    pub field: OffenceField,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalRecord {
+    pub evidence: Evidence,
+    pub procedure: Procedure,
+    pub decision_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenshipRecord {
+    pub evidence: Evidence,
+    pub granted_on: NaiveDate,
+}
+
+/// A document presented with an earlier application of this person (or of a family
+/// application they were part of), with the application it came with. Its `holder` is
+/// normalised to `None`: it is this person's own document, whoever's application carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedDocument {
+    pub evidence: Evidence,
+    pub presented_on: NaiveDate,
+    pub document: Document,
+}
+
+/// Everything on record for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecords {
+    pub person_id: Uuid,
+    /// `persons/{id}`.
+    pub person: Evidence,
+    pub iin: Option<String>,
+    pub birth_date: NaiveDate,
+    pub ethnic_kazakh: bool,
+    /// ISO 3166-1 alpha-3 of the current foreign citizenship; empty when stateless.
+    pub citizenship: String,
+    pub kazakh_citizenship: Option<CitizenshipRecord>,
+    pub kandas_statuses: Vec<KandasStatusRecord>,
+    pub permits: Vec<PermitRecord>,
+    pub cards: Vec<CardRecord>,
+    pub registrations: Vec<RegistrationRecord>,
+    pub offences: Vec<OffenceRecord>,
+    pub refusals: Vec<RefusalRecord>,
+    /// Undecided applications: procedure and `applications/{id}`.
+    pub open_applications: Vec<(Procedure, Evidence)>,
+    pub presented: Vec<PresentedDocument>,
+}
+
+impl PersonRecords {
+    /// A person the service knows nothing else about.
+    pub fn new(person_id: Uuid, birth_date: NaiveDate) -> PersonRecords {
+        PersonRecords {
+            person_id,
+            person: format!("persons/{person_id}"),
+            iin: None,
+            birth_date,
+            ethnic_kazakh: false,
+            citizenship: String::new(),
+            kazakh_citizenship: None,
+            kandas_statuses: Vec::new(),
+            permits: Vec::new(),
+            cards: Vec::new(),
+            registrations: Vec::new(),
+            offences: Vec::new(),
+            refusals: Vec::new(),
+            open_applications: Vec::new(),
+            presented: Vec::new(),
+        }
+    }
+
+    /// The kandas status valid on `day` that lasts longest, if any.
+    pub fn kandas_status_on(&self, day: NaiveDate) -> Option<&KandasStatusRecord> {
+        self.kandas_statuses
+            .iter()
+            .filter(|s| s.valid_from <= day && day <= s.valid_until)
+            .max_by_key(|s| s.valid_until)
+    }
+
+    /// The active permanent registration on `day`, if any.
+    pub fn permanent_registration_on(&self, day: NaiveDate) -> Option<&RegistrationRecord> {
+        self.registrations
+            .iter()
+            .filter(|r| r.kind == RegistrationKind::Permanent && r.active_on(day))
+            .max_by_key(|r| r.registered_on)
+    }
+
+    /// The card valid on `day` that lasts longest, if any.
+    pub fn card_on(&self, day: NaiveDate) -> Option<&CardRecord> {
+        self.cards
+            .iter()
+            .filter(|c| c.issued_on <= day && day <= c.valid_until)
+            .max_by_key(|c| c.valid_until)
+    }
+}
+
+/// Whole years of age on `day` (a person born on 29 February turns a year older on 1 March in
+/// common years).
+pub fn age_on(birth_date: NaiveDate, day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = day.year() - birth_date.year();
+    if (day.month(), day.day()) < (birth_date.month(), birth_date.day()) {
+        age -= 1;
+    }
+    age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn age_turns_on_the_birthday() {
+        assert_eq!(age_on(d(2012, 6, 1), d(2026, 5, 31)), 13);
+        assert_eq!(age_on(d(2012, 6, 1), d(2026, 6, 1)), 14);
+        assert_eq!(age_on(d(2008, 2, 29), d(2026, 2, 28)), 17);
+        assert_eq!(age_on(d(2008, 2, 29), d(2026, 3, 1)), 18);
+    }
+
+    #[test]
+    fn a_status_is_valid_through_its_last_day() {
+        let mut records = PersonRecords::new(Uuid::nil(), d(1980, 1, 1));
+        records.kandas_statuses.push(KandasStatusRecord {
+            evidence: "applications/x".into(),
+            certificate_number: "KC-1".into(),
+            valid_from: d(2025, 6, 1),
+            valid_until: d(2026, 6, 1),
+        });
+        assert!(records.kandas_status_on(d(2026, 6, 1)).is_some());
+        assert!(records.kandas_status_on(d(2026, 6, 2)).is_none());
+    }
+}

@@ -1,0 +1,439 @@
+//! Assembles what the service holds about a person ([`PersonRecords`]) and writes what
+//! approvals issue.
+
+use super::Tx;
+use crate::domain::documents::Document;
+use crate::domain::procedures::{Procedure, Relation};
+use crate::domain::records::{
+    CardRecord, CitizenshipRecord, KandasStatusRecord, OffenceField, OffenceRecord, PermitRecord,
+    PersonRecords, PresentedDocument, RefusalRecord, RegistrationKind, RegistrationRecord,
+};
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+fn app_name(id: Uuid) -> String {
+    format!("applications/{id}")
+}
+
+pub fn relation_str(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Spouse => "spouse",
+        Relation::Child => "child",
+        Relation::Parent => "parent",
+        Relation::Other => "other",
+    }
+}
+
+pub fn registration_kind_str(kind: RegistrationKind) -> &'static str {
+    match kind {
+        RegistrationKind::Permanent => "permanent",
+        RegistrationKind::Temporary => "temporary",
+        RegistrationKind::Refugee => "refugee",
+    }
+}
+
+fn registration_kind(value: &str) -> RegistrationKind {
+    match value {
+        "temporary" => RegistrationKind::Temporary,
+        "refugee" => RegistrationKind::Refugee,
+        _ => RegistrationKind::Permanent,
+    }
+}
+
+pub fn offence_field_str(field: OffenceField) -> &'static str {
+    match field {
+        OffenceField::Migration => "migration",
+        OffenceField::Tax => "tax",
+        OffenceField::Labour => "labour",
+        OffenceField::Other => "other",
+    }
+}
+
+fn offence_field(value: &str) -> OffenceField {
+    match value {
+        "migration" => OffenceField::Migration,
+        "tax" => OffenceField::Tax,
+        "labour" => OffenceField::Labour,
+        _ => OffenceField::Other,
+    }
+}
+
+/// Everything on record for a person, or `None` when there is no such person. Applications
+/// count whether the person applied or was a family member in them.
+pub async fn load(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Option<PersonRecords>, sqlx::Error> {
+    #[allow(clippy::type_complexity)]
+    let person: Option<(Option<String>, NaiveDate, bool, String, Option<NaiveDate>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT iin, birth_date, ethnic_kazakh, citizenship, kazakh_citizenship_since, kazakh_citizenship_application
+         FROM persons WHERE id = $1",
+    )
+    .bind(person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((iin, birth_date, ethnic_kazakh, citizenship, citizen_since, citizen_app)) = person
+    else {
+        return Ok(None);
+    };
+    let mut records = PersonRecords::new(person_id, birth_date);
+    records.iin = iin.map(|s| s.trim().to_string());
+    records.ethnic_kazakh = ethnic_kazakh;
+    records.citizenship = citizenship;
+    records.kazakh_citizenship = citizen_since.map(|granted_on| CitizenshipRecord {
+        evidence: citizen_app
+            .map(app_name)
+            .unwrap_or_else(|| records.person.clone()),
+        granted_on,
+    });
+
+    let statuses: Vec<(Uuid, String, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT application_id, certificate_number, valid_from, valid_until FROM kandas_statuses
+         WHERE person_id = $1 ORDER BY valid_from",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    records.kandas_statuses = statuses
+        .into_iter()
+        .map(|(app, number, from, until)| KandasStatusRecord {
+            evidence: app_name(app),
+            certificate_number: number,
+            valid_from: from,
+            valid_until: until,
+        })
+        .collect();
+
+    let permits: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+        "SELECT application_id, number, granted_on FROM permits WHERE person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    records.permits = permits
+        .into_iter()
+        .map(|(app, number, granted_on)| PermitRecord {
+            evidence: app_name(app),
+            number,
+            granted_on,
+        })
+        .collect();
+
+    let cards: Vec<(Uuid, String, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT application_id, number, issued_on, valid_until FROM cards WHERE person_id = $1 ORDER BY issued_on",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    records.cards = cards
+        .into_iter()
+        .map(|(app, number, issued_on, valid_until)| CardRecord {
+            evidence: app_name(app),
+            number,
+            issued_on,
+            valid_until,
+        })
+        .collect();
+
+    let registrations: Vec<(Uuid, String, String, NaiveDate, Option<NaiveDate>)> = sqlx::query_as(
+        "SELECT application_id, kind, region, registered_on, until FROM registrations
+         WHERE person_id = $1 ORDER BY registered_on",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    records.registrations = registrations
+        .into_iter()
+        .map(
+            |(app, kind, region, registered_on, until)| RegistrationRecord {
+                evidence: app_name(app),
+                kind: registration_kind(&kind),
+                region,
+                registered_on,
+                until,
+            },
+        )
+        .collect();
+
+    let offences: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+        "SELECT id, field, offence_date FROM offences WHERE person_id = $1 ORDER BY offence_date",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    records.offences = offences
+        .into_iter()
+        .map(|(id, field, date)| OffenceRecord {
+            evidence: format!("offences/{id}"),
+            field: offence_field(&field),
+            date,
+        })
+        .collect();
+
+    // Applications this person was part of: as applicant or as a family member.
+    #[allow(clippy::type_complexity)]
+    let applications: Vec<(Uuid, String, String, NaiveDate, Option<NaiveDate>, Option<String>, Json<Vec<Document>>, bool)> =
+        sqlx::query_as(
+            "SELECT a.id, a.procedure, a.state, a.submission_date, d.decision_date, d.outcome, a.documents,
+                    a.applicant_id = $1 AS as_applicant
+             FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+             WHERE a.applicant_id = $1
+                OR a.id IN (SELECT application_id FROM application_members WHERE person_id = $1)
+             ORDER BY a.id",
+        )
+        .bind(person_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (id, procedure, state, submitted, decided, outcome, documents, as_applicant) in applications
+    {
+        let Some(procedure) = Procedure::parse(&procedure) else {
+            continue;
+        };
+        if state == "submitted" && as_applicant {
+            records.open_applications.push((procedure, app_name(id)));
+        }
+        if let (Some("refused"), Some(decision_date)) = (outcome.as_deref(), decided) {
+            records.refusals.push(RefusalRecord {
+                evidence: app_name(id),
+                procedure,
+                decision_date,
+            });
+        }
+        // Withdrawn applications' documents were never accepted; refused ones were presented.
+        if state == "withdrawn" {
+            continue;
+        }
+        let own = |d: &Document| {
+            if as_applicant {
+                d.holder.is_none()
+            } else {
+                d.holder == Some(person_id)
+            }
+        };
+        for document in documents.0.iter().filter(|d| own(d)) {
+            let mut document = document.clone();
+            document.holder = None;
+            records.presented.push(PresentedDocument {
+                evidence: app_name(id),
+                presented_on: submitted,
+                document,
+            });
+        }
+    }
+    Ok(Some(records))
+}
+
+/// The next number of an issued document, e.g. `KC-2026-000042`.
+pub async fn next_number(tx: &mut Tx<'_>, prefix: &str, year: i32) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT nextval('issued_numbers')")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(format!("{prefix}-{year}-{n:06}"))
+}
+
+pub async fn insert_kandas_status(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    number: &str,
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+    extension: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO kandas_statuses (id, person_id, application_id, certificate_number, valid_from, valid_until, extension)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(person_id)
+    .bind(application_id)
+    .bind(number)
+    .bind(valid_from)
+    .bind(valid_until)
+    .bind(extension)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_permit(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    number: &str,
+    granted_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO permits (id, person_id, application_id, number, granted_on) VALUES ($1, $2, $3, $4, $5)")
+        .bind(Uuid::now_v7())
+        .bind(person_id)
+        .bind(application_id)
+        .bind(number)
+        .bind(granted_on)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_card(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    number: &str,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO cards (id, person_id, application_id, number, issued_on, valid_until) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(Uuid::now_v7())
+        .bind(person_id)
+        .bind(application_id)
+        .bind(number)
+        .bind(issued_on)
+        .bind(valid_until)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_stateless_certificate(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    number: &str,
+    issued_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO stateless_certificates (id, person_id, application_id, number, issued_on) VALUES ($1, $2, $3, $4, $5)")
+        .bind(Uuid::now_v7())
+        .bind(person_id)
+        .bind(application_id)
+        .bind(number)
+        .bind(issued_on)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Registers a person at an address; a new permanent registration ends the open one the day
+/// before.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_registration(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    kind: RegistrationKind,
+    region: &str,
+    address: &str,
+    registered_on: NaiveDate,
+    until: Option<NaiveDate>,
+) -> Result<Uuid, sqlx::Error> {
+    if kind == RegistrationKind::Permanent {
+        sqlx::query(
+            "UPDATE registrations SET until = $2 - 1 WHERE person_id = $1 AND kind = 'permanent' AND until IS NULL",
+        )
+        .bind(person_id)
+        .bind(registered_on)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO registrations (id, person_id, application_id, kind, region, address, registered_on, until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(person_id)
+    .bind(application_id)
+    .bind(registration_kind_str(kind))
+    .bind(region)
+    .bind(address)
+    .bind(registered_on)
+    .bind(until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn grant_citizenship(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    application_id: Uuid,
+    granted_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE persons SET kazakh_citizenship_since = $2, kazakh_citizenship_application = $3, version = version + 1
+         WHERE id = $1 AND kazakh_citizenship_since IS NULL",
+    )
+    .bind(person_id)
+    .bind(granted_on)
+    .bind(application_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_members(
+    tx: &mut Tx<'_>,
+    application_id: Uuid,
+    members: &[(Uuid, Relation)],
+) -> Result<(), sqlx::Error> {
+    for (position, (person_id, relation)) in members.iter().enumerate() {
+        sqlx::query("INSERT INTO application_members (application_id, person_id, relation, position) VALUES ($1, $2, $3, $4)")
+            .bind(application_id)
+            .bind(person_id)
+            .bind(relation_str(*relation))
+            .bind(position as i32)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_offence(
+    conn: &mut PgConnection,
+    id: Uuid,
+    person_id: Uuid,
+    field: OffenceField,
+    date: NaiveDate,
+    description: &str,
+    recorded_by: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO offences (id, person_id, field, offence_date, description, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(person_id)
+        .bind(offence_field_str(field))
+        .bind(date)
+        .bind(description)
+        .bind(recorded_by)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_arrival_notification(
+    conn: &mut PgConnection,
+    id: Uuid,
+    person_id: Uuid,
+    entry_date: NaiveDate,
+    notified_on: NaiveDate,
+    due_date: NaiveDate,
+    host: &str,
+    recorded_by: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO arrival_notifications (id, person_id, entry_date, notified_on, due_date, late, host, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(person_id)
+    .bind(entry_date)
+    .bind(notified_on)
+    .bind(due_date)
+    .bind(notified_on > due_date)
+    .bind(host)
+    .bind(recorded_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
