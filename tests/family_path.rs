@@ -1,0 +1,538 @@
+//! One family — applicant, spouse, a child of 15 and a child of 10 — from IINs to simplified
+//! citizenship through gRPC, with CheckPrerequisites before and after each step showing
+//! exactly what changed, and nothing the family presented or the state issued asked twice.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::*;
+use kandas::pb;
+use kandas::pb::application_details::Procedure as P;
+use kandas::pb::checklist_item::Status;
+use kandas::state::Clock;
+use std::collections::BTreeMap;
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A document of `kind` held by `holder` (empty: the applicant).
+fn doc(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        r#type: kind as i32,
+        holder: holder.into(),
+        form: pb::DocumentForm::Original as i32,
+        language: "kk".into(),
+        number: format!("N-{}", kind as i32),
+        ..Default::default()
+    }
+}
+
+/// A Chinese passport with a notarized Russian translation, valid until 2031.
+fn chinese_passport(holder: &str, number: &str) -> pb::Document {
+    pb::Document {
+        holder: holder.into(),
+        number: number.into(),
+        expiry_date: Some(date(2031, 8, 31)),
+        ..passport()
+    }
+}
+
+fn birth_certificate(holder: &str) -> pb::Document {
+    pb::Document {
+        language: "zh".into(),
+        translation: Some(pb::Translation {
+            language: "kk".into(),
+            notarized: true,
+        }),
+        issuing_country: "CHN".into(),
+        ..doc(pb::DocumentType::BirthCertificate, holder)
+    }
+}
+
+fn notarized(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        notarized: true,
+        ..doc(kind, holder)
+    }
+}
+
+fn photos(holder: &str, count: i32) -> pb::Document {
+    pb::Document {
+        photo: Some(pb::PhotoSpec {
+            count,
+            width_mm: 35,
+            height_mm: 45,
+        }),
+        ..doc(pb::DocumentType::Photo, holder)
+    }
+}
+
+fn member(person: &pb::Person, relation: pb::Relation) -> pb::FamilyMember {
+    pb::FamilyMember {
+        person: person.name.clone(),
+        relation: relation as i32,
+    }
+}
+
+/// The family's world on one day: a server on the shared database pinned to that date.
+struct Family {
+    database_url: String,
+    ca_cert: String,
+    ca_key: String,
+    applicant: pb::Person,
+    spouse: pb::Person,
+    teen: pb::Person,
+    child: pb::Person,
+}
+
+impl Family {
+    async fn on(&self, today: NaiveDate) -> TestApp {
+        let ca = kandas::local::pki::CertificateAuthority::from_pem(&self.ca_cert, &self.ca_key)
+            .unwrap();
+        spawn_on(self.database_url.clone(), ca, |s| {
+            s.clock = Clock::pinned(today)
+        })
+        .await
+    }
+
+    fn members(&self) -> Vec<pb::FamilyMember> {
+        vec![
+            member(&self.spouse, pb::Relation::Spouse),
+            member(&self.teen, pb::Relation::Child),
+            member(&self.child, pb::Relation::Child),
+        ]
+    }
+}
+
+/// Prerequisites of `procedure` for the applicant as the police see them: code → satisfied.
+async fn prerequisites(
+    app: &TestApp,
+    person: &str,
+    procedure: pb::Procedure,
+) -> BTreeMap<String, bool> {
+    let mut client = pb::prerequisite_service_client::PrerequisiteServiceClient::new(
+        app.channel("police").await,
+    );
+    client
+        .check_prerequisites(pb::CheckPrerequisitesRequest {
+            person: person.into(),
+            procedure: procedure as i32,
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .prerequisites
+        .into_iter()
+        .map(|p| (p.code, p.satisfied))
+        .collect()
+}
+
+/// What changed between two prerequisite pictures: code → (before, after).
+fn changes(
+    before: &BTreeMap<String, bool>,
+    after: &BTreeMap<String, bool>,
+) -> BTreeMap<String, (bool, bool)> {
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "same checks listed"
+    );
+    before
+        .iter()
+        .filter(|(code, was)| after[*code] != **was)
+        .map(|(code, was)| (code.clone(), (*was, after[code])))
+        .collect()
+}
+
+fn changed(pairs: &[(&str, bool, bool)]) -> BTreeMap<String, (bool, bool)> {
+    pairs
+        .iter()
+        .map(|(c, b, a)| (c.to_string(), (*b, *a)))
+        .collect()
+}
+
+/// Submits as psc, asserts acceptance, and returns the application.
+async fn submit(
+    app: &TestApp,
+    applicant: &str,
+    details: pb::ApplicationDetails,
+    documents: Vec<pb::Document>,
+) -> pb::Application {
+    let mut client = app.applications("psc").await;
+    match client
+        .submit_application(pb::SubmitApplicationRequest {
+            request_id: request_id(),
+            applicant: applicant.into(),
+            documents,
+            details: Some(details),
+        })
+        .await
+    {
+        Ok(response) => response.into_inner(),
+        Err(status) => panic!(
+            "submission refused: {:?}",
+            error_details(&status).precondition_failure()
+        ),
+    }
+}
+
+async fn decide(app: &TestApp, role: &str, application: &pb::Application) -> pb::Application {
+    let mut client = app.applications(role).await;
+    let decided = client
+        .decide_application(approve(&application.name, &application.etag))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decided.state, pb::application::State::Approved as i32);
+    decided
+}
+
+/// Asserts these requirements (requirement id, holder) were satisfied from records.
+fn assert_from_records(application: &pb::Application, expected: &[(&str, &str)]) {
+    for (requirement, holder) in expected {
+        let item = application
+            .checklist
+            .iter()
+            .find(|i| i.requirement == *requirement && i.holder == *holder)
+            .unwrap_or_else(|| panic!("{requirement} for `{holder}` not in the checklist"));
+        assert_eq!(
+            item.status,
+            Status::SatisfiedFromRecords as i32,
+            "{requirement} for `{holder}` must come from records, not be asked again: {item:?}"
+        );
+        assert!(
+            item.detail.starts_with("applications/"),
+            "names the record: {item:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
+    let first = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 1, 12))).await;
+    let mut persons = first.persons("psc").await;
+    let mut new_person = |surname: &str, born: pb::Date, sex: pb::Sex| pb::Person {
+        surname: surname.into(),
+        birth_date: Some(born),
+        sex: sex as i32,
+        ..person(surname)
+    };
+    let applicant = register(
+        &mut persons,
+        new_person("Abenov", date(1985, 7, 20), pb::Sex::Male),
+    )
+    .await;
+    let spouse = register(
+        &mut persons,
+        new_person("Abenova", date(1987, 3, 14), pb::Sex::Female),
+    )
+    .await;
+    let teen = register(
+        &mut persons,
+        new_person("Abenov", date(2010, 9, 1), pb::Sex::Male),
+    )
+    .await;
+    let child = register(
+        &mut persons,
+        new_person("Abenova", date(2015, 5, 5), pb::Sex::Female),
+    )
+    .await;
+    let family = Family {
+        database_url: first.database_url.clone(),
+        ca_cert: first.ca.cert_pem(),
+        ca_key: first.ca.key_pem(),
+        applicant: applicant.clone(),
+        spouse: spouse.clone(),
+        teen: teen.clone(),
+        child: child.clone(),
+    };
+    let a = applicant.name.as_str();
+    let goal = pb::Procedure::SimplifiedCitizenship;
+
+    // 1. IINs, 2026-01-12: each person applies for their own, with their passport.
+    let before = prerequisites(&first, a, goal).await;
+    assert_eq!(
+        before,
+        [
+            ("CARD_HELD", false),
+            ("IIN_ASSIGNED", false),
+            ("KANDAS_STATUS_VALID", false),
+            ("NOT_A_CITIZEN", true),
+            ("NO_OPEN_APPLICATION", true),
+            ("PERMANENT_REGISTRATION_ACTIVE", false),
+            ("REGISTRATION_LAPSE", true),
+        ]
+        .into_iter()
+        .map(|(c, s)| (c.to_string(), s))
+        .collect::<BTreeMap<_, _>>()
+    );
+    for (i, p) in [&applicant, &spouse, &teen, &child].into_iter().enumerate() {
+        let submitted = submit(
+            &first,
+            &p.name,
+            iin_details(false),
+            vec![chinese_passport("", &format!("E0000{i}"))],
+        )
+        .await;
+        decide(&first, "psc", &submitted).await;
+    }
+    assert_eq!(
+        changes(&before, &prerequisites(&first, a, goal).await),
+        changed(&[("IIN_ASSIGNED", false, true)])
+    );
+
+    // 2. Kandas status, 2026-01-19: the passports are on record; the children's birth
+    //    certificates are presented now.
+    let today = family.on(day(2026, 1, 19)).await;
+    let before = prerequisites(&today, a, goal).await;
+    let permit_before = prerequisites(&today, a, pb::Procedure::PermanentResidencePermit).await;
+    let kandas = submit(
+        &today,
+        a,
+        details(P::KandasStatusAssignment(pb::KandasStatusAssignment {
+            grounds: vec![pb::kandas_status_assignment::Ground::QuotaRegionResettlement as i32],
+            nationality_in_identity_document: true,
+            consent_via_foreign_institution: false,
+            family: family.members(),
+        })),
+        vec![
+            doc(pb::DocumentType::ApplicationForm, ""),
+            doc(pb::DocumentType::Biography, ""),
+            birth_certificate(&teen.name),
+            birth_certificate(&child.name),
+        ],
+    )
+    .await;
+    assert_eq!(kandas.deadline, Some(date(2026, 3, 10)), "35 working days");
+    assert_from_records(
+        &kandas,
+        &[
+            ("kandas.identity_document", ""),
+            ("kandas.identity_document", &spouse.name),
+            ("kandas.identity_document", &teen.name),
+            ("kandas.identity_document", &child.name),
+        ],
+    );
+    let decided = decide(&today, "commission", &kandas).await;
+    let issued = decided.decision.unwrap().issued;
+    assert_eq!(issued.len(), 4, "applicant and three family members");
+    assert!(
+        issued
+            .iter()
+            .all(|r| r.valid_until == Some(date(2027, 1, 19)) && r.number.starts_with("KC-2026-"))
+    );
+    assert_eq!(
+        changes(&before, &prerequisites(&today, a, goal).await),
+        changed(&[("KANDAS_STATUS_VALID", false, true)])
+    );
+    assert_eq!(
+        changes(
+            &permit_before,
+            &prerequisites(&today, a, pb::Procedure::PermanentResidencePermit).await
+        ),
+        changed(&[("KANDAS_STATUS_VALID", false, true)])
+    );
+
+    // 3. Permanent residence permit, 2026-02-02: ethnic Kazakhs from the PRC, with family.
+    let today = family.on(day(2026, 2, 2)).await;
+    let before = prerequisites(&today, a, goal).await;
+    let card_before = prerequisites(&today, a, pb::Procedure::ResidencePermitCard).await;
+    let mut documents = vec![
+        doc(pb::DocumentType::ApplicationForm, ""),
+        notarized(pb::DocumentType::ChildConsent, &teen.name),
+        notarized(pb::DocumentType::HousingContract, ""),
+    ];
+    for holder in ["", &spouse.name, &teen.name, &child.name] {
+        documents.push(doc(pb::DocumentType::MedicalCertificate, holder));
+        documents.push(photos(holder, 1));
+    }
+    let permit = submit(
+        &today,
+        a,
+        details(P::PermanentResidencePermit(pb::PermanentResidencePermit {
+            category: pb::permanent_residence_permit::Category::KandasAndFamily as i32,
+            ethnic_kazakh_from_prc: true,
+            family: family.members(),
+            ..Default::default()
+        })),
+        documents,
+    )
+    .await;
+    assert_eq!(
+        permit.deadline,
+        Some(date(2026, 4, 3)),
+        "60 calendar days for kandas"
+    );
+    assert_from_records(
+        &permit,
+        &[
+            ("permit.identity_document", ""),
+            ("permit.identity_document", &spouse.name),
+            ("permit.birth_certificate", &teen.name),
+            ("permit.birth_certificate", &child.name),
+            ("permit.biography", ""),
+        ],
+    );
+    let waived: Vec<&str> = permit
+        .checklist
+        .iter()
+        .filter(|i| i.status == Status::Waived as i32)
+        .map(|i| i.requirement.as_str())
+        .collect();
+    for requirement in [
+        "permit.departure_consent",
+        "permit.solvency",
+        "permit.criminal_record",
+        "permit.state_duty",
+    ] {
+        assert!(
+            waived.contains(&requirement),
+            "{requirement} waived for kandas from the PRC: {waived:?}"
+        );
+    }
+    let decided = decide(&today, "police", &permit).await;
+    assert_eq!(decided.decision.unwrap().issued.len(), 4);
+    assert_eq!(
+        changes(&before, &prerequisites(&today, a, goal).await),
+        changed(&[])
+    );
+    assert_eq!(
+        changes(
+            &card_before,
+            &prerequisites(&today, a, pb::Procedure::ResidencePermitCard).await
+        ),
+        changed(&[("PERMIT_GRANTED", false, true)])
+    );
+
+    // 4. Permanent registration, 2026-02-09 (7 days after the permit: no lapse).
+    let today = family.on(day(2026, 2, 9)).await;
+    let before = prerequisites(&today, a, goal).await;
+    let registration = submit(
+        &today,
+        a,
+        details(P::ResidenceRegistration(pb::ResidenceRegistration {
+            kind: pb::residence_registration::Kind::Permanent as i32,
+            region: "KZ-55".into(),
+            address: "Pavlodar, Lermontov street 12, flat 4".into(),
+            family: family.members(),
+            ..Default::default()
+        })),
+        vec![
+            pb::Document {
+                expiry_date: Some(date(2035, 1, 1)),
+                ..doc(pb::DocumentType::OwnerIdentityDocument, "")
+            },
+            doc(pb::DocumentType::OwnerConsent, ""),
+        ],
+    )
+    .await;
+    assert_eq!(registration.deadline, None, "decided on the spot");
+    assert_from_records(
+        &registration,
+        &[
+            ("registration.identity_document", ""),
+            ("registration.identity_document", &spouse.name),
+            ("registration.identity_document", &teen.name),
+            ("registration.representative_authority", &teen.name),
+            ("registration.representative_authority", &child.name),
+        ],
+    );
+    let decided = decide(&today, "police", &registration).await;
+    let issued = decided.decision.unwrap().issued;
+    assert_eq!(issued.len(), 4);
+    assert!(issued.iter().all(|r| r.region == "KZ-55"));
+    assert_eq!(
+        changes(&before, &prerequisites(&today, a, goal).await),
+        changed(&[("PERMANENT_REGISTRATION_ACTIVE", false, true)])
+    );
+
+    // 5. Residence permit cards, 2026-02-16: one per person, the passport on record.
+    let today = family.on(day(2026, 2, 16)).await;
+    let before = prerequisites(&today, a, goal).await;
+    for p in [&applicant, &spouse, &teen, &child] {
+        let fee = pb::Document {
+            amount_tenge: 4 * 4_325,
+            ..doc(pb::DocumentType::StateDutyPayment, "")
+        };
+        let card = submit(
+            &today,
+            &p.name,
+            details(P::ResidencePermitCard(pb::ResidencePermitCard {
+                renewal: false,
+            })),
+            vec![fee],
+        )
+        .await;
+        assert_from_records(&card, &[("card.identity_document", "")]);
+        let decided = decide(&today, "psc", &card).await;
+        let issued = decided.decision.unwrap().issued;
+        assert_eq!(
+            issued[0].valid_until,
+            Some(date(2031, 8, 31)),
+            "capped by the passport"
+        );
+    }
+    assert_eq!(
+        changes(&before, &prerequisites(&today, a, goal).await),
+        changed(&[("CARD_HELD", false, true)])
+    );
+
+    // 6. Simplified citizenship (a), 2026-03-02, the whole family.
+    let today = family.on(day(2026, 3, 2)).await;
+    let before = prerequisites(&today, a, goal).await;
+    assert!(
+        before.iter().all(|(_, satisfied)| *satisfied),
+        "every prerequisite met: {before:?}"
+    );
+    let citizenship = submit(
+        &today,
+        a,
+        details(P::SimplifiedCitizenship(pb::SimplifiedCitizenship {
+            category: pb::simplified_citizenship::Category::Kandas as i32,
+            family: family.members(),
+        })),
+        vec![
+            notarized(pb::DocumentType::CitizenshipRenunciation, ""),
+            doc(pb::DocumentType::ApplicationForm, ""),
+            photos("", 4),
+            doc(pb::DocumentType::ComplianceObligation, ""),
+        ],
+    )
+    .await;
+    assert_eq!(citizenship.deadline, Some(date(2026, 6, 2)), "3 months");
+    assert_from_records(
+        &citizenship,
+        &[
+            ("citizenship.kandas_certificate", ""),
+            ("citizenship.biography", ""),
+            ("citizenship.identity_document", ""),
+            ("citizenship.identity_document", &spouse.name),
+            ("citizenship.birth_certificate", &teen.name),
+            ("citizenship.birth_certificate", &child.name),
+        ],
+    );
+    decide(&today, "police", &citizenship).await;
+    assert_eq!(
+        changes(&before, &prerequisites(&today, a, goal).await),
+        changed(&[("NOT_A_CITIZEN", true, false)])
+    );
+    let mut persons = today.persons("police").await;
+    for p in [&applicant, &spouse, &teen, &child] {
+        let record = persons
+            .get_person(pb::GetPersonRequest {
+                name: p.name.clone(),
+                iin: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            record.kazakh_citizenship_since,
+            Some(date(2026, 3, 2)),
+            "the person's record shows citizenship"
+        );
+        assert!(!record.iin.is_empty());
+    }
+}
