@@ -80,7 +80,6 @@ struct Family {
     database_url: String,
     ca_cert: String,
     ca_key: String,
-    applicant: pb::Person,
     spouse: pb::Person,
     teen: pb::Person,
     child: pb::Person,
@@ -213,7 +212,7 @@ fn assert_from_records(application: &pb::Application, expected: &[(&str, &str)])
 async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
     let first = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 1, 12))).await;
     let mut persons = first.persons("psc").await;
-    let mut new_person = |surname: &str, born: pb::Date, sex: pb::Sex| pb::Person {
+    let new_person = |surname: &str, born: pb::Date, sex: pb::Sex| pb::Person {
         surname: surname.into(),
         birth_date: Some(born),
         sex: sex as i32,
@@ -243,7 +242,6 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
         database_url: first.database_url.clone(),
         ca_cert: first.ca.cert_pem(),
         ca_key: first.ca.key_pem(),
-        applicant: applicant.clone(),
         spouse: spouse.clone(),
         teen: teen.clone(),
         child: child.clone(),
