@@ -122,6 +122,8 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         "/kandas.v1.QuotaService/GetQuota" | "/kandas.v1.QuotaService/ListQuotas" => EVERYONE,
         "/kandas.v1.QuotaService/ListQuotaDecisions"
         | "/kandas.v1.QuotaService/WatchQuotaDecisions" => &[EmploymentCenter, Commission, Admin],
+        "/kandas.v1.QuotaService/ForwardQuotaApplications" => &[EmploymentCenter],
+        "/kandas.v1.QuotaService/RecordApplicantNotified" => &[EmploymentCenter, Commission],
 
         "/kandas.v1.SupportService/GetEntitlement" | "/kandas.v1.SupportService/ListPayments" => {
             &[EmploymentCenter, Commission, Psc]
@@ -166,6 +168,8 @@ pub const KANDAS_METHODS: &[&str] = &[
     "/kandas.v1.QuotaService/ListQuotas",
     "/kandas.v1.QuotaService/ListQuotaDecisions",
     "/kandas.v1.QuotaService/WatchQuotaDecisions",
+    "/kandas.v1.QuotaService/ForwardQuotaApplications",
+    "/kandas.v1.QuotaService/RecordApplicantNotified",
     "/kandas.v1.SupportService/GetEntitlement",
     "/kandas.v1.SupportService/RecordPayment",
     "/kandas.v1.SupportService/ListPayments",

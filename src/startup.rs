@@ -1,8 +1,8 @@
 //! Builds and runs the server; `main` and the tests share it.
 
 use crate::api::{
-    application::ApplicationApi, audit::AuditApi, person::PersonApi, prerequisite::PrerequisiteApi,
-    unbuilt::NotYetServed,
+    admin::AdminApi, application::ApplicationApi, audit::AuditApi, person::PersonApi,
+    prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
 use crate::auth::AuthLayer;
 use crate::domain::calendar::Calendar;
@@ -90,6 +90,8 @@ pub struct Application {
     acceptor: TlsAcceptor,
     state: AppState,
     settings: Settings,
+    /// Told when shutdown starts, so open streams end and graceful stop can finish.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -104,7 +106,9 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
+        let (stopping, shutdown) = tokio::sync::watch::channel(false);
         let state = AppState {
+            shutdown,
             pool,
             calendar: Arc::new(Calendar::kazakhstan_default()),
             mci: Arc::new(MciTable::kazakhstan_default()),
@@ -115,6 +119,7 @@ impl Application {
             acceptor,
             state,
             settings,
+            stopping,
         })
     }
 
@@ -138,7 +143,12 @@ impl Application {
             acceptor,
             state,
             settings,
+            stopping,
         } = self;
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let health_task = tokio::spawn(watch_database(
             state.pool.clone(),
@@ -187,9 +197,18 @@ impl Application {
                 PrerequisiteServiceServer::new(PrerequisiteApi::new(state.clone()))
                     .max_decoding_message_size(limit),
             )
-            .add_service(QuotaServiceServer::new(NotYetServed).max_decoding_message_size(limit))
-            .add_service(SupportServiceServer::new(NotYetServed).max_decoding_message_size(limit))
-            .add_service(AdminServiceServer::new(NotYetServed).max_decoding_message_size(limit))
+            .add_service(
+                QuotaServiceServer::new(QuotaApi::new(state.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(
+                SupportServiceServer::new(SupportApi::new(state.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(
+                AdminServiceServer::new(AdminApi::new(state.clone()))
+                    .max_decoding_message_size(limit),
+            )
             .serve_with_incoming_shutdown(ReceiverStream::new(incoming), shutdown)
             .await;
 
@@ -294,10 +313,11 @@ async fn watch_database(
         } else {
             ServingStatus::NotServing
         };
-        reporter.set_service_status("", status).await;
+        // The overall status last, so a client seeing it finds every service set too.
         for name in SERVICE_NAMES {
             reporter.set_service_status(name, status).await;
         }
+        reporter.set_service_status("", status).await;
         if up {
             tracing::info!("database reachable: SERVING");
         } else {

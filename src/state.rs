@@ -41,4 +41,6 @@ pub struct AppState {
     pub calendar: Arc<Calendar>,
     pub mci: Arc<MciTable>,
     pub clock: Clock,
+    /// Becomes true when the server starts shutting down: long-lived streams end then.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

@@ -638,20 +638,3 @@ async fn validate_iin_agrees_with_every_spec_vector() {
         "iin"
     );
 }
-
-#[tokio::test]
-async fn rpcs_of_later_procedures_answer_unimplemented() {
-    let app = spawn_app().await;
-    let mut quota = pb::quota_service_client::QuotaServiceClient::new(app.channel("admin").await);
-    let error = quota
-        .get_quota(pb::GetQuotaRequest {
-            region: "KZ-55".into(),
-            year: 2025,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(error.code(), Code::Unimplemented);
-    let mut admin = pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await);
-    let error = admin.list_mci(pb::ListMciRequest {}).await.unwrap_err();
-    assert_eq!(error.code(), Code::Unimplemented);
-}

@@ -10,6 +10,7 @@ use super::{
     page_size, parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::{Caller, Role};
+use crate::domain::calendar::Term;
 use crate::domain::catalogue;
 use crate::domain::documents::{ChecklistItem, Document, DocumentType, ItemStatus};
 use crate::domain::issuance::{self, Issued, IssuedKind};
@@ -133,6 +134,7 @@ fn requested_procedure(details: Option<&pb::ApplicationDetails>) -> Option<Proce
         P::StatelessPersonCertificate(_) => Procedure::StatelessPersonCertificate,
         P::ResidenceRegistration(_) => Procedure::ResidenceRegistration,
         P::SimplifiedCitizenship(_) => Procedure::SimplifiedCitizenship,
+        P::RegionalQuotaInclusion(_) => Procedure::RegionalQuotaInclusion,
     })
 }
 
@@ -295,6 +297,12 @@ impl ApplicationApi {
         let procedure = submission.details.procedure();
         let deadline =
             term_of(&submission.details).map(|term| self.state.calendar.deadline(today, term));
+        // Quota inclusion starts with the employment center forwarding it (SPEC 6).
+        let pending_step = if procedure == Procedure::RegionalQuotaInclusion {
+            "forward"
+        } else {
+            "decide"
+        };
         let details = serde_json::to_value(&submission.details).map_err(ApiError::internal)?;
         let id = Uuid::now_v7();
         let row = applications::insert(
@@ -308,6 +316,8 @@ impl ApplicationApi {
                 submission_date: today,
                 deadline: deadline.as_ref().map(|d| d.date),
                 deadline_provisional: deadline.as_ref().is_some_and(|d| d.provisional),
+                pending_step,
+                step_deadline: deadline.as_ref().map(|d| d.date),
                 details,
                 documents: &submission.documents,
                 checklist: &assessment.checklist,
@@ -649,10 +659,21 @@ impl ApplicationApi {
         }
         ensure_fresh(&req.etag, row.version)?;
         ensure_open(&row.state)?;
+        if row.pending_step == "forward" {
+            return Err(failed_precondition(
+                "NOT_FORWARDED",
+                "the employment center has not forwarded this application to the commission yet",
+                vec![Violation::new(
+                    "FORWARDED",
+                    "application",
+                    "forwarded to the commission (SPEC 6)",
+                )],
+            ));
+        }
         let today = self.state.clock.today();
         let outcome = match &req.decision {
-            Some(pb::decide_application_request::Decision::Approve(_)) => {
-                self.approve(&mut tx, &row, today).await?
+            Some(pb::decide_application_request::Decision::Approve(approval)) => {
+                self.approve(&mut tx, &row, approval, today).await?
             }
             _ => Outcome::Refused,
         };
@@ -676,6 +697,14 @@ impl ApplicationApi {
             },
         )
         .await?;
+        if procedure == Procedure::RegionalQuotaInclusion {
+            let rent_mci = match &req.decision {
+                Some(pb::decide_application_request::Decision::Approve(a)) => a.rent_mci,
+                _ => 0,
+            };
+            self.after_quota_decision(&mut tx, &row, &outcome, rent_mci, today)
+                .await?;
+        }
         let row = applications::get(&mut *tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("application"))?;
@@ -693,10 +722,53 @@ impl ApplicationApi {
     }
 
     /// Carries out what an approval produces and records it.
+    /// Every quota decision enters the feed, and the applicant is to be told within 5
+    /// calendar days (SPEC 6).
+    async fn after_quota_decision(
+        &self,
+        tx: &mut Tx<'_>,
+        row: &applications::ApplicationRow,
+        outcome: &Outcome,
+        rent_mci: i32,
+        today: NaiveDate,
+    ) -> ApiResult<()> {
+        let Ok(Details::RegionalQuotaInclusion {
+            region,
+            year,
+            family,
+        }) = serde_json::from_value::<Details>(row.details.0.clone())
+        else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "quota details unreadable"
+            )));
+        };
+        let approved = matches!(outcome, Outcome::Issued { .. });
+        store::quota::append_decision(
+            tx,
+            &store::quota::NewDecision {
+                application_id: row.id,
+                region: &region,
+                year,
+                approved,
+                places: if approved { family.len() as i32 + 1 } else { 0 },
+                rent_mci: if approved { rent_mci } else { 0 },
+            },
+        )
+        .await?;
+        let notify_by = self
+            .state
+            .calendar
+            .deadline(today, Term::CalendarDays(5))
+            .date;
+        applications::set_step(tx, row.id, "notify", Some(notify_by)).await?;
+        Ok(())
+    }
+
     async fn approve(
         &self,
         tx: &mut Tx<'_>,
         row: &applications::ApplicationRow,
+        approval: &pb::Approval,
         today: NaiveDate,
     ) -> ApiResult<Outcome> {
         let details: Details = serde_json::from_value(row.details.0.clone())
@@ -863,6 +935,11 @@ impl ApplicationApi {
                     issued.push(record);
                 }
             }
+            Details::RegionalQuotaInclusion { region, year, .. } => {
+                return self
+                    .include_in_quota(tx, row, &everyone, region, *year, approval, today)
+                    .await;
+            }
             Details::SimplifiedCitizenship { .. } => {
                 for person in everyone {
                     records::grant_citizenship(tx, person, row.id, today).await?;
@@ -879,6 +956,110 @@ impl ApplicationApi {
                 }
             }
         }
+        Ok(Outcome::Issued { records: issued })
+    }
+
+    /// Takes one place per person atomically, records the inclusion (never twice for anyone)
+    /// and fixes the entitlement at the MCI of the decision year.
+    #[allow(clippy::too_many_arguments)]
+    async fn include_in_quota(
+        &self,
+        tx: &mut Tx<'_>,
+        row: &applications::ApplicationRow,
+        everyone: &[Uuid],
+        region: &str,
+        year: i32,
+        approval: &pb::Approval,
+        today: NaiveDate,
+    ) -> ApiResult<Outcome> {
+        let rent_mci = i64::from(approval.rent_mci);
+        let housing_cost =
+            (approval.housing_cost_tenge != 0).then_some(approval.housing_cost_tenge);
+        let mut errors = Vec::new();
+        if !crate::domain::support::RENT_MCI_RANGE.contains(&rent_mci) {
+            errors.push(FieldError::new(
+                "approve.rent_mci",
+                "required for quota inclusion: 15 to 30 whole MCI a month",
+            ));
+        }
+        if approval.housing_cost_tenge < 0 {
+            errors.push(FieldError::new(
+                "approve.housing_cost_tenge",
+                "must not be negative",
+            ));
+        }
+        check_fields(errors)?;
+        let mci_year = today.year();
+        let mci = store::quota::mci(&mut **tx, mci_year).await?.ok_or_else(|| {
+            failed_precondition(
+                "MCI_NOT_SET",
+                format!("the MCI for {mci_year} is not set; an administrator sets it with AdminService.SetMci"),
+                vec![Violation::new("MCI_SET", format!("mci/{mci_year}"), format!("MCI of {mci_year}"))],
+            )
+        })?;
+        let lines =
+            crate::domain::support::entitlement(everyone.len() as i64, rent_mci, housing_cost, mci)
+                .map_err(|e| ApiError::field("approve", e.to_string()))?;
+        let places = everyone.len() as i32;
+        match store::quota::allocate(tx, region, year, places).await? {
+            store::quota::Allocation::Taken => {}
+            store::quota::Allocation::TooFew {
+                places: total,
+                remaining,
+            } => {
+                return Err(ApiError::ResourceExhausted {
+                    reason: "QUOTA_EXHAUSTED",
+                    message: format!(
+                        "the {year} quota of {region} has {remaining} of {total} places left; {places} requested"
+                    ),
+                    violations: vec![(
+                        format!("quotas/{region}/{year}"),
+                        format!(
+                            "region {region}, year {year}: requested {places}, remaining {remaining}"
+                        ),
+                    )],
+                });
+            }
+            store::quota::Allocation::NoQuota => {
+                return Err(failed_precondition(
+                    "NOT_A_QUOTA_REGION",
+                    format!("{region} has no quota for {year}"),
+                    vec![Violation::new(
+                        "QUOTA_REGION",
+                        format!("quotas/{region}/{year}"),
+                        "no quota set",
+                    )],
+                ));
+            }
+        }
+        if let Err(person) = store::quota::include(tx, everyone, row.id, region, year).await? {
+            return Err(failed_precondition(
+                "ALREADY_INCLUDED",
+                "a person of this family was already included in a quota; nobody is included twice",
+                vec![Violation::new(
+                    "NOT_INCLUDED_BEFORE",
+                    name_of("persons", person),
+                    "included in an earlier quota",
+                )],
+            ));
+        }
+        store::support::insert_lines(tx, row.id, mci_year, mci, &lines).await?;
+        let number =
+            records::next_number(tx, IssuedKind::QuotaInclusion.number_prefix(), year).await?;
+        let issued = everyone
+            .iter()
+            .map(|person| {
+                let mut record = issue(
+                    *person,
+                    IssuedKind::QuotaInclusion,
+                    number.clone(),
+                    Some(today),
+                    None,
+                );
+                record.region = region.to_string();
+                record
+            })
+            .collect();
         Ok(Outcome::Issued { records: issued })
     }
 

@@ -735,6 +735,26 @@ pub fn details_from_proto(
                 ),
             }
         }
+        P::RegionalQuotaInclusion(d) => {
+            let field = |f: &str| format!("{path}.regional_quota_inclusion.{f}");
+            if Region::parse(&d.region).is_none() {
+                errors.push(FieldError::new(
+                    field("region"),
+                    "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
+                ));
+            }
+            if !(2000..=2200).contains(&d.year) {
+                errors.push(FieldError::new(
+                    field("year"),
+                    "required: the quota year, e.g. 2026",
+                ));
+            }
+            Details::RegionalQuotaInclusion {
+                region: d.region.clone(),
+                year: d.year,
+                family: family_from_proto(&field("family"), &d.family, errors),
+            }
+        }
     };
     (errors.len() == before).then_some(details)
 }
@@ -820,6 +840,15 @@ pub fn details_to_proto(details: &Details) -> pb::ApplicationDetails {
                 family: family_to_proto(family),
             })
         }
+        Details::RegionalQuotaInclusion {
+            region,
+            year,
+            family,
+        } => P::RegionalQuotaInclusion(pb::RegionalQuotaInclusion {
+            region: region.clone(),
+            year: *year,
+            family: family_to_proto(family),
+        }),
     };
     pb::ApplicationDetails {
         procedure: Some(procedure),
@@ -836,6 +865,7 @@ fn issued_kind_to_proto(kind: IssuedKind) -> pb::issued_record::Kind {
         IssuedKind::StatelessPersonCertificate => Kind::StatelessPersonCertificate,
         IssuedKind::Registration => Kind::Registration,
         IssuedKind::Citizenship => Kind::Citizenship,
+        IssuedKind::QuotaInclusion => Kind::QuotaInclusion,
     }
 }
 
@@ -904,7 +934,7 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
             },
         }
     });
-    let open = row.state == "submitted";
+    let step_open = row.pending_step != "done";
     pb::Application {
         name: name_of("applications", row.id),
         procedure: procedure
@@ -916,7 +946,15 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
         submission_date: Some(date_to_proto(row.submission_date)),
         deadline: row.deadline.map(date_to_proto),
         deadline_provisional: row.deadline_provisional,
-        overdue: open && row.deadline.is_some_and(|d| d < today),
+        overdue: step_open && row.step_deadline.is_some_and(|d| d < today),
+        pending_step: if step_open {
+            row.pending_step.clone()
+        } else {
+            String::new()
+        },
+        step_deadline: row.step_deadline.map(date_to_proto),
+        forwarded_on: row.forwarded_on.map(date_to_proto),
+        notified_on: row.notified_on.map(date_to_proto),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
         etag: etag(row.version),

@@ -1,12 +1,14 @@
 //! gRPC services: proto ⟷ domain conversion at the edge, one error mapping, and the helpers
 //! every handler shares (caller, resource names, dates, paging, idempotency, audit).
 
+pub mod admin;
 pub mod application;
 pub mod audit;
 pub mod convert;
 pub mod person;
 pub mod prerequisite;
-pub mod unbuilt;
+pub mod quota;
+pub mod support;
 
 use crate::audit::Entry;
 use crate::auth::Caller;

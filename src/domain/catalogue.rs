@@ -74,6 +74,9 @@ pub fn applied(case: &Case<'_>) -> Vec<Applied> {
         applied: Vec::new(),
     };
     match case.details {
+        // Decision: SPEC §6 names no documents for quota inclusion; eligibility (status,
+        // registration, no earlier inclusion) is read from records by the prerequisites.
+        Details::RegionalQuotaInclusion { .. } => {}
         Details::IinAssignment { by_representative } => {
             let language = case
                 .documents

@@ -14,6 +14,7 @@ pub enum IssuedKind {
     StatelessPersonCertificate,
     Registration,
     Citizenship,
+    QuotaInclusion,
 }
 
 impl IssuedKind {
@@ -26,6 +27,7 @@ impl IssuedKind {
             IssuedKind::StatelessPersonCertificate => "SPC",
             IssuedKind::Registration => "REG",
             IssuedKind::Citizenship => "CIT",
+            IssuedKind::QuotaInclusion => "QI",
         }
     }
 }

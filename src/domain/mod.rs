@@ -12,3 +12,4 @@ pub mod procedures;
 pub mod records;
 pub mod regions;
 pub mod role;
+pub mod support;

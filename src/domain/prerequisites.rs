@@ -59,7 +59,8 @@ impl PrerequisiteQuery {
             Details::IinAssignment { .. }
             | Details::KandasStatusAssignment { .. }
             | Details::KandasStatusExtension
-            | Details::StatelessPersonCertificate { .. } => {}
+            | Details::StatelessPersonCertificate { .. }
+            | Details::RegionalQuotaInclusion { .. } => {}
         }
         query
     }

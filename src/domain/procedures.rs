@@ -252,6 +252,12 @@ pub enum Details {
         category: CitizenshipCategory,
         family: Vec<FamilyMember>,
     },
+    RegionalQuotaInclusion {
+        /// ISO 3166-2:KZ code of a quota region of `year`.
+        region: String,
+        year: i32,
+        family: Vec<FamilyMember>,
+    },
 }
 
 impl Details {
@@ -265,6 +271,7 @@ impl Details {
             Details::StatelessPersonCertificate { .. } => Procedure::StatelessPersonCertificate,
             Details::ResidenceRegistration { .. } => Procedure::ResidenceRegistration,
             Details::SimplifiedCitizenship { .. } => Procedure::SimplifiedCitizenship,
+            Details::RegionalQuotaInclusion { .. } => Procedure::RegionalQuotaInclusion,
         }
     }
 
@@ -274,7 +281,8 @@ impl Details {
             Details::KandasStatusAssignment { family, .. }
             | Details::PermanentResidencePermit { family, .. }
             | Details::ResidenceRegistration { family, .. }
-            | Details::SimplifiedCitizenship { family, .. } => family,
+            | Details::SimplifiedCitizenship { family, .. }
+            | Details::RegionalQuotaInclusion { family, .. } => family,
             _ => &[],
         }
     }

@@ -26,6 +26,10 @@ pub struct ApplicationRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub pending_step: String,
+    pub step_deadline: Option<NaiveDate>,
+    pub forwarded_on: Option<NaiveDate>,
+    pub notified_on: Option<NaiveDate>,
     #[sqlx(flatten)]
     pub decision: DecisionColumns,
 }
@@ -45,7 +49,7 @@ pub struct DecisionColumns {
 const SELECT: &str =
     "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id,
     a.submission_date, a.deadline, a.deadline_provisional, a.details, a.documents, a.checklist,
-    a.version, a.created_at, a.updated_at,
+    a.version, a.created_at, a.updated_at, a.pending_step, a.step_deadline, a.forwarded_on, a.notified_on,
     d.outcome, d.decided_by, d.decided_at, d.decision_date, d.reason_code, d.reason_text, d.result
     FROM applications a LEFT JOIN decisions d ON d.application_id = a.id";
 
@@ -59,6 +63,9 @@ pub struct NewApplication<'a> {
     pub submission_date: NaiveDate,
     pub deadline: Option<NaiveDate>,
     pub deadline_provisional: bool,
+    /// The first step the application waits for, and when it is due.
+    pub pending_step: &'a str,
+    pub step_deadline: Option<NaiveDate>,
     pub details: serde_json::Value,
     pub documents: &'a [Document],
     pub checklist: &'a [ChecklistItem],
@@ -73,8 +80,8 @@ pub async fn insert(
 ) -> Result<ApplicationRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, operator_id,
-            submission_date, deadline, deadline_provisional, details, documents, checklist)
-         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11)",
+            submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline)
+         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(app.id)
     .bind(app.procedure)
@@ -87,6 +94,8 @@ pub async fn insert(
     .bind(Json(&app.details))
     .bind(Json(app.documents))
     .bind(Json(app.checklist))
+    .bind(app.pending_step)
+    .bind(app.step_deadline)
     .execute(&mut **tx)
     .await?;
     get(&mut **tx, app.id)
@@ -169,10 +178,62 @@ pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Resul
 
 pub async fn set_state(tx: &mut Tx<'_>, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE applications SET state = $2, version = version + 1, updated_at = now() WHERE id = $1",
+        "UPDATE applications SET state = $2, pending_step = 'done', step_deadline = NULL,
+            version = version + 1, updated_at = now() WHERE id = $1",
     )
     .bind(id)
     .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves an application to its next step (quota inclusion: forward → decide → notify → done).
+pub async fn set_step(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    step: &str,
+    deadline: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET pending_step = $2, step_deadline = $3, version = version + 1, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(step)
+    .bind(deadline)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_forwarded(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    on: NaiveDate,
+    decision_deadline: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET forwarded_on = $2, pending_step = 'decide', step_deadline = $3, deadline = $3,
+            version = version + 1, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(on)
+    .bind(decision_deadline)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_notified(tx: &mut Tx<'_>, id: Uuid, on: NaiveDate) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET notified_on = $2, pending_step = 'done', step_deadline = NULL,
+            version = version + 1, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(on)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -212,7 +273,7 @@ pub async fn list<'e>(
     }
     if let Some(today) = filter.overdue_on {
         query
-            .push(" AND a.state = 'submitted' AND a.deadline < ")
+            .push(" AND a.pending_step <> 'done' AND a.step_deadline < ")
             .push_bind(today);
     }
     if let Some(after) = filter.after {

@@ -4,7 +4,9 @@
 pub mod applications;
 pub mod idempotency;
 pub mod persons;
+pub mod quota;
 pub mod records;
+pub mod support;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};

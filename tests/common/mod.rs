@@ -276,7 +276,7 @@ pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
         name: name.into(),
         etag: etag.into(),
         decision: Some(pb::decide_application_request::Decision::Approve(
-            pb::Approval {},
+            pb::Approval::default(),
         )),
     }
 }

@@ -1,0 +1,419 @@
+//! `QuotaService`: places per region and year, the quota application's forwarding and
+//! notification steps, and the decision feed employment centers consume.
+
+use super::convert::timestamp;
+use super::{
+    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, name_of,
+    page_size, parse_name, parse_request_id, replay_or_claim, respond,
+};
+use crate::auth::Caller;
+use crate::domain::calendar::Term;
+use crate::domain::regions::Region;
+use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
+use crate::pb::{self, quota_service_server::QuotaService};
+use crate::state::AppState;
+use crate::store::applications;
+use crate::store::quota::{self, DecisionRow, QuotaRow};
+use futures_util::Stream;
+use std::pin::Pin;
+use std::time::Duration;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+const FORWARD: &str = "/kandas.v1.QuotaService/ForwardQuotaApplications";
+const NOTIFIED: &str = "/kandas.v1.QuotaService/RecordApplicantNotified";
+const FEED_PAGE: i64 = 500;
+
+pub struct QuotaApi {
+    state: AppState,
+}
+
+pub fn quota_to_proto(row: &QuotaRow) -> pb::Quota {
+    pb::Quota {
+        region: row.region.clone(),
+        year: row.year,
+        places: row.places,
+        taken: row.taken,
+        remaining: row.places - row.taken,
+    }
+}
+
+fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {
+    pb::QuotaDecision {
+        cursor: encode_page_token(&row.seq.to_string()),
+        application: name_of("applications", row.application_id),
+        region: row.region.clone(),
+        year: row.year,
+        approved: row.approved,
+        places: row.places,
+        rent_mci: row.rent_mci,
+        decide_time: Some(timestamp(row.decided_at)),
+    }
+}
+
+/// A feed cursor: empty for the beginning.
+fn parse_cursor(value: &str) -> Result<i64, FieldError> {
+    match decode_page_token(value) {
+        Ok(None) => Ok(0),
+        Ok(Some(key)) => key
+            .parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .ok_or_else(|| FieldError::new("cursor", "not a cursor returned by this service")),
+        Err(_) => Err(FieldError::new(
+            "cursor",
+            "not a cursor returned by this service",
+        )),
+    }
+}
+
+fn quota_key(region: &str, year: i32) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if Region::parse(region).is_none() {
+        errors.push(FieldError::new(
+            "region",
+            "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
+        ));
+    }
+    if !(2000..=2200).contains(&year) {
+        errors.push(FieldError::new(
+            "year",
+            "required: a year from 2000 to 2200",
+        ));
+    }
+    errors
+}
+
+impl QuotaApi {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    async fn get(&self, req: &pb::GetQuotaRequest) -> ApiResult<pb::Quota> {
+        check_fields(quota_key(&req.region, req.year))?;
+        quota::get(&self.state.pool, &req.region, req.year)
+            .await?
+            .map(|q| quota_to_proto(&q))
+            .ok_or_else(|| ApiError::not_found(format!("quota of {} for {}", req.region, req.year)))
+    }
+
+    async fn list(&self, req: &pb::ListQuotasRequest) -> ApiResult<pb::ListQuotasResponse> {
+        let year = (req.year != 0).then_some(req.year);
+        // At most 20 regions a year: one page holds them; the token is accepted and ignored.
+        let quotas = quota::list(&self.state.pool, year).await?;
+        Ok(pb::ListQuotasResponse {
+            quotas: quotas.iter().map(quota_to_proto).collect(),
+            next_page_token: String::new(),
+        })
+    }
+
+    async fn decisions(
+        &self,
+        req: &pb::ListQuotaDecisionsRequest,
+    ) -> ApiResult<pb::ListQuotaDecisionsResponse> {
+        let mut errors = Vec::new();
+        let after = parse_cursor(&req.cursor)
+            .map_err(|e| errors.push(e))
+            .unwrap_or(0);
+        let limit = page_size(req.page_size)
+            .map_err(|e| errors.push(e))
+            .unwrap_or(0);
+        check_fields(errors)?;
+        let rows = quota::decisions_after(&self.state.pool, after, limit).await?;
+        let next_cursor = rows
+            .last()
+            .map(|r| encode_page_token(&r.seq.to_string()))
+            .unwrap_or_else(|| req.cursor.clone());
+        Ok(pb::ListQuotaDecisionsResponse {
+            decisions: rows.iter().map(decision_to_proto).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn forward(
+        &self,
+        caller: &Caller,
+        req: &pb::ForwardQuotaApplicationsRequest,
+    ) -> ApiResult<pb::ForwardQuotaApplicationsResponse> {
+        let mut errors = Vec::new();
+        let request_id = parse_request_id(&req.request_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        if req.applications.is_empty() || req.applications.len() > 500 {
+            errors.push(FieldError::new(
+                "applications",
+                "1 to 500 application names",
+            ));
+        }
+        let ids: Vec<Uuid> = req
+            .applications
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                parse_name(&format!("applications[{i}]"), name, "applications")
+                    .map_err(|e| errors.push(e))
+                    .ok()
+            })
+            .collect();
+        check_fields(errors)?;
+        let Some(request_id) = request_id else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "validated request lost a field"
+            )));
+        };
+        let mut tx = self.state.pool.begin().await?;
+        if let Some(first) = replay_or_claim(&mut tx, caller, FORWARD, request_id, req).await? {
+            return Ok(first);
+        }
+        let today = self.state.clock.today();
+        // The commission's 10 working days count from receiving the list (SPEC 6).
+        let decide_by = self
+            .state
+            .calendar
+            .deadline(today, Term::WorkingDays(10))
+            .date;
+        let mut problems = Vec::new();
+        let mut forwarded = Vec::new();
+        for id in ids {
+            let name = name_of("applications", id);
+            match applications::get_for_update(&mut tx, id).await? {
+                Some(row)
+                    if row.procedure == "regional_quota_inclusion"
+                        && row.pending_step == "forward" =>
+                {
+                    applications::mark_forwarded(&mut tx, id, today, decide_by).await?;
+                    forwarded.push(name);
+                }
+                Some(row) if row.procedure == "regional_quota_inclusion" => {
+                    problems.push(Violation::new(
+                        "NOT_AWAITING_FORWARDING",
+                        name,
+                        format!(
+                            "the application waits for `{}`, not for forwarding",
+                            row.pending_step
+                        ),
+                    ))
+                }
+                Some(_) => problems.push(Violation::new(
+                    "NOT_A_QUOTA_APPLICATION",
+                    name,
+                    "only quota inclusion applications are forwarded",
+                )),
+                None => problems.push(Violation::new("NOT_FOUND", name, "no such application")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(failed_precondition(
+                "NOT_FORWARDABLE",
+                "some applications cannot be forwarded; nothing was forwarded",
+                problems,
+            ));
+        }
+        let response = pb::ForwardQuotaApplicationsResponse { forwarded };
+        commit_mutation(tx, caller, FORWARD, request_id, "applications", &response).await?;
+        Ok(response)
+    }
+
+    async fn notified(
+        &self,
+        caller: &Caller,
+        req: &pb::RecordApplicantNotifiedRequest,
+    ) -> ApiResult<pb::RecordApplicantNotifiedResponse> {
+        let mut errors = Vec::new();
+        let request_id = parse_request_id(&req.request_id)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let id = parse_name("application", &req.application, "applications")
+            .map_err(|e| errors.push(e))
+            .ok();
+        check_fields(errors)?;
+        let (Some(request_id), Some(id)) = (request_id, id) else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "validated request lost a field"
+            )));
+        };
+        let mut tx = self.state.pool.begin().await?;
+        if let Some(first) = replay_or_claim(&mut tx, caller, NOTIFIED, request_id, req).await? {
+            return Ok(first);
+        }
+        let row = applications::get_for_update(&mut tx, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("application"))?;
+        if row.procedure != "regional_quota_inclusion" || row.pending_step != "notify" {
+            return Err(failed_precondition(
+                "NOT_AWAITING_NOTIFICATION",
+                "only a decided quota application whose applicant was not yet notified",
+                vec![Violation::new(
+                    "AWAITING_NOTIFICATION",
+                    req.application.clone(),
+                    format!("pending step is `{}`", row.pending_step),
+                )],
+            ));
+        }
+        let today = self.state.clock.today();
+        applications::mark_notified(&mut tx, id, today).await?;
+        let response = pb::RecordApplicantNotifiedResponse {
+            application: req.application.clone(),
+            late: row.step_deadline.is_some_and(|due| today > due),
+        };
+        commit_mutation(
+            tx,
+            caller,
+            NOTIFIED,
+            request_id,
+            &response.application,
+            &response,
+        )
+        .await?;
+        Ok(response)
+    }
+}
+
+type DecisionStream =
+    Pin<Box<dyn Stream<Item = Result<pb::QuotaDecision, Status>> + Send + 'static>>;
+
+/// Sends every decision after `last`, then each new one as it commits on any replica: a
+/// PostgreSQL notification wakes the stream, and a periodic re-read covers a lost one. It ends
+/// when the client goes away or the server shuts down.
+async fn feed(
+    state: AppState,
+    mut last: i64,
+    sender: tokio::sync::mpsc::Sender<Result<pb::QuotaDecision, Status>>,
+) {
+    let mut shutdown = state.shutdown.clone();
+    let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
+        Ok(mut listener) => match listener.listen(quota::FEED_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "quota feed: LISTEN failed; polling instead");
+                None
+            }
+        },
+        Err(error) => {
+            tracing::warn!(%error, "quota feed: no listener connection; polling instead");
+            None
+        }
+    };
+    loop {
+        // Everything committed after `last`, in order.
+        loop {
+            let rows = match quota::decisions_after(&state.pool, last, FEED_PAGE).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    let _ = sender.send(Err(ApiError::from(error).into())).await;
+                    return;
+                }
+            };
+            for row in &rows {
+                if sender.send(Ok(decision_to_proto(row))).await.is_err() {
+                    return;
+                }
+                last = row.seq;
+            }
+            if (rows.len() as i64) < FEED_PAGE {
+                break;
+            }
+        }
+        let wake = async {
+            match listener.as_mut() {
+                Some(l) => {
+                    if l.recv().await.is_err() {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = wake => {}
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = sender.closed() => return,
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl QuotaService for QuotaApi {
+    async fn get_quota(
+        &self,
+        request: Request<pb::GetQuotaRequest>,
+    ) -> Result<Response<pb::Quota>, Status> {
+        self.get(request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_quotas(
+        &self,
+        request: Request<pb::ListQuotasRequest>,
+    ) -> Result<Response<pb::ListQuotasResponse>, Status> {
+        self.list(request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_quota_decisions(
+        &self,
+        request: Request<pb::ListQuotaDecisionsRequest>,
+    ) -> Result<Response<pb::ListQuotaDecisionsResponse>, Status> {
+        self.decisions(request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn watch_quota_decisions(
+        &self,
+        request: Request<pb::WatchQuotaDecisionsRequest>,
+    ) -> Result<Response<DecisionStream>, Status> {
+        let after = parse_cursor(&request.get_ref().cursor)
+            .map_err(|e| Status::from(ApiError::InvalidArgument(vec![e])))?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(feed(self.state.clone(), after, sender));
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
+    }
+
+    async fn forward_quota_applications(
+        &self,
+        request: Request<pb::ForwardQuotaApplicationsRequest>,
+    ) -> Result<Response<pb::ForwardQuotaApplicationsResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = self.forward(&caller, &req).await;
+        respond(
+            &self.state,
+            &caller,
+            FORWARD,
+            "applications",
+            &req.request_id,
+            false,
+            result,
+        )
+        .await
+    }
+
+    async fn record_applicant_notified(
+        &self,
+        request: Request<pb::RecordApplicantNotifiedRequest>,
+    ) -> Result<Response<pb::RecordApplicantNotifiedResponse>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = self.notified(&caller, &req).await;
+        let subject: String = req.application.chars().take(64).collect();
+        respond(
+            &self.state,
+            &caller,
+            NOTIFIED,
+            &subject,
+            &req.request_id,
+            false,
+            result,
+        )
+        .await
+    }
+}

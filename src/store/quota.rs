@@ -1,0 +1,253 @@
+//! Quota places, inclusions, the decision feed, MCI values and entitlement lines.
+
+use super::Tx;
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// Channel on which each committed quota decision is announced to every replica.
+pub const FEED_CHANNEL: &str = "kandas_quota_decisions";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct QuotaRow {
+    pub region: String,
+    pub year: i32,
+    pub places: i32,
+    pub taken: i32,
+}
+
+pub enum Allocation {
+    Taken,
+    /// Too few places: what the quota has and what remains.
+    TooFew {
+        places: i32,
+        remaining: i32,
+    },
+    NoQuota,
+}
+
+/// Takes `places` atomically. The row lock orders concurrent allocations on one region and
+/// year; the WHERE is re-checked after the wait, and the table's CHECK refuses any write that
+/// would over-commit, whatever the writer.
+pub async fn allocate(
+    tx: &mut Tx<'_>,
+    region: &str,
+    year: i32,
+    places: i32,
+) -> Result<Allocation, sqlx::Error> {
+    let taken = sqlx::query(
+        "UPDATE quotas SET taken = taken + $3 WHERE region = $1 AND year = $2 AND taken + $3 <= places",
+    )
+    .bind(region)
+    .bind(year)
+    .bind(places)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if taken == 1 {
+        return Ok(Allocation::Taken);
+    }
+    let row: Option<QuotaRow> = get(&mut **tx, region, year).await?;
+    Ok(match row {
+        Some(q) => Allocation::TooFew {
+            places: q.places,
+            remaining: q.places - q.taken,
+        },
+        None => Allocation::NoQuota,
+    })
+}
+
+pub async fn get<'e>(
+    executor: impl PgExecutor<'e>,
+    region: &str,
+    year: i32,
+) -> Result<Option<QuotaRow>, sqlx::Error> {
+    sqlx::query_as("SELECT region, year, places, taken FROM quotas WHERE region = $1 AND year = $2")
+        .bind(region)
+        .bind(year)
+        .fetch_optional(executor)
+        .await
+}
+
+pub async fn list<'e>(
+    executor: impl PgExecutor<'e>,
+    year: Option<i32>,
+) -> Result<Vec<QuotaRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT region, year, places, taken FROM quotas WHERE $1::integer IS NULL OR year = $1 ORDER BY year, region",
+    )
+    .bind(year)
+    .fetch_all(executor)
+    .await
+}
+
+pub enum SetQuota {
+    Set(QuotaRow),
+    BelowTaken { taken: i32 },
+}
+
+/// Sets or amends a quota; never below the places already taken (the CHECK guarantees it
+/// even against a concurrent allocation).
+pub async fn set(
+    tx: &mut Tx<'_>,
+    region: &str,
+    year: i32,
+    places: i32,
+) -> Result<SetQuota, sqlx::Error> {
+    let row: Option<QuotaRow> = sqlx::query_as(
+        "INSERT INTO quotas (region, year, places) VALUES ($1, $2, $3)
+         ON CONFLICT (region, year) DO UPDATE SET places = EXCLUDED.places WHERE quotas.taken <= EXCLUDED.places
+         RETURNING region, year, places, taken",
+    )
+    .bind(region)
+    .bind(year)
+    .bind(places)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        Some(row) => Ok(SetQuota::Set(row)),
+        None => {
+            let taken = get(&mut **tx, region, year)
+                .await?
+                .map(|q| q.taken)
+                .unwrap_or(0);
+            Ok(SetQuota::BelowTaken { taken })
+        }
+    }
+}
+
+/// Records that each person is included; `Err(person)` names one already included, ever.
+pub async fn include(
+    tx: &mut Tx<'_>,
+    persons: &[Uuid],
+    application_id: Uuid,
+    region: &str,
+    year: i32,
+) -> Result<Result<(), Uuid>, sqlx::Error> {
+    for person in persons {
+        let inserted = sqlx::query(
+            "INSERT INTO quota_inclusions (person_id, application_id, region, year) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_id) DO NOTHING",
+        )
+        .bind(person)
+        .bind(application_id)
+        .bind(region)
+        .bind(year)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Err(*person));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Persons of this list already included in a quota, with the application that included them.
+pub async fn already_included<'e>(
+    executor: impl PgExecutor<'e>,
+    persons: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT person_id, application_id FROM quota_inclusions WHERE person_id = ANY($1)",
+    )
+    .bind(persons)
+    .fetch_all(executor)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DecisionRow {
+    pub seq: i64,
+    pub application_id: Uuid,
+    pub region: String,
+    pub year: i32,
+    pub approved: bool,
+    pub places: i32,
+    pub rent_mci: i32,
+    pub decided_at: DateTime<Utc>,
+}
+
+pub struct NewDecision<'a> {
+    pub application_id: Uuid,
+    pub region: &'a str,
+    pub year: i32,
+    pub approved: bool,
+    pub places: i32,
+    pub rent_mci: i32,
+}
+
+/// Appends a decision to the feed. The head row stays locked until the transaction ends, so
+/// sequence numbers become visible in order; the notification is delivered on commit.
+pub async fn append_decision(
+    tx: &mut Tx<'_>,
+    decision: &NewDecision<'_>,
+) -> Result<i64, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar("UPDATE quota_feed_head SET seq = seq + 1 RETURNING seq")
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO quota_decisions (seq, application_id, region, year, approved, places, rent_mci)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(seq)
+    .bind(decision.application_id)
+    .bind(decision.region)
+    .bind(decision.year)
+    .bind(decision.approved)
+    .bind(decision.places)
+    .bind(decision.rent_mci)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(FEED_CHANNEL)
+        .bind(seq.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(seq)
+}
+
+/// Decisions after `after`, oldest first.
+pub async fn decisions_after<'e>(
+    executor: impl PgExecutor<'e>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, application_id, region, year, approved, places, rent_mci, decided_at
+         FROM quota_decisions WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+pub async fn mci<'e>(executor: impl PgExecutor<'e>, year: i32) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
+        .bind(year)
+        .fetch_optional(executor)
+        .await
+}
+
+pub async fn set_mci<'e>(
+    executor: impl PgExecutor<'e>,
+    year: i32,
+    tenge: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO mci_values (year, tenge) VALUES ($1, $2)
+         ON CONFLICT (year) DO UPDATE SET tenge = EXCLUDED.tenge, updated_at = now()",
+    )
+    .bind(year)
+    .bind(tenge)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+pub async fn all_mci<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<(i32, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT year, tenge FROM mci_values ORDER BY year")
+        .fetch_all(executor)
+        .await
+}

@@ -1,0 +1,147 @@
+//! Entitlement lines and the payments recorded against them.
+
+use super::Tx;
+use crate::domain::support::{Line, SupportKind};
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LineRow {
+    pub kind: String,
+    pub mci_year: i32,
+    pub mci_tenge: i64,
+    pub mci: i64,
+    pub tenge: i64,
+    pub per_payment: Option<i64>,
+    pub max_payments: Option<i32>,
+    pub paid_tenge: i64,
+    pub payments: i32,
+}
+
+impl LineRow {
+    pub fn line(&self) -> Option<Line> {
+        Some(Line {
+            kind: SupportKind::parse(&self.kind)?,
+            mci: self.mci,
+            tenge: self.tenge,
+            per_payment: self.per_payment,
+            max_payments: self.max_payments,
+        })
+    }
+}
+
+pub async fn insert_lines(
+    tx: &mut Tx<'_>,
+    application_id: Uuid,
+    mci_year: i32,
+    mci_tenge: i64,
+    lines: &[Line],
+) -> Result<(), sqlx::Error> {
+    for line in lines {
+        sqlx::query(
+            "INSERT INTO entitlement_lines (application_id, kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(application_id)
+        .bind(line.kind.as_str())
+        .bind(mci_year)
+        .bind(mci_tenge)
+        .bind(line.mci)
+        .bind(line.tenge)
+        .bind(line.per_payment)
+        .bind(line.max_payments)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn lines<'e>(
+    executor: impl PgExecutor<'e>,
+    application_id: Uuid,
+) -> Result<Vec<LineRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments, paid_tenge, payments
+         FROM entitlement_lines WHERE application_id = $1
+         ORDER BY CASE kind WHEN 'relocation' THEN 1 WHEN 'rent' THEN 2 ELSE 3 END",
+    )
+    .bind(application_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Locks one line for a payment.
+pub async fn line_for_update(
+    tx: &mut Tx<'_>,
+    application_id: Uuid,
+    kind: SupportKind,
+) -> Result<Option<LineRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments, paid_tenge, payments
+         FROM entitlement_lines WHERE application_id = $1 AND kind = $2 FOR UPDATE",
+    )
+    .bind(application_id)
+    .bind(kind.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PaymentRow {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub kind: String,
+    pub tenge: i64,
+    pub period: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records a payment and adds it to its line; the line's CHECKs refuse an overpayment.
+pub async fn record_payment(
+    tx: &mut Tx<'_>,
+    application_id: Uuid,
+    kind: SupportKind,
+    tenge: i64,
+    period: &str,
+    recorded_by: &str,
+) -> Result<PaymentRow, sqlx::Error> {
+    sqlx::query(
+        "UPDATE entitlement_lines SET paid_tenge = paid_tenge + $3, payments = payments + 1
+         WHERE application_id = $1 AND kind = $2",
+    )
+    .bind(application_id)
+    .bind(kind.as_str())
+    .bind(tenge)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query_as(
+        "INSERT INTO payments (id, application_id, kind, tenge, period, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, application_id, kind, tenge, period, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(application_id)
+    .bind(kind.as_str())
+    .bind(tenge)
+    .bind(period)
+    .bind(recorded_by)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn payments<'e>(
+    executor: impl PgExecutor<'e>,
+    application_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, application_id, kind, tenge, period, created_at FROM payments
+         WHERE application_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+    )
+    .bind(application_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
