@@ -6,7 +6,6 @@ use crate::api::{
 };
 use crate::auth::AuthLayer;
 use crate::domain::calendar::Calendar;
-use crate::domain::money::MciTable;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
@@ -111,7 +110,6 @@ impl Application {
             shutdown,
             pool,
             calendar: Arc::new(Calendar::kazakhstan_default()),
-            mci: Arc::new(MciTable::kazakhstan_default()),
             clock: settings.clock,
         };
         Ok(Application {

@@ -1,7 +1,6 @@
 //! What every handler shares: the pool, the rules data, and today's date.
 
 use crate::domain::calendar::Calendar;
-use crate::domain::money::MciTable;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -39,7 +38,6 @@ impl Clock {
 pub struct AppState {
     pub pool: PgPool,
     pub calendar: Arc<Calendar>,
-    pub mci: Arc<MciTable>,
     pub clock: Clock,
     /// Becomes true when the server starts shutting down: long-lived streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

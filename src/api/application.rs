@@ -208,6 +208,80 @@ fn presented_passport(documents: &[Document], holder: Option<Uuid>) -> Option<(N
         .max_by_key(|(e, _)| *e)
 }
 
+/// What quota eligibility needs beyond the common prerequisites (SPEC 6): the permanent
+/// registration is in the region applied for, that region has a quota that year, and nobody
+/// in the family was ever included before.
+async fn quota_eligibility(
+    conn: &mut sqlx::PgConnection,
+    people: &People,
+    details: &Details,
+) -> ApiResult<Vec<Unmet>> {
+    let Details::RegionalQuotaInclusion { region, year, .. } = details else {
+        return Ok(Vec::new());
+    };
+    const BASIS: &str = "SPEC 6; seed 000";
+    let unmet = |person: &PersonRecords,
+                 code: &'static str,
+                 description: String,
+                 evidence: Option<String>| Unmet {
+        person: person.person.clone(),
+        check: prerequisites::Prerequisite {
+            code,
+            description,
+            satisfied: false,
+            evidence,
+            legal_basis: BASIS,
+            earliest_date: None,
+            blocking: true,
+        },
+    };
+    let mut found = Vec::new();
+    if store::quota::get(&mut *conn, region, *year)
+        .await?
+        .is_none()
+    {
+        found.push(unmet(
+            &people.applicant,
+            "QUOTA_REGION_OF_YEAR",
+            format!("{region} has no resettlement quota for {year}"),
+            None,
+        ));
+    }
+    let today_registration = people
+        .applicant
+        .registrations
+        .iter()
+        .filter(|r| {
+            r.kind == crate::domain::records::RegistrationKind::Permanent && r.until.is_none()
+        })
+        .max_by_key(|r| r.registered_on);
+    if let Some(registration) = today_registration
+        && registration.region != *region
+    {
+        found.push(unmet(
+            &people.applicant,
+            "REGISTERED_IN_QUOTA_REGION",
+            format!(
+                "the permanent registration is in {}, not in {region}",
+                registration.region
+            ),
+            Some(registration.evidence.clone()),
+        ));
+    }
+    let everyone: Vec<Uuid> = people.everyone().map(|p| p.person_id).collect();
+    for (person, application) in store::quota::already_included(&mut *conn, &everyone).await? {
+        if let Some(records) = people.everyone().find(|p| p.person_id == person) {
+            found.push(unmet(
+                records,
+                "NOT_INCLUDED_BEFORE",
+                "already included in a regional quota; nobody is included twice".into(),
+                Some(name_of("applications", application)),
+            ));
+        }
+    }
+    Ok(found)
+}
+
 /// The legal term of an application, counted from its submission date.
 fn term_of(details: &Details) -> Option<crate::domain::calendar::Term> {
     match details {
@@ -225,14 +299,20 @@ impl ApplicationApi {
 
     /// The one evaluation behind CheckDocuments and SubmitApplication: the catalogue's
     /// checklist and the blocking prerequisites of everyone in the application.
-    fn assess(&self, people: &People, submission: &Submission, today: NaiveDate) -> Assessment {
+    fn assess(
+        &self,
+        people: &People,
+        submission: &Submission,
+        today: NaiveDate,
+        mci: Option<i64>,
+    ) -> Assessment {
         let case = catalogue::Case {
             details: &submission.details,
             submission_date: today,
             applicant: &people.applicant,
             family: people.family.iter().map(|(m, r)| (m, r)).collect(),
             documents: &submission.documents,
-            mci: self.state.mci.get(today.year()).ok(),
+            mci,
         };
         let checklist = catalogue::checklist(&case);
         let query = PrerequisiteQuery::from_details(&submission.details);
@@ -286,7 +366,11 @@ impl ApplicationApi {
             .ok_or_else(|| ApiError::not_found("applicant"))?;
         let people = load_people(&mut tx, submission.applicant, &submission.details).await?;
         let today = self.state.clock.today();
-        let assessment = self.assess(&people, &submission, today);
+        let mci = store::quota::mci(&mut *tx, today.year()).await?;
+        let mut assessment = self.assess(&people, &submission, today, mci);
+        assessment
+            .unmet
+            .extend(quota_eligibility(&mut tx, &people, &submission.details).await?);
         if !assessment.complete() {
             return Err(failed_precondition(
                 "APPLICATION_INCOMPLETE",
@@ -379,7 +463,12 @@ impl ApplicationApi {
         };
         let mut conn = self.state.pool.acquire().await?;
         let people = load_people(&mut conn, submission.applicant, &submission.details).await?;
-        let assessment = self.assess(&people, &submission, self.state.clock.today());
+        let today = self.state.clock.today();
+        let mci = store::quota::mci(&mut *conn, today.year()).await?;
+        let mut assessment = self.assess(&people, &submission, today, mci);
+        assessment
+            .unmet
+            .extend(quota_eligibility(&mut conn, &people, &submission.details).await?);
         Ok(pb::CheckDocumentsResponse {
             complete: assessment.complete(),
             checklist: assessment
@@ -483,7 +572,8 @@ impl ApplicationApi {
             details,
             documents: Vec::new(),
         };
-        let assessment = self.assess(&people, &submission, today);
+        let mci = store::quota::mci(&self.state.pool, today.year()).await?;
+        let assessment = self.assess(&people, &submission, today, mci);
         let checklist = assessment
             .checklist
             .iter()
