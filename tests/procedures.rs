@@ -513,3 +513,78 @@ async fn a_refusal_carries_its_reason_and_bars_a_new_permit_for_twelve_months() 
         violation.description
     );
 }
+
+#[tokio::test]
+async fn a_child_under_16_with_only_a_birth_certificate_does_not_block_a_family_permit() {
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 1))).await;
+    let parent = holder(&app, "871008401427", false, "TUR").await;
+    // A 13-year-old registered with the IIN they hold; no passport anywhere on record.
+    let born = day(2012, 12, 11);
+    let iin = kandas::domain::iin::Iin::generate(born, kandas::domain::iin::Sex::Female, 1)
+        .unwrap()
+        .unwrap();
+    let mut persons = app.persons("psc").await;
+    let mut child = person("Child");
+    child.iin = iin.as_str().to_string();
+    child.birth_date = Some(date(2012, 12, 11));
+    child.sex = pb::Sex::Female as i32;
+    let child = register(&mut persons, child).await;
+
+    let permit = details(P::PermanentResidencePermit(pb::PermanentResidencePermit {
+        category: pb::permanent_residence_permit::Category::OtherForeigner as i32,
+        family: vec![pb::FamilyMember {
+            person: child.name.clone(),
+            relation: pb::Relation::Child as i32,
+        }],
+        ..Default::default()
+    }));
+    let mut documents = vec![
+        doc(pb::DocumentType::ApplicationForm),
+        pb::Document {
+            expiry_date: Some(date(2030, 1, 1)),
+            ..passport()
+        },
+        doc(pb::DocumentType::DepartureConsent),
+        doc(pb::DocumentType::Biography),
+        pb::Document {
+            amount_tenge: 1_320 * 4_325,
+            ..doc(pb::DocumentType::SolvencyProof)
+        },
+        doc(pb::DocumentType::CriminalRecordCertificate),
+        pb::Document {
+            notarized: true,
+            ..doc(pb::DocumentType::HousingContract)
+        },
+        pb::Document {
+            amount_tenge: 4 * 4_325,
+            ..doc(pb::DocumentType::StateDutyPayment)
+        },
+        pb::Document {
+            holder: child.name.clone(),
+            ..doc(pb::DocumentType::BirthCertificate)
+        },
+    ];
+    for holder in [String::new(), child.name.clone()] {
+        documents.push(pb::Document {
+            holder: holder.clone(),
+            ..doc(pb::DocumentType::MedicalCertificate)
+        });
+        documents.push(pb::Document {
+            holder,
+            photo: Some(pb::PhotoSpec {
+                count: 1,
+                width_mm: 35,
+                height_mm: 45,
+            }),
+            ..doc(pb::DocumentType::Photo)
+        });
+    }
+    let accepted = submit(&app, "police", &parent.name, permit, documents).await;
+    assert!(
+        accepted.is_ok(),
+        "{:?}",
+        accepted
+            .err()
+            .map(|e| error_details(&e).precondition_failure().cloned())
+    );
+}

@@ -322,11 +322,27 @@ impl ApplicationApi {
                 (person.person_id != people.applicant.person_id).then_some(person.person_id);
             let passport = presented_passport(&submission.documents, holder)
                 .or_else(|| prerequisites::passport_on_record(person));
+            // Decision: a family member under 16 is identified by a birth certificate (SPEC
+            // 5.3), so the passport rules bind them only when they do hold a passport.
+            let passportless_child = holder.is_some()
+                && passport.is_none()
+                && crate::domain::records::age_on(person.birth_date, today) < 16;
             let checks = prerequisites::check(&query, person, passport, today);
-            unmet.extend(prerequisites::unmet(&checks).map(|check| Unmet {
-                person: person.person.clone(),
-                check: check.clone(),
-            }));
+            unmet.extend(
+                prerequisites::unmet(&checks)
+                    .filter(|c| {
+                        !(passportless_child
+                            && [
+                                prerequisites::PASSPORT_VALID_180_DAYS,
+                                prerequisites::PASSPORT_VALID,
+                            ]
+                            .contains(&c.code))
+                    })
+                    .map(|check| Unmet {
+                        person: person.person.clone(),
+                        check: check.clone(),
+                    }),
+            );
         }
         Assessment { checklist, unmet }
     }
