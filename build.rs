@@ -24,6 +24,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         // RPCs later issues fill answer UNIMPLEMENTED until then.
         .generate_default_stubs(true)
+        // Undecodable requests are INVALID_ARGUMENT, not the stock INTERNAL.
+        .codec_path("crate::codec::KandasCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }
