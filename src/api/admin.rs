@@ -44,9 +44,7 @@ impl AdminApi {
         }
         check_fields(errors)?;
         let Some(request_id) = request_id else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, SET_QUOTA, request_id, req).await? {
@@ -100,9 +98,7 @@ impl AdminApi {
         }
         check_fields(errors)?;
         let Some(request_id) = request_id else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, SET_MCI, request_id, req).await? {

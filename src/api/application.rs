@@ -6,8 +6,8 @@ use super::convert::{
     documents_from_proto, procedure_from_proto, state_from_proto,
 };
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, name_of,
-    page_size, parse_name, parse_request_id, replay_or_claim, respond,
+    caller, check_fields, commit_mutation, decode_page_token, name_of, next_page, page_size,
+    parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::{Caller, Role};
 use crate::domain::calendar::Term;
@@ -367,9 +367,7 @@ impl ApplicationApi {
         );
         check_fields(errors)?;
         let (Some(request_id), Some(submission)) = (request_id, submission) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
 
         let mut tx = self.state.pool.begin().await?;
@@ -473,9 +471,7 @@ impl ApplicationApi {
         );
         check_fields(errors)?;
         let Some(submission) = submission else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut conn = self.state.pool.acquire().await?;
         let people = load_people(&mut conn, submission.applicant, &submission.details).await?;
@@ -527,9 +523,7 @@ impl ApplicationApi {
             let details = details_from_proto("details", req.details.as_ref(), &mut errors);
             check_fields(errors)?;
             let (Some(applicant), Some(details)) = (applicant, details) else {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "validated request lost a field"
-                )));
+                return Err(super::lost_field());
             };
             let mut conn = self.state.pool.acquire().await?;
             let people = load_people(&mut conn, applicant, &details).await?;
@@ -577,9 +571,7 @@ impl ApplicationApi {
                 set_family(d, family.iter().map(|(m, _)| m.clone()).collect());
             }
             let Some(details) = details else {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "validated request lost a field"
-                )));
+                return Err(super::lost_field());
             };
             (details, People { applicant, family })
         };
@@ -678,14 +670,7 @@ impl ApplicationApi {
             after,
         };
         let mut rows = applications::list(&self.state.pool, &filter, limit + 1).await?;
-        let next_page_token = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| encode_page_token(&r.id.to_string()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
         Ok(pb::ListApplicationsResponse {
             applications: rows
                 .iter()
@@ -735,9 +720,7 @@ impl ApplicationApi {
         }
         check_fields(errors)?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
 
         let mut tx = self.state.pool.begin().await?;
@@ -1226,9 +1209,7 @@ impl ApplicationApi {
         }
         check_fields(errors)?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         let row = applications::get_for_update(&mut tx, id)

@@ -1,7 +1,7 @@
 //! `AuditService`: reading and verifying the audit log (admin only).
 
 use super::convert::timestamp;
-use super::{check_fields, decode_page_token, encode_page_token, page_size};
+use super::{check_fields, decode_page_token, next_page, page_size};
 use crate::audit::{self, EventRow};
 use crate::error::{ApiResult, FieldError};
 use crate::pb::{self, audit_service_server::AuditService};
@@ -46,14 +46,7 @@ impl AuditApi {
             after_id,
         };
         let mut rows = audit::list(&self.state.pool, &filter, limit + 1).await?;
-        let next_page_token = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| encode_page_token(&r.id.to_string()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
         Ok(pb::ListAuditEventsResponse {
             events: rows.iter().map(event_to_proto).collect(),
             next_page_token,

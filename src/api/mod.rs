@@ -98,6 +98,23 @@ pub fn decode_page_token(token: &str) -> Result<Option<String>, FieldError> {
         .ok_or_else(|| FieldError::new("page_token", "not a token returned by this service"))
 }
 
+/// Trims a page fetched with `limit + 1` rows to `limit` and returns the token of the next
+/// page (empty on the last one), keyed by the last row kept.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> String {
+    if rows.len() as i64 <= limit {
+        return String::new();
+    }
+    rows.truncate(limit as usize);
+    rows.last()
+        .map(|r| encode_page_token(&key(r)))
+        .unwrap_or_default()
+}
+
+/// A field the validation above guaranteed is missing after all: a bug, not the caller's.
+pub fn lost_field() -> ApiError {
+    ApiError::internal(anyhow::anyhow!("validated request lost a field"))
+}
+
 /// Starts an idempotent mutation inside `tx`: `Some(first response)` when this is a retry.
 pub async fn replay_or_claim<Resp: Message + Default>(
     tx: &mut Tx<'_>,

@@ -72,9 +72,7 @@ impl PersonApi {
         };
         check_fields(errors)?;
         let (Some(request_id), Some(details)) = (request_id, details) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
 
         let mut tx = self.state.pool.begin().await?;
@@ -166,9 +164,7 @@ impl PersonApi {
         }
         check_fields(errors)?;
         let (Some(request_id), Some(person), Some(entry)) = (request_id, person, entry) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let due = self
             .state

@@ -56,9 +56,7 @@ impl PrerequisiteApi {
             .flatten();
         check_fields(errors)?;
         let (Some(person), Some(procedure)) = (person, procedure) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let as_of = as_of.unwrap_or_else(|| self.state.clock.today());
         let mut conn = self.state.pool.acquire().await?;
@@ -135,9 +133,7 @@ impl PrerequisiteApi {
         let (Some(request_id), Some(person), Some(field), Some(date)) =
             (request_id, person, field, date)
         else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) =

@@ -157,9 +157,7 @@ impl QuotaApi {
             .collect();
         check_fields(errors)?;
         let Some(request_id) = request_id else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, FORWARD, request_id, req).await? {
@@ -228,9 +226,7 @@ impl QuotaApi {
             .ok();
         check_fields(errors)?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, NOTIFIED, request_id, req).await? {

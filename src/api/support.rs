@@ -2,8 +2,8 @@
 
 use super::convert::timestamp;
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, name_of,
-    page_size, parse_name, parse_request_id, replay_or_claim, respond,
+    caller, check_fields, commit_mutation, decode_page_token, name_of, next_page, page_size,
+    parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::Caller;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
@@ -114,9 +114,7 @@ impl SupportApi {
         }
         check_fields(errors)?;
         let (Some(request_id), Some(id), Some(kind)) = (request_id, id, kind) else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, RECORD, request_id, req).await? {
@@ -219,19 +217,10 @@ impl SupportApi {
             .and_then(|k| Uuid::parse_str(&k).ok());
         check_fields(errors)?;
         let Some(id) = id else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "validated request lost a field"
-            )));
+            return Err(super::lost_field());
         };
         let mut rows = store::payments(&self.state.pool, id, after, limit + 1).await?;
-        let next_page_token = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| encode_page_token(&r.id.to_string()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
         Ok(pb::ListPaymentsResponse {
             payments: rows.iter().map(payment_to_proto).collect(),
             next_page_token,
