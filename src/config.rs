@@ -7,11 +7,15 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_STATE_DIR: &str = ".kandas";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,9 +61,21 @@ pub struct ServeArgs {
     /// Maximum PostgreSQL connections in the pool [default: 16].
     #[arg(long, env = "KANDAS_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+    /// How long a call waits for a PostgreSQL connection before failing UNAVAILABLE, in
+    /// milliseconds [default: 1000].
+    #[arg(long, env = "KANDAS_DB_ACQUIRE_TIMEOUT_MS")]
+    pub db_acquire_timeout_ms: Option<u64>,
     /// Largest request message accepted, in bytes [default: 1048576].
     #[arg(long, env = "KANDAS_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
+    /// Calls served at once; more are refused RESOURCE_EXHAUSTED (SERVER_OVERLOADED) instead of
+    /// queueing. Health checks and reflection are never refused [default: 512].
+    #[arg(long, env = "KANDAS_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Plain-HTTP address of the Prometheus `/metrics` endpoint, or `off`
+    /// [default: 127.0.0.1:9464].
+    #[arg(long, env = "KANDAS_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Log filter in RUST_LOG syntax [default: kandas=info,warn].
     #[arg(long, env = "KANDAS_LOG")]
     pub log: Option<String>,
@@ -89,7 +105,10 @@ struct FileSettings {
     client_ca: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
+    db_acquire_timeout_ms: Option<u64>,
     max_message_bytes: Option<usize>,
+    max_concurrent_requests: Option<usize>,
+    metrics_listen: Option<String>,
     log: Option<String>,
 }
 
@@ -119,7 +138,14 @@ pub struct Config {
     pub database: DatabaseSource,
     pub tls: TlsSource,
     pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
     pub max_message_bytes: usize,
+    pub max_concurrent_requests: usize,
+    /// `None`: no metrics endpoint (`off`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// The metrics address was configured, not defaulted: failing to bind it stops the start.
+    /// (The default one may be held by another process; then the service serves without it.)
+    pub metrics_listen_configured: bool,
     pub log: String,
 }
 
@@ -172,6 +198,26 @@ impl ServeArgs {
         if max_message_bytes < 1024 {
             bail!("KANDAS_MAX_MESSAGE_BYTES must be at least 1024");
         }
+        let db_acquire_timeout_ms = self
+            .db_acquire_timeout_ms
+            .or(file.db_acquire_timeout_ms)
+            .unwrap_or(DEFAULT_DB_ACQUIRE_TIMEOUT_MS);
+        if db_acquire_timeout_ms == 0 {
+            bail!("KANDAS_DB_ACQUIRE_TIMEOUT_MS must be at least 1");
+        }
+        let max_concurrent_requests = self
+            .max_concurrent_requests
+            .or(file.max_concurrent_requests)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+        if max_concurrent_requests == 0 {
+            bail!("KANDAS_MAX_CONCURRENT_REQUESTS must be at least 1");
+        }
+        let configured_metrics = self
+            .metrics_listen
+            .as_deref()
+            .or(file.metrics_listen.as_deref());
+        let metrics_listen =
+            parse_metrics_listen(configured_metrics.unwrap_or(DEFAULT_METRICS_LISTEN))?;
         Ok(Config {
             listen: self
                 .listen
@@ -180,7 +226,11 @@ impl ServeArgs {
             database,
             tls,
             db_max_connections,
+            db_acquire_timeout: Duration::from_millis(db_acquire_timeout_ms),
             max_message_bytes,
+            max_concurrent_requests,
+            metrics_listen,
+            metrics_listen_configured: configured_metrics.is_some(),
             log: self
                 .log
                 .clone()
@@ -188,6 +238,17 @@ impl ServeArgs {
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
         })
     }
+}
+
+/// `off` (or `none`, or empty) disables the metrics endpoint; anything else is an address.
+fn parse_metrics_listen(value: &str) -> anyhow::Result<Option<SocketAddr>> {
+    let value = value.trim();
+    if value.is_empty() || value.eq_ignore_ascii_case("off") || value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    value.parse().map(Some).with_context(|| {
+        format!("KANDAS_METRICS_LISTEN must be an address such as 127.0.0.1:9464, or `off`; got `{value}`")
+    })
 }
 
 fn read_file_settings(path: &Path) -> anyhow::Result<FileSettings> {
@@ -238,6 +299,44 @@ mod tests {
             DatabaseSource::Url("postgres://flag/db".into())
         );
         assert_eq!(config.db_max_connections, 4);
+    }
+
+    #[test]
+    fn overload_and_metrics_settings_default_and_can_be_turned_off() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(
+            config.max_concurrent_requests,
+            DEFAULT_MAX_CONCURRENT_REQUESTS
+        );
+        assert_eq!(config.db_acquire_timeout, Duration::from_secs(1));
+        assert_eq!(
+            config.metrics_listen.map(|a| a.to_string()).as_deref(),
+            Some(DEFAULT_METRICS_LISTEN)
+        );
+        assert!(!config.metrics_listen_configured);
+        let args = ServeArgs {
+            metrics_listen: Some("off".into()),
+            max_concurrent_requests: Some(8),
+            db_acquire_timeout_ms: Some(250),
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.metrics_listen, None);
+        assert!(config.metrics_listen_configured);
+        assert_eq!(config.max_concurrent_requests, 8);
+        assert_eq!(config.db_acquire_timeout, Duration::from_millis(250));
+        for bad in [
+            ServeArgs {
+                metrics_listen: Some("localhost".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                max_concurrent_requests: Some(0),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(bad.resolve().is_err());
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod local;
+pub mod metrics;
+pub mod shed;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -10,7 +10,6 @@ use kandas::startup::{Application, Settings, TlsMaterial};
 use kandas::store::PoolSettings;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -104,7 +103,7 @@ async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
 fn pool_settings(config: &Config) -> PoolSettings {
     PoolSettings {
         max_connections: config.db_max_connections,
-        acquire_timeout: Duration::from_secs(3),
+        acquire_timeout: config.db_acquire_timeout,
     }
 }
 
@@ -140,6 +139,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::new(config.listen, url, tls);
     settings.pool = pool_settings(&config);
     settings.max_message_bytes = config.max_message_bytes;
+    settings.max_concurrent_requests = config.max_concurrent_requests;
+    settings.metrics_listen = config.metrics_listen;
+    settings.metrics_required = config.metrics_listen_configured;
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {
@@ -147,7 +149,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             return Err(error);
         }
     };
-    print_banner(app.local_addr(), cluster.as_ref(), dev_pki.as_ref());
+    print_banner(
+        app.local_addr(),
+        app.metrics_addr(),
+        cluster.as_ref(),
+        dev_pki.as_ref(),
+    );
     let result = app.run_until(shutdown_signal()).await;
     stop_cluster(cluster).await;
     if result.is_ok() {
@@ -162,10 +169,14 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn print_banner(
     addr: std::net::SocketAddr,
+    metrics: Option<std::net::SocketAddr>,
     cluster: Option<&LocalCluster>,
     pki: Option<&DevPkiPaths>,
 ) {
     println!("kandas serving gRPC over mutual TLS on {addr}");
+    if let Some(metrics) = metrics {
+        println!("  metrics: http://{metrics}/metrics (Prometheus, plain HTTP)");
+    }
     if let Some(cluster) = cluster {
         println!(
             "  database: private PostgreSQL cluster in {} (port {})",

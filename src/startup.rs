@@ -6,12 +6,14 @@ use crate::api::{
 };
 use crate::auth::AuthLayer;
 use crate::domain::calendar::Calendar;
+use crate::metrics::{Metrics, MetricsLayer};
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
     prerequisite_service_server::PrerequisiteServiceServer,
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
+use crate::shed::ShedLayer;
 use crate::state::{AppState, Clock};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
@@ -47,6 +49,15 @@ pub struct Settings {
     pub tls: TlsMaterial,
     pub pool: PoolSettings,
     pub max_message_bytes: usize,
+    /// Calls served at once; more are refused RESOURCE_EXHAUSTED (see `crate::shed`).
+    pub max_concurrent_requests: usize,
+    /// Plain-HTTP Prometheus endpoint; `None` serves none. Port 0 picks a free port
+    /// (see [`Application::metrics_addr`]). `kandas serve` defaults to 127.0.0.1:9464.
+    pub metrics_listen: Option<SocketAddr>,
+    /// When false, an address for metrics that cannot be bound only logs a warning and the
+    /// server starts without metrics (used for the default address, which another process may
+    /// hold); when true, it stops the start.
+    pub metrics_required: bool,
     pub clock: Clock,
     /// How often the audit sealer runs.
     pub seal_every: Duration,
@@ -62,9 +73,16 @@ impl Settings {
             tls,
             pool: PoolSettings {
                 max_connections: crate::config::DEFAULT_DB_MAX_CONNECTIONS,
-                acquire_timeout: Duration::from_secs(3),
+                // Under overload a call waiting for a connection fails UNAVAILABLE soon rather
+                // than piling up behind the others.
+                acquire_timeout: Duration::from_millis(
+                    crate::config::DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+                ),
             },
             max_message_bytes: crate::config::DEFAULT_MAX_MESSAGE_BYTES,
+            max_concurrent_requests: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            metrics_listen: None,
+            metrics_required: true,
             clock: Clock::system(),
             seal_every: Duration::from_millis(500),
             health_every: Duration::from_secs(1),
@@ -86,6 +104,7 @@ const SERVICE_NAMES: [&str; 7] = [
 /// A bound, migrated, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     acceptor: TlsAcceptor,
     state: AppState,
     settings: Settings,
@@ -105,6 +124,20 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => match crate::metrics::bind(addr).await {
+                Ok(listener) => Some(listener),
+                Err(error) if !settings.metrics_required => {
+                    tracing::warn!(%addr, %error, "metrics endpoint not bound; serving without it");
+                    None
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error)
+                        .context(format!("binding the metrics endpoint {addr}")));
+                }
+            },
+            None => None,
+        };
         let (stopping, shutdown) = tokio::sync::watch::channel(false);
         let state = AppState {
             shutdown,
@@ -114,6 +147,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            metrics_listener,
             acceptor,
             state,
             settings,
@@ -127,6 +161,13 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.state.pool
     }
@@ -138,6 +179,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Application {
             listener,
+            metrics_listener,
             acceptor,
             state,
             settings,
@@ -148,6 +190,11 @@ impl Application {
             let _ = stopping.send(true);
         };
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        // tonic-health starts the overall status at SERVING; nothing is known until the first
+        // database probe, which sets every service and then the overall status.
+        health_reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         let health_task = tokio::spawn(watch_database(
             state.pool.clone(),
             health_reporter,
@@ -167,15 +214,40 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
+        let shed = ShedLayer::new(settings.max_concurrent_requests);
+        let metrics = Arc::new(Metrics::new());
+        let metrics_task = metrics_listener.map(|listener| {
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                crate::metrics::Sources {
+                    metrics: metrics.clone(),
+                    pool: state.pool.clone(),
+                    shed: Some(shed.clone()),
+                },
+            ))
+        });
+
         let limit = settings.max_message_bytes;
         let (connections, incoming) =
             mpsc::channel::<Result<TlsStream<TcpStream>, std::io::Error>>(64);
-        let accept_task = tokio::spawn(accept_loop(listener, acceptor, connections));
+        let accept_task = tokio::spawn(accept_loop(
+            listener,
+            acceptor,
+            connections,
+            state.shutdown.clone(),
+        ));
 
         let result = Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+            // Outermost first. Metrics see every call, refused ones included. Authorization
+            // comes before anything else (our rules: permission is checked first, and an
+            // unauthenticated caller must not learn whether the server is busy). Shedding comes
+            // after it but before any handler, so a refused call touches no database
+            // connection; shedding before authorization would save only a certificate parse.
+            .layer(MetricsLayer::new(metrics))
             .layer(AuthLayer)
+            .layer(shed)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -213,6 +285,12 @@ impl Application {
         accept_task.abort();
         health_task.abort();
         sealer_task.abort();
+        // The metrics endpoint stops with the server (open scrapes end with it), before the
+        // pool closes.
+        if let Some(task) = metrics_task {
+            task.abort();
+            let _ = task.await;
+        }
         // Seal what the last requests wrote, so a clean stop leaves no event waiting.
         if let Err(error) = crate::audit::seal_pending(&state.pool).await {
             tracing::warn!(%error, "could not seal the last audit events; the next start will");
@@ -223,15 +301,21 @@ impl Application {
 }
 
 /// Accepts TCP connections and completes TLS handshakes concurrently, so one slow or hostile
-/// client cannot hold up the others.
+/// client cannot hold up the others. When shutdown starts it returns at once, closing the
+/// listening socket: new clients are refused (and retry elsewhere) while in-flight calls drain.
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     connections: mpsc::Sender<Result<TlsStream<TcpStream>, std::io::Error>>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
     const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopping.wait_for(|stop| *stop) => return,
+        };
+        let (tcp, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and similar: back off instead of spinning.
