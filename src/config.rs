@@ -14,7 +14,7 @@ pub const DEFAULT_STATE_DIR: &str = ".kandas";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
 
 #[derive(Debug, Parser)]
@@ -69,7 +69,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
     /// Calls served at once; more are refused RESOURCE_EXHAUSTED (SERVER_OVERLOADED) instead of
-    /// queueing. Health checks and reflection are never refused [default: 512].
+    /// queueing. Health checks and reflection are never refused [default: 64].
     #[arg(long, env = "KANDAS_MAX_CONCURRENT_REQUESTS")]
     pub max_concurrent_requests: Option<usize>,
     /// Plain-HTTP address of the Prometheus `/metrics` endpoint, or `off`

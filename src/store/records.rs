@@ -179,8 +179,10 @@ pub async fn load(
             "SELECT a.id, a.procedure, a.state, a.submission_date, d.decision_date, d.outcome, a.documents,
                     a.applicant_id = $1 AS as_applicant
              FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
-             WHERE a.applicant_id = $1
-                OR a.id IN (SELECT application_id FROM application_members WHERE person_id = $1)
+             -- Two index lookups; an OR across the two sources would scan every application.
+             WHERE a.id IN (SELECT id FROM applications WHERE applicant_id = $1
+                            UNION ALL
+                            SELECT application_id FROM application_members WHERE person_id = $1)
              ORDER BY a.id",
         )
         .bind(person_id)

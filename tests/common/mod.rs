@@ -96,6 +96,9 @@ pub async fn spawn_on(
     let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url.clone(), tls);
     settings.clock = Clock::pinned(default_today());
     settings.pool.max_connections = 10;
+    // Tests that drive many concurrent calls are about correctness, not shedding (which
+    // tests/metrics_and_shedding.rs covers with a small limit of its own).
+    settings.max_concurrent_requests = 1024;
     adjust(&mut settings);
     let app = Application::build(settings)
         .await
