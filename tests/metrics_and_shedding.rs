@@ -249,7 +249,13 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
     has_line_starting(&text, "kandas_db_pool_connections{state=\"idle\"} ");
     has_line_starting(&text, "kandas_db_pool_connections{state=\"used\"} ");
     has_line(&text, "kandas_db_pool_max 10");
-    has_line(&text, "kandas_rpc_concurrency_limit 512");
+    has_line(
+        &text,
+        &format!(
+            "kandas_rpc_concurrency_limit {}",
+            kandas::config::DEFAULT_MAX_CONCURRENT_REQUESTS
+        ),
+    );
 
     has_line(&text, "# TYPE kandas_quota_places_remaining gauge");
     has_line(
