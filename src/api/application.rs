@@ -215,6 +215,7 @@ async fn quota_eligibility(
     conn: &mut sqlx::PgConnection,
     people: &People,
     details: &Details,
+    today: NaiveDate,
 ) -> ApiResult<Vec<Unmet>> {
     let Details::RegionalQuotaInclusion { region, year, .. } = details else {
         return Ok(Vec::new());
@@ -247,14 +248,7 @@ async fn quota_eligibility(
             None,
         ));
     }
-    let today_registration = people
-        .applicant
-        .registrations
-        .iter()
-        .filter(|r| {
-            r.kind == crate::domain::records::RegistrationKind::Permanent && r.until.is_none()
-        })
-        .max_by_key(|r| r.registered_on);
+    let today_registration = people.applicant.permanent_registration_on(today);
     if let Some(registration) = today_registration
         && registration.region != *region
     {
@@ -384,7 +378,7 @@ impl ApplicationApi {
         let mut assessment = self.assess(&people, &submission, today, mci);
         assessment
             .unmet
-            .extend(quota_eligibility(&mut tx, &people, &submission.details).await?);
+            .extend(quota_eligibility(&mut tx, &people, &submission.details, today).await?);
         if !assessment.complete() {
             return Err(failed_precondition(
                 "APPLICATION_INCOMPLETE",
@@ -480,7 +474,7 @@ impl ApplicationApi {
         let mut assessment = self.assess(&people, &submission, today, mci);
         assessment
             .unmet
-            .extend(quota_eligibility(&mut conn, &people, &submission.details).await?);
+            .extend(quota_eligibility(&mut conn, &people, &submission.details, today).await?);
         Ok(pb::CheckDocumentsResponse {
             complete: assessment.complete(),
             checklist: assessment
