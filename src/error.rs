@@ -192,6 +192,21 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(error: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError;
+        match &error {
+            AuditError::Database(db) if is_unavailable(db) => {
+                tracing::warn!(%error, "audit log unavailable");
+                ApiError::Unavailable {
+                    message: "the database is unavailable; retry with the same request_id".into(),
+                }
+            }
+            _ => ApiError::Internal(error.into()),
+        }
+    }
+}
+
 /// Errors that mean "the database cannot be reached now", which a client may retry.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {

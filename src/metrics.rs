@@ -12,6 +12,8 @@
 //!   load shedding, and the limit.
 //! - `kandas_db_pool_connections{state="idle"|"used"}` and `kandas_db_pool_max`, read from the
 //!   pool at scrape time.
+//! - `kandas_audit_commits_total`, `kandas_audit_events_total` and
+//!   `kandas_audit_failed_commits_total`: the group writer of read and failure audit events.
 //! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
@@ -235,6 +237,7 @@ pub struct Sources {
     pub metrics: Arc<Metrics>,
     pub pool: PgPool,
     pub shed: Option<ShedLayer>,
+    pub audit: Option<crate::audit::AuditWriter>,
 }
 
 impl Sources {
@@ -254,6 +257,28 @@ impl Sources {
                 "kandas_rpc_concurrency_limit",
                 "Calls served at once before new ones are refused SERVER_OVERLOADED.",
                 &[("", shed.limit() as u64)],
+            );
+        }
+        if let Some(audit) = &self.audit {
+            let counts = audit.counts();
+            let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            counter(
+                &mut out,
+                "kandas_audit_commits_total",
+                "Commits of the audit group writer (reads and failed calls); events / commits is the batch size.",
+                load(&counts.batches),
+            );
+            counter(
+                &mut out,
+                "kandas_audit_events_total",
+                "Audit events written by the group writer.",
+                load(&counts.events),
+            );
+            counter(
+                &mut out,
+                "kandas_audit_failed_commits_total",
+                "Group commits that failed; their events were then written one by one, and a call was refused only if its own event failed.",
+                load(&counts.failed_batches),
             );
         }
         let size = u64::from(self.pool.size());
@@ -300,6 +325,12 @@ impl Sources {
         }
         out
     }
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, samples: &[(&str, u64)]) {

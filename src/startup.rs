@@ -141,6 +141,7 @@ impl Application {
         let (stopping, shutdown) = tokio::sync::watch::channel(false);
         let state = AppState {
             shutdown,
+            audit: crate::audit::AuditWriter::start(pool.clone()),
             pool,
             calendar: Arc::new(Calendar::kazakhstan_default()),
             clock: settings.clock,
@@ -223,6 +224,7 @@ impl Application {
                     metrics: metrics.clone(),
                     pool: state.pool.clone(),
                     shed: Some(shed.clone()),
+                    audit: Some(state.audit.clone()),
                 },
             ))
         });

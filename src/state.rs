@@ -1,5 +1,6 @@
 //! What every handler shares: the pool, the rules data, and today's date.
 
+use crate::audit::AuditWriter;
 use crate::domain::calendar::Calendar;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub calendar: Arc<Calendar>,
     pub clock: Clock,
+    /// Writes the audit events of reads and failed calls, many per commit.
+    pub audit: AuditWriter,
     /// Becomes true when the server starts shutting down: long-lived streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

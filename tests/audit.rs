@@ -204,3 +204,125 @@ async fn audit_pages_are_complete_and_ordered() {
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
 }
+
+/// Reads share commits of the audit log, but each read still leaves exactly one event of its
+/// own, sealed into the chain like any other.
+#[tokio::test]
+async fn concurrent_reads_each_leave_one_event() {
+    let app = spawn_app().await;
+    let mut persons = app.persons("psc").await;
+    let registered = register(&mut persons, person("Grouped")).await;
+    const READS: usize = 300;
+    let reads = (0..READS).map(|_| {
+        let mut persons = persons.clone();
+        let name = registered.name.clone();
+        tokio::spawn(async move {
+            persons
+                .get_person(pb::GetPersonRequest {
+                    name,
+                    iin: String::new(),
+                })
+                .await
+        })
+    });
+    for read in futures_util::future::join_all(reads).await {
+        read.unwrap().expect("every read is served");
+    }
+    let (events, commits): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT xmin::text) FROM audit_events
+         WHERE rpc = '/kandas.v1.PersonService/GetPerson' AND subject = $1 AND outcome = 'OK'",
+    )
+    .bind(&registered.name)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, READS as i64);
+    // Not a timing assertion: however the reads interleave, 300 of them on a pool of a few
+    // connections cannot all have committed alone unless the writer never groups.
+    assert!(
+        commits < READS as i64,
+        "{commits} commits for {READS} events"
+    );
+    let result = verify(&app).await;
+    assert!(result.intact, "{:?}", result.problems);
+    assert_eq!(result.verified_events, READS as i64 + 1);
+}
+
+/// A read whose audit event cannot be written is refused; reads that shared its commit but
+/// whose own events are fine are served. The data is never sent unaudited.
+#[tokio::test]
+async fn a_read_that_cannot_be_audited_is_not_served() {
+    let app = spawn_app().await;
+    let mut persons = app.persons("psc").await;
+    let refused = register(&mut persons, person("Unaudited")).await;
+    let served = register(&mut persons, person("Audited")).await;
+    // Stands for a log that refuses one event (a broken constraint, say): only successful
+    // reads of one person, so the refusal itself can still be recorded.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE FUNCTION refuse_reads() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.subject = '{}' AND NEW.outcome = 'OK' THEN
+                 RAISE EXCEPTION 'audit log refuses this event';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_reads BEFORE INSERT ON audit_events
+         FOR EACH ROW EXECUTE FUNCTION refuse_reads();",
+        refused.name
+    )))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let reads = (0..40).map(|i| {
+        let mut persons = persons.clone();
+        let name = if i % 2 == 0 { &refused } else { &served }.name.clone();
+        tokio::spawn(async move {
+            let result = persons
+                .get_person(pb::GetPersonRequest {
+                    name: name.clone(),
+                    iin: String::new(),
+                })
+                .await;
+            (name, result)
+        })
+    });
+    for read in futures_util::future::join_all(reads).await {
+        let (name, result) = read.unwrap();
+        if name == refused.name {
+            let status = result.expect_err("an unaudited read is refused");
+            assert_eq!(status.code(), Code::Internal, "{status:?}");
+            assert!(!status.message().contains("Unaudited"), "{status:?}");
+        } else {
+            result.expect("a read whose event is written is served");
+        }
+    }
+    let outcomes: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT subject, outcome, count(*) FROM audit_events
+         WHERE rpc = '/kandas.v1.PersonService/GetPerson' GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut expected = vec![
+        (refused.name.clone(), "Internal".to_string(), 20),
+        (served.name.clone(), "OK".to_string(), 20),
+    ];
+    expected.sort();
+    assert_eq!(
+        outcomes, expected,
+        "each refused read is audited as a failure"
+    );
+
+    sqlx::query("DROP TRIGGER refuse_reads ON audit_events")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    persons
+        .get_person(pb::GetPersonRequest {
+            name: refused.name.clone(),
+            iin: String::new(),
+        })
+        .await
+        .expect("served again once the log takes its event");
+}

@@ -197,6 +197,15 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
+    // A read of a person who is not there: audited, through the group writer.
+    let missing = persons
+        .get_person(pb::GetPersonRequest {
+            name: format!("persons/{}", uuid::Uuid::now_v7()),
+            iin: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
     // A call whose status comes in trailers after a database read.
     QuotaClient::new(channel.clone())
         .list_quotas(pb::ListQuotasRequest::default())
@@ -249,6 +258,10 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
     has_line_starting(&text, "kandas_db_pool_connections{state=\"idle\"} ");
     has_line_starting(&text, "kandas_db_pool_connections{state=\"used\"} ");
     has_line(&text, "kandas_db_pool_max 10");
+    has_line(&text, "# TYPE kandas_audit_commits_total counter");
+    has_line(&text, "kandas_audit_commits_total 1");
+    has_line(&text, "kandas_audit_events_total 1");
+    has_line(&text, "kandas_audit_failed_commits_total 0");
     has_line(
         &text,
         &format!(

@@ -191,10 +191,21 @@ pub async fn respond<T>(
             request_id,
             outcome: &outcome,
         };
-        if let Err(error) = crate::audit::record(&state.pool, &entry).await {
+        if let Err(error) = state.audit.record(&entry).await {
             if result.is_ok() {
-                // A read of personal data that cannot be audited is not served.
-                return Err(ApiError::from(error).into());
+                // A read of personal data that cannot be audited is not served. The attempt
+                // is still worth a record if the log takes one (the failure may have been in
+                // the commit it shared, not in the log itself).
+                let refused = ApiError::from(error);
+                let outcome = format!("{:?}", refused.code());
+                let entry = Entry {
+                    outcome: &outcome,
+                    ..entry
+                };
+                if let Err(error) = state.audit.record(&entry).await {
+                    tracing::warn!(%error, rpc, "could not audit a refused read");
+                }
+                return Err(refused.into());
             }
             tracing::warn!(%error, rpc, "could not audit a failed call");
         }

@@ -1,0 +1,179 @@
+//! Group commit for audit events that stand alone: reads of personal data and failed calls.
+//!
+//! A read is served only once its event is durable (SPEC §7), but one commit per read made
+//! the log, not the read, the cost of every GetApplication. Callers hand their event to one
+//! writer task per replica and wait for its acknowledgement; the writer inserts whatever has
+//! queued up in a single statement and commits once. Under load many reads share one commit;
+//! alone, an event is written at once (the writer never waits to fill a batch). A failed batch
+//! is retried event by event, so a read is refused exactly when its own event cannot be written
+//! and nothing is ever served unaudited.
+//!
+//! Mutations do not come here: their event belongs to the transaction of the change.
+
+use super::Entry;
+use crate::error::is_unavailable;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Most events in one INSERT. Large enough that a full pool of waiting reads fits in a few
+/// batches; small enough that one statement stays well under a millisecond of server work.
+const MAX_BATCH: usize = 512;
+/// Batches being committed at once. More than one lets a batch fill while another commits
+/// (PostgreSQL flushes their WAL together); few, so the log never takes the pool from reads.
+const BATCHES_IN_FLIGHT: usize = 2;
+/// Events waiting for the writer. When full, callers wait: the shedding layer bounds how
+/// many calls there are, so this is only a second line.
+const QUEUE: usize = 4096;
+
+/// Why an event could not be written.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuditError {
+    #[error("writing the audit log failed: {0}")]
+    Database(Arc<sqlx::Error>),
+    #[error("the audit writer has stopped")]
+    Stopped,
+}
+
+/// One event, owned, on its way to the writer.
+struct Pending {
+    client: String,
+    role: &'static str,
+    operator_id: String,
+    rpc: String,
+    subject: String,
+    request_id: String,
+    outcome: String,
+    done: oneshot::Sender<Result<(), AuditError>>,
+}
+
+/// A handle to this replica's audit writer; cheap to clone.
+#[derive(Clone)]
+pub struct AuditWriter {
+    queue: mpsc::Sender<Pending>,
+    counts: Arc<Counts>,
+}
+
+/// What the writer has done since it started, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Commits, successful or not.
+    pub batches: AtomicU64,
+    /// Events in those commits.
+    pub events: AtomicU64,
+    /// Commits that failed; their events were then tried one by one.
+    pub failed_batches: AtomicU64,
+}
+
+impl AuditWriter {
+    /// Starts the writer task. It ends when the last handle is dropped.
+    pub fn start(pool: sqlx::PgPool) -> AuditWriter {
+        let (queue, events) = mpsc::channel(QUEUE);
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(write_batches(pool, events, counts.clone()));
+        AuditWriter { queue, counts }
+    }
+
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// Appends one event and returns once it is committed.
+    pub async fn record(&self, entry: &Entry<'_>) -> Result<(), AuditError> {
+        let (done, committed) = oneshot::channel();
+        let pending = Pending {
+            client: entry.caller.client(),
+            role: entry.caller.role.as_str(),
+            operator_id: entry.caller.operator_id.clone(),
+            rpc: entry.rpc.to_string(),
+            subject: entry.subject.to_string(),
+            request_id: entry.request_id.to_string(),
+            outcome: entry.outcome.to_string(),
+            done,
+        };
+        self.queue
+            .send(pending)
+            .await
+            .map_err(|_| AuditError::Stopped)?;
+        committed.await.map_err(|_| AuditError::Stopped)?
+    }
+}
+
+async fn write_batches(
+    pool: sqlx::PgPool,
+    mut events: mpsc::Receiver<Pending>,
+    counts: Arc<Counts>,
+) {
+    let in_flight = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
+    loop {
+        // Waiting for a free slot first lets events pile up in the queue meanwhile: that pile
+        // is the next batch.
+        let Ok(slot) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = Vec::new();
+        if events.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
+        let pool = pool.clone();
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            let result = insert(&pool, &batch).await;
+            counts.batches.fetch_add(1, Ordering::Relaxed);
+            counts
+                .events
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            match result {
+                Ok(()) => acknowledge(batch, &Ok(())),
+                Err(error) => {
+                    counts.failed_batches.fetch_add(1, Ordering::Relaxed);
+                    if batch.len() > 1 && !is_unavailable(&error) {
+                        // One event the log refuses must not cost the others their read:
+                        // each is tried alone, and only its own failure refuses its call.
+                        for event in batch {
+                            let alone = insert(&pool, std::slice::from_ref(&event)).await;
+                            acknowledge(vec![event], &alone.map_err(shared));
+                        }
+                    } else {
+                        acknowledge(batch, &Err(shared(error)));
+                    }
+                }
+            }
+            drop(slot);
+        });
+    }
+}
+
+fn shared(error: sqlx::Error) -> AuditError {
+    AuditError::Database(Arc::new(error))
+}
+
+fn acknowledge(batch: Vec<Pending>, result: &Result<(), AuditError>) {
+    for event in batch {
+        // A caller that gave up (deadline, disconnect) no longer listens; its event is
+        // written all the same.
+        let _ = event.done.send(result.clone());
+    }
+}
+
+/// One statement, one commit, for the whole batch.
+async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Error> {
+    fn column<'a>(batch: &'a [Pending], field: impl Fn(&'a Pending) -> &'a str) -> Vec<&'a str> {
+        batch.iter().map(field).collect()
+    }
+    sqlx::query(
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[])",
+    )
+    .bind(column(batch, |e| &e.client))
+    .bind(column(batch, |e| e.role))
+    .bind(column(batch, |e| &e.operator_id))
+    .bind(column(batch, |e| &e.rpc))
+    .bind(column(batch, |e| &e.subject))
+    .bind(column(batch, |e| &e.request_id))
+    .bind(column(batch, |e| &e.outcome))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
