@@ -206,6 +206,12 @@ impl Application {
             settings.seal_every,
         ));
 
+        let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
+        let relay_task = tokio::spawn(crate::store::quota::relay_decision_notifications(
+            state.pool.clone(),
+            decided,
+        ));
+
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -270,7 +276,7 @@ impl Application {
                     .max_decoding_message_size(limit),
             )
             .add_service(
-                QuotaServiceServer::new(QuotaApi::new(state.clone()))
+                QuotaServiceServer::new(QuotaApi::new(state.clone(), decisions_watched))
                     .max_decoding_message_size(limit),
             )
             .add_service(
@@ -287,6 +293,9 @@ impl Application {
         accept_task.abort();
         health_task.abort();
         sealer_task.abort();
+        relay_task.abort();
+        // Its listening connection must be back in the pool before the pool closes.
+        let _ = relay_task.await;
         // The metrics endpoint stops with the server (open scrapes end with it), before the
         // pool closes.
         if let Some(task) = metrics_task {

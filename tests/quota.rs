@@ -520,3 +520,48 @@ async fn the_decision_feed_resumes_without_gap_or_duplicate_across_replicas() {
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
 }
+
+/// However many feeds are open, a replica listens on one connection: more watchers than the
+/// pool has connections neither starve other calls nor miss a decision.
+#[tokio::test]
+async fn many_watchers_share_one_listening_connection() {
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 1))).await;
+    let family = eligible_family(&app, 1, 1, "KZ-55").await;
+    let application = quota_application_ready(&app, &family, "KZ-55", 2026).await;
+    let feed = QuotaServiceClient::new(app.channel("employment_center").await);
+    const WATCHERS: usize = 30; // the test pool has 10 connections
+    let mut streams = Vec::new();
+    for _ in 0..WATCHERS {
+        streams.push(
+            feed.clone()
+                .watch_quota_decisions(pb::WatchQuotaDecisionsRequest::default())
+                .await
+                .unwrap()
+                .into_inner(),
+        );
+    }
+    feed.clone()
+        .list_quotas(pb::ListQuotasRequest::default())
+        .await
+        .expect("other calls still get a connection");
+    let listening: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        listening, 1,
+        "one listening connection for {WATCHERS} feeds"
+    );
+
+    app.applications("commission")
+        .await
+        .decide_application(quota_approval(&application.name, &application.etag, 15, 0))
+        .await
+        .unwrap();
+    for stream in &mut streams {
+        assert_eq!(next_decision(stream).await.application, application.name);
+    }
+}

@@ -26,6 +26,8 @@ const FEED_PAGE: i64 = 500;
 
 pub struct QuotaApi {
     state: AppState,
+    /// Bumped whenever a decision may have committed on any replica.
+    decided: tokio::sync::watch::Receiver<u64>,
 }
 
 pub fn quota_to_proto(row: &QuotaRow) -> pb::Quota {
@@ -85,8 +87,9 @@ fn quota_key(region: &str, year: i32) -> Vec<FieldError> {
 }
 
 impl QuotaApi {
-    pub fn new(state: AppState) -> Self {
-        Self { state }
+    /// `decided` comes from [`quota::relay_decision_notifications`].
+    pub fn new(state: AppState, decided: tokio::sync::watch::Receiver<u64>) -> Self {
+        Self { state, decided }
     }
 
     async fn get(&self, req: &pb::GetQuotaRequest) -> ApiResult<pb::Quota> {
@@ -268,29 +271,19 @@ impl QuotaApi {
 type DecisionStream =
     Pin<Box<dyn Stream<Item = Result<pb::QuotaDecision, Status>> + Send + 'static>>;
 
-/// Sends every decision after `last`, then each new one as it commits on any replica: a
-/// PostgreSQL notification wakes the stream, and a periodic re-read covers a lost one. It ends
-/// when the client goes away or the server shuts down.
+/// Sends every decision after `last`, then each new one as it commits on any replica: the
+/// replica's notification relay wakes the stream, and a periodic re-read covers anything the
+/// relay missed. It ends when the client goes away or the server shuts down.
 async fn feed(
     state: AppState,
+    mut decided: tokio::sync::watch::Receiver<u64>,
     mut last: i64,
     sender: tokio::sync::mpsc::Sender<Result<pb::QuotaDecision, Status>>,
 ) {
     let mut shutdown = state.shutdown.clone();
-    let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
-        Ok(mut listener) => match listener.listen(quota::FEED_CHANNEL).await {
-            Ok(()) => Some(listener),
-            Err(error) => {
-                tracing::warn!(%error, "quota feed: LISTEN failed; polling instead");
-                None
-            }
-        },
-        Err(error) => {
-            tracing::warn!(%error, "quota feed: no listener connection; polling instead");
-            None
-        }
-    };
     loop {
+        // Marks what this read covers: a notification from now on wakes the next one.
+        decided.borrow_and_update();
         // Everything committed after `last`, in order.
         loop {
             let rows = match quota::decisions_after(&state.pool, last, FEED_PAGE).await {
@@ -310,18 +303,14 @@ async fn feed(
                 break;
             }
         }
-        let wake = async {
-            match listener.as_mut() {
-                Some(l) => {
-                    if l.recv().await.is_err() {
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                }
-                None => std::future::pending::<()>().await,
+        let woken = async {
+            if decided.changed().await.is_err() {
+                // The relay is gone (shutting down): the periodic re-read remains.
+                std::future::pending::<()>().await;
             }
         };
         tokio::select! {
-            () = wake => {}
+            () = woken => {}
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
             () = sender.closed() => return,
             _ = shutdown.wait_for(|stopping| *stopping) => return,
@@ -368,7 +357,12 @@ impl QuotaService for QuotaApi {
         let after = parse_cursor(&request.get_ref().cursor)
             .map_err(|e| Status::from(ApiError::InvalidArgument(vec![e])))?;
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
-        tokio::spawn(feed(self.state.clone(), after, sender));
+        tokio::spawn(feed(
+            self.state.clone(),
+            self.decided.clone(),
+            after,
+            sender,
+        ));
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(receiver),
         )))
