@@ -1,7 +1,7 @@
 //! `AdminService`: the yearly figures set by law — quotas and MCI values.
 
 use super::quota::quota_to_proto;
-use super::{caller, check_fields, commit_mutation, parse_request_id, replay_or_claim, respond};
+use super::{Fields, caller, commit_mutation, parse_request_id, replay_or_claim, respond};
 use crate::auth::Caller;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
@@ -23,26 +23,24 @@ impl AdminApi {
     }
 
     async fn set_quota(&self, caller: &Caller, req: &pb::SetQuotaRequest) -> ApiResult<pb::Quota> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
         if Region::parse(&req.region).is_none() {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "region",
                 "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
             ));
         }
         if !(2000..=2200).contains(&req.year) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "year",
                 "required: a year from 2000 to 2200",
             ));
         }
         if req.places < 0 {
-            errors.push(FieldError::new("places", "must not be negative"));
+            fields.push(FieldError::new("places", "must not be negative"));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let Some(request_id) = request_id else {
             return Err(super::lost_field());
         };
@@ -80,23 +78,21 @@ impl AdminApi {
     }
 
     async fn set_mci(&self, caller: &Caller, req: &pb::SetMciRequest) -> ApiResult<pb::Mci> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
         if !(1990..=2200).contains(&req.year) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "year",
                 "required: a year from 1990 to 2200",
             ));
         }
         if req.tenge <= 0 {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "tenge",
                 "required: a positive whole number of tenge",
             ));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let Some(request_id) = request_id else {
             return Err(super::lost_field());
         };

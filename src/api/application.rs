@@ -6,8 +6,8 @@ use super::convert::{
     documents_from_proto, procedure_from_proto, state_from_proto,
 };
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, name_of, next_page, page_size,
-    parse_name, parse_request_id, replay_or_claim, respond,
+    Fields, caller, commit_mutation, decode_page_token, name_of, next_page, page_size, parse_name,
+    parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::{Caller, Role};
 use crate::domain::calendar::Term;
@@ -142,17 +142,15 @@ fn parse_submission(
     applicant: &str,
     details: Option<&pb::ApplicationDetails>,
     documents: &[pb::Document],
-    errors: &mut Vec<FieldError>,
+    fields: &mut Fields,
 ) -> Option<Submission> {
-    let applicant = parse_name("applicant", applicant, "persons")
-        .map_err(|e| errors.push(e))
-        .ok();
-    let details = details_from_proto("details", details, errors);
-    let documents = documents_from_proto(documents, errors);
+    let applicant = fields.check(parse_name("applicant", applicant, "persons"));
+    let details = details_from_proto("details", details, fields);
+    let documents = documents_from_proto(documents, fields);
     if let (Some(applicant), Some(details)) = (applicant, &details)
         && details.family().iter().any(|m| m.person_id == applicant)
     {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             "details",
             "the applicant is not listed again as a family member",
         ));
@@ -161,7 +159,7 @@ fn parse_submission(
         if let (Some(holder), Some(details)) = (document.holder, &details)
             && !details.family().iter().any(|m| m.person_id == holder)
         {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 format!("documents[{i}].holder"),
                 "must be empty (the applicant) or a family member of this application",
             ));
@@ -349,17 +347,15 @@ impl ApplicationApi {
         if let Some(procedure) = requested_procedure(req.details.as_ref()) {
             ensure_may_submit(caller, procedure)?;
         }
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
         let submission = parse_submission(
             &req.applicant,
             req.details.as_ref(),
             &req.documents,
-            &mut errors,
+            &mut fields,
         );
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(submission)) = (request_id, submission) else {
             return Err(super::lost_field());
         };
@@ -456,14 +452,14 @@ impl ApplicationApi {
         if let Some(procedure) = requested_procedure(req.details.as_ref()) {
             ensure_may_submit(caller, procedure)?;
         }
-        let mut errors = Vec::new();
+        let mut fields = Fields::new();
         let submission = parse_submission(
             &req.applicant,
             req.details.as_ref(),
             &req.documents,
-            &mut errors,
+            &mut fields,
         );
-        check_fields(errors)?;
+        fields.finish()?;
         let Some(submission) = submission else {
             return Err(super::lost_field());
         };
@@ -508,14 +504,12 @@ impl ApplicationApi {
         })?;
         ensure_may_submit(caller, procedure)?;
         let today = self.state.clock.today();
-        let mut errors = Vec::new();
+        let mut fields = Fields::new();
         let mut labels: Vec<(Uuid, String)> = Vec::new();
         let (details, people) = if !req.applicant.is_empty() {
-            let applicant = parse_name("applicant", &req.applicant, "persons")
-                .map_err(|e| errors.push(e))
-                .ok();
-            let details = details_from_proto("details", req.details.as_ref(), &mut errors);
-            check_fields(errors)?;
+            let applicant = fields.check(parse_name("applicant", &req.applicant, "persons"));
+            let details = details_from_proto("details", req.details.as_ref(), &mut fields);
+            fields.finish()?;
             let (Some(applicant), Some(details)) = (applicant, details) else {
                 return Err(super::lost_field());
             };
@@ -525,9 +519,11 @@ impl ApplicationApi {
         } else {
             // Described, not registered: stand-in records carry the ages that matter.
             let description = req.description.clone().unwrap_or_default();
-            let birth = date_from_proto("description.birth_date", description.birth_date.as_ref())
-                .map_err(|e| errors.push(e))
-                .ok()
+            let birth = fields
+                .check(date_from_proto(
+                    "description.birth_date",
+                    description.birth_date.as_ref(),
+                ))
                 .flatten()
                 .unwrap_or(today);
             let mut applicant = PersonRecords::new(Uuid::nil(), birth);
@@ -535,14 +531,13 @@ impl ApplicationApi {
             let mut family = Vec::new();
             for (i, member) in description.family.iter().enumerate() {
                 let id = Uuid::from_u128(i as u128 + 1);
-                let birth = date_from_proto(
-                    &format!("description.family[{i}].birth_date"),
-                    member.birth_date.as_ref(),
-                )
-                .map_err(|e| errors.push(e))
-                .ok()
-                .flatten()
-                .unwrap_or(today);
+                let birth = fields
+                    .check(date_from_proto(
+                        &format!("description.family[{i}].birth_date"),
+                        member.birth_date.as_ref(),
+                    ))
+                    .flatten()
+                    .unwrap_or(today);
                 let relation = match pb::Relation::try_from(member.relation) {
                     Ok(pb::Relation::Spouse) => Relation::Spouse,
                     Ok(pb::Relation::Child) => Relation::Child,
@@ -558,8 +553,8 @@ impl ApplicationApi {
                     PersonRecords::new(id, birth),
                 ));
             }
-            let mut details = details_from_proto("details", req.details.as_ref(), &mut errors);
-            check_fields(errors)?;
+            let mut details = details_from_proto("details", req.details.as_ref(), &mut fields);
+            fields.finish()?;
             // The described family replaces any listed in the details.
             if let Some(d) = details.as_mut() {
                 set_family(d, family.iter().map(|(m, _)| m.clone()).collect());
@@ -603,13 +598,10 @@ impl ApplicationApi {
         &self,
         req: &pb::ListApplicationsRequest,
     ) -> ApiResult<pb::ListApplicationsResponse> {
-        let mut errors = Vec::new();
-        let limit = page_size(req.page_size)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(0);
-        let after = decode_page_token(&req.page_token)
-            .map_err(|e| errors.push(e))
-            .ok()
+        let mut fields = Fields::new();
+        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
+        let after = fields
+            .check(decode_page_token(&req.page_token))
             .flatten()
             .and_then(|key| Uuid::parse_str(&key).ok());
         let mut procedures: Option<Vec<Procedure>> = match req.procedure {
@@ -617,7 +609,7 @@ impl ApplicationApi {
             v => match procedure_from_proto(v) {
                 Some(p) => Some(vec![p]),
                 None => {
-                    errors.push(FieldError::new("procedure", "not a Procedure"));
+                    fields.push(FieldError::new("procedure", "not a Procedure"));
                     None
                 }
             },
@@ -634,7 +626,7 @@ impl ApplicationApi {
                         None => decided,
                     });
                 }
-                None => errors.push(FieldError::new(
+                None => fields.push(FieldError::new(
                     "decided_by_role",
                     "not a role, e.g. `police`",
                 )),
@@ -643,18 +635,16 @@ impl ApplicationApi {
         let state = match req.state {
             0 => None,
             v => state_from_proto(v).map(str::to_string).or_else(|| {
-                errors.push(FieldError::new("state", "not an Application.State"));
+                fields.push(FieldError::new("state", "not an Application.State"));
                 None
             }),
         };
         let applicant_id = if req.applicant.is_empty() {
             None
         } else {
-            parse_name("applicant", &req.applicant, "persons")
-                .map_err(|e| errors.push(e))
-                .ok()
+            fields.check(parse_name("applicant", &req.applicant, "persons"))
         };
-        check_fields(errors)?;
+        fields.finish()?;
         let today = self.state.clock.today();
         let filter = applications::ListFilter {
             procedures: procedures.map(|ps| ps.iter().map(|p| p.as_str().to_string()).collect()),
@@ -679,15 +669,11 @@ impl ApplicationApi {
         caller: &Caller,
         req: &pb::DecideApplicationRequest,
     ) -> ApiResult<pb::Application> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let id = parse_name("name", &req.name, "applications")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let id = fields.check(parse_name("name", &req.name, "applications"));
         match &req.decision {
-            None => errors.push(FieldError::new("decision", "required: approve or refuse")),
+            None => fields.push(FieldError::new("decision", "required: approve or refuse")),
             Some(pb::decide_application_request::Decision::Refuse(refusal)) => {
                 let code_ok = !refusal.reason_code.is_empty()
                     && refusal.reason_code.len() <= 64
@@ -696,7 +682,7 @@ impl ApplicationApi {
                         .chars()
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                 if !code_ok {
-                    errors.push(FieldError::new(
+                    fields.push(FieldError::new(
                         "refuse.reason_code",
                         "required: UPPER_SNAKE_CASE, at most 64 characters",
                     ));
@@ -704,7 +690,7 @@ impl ApplicationApi {
                 if refusal.reason_text.trim().is_empty()
                     || refusal.reason_text.chars().count() > 2000
                 {
-                    errors.push(FieldError::new(
+                    fields.push(FieldError::new(
                         "refuse.reason_text",
                         "required: the reason in words, at most 2000 characters",
                     ));
@@ -712,7 +698,7 @@ impl ApplicationApi {
             }
             Some(pb::decide_application_request::Decision::Approve(_)) => {}
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
             return Err(super::lost_field());
         };
@@ -1058,20 +1044,20 @@ impl ApplicationApi {
         let rent_mci = i64::from(approval.rent_mci);
         let housing_cost =
             (approval.housing_cost_tenge != 0).then_some(approval.housing_cost_tenge);
-        let mut errors = Vec::new();
+        let mut fields = Fields::new();
         if !crate::domain::support::RENT_MCI_RANGE.contains(&rent_mci) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "approve.rent_mci",
                 "required for quota inclusion: 15 to 30 whole MCI a month",
             ));
         }
         if approval.housing_cost_tenge < 0 {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "approve.housing_cost_tenge",
                 "must not be negative",
             ));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let mci_year = today.year();
         let mci = store::quota::mci(&mut **tx, mci_year).await?.ok_or_else(|| {
             failed_precondition(
@@ -1191,17 +1177,13 @@ impl ApplicationApi {
         caller: &Caller,
         req: &pb::WithdrawApplicationRequest,
     ) -> ApiResult<pb::Application> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let id = parse_name("name", &req.name, "applications")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let id = fields.check(parse_name("name", &req.name, "applications"));
         if req.reason.chars().count() > 2000 {
-            errors.push(FieldError::new("reason", "at most 2000 characters"));
+            fields.push(FieldError::new("reason", "at most 2000 characters"));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
             return Err(super::lost_field());
         };

@@ -1,7 +1,7 @@
 //! `AuditService`: reading and verifying the audit log (admin only).
 
 use super::convert::timestamp;
-use super::{check_fields, decode_page_token, next_page, page_size};
+use super::{Fields, decode_page_token, next_page, page_size};
 use crate::audit::{self, EventRow};
 use crate::error::{ApiResult, FieldError};
 use crate::pb::{self, audit_service_server::AuditService};
@@ -21,25 +21,23 @@ impl AuditApi {
         &self,
         req: &pb::ListAuditEventsRequest,
     ) -> ApiResult<pb::ListAuditEventsResponse> {
-        let mut errors = Vec::new();
-        let limit = page_size(req.page_size)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(0);
+        let mut fields = Fields::new();
+        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
         let after_id = match decode_page_token(&req.page_token) {
             Ok(None) => None,
             Ok(Some(key)) => key.parse::<i64>().map(Some).unwrap_or_else(|_| {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     "page_token",
                     "not a token returned by this service",
                 ));
                 None
             }),
             Err(e) => {
-                errors.push(e);
+                fields.push(e);
                 None
             }
         };
-        check_fields(errors)?;
+        fields.finish()?;
         let filter = audit::ListFilter {
             subject: (!req.subject.is_empty()).then(|| req.subject.clone()),
             client: (!req.client.is_empty()).then(|| req.client.clone()),

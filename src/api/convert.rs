@@ -1,6 +1,6 @@
 //! Proto ⟷ domain conversion. Parsing collects every field problem, with its path.
 
-use super::{name_of, parse_name};
+use super::{Fields, name_of, parse_name};
 use crate::domain::documents::{
     ChecklistItem, Document, DocumentForm, DocumentType, ItemStatus, Photo, Translation,
 };
@@ -262,9 +262,9 @@ const MAX_DOCUMENTS: usize = 100;
 const MAX_TEXT: usize = 256;
 
 /// Parses presented documents; every problem is reported with its path.
-pub fn documents_from_proto(docs: &[pb::Document], errors: &mut Vec<FieldError>) -> Vec<Document> {
+pub fn documents_from_proto(docs: &[pb::Document], fields: &mut Fields) -> Vec<Document> {
     if docs.len() > MAX_DOCUMENTS {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             "documents",
             format!("at most {MAX_DOCUMENTS} documents"),
         ));
@@ -272,24 +272,20 @@ pub fn documents_from_proto(docs: &[pb::Document], errors: &mut Vec<FieldError>)
     }
     docs.iter()
         .enumerate()
-        .filter_map(|(i, d)| document_from_proto(i, d, errors))
+        .filter_map(|(i, d)| document_from_proto(i, d, fields))
         .collect()
 }
 
-fn document_from_proto(
-    i: usize,
-    d: &pb::Document,
-    errors: &mut Vec<FieldError>,
-) -> Option<Document> {
+fn document_from_proto(i: usize, d: &pb::Document, fields: &mut Fields) -> Option<Document> {
     let path = |field: &str| format!("documents[{i}].{field}");
-    let before = errors.len();
+    let before = fields.count();
     let kind = document_type_from_proto(d.r#type);
     if kind.is_none() {
-        errors.push(FieldError::new(path("type"), "required: a DocumentType"));
+        fields.push(FieldError::new(path("type"), "required: a DocumentType"));
     }
     let form = form_from_proto(d.form);
     if form.is_none() {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("form"),
             "required: ORIGINAL, COPY, NOTARIZED_COPY or ELECTRONIC",
         ));
@@ -297,16 +293,10 @@ fn document_from_proto(
     let holder = if d.holder.is_empty() {
         None
     } else {
-        match parse_name(&path("holder"), &d.holder, "persons") {
-            Ok(id) => Some(id),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        }
+        fields.check(parse_name(&path("holder"), &d.holder, "persons"))
     };
     if !d.language.is_empty() && !is_language_code(&d.language) {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("language"),
             "must be an ISO 639-1 code in lower case, e.g. `zh`",
         ));
@@ -318,51 +308,50 @@ fn document_from_proto(
     if let Some(t) = &translation
         && !is_language_code(&t.language)
     {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("translation.language"),
             "must be an ISO 639-1 code in lower case, e.g. `kk`",
         ));
     }
     if !d.issuing_country.is_empty() && !is_country_code(&d.issuing_country) {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("issuing_country"),
             "must be an ISO 3166-1 alpha-3 code, e.g. `CHN`",
         ));
     }
     for (field, value) in [("number", &d.number), ("storage_ref", &d.storage_ref)] {
         if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 path(field),
                 format!("at most {MAX_TEXT} characters, no control characters"),
             ));
         }
     }
     if !(d.content_sha256.is_empty() || is_sha256_hex(&d.content_sha256)) {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("content_sha256"),
             "must be 64 lower-case hex digits",
         ));
     }
-    let issue_date =
-        date_from_proto(&path("issue_date"), d.issue_date.as_ref()).unwrap_or_else(|e| {
-            errors.push(e);
-            None
-        });
-    let expiry_date =
-        date_from_proto(&path("expiry_date"), d.expiry_date.as_ref()).unwrap_or_else(|e| {
-            errors.push(e);
-            None
-        });
+    let issue_date = fields
+        .check(date_from_proto(&path("issue_date"), d.issue_date.as_ref()))
+        .flatten();
+    let expiry_date = fields
+        .check(date_from_proto(
+            &path("expiry_date"),
+            d.expiry_date.as_ref(),
+        ))
+        .flatten();
     if let (Some(issued), Some(expires)) = (issue_date, expiry_date)
         && expires < issued
     {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("expiry_date"),
             "must not be before issue_date",
         ));
     }
     if d.amount_tenge < 0 {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path("amount_tenge"),
             "must not be negative",
         ));
@@ -380,7 +369,7 @@ fn document_from_proto(
                 height_mm,
             }),
             _ => {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     path("photo"),
                     "count and sizes must not be negative",
                 ));
@@ -388,7 +377,7 @@ fn document_from_proto(
             }
         },
     };
-    if errors.len() > before {
+    if fields.count() > before {
         return None;
     }
     Some(Document {
@@ -485,10 +474,10 @@ const MAX_FAMILY: usize = 20;
 fn family_from_proto(
     path: &str,
     family: &[pb::FamilyMember],
-    errors: &mut Vec<FieldError>,
+    fields: &mut Fields,
 ) -> Vec<FamilyMember> {
     if family.len() > MAX_FAMILY {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path,
             format!("at most {MAX_FAMILY} family members"),
         ));
@@ -496,12 +485,14 @@ fn family_from_proto(
     }
     let mut members: Vec<FamilyMember> = Vec::new();
     for (i, member) in family.iter().enumerate() {
-        let person = parse_name(&format!("{path}[{i}].person"), &member.person, "persons")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let person = fields.check(parse_name(
+            &format!("{path}[{i}].person"),
+            &member.person,
+            "persons",
+        ));
         let relation = relation_from_proto(member.relation);
         if relation.is_none() {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 format!("{path}[{i}].relation"),
                 "required: SPOUSE, CHILD, PARENT or OTHER_RELATIVE",
             ));
@@ -509,7 +500,7 @@ fn family_from_proto(
         if let Some(id) = person
             && members.iter().any(|m| m.person_id == id)
         {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 format!("{path}[{i}].person"),
                 "listed twice",
             ));
@@ -575,17 +566,17 @@ const MAX_ADDRESS: usize = 500;
 pub fn details_from_proto(
     path: &str,
     details: Option<&pb::ApplicationDetails>,
-    errors: &mut Vec<FieldError>,
+    fields: &mut Fields,
 ) -> Option<Details> {
     use pb::application_details::Procedure as P;
     let Some(procedure) = details.and_then(|d| d.procedure.as_ref()) else {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             path,
             "required: the typed details of one procedure (e.g. iin_assignment)",
         ));
         return None;
     };
-    let before = errors.len();
+    let before = fields.count();
     let details = match procedure {
         P::IinAssignment(d) => Details::IinAssignment {
             by_representative: d.by_representative,
@@ -595,18 +586,18 @@ pub fn details_from_proto(
             for (i, g) in d.grounds.iter().enumerate() {
                 match ground_from_proto(*g) {
                     Some(g) if !grounds.contains(&g) => grounds.push(g),
-                    Some(_) => errors.push(FieldError::new(
+                    Some(_) => fields.push(FieldError::new(
                         format!("{path}.kandas_status_assignment.grounds[{i}]"),
                         "listed twice",
                     )),
-                    None => errors.push(FieldError::new(
+                    None => fields.push(FieldError::new(
                         format!("{path}.kandas_status_assignment.grounds[{i}]"),
                         "not a Ground",
                     )),
                 }
             }
             if d.grounds.is_empty() {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     format!("{path}.kandas_status_assignment.grounds"),
                     "at least one ground of SPEC 5.2 is required",
                 ));
@@ -618,7 +609,7 @@ pub fn details_from_proto(
                 family: family_from_proto(
                     &format!("{path}.kandas_status_assignment.family"),
                     &d.family,
-                    errors,
+                    fields,
                 ),
             }
         }
@@ -629,7 +620,7 @@ pub fn details_from_proto(
                 Ok(Category::KandasAndFamily) => Some(PermitCategory::KandasAndFamily),
                 Ok(Category::OtherForeigner) => Some(PermitCategory::OtherForeigner),
                 _ => {
-                    errors.push(FieldError::new(
+                    fields.push(FieldError::new(
                         format!("{path}.permanent_residence_permit.category"),
                         "required: KANDAS_AND_FAMILY or OTHER_FOREIGNER",
                     ));
@@ -646,7 +637,7 @@ pub fn details_from_proto(
                 family: family_from_proto(
                     &format!("{path}.permanent_residence_permit.family"),
                     &d.family,
-                    errors,
+                    fields,
                 ),
             }
         }
@@ -662,7 +653,7 @@ pub fn details_from_proto(
                 Ok(Kind::Temporary) => Some(RegistrationKind::Temporary),
                 Ok(Kind::Refugee) => Some(RegistrationKind::Refugee),
                 _ => {
-                    errors.push(FieldError::new(
+                    fields.push(FieldError::new(
                         field("kind"),
                         "required: PERMANENT, TEMPORARY or REFUGEE",
                     ));
@@ -670,7 +661,7 @@ pub fn details_from_proto(
                 }
             };
             if Region::parse(&d.region).is_none() {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     field("region"),
                     "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
                 ));
@@ -680,21 +671,20 @@ pub fn details_from_proto(
                 || address.chars().count() > MAX_ADDRESS
                 || address.chars().any(char::is_control)
             {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     field("address"),
                     format!("required: at most {MAX_ADDRESS} characters, no control characters"),
                 ));
             }
-            let until = date_from_proto(&field("until"), d.until.as_ref()).unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            });
+            let until = fields
+                .check(date_from_proto(&field("until"), d.until.as_ref()))
+                .flatten();
             match (kind, until) {
-                (Some(RegistrationKind::Temporary), None) => errors.push(FieldError::new(
+                (Some(RegistrationKind::Temporary), None) => fields.push(FieldError::new(
                     field("until"),
                     "required for a temporary registration",
                 )),
-                (Some(RegistrationKind::Permanent), Some(_)) => errors.push(FieldError::new(
+                (Some(RegistrationKind::Permanent), Some(_)) => fields.push(FieldError::new(
                     field("until"),
                     "a permanent registration has no end date",
                 )),
@@ -707,7 +697,7 @@ pub fn details_from_proto(
                 until,
                 by_representative: d.by_representative,
                 owner_is_organisation: d.owner_is_organisation,
-                family: family_from_proto(&field("family"), &d.family, errors),
+                family: family_from_proto(&field("family"), &d.family, fields),
             }
         }
         P::SimplifiedCitizenship(d) => {
@@ -719,7 +709,7 @@ pub fn details_from_proto(
                 }
                 Ok(Category::EthnicKazakhStudent) => Some(CitizenshipCategory::EthnicKazakhStudent),
                 _ => {
-                    errors.push(FieldError::new(
+                    fields.push(FieldError::new(
                         format!("{path}.simplified_citizenship.category"),
                         "required: KANDAS, REPRESSION_VICTIM_DESCENDANT or ETHNIC_KAZAKH_STUDENT",
                     ));
@@ -731,20 +721,20 @@ pub fn details_from_proto(
                 family: family_from_proto(
                     &format!("{path}.simplified_citizenship.family"),
                     &d.family,
-                    errors,
+                    fields,
                 ),
             }
         }
         P::RegionalQuotaInclusion(d) => {
             let field = |f: &str| format!("{path}.regional_quota_inclusion.{f}");
             if Region::parse(&d.region).is_none() {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     field("region"),
                     "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
                 ));
             }
             if !(2000..=2200).contains(&d.year) {
-                errors.push(FieldError::new(
+                fields.push(FieldError::new(
                     field("year"),
                     "required: the quota year, e.g. 2026",
                 ));
@@ -752,11 +742,11 @@ pub fn details_from_proto(
             Details::RegionalQuotaInclusion {
                 region: d.region.clone(),
                 year: d.year,
-                family: family_from_proto(&field("family"), &d.family, errors),
+                family: family_from_proto(&field("family"), &d.family, fields),
             }
         }
     };
-    (errors.len() == before).then_some(details)
+    (fields.count() == before).then_some(details)
 }
 
 pub fn details_to_proto(details: &Details) -> pb::ApplicationDetails {

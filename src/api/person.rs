@@ -4,7 +4,7 @@ use super::convert::{
     date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto,
 };
 use super::{
-    caller, check_fields, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
+    Fields, caller, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::Caller;
 use crate::domain::calendar::Term;
@@ -32,21 +32,21 @@ impl PersonApi {
         req: &pb::RegisterPersonRequest,
     ) -> ApiResult<pb::Person> {
         const RPC: &str = "/kandas.v1.PersonService/RegisterPerson";
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
         let input = req.person.clone().unwrap_or_default();
         let iin = if input.iin.is_empty() {
             None
         } else {
-            Iin::parse(&input.iin)
-                .map_err(|e| errors.push(FieldError::new("person.iin", iin_rule(&e))))
-                .ok()
+            fields.check(
+                Iin::parse(&input.iin).map_err(|e| FieldError::new("person.iin", iin_rule(&e))),
+            )
         };
-        let birth_date = date_from_proto("person.birth_date", input.birth_date.as_ref())
-            .map_err(|e| errors.push(e))
-            .ok()
+        let birth_date = fields
+            .check(date_from_proto(
+                "person.birth_date",
+                input.birth_date.as_ref(),
+            ))
             .flatten();
         let raw = RawPerson {
             surname: &input.surname,
@@ -63,14 +63,14 @@ impl PersonApi {
                 // A birth date that failed to parse is already reported above.
                 for (field, rule) in problems {
                     let path = format!("person.{field}");
-                    if !errors.iter().any(|e| e.field == path) {
-                        errors.push(FieldError::new(path, rule));
+                    if !fields.reported(&path) {
+                        fields.push(FieldError::new(path, rule));
                     }
                 }
                 None
             }
         };
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(details)) = (request_id, details) else {
             return Err(super::lost_field());
         };
@@ -124,45 +124,39 @@ impl PersonApi {
         req: &pb::RecordArrivalNotificationRequest,
     ) -> ApiResult<pb::ArrivalNotification> {
         const RPC: &str = "/kandas.v1.PersonService/RecordArrivalNotification";
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let person = parse_name("person", &req.person, "persons")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let person = fields.check(parse_name("person", &req.person, "persons"));
         let today = self.state.clock.today();
-        let entry = date_from_proto("entry_date", req.entry_date.as_ref())
-            .map_err(|e| errors.push(e))
-            .ok()
+        let entry = fields
+            .check(date_from_proto("entry_date", req.entry_date.as_ref()))
             .flatten();
-        let notified = date_from_proto("notified_on", req.notified_on.as_ref())
-            .map_err(|e| errors.push(e))
-            .ok()
+        let notified = fields
+            .check(date_from_proto("notified_on", req.notified_on.as_ref()))
             .flatten()
             .unwrap_or(today);
         match entry {
-            None => errors.push(FieldError::new("entry_date", "required")),
+            None => fields.push(FieldError::new("entry_date", "required")),
             Some(e) if e > today => {
-                errors.push(FieldError::new("entry_date", "must not be in the future"))
+                fields.push(FieldError::new("entry_date", "must not be in the future"))
             }
-            Some(e) if notified < e => errors.push(FieldError::new(
+            Some(e) if notified < e => fields.push(FieldError::new(
                 "notified_on",
                 "must not be before entry_date",
             )),
             Some(_) => {}
         }
         if notified > today {
-            errors.push(FieldError::new("notified_on", "must not be in the future"));
+            fields.push(FieldError::new("notified_on", "must not be in the future"));
         }
         let host = req.host.trim();
         if host.chars().count() > 500 || host.chars().any(char::is_control) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "host",
                 "at most 500 characters, no control characters",
             ));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(person), Some(entry)) = (request_id, person, entry) else {
             return Err(super::lost_field());
         };

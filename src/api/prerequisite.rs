@@ -3,7 +3,7 @@
 
 use super::convert::{date_from_proto, date_to_proto, procedure_from_proto};
 use super::{
-    caller, check_fields, commit_mutation, name_of, parse_name, parse_request_id, replay_or_claim,
+    Fields, caller, commit_mutation, name_of, parse_name, parse_request_id, replay_or_claim,
     respond,
 };
 use crate::auth::Caller;
@@ -42,19 +42,16 @@ impl PrerequisiteApi {
         &self,
         req: &pb::CheckPrerequisitesRequest,
     ) -> ApiResult<pb::CheckPrerequisitesResponse> {
-        let mut errors = Vec::new();
-        let person = parse_name("person", &req.person, "persons")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let person = fields.check(parse_name("person", &req.person, "persons"));
         let procedure = procedure_from_proto(req.procedure);
         if procedure.is_none() {
-            errors.push(FieldError::new("procedure", "required: a Procedure"));
+            fields.push(FieldError::new("procedure", "required: a Procedure"));
         }
-        let as_of = date_from_proto("as_of", req.as_of.as_ref())
-            .map_err(|e| errors.push(e))
-            .ok()
+        let as_of = fields
+            .check(date_from_proto("as_of", req.as_of.as_ref()))
             .flatten();
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(person), Some(procedure)) = (person, procedure) else {
             return Err(super::lost_field());
         };
@@ -92,16 +89,12 @@ impl PrerequisiteApi {
         caller: &Caller,
         req: &pb::RecordOffenceRequest,
     ) -> ApiResult<pb::Offence> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let person = parse_name("person", &req.person, "persons")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let person = fields.check(parse_name("person", &req.person, "persons"));
         let field = field_from_proto(req.field);
         if field.is_none() {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "field",
                 "required: MIGRATION, TAX, LABOUR or OTHER",
             ));
@@ -109,27 +102,27 @@ impl PrerequisiteApi {
         let today = self.state.clock.today();
         let date = match date_from_proto("offence_date", req.offence_date.as_ref()) {
             Ok(Some(d)) if d > today => {
-                errors.push(FieldError::new("offence_date", "must not be in the future"));
+                fields.push(FieldError::new("offence_date", "must not be in the future"));
                 None
             }
             Ok(Some(d)) => Some(d),
             Ok(None) => {
-                errors.push(FieldError::new("offence_date", "required"));
+                fields.push(FieldError::new("offence_date", "required"));
                 None
             }
             Err(e) => {
-                errors.push(e);
+                fields.push(e);
                 None
             }
         };
         let description = req.description.trim();
         if description.chars().count() > 2000 || description.chars().any(char::is_control) {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "description",
                 "at most 2000 characters, no control characters",
             ));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(person), Some(field), Some(date)) =
             (request_id, person, field, date)
         else {

@@ -3,8 +3,8 @@
 
 use super::convert::timestamp;
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, encode_page_token, name_of,
-    page_size, parse_name, parse_request_id, replay_or_claim, respond,
+    Fields, caller, commit_mutation, decode_page_token, encode_page_token, name_of, page_size,
+    parse_name, parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::Caller;
 use crate::domain::calendar::Term;
@@ -69,21 +69,21 @@ fn parse_cursor(value: &str) -> Result<i64, FieldError> {
     }
 }
 
-fn quota_key(region: &str, year: i32) -> Vec<FieldError> {
-    let mut errors = Vec::new();
+fn quota_key(region: &str, year: i32) -> Fields {
+    let mut fields = Fields::new();
     if Region::parse(region).is_none() {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             "region",
             "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
         ));
     }
     if !(2000..=2200).contains(&year) {
-        errors.push(FieldError::new(
+        fields.push(FieldError::new(
             "year",
             "required: a year from 2000 to 2200",
         ));
     }
-    errors
+    fields
 }
 
 impl QuotaApi {
@@ -93,7 +93,7 @@ impl QuotaApi {
     }
 
     async fn get(&self, req: &pb::GetQuotaRequest) -> ApiResult<pb::Quota> {
-        check_fields(quota_key(&req.region, req.year))?;
+        quota_key(&req.region, req.year).finish()?;
         quota::get(&self.state.pool, &req.region, req.year)
             .await?
             .map(|q| quota_to_proto(&q))
@@ -114,14 +114,10 @@ impl QuotaApi {
         &self,
         req: &pb::ListQuotaDecisionsRequest,
     ) -> ApiResult<pb::ListQuotaDecisionsResponse> {
-        let mut errors = Vec::new();
-        let after = parse_cursor(&req.cursor)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(0);
-        let limit = page_size(req.page_size)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(0);
-        check_fields(errors)?;
+        let mut fields = Fields::new();
+        let after = fields.check(parse_cursor(&req.cursor)).unwrap_or(0);
+        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
+        fields.finish()?;
         let rows = quota::decisions_after(&self.state.pool, after, limit).await?;
         let next_cursor = rows
             .last()
@@ -138,12 +134,10 @@ impl QuotaApi {
         caller: &Caller,
         req: &pb::ForwardQuotaApplicationsRequest,
     ) -> ApiResult<pb::ForwardQuotaApplicationsResponse> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
         if req.applications.is_empty() || req.applications.len() > 500 {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "applications",
                 "1 to 500 application names",
             ));
@@ -153,12 +147,14 @@ impl QuotaApi {
             .iter()
             .enumerate()
             .filter_map(|(i, name)| {
-                parse_name(&format!("applications[{i}]"), name, "applications")
-                    .map_err(|e| errors.push(e))
-                    .ok()
+                fields.check(parse_name(
+                    &format!("applications[{i}]"),
+                    name,
+                    "applications",
+                ))
             })
             .collect();
-        check_fields(errors)?;
+        fields.finish()?;
         let Some(request_id) = request_id else {
             return Err(super::lost_field());
         };
@@ -220,14 +216,10 @@ impl QuotaApi {
         caller: &Caller,
         req: &pb::RecordApplicantNotifiedRequest,
     ) -> ApiResult<pb::RecordApplicantNotifiedResponse> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let id = parse_name("application", &req.application, "applications")
-            .map_err(|e| errors.push(e))
-            .ok();
-        check_fields(errors)?;
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let id = fields.check(parse_name("application", &req.application, "applications"));
+        fields.finish()?;
         let (Some(request_id), Some(id)) = (request_id, id) else {
             return Err(super::lost_field());
         };

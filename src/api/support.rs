@@ -2,8 +2,8 @@
 
 use super::convert::timestamp;
 use super::{
-    caller, check_fields, commit_mutation, decode_page_token, name_of, next_page, page_size,
-    parse_name, parse_request_id, replay_or_claim, respond,
+    Fields, caller, commit_mutation, decode_page_token, name_of, next_page, page_size, parse_name,
+    parse_request_id, replay_or_claim, respond,
 };
 use crate::auth::Caller;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
@@ -86,22 +86,18 @@ impl SupportApi {
         caller: &Caller,
         req: &pb::RecordPaymentRequest,
     ) -> ApiResult<pb::Payment> {
-        let mut errors = Vec::new();
-        let request_id = parse_request_id(&req.request_id)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let id = parse_name("application", &req.application, "applications")
-            .map_err(|e| errors.push(e))
-            .ok();
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        let id = fields.check(parse_name("application", &req.application, "applications"));
         let kind = kind_from_proto(req.kind);
         if kind.is_none() {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "kind",
                 "required: RELOCATION, RENT or MOBILITY_CERTIFICATE",
             ));
         }
         if req.tenge <= 0 {
-            errors.push(FieldError::new(
+            fields.push(FieldError::new(
                 "tenge",
                 "required: a positive whole number of tenge",
             ));
@@ -110,9 +106,9 @@ impl SupportApi {
         if let Some(p) = period
             && !support::is_period(p)
         {
-            errors.push(FieldError::new("period", "the month paid, as YYYY-MM"));
+            fields.push(FieldError::new("period", "the month paid, as YYYY-MM"));
         }
-        check_fields(errors)?;
+        fields.finish()?;
         let (Some(request_id), Some(id), Some(kind)) = (request_id, id, kind) else {
             return Err(super::lost_field());
         };
@@ -203,19 +199,14 @@ impl SupportApi {
     }
 
     async fn list(&self, req: &pb::ListPaymentsRequest) -> ApiResult<pb::ListPaymentsResponse> {
-        let mut errors = Vec::new();
-        let id = parse_name("application", &req.application, "applications")
-            .map_err(|e| errors.push(e))
-            .ok();
-        let limit = page_size(req.page_size)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(0);
-        let after = decode_page_token(&req.page_token)
-            .map_err(|e| errors.push(e))
-            .ok()
+        let mut fields = Fields::new();
+        let id = fields.check(parse_name("application", &req.application, "applications"));
+        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
+        let after = fields
+            .check(decode_page_token(&req.page_token))
             .flatten()
             .and_then(|k| Uuid::parse_str(&k).ok());
-        check_fields(errors)?;
+        fields.finish()?;
         let Some(id) = id else {
             return Err(super::lost_field());
         };
