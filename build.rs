@@ -10,6 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     files.sort();
     println!("cargo:rerun-if-changed=proto");
+    // sqlx::migrate! embeds migrations/ but does not tell cargo to watch it: a new migration
+    // file would otherwise leave a binary that never applies it.
+    println!("cargo:rerun-if-changed=migrations");
 
     let descriptors = protox::compile(&files, [&proto_dir])?;
     // Reflection serves the same descriptors the code was generated from.
