@@ -13,9 +13,10 @@ pub const FEED_CHANNEL: &str = "kandas_quota_decisions";
 
 /// Relays the notifications of [`FEED_CHANNEL`] to this replica's open feeds: one LISTEN
 /// connection however many streams are open, where one per stream let a few watchers take the
-/// whole pool. Each notification bumps `wake`; so does every reconnect, since notifications
-/// sent meanwhile are lost (the feeds then re-read, which costs nothing when nothing is new).
-/// Runs until aborted.
+/// whole pool. Each notification bumps `wake`; so does every reconnect made here, since
+/// notifications sent meanwhile are lost (the feeds then re-read, which costs nothing when
+/// nothing is new). A reconnect sqlx makes inside `recv` is silent: the feeds' periodic
+/// re-read covers that one. Runs until aborted.
 pub async fn relay_decision_notifications(pool: PgPool, wake: watch::Sender<u64>) {
     let bump = || wake.send_modify(|n| *n = n.wrapping_add(1));
     loop {
