@@ -128,11 +128,15 @@ async fn main() -> anyhow::Result<()> {
         report.print();
         println!("\nscale ({small} → {SCALE_ROWS} applications):");
         for (small, big) in [(&get_small, &get_big), (&check_small, &check_big)] {
+            let name = small.name.trim_end_matches("@10k");
+            let rps_ratio = big.rps() / small.rps();
+            let p99_ratio = big.percentile(0.99) / small.percentile(0.99);
             println!(
-                "  {:<20} rps_1M/rps_10k = {:.3}   p99_1M/p99_10k = {:.1}",
-                small.name.trim_end_matches("@10k"),
-                big.rps() / small.rps(),
-                big.percentile(0.99) / small.percentile(0.99)
+                "  {name:<20} rps_1M/rps_10k = {rps_ratio:.3}   p99_1M/p99_10k = {p99_ratio:.1}"
+            );
+            report.scale.insert(
+                name.to_string(),
+                serde_json::json!({ "rps_1m_over_10k": rps_ratio, "p99_1m_over_10k": p99_ratio }),
             );
         }
     } else {
@@ -1261,6 +1265,8 @@ impl Row {
 struct Report {
     ceilings: Vec<(String, Row)>,
     scenarios: Vec<Row>,
+    /// With --scale: per read scenario, the 1M figures over the 10k ones.
+    scale: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Report {
@@ -1363,9 +1369,13 @@ impl Report {
                 .find(|(n, _)| n == name)
                 .map(|(_, r)| serde_json::to_value(r).expect("a row serializes"))
         };
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "ceilings": { "transport": ceiling("transport"), "storage": ceiling("storage") },
             "scenarios": self.scenarios,
-        })
+        });
+        if !self.scale.is_empty() {
+            json["scale"] = serde_json::Value::Object(self.scale.clone());
+        }
+        json
     }
 }
