@@ -136,7 +136,11 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
 
         "/kandas.v1.AdminService/SetQuota"
         | "/kandas.v1.AdminService/SetMci"
-        | "/kandas.v1.AdminService/ListMci" => &[Admin],
+        | "/kandas.v1.AdminService/ListMci"
+        | "/kandas.v1.AdminService/SetCalendarYear" => &[Admin],
+        // Every caller counts terms: knowing whether a year's deadlines are provisional is
+        // public, not personal, data.
+        "/kandas.v1.AdminService/GetCalendarYear" => EVERYONE,
 
         m if m.starts_with("/grpc.health.v1.Health/")
             || m.starts_with("/grpc.reflection.v1.ServerReflection/")
@@ -178,6 +182,8 @@ pub const KANDAS_METHODS: &[&str] = &[
     "/kandas.v1.AdminService/SetQuota",
     "/kandas.v1.AdminService/SetMci",
     "/kandas.v1.AdminService/ListMci",
+    "/kandas.v1.AdminService/SetCalendarYear",
+    "/kandas.v1.AdminService/GetCalendarYear",
 ];
 
 /// Authenticates and authorizes one request from its path, TLS info and headers.

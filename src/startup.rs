@@ -5,7 +5,6 @@ use crate::api::{
     prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
 use crate::auth::AuthLayer;
-use crate::domain::calendar::Calendar;
 use crate::metrics::{Metrics, MetricsLayer};
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
@@ -14,7 +13,7 @@ use crate::pb::{
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
 use crate::shed::ShedLayer;
-use crate::state::{AppState, Clock};
+use crate::state::{AppState, CalendarCell, Clock};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
 use rustls::pki_types::pem::PemObject;
@@ -121,6 +120,9 @@ impl Application {
         store::migrate(&pool)
             .await
             .context("applying database migrations")?;
+        let calendar = store::calendar::current(&pool)
+            .await
+            .context("loading the calendar")?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -143,7 +145,7 @@ impl Application {
             shutdown,
             audit: crate::audit::AuditWriter::start(pool.clone()),
             pool,
-            calendar: Arc::new(Calendar::kazakhstan_default()),
+            calendar: CalendarCell::new(calendar),
             clock: settings.clock,
         };
         Ok(Application {
@@ -207,10 +209,15 @@ impl Application {
         ));
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
-        let relay_task = tokio::spawn(crate::store::quota::relay_decision_notifications(
+        let (calendar_loaded, calendar_watched) = tokio::sync::watch::channel(0u64);
+        let relay_task = tokio::spawn(crate::store::notifications::relay(
             state.pool.clone(),
-            decided,
+            vec![
+                (crate::store::quota::FEED_CHANNEL, decided),
+                (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
+            ],
         ));
+        let calendar_task = tokio::spawn(refresh_calendar(state.clone(), calendar_watched));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
@@ -294,6 +301,7 @@ impl Application {
         health_task.abort();
         sealer_task.abort();
         relay_task.abort();
+        calendar_task.abort();
         // Its listening connection must be back in the pool before the pool closes.
         let _ = relay_task.await;
         // The metrics endpoint stops with the server (open scrapes end with it), before the
@@ -308,6 +316,25 @@ impl Application {
         }
         state.pool.close().await;
         result.context("serving gRPC")
+    }
+}
+
+/// Rebuilds this replica's calendar whenever a year is loaded on any replica, and every
+/// minute in case a notification was lost.
+async fn refresh_calendar(state: AppState, mut loaded: tokio::sync::watch::Receiver<u64>) {
+    loop {
+        tokio::select! {
+            changed = loaded.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        match store::calendar::current(&state.pool).await {
+            Ok(calendar) => state.calendar.replace(calendar),
+            Err(error) => tracing::warn!(%error, "calendar not reloaded; keeping the one in force"),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use crate::audit::AuditWriter;
 use crate::domain::calendar::Calendar;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Kazakhstan local time is UTC+05:00 (SPEC §3).
 pub const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
@@ -38,10 +38,30 @@ impl Clock {
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    pub calendar: Arc<Calendar>,
+    pub calendar: CalendarCell,
     pub clock: Clock,
     /// Writes the audit events of reads and failed calls, many per commit.
     pub audit: AuditWriter,
     /// Becomes true when the server starts shutting down: long-lived streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// The working-day calendar in force. An administrator can load a year at run time, so
+/// handlers take the current one per call; a call keeps the calendar it started with.
+#[derive(Clone)]
+pub struct CalendarCell(Arc<RwLock<Arc<Calendar>>>);
+
+impl CalendarCell {
+    pub fn new(calendar: Calendar) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(calendar))))
+    }
+
+    pub fn current(&self) -> Arc<Calendar> {
+        // A poisoned lock still holds a whole calendar: replacing it is one assignment.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, calendar: Calendar) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(calendar);
+    }
 }

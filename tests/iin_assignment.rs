@@ -426,13 +426,7 @@ async fn malformed_input_names_every_field() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    let fields: Vec<String> = error_details(&error)
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields = violated_fields(&error);
     assert_eq!(
         fields,
         vec![

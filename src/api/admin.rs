@@ -1,17 +1,51 @@
-//! `AdminService`: the yearly figures set by law — quotas and MCI values.
+//! `AdminService`: the yearly figures set by law — quotas, MCI values and the calendar.
 
+use super::convert::{date_from_proto, date_to_proto};
 use super::quota::quota_to_proto;
 use super::{Fields, caller, commit_mutation, parse_request_id, replay_or_claim, respond};
 use crate::auth::Caller;
+use crate::domain::calendar::{Calendar, DatedDayOff, OfficialYear, Transfer, TransferKind};
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, admin_service_server::AdminService};
 use crate::state::AppState;
+use crate::store::calendar;
 use crate::store::quota::{self, SetQuota};
 use tonic::{Request, Response, Status};
 
 const SET_QUOTA: &str = "/kandas.v1.AdminService/SetQuota";
 const SET_MCI: &str = "/kandas.v1.AdminService/SetMci";
+const SET_CALENDAR_YEAR: &str = "/kandas.v1.AdminService/SetCalendarYear";
+/// Years a calendar can be loaded for: those the calendar precomputes and stores.
+const CALENDAR_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+fn calendar_year_to_proto(calendar: &Calendar, year: i32) -> pb::CalendarYear {
+    pb::CalendarYear {
+        year,
+        provisional: calendar.is_provisional(year),
+        days_off: calendar
+            .days_off(year)
+            .into_iter()
+            .map(date_to_proto)
+            .collect(),
+        working_weekends: calendar
+            .working_weekends(year)
+            .into_iter()
+            .map(date_to_proto)
+            .collect(),
+    }
+}
+
+fn calendar_year_field(year: i32) -> Result<i32, FieldError> {
+    if CALENDAR_YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(FieldError::new(
+            "year",
+            "required: a year from 2000 to 2100",
+        ))
+    }
+}
 
 pub struct AdminApi {
     state: AppState,
@@ -75,6 +109,111 @@ impl AdminApi {
         )
         .await?;
         Ok(quota)
+    }
+
+    async fn set_calendar_year(
+        &self,
+        caller: &Caller,
+        req: &pb::SetCalendarYearRequest,
+    ) -> ApiResult<pb::CalendarYear> {
+        let mut fields = Fields::new();
+        let request_id = fields.check(parse_request_id(&req.request_id));
+        fields.check(calendar_year_field(req.year));
+        let mut required_date = |field: String, date: Option<&pb::Date>| match fields
+            .check(date_from_proto(&field, date))
+            .flatten()
+        {
+            Some(date) => Some(date),
+            None if fields.reported(&field) => None,
+            None => {
+                fields.push(FieldError::new(field, "required"));
+                None
+            }
+        };
+        let dated_days_off: Vec<Option<DatedDayOff>> = req
+            .dated_days_off
+            .iter()
+            .enumerate()
+            .map(|(i, day)| {
+                required_date(format!("dated_days_off[{i}].date"), day.date.as_ref()).map(|date| {
+                    DatedDayOff {
+                        name: day.name.trim().to_string(),
+                        date,
+                    }
+                })
+            })
+            .collect();
+        let transfers: Vec<Option<Transfer>> = req
+            .transfers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                required_date(format!("transfers[{i}].date"), t.date.as_ref()).map(|date| {
+                    Transfer {
+                        date,
+                        kind: if t.working {
+                            TransferKind::Working
+                        } else {
+                            TransferKind::Off
+                        },
+                        note: Some(t.note.trim().to_string()).filter(|n| !n.is_empty()),
+                    }
+                })
+            })
+            .collect();
+        // The year's own rules are checked once every date is readable.
+        let official = match (
+            dated_days_off.into_iter().collect::<Option<Vec<_>>>(),
+            transfers.into_iter().collect::<Option<Vec<_>>>(),
+        ) {
+            (Some(dated_days_off), Some(transfers)) => Some(OfficialYear {
+                year: req.year,
+                dated_days_off,
+                transfers,
+            }),
+            _ => None,
+        };
+        for (field, rule) in official.iter().flat_map(OfficialYear::problems) {
+            fields.push(FieldError::new(field, rule));
+        }
+        fields.finish()?;
+        let (Some(request_id), Some(official)) = (request_id, official) else {
+            return Err(super::lost_field());
+        };
+        self.load_year(caller, request_id, req, &official).await
+    }
+
+    async fn load_year(
+        &self,
+        caller: &Caller,
+        request_id: uuid::Uuid,
+        req: &pb::SetCalendarYearRequest,
+        official: &OfficialYear,
+    ) -> ApiResult<pb::CalendarYear> {
+        let mut tx = self.state.pool.begin().await?;
+        if let Some(first) =
+            replay_or_claim(&mut tx, caller, SET_CALENDAR_YEAR, request_id, req).await?
+        {
+            return Ok(first);
+        }
+        calendar::save(&mut tx, official, &caller.client()).await?;
+        // Built from every stored year, inside the transaction: the same calendar each replica
+        // rebuilds when it hears of this commit.
+        let updated = calendar::current(&mut *tx)
+            .await
+            .map_err(ApiError::internal)?;
+        let year = calendar_year_to_proto(&updated, official.year);
+        commit_mutation(
+            tx,
+            caller,
+            SET_CALENDAR_YEAR,
+            request_id,
+            &format!("calendar/{}", official.year),
+            &year,
+        )
+        .await?;
+        self.state.calendar.replace(updated);
+        Ok(year)
     }
 
     async fn set_mci(&self, caller: &Caller, req: &pb::SetMciRequest) -> ApiResult<pb::Mci> {
@@ -160,6 +299,37 @@ impl AdminService for AdminApi {
             result,
         )
         .await
+    }
+
+    async fn set_calendar_year(
+        &self,
+        request: Request<pb::SetCalendarYearRequest>,
+    ) -> Result<Response<pb::CalendarYear>, Status> {
+        let caller = caller(&request)?;
+        let req = request.into_inner();
+        let result = AdminApi::set_calendar_year(self, &caller, &req).await;
+        respond(
+            &self.state,
+            &caller,
+            SET_CALENDAR_YEAR,
+            &format!("calendar/{}", req.year),
+            &req.request_id,
+            false,
+            result,
+        )
+        .await
+    }
+
+    async fn get_calendar_year(
+        &self,
+        request: Request<pb::GetCalendarYearRequest>,
+    ) -> Result<Response<pb::CalendarYear>, Status> {
+        let year = calendar_year_field(request.get_ref().year)
+            .map_err(|e| Status::from(ApiError::InvalidArgument(vec![e])))?;
+        Ok(Response::new(calendar_year_to_proto(
+            &self.state.calendar.current(),
+            year,
+        )))
     }
 
     async fn list_mci(

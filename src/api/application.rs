@@ -383,8 +383,8 @@ impl ApplicationApi {
             ));
         }
         let procedure = submission.details.procedure();
-        let deadline =
-            term_of(&submission.details).map(|term| self.state.calendar.deadline(today, term));
+        let deadline = term_of(&submission.details)
+            .map(|term| self.state.calendar.current().deadline(today, term));
         // Quota inclusion starts with the employment center forwarding it (SPEC 6).
         let pending_step = if procedure == Procedure::RegionalQuotaInclusion {
             "forward"
@@ -827,6 +827,7 @@ impl ApplicationApi {
         let notify_by = self
             .state
             .calendar
+            .current()
             .deadline(today, Term::CalendarDays(5))
             .date;
         applications::set_step(tx, row.id, "notify", Some(notify_by)).await?;

@@ -163,6 +163,7 @@ impl PersonApi {
         let due = self
             .state
             .calendar
+            .current()
             .deadline(entry, Term::WorkingDays(3))
             .date;
         let mut tx = self.state.pool.begin().await?;

@@ -87,7 +87,7 @@ fn quota_key(region: &str, year: i32) -> Fields {
 }
 
 impl QuotaApi {
-    /// `decided` comes from [`quota::relay_decision_notifications`].
+    /// `decided` is bumped by the notification relay for [`quota::FEED_CHANNEL`].
     pub fn new(state: AppState, decided: tokio::sync::watch::Receiver<u64>) -> Self {
         Self { state, decided }
     }
@@ -167,6 +167,7 @@ impl QuotaApi {
         let decide_by = self
             .state
             .calendar
+            .current()
             .deadline(today, Term::WorkingDays(10))
             .date;
         let mut problems = Vec::new();

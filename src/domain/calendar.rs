@@ -89,6 +89,82 @@ pub enum TransferKind {
     Off,
 }
 
+/// One year's official calendar as a government decree gives it (SPEC 3).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OfficialYear {
+    pub year: i32,
+    pub dated_days_off: Vec<DatedDayOff>,
+    pub transfers: Vec<Transfer>,
+}
+
+impl OfficialYear {
+    /// Every rule the year breaks, as (field path, rule), in request order; empty when usable.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        let mut dates = BTreeSet::new();
+        for (i, day) in self.dated_days_off.iter().enumerate() {
+            if day.date.year() != self.year {
+                problems.push((
+                    format!("dated_days_off[{i}].date"),
+                    format!("must be a date of {}", self.year),
+                ));
+            }
+            let name = day.name.trim();
+            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+                problems.push((
+                    format!("dated_days_off[{i}].name"),
+                    "required: at most 200 characters, no control characters".to_string(),
+                ));
+            }
+        }
+        for (i, transfer) in self.transfers.iter().enumerate() {
+            let field = format!("transfers[{i}].date");
+            let rule = if transfer.date.year() != self.year {
+                Some(format!("must be a date of {}", self.year))
+            } else if !dates.insert(transfer.date) {
+                Some("this date is already transferred above".to_string())
+            } else {
+                match (transfer.kind, is_weekend(transfer.date)) {
+                    (TransferKind::Working, false) => {
+                        Some("only a Saturday or Sunday can become a working day".to_string())
+                    }
+                    (TransferKind::Off, true) => {
+                        Some("only a weekday can become a day off".to_string())
+                    }
+                    _ => None,
+                }
+            };
+            problems.extend(rule.map(|rule| (field, rule)));
+            if transfer.note.as_ref().is_some_and(|note| {
+                note.chars().count() > 500 || note.chars().any(char::is_control)
+            }) {
+                problems.push((
+                    format!("transfers[{i}].note"),
+                    "at most 500 characters, no control characters".to_string(),
+                ));
+            }
+        }
+        problems
+    }
+}
+
+impl CalendarData {
+    /// This data with `official` loaded: the year's single-date days off and transfers replace
+    /// the ones it had, and the year is no longer provisional.
+    pub fn with_official_year(mut self, official: &OfficialYear) -> CalendarData {
+        let year = official.year;
+        self.dated_days_off.retain(|d| d.date.year() != year);
+        self.dated_days_off
+            .extend(official.dated_days_off.iter().cloned());
+        self.transfers.retain(|t| t.date.year() != year);
+        self.transfers.extend(official.transfers.iter().cloned());
+        if !self.official_transfer_years.contains(&year) {
+            self.official_transfer_years.push(year);
+        }
+        self
+    }
+}
+
 /// A legal term counted from a submission or decision date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Term {
@@ -560,6 +636,76 @@ mod tests {
 
     fn kz() -> Calendar {
         Calendar::kazakhstan_default()
+    }
+
+    fn transfer(date: NaiveDate, kind: TransferKind) -> Transfer {
+        Transfer {
+            date,
+            kind,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn loading_an_official_year_replaces_its_exceptions_and_ends_provisional() {
+        // 2027 with a made-up decree: Saturday 9 January worked, Friday 8 January off.
+        let official = OfficialYear {
+            year: 2027,
+            dated_days_off: vec![DatedDayOff {
+                name: "Kurban Ait".into(),
+                date: date(2027, 5, 17),
+            }],
+            transfers: vec![
+                transfer(date(2027, 1, 9), TransferKind::Working),
+                transfer(date(2027, 1, 8), TransferKind::Off),
+            ],
+        };
+        assert!(official.problems().is_empty());
+        let cal = Calendar::from_data(kz().data().clone().with_official_year(&official)).unwrap();
+        assert!(!cal.is_provisional(2027));
+        assert!(cal.is_working_day(date(2027, 1, 9)));
+        assert!(!cal.is_working_day(date(2027, 1, 8)));
+        assert!(!cal.is_working_day(date(2027, 5, 17)));
+        // Other years keep the shipped data: 2026's Kurban Ait is still off.
+        assert!(!cal.is_working_day(date(2026, 5, 27)));
+        // Loading 2026 without Kurban Ait replaces the shipped 2026 days off.
+        let bare = OfficialYear {
+            year: 2026,
+            dated_days_off: vec![],
+            transfers: vec![],
+        };
+        let cal = Calendar::from_data(cal.data().clone().with_official_year(&bare)).unwrap();
+        assert!(cal.is_working_day(date(2026, 5, 27)));
+        assert!(!cal.is_working_day(date(2027, 5, 17)));
+    }
+
+    #[test]
+    fn an_official_year_names_every_broken_rule_by_field() {
+        let official = OfficialYear {
+            year: 2027,
+            dated_days_off: vec![DatedDayOff {
+                name: " ".into(),
+                date: date(2028, 1, 3),
+            }],
+            transfers: vec![
+                transfer(date(2027, 1, 6), TransferKind::Working), // a Wednesday
+                transfer(date(2027, 1, 9), TransferKind::Off),     // a Saturday
+                transfer(date(2027, 1, 6), TransferKind::Off),     // listed twice
+                transfer(date(2026, 12, 31), TransferKind::Off),
+            ],
+        };
+        let fields: Vec<String> = official.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "dated_days_off[0].date",
+                "dated_days_off[0].name",
+                "transfers[0].date",
+                "transfers[1].date",
+                "transfers[2].date",
+                "transfers[3].date",
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! so the API layer decides what commits together.
 
 pub mod applications;
+pub mod calendar;
 pub mod idempotency;
+pub mod notifications;
 pub mod persons;
 pub mod quota;
 pub mod records;

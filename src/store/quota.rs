@@ -2,41 +2,11 @@
 
 use super::Tx;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgListener;
-use sqlx::{FromRow, PgExecutor, PgPool};
-use std::time::Duration;
-use tokio::sync::watch;
+use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
 /// Channel on which each committed quota decision is announced to every replica.
 pub const FEED_CHANNEL: &str = "kandas_quota_decisions";
-
-/// Relays the notifications of [`FEED_CHANNEL`] to this replica's open feeds: one LISTEN
-/// connection however many streams are open, where one per stream let a few watchers take the
-/// whole pool. Each notification bumps `wake`; so does every reconnect made here, since
-/// notifications sent meanwhile are lost (the feeds then re-read, which costs nothing when
-/// nothing is new). A reconnect sqlx makes inside `recv` is silent: the feeds' periodic
-/// re-read covers that one. Runs until aborted.
-pub async fn relay_decision_notifications(pool: PgPool, wake: watch::Sender<u64>) {
-    let bump = || wake.send_modify(|n| *n = n.wrapping_add(1));
-    loop {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(FEED_CHANNEL).await {
-                Ok(()) => {
-                    bump();
-                    while listener.recv().await.is_ok() {
-                        bump();
-                    }
-                    tracing::warn!("quota feed: notifications lost; reconnecting");
-                }
-                Err(error) => tracing::warn!(%error, "quota feed: LISTEN failed"),
-            },
-            Err(error) => tracing::debug!(%error, "quota feed: no listener connection yet"),
-        }
-        bump();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct QuotaRow {

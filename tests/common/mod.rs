@@ -290,6 +290,18 @@ pub fn error_details(status: &tonic::Status) -> tonic_types::ErrorDetails {
     status.get_error_details()
 }
 
+/// The field paths an INVALID_ARGUMENT names, in order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    error_details(status)
+        .bad_request()
+        .expect("INVALID_ARGUMENT carries BadRequest")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect()
+}
+
 /// Asserts a status carries an ErrorInfo in the kandas domain with this reason.
 pub fn assert_reason(status: &tonic::Status, reason: &str) {
     let details = error_details(status);

@@ -1,0 +1,60 @@
+//! Official calendar years loaded by administrators (SPEC 3).
+
+use super::Tx;
+use crate::domain::calendar::{Calendar, CalendarData, OfficialYear};
+use sqlx::PgExecutor;
+use sqlx::types::Json;
+
+/// Channel on which a loaded year is announced, so every replica rebuilds its calendar.
+pub const CALENDAR_CHANNEL: &str = "kandas_calendar";
+
+/// Every loaded year, oldest first.
+pub async fn official_years<'e>(
+    executor: impl PgExecutor<'e>,
+) -> Result<Vec<OfficialYear>, sqlx::Error> {
+    let rows: Vec<(i32, Json<Vec<_>>, Json<Vec<_>>)> =
+        sqlx::query_as("SELECT year, dated_days_off, transfers FROM calendar_years ORDER BY year")
+            .fetch_all(executor)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(year, Json(dated_days_off), Json(transfers))| OfficialYear {
+                year,
+                dated_days_off,
+                transfers,
+            },
+        )
+        .collect())
+}
+
+/// The calendar in force: the shipped data with every loaded year applied.
+pub async fn current<'e>(executor: impl PgExecutor<'e>) -> anyhow::Result<Calendar> {
+    let data = official_years(executor).await?.iter().fold(
+        CalendarData::clone(Calendar::kazakhstan_default().data()),
+        |data, year| data.with_official_year(year),
+    );
+    Ok(Calendar::from_data(data)?)
+}
+
+/// Loads (or reloads) a year and tells every replica.
+pub async fn save(tx: &mut Tx<'_>, year: &OfficialYear, set_by: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO calendar_years (year, dated_days_off, transfers, set_by)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (year) DO UPDATE SET dated_days_off = EXCLUDED.dated_days_off,
+             transfers = EXCLUDED.transfers, set_by = EXCLUDED.set_by, set_at = now()",
+    )
+    .bind(year.year)
+    .bind(Json(&year.dated_days_off))
+    .bind(Json(&year.transfers))
+    .bind(set_by)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CALENDAR_CHANNEL)
+        .bind(year.year.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

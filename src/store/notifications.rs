@@ -1,0 +1,38 @@
+//! PostgreSQL notifications relayed to the tasks of this replica that wait for them.
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Listens on every channel of `routes` over one connection (however many streams or caches
+/// wait on them) and bumps the channel's counter on each notification. Every reconnect made
+/// here bumps them all, since notifications sent meanwhile are lost; a reconnect sqlx makes
+/// inside `recv` is silent, so waiters also re-read periodically. Runs until aborted.
+pub async fn relay(pool: PgPool, routes: Vec<(&'static str, watch::Sender<u64>)>) {
+    let bump = |wake: &watch::Sender<u64>| wake.send_modify(|n| *n = n.wrapping_add(1));
+    let bump_all = || routes.iter().for_each(|(_, wake)| bump(wake));
+    let channels: Vec<&str> = routes.iter().map(|(channel, _)| *channel).collect();
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen_all(channels.iter().copied()).await {
+                Ok(()) => {
+                    bump_all();
+                    while let Ok(notification) = listener.recv().await {
+                        if let Some((_, wake)) = routes
+                            .iter()
+                            .find(|(channel, _)| *channel == notification.channel())
+                        {
+                            bump(wake);
+                        }
+                    }
+                    tracing::warn!("notifications lost; reconnecting");
+                }
+                Err(error) => tracing::warn!(%error, "LISTEN failed"),
+            },
+            Err(error) => tracing::debug!(%error, "no listener connection yet"),
+        }
+        bump_all();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
