@@ -95,12 +95,27 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
+/// Most violations one error lists. Status details travel in an HTTP/2 header, and a header
+/// block larger than the client accepts (16 KiB by default in hyper) kills the connection
+/// instead of answering: a request with a thousand bad entries must still get its answer.
+pub const MAX_LISTED_VIOLATIONS: usize = 50;
+/// Most field violations spelled out in the status message itself.
+const MAX_DESCRIBED_FIELDS: usize = 10;
+
 fn describe_fields(fields: &[FieldError]) -> String {
-    fields
+    let mut text = fields
         .iter()
+        .take(MAX_DESCRIBED_FIELDS)
         .map(|f| format!("{}: {}", f.field, f.rule))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if fields.len() > MAX_DESCRIBED_FIELDS {
+        text.push_str(&format!(
+            "; and {} more",
+            fields.len() - MAX_DESCRIBED_FIELDS
+        ));
+    }
+    text
 }
 
 impl ApiError {
@@ -135,6 +150,16 @@ impl ApiError {
     }
 
     /// The gRPC code this error is sent with.
+    /// How many violations the error carries (field, precondition or quota).
+    fn violation_count(&self) -> usize {
+        match self {
+            ApiError::InvalidArgument(fields) => fields.len(),
+            ApiError::FailedPrecondition { violations, .. } => violations.len(),
+            ApiError::ResourceExhausted { violations, .. } => violations.len(),
+            _ => 0,
+        }
+    }
+
     pub fn code(&self) -> Code {
         self.code_and_reason().0
     }
@@ -144,12 +169,13 @@ impl From<ApiError> for Status {
     fn from(error: ApiError) -> Status {
         let (code, reason) = error.code_and_reason();
         let mut details = ErrorDetails::new();
-        details.set_error_info(reason, ERROR_DOMAIN, HashMap::<String, String>::new());
+        let listed = MAX_LISTED_VIOLATIONS;
         match &error {
             ApiError::InvalidArgument(fields) => {
                 details.set_bad_request(
                     fields
                         .iter()
+                        .take(listed)
                         .map(|f| FieldViolation::new(&f.field, &f.rule))
                         .collect::<Vec<_>>(),
                 );
@@ -158,6 +184,7 @@ impl From<ApiError> for Status {
                 details.set_precondition_failure(
                     violations
                         .iter()
+                        .take(listed)
                         .map(|v| PreconditionViolation::new(&v.kind, &v.subject, &v.description))
                         .collect::<Vec<_>>(),
                 );
@@ -166,6 +193,7 @@ impl From<ApiError> for Status {
                 details.set_quota_failure(
                     violations
                         .iter()
+                        .take(listed)
                         .map(|(subject, description)| QuotaViolation::new(subject, description))
                         .collect::<Vec<_>>(),
                 );
@@ -176,6 +204,12 @@ impl From<ApiError> for Status {
             }
             _ => {}
         }
+        let mut metadata = HashMap::<String, String>::new();
+        let total = error.violation_count();
+        if total > listed {
+            metadata.insert("omitted_violations".into(), (total - listed).to_string());
+        }
+        details.set_error_info(reason, ERROR_DOMAIN, metadata);
         Status::with_error_details(code, error.to_string(), details)
     }
 }

@@ -138,6 +138,24 @@ async fn a_bad_decree_names_every_field_and_loads_nothing() {
     let fields = violated_fields(&status);
     assert_eq!(fields, ["transfers[0].date", "transfers[1].date"]);
     assert!(year_2027(&mut admin).await.provisional);
+    let mut flood = decree_2027(request_id());
+    flood.transfers = vec![flood.transfers[1].clone(); 367];
+    // 367 violations (the count, then 366 repeated dates): the answer lists the first 50 and
+    // says how many it left out, instead of a header too large for the connection.
+    let status = admin.set_calendar_year(flood).await.unwrap_err();
+    let fields = violated_fields(&status);
+    assert_eq!(fields.len(), kandas::error::MAX_LISTED_VIOLATIONS);
+    assert_eq!(fields[0], "transfers");
+    let info = error_details(&status).error_info().cloned().unwrap();
+    assert_eq!(
+        info.metadata.get("omitted_violations").map(String::as_str),
+        Some("317")
+    );
+    assert!(
+        status.message().ends_with("and 357 more"),
+        "{}",
+        status.message()
+    );
 
     let refused = AdminClient::new(app.channel("psc").await)
         .set_calendar_year(decree_2027(request_id()))

@@ -119,6 +119,15 @@ impl AdminApi {
         let mut fields = Fields::new();
         let request_id = fields.check(parse_request_id(&req.request_id));
         fields.check(calendar_year_field(req.year));
+        // A year has 366 days at most; more entries can only be a mistake or an attack.
+        for (field, len) in [
+            ("dated_days_off", req.dated_days_off.len()),
+            ("transfers", req.transfers.len()),
+        ] {
+            if len > 366 {
+                fields.push(FieldError::new(field, "at most 366 entries, one per day"));
+            }
+        }
         let mut required_date = |field: String, date: Option<&pb::Date>| match fields
             .check(date_from_proto(&field, date))
             .flatten()
