@@ -149,6 +149,18 @@ impl OfficialYear {
 }
 
 impl CalendarData {
+    /// Parses TOML in the layout of data/calendar.toml (validated when a calendar is built).
+    pub fn from_toml(text: &str) -> Result<CalendarData, CalendarError> {
+        toml::from_str(text).map_err(|e| CalendarError::InvalidToml(e.to_string()))
+    }
+
+    /// The shipped data embedded from data/calendar.toml, before any year an administrator
+    /// loaded.
+    pub fn kazakhstan_default() -> CalendarData {
+        // The embedded file is covered by unit tests, so this cannot fail in a built binary.
+        CalendarData::from_toml(DEFAULT_CALENDAR_TOML).expect("data/calendar.toml is valid")
+    }
+
     /// This data with `official` loaded: the year's single-date days off and transfers replace
     /// the ones it had, and the year is no longer provisional.
     pub fn with_official_year(mut self, official: &OfficialYear) -> CalendarData {
@@ -291,15 +303,14 @@ impl Calendar {
 
     /// Parses TOML in the layout of data/calendar.toml and builds the calendar.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
-        let data: CalendarData =
-            toml::from_str(text).map_err(|e| CalendarError::InvalidToml(e.to_string()))?;
-        Calendar::from_data(data)
+        Calendar::from_data(CalendarData::from_toml(text)?)
     }
 
     /// The shipped Kazakhstan calendar embedded from data/calendar.toml.
     pub fn kazakhstan_default() -> Calendar {
         // The embedded file is covered by unit tests, so this cannot fail in a built binary.
-        Calendar::from_toml(DEFAULT_CALENDAR_TOML).expect("data/calendar.toml is valid")
+        Calendar::from_data(CalendarData::kazakhstan_default())
+            .expect("data/calendar.toml is valid")
     }
 
     /// The data this calendar was built from.

@@ -30,10 +30,12 @@ pub async fn official_years<'e>(
 
 /// The calendar in force: the shipped data with every loaded year applied.
 pub async fn current<'e>(executor: impl PgExecutor<'e>) -> anyhow::Result<Calendar> {
-    let data = official_years(executor).await?.iter().fold(
-        CalendarData::clone(Calendar::kazakhstan_default().data()),
-        |data, year| data.with_official_year(year),
-    );
+    let data = official_years(executor)
+        .await?
+        .iter()
+        .fold(CalendarData::kazakhstan_default(), |data, year| {
+            data.with_official_year(year)
+        });
     Ok(Calendar::from_data(data)?)
 }
 
