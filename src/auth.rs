@@ -6,8 +6,7 @@
 //! Decisions are further restricted per procedure (see `domain::procedures`).
 
 use crate::error::ApiError;
-use std::future::Future;
-use std::pin::Pin;
+use futures_util::future::BoxFuture;
 use std::task::{Context, Poll};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
@@ -249,8 +248,6 @@ pub struct AuthService<S> {
     inner: S,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
 impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
@@ -262,7 +259,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

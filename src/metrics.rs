@@ -22,10 +22,10 @@
 //! knows, plus `other` for any other path, times the 17 gRPC codes), so a client cannot grow it.
 
 use crate::shed::ShedLayer;
+use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -410,8 +410,6 @@ fn status_code(value: &http::HeaderValue) -> Code {
         .unwrap_or(Code::Unknown)
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
 impl<S, B> tower::Service<http::Request<B>> for MetricsService<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
@@ -423,7 +421,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

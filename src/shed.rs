@@ -15,7 +15,7 @@
 //! to see an overloaded replica as alive, and neither touches the database.
 
 use crate::error::ApiError;
-use std::future::Future;
+use futures_util::future::BoxFuture;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -75,8 +75,6 @@ pub struct ShedService<S> {
     layer: ShedLayer,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
 /// The refusal, through the one error model.
 pub fn overloaded(limit: usize) -> ApiError {
     ApiError::ResourceExhausted {
@@ -102,7 +100,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
