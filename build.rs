@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // RPCs later issues fill answer UNIMPLEMENTED until then.
         .generate_default_stubs(true)
         // Undecodable requests are INVALID_ARGUMENT, not the stock INTERNAL.
-        .codec_path("crate::codec::KandasCodec")
+        .codec_path("crate::server::codec::KandasCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

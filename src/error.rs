@@ -5,6 +5,7 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
+use crate::store::is_unavailable;
 use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, QuotaViolation, StatusExt};
@@ -238,23 +239,6 @@ impl From<crate::audit::AuditError> for ApiError {
             }
             _ => ApiError::Internal(error.into()),
         }
-    }
-}
-
-/// Errors that mean "the database cannot be reached now", which a client may retry.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            // Class 57 (operator intervention, e.g. admin shutdown) and 08 (connection).
-            db.code()
-                .is_some_and(|c| c.starts_with("57") || c.starts_with("08"))
-        }
-        _ => false,
     }
 }
 

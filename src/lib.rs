@@ -3,15 +3,11 @@
 
 pub mod api;
 pub mod audit;
-pub mod auth;
-pub mod codec;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod local;
-pub mod metrics;
-pub mod shed;
-pub mod startup;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -2,11 +2,11 @@
 
 use anyhow::Context;
 use clap::Parser;
-use kandas::auth::Role;
 use kandas::config::{Cli, Command, Config, DatabaseSource, ServeArgs, TlsSource};
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
-use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::server::auth::Role;
+use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::store::PoolSettings;
 use std::path::Path;
 use std::process::ExitCode;

@@ -3,8 +3,8 @@
 use super::convert::{date_from_proto, date_to_proto};
 use super::quota::quota_to_proto;
 use super::{Fields, caller, commit_mutation, parse_request_id, replay_or_claim, respond};
-use crate::auth::Caller;
 use crate::domain::calendar::{Calendar, DatedDayOff, OfficialYear, Transfer, TransferKind};
+use crate::domain::caller::Caller;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, admin_service_server::AdminService};

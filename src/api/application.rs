@@ -9,14 +9,17 @@ use super::{
     Fields, caller, commit_mutation, decode_page_token, name_of, next_page, page_size, parse_name,
     parse_request_id, replay_or_claim, respond,
 };
-use crate::auth::{Caller, Role};
 use crate::domain::calendar::Term;
+use crate::domain::caller::Caller;
 use crate::domain::catalogue;
+use crate::domain::details::{Details, FamilyMember, Outcome, Relation};
 use crate::domain::documents::{ChecklistItem, Document, DocumentType, ItemStatus};
 use crate::domain::issuance::{self, Issued, IssuedKind};
+use crate::domain::lifecycle;
 use crate::domain::prerequisites::{self, PrerequisiteQuery};
-use crate::domain::procedures::{Details, FamilyMember, Outcome, Procedure, Relation, permit_term};
+use crate::domain::procedure::Procedure;
 use crate::domain::records::PersonRecords;
+use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, application_service_server::ApplicationService};
 use crate::state::AppState;
@@ -274,16 +277,6 @@ async fn quota_eligibility(
     Ok(found)
 }
 
-/// The legal term of an application, counted from its submission date.
-fn term_of(details: &Details) -> Option<crate::domain::calendar::Term> {
-    match details {
-        Details::PermanentResidencePermit { category, .. } => Some(permit_term(
-            *category == crate::domain::procedures::PermitCategory::KandasAndFamily,
-        )),
-        other => other.procedure().term(),
-    }
-}
-
 impl ApplicationApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
@@ -383,7 +376,7 @@ impl ApplicationApi {
             ));
         }
         let procedure = submission.details.procedure();
-        let deadline = term_of(&submission.details)
+        let deadline = lifecycle::legal_term(&submission.details)
             .map(|term| self.state.calendar.current().deadline(today, term));
         // Quota inclusion starts with the employment center forwarding it (SPEC 6).
         let pending_step = if procedure == Procedure::RegionalQuotaInclusion {

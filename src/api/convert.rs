@@ -1,15 +1,15 @@
 //! Proto ⟷ domain conversion. Parsing collects every field problem, with its path.
 
 use super::{Fields, name_of, parse_name};
+use crate::domain::details::{
+    CitizenshipCategory, Details, FamilyMember, KandasGround, Outcome, PermitCategory, Relation,
+};
 use crate::domain::documents::{
     ChecklistItem, Document, DocumentForm, DocumentType, ItemStatus, Photo, Translation,
 };
 use crate::domain::iin::Sex;
 use crate::domain::issuance::{Issued, IssuedKind};
-use crate::domain::procedures::{
-    CitizenshipCategory, Details, FamilyMember, KandasGround, Outcome, PermitCategory, Procedure,
-    Relation,
-};
+use crate::domain::procedure::Procedure;
 use crate::domain::records::RegistrationKind;
 use crate::domain::regions::Region;
 use crate::error::FieldError;

@@ -11,7 +11,7 @@ pub mod quota;
 pub mod support;
 
 use crate::audit::Entry;
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::state::AppState;
 use crate::store::{Tx, idempotency};

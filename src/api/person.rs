@@ -6,8 +6,8 @@ use super::convert::{
 use super::{
     Fields, caller, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
 };
-use crate::auth::Caller;
 use crate::domain::calendar::Term;
+use crate::domain::caller::Caller;
 use crate::domain::iin::{Iin, IinError};
 use crate::domain::person::{PersonDetails, RawPerson};
 use crate::error::{ApiError, ApiResult, FieldError};

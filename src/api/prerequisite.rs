@@ -6,7 +6,7 @@ use super::{
     Fields, caller, commit_mutation, name_of, parse_name, parse_request_id, replay_or_claim,
     respond,
 };
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 use crate::domain::prerequisites::{self, PrerequisiteQuery};
 use crate::domain::records::OffenceField;
 use crate::error::{ApiError, ApiResult, FieldError};

@@ -6,8 +6,8 @@ use super::{
     Fields, caller, commit_mutation, decode_page_token, encode_page_token, name_of, page_size,
     parse_name, parse_request_id, replay_or_claim, respond,
 };
-use crate::auth::Caller;
 use crate::domain::calendar::Term;
+use crate::domain::caller::Caller;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, quota_service_server::QuotaService};

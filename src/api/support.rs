@@ -5,7 +5,7 @@ use super::{
     Fields, caller, commit_mutation, decode_page_token, name_of, next_page, page_size, parse_name,
     parse_request_id, replay_or_claim, respond,
 };
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, support_service_server::SupportService};

@@ -11,7 +11,7 @@ mod group_commit;
 
 pub use group_commit::{AuditError, AuditWriter};
 
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 // Queries built with format! join only constant fragments; values are always bound.

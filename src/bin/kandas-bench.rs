@@ -14,12 +14,12 @@
 use anyhow::{Context, bail};
 use chrono::{Datelike, NaiveDate};
 use clap::Parser;
-use kandas::auth::{Caller, Role};
 use kandas::domain::documents::{ChecklistItem, Document};
 use kandas::local::pki::{CertificateAuthority, Validity};
 use kandas::local::postgres::{ClusterOptions, LocalCluster, PgBinaries};
 use kandas::pb;
-use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::server::auth::{Caller, Role};
+use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::store::{self, applications, idempotency, persons, records};
 use prost::Message;
 use serde::Serialize;

@@ -23,13 +23,12 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::details::{CitizenshipCategory, Details, FamilyMember, KandasGround, PermitCategory};
 use super::documents::{
     Applicability, Applied, Check, CheckContext, ChecklistItem, Document, DocumentType as T,
     Requirement, SOLVENCY_MCI, STATE_DUTY_MCI, Whom, evaluate_with, iin_assignment, problems_on,
 };
-use super::procedures::{
-    CitizenshipCategory, Details, FamilyMember, KandasGround, PermitCategory, Procedure,
-};
+use super::procedure::Procedure;
 use super::records::{PersonRecords, age_on};
 
 /// One application being checked at the door (or described before submitting).
@@ -1133,8 +1132,8 @@ pub mod citizenship {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::details::Relation;
     use crate::domain::documents::{DocumentForm, ItemStatus, Photo, Translation};
-    use crate::domain::procedures::Relation;
     use crate::domain::records::{KandasStatusRecord, PresentedDocument, RegistrationKind};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -1,14 +1,17 @@
 //! Pure rules of SPEC.md: no I/O, no async. Each rule lives here once.
 
 pub mod calendar;
+pub mod caller;
 pub mod catalogue;
+pub mod details;
 pub mod documents;
 pub mod iin;
 pub mod issuance;
+pub mod lifecycle;
 pub mod money;
 pub mod person;
 pub mod prerequisites;
-pub mod procedures;
+pub mod procedure;
 pub mod records;
 pub mod regions;
 pub mod role;

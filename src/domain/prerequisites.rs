@@ -13,8 +13,9 @@
 //! offence or refusal) are ignored, so a check as of an earlier date sees what existed then.
 //! Open applications carry no date and always count.
 
+use super::details::{CitizenshipCategory, Details, PermitCategory};
 use super::documents::{Document, DocumentType};
-use super::procedures::{CitizenshipCategory, Details, PermitCategory, Procedure};
+use super::procedure::Procedure;
 use super::records::{
     CardRecord, Evidence, KandasStatusRecord, OffenceField, PermitRecord, PersonRecords,
     RegistrationKind, RegistrationRecord,

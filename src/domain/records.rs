@@ -3,7 +3,7 @@
 //! in `prerequisites` and `catalogue` read it and never touch storage.
 
 use super::documents::Document;
-use super::procedures::Procedure;
+use super::procedure::Procedure;
 use chrono::NaiveDate;
 use uuid::Uuid;
 

@@ -51,3 +51,20 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<&str> {
         _ => None,
     }
 }
+
+/// Errors that mean "the database cannot be reached now", which a client may retry.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // Class 57 (operator intervention, e.g. admin shutdown) and 08 (connection).
+            db.code()
+                .is_some_and(|c| c.starts_with("57") || c.starts_with("08"))
+        }
+        _ => false,
+    }
+}

@@ -2,8 +2,9 @@
 //! approvals issue.
 
 use super::Tx;
+use crate::domain::details::Relation;
 use crate::domain::documents::Document;
-use crate::domain::procedures::{Procedure, Relation};
+use crate::domain::procedure::Procedure;
 use crate::domain::records::{
     CardRecord, CitizenshipRecord, KandasStatusRecord, OffenceField, OffenceRecord, PermitRecord,
     PersonRecords, PresentedDocument, RefusalRecord, RegistrationKind, RegistrationRecord,

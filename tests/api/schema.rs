@@ -1,8 +1,6 @@
 //! Properties of the schema as migrated, read from PostgreSQL's catalogue.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 /// PostgreSQL does not index the referencing side of a foreign key. Without such an index,
 /// every delete or key change of a referenced row (a retention job, an operator's correction)

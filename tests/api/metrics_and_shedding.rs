@@ -2,12 +2,10 @@
 //! durations, the pool and the quotas; past `max_concurrent_requests` calls are refused
 //! RESOURCE_EXHAUSTED (SERVER_OVERLOADED) at once instead of queueing, while health answers.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, Validity};
 use kandas::pb;
-use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::state::Clock;
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -4,15 +4,15 @@ use crate::api::{
     admin::AdminApi, application::ApplicationApi, audit::AuditApi, person::PersonApi,
     prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
-use crate::auth::AuthLayer;
-use crate::metrics::{Metrics, MetricsLayer};
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
     prerequisite_service_server::PrerequisiteServiceServer,
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
-use crate::shed::ShedLayer;
+use crate::server::auth::AuthLayer;
+use crate::server::metrics::{Metrics, MetricsLayer};
+use crate::server::shed::ShedLayer;
 use crate::state::{AppState, CalendarCell, Clock};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
@@ -48,7 +48,7 @@ pub struct Settings {
     pub tls: TlsMaterial,
     pub pool: PoolSettings,
     pub max_message_bytes: usize,
-    /// Calls served at once; more are refused RESOURCE_EXHAUSTED (see `crate::shed`).
+    /// Calls served at once; more are refused RESOURCE_EXHAUSTED (see `crate::server::shed`).
     pub max_concurrent_requests: usize,
     /// Plain-HTTP Prometheus endpoint; `None` serves none. Port 0 picks a free port
     /// (see [`Application::metrics_addr`]). `kandas serve` defaults to 127.0.0.1:9464.
@@ -127,7 +127,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
         let metrics_listener = match settings.metrics_listen {
-            Some(addr) => match crate::metrics::bind(addr).await {
+            Some(addr) => match crate::server::metrics::bind(addr).await {
                 Ok(listener) => Some(listener),
                 Err(error) if !settings.metrics_required => {
                     tracing::warn!(%addr, %error, "metrics endpoint not bound; serving without it");
@@ -231,9 +231,9 @@ impl Application {
         let shed = ShedLayer::new(settings.max_concurrent_requests);
         let metrics = Arc::new(Metrics::new());
         let metrics_task = metrics_listener.map(|listener| {
-            tokio::spawn(crate::metrics::serve(
+            tokio::spawn(crate::server::metrics::serve(
                 listener,
-                crate::metrics::Sources {
+                crate::server::metrics::Sources {
                     metrics: metrics.clone(),
                     pool: state.pool.clone(),
                     shed: Some(shed.clone()),

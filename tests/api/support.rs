@@ -1,9 +1,7 @@
 //! State support with SPEC's numbers: entitlements in MCI and tenge, payments never above them.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::NaiveDate;
-use common::*;
 use kandas::pb;
 use kandas::state::Clock;
 

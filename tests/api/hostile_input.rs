@@ -2,11 +2,9 @@
 //! No panic, no INTERNAL: every rejection is a clean client error, and the server keeps
 //! serving. Also: a request larger than the configured limit is refused and stores nothing.
 
-mod common;
-
-use common::*;
-use kandas::auth::{KANDAS_METHODS, allowed_roles};
+use crate::helpers::*;
 use kandas::pb;
+use kandas::server::auth::{KANDAS_METHODS, allowed_roles};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;

@@ -1,9 +1,7 @@
 //! An administrator loads a year's official calendar (SPEC 3): deadlines in that year follow
 //! its transfers and stop being provisional, on every replica.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::pb;
 use kandas::state::Clock;
 use std::time::Duration;

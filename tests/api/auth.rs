@@ -1,12 +1,10 @@
 //! Identity and authorization: only certificates from our CA with a known role get in, and
 //! each role reaches only the RPCs the table grants it.
 
-mod common;
-
-use common::*;
-use kandas::auth::{KANDAS_METHODS, Role, allowed_roles};
+use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, Validity};
 use kandas::pb;
+use kandas::server::auth::{KANDAS_METHODS, Role, allowed_roles};
 use tonic::Code;
 use tonic::transport::Channel;
 

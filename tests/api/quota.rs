@@ -2,10 +2,8 @@
 //! that never over-commits (200 concurrent approvals through two replicas), and the
 //! resumable decision feed.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::NaiveDate;
-use common::*;
 use kandas::pb;
 use kandas::pb::quota_service_client::QuotaServiceClient;
 use kandas::state::Clock;
@@ -344,7 +342,7 @@ async fn too_few_places_is_resource_exhausted_and_quotas_never_go_below_taken() 
 async fn two_hundred_concurrent_approvals_on_two_replicas_take_exactly_the_quota() {
     const APPLICATIONS: u32 = 200;
     const PLACES: i32 = 75;
-    let patient = |s: &mut kandas::startup::Settings| {
+    let patient = |s: &mut kandas::server::startup::Settings| {
         s.clock = Clock::pinned(day(2026, 6, 1));
         s.pool.max_connections = 20;
         s.pool.acquire_timeout = Duration::from_secs(60);

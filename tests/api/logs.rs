@@ -1,9 +1,7 @@
 //! Personal data never reaches the logs: a full scenario at debug level, then the captured
 //! output is searched for every IIN, name and document number used.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::pb;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,10 +2,8 @@
 //! citizenship through gRPC, with CheckPrerequisites before and after each step showing
 //! exactly what changed, and nothing the family presented or the state issued asked twice.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::NaiveDate;
-use common::*;
 use kandas::pb;
 use kandas::pb::application_details::Procedure as P;
 use kandas::pb::checklist_item::Status;

@@ -2,9 +2,7 @@
 //! client deadlines. Every wait has a bound, every request loop a count; everything listens and
 //! connects on 127.0.0.1 only. No test asserts how long anything took.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
 use kandas::pb;

@@ -1,8 +1,6 @@
 //! Health follows the database; reflection (v1 and v1alpha) lists the seven services.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
 use kandas::pb;
 use std::os::unix::fs::PermissionsExt;

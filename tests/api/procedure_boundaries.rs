@@ -3,10 +3,8 @@
 //! status, legal terms across holidays, the ages of 14, 16 and 18, the card's validity and its
 //! 45-day renewal window, and the 3 working days of an arrival notification.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::{Days, NaiveDate};
-use common::*;
 use kandas::pb;
 use kandas::pb::application_details::Procedure as P;
 use kandas::pb::checklist_item::Status;

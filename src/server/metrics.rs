@@ -21,7 +21,7 @@
 //! The registry is hand-written with atomics: the label sets are fixed (every RPC the server
 //! knows, plus `other` for any other path, times the 17 gRPC codes), so a client cannot grow it.
 
-use crate::shed::ShedLayer;
+use crate::server::shed::ShedLayer;
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -131,7 +131,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let paths = crate::auth::KANDAS_METHODS
+        let paths = crate::server::auth::KANDAS_METHODS
             .iter()
             .chain(INFRASTRUCTURE_METHODS.iter());
         let mut series = Vec::new();

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
 use kandas::pb;
-use kandas::startup::{Application, Settings, TlsMaterial};
+use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::state::Clock;
 use sqlx::PgPool;
 use std::net::SocketAddr;

@@ -1,9 +1,7 @@
 //! The audit log: every change and read of personal data is recorded, the chain verifies, and
 //! an edited or deleted event is detected.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::pb;
 use tonic::Code;
 

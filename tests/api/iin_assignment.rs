@@ -1,8 +1,6 @@
 //! IIN assignment end to end over mutual TLS: register, submit, decide, read back.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use kandas::domain::iin::Iin;
 use kandas::pb;
 use std::collections::HashSet;

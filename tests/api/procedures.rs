@@ -1,10 +1,8 @@
 //! Happy paths of the procedures the family test does not take, and the deciding offices'
 //! views of their open and overdue work.
 
-mod common;
-
+use crate::helpers::*;
 use chrono::NaiveDate;
-use common::*;
 use kandas::pb;
 use kandas::pb::application_details::Procedure as P;
 use kandas::pb::checklist_item::Status;

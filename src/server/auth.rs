@@ -11,25 +11,9 @@ use std::task::{Context, Poll};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
+pub use crate::domain::caller::Caller;
 pub use crate::domain::role::Role;
 use Role::*;
-
-/// The authenticated caller of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub role: Role,
-    /// Organisation id from the SAN, e.g. `almaty-01`.
-    pub organisation: String,
-    /// The acting employee named by the front-office system (`x-operator-id`); grants nothing.
-    pub operator_id: String,
-}
-
-impl Caller {
-    /// The full client URI, e.g. `urn:kandas:psc:almaty-01`: the unit of idempotency and audit.
-    pub fn client(&self) -> String {
-        format!("urn:kandas:{}:{}", self.role, self.organisation)
-    }
-}
 
 const URN_PREFIX: &str = "urn:kandas:";
 const OPERATOR_HEADER: &str = "x-operator-id";

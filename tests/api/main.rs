@@ -1,0 +1,22 @@
+//! The integration tests: one binary, a module per area, one harness (`helpers`).
+//!
+//! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
+//! One binary links once, shares one throwaway cluster, and runs every area in parallel.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod calendar_admin;
+mod family_path;
+mod faults;
+mod health_and_reflection;
+mod hostile_input;
+mod iin_assignment;
+mod logs;
+mod metrics_and_shedding;
+mod procedure_boundaries;
+mod procedures;
+mod quota;
+mod schema;
+mod support;
