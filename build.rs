@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptors.encode_to_vec(),
     )?;
 
+    fs::write(out_dir.join("kandas_rpcs.rs"), rpc_paths(&descriptors))?;
+
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
@@ -31,4 +33,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .codec_path("crate::server::codec::KandasCodec")
         .compile_fds(descriptors)?;
     Ok(())
+}
+
+/// One constant per RPC path (`/kandas.v1.Service/Method`), in a module per service, and
+/// `ALL` listing them: the grants table, the audit log and the tests name RPCs only through
+/// these, so a method added to the contract cannot be missed by any of them.
+fn rpc_paths(descriptors: &prost_types::FileDescriptorSet) -> String {
+    let mut out = String::new();
+    let mut all = Vec::new();
+    for file in &descriptors.file {
+        let package = file.package();
+        for service in &file.service {
+            out.push_str(&format!("pub mod {} {{\n", snake_case(service.name())));
+            for method in &service.method {
+                let path = format!("/{package}.{}/{}", service.name(), method.name());
+                let constant = snake_case(method.name()).to_uppercase();
+                out.push_str(&format!("    pub const {constant}: &str = {path:?};\n"));
+                all.push(path);
+            }
+            out.push_str("}\n");
+        }
+    }
+    out.push_str(&format!("pub const ALL: &[&str] = &{all:?};\n"));
+    out
+}
+
+fn snake_case(name: &str) -> String {
+    let mut snake = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            snake.push('_');
+        }
+        snake.push(c.to_ascii_lowercase());
+    }
+    snake
 }

@@ -256,3 +256,43 @@ pub fn failed_precondition(
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Collects every malformed field of a request, so one INVALID_ARGUMENT names them all.
+#[derive(Debug, Default)]
+pub struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parsed value, or `None` with its error kept.
+    pub fn check<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed.map_err(|e| self.push(e)).ok()
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// Whether `field` already has an error, so a later rule does not report it twice.
+    pub fn reported(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
+    /// How many errors so far: a parser compares it to tell whether its own part failed.
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// `INVALID_ARGUMENT` with every collected violation, or Ok.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::InvalidArgument(self.errors))
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod local;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -16,6 +17,11 @@ pub mod telemetry;
 pub mod pb {
     #![allow(clippy::all, missing_docs)]
     tonic::include_proto!("kandas.v1");
+
+    /// The path of every kandas RPC, from the same descriptors.
+    pub mod rpc {
+        include!(concat!(env!("OUT_DIR"), "/kandas_rpcs.rs"));
+    }
 
     /// The encoded descriptors, served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -1,11 +1,11 @@
 //! `AdminService`: the yearly figures set by law — quotas, MCI values and the calendar.
 
 use super::convert::{date_from_proto, date_to_proto};
+use super::parse_region;
 use super::quota::quota_to_proto;
 use super::{Fields, caller, commit_mutation, parse_request_id, replay_or_claim, respond};
 use crate::domain::calendar::{Calendar, DatedDayOff, OfficialYear, Transfer, TransferKind};
 use crate::domain::caller::Caller;
-use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, admin_service_server::AdminService};
 use crate::state::AppState;
@@ -13,9 +13,9 @@ use crate::store::calendar;
 use crate::store::quota::{self, SetQuota};
 use tonic::{Request, Response, Status};
 
-const SET_QUOTA: &str = "/kandas.v1.AdminService/SetQuota";
-const SET_MCI: &str = "/kandas.v1.AdminService/SetMci";
-const SET_CALENDAR_YEAR: &str = "/kandas.v1.AdminService/SetCalendarYear";
+const SET_QUOTA: &str = crate::pb::rpc::admin_service::SET_QUOTA;
+const SET_MCI: &str = crate::pb::rpc::admin_service::SET_MCI;
+const SET_CALENDAR_YEAR: &str = crate::pb::rpc::admin_service::SET_CALENDAR_YEAR;
 /// Years a calendar can be loaded for: those the calendar precomputes and stores.
 const CALENDAR_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
@@ -59,12 +59,7 @@ impl AdminApi {
     async fn set_quota(&self, caller: &Caller, req: &pb::SetQuotaRequest) -> ApiResult<pb::Quota> {
         let mut fields = Fields::new();
         let request_id = fields.check(parse_request_id(&req.request_id));
-        if Region::parse(&req.region).is_none() {
-            fields.push(FieldError::new(
-                "region",
-                "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
-            ));
-        }
+        let region = fields.check(parse_region("region", &req.region));
         if !(2000..=2200).contains(&req.year) {
             fields.push(FieldError::new(
                 "year",
@@ -75,14 +70,14 @@ impl AdminApi {
             fields.push(FieldError::new("places", "must not be negative"));
         }
         fields.finish()?;
-        let Some(request_id) = request_id else {
+        let (Some(request_id), Some(region)) = (request_id, region) else {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
         if let Some(first) = replay_or_claim(&mut tx, caller, SET_QUOTA, request_id, req).await? {
             return Ok(first);
         }
-        let quota = match quota::set(&mut tx, &req.region, req.year, req.places).await? {
+        let quota = match quota::set(&mut tx, region, req.year, req.places).await? {
             SetQuota::Set(row) => quota_to_proto(&row),
             SetQuota::BelowTaken { taken } => {
                 return Err(failed_precondition(

@@ -1,5 +1,6 @@
 //! Proto ⟷ domain conversion. Parsing collects every field problem, with its path.
 
+use super::parse_region;
 use super::{Fields, name_of, parse_name};
 use crate::domain::details::{
     CitizenshipCategory, Details, FamilyMember, KandasGround, Outcome, PermitCategory, Relation,
@@ -9,6 +10,7 @@ use crate::domain::documents::{
 };
 use crate::domain::iin::Sex;
 use crate::domain::issuance::{Issued, IssuedKind};
+use crate::domain::lifecycle::State;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::RegistrationKind;
 use crate::domain::regions::Region;
@@ -109,9 +111,7 @@ pub fn person_to_proto(row: &PersonRow) -> pb::Person {
     }
 }
 
-pub fn etag(version: i32) -> String {
-    format!("v{version}")
-}
+pub use crate::service::applications::etag;
 
 const DOCUMENT_TYPES: [(pb::DocumentType, DocumentType); 29] = [
     (
@@ -660,12 +660,7 @@ pub fn details_from_proto(
                     None
                 }
             };
-            if Region::parse(&d.region).is_none() {
-                fields.push(FieldError::new(
-                    field("region"),
-                    "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
-                ));
-            }
+            let region = fields.check(parse_region(&field("region"), &d.region));
             let address = d.address.trim();
             if address.is_empty()
                 || address.chars().count() > MAX_ADDRESS
@@ -692,7 +687,8 @@ pub fn details_from_proto(
             }
             Details::ResidenceRegistration {
                 kind: kind.unwrap_or(RegistrationKind::Permanent),
-                region: d.region.clone(),
+                // A placeholder only where the error above already refuses the request.
+                region: region.unwrap_or(Region::Astana),
                 address: address.to_string(),
                 until,
                 by_representative: d.by_representative,
@@ -727,12 +723,7 @@ pub fn details_from_proto(
         }
         P::RegionalQuotaInclusion(d) => {
             let field = |f: &str| format!("{path}.regional_quota_inclusion.{f}");
-            if Region::parse(&d.region).is_none() {
-                fields.push(FieldError::new(
-                    field("region"),
-                    "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
-                ));
-            }
+            let region = fields.check(parse_region(&field("region"), &d.region));
             if !(2000..=2200).contains(&d.year) {
                 fields.push(FieldError::new(
                     field("year"),
@@ -740,7 +731,7 @@ pub fn details_from_proto(
                 ));
             }
             Details::RegionalQuotaInclusion {
-                region: d.region.clone(),
+                region: region.unwrap_or(Region::Astana),
                 year: d.year,
                 family: family_from_proto(&field("family"), &d.family, fields),
             }
@@ -809,7 +800,7 @@ pub fn details_to_proto(details: &Details) -> pb::ApplicationDetails {
             family,
         } => P::ResidenceRegistration(pb::ResidenceRegistration {
             kind: registration_kind_to_proto(*kind) as i32,
-            region: region.clone(),
+            region: region.to_string(),
             address: address.clone(),
             until: until.map(date_to_proto),
             by_representative: *by_representative,
@@ -835,7 +826,7 @@ pub fn details_to_proto(details: &Details) -> pb::ApplicationDetails {
             year,
             family,
         } => P::RegionalQuotaInclusion(pb::RegionalQuotaInclusion {
-            region: region.clone(),
+            region: region.to_string(),
             year: *year,
             family: family_to_proto(family),
         }),
@@ -871,38 +862,31 @@ pub fn issued_to_proto(issued: &Issued) -> pb::IssuedRecord {
     }
 }
 
-fn state_to_proto(state: &str) -> pb::application::State {
+fn state_to_proto(state: State) -> pb::application::State {
     match state {
-        "submitted" => pb::application::State::Submitted,
-        "approved" => pb::application::State::Approved,
-        "refused" => pb::application::State::Refused,
-        "withdrawn" => pb::application::State::Withdrawn,
-        _ => pb::application::State::Unspecified,
+        State::Submitted => pb::application::State::Submitted,
+        State::Approved => pb::application::State::Approved,
+        State::Refused => pb::application::State::Refused,
+        State::Withdrawn => pb::application::State::Withdrawn,
     }
 }
 
-pub fn state_from_proto(value: i32) -> Option<&'static str> {
+pub fn state_from_proto(value: i32) -> Option<State> {
     match pb::application::State::try_from(value).ok()? {
-        pb::application::State::Submitted => Some("submitted"),
-        pb::application::State::Approved => Some("approved"),
-        pb::application::State::Refused => Some("refused"),
-        pb::application::State::Withdrawn => Some("withdrawn"),
+        pb::application::State::Submitted => Some(State::Submitted),
+        pb::application::State::Approved => Some(State::Approved),
+        pb::application::State::Refused => Some(State::Refused),
+        pb::application::State::Withdrawn => Some(State::Withdrawn),
         pb::application::State::Unspecified => None,
     }
 }
 
 /// The stored application as the API shows it, with `overdue` as of `today`.
 pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Application {
-    let details: Option<Details> = serde_json::from_value(row.details.0.clone()).ok();
-    let procedure = Procedure::parse(&row.procedure);
-    let decision = row.decision.outcome.as_ref().map(|outcome| {
-        let result = row
-            .decision
-            .result
-            .as_ref()
-            .and_then(|r| serde_json::from_value::<Outcome>(r.0.clone()).ok());
+    let decision = row.decision.outcome.map(|outcome| {
+        let result = row.decision.result.as_ref().map(|r| &r.0);
         pb::Decision {
-            outcome: if outcome == "approved" {
+            outcome: if outcome == State::Approved {
                 pb::decision::Outcome::Approved as i32
             } else {
                 pb::decision::Outcome::Refused as i32
@@ -912,25 +896,23 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
             decision_date: row.decision.decision_date.map(date_to_proto),
             reason_code: row.decision.reason_code.clone().unwrap_or_default(),
             reason_text: row.decision.reason_text.clone().unwrap_or_default(),
-            issued: match &result {
+            issued: match result {
                 Some(Outcome::Issued { records }) => records.iter().map(issued_to_proto).collect(),
                 _ => Vec::new(),
             },
             result: match result {
                 Some(Outcome::IinAssigned { iin }) => Some(pb::decision::Result::IinAssignment(
-                    pb::IinAssignmentResult { iin },
+                    pb::IinAssignmentResult { iin: iin.clone() },
                 )),
                 _ => None,
             },
         }
     });
-    let step_open = row.pending_step != "done";
+    let step_open = row.pending_step.is_pending();
     pb::Application {
         name: name_of("applications", row.id),
-        procedure: procedure
-            .map(procedure_to_proto)
-            .unwrap_or(pb::Procedure::Unspecified) as i32,
-        state: state_to_proto(&row.state) as i32,
+        procedure: procedure_to_proto(row.procedure) as i32,
+        state: state_to_proto(row.state) as i32,
         applicant: name_of("persons", row.applicant_id),
         documents: row.documents.0.iter().map(document_to_proto).collect(),
         submission_date: Some(date_to_proto(row.submission_date)),
@@ -938,7 +920,7 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
         deadline_provisional: row.deadline_provisional,
         overdue: step_open && row.step_deadline.is_some_and(|d| d < today),
         pending_step: if step_open {
-            row.pending_step.clone()
+            row.pending_step.to_string()
         } else {
             String::new()
         },
@@ -951,6 +933,6 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
         submitted_by: row.submitted_by.clone(),
         checklist: row.checklist.0.iter().map(checklist_to_proto).collect(),
         decision,
-        details: details.as_ref().map(details_to_proto),
+        details: Some(details_to_proto(&row.details.0)),
     }
 }

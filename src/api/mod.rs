@@ -12,9 +12,12 @@ pub mod support;
 
 use crate::audit::Entry;
 use crate::domain::caller::Caller;
+use crate::domain::regions::Region;
+pub use crate::error::Fields;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
-use crate::store::{Tx, idempotency};
+use crate::store::Tx;
 use base64::Engine;
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -47,6 +50,12 @@ pub fn parse_name(field: &str, value: &str, collection: &str) -> Result<Uuid, Fi
                 format!("must be a resource name `{collection}/{{uuid}}`"),
             )
         })
+}
+
+/// Parses an ISO 3166-2:KZ region code such as `KZ-55`.
+pub fn parse_region(field: &str, value: &str) -> Result<Region, FieldError> {
+    Region::parse(value)
+        .ok_or_else(|| FieldError::new(field, "must be an ISO 3166-2:KZ region code, e.g. KZ-55"))
 }
 
 pub fn name_of(collection: &str, id: Uuid) -> String {
@@ -119,52 +128,28 @@ pub fn lost_field() -> ApiError {
 pub async fn replay_or_claim<Resp: Message + Default>(
     tx: &mut Tx<'_>,
     caller: &Caller,
-    rpc: &str,
+    rpc: &'static str,
     request_id: Uuid,
     request: &impl Message,
 ) -> ApiResult<Option<Resp>> {
-    let hash = idempotency::request_hash(rpc, &request.encode_to_vec());
-    match idempotency::claim(tx, &caller.client(), request_id, rpc, &hash).await? {
-        idempotency::Claim::New => Ok(None),
-        idempotency::Claim::Replay(bytes) => Resp::decode(bytes.as_slice())
-            .map(Some)
-            .map_err(ApiError::internal),
-        idempotency::Claim::Mismatch => Err(ApiError::field(
-            "request_id",
-            "already used for a different request; use a new request_id for a new request",
-        )),
-    }
+    mutation::claim(tx, caller, &Idempotency::new(rpc, request_id, request)).await
 }
 
 /// Stores the response of an idempotent mutation, records it in the audit log, and commits.
 pub async fn commit_mutation<Resp: Message>(
-    mut tx: Tx<'_>,
+    tx: Tx<'_>,
     caller: &Caller,
-    rpc: &str,
+    rpc: &'static str,
     request_id: Uuid,
     subject: &str,
     response: &Resp,
 ) -> ApiResult<()> {
-    idempotency::complete(
-        &mut tx,
-        &caller.client(),
+    let key = Idempotency {
+        rpc,
         request_id,
-        &response.encode_to_vec(),
-    )
-    .await?;
-    crate::audit::record(
-        &mut *tx,
-        &Entry {
-            caller,
-            rpc,
-            subject,
-            request_id: &request_id.to_string(),
-            outcome: "OK",
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        request: Vec::new(),
+    };
+    mutation::commit(tx, caller, &key, subject, response).await
 }
 
 /// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.
@@ -211,44 +196,4 @@ pub async fn respond<T>(
         }
     }
     result.map(Response::new).map_err(Status::from)
-}
-
-/// Collects every malformed field of a request, so one INVALID_ARGUMENT names them all.
-#[derive(Debug, Default)]
-pub struct Fields {
-    errors: Vec<FieldError>,
-}
-
-impl Fields {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The parsed value, or `None` with its error kept.
-    pub fn check<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
-        parsed.map_err(|e| self.push(e)).ok()
-    }
-
-    pub fn push(&mut self, error: FieldError) {
-        self.errors.push(error);
-    }
-
-    /// Whether `field` already has an error, so a later rule does not report it twice.
-    pub fn reported(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    /// How many errors so far: a parser compares it to tell whether its own part failed.
-    pub fn count(&self) -> usize {
-        self.errors.len()
-    }
-
-    /// `INVALID_ARGUMENT` with every collected violation, or Ok.
-    pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidArgument(self.errors))
-        }
-    }
 }

@@ -31,7 +31,7 @@ impl PersonApi {
         caller: &Caller,
         req: &pb::RegisterPersonRequest,
     ) -> ApiResult<pb::Person> {
-        const RPC: &str = "/kandas.v1.PersonService/RegisterPerson";
+        const RPC: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
         let mut fields = Fields::new();
         let request_id = fields.check(parse_request_id(&req.request_id));
         let input = req.person.clone().unwrap_or_default();
@@ -123,7 +123,7 @@ impl PersonApi {
         caller: &Caller,
         req: &pb::RecordArrivalNotificationRequest,
     ) -> ApiResult<pb::ArrivalNotification> {
-        const RPC: &str = "/kandas.v1.PersonService/RecordArrivalNotification";
+        const RPC: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
         let mut fields = Fields::new();
         let request_id = fields.check(parse_request_id(&req.request_id));
         let person = fields.check(parse_name("person", &req.person, "persons"));
@@ -227,7 +227,7 @@ impl PersonService for PersonApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.PersonService/RegisterPerson",
+            crate::pb::rpc::person_service::REGISTER_PERSON,
             &subject,
             &req.request_id,
             false,
@@ -252,7 +252,7 @@ impl PersonService for PersonApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.PersonService/GetPerson",
+            crate::pb::rpc::person_service::GET_PERSON,
             &subject,
             "",
             true,
@@ -272,7 +272,7 @@ impl PersonService for PersonApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.PersonService/RecordArrivalNotification",
+            crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION,
             &subject,
             &req.request_id,
             false,

@@ -16,7 +16,7 @@ use crate::store::records;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-const RECORD_OFFENCE: &str = "/kandas.v1.PrerequisiteService/RecordOffence";
+const RECORD_OFFENCE: &str = crate::pb::rpc::prerequisite_service::RECORD_OFFENCE;
 
 pub struct PrerequisiteApi {
     state: AppState,
@@ -181,7 +181,7 @@ impl PrerequisiteService for PrerequisiteApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.PrerequisiteService/CheckPrerequisites",
+            crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES,
             &subject,
             "",
             true,

@@ -4,10 +4,11 @@
 use super::convert::timestamp;
 use super::{
     Fields, caller, commit_mutation, decode_page_token, encode_page_token, name_of, page_size,
-    parse_name, parse_request_id, replay_or_claim, respond,
+    parse_name, parse_region, parse_request_id, replay_or_claim, respond,
 };
-use crate::domain::calendar::Term;
 use crate::domain::caller::Caller;
+use crate::domain::lifecycle;
+use crate::domain::procedure::Procedure;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::pb::{self, quota_service_server::QuotaService};
@@ -20,8 +21,8 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-const FORWARD: &str = "/kandas.v1.QuotaService/ForwardQuotaApplications";
-const NOTIFIED: &str = "/kandas.v1.QuotaService/RecordApplicantNotified";
+const FORWARD: &str = crate::pb::rpc::quota_service::FORWARD_QUOTA_APPLICATIONS;
+const NOTIFIED: &str = crate::pb::rpc::quota_service::RECORD_APPLICANT_NOTIFIED;
 const FEED_PAGE: i64 = 500;
 
 pub struct QuotaApi {
@@ -32,7 +33,7 @@ pub struct QuotaApi {
 
 pub fn quota_to_proto(row: &QuotaRow) -> pb::Quota {
     pb::Quota {
-        region: row.region.clone(),
+        region: row.region.to_string(),
         year: row.year,
         places: row.places,
         taken: row.taken,
@@ -44,7 +45,7 @@ fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {
     pb::QuotaDecision {
         cursor: encode_page_token(&row.seq.to_string()),
         application: name_of("applications", row.application_id),
-        region: row.region.clone(),
+        region: row.region.to_string(),
         year: row.year,
         approved: row.approved,
         places: row.places,
@@ -69,21 +70,18 @@ fn parse_cursor(value: &str) -> Result<i64, FieldError> {
     }
 }
 
-fn quota_key(region: &str, year: i32) -> Fields {
+/// A quota's region and year, each checked.
+fn quota_key(region: &str, year: i32) -> ApiResult<(Region, i32)> {
     let mut fields = Fields::new();
-    if Region::parse(region).is_none() {
-        fields.push(FieldError::new(
-            "region",
-            "must be an ISO 3166-2:KZ region code, e.g. KZ-55",
-        ));
-    }
+    let region = fields.check(parse_region("region", region));
     if !(2000..=2200).contains(&year) {
         fields.push(FieldError::new(
             "year",
             "required: a year from 2000 to 2200",
         ));
     }
-    fields
+    fields.finish()?;
+    region.map(|r| (r, year)).ok_or_else(super::lost_field)
 }
 
 impl QuotaApi {
@@ -93,8 +91,8 @@ impl QuotaApi {
     }
 
     async fn get(&self, req: &pb::GetQuotaRequest) -> ApiResult<pb::Quota> {
-        quota_key(&req.region, req.year).finish()?;
-        quota::get(&self.state.pool, &req.region, req.year)
+        let (region, year) = quota_key(&req.region, req.year)?;
+        quota::get(&self.state.pool, region, year)
             .await?
             .map(|q| quota_to_proto(&q))
             .ok_or_else(|| ApiError::not_found(format!("quota of {} for {}", req.region, req.year)))
@@ -168,7 +166,7 @@ impl QuotaApi {
             .state
             .calendar
             .current()
-            .deadline(today, Term::WorkingDays(10))
+            .deadline(today, lifecycle::QUOTA_DECIDE_TERM)
             .date;
         let mut problems = Vec::new();
         let mut forwarded = Vec::new();
@@ -176,13 +174,13 @@ impl QuotaApi {
             let name = name_of("applications", id);
             match applications::get_for_update(&mut tx, id).await? {
                 Some(row)
-                    if row.procedure == "regional_quota_inclusion"
-                        && row.pending_step == "forward" =>
+                    if row.procedure == Procedure::RegionalQuotaInclusion
+                        && lifecycle::may_forward(row.state, row.pending_step).is_ok() =>
                 {
                     applications::mark_forwarded(&mut tx, id, today, decide_by).await?;
                     forwarded.push(name);
                 }
-                Some(row) if row.procedure == "regional_quota_inclusion" => {
+                Some(row) if row.procedure == Procedure::RegionalQuotaInclusion => {
                     problems.push(Violation::new(
                         "NOT_AWAITING_FORWARDING",
                         name,
@@ -231,7 +229,9 @@ impl QuotaApi {
         let row = applications::get_for_update(&mut tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("application"))?;
-        if row.procedure != "regional_quota_inclusion" || row.pending_step != "notify" {
+        if row.procedure != Procedure::RegionalQuotaInclusion
+            || lifecycle::may_record_notified(row.pending_step).is_err()
+        {
             return Err(failed_precondition(
                 "NOT_AWAITING_NOTIFICATION",
                 "only a decided quota application whose applicant was not yet notified",

@@ -14,7 +14,7 @@ use crate::store::support::{self as store, LineRow, PaymentRow};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-const RECORD: &str = "/kandas.v1.SupportService/RecordPayment";
+const RECORD: &str = crate::pb::rpc::support_service::RECORD_PAYMENT;
 
 pub struct SupportApi {
     state: AppState,
@@ -232,7 +232,7 @@ impl SupportService for SupportApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.SupportService/GetEntitlement",
+            crate::pb::rpc::support_service::GET_ENTITLEMENT,
             &subject,
             "",
             true,
@@ -272,7 +272,7 @@ impl SupportService for SupportApi {
         respond(
             &self.state,
             &caller,
-            "/kandas.v1.SupportService/ListPayments",
+            crate::pb::rpc::support_service::LIST_PAYMENTS,
             &subject,
             "",
             true,

@@ -729,7 +729,7 @@ async fn storage_submit(
     caller: &Caller,
     applicant: Uuid,
 ) -> anyhow::Result<()> {
-    const RPC: &str = "/kandas.v1.ApplicationService/SubmitApplication";
+    const RPC: &str = kandas::pb::rpc::application_service::SUBMIT_APPLICATION;
     let request_id = Uuid::new_v4();
     let mut tx = db.begin().await?;
     let hash = idempotency::request_hash(RPC, request_id.as_bytes());
@@ -740,20 +740,21 @@ async fn storage_submit(
     records::load(&mut tx, applicant).await?;
     store::quota::mci(&mut *tx, template.submission_date.year()).await?;
     let id = Uuid::now_v7();
+    let details: kandas::domain::details::Details =
+        serde_json::from_value(template.details.clone())?;
     applications::insert(
         &mut tx,
         &applications::NewApplication {
             id,
-            procedure: "iin_assignment",
             applicant_id: applicant,
             submitted_by: &caller.client(),
             operator_id: "",
             submission_date: template.submission_date,
             deadline: template.deadline,
             deadline_provisional: false,
-            pending_step: "decide",
+            pending_step: kandas::domain::lifecycle::Step::Decide,
             step_deadline: template.deadline,
-            details: template.details.clone(),
+            details: &details,
             documents,
             checklist,
         },

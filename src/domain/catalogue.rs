@@ -1995,7 +1995,7 @@ mod tests {
     ) -> Details {
         Details::ResidenceRegistration {
             kind: RegistrationKind::Permanent,
-            region: "KZ-55".into(),
+            region: crate::domain::regions::Region::Pavlodar,
             address: "Pavlodar, Lenin St 1".into(),
             until: None,
             by_representative,

@@ -3,6 +3,7 @@
 
 use super::procedure::Procedure;
 use super::records::RegistrationKind;
+use super::regions::Region;
 
 /// How a family member relates to the applicant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -12,6 +13,29 @@ pub enum Relation {
     Child,
     Parent,
     Other,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 4] = [
+        Relation::Spouse,
+        Relation::Child,
+        Relation::Parent,
+        Relation::Other,
+    ];
+
+    /// Stable name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Spouse => "spouse",
+            Relation::Child => "child",
+            Relation::Parent => "parent",
+            Relation::Other => "other",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|v| v.as_str() == name)
+    }
 }
 
 /// A family member included in an application: a registered person.
@@ -101,8 +125,8 @@ pub enum Details {
     },
     ResidenceRegistration {
         kind: RegistrationKind,
-        /// ISO 3166-2:KZ code of the region of the address.
-        region: String,
+        /// The region of the address.
+        region: Region,
         address: String,
         /// Last day, for a temporary registration.
         until: Option<chrono::NaiveDate>,
@@ -117,8 +141,8 @@ pub enum Details {
         family: Vec<FamilyMember>,
     },
     RegionalQuotaInclusion {
-        /// ISO 3166-2:KZ code of a quota region of `year`.
-        region: String,
+        /// A quota region of `year`.
+        region: Region,
         year: i32,
         family: Vec<FamilyMember>,
     },
@@ -136,6 +160,18 @@ impl Details {
             Details::ResidenceRegistration { .. } => Procedure::ResidenceRegistration,
             Details::SimplifiedCitizenship { .. } => Procedure::SimplifiedCitizenship,
             Details::RegionalQuotaInclusion { .. } => Procedure::RegionalQuotaInclusion,
+        }
+    }
+
+    /// Replaces the family of a procedure that has one (for applicants described, not yet
+    /// registered); an individual procedure stays as it is.
+    pub fn replace_family(&mut self, members: Vec<FamilyMember>) {
+        match self {
+            Details::KandasStatusAssignment { family, .. }
+            | Details::PermanentResidencePermit { family, .. }
+            | Details::ResidenceRegistration { family, .. }
+            | Details::SimplifiedCitizenship { family, .. } => *family = members,
+            _ => {}
         }
     }
 

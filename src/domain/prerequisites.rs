@@ -1069,7 +1069,7 @@ mod tests {
         RegistrationRecord {
             evidence: "applications/registration".into(),
             kind: RegistrationKind::Permanent,
-            region: "KZ-55".into(),
+            region: crate::domain::regions::Region::Pavlodar,
             registered_on: from,
             until,
         }
@@ -1697,7 +1697,7 @@ mod tests {
         assert!(q.card_renewal);
         let q = PrerequisiteQuery::from_details(&Details::ResidenceRegistration {
             kind: RegistrationKind::Temporary,
-            region: "KZ-71".into(),
+            region: crate::domain::regions::Region::Astana,
             address: "a".into(),
             until: None,
             by_representative: false,

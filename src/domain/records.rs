@@ -4,6 +4,7 @@
 
 use super::documents::Document;
 use super::procedure::Procedure;
+use super::regions::Region;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -44,12 +45,34 @@ pub enum RegistrationKind {
     Refugee,
 }
 
+impl RegistrationKind {
+    pub const ALL: [RegistrationKind; 3] = [
+        RegistrationKind::Permanent,
+        RegistrationKind::Temporary,
+        RegistrationKind::Refugee,
+    ];
+
+    /// Stable name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationKind::Permanent => "permanent",
+            RegistrationKind::Temporary => "temporary",
+            RegistrationKind::Refugee => "refugee",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RegistrationKind> {
+        RegistrationKind::ALL
+            .into_iter()
+            .find(|v| v.as_str() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
     pub evidence: Evidence,
     pub kind: RegistrationKind,
-    /// ISO 3166-2:KZ code.
-    pub region: String,
+    pub region: Region,
     pub registered_on: NaiveDate,
     /// Last day of a temporary registration; `None` while open-ended.
     pub until: Option<NaiveDate>,
@@ -69,6 +92,29 @@ pub enum OffenceField {
     Tax,
     Labour,
     Other,
+}
+
+impl OffenceField {
+    pub const ALL: [OffenceField; 4] = [
+        OffenceField::Migration,
+        OffenceField::Tax,
+        OffenceField::Labour,
+        OffenceField::Other,
+    ];
+
+    /// Stable name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OffenceField::Migration => "migration",
+            OffenceField::Tax => "tax",
+            OffenceField::Labour => "labour",
+            OffenceField::Other => "other",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<OffenceField> {
+        OffenceField::ALL.into_iter().find(|v| v.as_str() == name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

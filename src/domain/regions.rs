@@ -135,6 +135,22 @@ impl Region {
     }
 }
 
+/// Stored and exchanged as its ISO code, e.g. `"KZ-55"`.
+impl serde::Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Region {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Region::parse(&code).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{code}` is not an ISO 3166-2:KZ code"))
+        })
+    }
+}
+
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

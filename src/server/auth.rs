@@ -78,52 +78,46 @@ pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError>
 
 /// Which roles may call each RPC. An RPC absent from the table is refused to everyone.
 pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
+    use crate::pb::rpc::{
+        admin_service as admin, application_service as application, audit_service as audit,
+        person_service as person, prerequisite_service as prerequisite, quota_service as quota,
+        support_service as support,
+    };
     const EVERYONE: &[Role] = &Role::ALL;
     const SUBMITTERS: &[Role] = &[Psc, Portal, Mission, Police, EmploymentCenter];
     const READERS: &[Role] = &[Psc, Portal, Mission, Commission, Police, EmploymentCenter];
     let roles: &'static [Role] = match method {
-        "/kandas.v1.PersonService/RegisterPerson" => &[Psc, Mission],
-        "/kandas.v1.PersonService/GetPerson" => {
-            &[Psc, Mission, Commission, Police, EmploymentCenter]
+        person::REGISTER_PERSON => &[Psc, Mission],
+        person::GET_PERSON => &[Psc, Mission, Commission, Police, EmploymentCenter],
+        person::VALIDATE_IIN => EVERYONE,
+        person::RECORD_ARRIVAL_NOTIFICATION => &[Psc, Portal, Police],
+
+        application::SUBMIT_APPLICATION
+        | application::CHECK_DOCUMENTS
+        | application::LIST_REQUIRED_DOCUMENTS
+        | application::WITHDRAW_APPLICATION => SUBMITTERS,
+        application::GET_APPLICATION | application::LIST_APPLICATIONS => READERS,
+        application::DECIDE_APPLICATION => &[Psc, Commission, Police],
+
+        prerequisite::CHECK_PREREQUISITES => &[Police, Psc, Commission, EmploymentCenter],
+        prerequisite::RECORD_OFFENCE => &[Police],
+
+        quota::GET_QUOTA | quota::LIST_QUOTAS => EVERYONE,
+        quota::LIST_QUOTA_DECISIONS | quota::WATCH_QUOTA_DECISIONS => {
+            &[EmploymentCenter, Commission, Admin]
         }
-        "/kandas.v1.PersonService/ValidateIin" => EVERYONE,
-        "/kandas.v1.PersonService/RecordArrivalNotification" => &[Psc, Portal, Police],
+        quota::FORWARD_QUOTA_APPLICATIONS => &[EmploymentCenter],
+        quota::RECORD_APPLICANT_NOTIFIED => &[EmploymentCenter, Commission],
 
-        "/kandas.v1.ApplicationService/SubmitApplication"
-        | "/kandas.v1.ApplicationService/CheckDocuments"
-        | "/kandas.v1.ApplicationService/ListRequiredDocuments"
-        | "/kandas.v1.ApplicationService/WithdrawApplication" => SUBMITTERS,
-        "/kandas.v1.ApplicationService/GetApplication"
-        | "/kandas.v1.ApplicationService/ListApplications" => READERS,
-        "/kandas.v1.ApplicationService/DecideApplication" => &[Psc, Commission, Police],
+        support::GET_ENTITLEMENT | support::LIST_PAYMENTS => &[EmploymentCenter, Commission, Psc],
+        support::RECORD_PAYMENT => &[EmploymentCenter],
 
-        "/kandas.v1.PrerequisiteService/CheckPrerequisites" => {
-            &[Police, Psc, Commission, EmploymentCenter]
-        }
-        "/kandas.v1.PrerequisiteService/RecordOffence" => &[Police],
+        audit::LIST_AUDIT_EVENTS | audit::VERIFY_AUDIT_CHAIN => &[Admin],
 
-        "/kandas.v1.QuotaService/GetQuota" | "/kandas.v1.QuotaService/ListQuotas" => EVERYONE,
-        "/kandas.v1.QuotaService/ListQuotaDecisions"
-        | "/kandas.v1.QuotaService/WatchQuotaDecisions" => &[EmploymentCenter, Commission, Admin],
-        "/kandas.v1.QuotaService/ForwardQuotaApplications" => &[EmploymentCenter],
-        "/kandas.v1.QuotaService/RecordApplicantNotified" => &[EmploymentCenter, Commission],
-
-        "/kandas.v1.SupportService/GetEntitlement" | "/kandas.v1.SupportService/ListPayments" => {
-            &[EmploymentCenter, Commission, Psc]
-        }
-        "/kandas.v1.SupportService/RecordPayment" => &[EmploymentCenter],
-
-        "/kandas.v1.AuditService/ListAuditEvents" | "/kandas.v1.AuditService/VerifyAuditChain" => {
-            &[Admin]
-        }
-
-        "/kandas.v1.AdminService/SetQuota"
-        | "/kandas.v1.AdminService/SetMci"
-        | "/kandas.v1.AdminService/ListMci"
-        | "/kandas.v1.AdminService/SetCalendarYear" => &[Admin],
+        admin::SET_QUOTA | admin::SET_MCI | admin::LIST_MCI | admin::SET_CALENDAR_YEAR => &[Admin],
         // Every caller counts terms: knowing whether a year's deadlines are provisional is
         // public, not personal, data.
-        "/kandas.v1.AdminService/GetCalendarYear" => EVERYONE,
+        admin::GET_CALENDAR_YEAR => EVERYONE,
 
         m if m.starts_with("/grpc.health.v1.Health/")
             || m.starts_with("/grpc.reflection.v1.ServerReflection/")
@@ -136,38 +130,8 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     Some(roles)
 }
 
-/// Every RPC of the kandas API, as listed in the table (used by tests to probe each one).
-pub const KANDAS_METHODS: &[&str] = &[
-    "/kandas.v1.PersonService/RegisterPerson",
-    "/kandas.v1.PersonService/GetPerson",
-    "/kandas.v1.PersonService/ValidateIin",
-    "/kandas.v1.PersonService/RecordArrivalNotification",
-    "/kandas.v1.ApplicationService/SubmitApplication",
-    "/kandas.v1.ApplicationService/GetApplication",
-    "/kandas.v1.ApplicationService/ListApplications",
-    "/kandas.v1.ApplicationService/CheckDocuments",
-    "/kandas.v1.ApplicationService/ListRequiredDocuments",
-    "/kandas.v1.ApplicationService/DecideApplication",
-    "/kandas.v1.ApplicationService/WithdrawApplication",
-    "/kandas.v1.PrerequisiteService/CheckPrerequisites",
-    "/kandas.v1.PrerequisiteService/RecordOffence",
-    "/kandas.v1.QuotaService/GetQuota",
-    "/kandas.v1.QuotaService/ListQuotas",
-    "/kandas.v1.QuotaService/ListQuotaDecisions",
-    "/kandas.v1.QuotaService/WatchQuotaDecisions",
-    "/kandas.v1.QuotaService/ForwardQuotaApplications",
-    "/kandas.v1.QuotaService/RecordApplicantNotified",
-    "/kandas.v1.SupportService/GetEntitlement",
-    "/kandas.v1.SupportService/RecordPayment",
-    "/kandas.v1.SupportService/ListPayments",
-    "/kandas.v1.AuditService/ListAuditEvents",
-    "/kandas.v1.AuditService/VerifyAuditChain",
-    "/kandas.v1.AdminService/SetQuota",
-    "/kandas.v1.AdminService/SetMci",
-    "/kandas.v1.AdminService/ListMci",
-    "/kandas.v1.AdminService/SetCalendarYear",
-    "/kandas.v1.AdminService/GetCalendarYear",
-];
+/// Every RPC of the kandas API, as the contract's descriptors list them.
+pub const KANDAS_METHODS: &[&str] = crate::pb::rpc::ALL;
 
 /// Authenticates and authorizes one request from its path, TLS info and headers.
 pub fn authorize(

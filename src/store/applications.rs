@@ -1,7 +1,10 @@
 //! Applications and their one decision.
 
 use super::Tx;
+use crate::domain::details::{Details, Outcome};
 use crate::domain::documents::{ChecklistItem, Document};
+use crate::domain::lifecycle::{State, Step};
+use crate::domain::procedure::Procedure;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
@@ -12,21 +15,21 @@ use uuid::Uuid;
 #[derive(Debug, Clone, FromRow)]
 pub struct ApplicationRow {
     pub id: Uuid,
-    pub procedure: String,
+    pub procedure: Procedure,
     pub applicant_id: Uuid,
-    pub state: String,
+    pub state: State,
     pub submitted_by: String,
     pub operator_id: String,
     pub submission_date: NaiveDate,
     pub deadline: Option<NaiveDate>,
     pub deadline_provisional: bool,
-    pub details: Json<serde_json::Value>,
+    pub details: Json<Details>,
     pub documents: Json<Vec<Document>>,
     pub checklist: Json<Vec<ChecklistItem>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub pending_step: String,
+    pub pending_step: Step,
     pub step_deadline: Option<NaiveDate>,
     pub forwarded_on: Option<NaiveDate>,
     pub notified_on: Option<NaiveDate>,
@@ -37,13 +40,14 @@ pub struct ApplicationRow {
 /// The decision, when there is one (LEFT JOIN: all `None` otherwise).
 #[derive(Debug, Clone, FromRow)]
 pub struct DecisionColumns {
-    pub outcome: Option<String>,
+    /// `Approved` or `Refused`.
+    pub outcome: Option<State>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_date: Option<NaiveDate>,
     pub reason_code: Option<String>,
     pub reason_text: Option<String>,
-    pub result: Option<Json<serde_json::Value>>,
+    pub result: Option<Json<Outcome>>,
 }
 
 const SELECT: &str =
@@ -56,7 +60,6 @@ const SELECT: &str =
 /// A new application as it will be stored.
 pub struct NewApplication<'a> {
     pub id: Uuid,
-    pub procedure: &'a str,
     pub applicant_id: Uuid,
     pub submitted_by: &'a str,
     pub operator_id: &'a str,
@@ -64,9 +67,9 @@ pub struct NewApplication<'a> {
     pub deadline: Option<NaiveDate>,
     pub deadline_provisional: bool,
     /// The first step the application waits for, and when it is due.
-    pub pending_step: &'a str,
+    pub pending_step: Step,
     pub step_deadline: Option<NaiveDate>,
-    pub details: serde_json::Value,
+    pub details: &'a Details,
     pub documents: &'a [Document],
     pub checklist: &'a [ChecklistItem],
 }
@@ -84,14 +87,14 @@ pub async fn insert(
          VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(app.id)
-    .bind(app.procedure)
+    .bind(app.details.procedure())
     .bind(app.applicant_id)
     .bind(app.submitted_by)
     .bind(app.operator_id)
     .bind(app.submission_date)
     .bind(app.deadline)
     .bind(app.deadline_provisional)
-    .bind(Json(&app.details))
+    .bind(Json(app.details))
     .bind(Json(app.documents))
     .bind(Json(app.checklist))
     .bind(app.pending_step)
@@ -130,7 +133,7 @@ pub async fn get_for_update(
 pub async fn open_for<'e>(
     executor: impl PgExecutor<'e>,
     applicant_id: Uuid,
-    procedure: &str,
+    procedure: Procedure,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM applications WHERE applicant_id = $1 AND procedure = $2 AND state = 'submitted' LIMIT 1",
@@ -142,66 +145,62 @@ pub async fn open_for<'e>(
 }
 
 pub struct Decision<'a> {
-    pub approved: bool,
+    /// `Approved` or `Refused`.
+    pub outcome: State,
     pub decided_by: &'a str,
     pub operator_id: &'a str,
     pub decision_date: NaiveDate,
     pub reason_code: &'a str,
     pub reason_text: &'a str,
-    pub result: serde_json::Value,
+    pub result: &'a Outcome,
+    /// What the application waits for after the decision.
+    pub next_step: Step,
+    pub next_step_deadline: Option<NaiveDate>,
 }
 
 /// Records the decision and moves the application to its final state. The caller holds the
 /// row lock and has checked that the application is still open.
 pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Result<(), sqlx::Error> {
-    let outcome = if decision.approved {
-        "approved"
-    } else {
-        "refused"
-    };
     sqlx::query(
         "INSERT INTO decisions (application_id, outcome, decided_by, operator_id, decision_date, reason_code, reason_text, result)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
-    .bind(outcome)
+    .bind(decision.outcome)
     .bind(decision.decided_by)
     .bind(decision.operator_id)
     .bind(decision.decision_date)
     .bind(decision.reason_code)
     .bind(decision.reason_text)
-    .bind(Json(&decision.result))
+    .bind(Json(decision.result))
     .execute(&mut **tx)
     .await?;
-    set_state(tx, id, outcome).await
+    set_state(
+        tx,
+        id,
+        decision.outcome,
+        decision.next_step,
+        decision.next_step_deadline,
+    )
+    .await
 }
 
-pub async fn set_state(tx: &mut Tx<'_>, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+/// Moves an application to `state`, waiting for `step` (due on `step_deadline`).
+pub async fn set_state(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    state: State,
+    step: Step,
+    step_deadline: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE applications SET state = $2, pending_step = 'done', step_deadline = NULL,
+        "UPDATE applications SET state = $2, pending_step = $3, step_deadline = $4,
             version = version + 1, updated_at = now() WHERE id = $1",
     )
     .bind(id)
     .bind(state)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Moves an application to its next step (quota inclusion: forward → decide → notify → done).
-pub async fn set_step(
-    tx: &mut Tx<'_>,
-    id: Uuid,
-    step: &str,
-    deadline: Option<NaiveDate>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE applications SET pending_step = $2, step_deadline = $3, version = version + 1, updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(id)
     .bind(step)
-    .bind(deadline)
+    .bind(step_deadline)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -242,8 +241,8 @@ pub async fn mark_notified(tx: &mut Tx<'_>, id: Uuid, on: NaiveDate) -> Result<(
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
     /// Any of these procedures.
-    pub procedures: Option<Vec<String>>,
-    pub state: Option<String>,
+    pub procedures: Option<Vec<Procedure>>,
+    pub state: Option<State>,
     pub applicant_id: Option<Uuid>,
     /// Undecided and with a deadline before this date.
     pub overdue_on: Option<NaiveDate>,
@@ -266,7 +265,7 @@ pub async fn list<'e>(
             .push(")");
     }
     if let Some(s) = &filter.state {
-        query.push(" AND a.state = ").push_bind(s.clone());
+        query.push(" AND a.state = ").push_bind(*s);
     }
     if let Some(id) = filter.applicant_id {
         query.push(" AND a.applicant_id = ").push_bind(id);

@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod calendar;
+pub mod columns;
 pub mod idempotency;
 pub mod notifications;
 pub mod persons;

@@ -1,6 +1,7 @@
 //! Quota places, inclusions, the decision feed, MCI values and entitlement lines.
 
 use super::Tx;
+use crate::domain::regions::Region;
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
@@ -10,7 +11,7 @@ pub const FEED_CHANNEL: &str = "kandas_quota_decisions";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct QuotaRow {
-    pub region: String,
+    pub region: Region,
     pub year: i32,
     pub places: i32,
     pub taken: i32,
@@ -31,7 +32,7 @@ pub enum Allocation {
 /// would over-commit, whatever the writer.
 pub async fn allocate(
     tx: &mut Tx<'_>,
-    region: &str,
+    region: Region,
     year: i32,
     places: i32,
 ) -> Result<Allocation, sqlx::Error> {
@@ -59,7 +60,7 @@ pub async fn allocate(
 
 pub async fn get<'e>(
     executor: impl PgExecutor<'e>,
-    region: &str,
+    region: Region,
     year: i32,
 ) -> Result<Option<QuotaRow>, sqlx::Error> {
     sqlx::query_as("SELECT region, year, places, taken FROM quotas WHERE region = $1 AND year = $2")
@@ -90,7 +91,7 @@ pub enum SetQuota {
 /// even against a concurrent allocation).
 pub async fn set(
     tx: &mut Tx<'_>,
-    region: &str,
+    region: Region,
     year: i32,
     places: i32,
 ) -> Result<SetQuota, sqlx::Error> {
@@ -121,7 +122,7 @@ pub async fn include(
     tx: &mut Tx<'_>,
     persons: &[Uuid],
     application_id: Uuid,
-    region: &str,
+    region: Region,
     year: i32,
 ) -> Result<Result<(), Uuid>, sqlx::Error> {
     for person in persons {
@@ -160,7 +161,7 @@ pub async fn already_included<'e>(
 pub struct DecisionRow {
     pub seq: i64,
     pub application_id: Uuid,
-    pub region: String,
+    pub region: Region,
     pub year: i32,
     pub approved: bool,
     pub places: i32,
@@ -168,9 +169,9 @@ pub struct DecisionRow {
     pub decided_at: DateTime<Utc>,
 }
 
-pub struct NewDecision<'a> {
+pub struct NewDecision {
     pub application_id: Uuid,
-    pub region: &'a str,
+    pub region: Region,
     pub year: i32,
     pub approved: bool,
     pub places: i32,
@@ -179,10 +180,7 @@ pub struct NewDecision<'a> {
 
 /// Appends a decision to the feed. The head row stays locked until the transaction ends, so
 /// sequence numbers become visible in order; the notification is delivered on commit.
-pub async fn append_decision(
-    tx: &mut Tx<'_>,
-    decision: &NewDecision<'_>,
-) -> Result<i64, sqlx::Error> {
+pub async fn append_decision(tx: &mut Tx<'_>, decision: &NewDecision) -> Result<i64, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar("UPDATE quota_feed_head SET seq = seq + 1 RETURNING seq")
         .fetch_one(&mut **tx)
         .await?;

@@ -4,11 +4,13 @@
 use super::Tx;
 use crate::domain::details::Relation;
 use crate::domain::documents::Document;
+use crate::domain::lifecycle::State;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::{
     CardRecord, CitizenshipRecord, KandasStatusRecord, OffenceField, OffenceRecord, PermitRecord,
     PersonRecords, PresentedDocument, RefusalRecord, RegistrationKind, RegistrationRecord,
 };
+use crate::domain::regions::Region;
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -16,49 +18,6 @@ use uuid::Uuid;
 
 fn app_name(id: Uuid) -> String {
     format!("applications/{id}")
-}
-
-pub fn relation_str(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Spouse => "spouse",
-        Relation::Child => "child",
-        Relation::Parent => "parent",
-        Relation::Other => "other",
-    }
-}
-
-pub fn registration_kind_str(kind: RegistrationKind) -> &'static str {
-    match kind {
-        RegistrationKind::Permanent => "permanent",
-        RegistrationKind::Temporary => "temporary",
-        RegistrationKind::Refugee => "refugee",
-    }
-}
-
-fn registration_kind(value: &str) -> RegistrationKind {
-    match value {
-        "temporary" => RegistrationKind::Temporary,
-        "refugee" => RegistrationKind::Refugee,
-        _ => RegistrationKind::Permanent,
-    }
-}
-
-pub fn offence_field_str(field: OffenceField) -> &'static str {
-    match field {
-        OffenceField::Migration => "migration",
-        OffenceField::Tax => "tax",
-        OffenceField::Labour => "labour",
-        OffenceField::Other => "other",
-    }
-}
-
-fn offence_field(value: &str) -> OffenceField {
-    match value {
-        "migration" => OffenceField::Migration,
-        "tax" => OffenceField::Tax,
-        "labour" => OffenceField::Labour,
-        _ => OffenceField::Other,
-    }
 }
 
 /// Everything on record for a person, or `None` when there is no such person. Applications
@@ -138,19 +97,20 @@ pub async fn load(
         })
         .collect();
 
-    let registrations: Vec<(Uuid, String, String, NaiveDate, Option<NaiveDate>)> = sqlx::query_as(
-        "SELECT application_id, kind, region, registered_on, until FROM registrations
+    let registrations: Vec<(Uuid, RegistrationKind, Region, NaiveDate, Option<NaiveDate>)> =
+        sqlx::query_as(
+            "SELECT application_id, kind, region, registered_on, until FROM registrations
          WHERE person_id = $1 ORDER BY registered_on",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
+        )
+        .bind(person_id)
+        .fetch_all(&mut *conn)
+        .await?;
     records.registrations = registrations
         .into_iter()
         .map(
             |(app, kind, region, registered_on, until)| RegistrationRecord {
                 evidence: app_name(app),
-                kind: registration_kind(&kind),
+                kind,
                 region,
                 registered_on,
                 until,
@@ -158,7 +118,7 @@ pub async fn load(
         )
         .collect();
 
-    let offences: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+    let offences: Vec<(Uuid, OffenceField, NaiveDate)> = sqlx::query_as(
         "SELECT id, field, offence_date FROM offences WHERE person_id = $1 ORDER BY offence_date",
     )
     .bind(person_id)
@@ -168,14 +128,14 @@ pub async fn load(
         .into_iter()
         .map(|(id, field, date)| OffenceRecord {
             evidence: format!("offences/{id}"),
-            field: offence_field(&field),
+            field,
             date,
         })
         .collect();
 
     // Applications this person was part of: as applicant or as a family member.
     #[allow(clippy::type_complexity)]
-    let applications: Vec<(Uuid, String, String, NaiveDate, Option<NaiveDate>, Option<String>, Json<Vec<Document>>, bool)> =
+    let applications: Vec<(Uuid, Procedure, State, NaiveDate, Option<NaiveDate>, Option<State>, Json<Vec<Document>>, bool)> =
         sqlx::query_as(
             "SELECT a.id, a.procedure, a.state, a.submission_date, d.decision_date, d.outcome, a.documents,
                     a.applicant_id = $1 AS as_applicant
@@ -191,13 +151,10 @@ pub async fn load(
         .await?;
     for (id, procedure, state, submitted, decided, outcome, documents, as_applicant) in applications
     {
-        let Some(procedure) = Procedure::parse(&procedure) else {
-            continue;
-        };
-        if state == "submitted" && as_applicant {
+        if state.is_open() && as_applicant {
             records.open_applications.push((procedure, app_name(id)));
         }
-        if let (Some("refused"), Some(decision_date)) = (outcome.as_deref(), decided) {
+        if let (Some(State::Refused), Some(decision_date)) = (outcome, decided) {
             records.refusals.push(RefusalRecord {
                 evidence: app_name(id),
                 procedure,
@@ -205,7 +162,7 @@ pub async fn load(
             });
         }
         // Withdrawn applications' documents were never accepted; refused ones were presented.
-        if state == "withdrawn" {
+        if state == State::Withdrawn {
             continue;
         }
         let own = |d: &Document| {
@@ -325,7 +282,7 @@ pub async fn insert_registration(
     person_id: Uuid,
     application_id: Uuid,
     kind: RegistrationKind,
-    region: &str,
+    region: Region,
     address: &str,
     registered_on: NaiveDate,
     until: Option<NaiveDate>,
@@ -347,7 +304,7 @@ pub async fn insert_registration(
     .bind(id)
     .bind(person_id)
     .bind(application_id)
-    .bind(registration_kind_str(kind))
+    .bind(kind)
     .bind(region)
     .bind(address)
     .bind(registered_on)
@@ -384,7 +341,7 @@ pub async fn insert_members(
         sqlx::query("INSERT INTO application_members (application_id, person_id, relation, position) VALUES ($1, $2, $3, $4)")
             .bind(application_id)
             .bind(person_id)
-            .bind(relation_str(*relation))
+            .bind(*relation)
             .bind(position as i32)
             .execute(&mut **tx)
             .await?;
@@ -404,7 +361,7 @@ pub async fn insert_offence(
     sqlx::query("INSERT INTO offences (id, person_id, field, offence_date, description, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(person_id)
-        .bind(offence_field_str(field))
+        .bind(field)
         .bind(date)
         .bind(description)
         .bind(recorded_by)

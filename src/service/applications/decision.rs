@@ -1,0 +1,152 @@
+//! Deciding an application, and withdrawing one. Both lock the application's row, so of two
+//! concurrent moves exactly one wins and the other sees it final.
+
+use super::{Decide, Verdict, Withdraw, ensure_fresh, ensure_may_decide, ensure_may_submit};
+use super::{issuance, refused};
+use crate::domain::caller::Caller;
+use crate::domain::details::{Details, Outcome};
+use crate::domain::lifecycle::{self, State, Step};
+use crate::error::{ApiError, ApiResult};
+use crate::service::mutation;
+use crate::state::AppState;
+use crate::store::applications::{self, ApplicationRow};
+use crate::store::{self, Tx};
+use chrono::NaiveDate;
+use prost::Message;
+
+/// Approves (issuing what the procedure produces) or refuses, once.
+pub async fn decide<R: Message + Default>(
+    state: &AppState,
+    caller: &Caller,
+    command: Decide,
+    present: impl Fn(&ApplicationRow, NaiveDate) -> R,
+) -> ApiResult<R> {
+    let Decide {
+        key,
+        application: id,
+        etag,
+        verdict,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    let row = applications::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    ensure_may_decide(caller.role, row.procedure)?;
+    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+        return Ok(first);
+    }
+    ensure_fresh(&etag, row.version)?;
+    lifecycle::may_decide(row.state, row.pending_step).map_err(refused)?;
+    let today = state.clock.today();
+    let (outcome, reason_code, reason_text, rent_mci) = match &verdict {
+        Verdict::Approve(approval) => (
+            issuance::approve(&mut tx, &row, approval, today).await?,
+            "",
+            "",
+            approval.rent_mci,
+        ),
+        Verdict::Refuse { code, text } => (Outcome::Refused, code.as_str(), text.trim(), 0),
+    };
+    let approved = outcome != Outcome::Refused;
+    let next_step = lifecycle::step_after_decision(row.procedure);
+    let next_step_deadline = (next_step == Step::Notify).then(|| {
+        state
+            .calendar
+            .current()
+            .deadline(today, lifecycle::QUOTA_NOTIFY_TERM)
+            .date
+    });
+    applications::decide(
+        &mut tx,
+        id,
+        &applications::Decision {
+            outcome: if approved {
+                State::Approved
+            } else {
+                State::Refused
+            },
+            decided_by: &caller.client(),
+            operator_id: &caller.operator_id,
+            decision_date: today,
+            reason_code,
+            reason_text,
+            result: &outcome,
+            next_step,
+            next_step_deadline,
+        },
+    )
+    .await?;
+    if let Details::RegionalQuotaInclusion { .. } = &row.details.0 {
+        enter_quota_feed(&mut tx, &row, approved, rent_mci).await?;
+    }
+    let row = applications::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    let answer = present(&row, today);
+    let name = format!("applications/{id}");
+    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    Ok(answer)
+}
+
+/// Every quota decision enters the feed employment centers consume (SPEC 6).
+async fn enter_quota_feed(
+    tx: &mut Tx<'_>,
+    row: &ApplicationRow,
+    approved: bool,
+    rent_mci: i32,
+) -> ApiResult<()> {
+    let Details::RegionalQuotaInclusion {
+        region,
+        year,
+        family,
+    } = &row.details.0
+    else {
+        return Ok(());
+    };
+    store::quota::append_decision(
+        tx,
+        &store::quota::NewDecision {
+            application_id: row.id,
+            region: *region,
+            year: *year,
+            approved,
+            places: if approved { family.len() as i32 + 1 } else { 0 },
+            rent_mci: if approved { rent_mci } else { 0 },
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A submitter takes back an application not yet decided.
+pub async fn withdraw<R: Message + Default>(
+    state: &AppState,
+    caller: &Caller,
+    command: Withdraw,
+    present: impl Fn(&ApplicationRow, NaiveDate) -> R,
+) -> ApiResult<R> {
+    let Withdraw {
+        key,
+        application: id,
+        etag,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    let row = applications::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    ensure_may_submit(caller, row.procedure)?;
+    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+        return Ok(first);
+    }
+    ensure_fresh(&etag, row.version)?;
+    lifecycle::may_withdraw(row.state).map_err(refused)?;
+    applications::set_state(&mut tx, id, State::Withdrawn, Step::Done, None).await?;
+    let row = applications::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    let today = state.clock.today();
+    let answer = present(&row, today);
+    let name = format!("applications/{id}");
+    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    Ok(answer)
+}

@@ -1,0 +1,362 @@
+//! What each approval issues (SPEC §5): IINs, kandas certificates and extensions, permits,
+//! cards, stateless certificates, registrations, citizenship and quota places with their
+//! support entitlement. Runs inside the decision's transaction.
+
+use super::Approval;
+use crate::domain::admission;
+use crate::domain::details::{Details, Outcome};
+use crate::domain::issuance::{self, Issued, IssuedKind};
+use crate::domain::prerequisites;
+use crate::domain::regions::Region;
+use crate::error::{ApiError, ApiResult, FieldError, Fields, Violation, failed_precondition};
+use crate::store::applications::ApplicationRow;
+use crate::store::persons::{self, IssueError};
+use crate::store::{self, Tx, records};
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+/// Carries out what an approval produces and records it.
+pub async fn approve(
+    tx: &mut Tx<'_>,
+    row: &ApplicationRow,
+    approval: &Approval,
+    today: NaiveDate,
+) -> ApiResult<Outcome> {
+    let details = &row.details.0;
+    let everyone: Vec<Uuid> = std::iter::once(row.applicant_id)
+        .chain(details.family().iter().map(|m| m.person_id))
+        .collect();
+    let year = today.year();
+    let mut issued = Vec::new();
+    match details {
+        Details::IinAssignment { .. } => return assign_iin(tx, row.applicant_id).await,
+        Details::KandasStatusAssignment { .. } => {
+            let (from, until) = issuance::kandas_validity(today);
+            for person in everyone {
+                let number =
+                    records::next_number(tx, IssuedKind::KandasCertificate.number_prefix(), year)
+                        .await?;
+                records::insert_kandas_status(tx, person, row.id, &number, from, until, false)
+                    .await?;
+                issued.push(issue(
+                    person,
+                    IssuedKind::KandasCertificate,
+                    number,
+                    Some(from),
+                    Some(until),
+                ));
+            }
+        }
+        Details::KandasStatusExtension => {
+            let current = records::load(tx, row.applicant_id)
+                .await?
+                .and_then(|r| r.kandas_statuses.into_iter().max_by_key(|s| s.valid_until))
+                .ok_or_else(|| {
+                    failed_precondition(
+                        "NO_KANDAS_STATUS",
+                        "there is no kandas status to extend",
+                        vec![Violation::new(
+                            "KANDAS_STATUS_VALID",
+                            "applicant",
+                            "no kandas status on record",
+                        )],
+                    )
+                })?;
+            let (from, until) = issuance::kandas_validity(today);
+            records::insert_kandas_status(
+                tx,
+                row.applicant_id,
+                row.id,
+                &current.certificate_number,
+                from,
+                until,
+                true,
+            )
+            .await?;
+            issued.push(issue(
+                row.applicant_id,
+                IssuedKind::KandasExtension,
+                current.certificate_number,
+                Some(from),
+                Some(until),
+            ));
+        }
+        Details::PermanentResidencePermit { .. } => {
+            for person in everyone {
+                let number = records::next_number(
+                    tx,
+                    IssuedKind::PermanentResidencePermit.number_prefix(),
+                    year,
+                )
+                .await?;
+                records::insert_permit(tx, person, row.id, &number, today).await.map_err(|e| {
+                    match store::violated_constraint(&e) {
+                        Some("permits_one_per_person") => failed_precondition(
+                            "PERMIT_ALREADY_GRANTED",
+                            "a permanent residence permit is already granted to a person of this application",
+                            vec![Violation::new("NO_PERMIT_YET", format!("persons/{person}"), "a permit is granted once")],
+                        ),
+                        _ => e.into(),
+                    }
+                })?;
+                issued.push(issue(
+                    person,
+                    IssuedKind::PermanentResidencePermit,
+                    number,
+                    Some(today),
+                    None,
+                ));
+            }
+        }
+        Details::ResidencePermitCard { .. } => {
+            let passport = admission::presented_passport(&row.documents.0, None).or(records::load(
+                tx,
+                row.applicant_id,
+            )
+            .await?
+            .and_then(|r| prerequisites::passport_on_record(&r)));
+            let valid_until = passport
+                .and_then(|(expiry, _)| issuance::card_valid_until(today, expiry))
+                .ok_or_else(|| {
+                    failed_precondition(
+                        "PASSPORT_EXPIRED",
+                        "the card cannot outlive the passport, which is no longer valid",
+                        vec![Violation::new(
+                            "PASSPORT_VALID",
+                            "applicant",
+                            "a valid national passport is required",
+                        )],
+                    )
+                })?;
+            let number =
+                records::next_number(tx, IssuedKind::ResidencePermitCard.number_prefix(), year)
+                    .await?;
+            records::insert_card(tx, row.applicant_id, row.id, &number, today, valid_until).await?;
+            issued.push(issue(
+                row.applicant_id,
+                IssuedKind::ResidencePermitCard,
+                number,
+                Some(today),
+                Some(valid_until),
+            ));
+        }
+        Details::StatelessPersonCertificate { .. } => {
+            let number = records::next_number(
+                tx,
+                IssuedKind::StatelessPersonCertificate.number_prefix(),
+                year,
+            )
+            .await?;
+            records::insert_stateless_certificate(tx, row.applicant_id, row.id, &number, today)
+                .await?;
+            issued.push(issue(
+                row.applicant_id,
+                IssuedKind::StatelessPersonCertificate,
+                number,
+                Some(today),
+                None,
+            ));
+        }
+        Details::ResidenceRegistration {
+            kind,
+            region,
+            address,
+            until,
+            ..
+        } => {
+            for person in everyone {
+                let id = records::insert_registration(
+                    tx, person, row.id, *kind, *region, address, today, *until,
+                )
+                .await?;
+                let mut record = issue(
+                    person,
+                    IssuedKind::Registration,
+                    format!("registrations/{id}"),
+                    Some(today),
+                    *until,
+                );
+                record.region = region.to_string();
+                record.address = address.clone();
+                issued.push(record);
+            }
+        }
+        Details::RegionalQuotaInclusion { region, year, .. } => {
+            return include_in_quota(tx, row, &everyone, *region, *year, approval, today).await;
+        }
+        Details::SimplifiedCitizenship { .. } => {
+            for person in everyone {
+                records::grant_citizenship(tx, person, row.id, today).await?;
+                let number =
+                    records::next_number(tx, IssuedKind::Citizenship.number_prefix(), year).await?;
+                issued.push(issue(
+                    person,
+                    IssuedKind::Citizenship,
+                    number,
+                    Some(today),
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(Outcome::Issued { records: issued })
+}
+
+/// Takes one place per person atomically, records the inclusion (never twice for anyone)
+/// and fixes the entitlement at the MCI of the decision year.
+#[allow(clippy::too_many_arguments)]
+async fn include_in_quota(
+    tx: &mut Tx<'_>,
+    row: &ApplicationRow,
+    everyone: &[Uuid],
+    region: Region,
+    year: i32,
+    approval: &Approval,
+    today: NaiveDate,
+) -> ApiResult<Outcome> {
+    let rent_mci = i64::from(approval.rent_mci);
+    let housing_cost = (approval.housing_cost_tenge != 0).then_some(approval.housing_cost_tenge);
+    let mut fields = Fields::new();
+    if !crate::domain::support::RENT_MCI_RANGE.contains(&rent_mci) {
+        fields.push(FieldError::new(
+            "approve.rent_mci",
+            "required for quota inclusion: 15 to 30 whole MCI a month",
+        ));
+    }
+    if approval.housing_cost_tenge < 0 {
+        fields.push(FieldError::new(
+            "approve.housing_cost_tenge",
+            "must not be negative",
+        ));
+    }
+    fields.finish()?;
+    let mci_year = today.year();
+    let mci = store::quota::mci(&mut **tx, mci_year).await?.ok_or_else(|| {
+        failed_precondition(
+            "MCI_NOT_SET",
+            format!("the MCI for {mci_year} is not set; an administrator sets it with AdminService.SetMci"),
+            vec![Violation::new("MCI_SET", format!("mci/{mci_year}"), format!("MCI of {mci_year}"))],
+        )
+    })?;
+    let lines =
+        crate::domain::support::entitlement(everyone.len() as i64, rent_mci, housing_cost, mci)
+            .map_err(|e| ApiError::field("approve", e.to_string()))?;
+    let places = everyone.len() as i32;
+    match store::quota::allocate(tx, region, year, places).await? {
+        store::quota::Allocation::Taken => {}
+        store::quota::Allocation::TooFew {
+            places: total,
+            remaining,
+        } => {
+            return Err(ApiError::ResourceExhausted {
+                reason: "QUOTA_EXHAUSTED",
+                message: format!(
+                    "the {year} quota of {region} has {remaining} of {total} places left; {places} requested"
+                ),
+                violations: vec![(
+                    format!("quotas/{region}/{year}"),
+                    format!(
+                        "region {region}, year {year}: requested {places}, remaining {remaining}"
+                    ),
+                )],
+            });
+        }
+        store::quota::Allocation::NoQuota => {
+            return Err(failed_precondition(
+                "NOT_A_QUOTA_REGION",
+                format!("{region} has no quota for {year}"),
+                vec![Violation::new(
+                    "QUOTA_REGION",
+                    format!("quotas/{region}/{year}"),
+                    "no quota set",
+                )],
+            ));
+        }
+    }
+    if let Err(person) = store::quota::include(tx, everyone, row.id, region, year).await? {
+        return Err(failed_precondition(
+            "ALREADY_INCLUDED",
+            "a person of this family was already included in a quota; nobody is included twice",
+            vec![Violation::new(
+                "NOT_INCLUDED_BEFORE",
+                format!("persons/{person}"),
+                "included in an earlier quota",
+            )],
+        ));
+    }
+    store::support::insert_lines(tx, row.id, mci_year, mci, &lines).await?;
+    let number = records::next_number(tx, IssuedKind::QuotaInclusion.number_prefix(), year).await?;
+    let issued = everyone
+        .iter()
+        .map(|person| {
+            let mut record = issue(
+                *person,
+                IssuedKind::QuotaInclusion,
+                number.clone(),
+                Some(today),
+                None,
+            );
+            record.region = region.to_string();
+            record
+        })
+        .collect();
+    Ok(Outcome::Issued { records: issued })
+}
+
+async fn assign_iin(tx: &mut Tx<'_>, applicant: Uuid) -> ApiResult<Outcome> {
+    let person = persons::get_for_update(tx, applicant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    if person.iin.is_some() {
+        return Err(failed_precondition(
+            "IIN_ALREADY_ASSIGNED",
+            "the person already holds an IIN",
+            vec![Violation::new(
+                "IIN_NOT_YET_ASSIGNED",
+                "applicant",
+                "an IIN is never reissued (SPEC 2.1)",
+            )],
+        ));
+    }
+    let iin = persons::issue_iin(tx, &person).await.map_err(|e| match e {
+        IssueError::Database(db) => ApiError::from(db),
+        IssueError::SerialsExhausted => ApiError::ResourceExhausted {
+            reason: "IIN_SERIALS_EXHAUSTED",
+            message: "every IIN serial for this birth date and sex has been issued".into(),
+            violations: vec![(
+                "iin_serials".into(),
+                "no free serial for this prefix".into(),
+            )],
+        },
+        IssueError::Unencodable => failed_precondition(
+            "BIRTH_DATE_NOT_ENCODABLE",
+            "the birth date cannot be encoded in an IIN",
+            vec![Violation::new(
+                "BIRTH_DATE_NOT_ENCODABLE",
+                "applicant",
+                "IINs encode births from 1800 to 2099",
+            )],
+        ),
+    })?;
+    Ok(Outcome::IinAssigned {
+        iin: iin.as_str().to_string(),
+    })
+}
+
+fn issue(
+    person_id: Uuid,
+    kind: IssuedKind,
+    number: String,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+) -> Issued {
+    Issued {
+        person_id,
+        kind,
+        number,
+        valid_from,
+        valid_until,
+        region: String::new(),
+        address: String::new(),
+    }
+}

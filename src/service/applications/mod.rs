@@ -1,0 +1,182 @@
+//! The application's use cases: submission checked at the door, reads, decisions and
+//! withdrawal. Commands arrive parsed; each use case owns its transaction.
+
+mod decision;
+mod issuance;
+mod reading;
+mod submission;
+
+pub use decision::{decide, withdraw};
+pub use reading::{get, list};
+pub use submission::{check_documents, required_documents, submit};
+
+use crate::domain::admission::{People, Submission};
+use crate::domain::caller::Caller;
+use crate::domain::details::Details;
+use crate::domain::lifecycle::Refusal;
+use crate::domain::procedure::Procedure;
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation::Idempotency;
+use crate::store::records;
+use uuid::Uuid;
+
+/// SubmitApplication, parsed.
+pub struct Submit {
+    pub key: Idempotency,
+    pub submission: Submission,
+}
+
+/// ListRequiredDocuments, parsed: for a registered applicant or one merely described.
+pub enum RequiredFor {
+    Registered {
+        applicant: Uuid,
+        details: Details,
+    },
+    /// Stand-in records carry the ages that matter; `labels` names each stand-in family
+    /// member as the request did (`family[i]`).
+    Described {
+        people: Box<People>,
+        details: Details,
+        labels: Vec<(Uuid, String)>,
+    },
+}
+
+/// DecideApplication, parsed.
+pub struct Decide {
+    pub key: Idempotency,
+    pub application: Uuid,
+    pub etag: String,
+    pub verdict: Verdict,
+}
+
+pub enum Verdict {
+    Approve(Approval),
+    Refuse { code: String, text: String },
+}
+
+/// What the deciding office adds to an approval. Only quota inclusion uses it, and checks it
+/// once the application is known to be one (SPEC 6).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Approval {
+    pub rent_mci: i32,
+    pub housing_cost_tenge: i64,
+}
+
+/// WithdrawApplication, parsed.
+pub struct Withdraw {
+    pub key: Idempotency,
+    pub application: Uuid,
+    pub etag: String,
+}
+
+/// ListApplications, parsed.
+pub struct ListQuery {
+    pub procedures: Option<Vec<Procedure>>,
+    pub state: Option<crate::domain::lifecycle::State>,
+    pub applicant: Option<Uuid>,
+    pub overdue_only: bool,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Only the roles SPEC names may submit each procedure.
+pub fn ensure_may_submit(caller: &Caller, procedure: Procedure) -> ApiResult<()> {
+    if procedure.submitters().contains(&caller.role) {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied {
+            reason: "ROLE_MAY_NOT_SUBMIT_PROCEDURE",
+            message: format!(
+                "role `{}` may not submit {} applications",
+                caller.role,
+                procedure.as_str()
+            ),
+        })
+    }
+}
+
+/// Only the one role SPEC names decides each procedure.
+fn ensure_may_decide(role: Role, procedure: Procedure) -> ApiResult<()> {
+    if role == procedure.decider() {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied {
+            reason: "ROLE_MAY_NOT_DECIDE_PROCEDURE",
+            message: format!(
+                "only `{}` decides {} applications",
+                procedure.decider(),
+                procedure.as_str()
+            ),
+        })
+    }
+}
+
+/// The etag of a stored version, as callers see it.
+pub fn etag(version: i32) -> String {
+    format!("v{version}")
+}
+
+/// A stale etag means the caller decided on a version that has since changed.
+fn ensure_fresh(given: &str, version: i32) -> ApiResult<()> {
+    if given.is_empty() || given == etag(version) {
+        Ok(())
+    } else {
+        Err(ApiError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: "the application changed since it was read; read it again and retry with the new etag".into(),
+        })
+    }
+}
+
+/// The lifecycle's refusal of a move, as the caller is told it.
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Final(state) => failed_precondition(
+            "APPLICATION_FINAL",
+            format!("the application is already {state}; a decision is final"),
+            vec![Violation::new(
+                "APPLICATION_FINAL",
+                "application",
+                format!("state is {state}"),
+            )],
+        ),
+        Refusal::NotForwarded => failed_precondition(
+            "NOT_FORWARDED",
+            "the employment center has not forwarded this application to the commission yet",
+            vec![Violation::new(
+                "FORWARDED",
+                "application",
+                "forwarded to the commission (SPEC 6)",
+            )],
+        ),
+        Refusal::WrongStep(step) => failed_precondition(
+            "WRONG_STEP",
+            format!("the application waits for `{step}`"),
+            vec![Violation::new(
+                "PENDING_STEP",
+                "application",
+                format!("pending step is `{step}`"),
+            )],
+        ),
+    }
+}
+
+/// The applicant and every family member with their records.
+async fn load_people(
+    conn: &mut sqlx::PgConnection,
+    applicant: Uuid,
+    details: &Details,
+) -> ApiResult<People> {
+    let applicant = records::load(conn, applicant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let mut family = Vec::new();
+    for (i, member) in details.family().iter().enumerate() {
+        let member_records = records::load(conn, member.person_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("family member details.family[{i}]")))?;
+        family.push((member.clone(), member_records));
+    }
+    Ok(People { applicant, family })
+}

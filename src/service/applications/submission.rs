@@ -1,0 +1,198 @@
+//! Submission checked at the door, its dry run, and the checklist for an applicant before
+//! submitting (SPEC §5: incomplete is refused at the door, every problem listed).
+
+use super::{RequiredFor, Submit, load_people};
+use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission};
+use crate::domain::caller::Caller;
+use crate::domain::details::{Details, Relation};
+use crate::domain::documents::{ChecklistItem, ItemStatus};
+use crate::domain::lifecycle;
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation;
+use crate::state::AppState;
+use crate::store::{self, applications, records};
+use chrono::{Datelike, NaiveDate};
+use prost::Message;
+use uuid::Uuid;
+
+/// Accepts a complete application, or refuses it listing every problem. `present` turns the
+/// stored application into the answer, which a retry gets again.
+pub async fn submit<R: Message + Default>(
+    state: &AppState,
+    caller: &Caller,
+    command: Submit,
+    present: impl Fn(&applications::ApplicationRow, NaiveDate) -> R,
+) -> ApiResult<R> {
+    let Submit { key, submission } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+        return Ok(first);
+    }
+    // The applicant's row lock orders concurrent submissions for one person.
+    store::persons::get_for_update(&mut tx, submission.applicant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let today = state.clock.today();
+    let assessment = assess_on_record(&mut tx, &submission, today).await?;
+    if !assessment.complete() {
+        return Err(failed_precondition(
+            "APPLICATION_INCOMPLETE",
+            "the application cannot be accepted; every problem is listed in the details",
+            violations(&assessment),
+        ));
+    }
+    let procedure = submission.details.procedure();
+    let deadline = lifecycle::legal_term(&submission.details)
+        .map(|term| state.calendar.current().deadline(today, term));
+    let id = Uuid::now_v7();
+    let row = applications::insert(
+        &mut tx,
+        &applications::NewApplication {
+            id,
+            applicant_id: submission.applicant,
+            submitted_by: &caller.client(),
+            operator_id: &caller.operator_id,
+            submission_date: today,
+            deadline: deadline.as_ref().map(|d| d.date),
+            deadline_provisional: deadline.as_ref().is_some_and(|d| d.provisional),
+            pending_step: lifecycle::first_step(procedure),
+            step_deadline: deadline.as_ref().map(|d| d.date),
+            details: &submission.details,
+            documents: &submission.documents,
+            checklist: &assessment.checklist,
+        },
+    )
+    .await
+    .map_err(|e| match store::violated_constraint(&e) {
+        Some(applications::ONE_OPEN_PER_PROCEDURE) => failed_precondition(
+            "APPLICATION_ALREADY_OPEN",
+            "an application of this procedure for this person is already waiting for a decision",
+            vec![Violation::new(
+                "NO_OPEN_APPLICATION",
+                "applicant",
+                "one open application per person and procedure",
+            )],
+        ),
+        _ => e.into(),
+    })?;
+    let members: Vec<(Uuid, Relation)> = submission
+        .details
+        .family()
+        .iter()
+        .map(|m| (m.person_id, m.relation))
+        .collect();
+    records::insert_members(&mut tx, id, &members).await?;
+    let answer = present(&row, today);
+    let name = format!("applications/{id}");
+    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    Ok(answer)
+}
+
+/// The dry run: the same assessment as a submission, without submitting.
+pub async fn check_documents(state: &AppState, submission: &Submission) -> ApiResult<Assessment> {
+    let mut conn = state.pool.acquire().await?;
+    assess_on_record(&mut conn, submission, state.clock.today()).await
+}
+
+/// The checklist for an applicant before submitting: with no documents presented, what is
+/// required, waived or already on record. Returns the labels of described family members.
+pub async fn required_documents(
+    state: &AppState,
+    request: RequiredFor,
+) -> ApiResult<(Vec<ChecklistItem>, Vec<(Uuid, String)>)> {
+    let today = state.clock.today();
+    let (people, details, labels) = match request {
+        RequiredFor::Registered { applicant, details } => {
+            let mut conn = state.pool.acquire().await?;
+            let people = load_people(&mut conn, applicant, &details).await?;
+            (people, details, Vec::new())
+        }
+        RequiredFor::Described {
+            people,
+            details,
+            labels,
+        } => (*people, details, labels),
+    };
+    let submission = Submission {
+        applicant: people.applicant.person_id,
+        details,
+        documents: Vec::new(),
+    };
+    let mci = store::quota::mci(&state.pool, today.year()).await?;
+    let assessment = admission::assess(&people, &submission, today, mci);
+    Ok((assessment.checklist, labels))
+}
+
+/// Loads everyone's records and what quota eligibility needs, then asks the rules.
+async fn assess_on_record(
+    conn: &mut sqlx::PgConnection,
+    submission: &Submission,
+    today: NaiveDate,
+) -> ApiResult<Assessment> {
+    let people = load_people(conn, submission.applicant, &submission.details).await?;
+    let mci = store::quota::mci(&mut *conn, today.year()).await?;
+    let mut assessment = admission::assess(&people, submission, today, mci);
+    let facts = quota_facts(conn, &people, &submission.details).await?;
+    assessment.unmet.extend(admission::quota_eligibility(
+        &people,
+        &submission.details,
+        &facts,
+        today,
+    ));
+    Ok(assessment)
+}
+
+async fn quota_facts(
+    conn: &mut sqlx::PgConnection,
+    people: &People,
+    details: &Details,
+) -> ApiResult<QuotaFacts> {
+    let Details::RegionalQuotaInclusion { region, year, .. } = details else {
+        return Ok(QuotaFacts::default());
+    };
+    let quota_exists = store::quota::get(&mut *conn, *region, *year)
+        .await?
+        .is_some();
+    let everyone: Vec<Uuid> = people.everyone().map(|p| p.person_id).collect();
+    let already_included = store::quota::already_included(&mut *conn, &everyone).await?;
+    Ok(QuotaFacts {
+        quota_exists,
+        already_included,
+    })
+}
+
+/// Every problem of an assessment, as the refusal lists them: documents first, then
+/// prerequisites.
+fn violations(assessment: &Assessment) -> Vec<Violation> {
+    let documents = assessment
+        .checklist
+        .iter()
+        .filter(|i| i.is_problem())
+        .map(|item| {
+            let holder = item
+                .holder
+                .map(|id| format!("persons/{id}"))
+                .unwrap_or_else(|| "applicant".into());
+            let (kind, what) = if item.status == ItemStatus::Missing {
+                ("DOCUMENT_MISSING", format!("missing: {}", item.description))
+            } else {
+                (
+                    "DOCUMENT_INVALID",
+                    format!("invalid: {}: {}", item.description, item.detail),
+                )
+            };
+            Violation::new(
+                kind,
+                format!("{holder}: {}", item.requirement),
+                format!("{what} ({})", item.legal_basis),
+            )
+        });
+    let prerequisites = assessment.unmet.iter().map(|u| {
+        let mut description = format!("{} ({})", u.check.description, u.check.legal_basis);
+        if let Some(earliest) = u.check.earliest_date {
+            description.push_str(&format!("; a new application is accepted from {earliest}"));
+        }
+        Violation::new(u.check.code, u.person.clone(), description)
+    });
+    documents.chain(prerequisites).collect()
+}

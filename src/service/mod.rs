@@ -1,0 +1,7 @@
+//! Use cases. Each owns its transaction, its idempotency claim and its audit event; it asks
+//! the pure rules in `domain` what to do and tells `store` to do it. Requests arrive here
+//! already parsed into commands, and answers leave as typed values or as the wire message the
+//! caller's transport chose (so a retry can be answered with the first answer's bytes).
+
+pub mod applications;
+pub mod mutation;

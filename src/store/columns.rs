@@ -1,0 +1,61 @@
+//! Domain values stored as text columns. A row decodes into the type or fails: a value the
+//! code does not know is corruption to report, never a default to carry on with.
+
+use crate::domain::details::Relation;
+use crate::domain::lifecycle::{State, Step};
+use crate::domain::procedure::Procedure;
+use crate::domain::records::{OffenceField, RegistrationKind};
+use crate::domain::regions::Region;
+use crate::domain::role::Role;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
+use sqlx::{Decode, Encode, Postgres, Type};
+
+/// Text codec for an enum with a stable name (`$name`) and its inverse (`$parse`).
+macro_rules! text_column {
+    ($ty:ty, $name:ident, $parse:path) => {
+        impl Type<Postgres> for $ty {
+            fn type_info() -> PgTypeInfo {
+                <str as Type<Postgres>>::type_info()
+            }
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                <str as Type<Postgres>>::compatible(ty)
+            }
+        }
+
+        impl PgHasArrayType for $ty {
+            fn array_type_info() -> PgTypeInfo {
+                <&str as PgHasArrayType>::array_type_info()
+            }
+        }
+
+        impl Encode<'_, Postgres> for $ty {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <&str as Encode<Postgres>>::encode(self.$name(), buf)
+            }
+        }
+
+        impl<'r> Decode<'r, Postgres> for $ty {
+            fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                let text = <&str as Decode<Postgres>>::decode(value)?;
+                $parse(text).ok_or_else(|| {
+                    format!(
+                        concat!("unknown ", stringify!($ty), " `{}` in storage"),
+                        text
+                    )
+                    .into()
+                })
+            }
+        }
+    };
+}
+
+text_column!(Procedure, as_str, Procedure::parse);
+text_column!(State, as_str, State::parse);
+text_column!(Step, as_str, Step::parse);
+text_column!(Region, code, Region::parse);
+text_column!(Role, as_str, Role::parse);
+text_column!(RegistrationKind, as_str, RegistrationKind::parse);
+text_column!(OffenceField, as_str, OffenceField::parse);
+text_column!(Relation, as_str, Relation::parse);
