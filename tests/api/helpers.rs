@@ -9,10 +9,12 @@ use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
 use kandas::pb;
 use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::state::Clock;
+use prost::bytes::{Buf, BufMut, Bytes};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use uuid::Uuid;
 
@@ -559,5 +561,43 @@ pub fn quota_approval(
                 housing_cost_tenge,
             },
         )),
+    }
+}
+
+/// Sends bytes as they are and takes the response body as bytes: for calls made from
+/// descriptors or from arbitrary input rather than through the generated clients.
+#[derive(Default)]
+pub struct RawCodec;
+
+pub struct RawEncoder;
+pub struct RawDecoder;
+
+impl Encoder for RawEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: Bytes, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        buf.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawDecoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(buf.copy_to_bytes(buf.remaining())))
+    }
+}
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
     }
 }

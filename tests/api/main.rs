@@ -18,5 +18,6 @@ mod metrics_and_shedding;
 mod procedure_boundaries;
 mod procedures;
 mod quota;
+mod readme;
 mod schema;
 mod support;

@@ -1,0 +1,382 @@
+//! The README's grpcurl quick start, replayed call by call against a real server, so what a
+//! newcomer pastes first cannot drift from the contract.
+//!
+//! Each body goes through the proto3 JSON mapping with the service's own descriptors, as
+//! grpcurl does with reflection, and is sent as bytes on the method's path.
+
+use crate::helpers::*;
+use kandas::pb;
+use prost::Message;
+use prost::bytes::Bytes;
+use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, MethodDescriptor};
+use std::time::Duration;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+/// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
+/// of the README) lost some; raise it when the README gains calls.
+const CALLS_IN_README: usize = 6;
+
+/// Which earlier call's answer fills each placeholder, with that answer's `name`.
+const PLACEHOLDERS: &[(&str, &str)] = &[
+    (
+        "persons/<id from above>",
+        "kandas.v1.PersonService/RegisterPerson",
+    ),
+    (
+        "applications/<id>",
+        "kandas.v1.ApplicationService/SubmitApplication",
+    ),
+];
+
+/// One grpcurl command as printed.
+#[derive(Debug, PartialEq)]
+struct Call {
+    /// From `-cert $C/<role>.pem`.
+    role: String,
+    /// `package.Service/Method`, or `list` for reflection.
+    method: String,
+    /// The `-d` body; grpcurl sends an empty message without one.
+    body: String,
+}
+
+/// Splits one shell command into words the way sh would for what the README uses: single
+/// quotes keep everything (newlines too), a backslash before a newline continues the
+/// command, an unquoted newline ends it.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                let word = word.get_or_insert_with(String::new);
+                let mut closed = false;
+                for quoted in chars.by_ref() {
+                    if quoted == '\'' {
+                        closed = true;
+                        break;
+                    }
+                    word.push(quoted);
+                }
+                assert!(closed, "an unterminated quote in: {text}");
+            }
+            '\\' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                words.extend(word.take());
+            }
+            '\n' => break,
+            c if c.is_whitespace() => words.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word.take());
+    words
+}
+
+/// Reads the words of one grpcurl command. Any flag the README starts to use fails here
+/// until this test learns what it means, rather than being replayed without it.
+fn parse_call(words: &[String]) -> Call {
+    assert_eq!(words.first().map(String::as_str), Some("grpcurl"));
+    let mut cert = None;
+    let mut key = None;
+    let mut body = None;
+    let mut positional = Vec::new();
+    let mut rest = words[1..].iter();
+    while let Some(word) = rest.next() {
+        match word.as_str() {
+            "-cacert" => {
+                rest.next();
+            }
+            "-cert" => cert = rest.next().cloned(),
+            "-key" => key = rest.next().cloned(),
+            "-d" => body = rest.next().cloned(),
+            flag if flag.starts_with('-') => {
+                panic!("the README uses grpcurl flag {flag}, which this test does not replay")
+            }
+            _ => positional.push(word.as_str()),
+        }
+    }
+    let [address, method] = positional[..] else {
+        panic!("expected an address and a method in {words:?}");
+    };
+    assert_eq!(address, "localhost:50051", "in {words:?}");
+    let cert = cert.unwrap_or_else(|| panic!("no -cert in {words:?}"));
+    let role = cert
+        .rsplit('/')
+        .next()
+        .and_then(|file| file.strip_suffix(".pem"))
+        .unwrap_or_else(|| panic!("-cert {cert} is not <dir>/<role>.pem"));
+    // A pasted command with another role's key fails the handshake.
+    assert_eq!(
+        key.as_deref().and_then(|k| k.strip_suffix(".key")),
+        cert.strip_suffix(".pem"),
+        "-key goes with -cert in {words:?}"
+    );
+    Call {
+        role: role.to_string(),
+        method: method.to_string(),
+        body: body.unwrap_or_else(|| "{}".to_string()),
+    }
+}
+
+/// Every grpcurl command in the text, in order: each one starts a line.
+fn grpcurl_calls(text: &str) -> Vec<Call> {
+    let mut calls = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if line[indent..].starts_with("grpcurl ") {
+            calls.push(parse_call(&shell_words(&text[offset + indent..])));
+        }
+        offset += line.len();
+    }
+    calls
+}
+
+/// What the server knows, for the JSON mapping: kandas and the health service.
+fn descriptors() -> DescriptorPool {
+    let mut pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).expect("kandas descriptors");
+    pool.decode_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .expect("health descriptors");
+    pool
+}
+
+fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {
+    let (service, method) = path
+        .split_once('/')
+        .unwrap_or_else(|| panic!("{path} is not Service/Method"));
+    pool.get_service_by_name(service)
+        .unwrap_or_else(|| panic!("no service {service}"))
+        .methods()
+        .find(|m| m.name() == method)
+        .unwrap_or_else(|| panic!("{service} has no method {method}"))
+}
+
+/// The README's placeholders replaced by the `name` of the latest answer they refer to.
+fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String {
+    let mut body = body.to_string();
+    for (placeholder, from) in PLACEHOLDERS {
+        if !body.contains(placeholder) {
+            continue;
+        }
+        let (_, answer) = answers
+            .iter()
+            .rev()
+            .find(|(method, _)| method == from)
+            .unwrap_or_else(|| panic!("{placeholder} needs an earlier {from}"));
+        let name = answer
+            .get_field_by_name("name")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("the answer of {from} has no name"));
+        body = body.replace(placeholder, &name);
+    }
+    assert!(
+        !body.contains('<'),
+        "a placeholder this test cannot fill (add it to PLACEHOLDERS): {body}"
+    );
+    body
+}
+
+/// The body in the proto3 JSON mapping. Unknown fields are refused, as grpcurl refuses
+/// them: a field in the wrong message must fail here, not be dropped.
+fn from_json(method: &MethodDescriptor, body: &str) -> DynamicMessage {
+    let mut json = serde_json::Deserializer::from_str(body);
+    let message = DynamicMessage::deserialize_with_options(
+        method.input(),
+        &mut json,
+        &DeserializeOptions::new(),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{} body is not a {}: {e}\n{body}",
+            method.name(),
+            method.input().full_name()
+        )
+    });
+    json.end().expect("nothing after the JSON body");
+    message
+}
+
+async fn unary(
+    channel: Channel,
+    path: &str,
+    method: &MethodDescriptor,
+    request: &DynamicMessage,
+) -> Result<DynamicMessage, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let mut request = tonic::Request::new(Bytes::from(request.encode_to_vec()));
+    // A hang should fail the test with a status rather than stall the suite.
+    request.set_timeout(Duration::from_secs(30));
+    let path = format!("/{path}").parse().expect("a gRPC path");
+    let answer = grpc.unary(request, path, RawCodec).await?.into_inner();
+    Ok(DynamicMessage::decode(method.output(), answer).expect("the answer has its declared type"))
+}
+
+/// What `grpcurl list` prints: the services reflection names.
+async fn list_services(channel: Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1;
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut stream = v1::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let response = stream.message().await.unwrap().expect("one response");
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("a service list, got {:?}", response.message_response);
+    };
+    list.service.into_iter().map(|s| s.name).collect()
+}
+
+/// Waits for the first database probe, as someone pasting the README does by starting the
+/// service first: until then health is NOT_SERVING.
+async fn wait_until_serving(channel: Channel) {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let mut client = HealthClient::new(channel);
+    for _ in 0..600 {
+        let status = client
+            .check(HealthCheckRequest::default())
+            .await
+            .map(|r| r.into_inner().status)
+            .ok();
+        if status == Some(ServingStatus::Serving as i32) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server never became SERVING");
+}
+
+/// The latest answer of `method` as its generated type.
+fn answer_of<T: Message + Default>(answers: &[(String, DynamicMessage)], method: &str) -> T {
+    let (_, answer) = answers
+        .iter()
+        .rev()
+        .find(|(m, _)| m == method)
+        .unwrap_or_else(|| panic!("the README no longer calls {method}"));
+    answer.transcode_to().expect("transcode the answer")
+}
+
+#[test]
+fn a_body_may_span_lines_and_a_backslash_continues_the_command() {
+    let text = "# comment\n  grpcurl -cacert $C/ca.pem -cert $C/police.pem -key $C/police.key -d '{\n  \"a\": 1,\n  \"b\": \"x y\"}' \\\n  localhost:50051 kandas.v1.X/Y\nnext line\ngrpcurl -cert $C/psc.pem -key $C/psc.key localhost:50051 list\n";
+    assert_eq!(
+        grpcurl_calls(text),
+        vec![
+            Call {
+                role: "police".into(),
+                method: "kandas.v1.X/Y".into(),
+                body: "{\n  \"a\": 1,\n  \"b\": \"x y\"}".into(),
+            },
+            Call {
+                role: "psc".into(),
+                method: "list".into(),
+                body: "{}".into(),
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("read README.md");
+    let calls = grpcurl_calls(&readme);
+    assert!(
+        calls.len() >= CALLS_IN_README,
+        "found {} grpcurl calls in README.md, expected at least {CALLS_IN_README}: {calls:#?}",
+        calls.len()
+    );
+
+    let app = spawn_app().await;
+    wait_until_serving(app.channel("psc").await).await;
+    let pool = descriptors();
+    let mut answers: Vec<(String, DynamicMessage)> = Vec::new();
+    let mut listed = None;
+    for call in &calls {
+        let channel = app.channel(&call.role).await;
+        if call.method == "list" {
+            listed = Some(list_services(channel).await);
+            continue;
+        }
+        let method = find_method(&pool, &call.method);
+        let body = fill_placeholders(&call.body, &answers);
+        let request = from_json(&method, &body);
+        match unary(channel, &call.method, &method, &request).await {
+            Ok(answer) => answers.push((call.method.clone(), answer)),
+            Err(status) => panic!(
+                "{} as {} answered {:?}: {}\n{:#?}\nbody: {body}",
+                call.method,
+                call.role,
+                status.code(),
+                status.message(),
+                error_details(&status)
+            ),
+        }
+    }
+
+    let listed = listed.expect("the README lists the services");
+    for service in pool.services() {
+        assert!(
+            listed.iter().any(|s| s == service.full_name()),
+            "{} missing from {listed:?}",
+            service.full_name()
+        );
+    }
+
+    let health: tonic_health::pb::HealthCheckResponse =
+        answer_of(&answers, "grpc.health.v1.Health/Check");
+    assert_eq!(health.status, ServingStatus::Serving as i32);
+
+    let validated: pb::ValidateIinResponse =
+        answer_of(&answers, "kandas.v1.PersonService/ValidateIin");
+    assert!(validated.valid, "{validated:?}");
+    // 871008 then 4: born 1987-10-08, a woman born in the 1900s.
+    assert_eq!(validated.birth_date, Some(date(1987, 10, 8)));
+    assert_eq!(validated.sex, pb::Sex::Female as i32);
+    assert_eq!(validated.century, 1900);
+
+    let registered: pb::Person = answer_of(&answers, "kandas.v1.PersonService/RegisterPerson");
+    assert!(registered.name.starts_with("persons/"));
+    assert!(registered.iin.is_empty(), "registered without an IIN");
+
+    let submitted: pb::Application =
+        answer_of(&answers, "kandas.v1.ApplicationService/SubmitApplication");
+    assert_eq!(submitted.applicant, registered.name);
+    assert_eq!(submitted.procedure, pb::Procedure::IinAssignment as i32);
+    assert_eq!(submitted.state, pb::application::State::Submitted as i32);
+
+    let decided: pb::Application =
+        answer_of(&answers, "kandas.v1.ApplicationService/DecideApplication");
+    assert_eq!(decided.name, submitted.name);
+    assert_eq!(decided.state, pb::application::State::Approved as i32);
+    let Some(pb::decision::Result::IinAssignment(result)) = decided.decision.and_then(|d| d.result)
+    else {
+        panic!("the approval carries the IIN");
+    };
+    // Born 1987-10-08, a man born in the 1900s: 871008 then 3.
+    assert!(result.iin.starts_with("8710083"), "{}", result.iin);
+
+    let person = app
+        .persons("psc")
+        .await
+        .get_person(pb::GetPersonRequest {
+            name: registered.name.clone(),
+            iin: String::new(),
+        })
+        .await
+        .expect("read the person back")
+        .into_inner();
+    assert_eq!(person.iin, result.iin, "the person now holds the IIN");
+}
