@@ -20,4 +20,5 @@ mod procedures;
 mod quota;
 mod readme;
 mod schema;
+mod stored_rows;
 mod support;
