@@ -247,19 +247,17 @@ impl Application {
         let shed = ShedLayer::new(settings.max_concurrent_requests);
         let metrics = Arc::new(Metrics::new());
         if let Some(listener) = metrics_listener {
-            spawn_until(
-                &tasks,
-                &tasks_stop,
-                crate::server::metrics::serve(
-                    listener,
-                    crate::server::metrics::Sources {
-                        metrics: metrics.clone(),
-                        pool: state.pool.clone(),
-                        shed: Some(shed.clone()),
-                        audit: Some(state.audit.clone()),
-                    },
-                ),
-            );
+            tasks.spawn(crate::server::metrics::serve(
+                listener,
+                crate::server::metrics::Sources {
+                    metrics: metrics.clone(),
+                    pool: state.pool.clone(),
+                    shed: Some(shed.clone()),
+                    audit: Some(state.audit.clone()),
+                },
+                tasks.clone(),
+                tasks_stop.clone(),
+            ));
         }
 
         let limit = settings.max_message_bytes;
