@@ -42,8 +42,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Writes the audit events of reads and failed calls, many per commit.
     pub audit: AuditWriter,
-    /// Becomes true when the server starts shutting down: long-lived streams end then.
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Cancelled when the server starts shutting down: long-lived streams end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// The working-day calendar in force. An administrator can load a year at run time, so

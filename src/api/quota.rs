@@ -273,7 +273,6 @@ async fn feed(
     mut last: i64,
     sender: tokio::sync::mpsc::Sender<Result<pb::QuotaDecision, Status>>,
 ) {
-    let mut shutdown = state.shutdown.clone();
     loop {
         // Marks what this read covers: a notification from now on wakes the next one.
         decided.borrow_and_update();
@@ -306,7 +305,7 @@ async fn feed(
             () = woken => {}
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
             () = sender.closed() => return,
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
+            () = state.shutdown.cancelled() => return,
         }
     }
 }

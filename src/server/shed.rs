@@ -1,3 +1,8 @@
+//! Our own layer rather than tower's `ConcurrencyLimit` with `LoadShed`: those give a place
+//! back as soon as the response headers are out, so a `WatchQuotaDecisions` stream would hold
+//! none for its whole life; `LoadShed` refuses with a tower error rather than a gRPC status;
+//! and they would count health checks and reflection too.
+//!
 //! Load shedding: at most `max_concurrent_requests` calls are served at once, and a call that
 //! finds no free place is refused at once with `RESOURCE_EXHAUSTED` (reason
 //! `SERVER_OVERLOADED`) instead of queueing behind the others. Under overload a fast, explicit

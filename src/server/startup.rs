@@ -29,6 +29,8 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -107,8 +109,8 @@ pub struct Application {
     acceptor: TlsAcceptor,
     state: AppState,
     settings: Settings,
-    /// Told when shutdown starts, so open streams end and graceful stop can finish.
-    stopping: tokio::sync::watch::Sender<bool>,
+    /// Cancelled when shutdown starts, so open streams end and graceful stop can finish.
+    stopping: CancellationToken,
 }
 
 impl Application {
@@ -140,9 +142,9 @@ impl Application {
             },
             None => None,
         };
-        let (stopping, shutdown) = tokio::sync::watch::channel(false);
+        let stopping = CancellationToken::new();
         let state = AppState {
-            shutdown,
+            shutdown: stopping.clone(),
             audit: crate::audit::AuditWriter::start(pool.clone()),
             pool,
             calendar: CalendarCell::new(calendar),
@@ -190,34 +192,48 @@ impl Application {
         } = self;
         let shutdown = async move {
             shutdown.await;
-            let _ = stopping.send(true);
+            stopping.cancel();
         };
+        // The tasks beside the gRPC server. They run on until the server has drained, not only
+        // until shutdown starts: health keeps answering, the sealer and the relay keep serving
+        // the calls still finishing, and metrics can still be scraped.
+        let tasks = TaskTracker::new();
+        let tasks_stop = CancellationToken::new();
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         // tonic-health starts the overall status at SERVING; nothing is known until the first
         // database probe, which sets every service and then the overall status.
         health_reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
-        let health_task = tokio::spawn(watch_database(
-            state.pool.clone(),
-            health_reporter,
-            settings.health_every,
-        ));
-        let sealer_task = tokio::spawn(crate::audit::run_sealer(
-            state.pool.clone(),
-            settings.seal_every,
-        ));
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            watch_database(state.pool.clone(), health_reporter, settings.health_every),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::audit::run_sealer(state.pool.clone(), settings.seal_every),
+        );
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
         let (calendar_loaded, calendar_watched) = tokio::sync::watch::channel(0u64);
-        let relay_task = tokio::spawn(crate::store::notifications::relay(
-            state.pool.clone(),
-            vec![
-                (crate::store::quota::FEED_CHANNEL, decided),
-                (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
-            ],
-        ));
-        let calendar_task = tokio::spawn(refresh_calendar(state.clone(), calendar_watched));
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::store::notifications::relay(
+                state.pool.clone(),
+                vec![
+                    (crate::store::quota::FEED_CHANNEL, decided),
+                    (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
+                ],
+            ),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            refresh_calendar(state.clone(), calendar_watched),
+        );
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
@@ -230,8 +246,8 @@ impl Application {
 
         let shed = ShedLayer::new(settings.max_concurrent_requests);
         let metrics = Arc::new(Metrics::new());
-        let metrics_task = metrics_listener.map(|listener| {
-            tokio::spawn(crate::server::metrics::serve(
+        if let Some(listener) = metrics_listener {
+            tasks.spawn(crate::server::metrics::serve(
                 listener,
                 crate::server::metrics::Sources {
                     metrics: metrics.clone(),
@@ -239,18 +255,21 @@ impl Application {
                     shed: Some(shed.clone()),
                     audit: Some(state.audit.clone()),
                 },
-            ))
-        });
+                tasks.clone(),
+                tasks_stop.clone(),
+            ));
+        }
 
         let limit = settings.max_message_bytes;
         let (connections, incoming) =
             mpsc::channel::<Result<TlsStream<TcpStream>, std::io::Error>>(64);
-        let accept_task = tokio::spawn(accept_loop(
-            listener,
-            acceptor,
-            connections,
-            state.shutdown.clone(),
-        ));
+        // It returns by itself when shutdown starts; the stop only covers a server that ends
+        // without one (an error).
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            accept_loop(listener, acceptor, connections, state.shutdown.clone()),
+        );
 
         let result = Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
@@ -297,19 +316,12 @@ impl Application {
             .serve_with_incoming_shutdown(ReceiverStream::new(incoming), shutdown)
             .await;
 
-        accept_task.abort();
-        health_task.abort();
-        sealer_task.abort();
-        relay_task.abort();
-        calendar_task.abort();
-        // Its listening connection must be back in the pool before the pool closes.
-        let _ = relay_task.await;
-        // The metrics endpoint stops with the server (open scrapes end with it), before the
-        // pool closes.
-        if let Some(task) = metrics_task {
-            task.abort();
-            let _ = task.await;
-        }
+        // Everything beside the server stops with it (open scrapes too), and is waited for:
+        // the relay's listening connection and any scrape must be done with the pool before
+        // it closes.
+        tasks_stop.cancel();
+        tasks.close();
+        tasks.wait().await;
         // Seal what the last requests wrote, so a clean stop leaves no event waiting.
         if let Err(error) = crate::audit::seal_pending(&state.pool).await {
             tracing::warn!(%error, "could not seal the last audit events; the next start will");
@@ -317,6 +329,15 @@ impl Application {
         state.pool.close().await;
         result.context("serving gRPC")
     }
+}
+
+/// Runs `task` on `tracker` until it ends or `stop` is cancelled.
+fn spawn_until(
+    tracker: &TaskTracker,
+    stop: &CancellationToken,
+    task: impl Future<Output = ()> + Send + 'static,
+) {
+    tracker.spawn(stop.clone().run_until_cancelled_owned(task));
 }
 
 /// Rebuilds this replica's calendar whenever a year is loaded on any replica, and every
@@ -345,13 +366,13 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     connections: mpsc::Sender<Result<TlsStream<TcpStream>, std::io::Error>>,
-    mut stopping: tokio::sync::watch::Receiver<bool>,
+    stopping: CancellationToken,
 ) {
     const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            _ = stopping.wait_for(|stop| *stop) => return,
+            () = stopping.cancelled() => return,
         };
         let (tcp, peer) = match accepted {
             Ok(accepted) => accepted,

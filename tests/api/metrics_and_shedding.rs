@@ -119,7 +119,7 @@ async fn scrape(addr: SocketAddr) -> String {
         http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(
-        head.contains("Content-Type: text/plain; version=0.0.4"),
+        head.contains("Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8"),
         "{head}"
     );
     assert!(
@@ -212,7 +212,8 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
 
     let text = scrape(app.metrics).await;
     let validate = "kandas.v1.PersonService/ValidateIin";
-    has_line(&text, "# TYPE kandas_rpc_requests_total counter");
+    // OpenMetrics names a counter family without `_total`; its samples carry it.
+    has_line(&text, "# TYPE kandas_rpc_requests counter");
     has_line(
         &text,
         &format!("kandas_rpc_requests_total{{method=\"{validate}\",code=\"OK\"}} 1"),
@@ -233,15 +234,15 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
     has_line(&text, "# TYPE kandas_rpc_duration_seconds histogram");
     has_line_starting(
         &text,
-        &format!("kandas_rpc_duration_seconds_bucket{{method=\"{validate}\",le=\"0.001\"}} "),
+        &format!("kandas_rpc_duration_seconds_bucket{{le=\"0.001\",method=\"{validate}\"}} "),
     );
     has_line(
         &text,
-        &format!("kandas_rpc_duration_seconds_bucket{{method=\"{validate}\",le=\"10\"}} 2"),
+        &format!("kandas_rpc_duration_seconds_bucket{{le=\"10.0\",method=\"{validate}\"}} 2"),
     );
     has_line(
         &text,
-        &format!("kandas_rpc_duration_seconds_bucket{{method=\"{validate}\",le=\"+Inf\"}} 2"),
+        &format!("kandas_rpc_duration_seconds_bucket{{le=\"+Inf\",method=\"{validate}\"}} 2"),
     );
     has_line_starting(
         &text,
@@ -256,7 +257,7 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
     has_line_starting(&text, "kandas_db_pool_connections{state=\"idle\"} ");
     has_line_starting(&text, "kandas_db_pool_connections{state=\"used\"} ");
     has_line(&text, "kandas_db_pool_max 10");
-    has_line(&text, "# TYPE kandas_audit_commits_total counter");
+    has_line(&text, "# TYPE kandas_audit_commits counter");
     has_line(&text, "kandas_audit_commits_total 1");
     has_line(&text, "kandas_audit_events_total 1");
     has_line(&text, "kandas_audit_failed_commits_total 0");
@@ -274,18 +275,27 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
         "kandas_quota_places_remaining{region=\"KZ-55\",year=\"2025\"} 1056",
     );
 
-    // Every sample is `name{labels} number`, and every family has HELP and TYPE.
+    // Every sample is `name{labels} number`, every family has HELP and TYPE, and the
+    // exposition ends as OpenMetrics requires.
+    assert!(text.ends_with("\n# EOF\n"), "no EOF marker");
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let (series, value) = line.rsplit_once(' ').expect("name and value");
         value
             .parse::<f64>()
             .unwrap_or_else(|_| panic!("not a number in `{line}`"));
         let name = series.split('{').next().unwrap();
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|suffix| name.strip_suffix(suffix))
-            .filter(|base| text.contains(&format!("# TYPE {base} histogram")))
-            .unwrap_or(name);
+        let family = [
+            ("_bucket", "histogram"),
+            ("_sum", "histogram"),
+            ("_count", "histogram"),
+            ("_total", "counter"),
+        ]
+        .iter()
+        .find_map(|(suffix, kind)| {
+            name.strip_suffix(suffix)
+                .filter(|base| text.contains(&format!("# TYPE {base} {kind}")))
+        })
+        .unwrap_or(name);
         assert!(
             text.contains(&format!("# HELP {family} ")),
             "{family} has no HELP"

@@ -1,0 +1,307 @@
+//! Prometheus metrics on a separate plain-HTTP port (`GET /metrics`, OpenMetrics text).
+//!
+//! - `kandas_rpc_requests_total{method,code}` and `kandas_rpc_duration_seconds{method}` are
+//!   recorded by [`MetricsLayer`] around every gRPC call (see [`layer`]).
+//! - `kandas_rpc_in_flight` and `kandas_rpc_concurrency_limit`: calls holding a place under
+//!   load shedding, and the limit.
+//! - `kandas_db_pool_connections{state="idle"|"used"}` and `kandas_db_pool_max`, read from the
+//!   pool at scrape time.
+//! - `kandas_audit_commits_total`, `kandas_audit_events_total` and
+//!   `kandas_audit_failed_commits_total`: the group writer of read and failure audit events.
+//! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
+//!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
+//!   answer, the family is left out of that scrape and the rest is still served.
+//!
+//! The call families live as long as the server; everything read at scrape time goes into a
+//! registry built for that scrape, so a scrape shows the values of that moment and nothing
+//! has to be kept in step between scrapes.
+
+mod endpoint;
+mod layer;
+
+pub use endpoint::{bind, serve};
+pub use layer::MetricsLayer;
+
+use crate::server::shed::ShedLayer;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use sqlx::PgPool;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tonic::Code;
+
+/// Upper bounds of the duration histogram, in seconds: 1 ms to 10 s.
+const BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// gRPC status codes by number, as they appear in the `code` label.
+const CODE_NAMES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// RPCs served besides the kandas API.
+const INFRASTRUCTURE_METHODS: [&str; 4] = [
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// The `method` label of any path the server does not serve, so a client sending made-up
+/// paths cannot grow the families.
+const OTHER_METHOD: &str = "other";
+
+/// Most quota rows exported in one scrape.
+pub const MAX_QUOTA_SERIES: i64 = 1000;
+/// How long a scrape waits for the quota query.
+pub const QUOTA_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    method: &'static str,
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuotaLabels {
+    region: String,
+    year: i32,
+}
+
+/// The call metrics, shared by every connection.
+#[derive(Debug)]
+pub struct Metrics {
+    requests: Family<CallLabels, Counter>,
+    durations: Family<MethodLabels, Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(|| Histogram::new(BUCKETS)),
+        }
+    }
+
+    /// The `method` label of `path`: the full method without the leading slash (e.g.
+    /// `kandas.v1.PersonService/ValidateIin`), or `other`.
+    fn method_label(path: &str) -> &'static str {
+        crate::server::auth::KANDAS_METHODS
+            .iter()
+            .chain(INFRASTRUCTURE_METHODS.iter())
+            .find(|known| **known == path)
+            .map(|known| &known[1..])
+            .unwrap_or(OTHER_METHOD)
+    }
+
+    /// Records one finished call of `path`.
+    pub fn record(&self, path: &str, code: Code, elapsed: Duration) {
+        self.record_method(Self::method_label(path), code, elapsed);
+    }
+
+    fn record_method(&self, method: &'static str, code: Code, elapsed: Duration) {
+        let code = CODE_NAMES[(code as usize).min(CODE_NAMES.len() - 1)];
+        self.requests
+            .get_or_create(&CallLabels { method, code })
+            .inc();
+        self.durations
+            .get_or_create(&MethodLabels { method })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Adds the call families (only series that have seen a call) to a scrape's registry.
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "kandas_rpc_requests",
+            "gRPC calls finished, by method and status code",
+            self.requests.clone(),
+        );
+        registry.register(
+            "kandas_rpc_duration_seconds",
+            "Time from a call's arrival to its status, by method",
+            self.durations.clone(),
+        );
+    }
+}
+
+/// What a scrape reads besides the call metrics.
+#[derive(Clone)]
+pub struct Sources {
+    pub metrics: std::sync::Arc<Metrics>,
+    pub pool: PgPool,
+    pub shed: Option<ShedLayer>,
+    pub audit: Option<crate::audit::AuditWriter>,
+}
+
+impl Sources {
+    /// The whole exposition, reading the pool and the quotas now.
+    pub async fn render(&self) -> String {
+        let mut registry = Registry::default();
+        self.metrics.register(&mut registry);
+        if let Some(shed) = &self.shed {
+            registry.register(
+                "kandas_rpc_in_flight",
+                "Calls holding a place under load shedding now",
+                ConstGauge::new(shed.in_flight() as i64),
+            );
+            registry.register(
+                "kandas_rpc_concurrency_limit",
+                "Calls served at once before new ones are refused SERVER_OVERLOADED",
+                ConstGauge::new(shed.limit() as i64),
+            );
+        }
+        if let Some(audit) = &self.audit {
+            let counts = audit.counts();
+            let load = |c: &AtomicU64| ConstCounter::new(c.load(Ordering::Relaxed));
+            registry.register(
+                "kandas_audit_commits",
+                "Commits of the audit group writer (reads and failed calls); events / commits is the batch size",
+                load(&counts.batches),
+            );
+            registry.register(
+                "kandas_audit_events",
+                "Audit events written by the group writer",
+                load(&counts.events),
+            );
+            registry.register(
+                "kandas_audit_failed_commits",
+                "Group commits that failed; their events were then written one by one, and a call was refused only if its own event failed",
+                load(&counts.failed_batches),
+            );
+        }
+        let size = i64::from(self.pool.size());
+        let idle = self.pool.num_idle() as i64;
+        let connections = Family::<PoolLabels, Gauge>::default();
+        connections
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle);
+        connections
+            .get_or_create(&PoolLabels { state: "used" })
+            .set((size - idle).max(0));
+        registry.register(
+            "kandas_db_pool_connections",
+            "PostgreSQL connections open in the pool, idle or used",
+            connections,
+        );
+        registry.register(
+            "kandas_db_pool_max",
+            "Most PostgreSQL connections the pool opens",
+            ConstGauge::new(i64::from(self.pool.options().get_max_connections())),
+        );
+        if let Some(places) = self.quota_places().await {
+            registry.register(
+                "kandas_quota_places_remaining",
+                "Places of a regional quota not yet taken",
+                places,
+            );
+        }
+        let mut out = String::with_capacity(16 * 1024);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        out
+    }
+
+    /// The remaining places of every quota, or `None` when the database does not answer in
+    /// time (the family is then left out of this scrape).
+    async fn quota_places(&self) -> Option<Family<QuotaLabels, Gauge>> {
+        let query = sqlx::query_as::<_, (String, i32, i32)>(
+            "SELECT region, year, places - taken FROM quotas ORDER BY year, region LIMIT $1",
+        )
+        .bind(MAX_QUOTA_SERIES)
+        .fetch_all(&self.pool);
+        let rows = match tokio::time::timeout(QUOTA_QUERY_TIMEOUT, query).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "metrics: quotas not read; left out of this scrape");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!("metrics: quota query timed out; left out of this scrape");
+                return None;
+            }
+        };
+        let places = Family::<QuotaLabels, Gauge>::default();
+        for (region, year, remaining) in rows {
+            places
+                .get_or_create(&QuotaLabels { region, year })
+                .set(i64::from(remaining));
+        }
+        Some(places)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(metrics: &Metrics) -> String {
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
+        out
+    }
+
+    #[test]
+    fn calls_are_counted_by_method_and_code_and_timed_in_buckets() {
+        let metrics = Metrics::new();
+        let path = "/kandas.v1.PersonService/ValidateIin";
+        metrics.record(path, Code::Ok, Duration::from_millis(3));
+        metrics.record(path, Code::Ok, Duration::from_secs(20));
+        metrics.record(path, Code::InvalidArgument, Duration::from_micros(10));
+        metrics.record("/evil/\"path\"", Code::Unimplemented, Duration::ZERO);
+        let out = encoded(&metrics);
+        let m = "kandas.v1.PersonService/ValidateIin";
+        for line in [
+            format!("kandas_rpc_requests_total{{method=\"{m}\",code=\"OK\"}} 2"),
+            format!("kandas_rpc_requests_total{{method=\"{m}\",code=\"INVALID_ARGUMENT\"}} 1"),
+            "kandas_rpc_requests_total{method=\"other\",code=\"UNIMPLEMENTED\"} 1".to_string(),
+            format!("kandas_rpc_duration_seconds_bucket{{le=\"0.001\",method=\"{m}\"}} 1"),
+            format!("kandas_rpc_duration_seconds_bucket{{le=\"0.005\",method=\"{m}\"}} 2"),
+            format!("kandas_rpc_duration_seconds_bucket{{le=\"10.0\",method=\"{m}\"}} 2"),
+            format!("kandas_rpc_duration_seconds_bucket{{le=\"+Inf\",method=\"{m}\"}} 3"),
+            format!("kandas_rpc_duration_seconds_count{{method=\"{m}\"}} 3"),
+        ] {
+            assert!(out.lines().any(|l| l == line), "missing {line} in\n{out}");
+        }
+        assert!(!out.contains("GetPerson"), "untouched series are not shown");
+        assert!(!out.contains("evil"), "unknown paths are counted as other");
+    }
+}
