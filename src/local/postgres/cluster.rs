@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+
 use super::binaries::PgBinaries;
 use super::data_dir::{clear_stale_pid_file, initdb, prepare_data_dir};
 use super::log::{log_file, log_path_for, open_log, read_log_from};
@@ -188,7 +190,7 @@ impl LocalCluster {
     /// Runs one SQL command with `psql` over TCP as the superuser; returns unaligned tuples.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String, LocalError> {
         // psql runs fine as root; only the server refuses root.
-        let mut cmd = pg_command(&self.bins.psql(), None, libc::SIGTERM);
+        let mut cmd = pg_command(&self.bins.psql(), None, Signal::SIGTERM);
         cmd.arg("-X")
             .arg("-q")
             .arg("-A")
@@ -265,7 +267,7 @@ fn start_postmaster(
         } else {
             OsString::new()
         };
-    let mut cmd = pg_command(&bins.postgres(), run_as, libc::SIGINT);
+    let mut cmd = pg_command(&bins.postgres(), run_as, Signal::SIGINT);
     cmd.stdout(log).stderr(log_err).process_group(0);
     cmd.arg("-D").arg(data_dir).arg("-p").arg(port.to_string());
     let mut setting = |name: &str, value: &std::ffi::OsStr| {
@@ -314,7 +316,7 @@ fn wait_until_ready(
         // Lines: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
         let ready = fs::read_to_string(&pid_file).is_ok_and(|text| {
             let lines: Vec<&str> = text.lines().map(str::trim).collect();
-            lines.first().and_then(|l| l.parse::<libc::pid_t>().ok()) == Some(pm.pid)
+            lines.first().and_then(|l| l.parse::<i32>().ok()) == Some(pm.pid)
                 && lines.get(7) == Some(&"ready")
         });
         if ready && TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {

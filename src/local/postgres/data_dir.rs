@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+
 use super::SUPERUSER;
 use super::binaries::PgBinaries;
 use super::process::{pg_command, pid_alive, run_bounded};
@@ -56,7 +58,7 @@ pub(super) fn initdb(
     ephemeral: bool,
 ) -> Result<(), LocalError> {
     tracing::info!(data_dir = %data_dir.display(), "creating a private PostgreSQL cluster");
-    let mut cmd = pg_command(&bins.initdb(), run_as, libc::SIGTERM);
+    let mut cmd = pg_command(&bins.initdb(), run_as, Signal::SIGTERM);
     cmd.arg("-D")
         .arg(data_dir)
         .arg("-U")
@@ -87,7 +89,7 @@ pub(super) fn clear_stale_pid_file(data_dir: &Path, patience: Duration) -> Resul
         let pid = text
             .lines()
             .next()
-            .and_then(|line| line.trim().parse::<libc::pid_t>().ok())
+            .and_then(|line| line.trim().parse::<i32>().ok())
             .map(|pid| pid.abs()) // negative in single-user mode
             .unwrap_or(0);
         if !server_on(pid, data_dir) {
@@ -116,7 +118,7 @@ pub(super) fn clear_stale_pid_file(data_dir: &Path, patience: Duration) -> Resul
 }
 
 /// Whether `pid` is a live PostgreSQL server on `data_dir` (as far as can be told).
-pub(super) fn server_on(pid: libc::pid_t, data_dir: &Path) -> bool {
+pub(super) fn server_on(pid: i32, data_dir: &Path) -> bool {
     if !pid_alive(pid) {
         return false;
     }

@@ -2,11 +2,14 @@
 //! it with escalating signals.
 
 use std::io;
-use std::process::{Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use super::process::describe;
 use crate::local::LocalError;
@@ -19,7 +22,7 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The running server process, shared with the thread that spawned it and waits for it.
 #[derive(Debug)]
 pub(super) struct Postmaster {
-    pub(super) pid: libc::pid_t,
+    pub(super) pid: i32,
     state: Mutex<PostmasterState>,
     changed: Condvar,
 }
@@ -53,19 +56,13 @@ impl Postmaster {
                     }
                 };
                 let pm = Arc::new(Postmaster {
-                    pid: child.id() as libc::pid_t,
+                    pid: child.id() as i32,
                     state: Mutex::new(PostmasterState::default()),
                     changed: Condvar::new(),
                 });
                 let _ = tx.send(Ok(Arc::clone(&pm)));
                 drop(cmd);
-                wait_without_reaping(pm.pid);
-                // Reap under the lock: whoever holds it and sees `exited == false` may signal
-                // the pid, which cannot have been reused while the zombie is unreaped.
-                let mut state = pm.lock();
-                state.exited = true;
-                state.status = child.wait().ok();
-                pm.changed.notify_all();
+                pm.wait_and_reap(&mut child);
             })
             .map_err(|e| LocalError::io("starting the thread that runs PostgreSQL", e))?;
         match rx.recv_timeout(Duration::from_secs(30)) {
@@ -78,19 +75,50 @@ impl Postmaster {
         }
     }
 
+    /// Waits for the child to exit, then reaps it under the lock: whoever holds the lock and
+    /// sees `exited == false` may signal the pid, which cannot have been reused while the
+    /// zombie is unreaped.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    fn wait_and_reap(&self, child: &mut Child) {
+        wait_without_reaping(Pid::from_raw(self.pid));
+        let mut state = self.lock();
+        state.exited = true;
+        state.status = child.wait().ok();
+        self.changed.notify_all();
+    }
+
+    /// Where nix offers no `waitid`, polls instead, checking and reaping under the lock for
+    /// the same reason as above.
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    fn wait_and_reap(&self, child: &mut Child) {
+        loop {
+            let mut state = self.lock();
+            match child.try_wait() {
+                Ok(None) => {}
+                result => {
+                    state.exited = true;
+                    state.status = result.ok().flatten();
+                    self.changed.notify_all();
+                    return;
+                }
+            }
+            drop(state);
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub(super) fn exit_status(&self) -> Option<Option<ExitStatus>> {
         let state = self.lock();
         state.exited.then_some(state.status)
     }
 
     /// Sends `signal` unless the server has already exited. Returns whether it still ran.
-    fn signal(&self, signal: libc::c_int) -> bool {
+    fn signal(&self, signal: Signal) -> bool {
         let state = self.lock();
         if state.exited {
             return false;
         }
-        // SAFETY: plain kill(2) on our own unreaped child.
-        unsafe { libc::kill(self.pid, signal) };
+        let _ = kill(Pid::from_raw(self.pid), signal);
         true
     }
 
@@ -98,12 +126,12 @@ impl Postmaster {
     /// SIGKILL. Returns whether the server has exited.
     pub(super) fn stop(&self) -> bool {
         for (signal, timeout, name) in [
-            (libc::SIGINT, FAST_STOP_TIMEOUT, "fast"),
-            (libc::SIGQUIT, IMMEDIATE_STOP_TIMEOUT, "immediate"),
-            (libc::SIGKILL, KILL_TIMEOUT, "SIGKILL"),
+            (Signal::SIGINT, FAST_STOP_TIMEOUT, "fast"),
+            (Signal::SIGQUIT, IMMEDIATE_STOP_TIMEOUT, "immediate"),
+            (Signal::SIGKILL, KILL_TIMEOUT, "SIGKILL"),
         ] {
             if !self.signal(signal) || self.wait_exit(timeout) {
-                if signal != libc::SIGINT {
+                if signal != Signal::SIGINT {
                     tracing::warn!(pid = self.pid, "PostgreSQL needed a {name} stop");
                 }
                 return true;
@@ -132,24 +160,16 @@ impl Postmaster {
 }
 
 /// Blocks until `pid` (our child) has exited, leaving it to be reaped.
-fn wait_without_reaping(pid: libc::pid_t) {
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn wait_without_reaping(pid: Pid) {
+    use nix::errno::Errno;
+    use nix::sys::wait::{Id, WaitPidFlag, waitid};
+
     loop {
-        // SAFETY: siginfo_t is plain data; waitid writes into it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if rc == 0 {
-            return;
-        }
-        if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            // ECHILD etc.: fall back to the blocking reap by the caller.
-            return;
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Err(Errno::EINTR) => continue,
+            // ECHILD etc. included: the blocking reap by the caller is the fallback.
+            _ => return,
         }
     }
 }

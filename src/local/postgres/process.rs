@@ -2,12 +2,16 @@
 //! running short-lived ones with a time limit, and checking whether a process is alive.
 
 use std::fs;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use super::user::RunAs;
 use crate::local::LocalError;
@@ -17,11 +21,7 @@ pub(super) const LOG_TAIL_LINES: usize = 40;
 
 /// A command for one of the PostgreSQL binaries: run as `run_as` (when root), from `/`, with
 /// stdin closed and `death_signal` delivered if kandas dies.
-pub(super) fn pg_command(
-    program: &Path,
-    run_as: Option<&RunAs>,
-    death_signal: libc::c_int,
-) -> Command {
+pub(super) fn pg_command(program: &Path, run_as: Option<&RunAs>, death_signal: Signal) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir("/").stdin(Stdio::null());
     // Connection settings in the environment must not redirect our tools.
@@ -51,19 +51,20 @@ pub(super) fn pg_command(
 }
 
 #[cfg(target_os = "linux")]
-fn set_death_signal(cmd: &mut Command, signal: libc::c_int) {
-    let parent = std::process::id() as libc::pid_t;
+fn set_death_signal(cmd: &mut Command, signal: Signal) {
+    use nix::sys::prctl::set_pdeathsig;
+    use nix::unistd::getppid;
+
+    let parent = Pid::this();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe calls (prctl, getppid) and builds errors without allocating.
     unsafe {
         cmd.pre_exec(move || {
             // std runs this after setuid, which would have cleared an earlier death signal.
-            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong, 0, 0, 0) != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            set_pdeathsig(signal)?;
             // The parent may have died before prctl: then nobody would ever signal us.
-            if libc::getppid() != parent {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            if getppid() != parent {
+                return Err(Errno::ESRCH.into());
             }
             Ok(())
         });
@@ -71,7 +72,7 @@ fn set_death_signal(cmd: &mut Command, signal: libc::c_int) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn set_death_signal(_cmd: &mut Command, _signal: libc::c_int) {}
+fn set_death_signal(_cmd: &mut Command, _signal: Signal) {}
 
 pub(super) fn describe(cmd: &Command) -> String {
     let mut text = cmd.get_program().to_string_lossy().into_owned();
@@ -156,11 +157,10 @@ pub(super) fn tail_lines(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-pub(super) fn pid_alive(pid: libc::pid_t) -> bool {
+pub(super) fn pid_alive(pid: i32) -> bool {
     if pid <= 0 {
         return false;
     }
-    // SAFETY: signal 0 only checks for existence and permission.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    // No signal: only checks that the process exists and whether we may signal it.
+    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
 }

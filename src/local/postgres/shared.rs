@@ -60,6 +60,7 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
             return Err(e);
         }
     };
+    // The one libc call left: nix does not wrap atexit, and statics are never dropped.
     // SAFETY: registering a plain extern "C" function.
     unsafe { libc::atexit(stop_shared_at_exit) };
     Ok(SharedCluster { cluster, dir })
@@ -87,11 +88,11 @@ fn remove_dead_test_dirs() {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix(TEST_DIR_PREFIX))
-            .and_then(|p| p.parse::<libc::pid_t>().ok())
+            .and_then(|p| p.parse::<i32>().ok())
         else {
             continue;
         };
-        if pid == std::process::id() as libc::pid_t || pid_alive(pid) {
+        if pid == std::process::id() as i32 || pid_alive(pid) {
             continue;
         }
         let data_dir = entry.path().join("data");

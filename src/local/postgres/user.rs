@@ -4,6 +4,8 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use nix::unistd::{Uid, User, geteuid};
+
 use crate::local::LocalError;
 
 /// The system user PostgreSQL runs as when kandas runs as root.
@@ -18,51 +20,29 @@ pub(super) struct RunAs {
 }
 
 pub(super) fn lookup_user_by_name(name: &str) -> Option<RunAs> {
-    let cname = std::ffi::CString::new(name).ok()?;
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the duration of the call; the reentrant variant
-    // writes only into `pwd` and `buf`.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then(|| RunAs {
-        uid: pwd.pw_uid,
-        gid: pwd.pw_gid,
+    let user = User::from_name(name).ok().flatten()?;
+    Some(RunAs {
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
         name: name.to_owned(),
     })
 }
 
 fn lookup_user_by_uid(uid: u32) -> Option<RunAs> {
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: as in `lookup_user_by_name`.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+    let user = User::from_uid(Uid::from_raw(uid)).ok().flatten()?;
+    // An entry without a name is no better than none: the caller then names the uid.
+    if user.name.is_empty() {
         return None;
     }
-    // SAFETY: pw_name points into `buf`, NUL-terminated.
-    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned();
     Some(RunAs {
-        uid: pwd.pw_uid,
-        gid: pwd.pw_gid,
-        name,
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+        name: user.name,
     })
 }
 
 pub(super) fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
+    geteuid().as_raw()
 }
 
 /// Decides who runs the server binaries: `None` means "as ourselves" (not root).

@@ -66,7 +66,7 @@ fn server_dies_with_a_killed_parent() {
     thread::sleep(Duration::from_millis(500));
     assert_eq!(psql_as_client(port, "select 1").unwrap(), "1");
     let data = tmp.path().join("pg");
-    let pid: libc::pid_t = fs::read_to_string(data.join("postmaster.pid"))
+    let pid: i32 = fs::read_to_string(data.join("postmaster.pid"))
         .unwrap()
         .lines()
         .next()
