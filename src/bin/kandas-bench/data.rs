@@ -1,0 +1,199 @@
+//! Data: a real submission as the template of every generated row.
+
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate};
+use kandas::pb;
+use prost::Message;
+use sqlx::PgPool;
+use sqlx::types::Json;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+use crate::target::Target;
+
+/// What one real IIN submission stored, copied into every generated row so rows look real.
+#[derive(Clone)]
+pub(crate) struct Template {
+    pub(crate) submission_date: NaiveDate,
+    pub(crate) deadline: Option<NaiveDate>,
+    pub(crate) details: serde_json::Value,
+    pub(crate) documents: serde_json::Value,
+    pub(crate) checklist: serde_json::Value,
+    /// The encoded response, stored with the idempotency key by the storage ceiling.
+    pub(crate) response: Vec<u8>,
+}
+
+pub(crate) fn date(d: NaiveDate) -> pb::Date {
+    pb::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
+}
+
+/// The person every submission is for (RegisterPerson's fields as generated rows have them).
+pub(crate) fn bench_person(surname: String) -> pb::Person {
+    pb::Person {
+        surname,
+        given_name: "Aidos".into(),
+        birth_date: Some(date(NaiveDate::from_ymd_opt(1987, 10, 8).unwrap())),
+        sex: pb::Sex::Male as i32,
+        citizenship: "CHN".into(),
+        ethnic_kazakh: true,
+        ..Default::default()
+    }
+}
+
+/// An IIN assignment with a Chinese passport and its notarized Russian translation.
+pub(crate) fn iin_submission(applicant: &str) -> pb::SubmitApplicationRequest {
+    pb::SubmitApplicationRequest {
+        request_id: Uuid::new_v4().to_string(),
+        applicant: applicant.into(),
+        documents: vec![passport(NaiveDate::from_ymd_opt(2030, 1, 14).unwrap())],
+        details: Some(procedure(
+            pb::application_details::Procedure::IinAssignment(pb::IinAssignment::default()),
+        )),
+    }
+}
+
+pub(crate) fn passport(expiry: NaiveDate) -> pb::Document {
+    pb::Document {
+        r#type: pb::DocumentType::IdentityDocument as i32,
+        form: pb::DocumentForm::Original as i32,
+        language: "zh".into(),
+        translation: Some(pb::Translation {
+            language: "ru".into(),
+            notarized: true,
+        }),
+        number: "E12345678".into(),
+        issuing_country: "CHN".into(),
+        issue_date: Some(date(NaiveDate::from_ymd_opt(2020, 1, 15).unwrap())),
+        expiry_date: Some(date(expiry)),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn procedure(p: pb::application_details::Procedure) -> pb::ApplicationDetails {
+    pb::ApplicationDetails { procedure: Some(p) }
+}
+
+impl Template {
+    pub(crate) async fn capture(target: &Target, today: NaiveDate) -> anyhow::Result<Template> {
+        let channel = target.channel("psc").await?;
+        let mut people = pb::person_service_client::PersonServiceClient::new(channel.clone());
+        let person = people
+            .register_person(pb::RegisterPersonRequest {
+                request_id: Uuid::new_v4().to_string(),
+                person: Some(bench_person("Template".into())),
+            })
+            .await?
+            .into_inner();
+        let application = pb::application_service_client::ApplicationServiceClient::new(channel)
+            .submit_application(iin_submission(&person.name))
+            .await
+            .context("the template IIN submission was refused")?
+            .into_inner();
+        let id = Uuid::parse_str(application.name.trim_start_matches("applications/"))?;
+        let (deadline, details, documents, checklist): (
+            Option<NaiveDate>,
+            Json<serde_json::Value>,
+            Json<serde_json::Value>,
+            Json<serde_json::Value>,
+        ) = sqlx::query_as(
+            "SELECT deadline, details, documents, checklist FROM applications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&target.db)
+        .await?;
+        Ok(Template {
+            submission_date: today,
+            deadline,
+            details: details.0,
+            documents: documents.0,
+            checklist: checklist.0,
+            response: application.encode_to_vec(),
+        })
+    }
+}
+
+/// Brings the number of stored applications up to `total`: persons and their open IIN
+/// applications made by generate_series in batches, then ANALYZE. Measured rows go through
+/// gRPC; these only make the tables the size they would be.
+pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow::Result<()> {
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+        .fetch_one(db)
+        .await?;
+    let started = Instant::now();
+    let mut next = have as u64;
+    const BATCH: u64 = 100_000;
+    while next < total {
+        let end = (next + BATCH).min(total);
+        // One person per application; dates spread over a year, passport numbers distinct.
+        sqlx::query(
+            "WITH p AS (
+                INSERT INTO persons (id, surname, given_name, birth_date, sex, citizenship, ethnic_kazakh)
+                SELECT gen_random_uuid(), 'Filled' || g, 'Aidos', date '1960-01-01' + (g % 15000)::int,
+                       CASE WHEN g % 2 = 0 THEN 'male' ELSE 'female' END, 'CHN', true
+                FROM generate_series($1::bigint, $2::bigint - 1) g
+                RETURNING id, (substr(surname, 7))::bigint AS g
+             )
+             INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, submission_date,
+                 deadline, details, documents, checklist, pending_step, step_deadline)
+             SELECT gen_random_uuid(), 'iin_assignment', p.id, 'submitted', 'urn:kandas:psc:bench-fill',
+                    $3::date - (p.g % 365)::int, $4::date - (p.g % 365)::int, $5,
+                    jsonb_set($6, '{0,number}', to_jsonb('E' || p.g)), $7, 'decide', $4::date - (p.g % 365)::int
+             FROM p",
+        )
+        .bind(next as i64)
+        .bind(end as i64)
+        .bind(template.submission_date)
+        .bind(template.deadline)
+        .bind(Json(&template.details))
+        .bind(Json(&template.documents))
+        .bind(Json(&template.checklist))
+        .execute(db)
+        .await
+        .context("filling applications")?;
+        next = end;
+    }
+    sqlx::query("ANALYZE").execute(db).await?;
+    if total > have as u64 {
+        println!(
+            "filled {} applications (now {total}) in {:.1} s",
+            total - have as u64,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// `n` new persons, as RegisterPerson would have stored them (registration is not measured).
+pub(crate) async fn new_persons(db: &PgPool, n: usize) -> anyhow::Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO persons (id, surname, given_name, birth_date, sex, citizenship, ethnic_kazakh)
+         SELECT gen_random_uuid(), 'Fresh' || g, 'Aidos', date '1987-10-08', 'male', 'CHN', true
+         FROM generate_series(1, $1) g RETURNING id",
+    )
+    .bind(n as i64)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Deletes what a write scenario added for `applicants` and vacuums, so every scenario runs
+/// against the same number of stored applications (--rows), not one grown by the last.
+pub(crate) async fn forget(db: &PgPool, applicants: &[Uuid]) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM applications WHERE applicant_id = ANY($1)")
+        .bind(applicants)
+        .execute(db)
+        .await?;
+    sqlx::query("VACUUM ANALYZE applications")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How many fresh persons a write scenario may use: more than 2,000 submissions a second on
+/// this kind of machine would be a surprise; a worker that runs out stops early.
+pub(crate) fn write_budget(duration: Duration) -> usize {
+    2_000 * duration.as_secs().max(1) as usize
+}

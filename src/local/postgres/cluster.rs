@@ -1,0 +1,333 @@
+//! Starting, using and stopping a [`LocalCluster`].
+
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use super::binaries::PgBinaries;
+use super::data_dir::{clear_stale_pid_file, initdb, prepare_data_dir};
+use super::log::{log_file, log_path_for, open_log, read_log_from};
+use super::postmaster::Postmaster;
+use super::process::{LOG_TAIL_LINES, describe_status, pg_command, run_bounded, tail_lines};
+use super::user::{RunAs, choose_run_as, ensure_reachable};
+use super::{DATABASE, SUPERUSER};
+use crate::local::LocalError;
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const PSQL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for a previous server on the same data directory to finish shutting down.
+const PREVIOUS_SERVER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Attempts with a fresh port when the automatically chosen one was taken meanwhile.
+const PORT_ATTEMPTS: usize = 5;
+/// Longest Unix socket path (sun_path is 108 bytes on Linux, 104 on macOS, incl. the NUL).
+const MAX_SOCKET_PATH: usize = 103;
+
+/// How to run a [`LocalCluster`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterOptions {
+    /// TCP port on 127.0.0.1; `None` picks a free one.
+    pub port: Option<u16>,
+    /// Tests only: `fsync`, `synchronous_commit` and `full_page_writes` off, and initdb
+    /// `--no-sync`. A crash can corrupt such a cluster.
+    pub ephemeral: bool,
+    pub max_connections: u32,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            port: None,
+            ephemeral: false,
+            max_connections: 100,
+        }
+    }
+}
+
+/// A running private PostgreSQL server; stopped by [`LocalCluster::stop`] or on drop.
+#[derive(Debug)]
+pub struct LocalCluster {
+    data_dir: PathBuf,
+    log_path: PathBuf,
+    port: u16,
+    bins: PgBinaries,
+    postmaster: Arc<Postmaster>,
+}
+
+impl LocalCluster {
+    /// Creates the cluster in `data_dir` unless it exists, starts the server, waits until it
+    /// accepts connections and creates the database `kandas` if missing. See the module docs for
+    /// the layout and how root is handled.
+    pub fn start(data_dir: &Path, options: ClusterOptions) -> Result<LocalCluster, LocalError> {
+        let bins = PgBinaries::locate()?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| LocalError::io("reading the working directory", e))?;
+        Self::start_with(&bins, data_dir, options, &cwd)
+    }
+
+    /// [`start`](Self::start) with given binaries; only ancestors of `data_dir` inside
+    /// `project_root` are opened up for the `postgres` user when running as root.
+    pub fn start_with(
+        bins: &PgBinaries,
+        data_dir: &Path,
+        options: ClusterOptions,
+        project_root: &Path,
+    ) -> Result<LocalCluster, LocalError> {
+        let data_dir = std::path::absolute(data_dir)
+            .map_err(|e| LocalError::io(format!("resolving the path {}", data_dir.display()), e))?;
+        let parent = data_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .ok_or_else(|| {
+                LocalError::io(
+                    format!("using {} as a data directory", data_dir.display()),
+                    io::Error::new(io::ErrorKind::InvalidInput, "it has no parent directory"),
+                )
+            })?;
+        fs::create_dir_all(parent)
+            .map_err(|e| LocalError::io(format!("creating {}", parent.display()), e))?;
+        let run_as = choose_run_as(&data_dir)?;
+        if let Some(user) = &run_as {
+            ensure_reachable(parent, &data_dir, user, project_root)?;
+        }
+        prepare_data_dir(&data_dir, run_as.as_ref())?;
+        if !data_dir.join("PG_VERSION").exists() {
+            initdb(bins, &data_dir, run_as.as_ref(), options.ephemeral)?;
+        }
+        clear_stale_pid_file(&data_dir, PREVIOUS_SERVER_TIMEOUT)?;
+        let log_path = log_path_for(&data_dir);
+
+        let mut attempt = 0;
+        let (postmaster, port) = loop {
+            attempt += 1;
+            let port = match options.port {
+                Some(port) => port,
+                None => free_port()?,
+            };
+            let log_offset = open_log(&log_path, run_as.as_ref(), port)?;
+            match start_postmaster(bins, &data_dir, &log_path, run_as.as_ref(), port, &options) {
+                Ok(postmaster) => {
+                    match wait_until_ready(&postmaster, &data_dir, &log_path, log_offset, port) {
+                        Ok(()) => break (postmaster, port),
+                        Err(e) => {
+                            postmaster.stop();
+                            let port_taken = read_log_from(&log_path, log_offset)
+                                .contains("could not bind IPv4 address");
+                            if options.port.is_none() && port_taken && attempt < PORT_ATTEMPTS {
+                                tracing::debug!(port, "port taken meanwhile; trying another");
+                                continue;
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let cluster = LocalCluster {
+            data_dir,
+            log_path,
+            port,
+            bins: bins.clone(),
+            postmaster,
+        };
+        // On error, dropping `cluster` stops the server.
+        cluster.ensure_database(DATABASE)?;
+        tracing::info!(
+            data_dir = %cluster.data_dir.display(),
+            port,
+            log = %cluster.log_path.display(),
+            "private PostgreSQL cluster running"
+        );
+        Ok(cluster)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `postgres://kandas@127.0.0.1:PORT/DATABASE` (trust authentication, no password).
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The server log (stdout and stderr of the postmaster).
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// Creates `database` unless it exists.
+    pub fn ensure_database(&self, database: &str) -> Result<(), LocalError> {
+        let literal = database.replace('\'', "''");
+        let exists = self.psql(
+            "postgres",
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{literal}'"),
+        )?;
+        if exists.trim() == "1" {
+            return Ok(());
+        }
+        let ident = database.replace('"', "\"\"");
+        match self.psql("postgres", &format!("CREATE DATABASE \"{ident}\"")) {
+            Ok(_) => Ok(()),
+            // Created concurrently by someone else: fine.
+            Err(LocalError::Command { output, .. }) if output.contains("already exists") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs one SQL command with `psql` over TCP as the superuser; returns unaligned tuples.
+    pub fn psql(&self, database: &str, sql: &str) -> Result<String, LocalError> {
+        // psql runs fine as root; only the server refuses root.
+        let mut cmd = pg_command(&self.bins.psql(), None, Signal::SIGTERM);
+        cmd.arg("-X")
+            .arg("-q")
+            .arg("-A")
+            .arg("-t")
+            .arg("-v")
+            .arg("ON_ERROR_STOP=1")
+            .arg("-d")
+            .arg(format!(
+                "host=127.0.0.1 port={} user={SUPERUSER} dbname={database} \
+                 sslmode=disable connect_timeout=10",
+                self.port
+            ))
+            .arg("-c")
+            .arg(sql);
+        run_bounded(cmd, PSQL_TIMEOUT)
+    }
+
+    /// Fast shutdown (SIGINT), waiting for the server to exit; escalates to an immediate
+    /// shutdown and then SIGKILL if it takes too long. Dropping the cluster does the same.
+    pub fn stop(self) -> Result<(), LocalError> {
+        self.shutdown()
+    }
+
+    pub(super) fn shutdown(&self) -> Result<(), LocalError> {
+        if self.postmaster.exit_status().is_some() {
+            return Ok(());
+        }
+        let offset = fs::metadata(&self.log_path).map(|m| m.len()).unwrap_or(0);
+        if self.postmaster.stop() {
+            return Ok(());
+        }
+        Err(LocalError::Server {
+            problem: format!(
+                "(pid {}) did not exit after SIGINT, SIGQUIT and SIGKILL",
+                self.postmaster.pid
+            ),
+            log: self.log_path.clone(),
+            log_tail: tail_lines(&read_log_from(&self.log_path, offset), LOG_TAIL_LINES),
+        })
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown() {
+            tracing::warn!(error = %e, "stopping the private PostgreSQL cluster");
+        }
+    }
+}
+
+pub(super) fn free_port() -> Result<u16, LocalError> {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| LocalError::io("finding a free TCP port on 127.0.0.1", e))
+}
+
+fn start_postmaster(
+    bins: &PgBinaries,
+    data_dir: &Path,
+    log_path: &Path,
+    run_as: Option<&RunAs>,
+    port: u16,
+    options: &ClusterOptions,
+) -> Result<Arc<Postmaster>, LocalError> {
+    let log = log_file(log_path)?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| LocalError::io(format!("opening {}", log_path.display()), e))?;
+    // A Unix socket in the data directory when its path fits in sun_path; TCP only otherwise.
+    let socket_dir =
+        if data_dir.as_os_str().as_bytes().len() + "/.s.PGSQL.65535".len() <= MAX_SOCKET_PATH {
+            data_dir.as_os_str().to_os_string()
+        } else {
+            OsString::new()
+        };
+    let mut cmd = pg_command(&bins.postgres(), run_as, Signal::SIGINT);
+    cmd.stdout(log).stderr(log_err).process_group(0);
+    cmd.arg("-D").arg(data_dir).arg("-p").arg(port.to_string());
+    let mut setting = |name: &str, value: &std::ffi::OsStr| {
+        let mut arg = OsString::from(format!("{name}="));
+        arg.push(value);
+        cmd.arg("-c").arg(arg);
+    };
+    setting("listen_addresses", "127.0.0.1".as_ref());
+    setting("unix_socket_directories", &socket_dir);
+    setting(
+        "max_connections",
+        options.max_connections.max(1).to_string().as_ref(),
+    );
+    if options.ephemeral {
+        setting("fsync", "off".as_ref());
+        setting("synchronous_commit", "off".as_ref());
+        setting("full_page_writes", "off".as_ref());
+    }
+    Postmaster::spawn(cmd)
+}
+
+/// Waits until the server reports "ready" in postmaster.pid and accepts TCP connections.
+fn wait_until_ready(
+    pm: &Postmaster,
+    data_dir: &Path,
+    log_path: &Path,
+    log_offset: u64,
+    port: u16,
+) -> Result<(), LocalError> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let pid_file = data_dir.join("postmaster.pid");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let failure = |problem: String| LocalError::Server {
+        problem,
+        log: log_path.to_path_buf(),
+        log_tail: tail_lines(&read_log_from(log_path, log_offset), LOG_TAIL_LINES),
+    };
+    loop {
+        if let Some(status) = pm.exit_status() {
+            return Err(failure(format!(
+                "exited during startup ({}) on port {port} with data directory {}",
+                status.map_or_else(|| "unknown status".to_owned(), describe_status),
+                data_dir.display()
+            )));
+        }
+        // Lines: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
+        let ready = fs::read_to_string(&pid_file).is_ok_and(|text| {
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            lines.first().and_then(|l| l.parse::<i32>().ok()) == Some(pm.pid)
+                && lines.get(7) == Some(&"ready")
+        });
+        if ready && TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(failure(format!(
+                "did not accept connections on port {port} within {} s",
+                START_TIMEOUT.as_secs()
+            )));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}

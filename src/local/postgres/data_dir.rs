@@ -1,0 +1,143 @@
+//! The data directory: creating it for the right user, initdb, and a postmaster.pid left
+//! behind by a server that is gone.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use super::SUPERUSER;
+use super::binaries::PgBinaries;
+use super::process::{pg_command, pid_alive, run_bounded};
+use super::user::{RunAs, chown_recursive};
+use crate::local::LocalError;
+
+const INITDB_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Creates the data directory (mode 0700) and hands it to `run_as`.
+pub(super) fn prepare_data_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<(), LocalError> {
+    let created = match fs::create_dir(data_dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            return Err(LocalError::io(
+                format!("creating the data directory {}", data_dir.display()),
+                e,
+            ));
+        }
+    };
+    let meta = fs::metadata(data_dir)
+        .map_err(|e| LocalError::io(format!("inspecting {}", data_dir.display()), e))?;
+    if !meta.is_dir() {
+        return Err(LocalError::io(
+            format!("using {} as a data directory", data_dir.display()),
+            io::Error::new(io::ErrorKind::NotADirectory, "it is not a directory"),
+        ));
+    }
+    if let Some(user) = run_as
+        && (created || meta.uid() != user.uid)
+    {
+        chown_recursive(data_dir, user)?;
+    }
+    // PostgreSQL insists on 0700 (or 0750) for its data directory.
+    if created || meta.permissions().mode() & 0o027 != 0 {
+        fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| LocalError::io(format!("restricting {}", data_dir.display()), e))?;
+    }
+    Ok(())
+}
+
+pub(super) fn initdb(
+    bins: &PgBinaries,
+    data_dir: &Path,
+    run_as: Option<&RunAs>,
+    ephemeral: bool,
+) -> Result<(), LocalError> {
+    tracing::info!(data_dir = %data_dir.display(), "creating a private PostgreSQL cluster");
+    let mut cmd = pg_command(&bins.initdb(), run_as, Signal::SIGTERM);
+    cmd.arg("-D")
+        .arg(data_dir)
+        .arg("-U")
+        .arg(SUPERUSER)
+        .arg("-A")
+        .arg("trust")
+        .arg("-E")
+        .arg("UTF8")
+        .arg("--no-locale");
+    if ephemeral {
+        cmd.arg("--no-sync");
+    }
+    run_bounded(cmd, INITDB_TIMEOUT).map(|_| ())
+}
+
+/// Removes `postmaster.pid` left by a server that is gone (its owner was killed, the machine
+/// rebooted, the pid is now used by another program); waits a little for a server that is still
+/// shutting down; refuses to touch a live server on the same data directory.
+pub(super) fn clear_stale_pid_file(data_dir: &Path, patience: Duration) -> Result<(), LocalError> {
+    let pid_file = data_dir.join("postmaster.pid");
+    let deadline = Instant::now() + patience;
+    loop {
+        let text = match fs::read_to_string(&pid_file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(LocalError::io(format!("reading {}", pid_file.display()), e)),
+        };
+        let pid = text
+            .lines()
+            .next()
+            .and_then(|line| line.trim().parse::<i32>().ok())
+            .map(|pid| pid.abs()) // negative in single-user mode
+            .unwrap_or(0);
+        if !server_on(pid, data_dir) {
+            tracing::warn!(
+                pid_file = %pid_file.display(),
+                pid,
+                "removing a stale postmaster.pid (its server is gone)"
+            );
+            return match fs::remove_file(&pid_file) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(LocalError::io(
+                    format!("removing {}", pid_file.display()),
+                    e,
+                )),
+            };
+        }
+        if Instant::now() >= deadline {
+            return Err(LocalError::AlreadyRunning {
+                data_dir: data_dir.to_path_buf(),
+                pid,
+            });
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether `pid` is a live PostgreSQL server on `data_dir` (as far as can be told).
+pub(super) fn server_on(pid: i32, data_dir: &Path) -> bool {
+    if !pid_alive(pid) {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        if let Ok(comm) = fs::read_to_string(proc_dir.join("comm")) {
+            let comm = comm.trim();
+            if comm != "postgres" && comm != "postmaster" {
+                return false; // the pid was reused by another program
+            }
+        }
+        // The postmaster's working directory is its data directory.
+        if let (Ok(cwd), Ok(dir)) = (
+            fs::read_link(proc_dir.join("cwd")),
+            fs::canonicalize(data_dir),
+        ) {
+            return cwd == dir;
+        }
+    }
+    true
+}

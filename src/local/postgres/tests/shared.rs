@@ -1,0 +1,18 @@
+use super::psql_as_client;
+use crate::local::postgres::shared::TEST_DIR_PREFIX;
+use crate::local::postgres::shared_test_cluster;
+
+#[test]
+fn shared_cluster_is_shared_and_has_300_connections() {
+    let a = shared_test_cluster().unwrap();
+    let b = shared_test_cluster().unwrap();
+    assert!(std::ptr::eq(a, b));
+    assert_eq!(
+        psql_as_client(a.port(), "show max_connections").unwrap(),
+        "300"
+    );
+    assert_eq!(psql_as_client(a.port(), "show fsync").unwrap(), "off");
+    assert!(a.data_dir().starts_with(
+        std::env::temp_dir().join(format!("{TEST_DIR_PREFIX}{}", std::process::id()))
+    ));
+}
