@@ -223,7 +223,7 @@ async fn quota_eligibility(
     };
     const BASIS: &str = "SPEC 6; seed 000";
     let unmet = |person: &PersonRecords,
-                 code: &'static str,
+                 code: prerequisites::PrerequisiteCode,
                  description: String,
                  evidence: Option<String>| Unmet {
         person: person.person.clone(),
@@ -244,7 +244,7 @@ async fn quota_eligibility(
     {
         found.push(unmet(
             &people.applicant,
-            "QUOTA_REGION_OF_YEAR",
+            prerequisites::PrerequisiteCode::QuotaRegionOfYear,
             format!("{region} has no resettlement quota for {year}"),
             None,
         ));
@@ -255,7 +255,7 @@ async fn quota_eligibility(
     {
         found.push(unmet(
             &people.applicant,
-            "REGISTERED_IN_QUOTA_REGION",
+            prerequisites::PrerequisiteCode::RegisteredInQuotaRegion,
             format!(
                 "the permanent registration is in {}, not in {region}",
                 registration.region
@@ -268,7 +268,7 @@ async fn quota_eligibility(
         if let Some(records) = people.everyone().find(|p| p.person_id == person) {
             found.push(unmet(
                 records,
-                "NOT_INCLUDED_BEFORE",
+                prerequisites::PrerequisiteCode::NotIncludedBefore,
                 "already included in a regional quota; nobody is included twice".into(),
                 Some(name_of("applications", application)),
             ));
