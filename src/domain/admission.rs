@@ -5,7 +5,7 @@
 use super::catalogue;
 use super::details::{Details, FamilyMember};
 use super::documents::{ChecklistItem, Document, DocumentType};
-use super::prerequisites::{self, Prerequisite, PrerequisiteQuery};
+use super::prerequisites::{self, Prerequisite, PrerequisiteCode, PrerequisiteQuery};
 use super::records::{Evidence, PersonRecords, age_on};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -138,7 +138,7 @@ pub fn quota_eligibility(
     };
     const BASIS: &str = "SPEC 6; seed 000";
     let unmet = |person: &PersonRecords,
-                 code: &'static str,
+                 code: PrerequisiteCode,
                  description: String,
                  evidence: Option<String>| Unmet {
         person: person.person.clone(),
@@ -156,7 +156,7 @@ pub fn quota_eligibility(
     if !facts.quota_exists {
         found.push(unmet(
             &people.applicant,
-            "QUOTA_REGION_OF_YEAR",
+            PrerequisiteCode::QuotaRegionOfYear,
             format!("{region} has no resettlement quota for {year}"),
             None,
         ));
@@ -166,7 +166,7 @@ pub fn quota_eligibility(
     {
         found.push(unmet(
             &people.applicant,
-            "REGISTERED_IN_QUOTA_REGION",
+            PrerequisiteCode::RegisteredInQuotaRegion,
             format!(
                 "the permanent registration is in {}, not in {region}",
                 registration.region
@@ -178,7 +178,7 @@ pub fn quota_eligibility(
         if let Some(records) = people.everyone().find(|p| p.person_id == *person) {
             found.push(unmet(
                 records,
-                "NOT_INCLUDED_BEFORE",
+                PrerequisiteCode::NotIncludedBefore,
                 "already included in a regional quota; nobody is included twice".into(),
                 Some(format!("applications/{application}")),
             ));

@@ -6,7 +6,7 @@ use super::Approval;
 use crate::domain::admission;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::issuance::{self, Issued, IssuedKind};
-use crate::domain::prerequisites;
+use crate::domain::prerequisites::{self, PrerequisiteCode};
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Fields, Violation, failed_precondition};
 use crate::store::applications::ApplicationRow;
@@ -278,7 +278,7 @@ async fn include_in_quota(
             "ALREADY_INCLUDED",
             "a person of this family was already included in a quota; nobody is included twice",
             vec![Violation::new(
-                "NOT_INCLUDED_BEFORE",
+                PrerequisiteCode::NotIncludedBefore,
                 format!("persons/{person}"),
                 "included in an earlier quota",
             )],

@@ -1,0 +1,87 @@
+//! The residence permit card: its renewal window, and a card held for citizenship.
+
+use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+use crate::domain::records::CardRecord;
+use chrono::{Days, NaiveDate};
+
+/// Renewal of a residence permit card is accepted from this many days before it expires
+/// (SPEC 5.4).
+pub const CARD_RENEWAL_DAYS: u64 = 45;
+
+const BASIS_CARD_RENEWAL: &str = "SPEC 5.4; seeds 000, 001";
+const BASIS_CARD_HELD: &str = "SPEC 5.6 (a); seed 000";
+
+impl Ctx<'_> {
+    /// The card a renewal is judged by: the latest-expiring card issued on or before the date.
+    fn card_to_renew(&self) -> Option<&CardRecord> {
+        self.records
+            .cards
+            .iter()
+            .filter(|c| c.issued_on <= self.as_of)
+            .max_by_key(|c| c.valid_until)
+    }
+
+    pub(super) fn card_renewal_window(&self, renewal_asked: bool) -> Prerequisite {
+        let Some(card) = self.card_to_renew() else {
+            return if renewal_asked {
+                prerequisite(
+                    PrerequisiteCode::CardRenewalWindow,
+                    false,
+                    "a renewal is asked for but no residence permit card is on record".to_string(),
+                    self.person(),
+                    BASIS_CARD_RENEWAL,
+                )
+            } else {
+                prerequisite(
+                    PrerequisiteCode::CardRenewalWindow,
+                    true,
+                    "first residence permit card: no renewal window applies".to_string(),
+                    None,
+                    BASIS_CARD_RENEWAL,
+                )
+            };
+        };
+        let opens = card
+            .valid_until
+            .checked_sub_days(Days::new(CARD_RENEWAL_DAYS))
+            .unwrap_or(NaiveDate::MIN);
+        let satisfied = self.as_of >= opens;
+        let description = format!(
+            "residence permit card {} is valid until {}; renewal is accepted from {opens}, {CARD_RENEWAL_DAYS} days before",
+            card.number, card.valid_until
+        );
+        let mut p = prerequisite(
+            PrerequisiteCode::CardRenewalWindow,
+            satisfied,
+            description,
+            Some(card.evidence.clone()),
+            BASIS_CARD_RENEWAL,
+        );
+        if !satisfied {
+            p.earliest_date = Some(opens);
+        }
+        p
+    }
+
+    pub(super) fn card_held(&self) -> Prerequisite {
+        match self.records.card_on(self.as_of) {
+            Some(c) => prerequisite(
+                PrerequisiteCode::CardHeld,
+                true,
+                format!(
+                    "residence permit card {} is valid on {}, until {} inclusive",
+                    c.number, self.as_of, c.valid_until
+                ),
+                Some(c.evidence.clone()),
+                BASIS_CARD_HELD,
+            ),
+            None => prerequisite(
+                PrerequisiteCode::CardHeld,
+                false,
+                format!("no residence permit card is valid on {}", self.as_of),
+                self.person(),
+                BASIS_CARD_HELD,
+            ),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The stable codes of the prerequisites: callers and clients match on their strings, so
+//! [`PrerequisiteCode::as_str`] never changes for an existing code.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrerequisiteCode {
+    IinAssigned,
+    IinNotYetAssigned,
+    NotACitizen,
+    NoValidKandasStatus,
+    KandasStatusValid,
+    PassportValid180Days,
+    PassportValid,
+    NoOffence12Months,
+    NoRefusal12Months,
+    NoPermitYet,
+    PermitGranted,
+    CardRenewalWindow,
+    Stateless,
+    PermanentRegistrationActive,
+    CardHeld,
+    NoOpenApplication,
+    RegistrationLapse,
+    // Quota eligibility beyond what the records can tell (SPEC 6): judged where the year's
+    // quotas are held, reported with the same codes as every other prerequisite.
+    QuotaRegionOfYear,
+    RegisteredInQuotaRegion,
+    NotIncludedBefore,
+}
+
+impl PrerequisiteCode {
+    /// The UPPER_SNAKE_CASE string clients see, e.g. `PASSPORT_VALID_180_DAYS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrerequisiteCode::IinAssigned => "IIN_ASSIGNED",
+            PrerequisiteCode::IinNotYetAssigned => "IIN_NOT_YET_ASSIGNED",
+            PrerequisiteCode::NotACitizen => "NOT_A_CITIZEN",
+            PrerequisiteCode::NoValidKandasStatus => "NO_VALID_KANDAS_STATUS",
+            PrerequisiteCode::KandasStatusValid => "KANDAS_STATUS_VALID",
+            PrerequisiteCode::PassportValid180Days => "PASSPORT_VALID_180_DAYS",
+            PrerequisiteCode::PassportValid => "PASSPORT_VALID",
+            PrerequisiteCode::NoOffence12Months => "NO_OFFENCE_12_MONTHS",
+            PrerequisiteCode::NoRefusal12Months => "NO_REFUSAL_12_MONTHS",
+            PrerequisiteCode::NoPermitYet => "NO_PERMIT_YET",
+            PrerequisiteCode::PermitGranted => "PERMIT_GRANTED",
+            PrerequisiteCode::CardRenewalWindow => "CARD_RENEWAL_WINDOW",
+            PrerequisiteCode::Stateless => "STATELESS",
+            PrerequisiteCode::PermanentRegistrationActive => "PERMANENT_REGISTRATION_ACTIVE",
+            PrerequisiteCode::CardHeld => "CARD_HELD",
+            PrerequisiteCode::NoOpenApplication => "NO_OPEN_APPLICATION",
+            PrerequisiteCode::RegistrationLapse => "REGISTRATION_LAPSE",
+            PrerequisiteCode::QuotaRegionOfYear => "QUOTA_REGION_OF_YEAR",
+            PrerequisiteCode::RegisteredInQuotaRegion => "REGISTERED_IN_QUOTA_REGION",
+            PrerequisiteCode::NotIncludedBefore => "NOT_INCLUDED_BEFORE",
+        }
+    }
+}
+
+impl fmt::Display for PrerequisiteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<PrerequisiteCode> for String {
+    fn from(code: PrerequisiteCode) -> String {
+        code.as_str().to_string()
+    }
+}

@@ -1,0 +1,76 @@
+//! The kandas status: none valid for a new assignment, one valid on the date for the
+//! procedures that build on it.
+
+use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+
+const BASIS_KANDAS_NEW: &str =
+    "SPEC 5.2; seeds 000, 004 (a valid status is extended, not assigned again)";
+pub(super) const BASIS_KANDAS_EXTENSION: &str = "SPEC 5.2; seeds 000, 004";
+pub(super) const BASIS_KANDAS_PERMIT: &str = "SPEC 5.3; seeds 000, 001";
+pub(super) const BASIS_KANDAS_CITIZENSHIP: &str = "SPEC 5.6 (a); seed 000";
+pub(super) const BASIS_KANDAS_QUOTA: &str = "SPEC 6 (eligibility); seed 000";
+
+impl Ctx<'_> {
+    pub(super) fn no_valid_kandas_status(&self) -> Prerequisite {
+        match self.kandas_status() {
+            None => prerequisite(
+                PrerequisiteCode::NoValidKandasStatus,
+                true,
+                format!("no kandas status is valid on {}", self.as_of),
+                self.person(),
+                BASIS_KANDAS_NEW,
+            ),
+            Some(s) => prerequisite(
+                PrerequisiteCode::NoValidKandasStatus,
+                false,
+                format!(
+                    "kandas certificate {} is valid until {} inclusive; apply for its extension instead",
+                    s.certificate_number, s.valid_until
+                ),
+                Some(s.evidence.clone()),
+                BASIS_KANDAS_NEW,
+            ),
+        }
+    }
+
+    pub(super) fn kandas_status_valid(&self, legal_basis: &'static str) -> Prerequisite {
+        if let Some(s) = self.kandas_status() {
+            return prerequisite(
+                PrerequisiteCode::KandasStatusValid,
+                true,
+                format!(
+                    "kandas certificate {} is valid on {}, until {} inclusive",
+                    s.certificate_number, self.as_of, s.valid_until
+                ),
+                Some(s.evidence.clone()),
+                legal_basis,
+            );
+        }
+        // The status that lapsed last, if any, is what breaks it.
+        let lapsed = self
+            .records
+            .kandas_statuses
+            .iter()
+            .filter(|s| s.valid_until < self.as_of)
+            .max_by_key(|s| s.valid_until);
+        match lapsed {
+            Some(s) => prerequisite(
+                PrerequisiteCode::KandasStatusValid,
+                false,
+                format!(
+                    "kandas certificate {} expired after {}; no kandas status is valid on {}",
+                    s.certificate_number, s.valid_until, self.as_of
+                ),
+                Some(s.evidence.clone()),
+                legal_basis,
+            ),
+            None => prerequisite(
+                PrerequisiteCode::KandasStatusValid,
+                false,
+                format!("no kandas status is valid on {}", self.as_of),
+                self.person(),
+                legal_basis,
+            ),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! One undecided application per procedure at a time.
+
+use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+use crate::domain::procedure::Procedure;
+
+const BASIS_OPEN: &str = "SPEC 5 (one decision per application)";
+
+impl Ctx<'_> {
+    pub(super) fn no_open_application(&self, procedure: Procedure) -> Prerequisite {
+        let open = self
+            .records
+            .open_applications
+            .iter()
+            .find(|(p, _)| *p == procedure);
+        match open {
+            None => prerequisite(
+                PrerequisiteCode::NoOpenApplication,
+                true,
+                format!("no undecided {} application", procedure.as_str()),
+                None,
+                BASIS_OPEN,
+            ),
+            Some((_, evidence)) => prerequisite(
+                PrerequisiteCode::NoOpenApplication,
+                false,
+                format!(
+                    "an undecided {} application is already open: {evidence}",
+                    procedure.as_str()
+                ),
+                Some(evidence.clone()),
+                BASIS_OPEN,
+            ),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The permanent residence permit: one per person, and held for the procedures that follow it.
+
+use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+
+const BASIS_NO_PERMIT_YET: &str =
+    "SPEC 5.3; seeds 000, 001 (one permanent residence permit per person)";
+pub(super) const BASIS_PERMIT_CARD: &str = "SPEC 5.4; seeds 000, 001";
+pub(super) const BASIS_PERMIT_REGISTRATION: &str = "SPEC 5.5; seeds 002, 001, 003";
+
+impl Ctx<'_> {
+    pub(super) fn no_permit_yet(&self) -> Prerequisite {
+        match self.permit() {
+            None => prerequisite(
+                PrerequisiteCode::NoPermitYet,
+                true,
+                format!("no permanent residence permit is held on {}", self.as_of),
+                None,
+                BASIS_NO_PERMIT_YET,
+            ),
+            Some(p) => prerequisite(
+                PrerequisiteCode::NoPermitYet,
+                false,
+                format!(
+                    "permanent residence permit {} was already granted on {}",
+                    p.number, p.granted_on
+                ),
+                Some(p.evidence.clone()),
+                BASIS_NO_PERMIT_YET,
+            ),
+        }
+    }
+
+    pub(super) fn permit_granted(&self, legal_basis: &'static str) -> Prerequisite {
+        match self.permit() {
+            Some(p) => prerequisite(
+                PrerequisiteCode::PermitGranted,
+                true,
+                format!(
+                    "permanent residence permit {} granted on {}",
+                    p.number, p.granted_on
+                ),
+                Some(p.evidence.clone()),
+                legal_basis,
+            ),
+            None => prerequisite(
+                PrerequisiteCode::PermitGranted,
+                false,
+                format!("no permanent residence permit is granted on {}", self.as_of),
+                self.person(),
+                legal_basis,
+            ),
+        }
+    }
+}
