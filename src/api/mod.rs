@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod application;
+mod application_commands;
 pub mod audit;
 pub mod convert;
 pub mod person;
