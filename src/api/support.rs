@@ -20,12 +20,11 @@ pub struct SupportApi {
     state: AppState,
 }
 
-fn kind_to_proto(kind: &str) -> pb::SupportKind {
-    match SupportKind::parse(kind) {
-        Some(SupportKind::Relocation) => pb::SupportKind::Relocation,
-        Some(SupportKind::Rent) => pb::SupportKind::Rent,
-        Some(SupportKind::MobilityCertificate) => pb::SupportKind::MobilityCertificate,
-        None => pb::SupportKind::Unspecified,
+fn kind_to_proto(kind: SupportKind) -> pb::SupportKind {
+    match kind {
+        SupportKind::Relocation => pb::SupportKind::Relocation,
+        SupportKind::Rent => pb::SupportKind::Rent,
+        SupportKind::MobilityCertificate => pb::SupportKind::MobilityCertificate,
     }
 }
 
@@ -40,7 +39,7 @@ fn kind_from_proto(value: i32) -> Option<SupportKind> {
 
 fn line_to_proto(row: &LineRow) -> pb::EntitlementLine {
     pb::EntitlementLine {
-        kind: kind_to_proto(&row.kind) as i32,
+        kind: kind_to_proto(row.kind) as i32,
         mci: row.mci,
         tenge: row.tenge,
         paid_tenge: row.paid_tenge,
@@ -54,7 +53,7 @@ fn payment_to_proto(row: &PaymentRow) -> pb::Payment {
     pb::Payment {
         name: name_of("payments", row.id),
         application: name_of("applications", row.application_id),
-        kind: kind_to_proto(&row.kind) as i32,
+        kind: kind_to_proto(row.kind) as i32,
         tenge: row.tenge,
         period: row.period.clone(),
         create_time: Some(timestamp(row.created_at)),
@@ -121,9 +120,7 @@ impl SupportApi {
             .ok_or_else(|| {
                 ApiError::not_found(format!("{} entitlement of this application", kind.as_str()))
             })?;
-        let line = row
-            .line()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored line kind unknown")))?;
+        let line = row.line();
         if let Err(problem) =
             support::check_payment(&line, row.paid_tenge, row.payments, req.tenge, period)
         {

@@ -32,6 +32,22 @@ pub enum Sex {
     Female,
 }
 
+impl Sex {
+    /// Stable name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Sex> {
+        [Sex::Male, Sex::Female]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
 /// Why a string is not a valid IIN, or why an IIN cannot be issued.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IinError {

@@ -2,11 +2,13 @@
 //! code does not know is corruption to report, never a default to carry on with.
 
 use crate::domain::details::Relation;
+use crate::domain::iin::Sex;
 use crate::domain::lifecycle::{State, Step};
 use crate::domain::procedure::Procedure;
 use crate::domain::records::{OffenceField, RegistrationKind};
 use crate::domain::regions::Region;
 use crate::domain::role::Role;
+use crate::domain::support::SupportKind;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
@@ -56,6 +58,8 @@ text_column!(State, as_str, State::parse);
 text_column!(Step, as_str, Step::parse);
 text_column!(Region, code, Region::parse);
 text_column!(Role, as_str, Role::parse);
+text_column!(Sex, as_str, Sex::parse);
+text_column!(SupportKind, as_str, SupportKind::parse);
 text_column!(RegistrationKind, as_str, RegistrationKind::parse);
 text_column!(OffenceField, as_str, OffenceField::parse);
 text_column!(Relation, as_str, Relation::parse);

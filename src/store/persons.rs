@@ -17,29 +17,12 @@ pub struct PersonRow {
     pub given_name: String,
     pub patronymic: String,
     pub birth_date: NaiveDate,
-    pub sex: String,
+    pub sex: Sex,
     pub citizenship: String,
     pub ethnic_kazakh: bool,
     pub created_at: DateTime<Utc>,
     pub version: i32,
     pub kazakh_citizenship_since: Option<NaiveDate>,
-}
-
-impl PersonRow {
-    pub fn sex(&self) -> Sex {
-        if self.sex == "female" {
-            Sex::Female
-        } else {
-            Sex::Male
-        }
-    }
-}
-
-pub fn sex_str(sex: Sex) -> &'static str {
-    match sex {
-        Sex::Male => "male",
-        Sex::Female => "female",
-    }
 }
 
 const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since";
@@ -63,7 +46,7 @@ pub async fn insert(
     .bind(&details.given_name)
     .bind(&details.patronymic)
     .bind(details.birth_date)
-    .bind(sex_str(details.sex))
+    .bind(details.sex)
     .bind(&details.citizenship)
     .bind(details.ethnic_kazakh)
     .fetch_one(&mut **tx)
@@ -117,8 +100,7 @@ pub enum IssueError {
 /// Issues a fresh IIN for the person (SPEC 2.1): the next free serial of their prefix whose
 /// check digit is valid and that no one holds yet, then stores it on the person.
 pub async fn issue_iin(tx: &mut Tx<'_>, person: &PersonRow) -> Result<Iin, IssueError> {
-    let prefix =
-        Iin::prefix(person.birth_date, person.sex()).map_err(|_| IssueError::Unencodable)?;
+    let prefix = Iin::prefix(person.birth_date, person.sex).map_err(|_| IssueError::Unencodable)?;
     loop {
         let serial: i32 = sqlx::query_scalar(
             "INSERT INTO iin_serials (prefix, last_serial) VALUES ($1, 1)

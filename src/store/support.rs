@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct LineRow {
-    pub kind: String,
+    pub kind: SupportKind,
     pub mci_year: i32,
     pub mci_tenge: i64,
     pub mci: i64,
@@ -20,14 +20,14 @@ pub struct LineRow {
 }
 
 impl LineRow {
-    pub fn line(&self) -> Option<Line> {
-        Some(Line {
-            kind: SupportKind::parse(&self.kind)?,
+    pub fn line(&self) -> Line {
+        Line {
+            kind: self.kind,
             mci: self.mci,
             tenge: self.tenge,
             per_payment: self.per_payment,
             max_payments: self.max_payments,
-        })
+        }
     }
 }
 
@@ -91,7 +91,7 @@ pub async fn line_for_update(
 pub struct PaymentRow {
     pub id: Uuid,
     pub application_id: Uuid,
-    pub kind: String,
+    pub kind: SupportKind,
     pub tenge: i64,
     pub period: String,
     pub created_at: DateTime<Utc>,

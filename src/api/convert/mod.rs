@@ -111,7 +111,7 @@ pub fn person_to_proto(row: &PersonRow) -> pb::Person {
         given_name: row.given_name.clone(),
         patronymic: row.patronymic.clone(),
         birth_date: Some(date_to_proto(row.birth_date)),
-        sex: sex_to_proto(row.sex()) as i32,
+        sex: sex_to_proto(row.sex) as i32,
         citizenship: row.citizenship.clone(),
         ethnic_kazakh: row.ethnic_kazakh,
         create_time: Some(timestamp(row.created_at)),
