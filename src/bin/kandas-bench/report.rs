@@ -103,7 +103,7 @@ impl Report {
         }
     }
 
-    /// The goals of issue 5, each met or missed by how much.
+    /// The performance goals README states, each met or missed by how much.
     pub(crate) fn goals(&self, shed: Option<&Measured>) {
         println!("\ngoals:");
         let verdict = |ok: bool| if ok { "met" } else { "MISSED" };

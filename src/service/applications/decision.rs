@@ -76,9 +76,7 @@ pub async fn decide<R: Message + Default>(
         },
     )
     .await?;
-    if let Details::RegionalQuotaInclusion { .. } = &row.details.0 {
-        enter_quota_feed(&mut tx, &row, approved, rent_mci).await?;
-    }
+    enter_quota_feed(&mut tx, &row, approved, rent_mci).await?;
     let row = applications::get(&mut *tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
@@ -88,7 +86,8 @@ pub async fn decide<R: Message + Default>(
     Ok(answer)
 }
 
-/// Every quota decision enters the feed employment centers consume (SPEC 6).
+/// Every quota decision enters the feed employment centers consume (SPEC 6); other
+/// procedures have no feed.
 async fn enter_quota_feed(
     tx: &mut Tx<'_>,
     row: &ApplicationRow,
