@@ -5,6 +5,7 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
+use crate::store::conflicts::Conflict;
 use crate::store::is_unavailable;
 use std::collections::HashMap;
 use tonic::{Code, Status};
@@ -215,8 +216,53 @@ impl From<ApiError> for Status {
     }
 }
 
+impl From<Conflict> for ApiError {
+    fn from(conflict: Conflict) -> Self {
+        let precondition = |reason, message: &str, kind, subject: &str, rule: &str| {
+            failed_precondition(reason, message, vec![Violation::new(kind, subject, rule)])
+        };
+        match conflict {
+            Conflict::IinTaken => ApiError::AlreadyExists {
+                reason: "IIN_ALREADY_REGISTERED",
+                message: "a person with this IIN is already registered (person.iin)".into(),
+            },
+            Conflict::ApplicationAlreadyOpen => precondition(
+                "APPLICATION_ALREADY_OPEN",
+                "an application of this procedure for this person is already waiting for a decision",
+                "NO_OPEN_APPLICATION",
+                "applicant",
+                "one open application per person and procedure",
+            ),
+            Conflict::PermitAlreadyGranted => precondition(
+                "PERMIT_ALREADY_GRANTED",
+                "a permanent residence permit is already granted to a person of this application",
+                "NO_PERMIT_YET",
+                "applicant",
+                "a permit is granted once",
+            ),
+            Conflict::RentMonthPaid => precondition(
+                "PERIOD_ALREADY_PAID",
+                "the rent of this month is already paid: one payment per month",
+                "PERIOD_ALREADY_PAID",
+                "period",
+                "one rent payment per month",
+            ),
+            Conflict::AboveEntitlement => precondition(
+                "ABOVE_ENTITLEMENT",
+                "the payment would exceed the entitlement",
+                "ABOVE_ENTITLEMENT",
+                "application",
+                "never above the entitlement",
+            ),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        if let Some(conflict) = Conflict::of(&error) {
+            return conflict.into();
+        }
         if is_unavailable(&error) {
             tracing::warn!(error = %error, "database unavailable");
             return ApiError::Unavailable {
@@ -294,5 +340,110 @@ impl Fields {
         } else {
             Err(ApiError::InvalidArgument(self.errors))
         }
+    }
+
+    /// `value` if nothing was collected: for a value built whole whose parts may still break
+    /// rules (a document with a bad language code), combined with others by [`AllValid`].
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+/// What a parse of one part can fail with: one broken rule or several.
+pub trait IntoViolations {
+    fn into_violations(self) -> Vec<FieldError>;
+}
+
+impl IntoViolations for FieldError {
+    fn into_violations(self) -> Vec<FieldError> {
+        vec![self]
+    }
+}
+
+impl IntoViolations for Vec<FieldError> {
+    fn into_violations(self) -> Vec<FieldError> {
+        self
+    }
+}
+
+/// A tuple of parsed parts, each `Ok` or its violations: every part's value, or every
+/// violation of every part in order. A request is parsed whole this way, so no part can be
+/// missing once its command is built.
+pub trait AllValid {
+    type Values;
+    fn all_valid(self) -> Result<Self::Values, Vec<FieldError>>;
+
+    /// The same, answered as `INVALID_ARGUMENT`.
+    fn or_invalid(self) -> ApiResult<Self::Values>
+    where
+        Self: Sized,
+    {
+        self.all_valid().map_err(ApiError::InvalidArgument)
+    }
+}
+
+macro_rules! all_valid_for_tuple {
+    ($($value:ident $error:ident $part:ident),+) => {
+        impl<$($value, $error: IntoViolations),+> AllValid for ($(Result<$value, $error>,)+) {
+            type Values = ($($value,)+);
+            fn all_valid(self) -> Result<Self::Values, Vec<FieldError>> {
+                let ($($part,)+) = self;
+                let mut errors = Vec::new();
+                $(let $part = $part.map_err(|e| errors.extend(e.into_violations()));)+
+                match ($($part,)+) {
+                    ($(Ok($part),)+) => Ok(($($part,)+)),
+                    _ => Err(errors),
+                }
+            }
+        }
+    };
+}
+
+all_valid_for_tuple!(A EA a);
+all_valid_for_tuple!(A EA a, B EB b);
+all_valid_for_tuple!(A EA a, B EB b, C EC c);
+all_valid_for_tuple!(A EA a, B EB b, C EC c, D ED d);
+all_valid_for_tuple!(A EA a, B EB b, C EC c, D ED d, E EE e);
+all_valid_for_tuple!(A EA a, B EB b, C EC c, D ED d, E EE e, F EF f);
+all_valid_for_tuple!(A EA a, B EB b, C EC c, D ED d, E EE e, F EF f, G EG g);
+all_valid_for_tuple!(A EA a, B EB b, C EC c, D ED d, E EE e, F EF f, G EG g, H EH h);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broken(field: &str) -> FieldError {
+        FieldError::new(field, "broken")
+    }
+
+    #[test]
+    fn every_part_valid_gives_every_value() {
+        let parts: (Result<u8, FieldError>, Result<&str, Vec<FieldError>>) = (Ok(1), Ok("x"));
+        assert_eq!(parts.all_valid(), Ok((1, "x")));
+    }
+
+    #[test]
+    fn violations_of_every_part_are_kept_in_order() {
+        let many: Result<u8, Vec<FieldError>> = Ok(2);
+        let parts = (Err::<u8, _>(broken("a")), many, Err::<u8, _>(broken("c")));
+        let fields: Vec<String> = parts
+            .all_valid()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["a", "c"]);
+    }
+
+    #[test]
+    fn a_collector_with_errors_withholds_its_value() {
+        let mut fields = Fields::new();
+        assert_eq!(Fields::new().into_result(7), Ok(7));
+        fields.push(broken("b"));
+        assert_eq!(fields.into_result(7), Err(vec![broken("b")]));
     }
 }

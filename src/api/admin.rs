@@ -74,7 +74,14 @@ impl AdminApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, SET_QUOTA, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(SET_QUOTA, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         let quota = match quota::set(&mut tx, region, req.year, req.places).await? {
@@ -96,8 +103,7 @@ impl AdminApi {
         };
         commit_mutation(
             tx,
-            caller,
-            SET_QUOTA,
+            &crate::domain::caller::Call::new(SET_QUOTA, caller.clone()),
             request_id,
             &format!("quotas/{}/{}", req.region, req.year),
             &quota,
@@ -195,8 +201,13 @@ impl AdminApi {
         official: &OfficialYear,
     ) -> ApiResult<pb::CalendarYear> {
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) =
-            replay_or_claim(&mut tx, caller, SET_CALENDAR_YEAR, request_id, req).await?
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(SET_CALENDAR_YEAR, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
         {
             return Ok(first);
         }
@@ -209,8 +220,7 @@ impl AdminApi {
         let year = calendar_year_to_proto(&updated, official.year);
         commit_mutation(
             tx,
-            caller,
-            SET_CALENDAR_YEAR,
+            &crate::domain::caller::Call::new(SET_CALENDAR_YEAR, caller.clone()),
             request_id,
             &format!("calendar/{}", official.year),
             &year,
@@ -240,7 +250,14 @@ impl AdminApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, SET_MCI, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(SET_MCI, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         quota::set_mci(&mut *tx, req.year, req.tenge).await?;
@@ -250,8 +267,7 @@ impl AdminApi {
         };
         commit_mutation(
             tx,
-            caller,
-            SET_MCI,
+            &crate::domain::caller::Call::new(SET_MCI, caller.clone()),
             request_id,
             &format!("mci/{}", req.year),
             &mci,
@@ -272,14 +288,13 @@ impl AdminService for AdminApi {
         let result = AdminApi::set_quota(self, &caller, &req).await;
         respond(
             &self.state,
-            &caller,
-            SET_QUOTA,
-            &format!(
-                "quotas/{}/{}",
-                req.region.chars().take(8).collect::<String>(),
-                req.year
-            ),
-            &req.request_id,
+            &crate::domain::caller::Call::new(SET_QUOTA, caller.clone())
+                .about(&format!(
+                    "quotas/{}/{}",
+                    req.region.chars().take(8).collect::<String>(),
+                    req.year
+                ))
+                .with_request_id(&req.request_id),
             false,
             result,
         )
@@ -295,10 +310,9 @@ impl AdminService for AdminApi {
         let result = AdminApi::set_mci(self, &caller, &req).await;
         respond(
             &self.state,
-            &caller,
-            SET_MCI,
-            &format!("mci/{}", req.year),
-            &req.request_id,
+            &crate::domain::caller::Call::new(SET_MCI, caller.clone())
+                .about(&format!("mci/{}", req.year))
+                .with_request_id(&req.request_id),
             false,
             result,
         )
@@ -314,10 +328,9 @@ impl AdminService for AdminApi {
         let result = AdminApi::set_calendar_year(self, &caller, &req).await;
         respond(
             &self.state,
-            &caller,
-            SET_CALENDAR_YEAR,
-            &format!("calendar/{}", req.year),
-            &req.request_id,
+            &crate::domain::caller::Call::new(SET_CALENDAR_YEAR, caller.clone())
+                .about(&format!("calendar/{}", req.year))
+                .with_request_id(&req.request_id),
             false,
             result,
         )

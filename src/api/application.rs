@@ -5,7 +5,7 @@ use super::application_commands::{
     check_command, decide_command, list_query, required_command, submit_command, withdraw_command,
 };
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
-use super::{caller, next_page, parse_name, respond};
+use super::{next_page, open, parse_name, respond};
 use crate::domain::admission::Assessment;
 use crate::error::ApiError;
 use crate::pb::{self, application_service_server::ApplicationService};
@@ -19,6 +19,7 @@ const LIST: &str = crate::pb::rpc::application_service::LIST_APPLICATIONS;
 const CHECK: &str = crate::pb::rpc::application_service::CHECK_DOCUMENTS;
 const DECIDE: &str = crate::pb::rpc::application_service::DECIDE_APPLICATION;
 const WITHDRAW: &str = crate::pb::rpc::application_service::WITHDRAW_APPLICATION;
+const REQUIRED: &str = crate::pb::rpc::application_service::LIST_REQUIRED_DOCUMENTS;
 
 pub struct ApplicationApi {
     state: AppState,
@@ -53,73 +54,52 @@ fn check_response(assessment: &Assessment) -> pb::CheckDocumentsResponse {
     }
 }
 
-/// The audit subject of a call about `name`, bounded so a hostile value cannot bloat the log.
-fn subject(name: &str) -> String {
-    name.chars().take(64).collect()
-}
-
 #[tonic::async_trait]
 impl ApplicationService for ApplicationApi {
     async fn submit_application(
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, SUBMIT)?;
         let req = request.into_inner();
-        let result = match submit_command(&caller, &req) {
+        // A refused submission concerns the applicant; an accepted one, its application.
+        let call = call.about(&req.applicant).with_request_id(&req.request_id);
+        let result = match submit_command(&call, &req) {
             Ok(command) => {
-                use_case::submit(&self.state, &caller, command, application_to_proto).await
+                use_case::submit(&self.state, &call, command, application_to_proto).await
             }
             Err(error) => Err(error),
         };
-        // A refused submission concerns the applicant: the audit names them.
-        let subject = result
-            .as_ref()
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|_| subject(&req.applicant));
-        let request_id = req.request_id;
-        respond(
-            &self.state,
-            &caller,
-            SUBMIT,
-            &subject,
-            &request_id,
-            false,
-            result,
-        )
-        .await
+        respond(&self.state, &call, false, result).await
     }
 
     async fn get_application(
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, GET)?;
         let req = request.into_inner();
+        let call = call.about(&req.name);
         let result = match parse_name("name", &req.name, "applications") {
             Ok(id) => use_case::get(&self.state, id)
                 .await
                 .map(|row| application_to_proto(&row, self.state.clock.today())),
             Err(e) => Err(ApiError::InvalidArgument(vec![e])),
         };
-        respond(
-            &self.state,
-            &caller,
-            GET,
-            &subject(&req.name),
-            "",
-            true,
-            result,
-        )
-        .await
+        respond(&self.state, &call, true, result).await
     }
 
     async fn list_applications(
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, LIST)?;
         let req = request.into_inner();
+        let call = if req.applicant.is_empty() {
+            call.about("applications")
+        } else {
+            call.about(&req.applicant)
+        };
         let result = async {
             let query = list_query(&req)?;
             let limit = query.limit;
@@ -135,45 +115,32 @@ impl ApplicationService for ApplicationApi {
             })
         }
         .await;
-        let subject = if req.applicant.is_empty() {
-            "applications".to_string()
-        } else {
-            subject(&req.applicant)
-        };
-        respond(&self.state, &caller, LIST, &subject, "", true, result).await
+        respond(&self.state, &call, true, result).await
     }
 
     async fn check_documents(
         &self,
         request: Request<pb::CheckDocumentsRequest>,
     ) -> Result<Response<pb::CheckDocumentsResponse>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, CHECK)?;
         let req = request.into_inner();
-        let result = match check_command(&caller, &req) {
+        let call = call.about(&req.applicant);
+        let result = match check_command(&call, &req) {
             Ok(submission) => use_case::check_documents(&self.state, &submission)
                 .await
                 .map(|assessment| check_response(&assessment)),
             Err(error) => Err(error),
         };
-        respond(
-            &self.state,
-            &caller,
-            CHECK,
-            &subject(&req.applicant),
-            "",
-            true,
-            result,
-        )
-        .await
+        respond(&self.state, &call, true, result).await
     }
 
     async fn list_required_documents(
         &self,
         request: Request<pb::ListRequiredDocumentsRequest>,
     ) -> Result<Response<pb::ListRequiredDocumentsResponse>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, REQUIRED)?;
         let req = request.get_ref();
-        let command = required_command(&caller, req, self.state.clock.today())?;
+        let command = required_command(&call, req, self.state.clock.today())?;
         let (checklist, labels) = use_case::required_documents(&self.state, command).await?;
         let checklist = checklist
             .iter()
@@ -194,49 +161,31 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::DecideApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, DECIDE)?;
         let req = request.into_inner();
+        let call = call.about(&req.name).with_request_id(&req.request_id);
         let result = match decide_command(&req) {
             Ok(command) => {
-                use_case::decide(&self.state, &caller, command, application_to_proto).await
+                use_case::decide(&self.state, &call, command, application_to_proto).await
             }
             Err(error) => Err(error),
         };
-        let subject = subject(&req.name);
-        respond(
-            &self.state,
-            &caller,
-            DECIDE,
-            &subject,
-            &req.request_id,
-            false,
-            result,
-        )
-        .await
+        respond(&self.state, &call, false, result).await
     }
 
     async fn withdraw_application(
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, WITHDRAW)?;
         let req = request.into_inner();
+        let call = call.about(&req.name).with_request_id(&req.request_id);
         let result = match withdraw_command(&req) {
             Ok(command) => {
-                use_case::withdraw(&self.state, &caller, command, application_to_proto).await
+                use_case::withdraw(&self.state, &call, command, application_to_proto).await
             }
             Err(error) => Err(error),
         };
-        let subject = subject(&req.name);
-        respond(
-            &self.state,
-            &caller,
-            WITHDRAW,
-            &subject,
-            &req.request_id,
-            false,
-            result,
-        )
-        .await
+        respond(&self.state, &call, false, result).await
     }
 }

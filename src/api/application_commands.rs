@@ -8,13 +8,13 @@ use super::convert::{
 };
 use super::{Fields, decode_page_token, page_size, parse_name, parse_request_id};
 use crate::domain::admission::{People, Submission};
-use crate::domain::caller::Caller;
+use crate::domain::caller::Call;
 use crate::domain::details::{FamilyMember, Relation};
 use crate::domain::procedure::Procedure;
 use crate::domain::records::PersonRecords;
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult, FieldError};
-use crate::pb::{self, rpc::application_service as rpc};
+use crate::error::{AllValid, ApiError, ApiResult, FieldError};
+use crate::pb;
 use crate::service::applications::{
     Approval, Decide, ListQuery, RequiredFor, Submit, Verdict, Withdraw, ensure_may_submit,
 };
@@ -43,21 +43,22 @@ pub(super) fn parse_submission(
     applicant: &str,
     details: Option<&pb::ApplicationDetails>,
     documents: &[pb::Document],
-    fields: &mut Fields,
-) -> Option<Submission> {
-    let applicant = fields.check(parse_name("applicant", applicant, "persons"));
-    let details = details_from_proto("details", details, fields);
-    let documents = documents_from_proto(documents, fields);
-    if let (Some(applicant), Some(details)) = (applicant, &details)
-        && details.family().iter().any(|m| m.person_id == applicant)
-    {
+) -> Result<Submission, Vec<FieldError>> {
+    let (applicant, details, documents) = (
+        parse_name("applicant", applicant, "persons"),
+        details_from_proto("details", details),
+        documents_from_proto(documents),
+    )
+        .all_valid()?;
+    let mut fields = Fields::new();
+    if details.family().iter().any(|m| m.person_id == applicant) {
         fields.push(FieldError::new(
             "details",
             "the applicant is not listed again as a family member",
         ));
     }
     for (i, document) in documents.iter().enumerate() {
-        if let (Some(holder), Some(details)) = (document.holder, &details)
+        if let Some(holder) = document.holder
             && !details.family().iter().any(|m| m.person_id == holder)
         {
             fields.push(FieldError::new(
@@ -66,54 +67,34 @@ pub(super) fn parse_submission(
             ));
         }
     }
-    Some(Submission {
-        applicant: applicant?,
-        details: details?,
+    fields.into_result(Submission {
+        applicant,
+        details,
         documents,
     })
 }
 
-pub(super) fn submit_command(
-    caller: &Caller,
-    req: &pb::SubmitApplicationRequest,
-) -> ApiResult<Submit> {
+pub(super) fn submit_command(call: &Call, req: &pb::SubmitApplicationRequest) -> ApiResult<Submit> {
     if let Some(procedure) = requested_procedure(req.details.as_ref()) {
-        ensure_may_submit(caller, procedure)?;
+        ensure_may_submit(&call.caller, procedure)?;
     }
-    let mut fields = Fields::new();
-    let request_id = fields.check(parse_request_id(&req.request_id));
-    let submission = parse_submission(
-        &req.applicant,
-        req.details.as_ref(),
-        &req.documents,
-        &mut fields,
-    );
-    fields.finish()?;
-    let (Some(request_id), Some(submission)) = (request_id, submission) else {
-        return Err(super::lost_field());
-    };
+    let (request_id, submission) = (
+        parse_request_id(&req.request_id),
+        parse_submission(&req.applicant, req.details.as_ref(), &req.documents),
+    )
+        .or_invalid()?;
     Ok(Submit {
-        key: Idempotency::new(rpc::SUBMIT_APPLICATION, request_id, req),
+        key: Idempotency::new(request_id, req),
         submission,
     })
 }
 
-pub(super) fn check_command(
-    caller: &Caller,
-    req: &pb::CheckDocumentsRequest,
-) -> ApiResult<Submission> {
+pub(super) fn check_command(call: &Call, req: &pb::CheckDocumentsRequest) -> ApiResult<Submission> {
     if let Some(procedure) = requested_procedure(req.details.as_ref()) {
-        ensure_may_submit(caller, procedure)?;
+        ensure_may_submit(&call.caller, procedure)?;
     }
-    let mut fields = Fields::new();
-    let submission = parse_submission(
-        &req.applicant,
-        req.details.as_ref(),
-        &req.documents,
-        &mut fields,
-    );
-    fields.finish()?;
-    submission.ok_or_else(super::lost_field)
+    parse_submission(&req.applicant, req.details.as_ref(), &req.documents)
+        .map_err(ApiError::InvalidArgument)
 }
 
 pub(super) fn relation_from(value: i32) -> Relation {
@@ -126,48 +107,40 @@ pub(super) fn relation_from(value: i32) -> Relation {
 }
 
 pub(super) fn required_command(
-    caller: &Caller,
+    call: &Call,
     req: &pb::ListRequiredDocumentsRequest,
     today: chrono::NaiveDate,
 ) -> ApiResult<RequiredFor> {
     let procedure = requested_procedure(req.details.as_ref()).ok_or_else(|| {
         ApiError::field("details", "required: the typed details of one procedure")
     })?;
-    ensure_may_submit(caller, procedure)?;
-    let mut fields = Fields::new();
+    ensure_may_submit(&call.caller, procedure)?;
     if !req.applicant.is_empty() {
-        let applicant = fields.check(parse_name("applicant", &req.applicant, "persons"));
-        let details = details_from_proto("details", req.details.as_ref(), &mut fields);
-        fields.finish()?;
-        let (Some(applicant), Some(details)) = (applicant, details) else {
-            return Err(super::lost_field());
-        };
+        let (applicant, details) = (
+            parse_name("applicant", &req.applicant, "persons"),
+            details_from_proto("details", req.details.as_ref()),
+        )
+            .or_invalid()?;
         return Ok(RequiredFor::Registered { applicant, details });
     }
     // Described, not registered: stand-in records carry the ages that matter.
     let description = req.description.clone().unwrap_or_default();
-    let mut birth_date = |field: String, date: Option<&pb::Date>| {
-        fields
-            .check(date_from_proto(&field, date))
-            .flatten()
-            .unwrap_or(today)
+    let birth_date = |field: String, date: Option<&pb::Date>| {
+        date_from_proto(&field, date).map(|date| date.unwrap_or(today))
     };
-    let mut applicant = PersonRecords::new(
-        Uuid::nil(),
-        birth_date(
-            "description.birth_date".into(),
-            description.birth_date.as_ref(),
-        ),
+    let applicant_birth = birth_date(
+        "description.birth_date".into(),
+        description.birth_date.as_ref(),
     );
-    applicant.ethnic_kazakh = description.ethnic_kazakh;
+    let mut fields = Fields::new();
     let mut family = Vec::new();
     let mut labels = Vec::new();
     for (i, member) in description.family.iter().enumerate() {
         let id = Uuid::from_u128(i as u128 + 1);
-        let birth = birth_date(
-            format!("description.family[{i}].birth_date"),
-            member.birth_date.as_ref(),
-        );
+        let field = format!("description.family[{i}].birth_date");
+        let Some(birth) = fields.check(birth_date(field, member.birth_date.as_ref())) else {
+            continue;
+        };
         labels.push((id, format!("family[{i}]")));
         family.push((
             FamilyMember {
@@ -177,11 +150,14 @@ pub(super) fn required_command(
             PersonRecords::new(id, birth),
         ));
     }
-    let details = details_from_proto("details", req.details.as_ref(), &mut fields);
-    fields.finish()?;
-    let Some(mut details) = details else {
-        return Err(super::lost_field());
-    };
+    let (applicant_birth, (), mut details) = (
+        applicant_birth,
+        fields.into_result(()),
+        details_from_proto("details", req.details.as_ref()),
+    )
+        .or_invalid()?;
+    let mut applicant = PersonRecords::new(Uuid::nil(), applicant_birth);
+    applicant.ethnic_kazakh = description.ethnic_kazakh;
     // The described family replaces any listed in the details.
     details.replace_family(family.iter().map(|(m, _)| m.clone()).collect());
     Ok(RequiredFor::Described {
@@ -250,16 +226,31 @@ pub(super) fn list_query(req: &pb::ListApplicationsRequest) -> ApiResult<ListQue
 }
 
 pub(super) fn decide_command(req: &pb::DecideApplicationRequest) -> ApiResult<Decide> {
+    let (request_id, application, verdict) = (
+        parse_request_id(&req.request_id),
+        parse_name("name", &req.name, "applications"),
+        verdict_from_proto(req.decision.as_ref()),
+    )
+        .or_invalid()?;
+    Ok(Decide {
+        key: Idempotency::new(request_id, req),
+        application,
+        etag: req.etag.clone(),
+        verdict,
+    })
+}
+
+fn verdict_from_proto(
+    decision: Option<&pb::decide_application_request::Decision>,
+) -> Result<Verdict, Vec<FieldError>> {
     use pb::decide_application_request::Decision;
-    let mut fields = Fields::new();
-    let request_id = fields.check(parse_request_id(&req.request_id));
-    let id = fields.check(parse_name("name", &req.name, "applications"));
-    let verdict = match &req.decision {
-        None => {
-            fields.push(FieldError::new("decision", "required: approve or refuse"));
-            None
-        }
+    match decision {
+        None => Err(vec![FieldError::new(
+            "decision",
+            "required: approve or refuse",
+        )]),
         Some(Decision::Refuse(refusal)) => {
+            let mut fields = Fields::new();
             let code_ok = !refusal.reason_code.is_empty()
                 && refusal.reason_code.len() <= 64
                 && refusal
@@ -278,41 +269,32 @@ pub(super) fn decide_command(req: &pb::DecideApplicationRequest) -> ApiResult<De
                     "required: the reason in words, at most 2000 characters",
                 ));
             }
-            Some(Verdict::Refuse {
+            fields.into_result(Verdict::Refuse {
                 code: refusal.reason_code.clone(),
                 text: refusal.reason_text.clone(),
             })
         }
-        Some(Decision::Approve(approval)) => Some(Verdict::Approve(Approval {
+        Some(Decision::Approve(approval)) => Ok(Verdict::Approve(Approval {
             rent_mci: approval.rent_mci,
             housing_cost_tenge: approval.housing_cost_tenge,
         })),
-    };
-    fields.finish()?;
-    let (Some(request_id), Some(application), Some(verdict)) = (request_id, id, verdict) else {
-        return Err(super::lost_field());
-    };
-    Ok(Decide {
-        key: Idempotency::new(rpc::DECIDE_APPLICATION, request_id, req),
-        application,
-        etag: req.etag.clone(),
-        verdict,
-    })
+    }
 }
 
 pub(super) fn withdraw_command(req: &pb::WithdrawApplicationRequest) -> ApiResult<Withdraw> {
-    let mut fields = Fields::new();
-    let request_id = fields.check(parse_request_id(&req.request_id));
-    let id = fields.check(parse_name("name", &req.name, "applications"));
-    if req.reason.chars().count() > 2000 {
-        fields.push(FieldError::new("reason", "at most 2000 characters"));
-    }
-    fields.finish()?;
-    let (Some(request_id), Some(application)) = (request_id, id) else {
-        return Err(super::lost_field());
+    let reason = if req.reason.chars().count() > 2000 {
+        Err(FieldError::new("reason", "at most 2000 characters"))
+    } else {
+        Ok(())
     };
+    let (request_id, application, ()) = (
+        parse_request_id(&req.request_id),
+        parse_name("name", &req.name, "applications"),
+        reason,
+    )
+        .or_invalid()?;
     Ok(Withdraw {
-        key: Idempotency::new(rpc::WITHDRAW_APPLICATION, request_id, req),
+        key: Idempotency::new(request_id, req),
         application,
         etag: req.etag.clone(),
     })

@@ -12,7 +12,7 @@ pub mod quota;
 pub mod support;
 
 use crate::audit::Entry;
-use crate::domain::caller::Caller;
+use crate::domain::caller::{Call, Caller};
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -24,12 +24,13 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-/// The authenticated caller the auth layer put on the request.
-pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+/// Opens the call of `rpc`: the caller the auth layer verified and put on the request.
+pub fn open<T>(request: &Request<T>, rpc: &'static str) -> Result<Call, Status> {
     request
         .extensions()
         .get::<Caller>()
         .cloned()
+        .map(|caller| Call::new(rpc, caller))
         .ok_or_else(|| {
             ApiError::Unauthenticated {
                 reason: "CLIENT_IDENTITY_MISSING",
@@ -37,6 +38,11 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
             }
             .into()
         })
+}
+
+/// The caller the auth layer verified and put on the request.
+pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    open(request, "").map(|call| call.caller)
 }
 
 /// Parses `collection/{uuid}`.
@@ -120,47 +126,41 @@ pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -
         .unwrap_or_default()
 }
 
-/// A field the validation above guaranteed is missing after all: a bug, not the caller's.
-pub fn lost_field() -> ApiError {
-    ApiError::internal(anyhow::anyhow!("validated request lost a field"))
-}
-
 /// Starts an idempotent mutation inside `tx`: `Some(first response)` when this is a retry.
 pub async fn replay_or_claim<Resp: Message + Default>(
     tx: &mut Tx<'_>,
-    caller: &Caller,
-    rpc: &'static str,
+    call: &Call,
     request_id: Uuid,
     request: &impl Message,
 ) -> ApiResult<Option<Resp>> {
-    mutation::claim(tx, caller, &Idempotency::new(rpc, request_id, request)).await
+    mutation::claim(tx, call, &Idempotency::new(request_id, request)).await
 }
 
 /// Stores the response of an idempotent mutation, records it in the audit log, and commits.
 pub async fn commit_mutation<Resp: Message>(
     tx: Tx<'_>,
-    caller: &Caller,
-    rpc: &'static str,
+    call: &Call,
     request_id: Uuid,
     subject: &str,
     response: &Resp,
 ) -> ApiResult<()> {
     let key = Idempotency {
-        rpc,
         request_id,
         request: Vec::new(),
     };
-    mutation::commit(tx, caller, &key, subject, response).await
+    mutation::commit(tx, call, &key, subject, response).await
+}
+
+/// A field the validation above guaranteed is missing after all: a bug, not the caller's.
+pub fn lost_field() -> ApiError {
+    ApiError::internal(anyhow::anyhow!("validated request lost a field"))
 }
 
 /// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.
 /// `audit_success` is false for mutations, which audit inside their own transaction.
 pub async fn respond<T>(
     state: &AppState,
-    caller: &Caller,
-    rpc: &str,
-    subject: &str,
-    request_id: &str,
+    call: &Call,
     audit_success: bool,
     result: ApiResult<T>,
 ) -> Result<Response<T>, Status> {
@@ -170,13 +170,7 @@ pub async fn respond<T>(
         Err(error) => Some(format!("{:?}", error.code())),
     };
     if let Some(outcome) = outcome {
-        let entry = Entry {
-            caller,
-            rpc,
-            subject,
-            request_id,
-            outcome: &outcome,
-        };
+        let entry = Entry::of(call, &outcome);
         if let Err(error) = state.audit.record(&entry).await {
             if result.is_ok() {
                 // A read of personal data that cannot be audited is not served. The attempt
@@ -184,16 +178,12 @@ pub async fn respond<T>(
                 // the commit it shared, not in the log itself).
                 let refused = ApiError::from(error);
                 let outcome = format!("{:?}", refused.code());
-                let entry = Entry {
-                    outcome: &outcome,
-                    ..entry
-                };
-                if let Err(error) = state.audit.record(&entry).await {
-                    tracing::warn!(%error, rpc, "could not audit a refused read");
+                if let Err(error) = state.audit.record(&Entry::of(call, &outcome)).await {
+                    tracing::warn!(%error, rpc = call.rpc, "could not audit a refused read");
                 }
                 return Err(refused.into());
             }
-            tracing::warn!(%error, rpc, "could not audit a failed call");
+            tracing::warn!(%error, rpc = call.rpc, "could not audit a failed call");
         }
     }
     result.map(Response::new).map_err(Status::from)

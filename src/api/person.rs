@@ -76,20 +76,26 @@ impl PersonApi {
         };
 
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, RPC, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(RPC, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
-        let row = persons::insert(&mut tx, Uuid::now_v7(), iin.as_ref(), &details)
-            .await
-            .map_err(|e| match store::violated_constraint(&e) {
-                Some(persons::IIN_UNIQUE) => ApiError::AlreadyExists {
-                    reason: "IIN_ALREADY_REGISTERED",
-                    message: "a person with this IIN is already registered (person.iin)".into(),
-                },
-                _ => e.into(),
-            })?;
+        let row = persons::insert(&mut tx, Uuid::now_v7(), iin.as_ref(), &details).await?;
         let person = person_to_proto(&row);
-        commit_mutation(tx, caller, RPC, request_id, &person.name, &person).await?;
+        commit_mutation(
+            tx,
+            &crate::domain::caller::Call::new(RPC, caller.clone()),
+            request_id,
+            &person.name,
+            &person,
+        )
+        .await?;
         Ok(person)
     }
 
@@ -167,7 +173,14 @@ impl PersonApi {
             .deadline(entry, Term::WorkingDays(3))
             .date;
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, RPC, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(RPC, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         persons::get(&mut *tx, person)
@@ -195,8 +208,7 @@ impl PersonApi {
         };
         commit_mutation(
             tx,
-            caller,
-            RPC,
+            &crate::domain::caller::Call::new(RPC, caller.clone()),
             request_id,
             &notification.person,
             &notification,
@@ -226,10 +238,12 @@ impl PersonService for PersonApi {
             .unwrap_or_else(|_| "persons".into());
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::person_service::REGISTER_PERSON,
-            &subject,
-            &req.request_id,
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::person_service::REGISTER_PERSON,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(&req.request_id),
             false,
             result,
         )
@@ -251,10 +265,12 @@ impl PersonService for PersonApi {
         };
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::person_service::GET_PERSON,
-            &subject,
-            "",
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::person_service::GET_PERSON,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(""),
             true,
             result,
         )
@@ -271,10 +287,12 @@ impl PersonService for PersonApi {
         let subject: String = req.person.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION,
-            &subject,
-            &req.request_id,
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(&req.request_id),
             false,
             result,
         )

@@ -129,8 +129,13 @@ impl PrerequisiteApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) =
-            replay_or_claim(&mut tx, caller, RECORD_OFFENCE, request_id, req).await?
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
         {
             return Ok(first);
         }
@@ -157,8 +162,7 @@ impl PrerequisiteApi {
         };
         commit_mutation(
             tx,
-            caller,
-            RECORD_OFFENCE,
+            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone()),
             request_id,
             &offence.person,
             &offence,
@@ -180,10 +184,12 @@ impl PrerequisiteService for PrerequisiteApi {
         let subject: String = req.person.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES,
-            &subject,
-            "",
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(""),
             true,
             result,
         )
@@ -200,10 +206,9 @@ impl PrerequisiteService for PrerequisiteApi {
         let subject: String = req.person.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            RECORD_OFFENCE,
-            &subject,
-            &req.request_id,
+            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone())
+                .about(&subject)
+                .with_request_id(&req.request_id),
             false,
             result,
         )

@@ -157,7 +157,14 @@ impl QuotaApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, FORWARD, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(FORWARD, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         let today = self.state.clock.today();
@@ -206,7 +213,14 @@ impl QuotaApi {
             ));
         }
         let response = pb::ForwardQuotaApplicationsResponse { forwarded };
-        commit_mutation(tx, caller, FORWARD, request_id, "applications", &response).await?;
+        commit_mutation(
+            tx,
+            &crate::domain::caller::Call::new(FORWARD, caller.clone()),
+            request_id,
+            "applications",
+            &response,
+        )
+        .await?;
         Ok(response)
     }
 
@@ -223,7 +237,14 @@ impl QuotaApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, NOTIFIED, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(NOTIFIED, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         let row = applications::get_for_update(&mut tx, id)
@@ -250,8 +271,7 @@ impl QuotaApi {
         };
         commit_mutation(
             tx,
-            caller,
-            NOTIFIED,
+            &crate::domain::caller::Call::new(NOTIFIED, caller.clone()),
             request_id,
             &response.application,
             &response,
@@ -369,10 +389,9 @@ impl QuotaService for QuotaApi {
         let result = self.forward(&caller, &req).await;
         respond(
             &self.state,
-            &caller,
-            FORWARD,
-            "applications",
-            &req.request_id,
+            &crate::domain::caller::Call::new(FORWARD, caller.clone())
+                .about("applications")
+                .with_request_id(&req.request_id),
             false,
             result,
         )
@@ -389,10 +408,9 @@ impl QuotaService for QuotaApi {
         let subject: String = req.application.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            NOTIFIED,
-            &subject,
-            &req.request_id,
+            &crate::domain::caller::Call::new(NOTIFIED, caller.clone())
+                .about(&subject)
+                .with_request_id(&req.request_id),
             false,
             result,
         )

@@ -112,7 +112,14 @@ impl SupportApi {
             return Err(super::lost_field());
         };
         let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(&mut tx, caller, RECORD, request_id, req).await? {
+        if let Some(first) = replay_or_claim(
+            &mut tx,
+            &crate::domain::caller::Call::new(RECORD, caller.clone()),
+            request_id,
+            req,
+        )
+        .await?
+        {
             return Ok(first);
         }
         let row = store::line_for_update(&mut tx, id, kind)
@@ -168,30 +175,16 @@ impl SupportApi {
             period.unwrap_or(""),
             &caller.client(),
         )
-        .await
-        .map_err(|e| match crate::store::violated_constraint(&e) {
-            Some("payments_one_rent_per_month") => failed_precondition(
-                "PERIOD_ALREADY_PAID",
-                "the rent of this month is already paid: one payment per month",
-                vec![Violation::new(
-                    "PERIOD_ALREADY_PAID",
-                    format!("{}/rent/{}", req.application, req.period),
-                    "one rent payment per month",
-                )],
-            ),
-            Some(c) if c.starts_with("entitlement_lines") => failed_precondition(
-                "ABOVE_ENTITLEMENT",
-                "the payment would exceed the entitlement",
-                vec![Violation::new(
-                    "ABOVE_ENTITLEMENT",
-                    req.application.clone(),
-                    "never above the entitlement",
-                )],
-            ),
-            _ => e.into(),
-        })?;
+        .await?;
         let response = payment_to_proto(&payment);
-        commit_mutation(tx, caller, RECORD, request_id, &req.application, &response).await?;
+        commit_mutation(
+            tx,
+            &crate::domain::caller::Call::new(RECORD, caller.clone()),
+            request_id,
+            &req.application,
+            &response,
+        )
+        .await?;
         Ok(response)
     }
 
@@ -228,10 +221,12 @@ impl SupportService for SupportApi {
         let subject: String = req.application.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::support_service::GET_ENTITLEMENT,
-            &subject,
-            "",
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::support_service::GET_ENTITLEMENT,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(""),
             true,
             result,
         )
@@ -248,10 +243,9 @@ impl SupportService for SupportApi {
         let subject: String = req.application.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            RECORD,
-            &subject,
-            &req.request_id,
+            &crate::domain::caller::Call::new(RECORD, caller.clone())
+                .about(&subject)
+                .with_request_id(&req.request_id),
             false,
             result,
         )
@@ -268,10 +262,12 @@ impl SupportService for SupportApi {
         let subject: String = req.application.chars().take(64).collect();
         respond(
             &self.state,
-            &caller,
-            crate::pb::rpc::support_service::LIST_PAYMENTS,
-            &subject,
-            "",
+            &crate::domain::caller::Call::new(
+                crate::pb::rpc::support_service::LIST_PAYMENTS,
+                caller.clone(),
+            )
+            .about(&subject)
+            .with_request_id(""),
             true,
             result,
         )

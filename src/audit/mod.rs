@@ -11,7 +11,7 @@ mod group_commit;
 
 pub use group_commit::{AuditError, AuditWriter};
 
-use crate::domain::caller::Caller;
+use crate::domain::caller::{Call, Caller};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 // Queries built with format! join only constant fragments; values are always bound.
@@ -27,6 +27,19 @@ pub struct Entry<'a> {
     pub subject: &'a str,
     pub request_id: &'a str,
     pub outcome: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    /// The event of `call` with its outcome (`OK` or a gRPC code name).
+    pub fn of(call: &'a Call, outcome: &'a str) -> Self {
+        Self {
+            caller: &call.caller,
+            rpc: call.rpc,
+            subject: &call.subject,
+            request_id: &call.request_id,
+            outcome,
+        }
+    }
 }
 
 /// Appends one event.

@@ -3,7 +3,7 @@
 //! a crash or a timeout gets the first answer and nothing is done twice.
 
 use crate::audit::Entry;
-use crate::domain::caller::Caller;
+use crate::domain::caller::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, idempotency};
 use prost::Message;
@@ -12,16 +12,14 @@ use uuid::Uuid;
 /// The idempotency key of one mutating call and the request it names.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
-    pub rpc: &'static str,
     pub request_id: Uuid,
     /// The request as encoded on the wire: a different request under the same id is refused.
     pub request: Vec<u8>,
 }
 
 impl Idempotency {
-    pub fn new(rpc: &'static str, request_id: Uuid, request: &impl Message) -> Self {
+    pub fn new(request_id: Uuid, request: &impl Message) -> Self {
         Self {
-            rpc,
             request_id,
             request: request.encode_to_vec(),
         }
@@ -31,11 +29,12 @@ impl Idempotency {
 /// Starts an idempotent mutation inside `tx`: `Some(first response)` when this is a retry.
 pub async fn claim<Resp: Message + Default>(
     tx: &mut Tx<'_>,
-    caller: &Caller,
+    call: &Call,
     key: &Idempotency,
 ) -> ApiResult<Option<Resp>> {
-    let hash = idempotency::request_hash(key.rpc, &key.request);
-    match idempotency::claim(tx, &caller.client(), key.request_id, key.rpc, &hash).await? {
+    let hash = idempotency::request_hash(call.rpc, &key.request);
+    let client = call.caller.client();
+    match idempotency::claim(tx, &client, key.request_id, call.rpc, &hash).await? {
         idempotency::Claim::New => Ok(None),
         idempotency::Claim::Replay(bytes) => Resp::decode(bytes.as_slice())
             .map(Some)
@@ -47,32 +46,24 @@ pub async fn claim<Resp: Message + Default>(
     }
 }
 
-/// Stores the response of an idempotent mutation, records it in the audit log, and commits.
+/// Stores the response of an idempotent mutation, records it in the audit log under
+/// `subject` (the resource as it now is: a new application's own name), and commits.
 pub async fn commit<Resp: Message>(
     mut tx: Tx<'_>,
-    caller: &Caller,
+    call: &Call,
     key: &Idempotency,
     subject: &str,
     response: &Resp,
 ) -> ApiResult<()> {
-    idempotency::complete(
-        &mut tx,
-        &caller.client(),
-        key.request_id,
-        &response.encode_to_vec(),
-    )
-    .await?;
-    crate::audit::record(
-        &mut *tx,
-        &Entry {
-            caller,
-            rpc: key.rpc,
-            subject,
-            request_id: &key.request_id.to_string(),
-            outcome: "OK",
-        },
-    )
-    .await?;
+    let client = call.caller.client();
+    idempotency::complete(&mut tx, &client, key.request_id, &response.encode_to_vec()).await?;
+    let request_id = key.request_id.to_string();
+    let call = Call {
+        subject: subject.to_string(),
+        request_id,
+        ..call.clone()
+    };
+    crate::audit::record(&mut *tx, &Entry::of(&call, "OK")).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -74,9 +74,6 @@ pub struct NewApplication<'a> {
     pub checklist: &'a [ChecklistItem],
 }
 
-/// Name of the index allowing one open application per person and procedure.
-pub const ONE_OPEN_PER_PROCEDURE: &str = "applications_one_open_per_procedure";
-
 pub async fn insert(
     tx: &mut Tx<'_>,
     app: &NewApplication<'_>,

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod calendar;
 pub mod columns;
+pub mod conflicts;
 pub mod idempotency;
 pub mod notifications;
 pub mod persons;

@@ -27,9 +27,6 @@ pub struct PersonRow {
 
 const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since";
 
-/// Name of the unique constraint on IINs: its violation means "already registered".
-pub const IIN_UNIQUE: &str = "persons_iin_unique";
-
 pub async fn insert(
     tx: &mut Tx<'_>,
     id: Uuid,

@@ -118,17 +118,16 @@ pub(super) const MAX_ADDRESS: usize = 500;
 pub fn details_from_proto(
     path: &str,
     details: Option<&pb::ApplicationDetails>,
-    fields: &mut Fields,
-) -> Option<Details> {
+) -> Result<Details, Vec<FieldError>> {
     use pb::application_details::Procedure as P;
     let Some(procedure) = details.and_then(|d| d.procedure.as_ref()) else {
-        fields.push(FieldError::new(
+        return Err(vec![FieldError::new(
             path,
             "required: the typed details of one procedure (e.g. iin_assignment)",
-        ));
-        return None;
+        )]);
     };
-    let before = fields.count();
+    let mut collected = Fields::new();
+    let fields = &mut collected;
     let details = match procedure {
         P::IinAssignment(d) => Details::IinAssignment {
             by_representative: d.by_representative,
@@ -289,7 +288,7 @@ pub fn details_from_proto(
             }
         }
     };
-    (fields.count() == before).then_some(details)
+    collected.into_result(details)
 }
 
 pub fn details_to_proto(details: &Details) -> pb::ApplicationDetails {

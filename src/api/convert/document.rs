@@ -151,18 +151,20 @@ pub(super) const MAX_DOCUMENTS: usize = 100;
 pub(super) const MAX_TEXT: usize = 256;
 
 /// Parses presented documents; every problem is reported with its path.
-pub fn documents_from_proto(docs: &[pb::Document], fields: &mut Fields) -> Vec<Document> {
+pub fn documents_from_proto(docs: &[pb::Document]) -> Result<Vec<Document>, Vec<FieldError>> {
     if docs.len() > MAX_DOCUMENTS {
-        fields.push(FieldError::new(
+        return Err(vec![FieldError::new(
             "documents",
             format!("at most {MAX_DOCUMENTS} documents"),
-        ));
-        return Vec::new();
+        )]);
     }
-    docs.iter()
+    let mut fields = Fields::new();
+    let documents = docs
+        .iter()
         .enumerate()
-        .filter_map(|(i, d)| document_from_proto(i, d, fields))
-        .collect()
+        .filter_map(|(i, d)| document_from_proto(i, d, &mut fields))
+        .collect();
+    fields.into_result(documents)
 }
 
 pub(super) fn document_from_proto(

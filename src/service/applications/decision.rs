@@ -3,7 +3,7 @@
 
 use super::{Decide, Verdict, Withdraw, ensure_fresh, ensure_may_decide, ensure_may_submit};
 use super::{issuance, refused};
-use crate::domain::caller::Caller;
+use crate::domain::caller::Call;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::lifecycle::{self, State, Step};
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +17,7 @@ use prost::Message;
 /// Approves (issuing what the procedure produces) or refuses, once.
 pub async fn decide<R: Message + Default>(
     state: &AppState,
-    caller: &Caller,
+    call: &Call,
     command: Decide,
     present: impl Fn(&ApplicationRow, NaiveDate) -> R,
 ) -> ApiResult<R> {
@@ -31,8 +31,8 @@ pub async fn decide<R: Message + Default>(
     let row = applications::get_for_update(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
-    ensure_may_decide(caller.role, row.procedure)?;
-    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+    ensure_may_decide(call.caller.role, row.procedure)?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
     ensure_fresh(&etag, row.version)?;
@@ -65,8 +65,8 @@ pub async fn decide<R: Message + Default>(
             } else {
                 State::Refused
             },
-            decided_by: &caller.client(),
-            operator_id: &caller.operator_id,
+            decided_by: &call.caller.client(),
+            operator_id: &call.caller.operator_id,
             decision_date: today,
             reason_code,
             reason_text,
@@ -82,7 +82,7 @@ pub async fn decide<R: Message + Default>(
         .ok_or_else(|| ApiError::not_found("application"))?;
     let answer = present(&row, today);
     let name = format!("applications/{id}");
-    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 
@@ -120,7 +120,7 @@ async fn enter_quota_feed(
 /// A submitter takes back an application not yet decided.
 pub async fn withdraw<R: Message + Default>(
     state: &AppState,
-    caller: &Caller,
+    call: &Call,
     command: Withdraw,
     present: impl Fn(&ApplicationRow, NaiveDate) -> R,
 ) -> ApiResult<R> {
@@ -133,8 +133,8 @@ pub async fn withdraw<R: Message + Default>(
     let row = applications::get_for_update(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
-    ensure_may_submit(caller, row.procedure)?;
-    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+    ensure_may_submit(&call.caller, row.procedure)?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
     ensure_fresh(&etag, row.version)?;
@@ -146,6 +146,6 @@ pub async fn withdraw<R: Message + Default>(
     let today = state.clock.today();
     let answer = present(&row, today);
     let name = format!("applications/{id}");
-    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

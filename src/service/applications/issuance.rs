@@ -89,16 +89,7 @@ pub async fn approve(
                     year,
                 )
                 .await?;
-                records::insert_permit(tx, person, row.id, &number, today).await.map_err(|e| {
-                    match store::violated_constraint(&e) {
-                        Some("permits_one_per_person") => failed_precondition(
-                            "PERMIT_ALREADY_GRANTED",
-                            "a permanent residence permit is already granted to a person of this application",
-                            vec![Violation::new("NO_PERMIT_YET", format!("persons/{person}"), "a permit is granted once")],
-                        ),
-                        _ => e.into(),
-                    }
-                })?;
+                records::insert_permit(tx, person, row.id, &number, today).await?;
                 issued.push(issue(
                     person,
                     IssuedKind::PermanentResidencePermit,

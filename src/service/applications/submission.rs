@@ -3,7 +3,7 @@
 
 use super::{RequiredFor, Submit, load_people};
 use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission};
-use crate::domain::caller::Caller;
+use crate::domain::caller::Call;
 use crate::domain::details::{Details, Relation};
 use crate::domain::documents::{ChecklistItem, ItemStatus};
 use crate::domain::lifecycle;
@@ -19,13 +19,13 @@ use uuid::Uuid;
 /// stored application into the answer, which a retry gets again.
 pub async fn submit<R: Message + Default>(
     state: &AppState,
-    caller: &Caller,
+    call: &Call,
     command: Submit,
     present: impl Fn(&applications::ApplicationRow, NaiveDate) -> R,
 ) -> ApiResult<R> {
     let Submit { key, submission } = command;
     let mut tx = state.pool.begin().await?;
-    if let Some(first) = mutation::claim(&mut tx, caller, &key).await? {
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
     // The applicant's row lock orders concurrent submissions for one person.
@@ -50,8 +50,8 @@ pub async fn submit<R: Message + Default>(
         &applications::NewApplication {
             id,
             applicant_id: submission.applicant,
-            submitted_by: &caller.client(),
-            operator_id: &caller.operator_id,
+            submitted_by: &call.caller.client(),
+            operator_id: &call.caller.operator_id,
             submission_date: today,
             deadline: deadline.as_ref().map(|d| d.date),
             deadline_provisional: deadline.as_ref().is_some_and(|d| d.provisional),
@@ -62,19 +62,7 @@ pub async fn submit<R: Message + Default>(
             checklist: &assessment.checklist,
         },
     )
-    .await
-    .map_err(|e| match store::violated_constraint(&e) {
-        Some(applications::ONE_OPEN_PER_PROCEDURE) => failed_precondition(
-            "APPLICATION_ALREADY_OPEN",
-            "an application of this procedure for this person is already waiting for a decision",
-            vec![Violation::new(
-                "NO_OPEN_APPLICATION",
-                "applicant",
-                "one open application per person and procedure",
-            )],
-        ),
-        _ => e.into(),
-    })?;
+    .await?;
     let members: Vec<(Uuid, Relation)> = submission
         .details
         .family()
@@ -84,7 +72,7 @@ pub async fn submit<R: Message + Default>(
     records::insert_members(&mut tx, id, &members).await?;
     let answer = present(&row, today);
     let name = format!("applications/{id}");
-    mutation::commit(tx, caller, &key, &name, &answer).await?;
+    mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 
