@@ -5,11 +5,17 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
+use crate::store::Fault;
 use crate::store::conflicts::Conflict;
-use crate::store::is_unavailable;
 use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, QuotaViolation, StatusExt};
+
+/// How long a client is asked to wait before retrying a call refused for a passing reason.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reason of a call aborted by a concurrent transaction: the same call can simply be retried.
+const CONTENTION_REASON: &str = "TRANSACTION_CONFLICT";
 
 /// Domain of every `ErrorInfo` the service sends.
 pub const ERROR_DOMAIN: &str = "kandas.gov.kz";
@@ -92,7 +98,10 @@ pub enum ApiError {
         violations: Vec<(String, String)>,
     },
     #[error("{message}")]
-    Unavailable { message: String },
+    Unavailable {
+        reason: &'static str,
+        message: String,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -146,7 +155,7 @@ impl ApiError {
             ApiError::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
             ApiError::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
             ApiError::ResourceExhausted { reason, .. } => (Code::ResourceExhausted, reason),
-            ApiError::Unavailable { .. } => (Code::Unavailable, "DATABASE_UNAVAILABLE"),
+            ApiError::Unavailable { reason, .. } => (Code::Unavailable, reason),
             ApiError::Internal(_) => (Code::Internal, "INTERNAL"),
         }
     }
@@ -212,6 +221,9 @@ impl From<ApiError> for Status {
             metadata.insert("omitted_violations".into(), (total - listed).to_string());
         }
         details.set_error_info(reason, ERROR_DOMAIN, metadata);
+        if matches!(error, ApiError::Unavailable { .. }) || reason == CONTENTION_REASON {
+            details.set_retry_info(Some(RETRY_AFTER));
+        }
         Status::with_error_details(code, error.to_string(), details)
     }
 }
@@ -263,13 +275,40 @@ impl From<sqlx::Error> for ApiError {
         if let Some(conflict) = Conflict::of(&error) {
             return conflict.into();
         }
-        if is_unavailable(&error) {
-            tracing::warn!(error = %error, "database unavailable");
-            return ApiError::Unavailable {
-                message: "the database is unavailable; retry with the same request_id".into(),
-            };
+        match Fault::of(&error) {
+            Some(fault) => {
+                tracing::warn!(error = %error, ?fault, "database refused");
+                fault.into()
+            }
+            None => ApiError::Internal(error.into()),
         }
-        ApiError::Internal(error.into())
+    }
+}
+
+impl From<Fault> for ApiError {
+    fn from(fault: Fault) -> Self {
+        let unavailable = |reason, what: &str| ApiError::Unavailable {
+            reason,
+            message: format!("{what}; retry with the same request_id"),
+        };
+        match fault {
+            Fault::Unreachable => {
+                unavailable("DATABASE_UNAVAILABLE", "the database is unavailable")
+            }
+            Fault::ReadOnly => {
+                unavailable("DATABASE_READ_ONLY", "the database accepts no writes now")
+            }
+            Fault::OutOfResources => unavailable(
+                "DATABASE_OUT_OF_RESOURCES",
+                "the database is out of resources",
+            ),
+            Fault::Contention => ApiError::Aborted {
+                reason: CONTENTION_REASON,
+                message:
+                    "a concurrent change conflicted with this one; retry with the same request_id"
+                        .into(),
+            },
+        }
     }
 }
 
@@ -277,12 +316,13 @@ impl From<crate::audit::AuditError> for ApiError {
     fn from(error: crate::audit::AuditError) -> Self {
         use crate::audit::AuditError;
         match &error {
-            AuditError::Database(db) if is_unavailable(db) => {
-                tracing::warn!(%error, "audit log unavailable");
-                ApiError::Unavailable {
-                    message: "the database is unavailable; retry with the same request_id".into(),
+            AuditError::Database(db) => match Fault::of(db) {
+                Some(fault) => {
+                    tracing::warn!(%error, ?fault, "audit log refused");
+                    fault.into()
                 }
-            }
+                None => ApiError::Internal(error.into()),
+            },
             _ => ApiError::Internal(error.into()),
         }
     }

@@ -430,7 +430,7 @@ pub fn tls_acceptor(tls: &TlsMaterial) -> anyhow::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Reports SERVING while the database answers and NOT_SERVING while it does not.
+/// Reports SERVING while the database takes writes and NOT_SERVING while it does not.
 async fn watch_database(
     pool: PgPool,
     reporter: tonic_health::server::HealthReporter,
@@ -441,10 +441,15 @@ async fn watch_database(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&pool);
+        // Serving means taking writes: a standby or a database set read-only answers the
+        // probe but would refuse every submission and decision.
+        let probe = sqlx::query_scalar::<_, bool>(
+            "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+        )
+        .fetch_one(&pool);
         let up = matches!(
             tokio::time::timeout(every.max(Duration::from_secs(1)), probe).await,
-            Ok(Ok(_))
+            Ok(Ok(true))
         );
         if last == Some(up) {
             continue;
@@ -460,9 +465,9 @@ async fn watch_database(
         }
         reporter.set_service_status("", status).await;
         if up {
-            tracing::info!("database reachable: SERVING");
+            tracing::info!("database takes writes: SERVING");
         } else {
-            tracing::warn!("database unreachable: NOT_SERVING");
+            tracing::warn!("database unreachable or read-only: NOT_SERVING");
         }
         last = Some(up);
     }

@@ -54,19 +54,50 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<&str> {
     }
 }
 
-/// Errors that mean "the database cannot be reached now", which a client may retry.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            // Class 57 (operator intervention, e.g. admin shutdown) and 08 (connection).
-            db.code()
-                .is_some_and(|c| c.starts_with("57") || c.starts_with("08"))
+/// A database refusal that says nothing about the request: the same call may succeed later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection is lost, the pool is exhausted, or the server is shutting down.
+    Unreachable,
+    /// The database accepts reads only (a standby, or `default_transaction_read_only`).
+    ReadOnly,
+    /// Disk full, out of memory or too many connections on the server.
+    OutOfResources,
+    /// A serialization failure or deadlock with a concurrent transaction.
+    Contention,
+}
+
+impl Fault {
+    /// The fault a database error stands for, if it is one.
+    pub fn of(error: &sqlx::Error) -> Option<Fault> {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Some(Fault::Unreachable),
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                // SQLSTATE classes: 08 connection, 57 operator intervention (e.g. admin
+                // shutdown), 25006 read-only transaction, 53 insufficient resources,
+                // 40001/40P01 serialization failure and deadlock.
+                match code.as_ref() {
+                    "25006" => Some(Fault::ReadOnly),
+                    "40001" | "40P01" => Some(Fault::Contention),
+                    c if c.starts_with("08") || c.starts_with("57") => Some(Fault::Unreachable),
+                    c if c.starts_with("53") => Some(Fault::OutOfResources),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
-        _ => false,
     }
+}
+
+/// Errors that mean "the database cannot take this now", which a client may retry.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        Fault::of(error),
+        Some(Fault::Unreachable | Fault::ReadOnly | Fault::OutOfResources)
+    )
 }

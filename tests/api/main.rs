@@ -8,6 +8,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod calendar_admin;
+mod database_refusals;
 mod family_path;
 mod faults;
 mod health_and_reflection;
