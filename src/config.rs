@@ -16,6 +16,12 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
+pub const DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS: u64 = 5000;
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
+pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +78,31 @@ pub struct ServeArgs {
     /// queueing. Health checks and reflection are never refused [default: 64].
     #[arg(long, env = "KANDAS_MAX_CONCURRENT_REQUESTS")]
     pub max_concurrent_requests: Option<usize>,
+    /// Calls one organisation may have in progress at once; more are refused
+    /// RESOURCE_EXHAUSTED (ORGANISATION_OVER_SHARE) [default: a quarter of
+    /// KANDAS_MAX_CONCURRENT_REQUESTS].
+    #[arg(long, env = "KANDAS_MAX_CALLS_PER_ORGANISATION")]
+    pub max_calls_per_organisation: Option<usize>,
+    /// A call whose request message has not arrived whole within this many milliseconds is
+    /// answered DEADLINE_EXCEEDED and frees its place [default: 5000].
+    #[arg(long, env = "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS")]
+    pub request_arrival_timeout_ms: Option<u64>,
+    /// HTTP/2 streams one connection may open at once, as advertised to clients [default: 32].
+    #[arg(long, env = "KANDAS_MAX_CONCURRENT_STREAMS")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Open client connections, in all [default: 512].
+    #[arg(long, env = "KANDAS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Open connections of one client certificate [default: 32].
+    #[arg(long, env = "KANDAS_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
+    /// Time for the TLS handshake, and then for the client's first bytes, in milliseconds
+    /// [default: 5000].
+    #[arg(long, env = "KANDAS_HANDSHAKE_TIMEOUT_MS")]
+    pub handshake_timeout_ms: Option<u64>,
+    /// A connection with no call for this many seconds is closed [default: 300].
+    #[arg(long, env = "KANDAS_IDLE_TIMEOUT_S")]
+    pub idle_timeout_s: Option<u64>,
     /// Plain-HTTP address of the Prometheus `/metrics` endpoint, or `off`
     /// [default: 127.0.0.1:9464].
     #[arg(long, env = "KANDAS_METRICS_LISTEN")]
@@ -108,8 +139,43 @@ struct FileSettings {
     db_acquire_timeout_ms: Option<u64>,
     max_message_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
+    max_calls_per_organisation: Option<usize>,
+    request_arrival_timeout_ms: Option<u64>,
+    max_concurrent_streams: Option<u32>,
+    max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
+    handshake_timeout_ms: Option<u64>,
+    idle_timeout_s: Option<u64>,
     metrics_listen: Option<String>,
     log: Option<String>,
+}
+
+/// How partners are kept from taking more than their share: per organisation, per
+/// connection and per client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Isolation {
+    pub max_calls_per_organisation: usize,
+    pub request_arrival_timeout: Duration,
+    pub max_concurrent_streams: u32,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    pub handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Isolation {
+    /// The defaults, for `max_concurrent_requests` places in all.
+    pub fn defaults(max_concurrent_requests: usize) -> Isolation {
+        Isolation {
+            max_calls_per_organisation: (max_concurrent_requests / 4).max(1),
+            request_arrival_timeout: Duration::from_millis(DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS),
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+            handshake_timeout: Duration::from_millis(DEFAULT_HANDSHAKE_TIMEOUT_MS),
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_S),
+        }
+    }
 }
 
 /// Where the database is.
@@ -141,6 +207,7 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     pub max_message_bytes: usize,
     pub max_concurrent_requests: usize,
+    pub isolation: Isolation,
     /// `None`: no metrics endpoint (`off`).
     pub metrics_listen: Option<SocketAddr>,
     /// The metrics address was configured, not defaulted: failing to bind it stops the start.
@@ -156,6 +223,14 @@ impl ServeArgs {
             Some(path) => read_file_settings(path)?,
             None => FileSettings::default(),
         };
+        let max_concurrent_requests = self
+            .max_concurrent_requests
+            .or(file.max_concurrent_requests)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
+        if max_concurrent_requests == 0 {
+            bail!("KANDAS_MAX_CONCURRENT_REQUESTS must be at least 1");
+        }
+        let isolation = self.isolation(&file, max_concurrent_requests)?;
         let state_dir = self
             .state_dir
             .clone()
@@ -205,13 +280,6 @@ impl ServeArgs {
         if db_acquire_timeout_ms == 0 {
             bail!("KANDAS_DB_ACQUIRE_TIMEOUT_MS must be at least 1");
         }
-        let max_concurrent_requests = self
-            .max_concurrent_requests
-            .or(file.max_concurrent_requests)
-            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
-        if max_concurrent_requests == 0 {
-            bail!("KANDAS_MAX_CONCURRENT_REQUESTS must be at least 1");
-        }
         let configured_metrics = self
             .metrics_listen
             .as_deref()
@@ -229,6 +297,7 @@ impl ServeArgs {
             db_acquire_timeout: Duration::from_millis(db_acquire_timeout_ms),
             max_message_bytes,
             max_concurrent_requests,
+            isolation,
             metrics_listen,
             metrics_listen_configured: configured_metrics.is_some(),
             log: self
@@ -237,6 +306,67 @@ impl ServeArgs {
                 .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
         })
+    }
+}
+
+impl ServeArgs {
+    fn isolation(&self, file: &FileSettings, places: usize) -> anyhow::Result<Isolation> {
+        let defaults = Isolation::defaults(places);
+        let positive = |value: Option<u64>, name: &str| -> anyhow::Result<Option<u64>> {
+            match value {
+                Some(0) => bail!("{name} must be at least 1"),
+                other => Ok(other),
+            }
+        };
+        let count = |value: Option<usize>, name: &str| -> anyhow::Result<Option<usize>> {
+            positive(value.map(|v| v as u64), name).map(|v| v.map(|v| v as usize))
+        };
+        let isolation = Isolation {
+            max_calls_per_organisation: count(
+                self.max_calls_per_organisation
+                    .or(file.max_calls_per_organisation),
+                "KANDAS_MAX_CALLS_PER_ORGANISATION",
+            )?
+            .unwrap_or(defaults.max_calls_per_organisation)
+            .min(places),
+            request_arrival_timeout: positive(
+                self.request_arrival_timeout_ms
+                    .or(file.request_arrival_timeout_ms),
+                "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS",
+            )?
+            .map_or(defaults.request_arrival_timeout, Duration::from_millis),
+            max_concurrent_streams: positive(
+                self.max_concurrent_streams
+                    .or(file.max_concurrent_streams)
+                    .map(u64::from),
+                "KANDAS_MAX_CONCURRENT_STREAMS",
+            )?
+            .map_or(defaults.max_concurrent_streams, |v| {
+                u32::try_from(v).unwrap_or(u32::MAX)
+            }),
+            max_connections: count(
+                self.max_connections.or(file.max_connections),
+                "KANDAS_MAX_CONNECTIONS",
+            )?
+            .unwrap_or(defaults.max_connections),
+            max_connections_per_client: count(
+                self.max_connections_per_client
+                    .or(file.max_connections_per_client),
+                "KANDAS_MAX_CONNECTIONS_PER_CLIENT",
+            )?
+            .unwrap_or(defaults.max_connections_per_client),
+            handshake_timeout: positive(
+                self.handshake_timeout_ms.or(file.handshake_timeout_ms),
+                "KANDAS_HANDSHAKE_TIMEOUT_MS",
+            )?
+            .map_or(defaults.handshake_timeout, Duration::from_millis),
+            idle_timeout: positive(
+                self.idle_timeout_s.or(file.idle_timeout_s),
+                "KANDAS_IDLE_TIMEOUT_S",
+            )?
+            .map_or(defaults.idle_timeout, Duration::from_secs),
+        };
+        Ok(isolation)
     }
 }
 
@@ -337,6 +467,37 @@ mod tests {
         ] {
             assert!(bad.resolve().is_err());
         }
+    }
+
+    #[test]
+    fn isolation_defaults_follow_the_places_and_zero_is_refused() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(
+            config.isolation,
+            Isolation::defaults(DEFAULT_MAX_CONCURRENT_REQUESTS)
+        );
+        assert_eq!(config.isolation.max_calls_per_organisation, 16);
+        let args = ServeArgs {
+            max_concurrent_requests: Some(10),
+            max_calls_per_organisation: Some(50),
+            idle_timeout_s: Some(7),
+            ..ServeArgs::default()
+        };
+        let isolation = args.resolve().unwrap().isolation;
+        assert_eq!(
+            isolation.max_calls_per_organisation, 10,
+            "never above the total"
+        );
+        assert_eq!(isolation.idle_timeout, Duration::from_secs(7));
+        let zero = ServeArgs {
+            max_connections_per_client: Some(0),
+            ..ServeArgs::default()
+        };
+        let error = zero.resolve().unwrap_err().to_string();
+        assert!(
+            error.contains("KANDAS_MAX_CONNECTIONS_PER_CLIENT"),
+            "{error}"
+        );
     }
 
     #[test]

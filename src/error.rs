@@ -98,6 +98,11 @@ pub enum ApiError {
         violations: Vec<(String, String)>,
     },
     #[error("{message}")]
+    DeadlineExceeded {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
     Unavailable {
         reason: &'static str,
         message: String,
@@ -155,6 +160,7 @@ impl ApiError {
             ApiError::Unauthenticated { reason, .. } => (Code::Unauthenticated, reason),
             ApiError::PermissionDenied { reason, .. } => (Code::PermissionDenied, reason),
             ApiError::ResourceExhausted { reason, .. } => (Code::ResourceExhausted, reason),
+            ApiError::DeadlineExceeded { reason, .. } => (Code::DeadlineExceeded, reason),
             ApiError::Unavailable { reason, .. } => (Code::Unavailable, reason),
             ApiError::Internal(_) => (Code::Internal, "INTERNAL"),
         }

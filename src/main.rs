@@ -140,6 +140,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.pool = pool_settings(&config);
     settings.max_message_bytes = config.max_message_bytes;
     settings.max_concurrent_requests = config.max_concurrent_requests;
+    settings.isolation = config.isolation;
     settings.metrics_listen = config.metrics_listen;
     settings.metrics_required = config.metrics_listen_configured;
     let app = match Application::build(settings).await {

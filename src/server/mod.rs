@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod codec;
 pub mod metrics;
+pub mod request_body;
 pub mod shed;
 pub mod startup;

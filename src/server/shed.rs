@@ -19,15 +19,20 @@
 //! including `Health/Watch`) and server reflection are never shed: an orchestrator must be able
 //! to see an overloaded replica as alive, and neither touches the database.
 
+use super::request_body::{ArrivingBody, Limits};
+use crate::domain::caller::Caller;
 use crate::error::ApiError;
 use futures_util::future::BoxFuture;
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Reason of the `ErrorInfo` sent with a shed call.
 pub const OVERLOADED_REASON: &str = "SERVER_OVERLOADED";
+/// Reason of the refusal of a call beyond its organisation's share.
+pub const OVER_SHARE_REASON: &str = "ORGANISATION_OVER_SHARE";
 
 /// RPC paths that are never shed.
 pub fn never_shed(path: &str) -> bool {
@@ -36,20 +41,46 @@ pub fn never_shed(path: &str) -> bool {
         || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
 }
 
-/// Tower layer admitting at most `limit` concurrent calls. Clones share the one limit (the
-/// server applies the layer once per connection).
+/// How many places there are, and how many one organisation may hold at once: a partner
+/// flooding the service fills its own share and the others keep theirs.
+#[derive(Debug, Clone, Copy)]
+pub struct Shares {
+    pub total: usize,
+    pub per_organisation: usize,
+}
+
+impl Shares {
+    /// The default share: a quarter of the places, so four partners at full flood still
+    /// leave nothing starved and one alone cannot take more than a quarter.
+    pub fn quarter_each(total: usize) -> Shares {
+        Shares {
+            total,
+            per_organisation: (total / 4).max(1),
+        }
+    }
+}
+
+/// Tower layer admitting at most `limit` concurrent calls, and at most a share of them per
+/// organisation. Clones share the one count (the server applies the layer once per
+/// connection).
 #[derive(Debug, Clone)]
 pub struct ShedLayer {
     permits: Arc<Semaphore>,
     limit: usize,
+    per_organisation: usize,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+    body: Limits,
 }
 
 impl ShedLayer {
-    pub fn new(limit: usize) -> ShedLayer {
-        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
+    pub fn new(shares: Shares, body: Limits) -> ShedLayer {
+        let limit = shares.total.clamp(1, Semaphore::MAX_PERMITS);
         ShedLayer {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
+            per_organisation: shares.per_organisation.clamp(1, limit),
+            held: Arc::default(),
+            body,
         }
     }
 
@@ -62,6 +93,61 @@ impl ShedLayer {
     pub fn in_flight(&self) -> usize {
         self.limit.saturating_sub(self.permits.available_permits())
     }
+
+    /// A place for a call of `client`, or the refusal. A full server is said first: it is
+    /// the reason whatever the caller's share.
+    fn admit(&self, client: Option<String>) -> Result<Place, ApiError> {
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| overloaded(self.limit))?;
+        let share = match client {
+            None => None,
+            Some(client) => {
+                let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+                let count = held.entry(client.clone()).or_insert(0);
+                if *count >= self.per_organisation {
+                    return Err(over_share(self.per_organisation));
+                }
+                *count += 1;
+                Some(ShareSlot {
+                    held: self.held.clone(),
+                    client,
+                })
+            }
+        };
+        Ok(Place {
+            _permit: permit,
+            _share: share,
+        })
+    }
+}
+
+/// One organisation's count of places held, given back on drop.
+#[derive(Debug)]
+struct ShareSlot {
+    held: Arc<Mutex<HashMap<String, usize>>>,
+    client: String,
+}
+
+impl Drop for ShareSlot {
+    fn drop(&mut self) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = held.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// A call's place: one of the server's and one of its organisation's.
+#[derive(Debug)]
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    _share: Option<ShareSlot>,
 }
 
 impl<S> tower::Layer<S> for ShedLayer {
@@ -80,6 +166,20 @@ pub struct ShedService<S> {
     layer: ShedLayer,
 }
 
+/// The refusal of a call beyond its organisation's share.
+pub fn over_share(share: usize) -> ApiError {
+    ApiError::ResourceExhausted {
+        reason: OVER_SHARE_REASON,
+        message: format!(
+            "this organisation already has its share of {share} concurrent calls in progress; retry with backoff (and the same request_id)"
+        ),
+        violations: vec![(
+            "kandas:concurrent_requests_per_organisation".to_string(),
+            format!("at most {share} calls of one organisation are served at once"),
+        )],
+    }
+}
+
 /// The refusal, through the one error model.
 pub fn overloaded(limit: usize) -> ApiError {
     ApiError::ResourceExhausted {
@@ -96,12 +196,15 @@ pub fn overloaded(limit: usize) -> ApiError {
 
 impl<S, B> tower::Service<http::Request<B>> for ShedService<S>
 where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+        > + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Unpin + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -112,34 +215,37 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let permit = if never_shed(request.uri().path()) {
+        let place = if never_shed(request.uri().path()) {
             None
         } else {
-            match self.layer.permits.clone().try_acquire_owned() {
-                Ok(permit) => Some(permit),
-                Err(_) => {
-                    tracing::debug!(method = %request.uri().path(), "call shed: server overloaded");
-                    let status: tonic::Status = overloaded(self.layer.limit).into();
+            let client = request.extensions().get::<Caller>().map(Caller::client);
+            match self.layer.admit(client) {
+                Ok(place) => Some(place),
+                Err(refusal) => {
+                    tracing::debug!(method = %request.uri().path(), code = ?refusal.code(), "call shed");
+                    let status: tonic::Status = refusal.into();
                     return Box::pin(async move { Ok(status.into_http()) });
                 }
             }
         };
+        let limits = self.layer.body;
+        let request = request.map(|body| tonic::body::Body::new(ArrivingBody::new(body, limits)));
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
         let future = ready.call(request);
         Box::pin(async move {
-            // Dropping this future (the client went away) drops the permit with it.
+            // Dropping this future (the client went away) drops the place with it.
             let response = future.await?;
-            Ok(match permit {
+            Ok(match place {
                 None => response,
-                Some(permit) => response.map(|body| {
+                Some(place) => response.map(|body| {
                     if http_body::Body::is_end_stream(&body) {
                         body
                     } else {
                         tonic::body::Body::new(PermitBody {
                             inner: body,
-                            permit: Some(permit),
+                            place: Some(place),
                         })
                     }
                 }),
@@ -151,7 +257,7 @@ where
 /// A response body that holds its call's place until the last frame (or until dropped).
 struct PermitBody {
     inner: tonic::body::Body,
-    permit: Option<OwnedSemaphorePermit>,
+    place: Option<Place>,
 }
 
 impl http_body::Body for PermitBody {
@@ -170,7 +276,7 @@ impl http_body::Body for PermitBody {
             Poll::Pending => false,
         };
         if finished {
-            this.permit = None;
+            this.place = None;
         }
         polled
     }
@@ -214,14 +320,62 @@ mod tests {
         assert_eq!(info.domain, crate::error::ERROR_DOMAIN);
     }
 
+    fn layer(total: usize, per_organisation: usize) -> ShedLayer {
+        ShedLayer::new(
+            Shares {
+                total,
+                per_organisation,
+            },
+            Limits {
+                max_message_bytes: 1024,
+                arrival_timeout: std::time::Duration::from_secs(1),
+            },
+        )
+    }
+
     #[test]
     fn in_flight_counts_taken_places() {
-        let layer = ShedLayer::new(2);
-        let a = layer.permits.clone().try_acquire_owned().unwrap();
-        let _b = layer.permits.clone().try_acquire_owned().unwrap();
+        let layer = layer(2, 2);
+        let a = layer.admit(None).unwrap();
+        let _b = layer.admit(None).unwrap();
         assert_eq!(layer.in_flight(), 2);
-        assert!(layer.permits.clone().try_acquire_owned().is_err());
+        assert_eq!(
+            layer.admit(None).unwrap_err().code(),
+            tonic::Code::ResourceExhausted
+        );
         drop(a);
+        assert_eq!(layer.in_flight(), 1);
+    }
+
+    #[test]
+    fn one_organisation_holds_at_most_its_share_and_the_others_keep_theirs() {
+        let layer = layer(4, 2);
+        let flood = || Some("urn:kandas:portal:flood".to_string());
+        let first = layer.admit(flood()).unwrap();
+        let _second = layer.admit(flood()).unwrap();
+        let refused = layer.admit(flood()).unwrap_err();
+        assert!(matches!(
+            refused,
+            ApiError::ResourceExhausted {
+                reason: OVER_SHARE_REASON,
+                ..
+            }
+        ));
+        let _other = layer
+            .admit(Some("urn:kandas:psc:almaty-01".into()))
+            .expect("another organisation still gets a place");
+        assert_eq!(layer.in_flight(), 3);
+        drop(first);
+        layer
+            .admit(flood())
+            .expect("a share given back is taken again");
+    }
+
+    #[test]
+    fn a_call_refused_for_its_share_gives_its_server_place_back() {
+        let layer = layer(3, 1);
+        let _held = layer.admit(Some("urn:kandas:psc:a".into())).unwrap();
+        assert!(layer.admit(Some("urn:kandas:psc:a".into())).is_err());
         assert_eq!(layer.in_flight(), 1);
     }
 }

@@ -4,6 +4,7 @@ use crate::api::{
     admin::AdminApi, application::ApplicationApi, audit::AuditApi, person::PersonApi,
     prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
+use crate::config::Isolation;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
@@ -12,7 +13,8 @@ use crate::pb::{
 };
 use crate::server::auth::AuthLayer;
 use crate::server::metrics::{Metrics, MetricsLayer};
-use crate::server::shed::ShedLayer;
+use crate::server::request_body::Limits;
+use crate::server::shed::{Shares, ShedLayer};
 use crate::state::{AppState, CalendarCell, Clock};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
@@ -52,6 +54,9 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Calls served at once; more are refused RESOURCE_EXHAUSTED (see `crate::server::shed`).
     pub max_concurrent_requests: usize,
+    /// Shares per organisation, connection caps and timeouts (see `crate::server::shed` and
+    /// `crate::server::connections`).
+    pub isolation: Isolation,
     /// Plain-HTTP Prometheus endpoint; `None` serves none. Port 0 picks a free port
     /// (see [`Application::metrics_addr`]). `kandas serve` defaults to 127.0.0.1:9464.
     pub metrics_listen: Option<SocketAddr>,
@@ -82,6 +87,7 @@ impl Settings {
             },
             max_message_bytes: crate::config::DEFAULT_MAX_MESSAGE_BYTES,
             max_concurrent_requests: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            isolation: Isolation::defaults(crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS),
             metrics_listen: None,
             metrics_required: true,
             clock: Clock::system(),
@@ -244,7 +250,17 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let shed = ShedLayer::new(settings.max_concurrent_requests);
+        let isolation = settings.isolation;
+        let shed = ShedLayer::new(
+            Shares {
+                total: settings.max_concurrent_requests,
+                per_organisation: isolation.max_calls_per_organisation,
+            },
+            Limits {
+                max_message_bytes: settings.max_message_bytes,
+                arrival_timeout: isolation.request_arrival_timeout,
+            },
+        );
         let metrics = Arc::new(Metrics::new());
         if let Some(listener) = metrics_listener {
             tasks.spawn(crate::server::metrics::serve(
@@ -274,6 +290,7 @@ impl Application {
         let result = Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+            .max_concurrent_streams(isolation.max_concurrent_streams)
             // Outermost first. Metrics see every call, refused ones included. Authorization
             // comes before anything else (our rules: permission is checked first, and an
             // unauthenticated caller must not learn whether the server is busy). Shedding comes

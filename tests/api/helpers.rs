@@ -101,6 +101,9 @@ pub async fn spawn_on(
     // Tests that drive many concurrent calls are about correctness, not shedding (which
     // tests/metrics_and_shedding.rs covers with a small limit of its own).
     settings.max_concurrent_requests = 1024;
+    // One test role is one organisation: its share is the whole (the server clamps it to
+    // whatever limit a test sets); tests of the shares set their own.
+    settings.isolation.max_calls_per_organisation = 1024;
     adjust(&mut settings);
     let app = Application::build(settings)
         .await

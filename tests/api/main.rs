@@ -14,6 +14,7 @@ mod faults;
 mod health_and_reflection;
 mod hostile_input;
 mod iin_assignment;
+mod isolation;
 mod logs;
 mod metrics_and_shedding;
 mod procedure_boundaries;
