@@ -17,7 +17,7 @@ pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
 pub const DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS: u64 = 5000;
-pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 32;
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// CA certificate(s) that client certificates must chain to (PEM).
     #[arg(long, env = "KANDAS_CLIENT_CA")]
     pub client_ca: Option<PathBuf>,
+    /// Certificate revocation lists (PEM or DER) of the client CA, comma-separated. A revoked
+    /// client certificate is refused at the handshake; the files are read again when they
+    /// change, with the certificates, and on SIGHUP.
+    #[arg(long, env = "KANDAS_CLIENT_CRL", value_delimiter = ',')]
+    pub client_crl: Vec<PathBuf>,
     /// Directory for the private cluster and development PKI [default: .kandas].
     #[arg(long, env = "KANDAS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
@@ -87,7 +92,7 @@ pub struct ServeArgs {
     /// answered DEADLINE_EXCEEDED and frees its place [default: 5000].
     #[arg(long, env = "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS")]
     pub request_arrival_timeout_ms: Option<u64>,
-    /// HTTP/2 streams one connection may open at once, as advertised to clients [default: 32].
+    /// HTTP/2 streams one connection may open at once, as advertised to clients [default: 100].
     #[arg(long, env = "KANDAS_MAX_CONCURRENT_STREAMS")]
     pub max_concurrent_streams: Option<u32>,
     /// Open client connections, in all [default: 512].
@@ -134,6 +139,7 @@ struct FileSettings {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
+    client_crl: Option<Vec<PathBuf>>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -203,6 +209,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database: DatabaseSource,
     pub tls: TlsSource,
+    pub client_crls: Vec<PathBuf>,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub max_message_bytes: usize,
@@ -248,6 +255,11 @@ impl ServeArgs {
         let cert = self.tls_cert.clone().or(file.tls_cert);
         let key = self.tls_key.clone().or(file.tls_key);
         let client_ca = self.client_ca.clone().or(file.client_ca);
+        let client_crls = if self.client_crl.is_empty() {
+            file.client_crl.unwrap_or_default()
+        } else {
+            self.client_crl.clone()
+        };
         let tls = match (cert, key, client_ca) {
             (None, None, None) => TlsSource::DevPki(state_dir.join("certs")),
             (Some(cert), Some(key), Some(client_ca)) => TlsSource::Files {
@@ -293,6 +305,7 @@ impl ServeArgs {
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
             database,
             tls,
+            client_crls,
             db_max_connections,
             db_acquire_timeout: Duration::from_millis(db_acquire_timeout_ms),
             max_message_bytes,

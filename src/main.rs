@@ -6,7 +6,7 @@ use kandas::config::{Cli, Command, Config, DatabaseSource, ServeArgs, TlsSource}
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
 use kandas::server::auth::Role;
-use kandas::server::startup::{Application, Settings, TlsMaterial};
+use kandas::server::startup::{Application, Settings, TlsFiles};
 use kandas::store::PoolSettings;
 use std::path::Path;
 use std::process::ExitCode;
@@ -110,33 +110,37 @@ fn pool_settings(config: &Config) -> PoolSettings {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     kandas::telemetry::init(&config.log);
-    let (tls, dev_pki) = match &config.tls {
+    let (files, dev_pki) = match &config.tls {
         TlsSource::Files {
             cert,
             key,
             client_ca,
         } => (
-            TlsMaterial {
-                cert_chain_pem: read(cert)?,
-                key_pem: read(key)?,
-                client_ca_pem: read(client_ca)?,
+            TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: client_ca.clone(),
+                client_crls: config.client_crls.clone(),
             },
             None,
         ),
         TlsSource::DevPki(dir) => {
             let paths = ensure_dev_pki(dir, &role_names(), false)?;
             (
-                TlsMaterial {
-                    cert_chain_pem: read(&paths.server_cert)?,
-                    key_pem: read(&paths.server_key)?,
-                    client_ca_pem: read(&paths.ca)?,
+                TlsFiles {
+                    cert: paths.server_cert.clone(),
+                    key: paths.server_key.clone(),
+                    client_ca: paths.ca.clone(),
+                    client_crls: config.client_crls.clone(),
                 },
                 Some(paths),
             )
         }
     };
+    let tls = files.read()?;
     let (url, cluster) = database(&config).await?;
     let mut settings = Settings::new(config.listen, url, tls);
+    settings.tls_files = Some(files);
     settings.pool = pool_settings(&config);
     settings.max_message_bytes = config.max_message_bytes;
     settings.max_concurrent_requests = config.max_concurrent_requests;
@@ -162,10 +166,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("kandas stopped cleanly");
     }
     result
-}
-
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 fn print_banner(

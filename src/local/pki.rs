@@ -19,6 +19,7 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::extensions::ParsedExtension;
 
 use super::LocalError;
+use rustls::pki_types::pem::PemObject;
 
 /// Validity of a CA certificate made by [`CertificateAuthority::generate`].
 const CA_VALIDITY_DAYS: i64 = 3650;
@@ -178,6 +179,40 @@ impl CertificateAuthority {
             ExtendedKeyUsagePurpose::ServerAuth,
             Validity::Days(DEV_LEAF_VALIDITY_DAYS),
         )
+    }
+
+    /// A CRL signed by this CA revoking the given certificates (PEM), valid for a week: what an
+    /// operator publishes to take one certificate out of service without a new CA.
+    pub fn revocation_list(
+        &self,
+        revoked_pems: &[&str],
+        number: u64,
+    ) -> Result<String, LocalError> {
+        let now = OffsetDateTime::now_utc();
+        let mut revoked_certs = Vec::new();
+        for pem in revoked_pems {
+            let der = rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| LocalError::pki("reading a certificate to revoke", e))?;
+            let (_, cert) = <X509Certificate as x509_parser::prelude::FromDer<_>>::from_der(&der)
+                .map_err(|e| LocalError::pki("parsing a certificate to revoke", e))?;
+            revoked_certs.push(rcgen::RevokedCertParams {
+                serial_number: rcgen::SerialNumber::from_slice(cert.raw_serial()),
+                revocation_time: now - BACKDATE,
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            });
+        }
+        let crl = rcgen::CertificateRevocationListParams {
+            this_update: now - BACKDATE,
+            next_update: now + Duration::days(7),
+            crl_number: rcgen::SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&self.issuer)
+        .map_err(|e| LocalError::pki("signing a CRL", e))?;
+        crl.pem().map_err(|e| LocalError::pki("encoding a CRL", e))
     }
 
     /// A client certificate (clientAuth) with this common name and, when given, exactly one

@@ -6,9 +6,10 @@
 //! Decisions are further restricted per procedure (see `domain::procedures`).
 
 use crate::error::ApiError;
+use crate::server::connections::ConnectionInfo;
 use futures_util::future::BoxFuture;
 use std::task::{Context, Poll};
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use tonic::transport::server::TlsConnectInfo;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 pub use crate::domain::caller::Caller;
@@ -140,7 +141,7 @@ pub fn authorize(
     headers: &http::HeaderMap,
 ) -> Result<Caller, ApiError> {
     let certs = extensions
-        .get::<TlsConnectInfo<TcpConnectInfo>>()
+        .get::<TlsConnectInfo<ConnectionInfo>>()
         .and_then(|info| info.peer_certs());
     let leaf = certs
         .as_ref()

@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod codec;
+pub mod connections;
 pub mod metrics;
 pub mod request_body;
 pub mod shed;
 pub mod startup;
+pub mod tls;

@@ -19,6 +19,7 @@
 //! including `Health/Watch`) and server reflection are never shed: an orchestrator must be able
 //! to see an overloaded replica as alive, and neither touches the database.
 
+use super::connections::{CallInProgress, ConnectionInfo};
 use super::request_body::{ArrivingBody, Limits};
 use crate::domain::caller::Caller;
 use crate::error::ApiError;
@@ -28,6 +29,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::transport::server::TlsConnectInfo;
 
 /// Reason of the `ErrorInfo` sent with a shed call.
 pub const OVERLOADED_REASON: &str = "SERVER_OVERLOADED";
@@ -228,6 +230,11 @@ where
                 }
             }
         };
+        // Every call, health watches included, keeps its connection from counting as idle.
+        let in_progress = request
+            .extensions()
+            .get::<TlsConnectInfo<ConnectionInfo>>()
+            .map(|info| info.get_ref().activity.begin());
         let limits = self.layer.body;
         let request = request.map(|body| tonic::body::Body::new(ArrivingBody::new(body, limits)));
         // The clone that was polled ready is the one that must be called.
@@ -237,27 +244,25 @@ where
         Box::pin(async move {
             // Dropping this future (the client went away) drops the place with it.
             let response = future.await?;
-            Ok(match place {
-                None => response,
-                Some(place) => response.map(|body| {
-                    if http_body::Body::is_end_stream(&body) {
-                        body
-                    } else {
-                        tonic::body::Body::new(PermitBody {
-                            inner: body,
-                            place: Some(place),
-                        })
-                    }
-                }),
-            })
+            Ok(response.map(|body| {
+                if http_body::Body::is_end_stream(&body) {
+                    body
+                } else {
+                    tonic::body::Body::new(PermitBody {
+                        inner: body,
+                        held: Some((place, in_progress)),
+                    })
+                }
+            }))
         })
     }
 }
 
-/// A response body that holds its call's place until the last frame (or until dropped).
+/// A response body that holds its call's place, and its mark on the connection, until the
+/// last frame (or until dropped).
 struct PermitBody {
     inner: tonic::body::Body,
-    place: Option<Place>,
+    held: Option<(Option<Place>, Option<CallInProgress>)>,
 }
 
 impl http_body::Body for PermitBody {
@@ -276,7 +281,7 @@ impl http_body::Body for PermitBody {
             Poll::Pending => false,
         };
         if finished {
-            this.place = None;
+            this.held = None;
         }
         polled
     }

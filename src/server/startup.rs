@@ -12,37 +12,28 @@ use crate::pb::{
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
 use crate::server::auth::AuthLayer;
+use crate::server::connections::{Connection, ConnectionLimits, accept_loop};
 use crate::server::metrics::{Metrics, MetricsLayer};
 use crate::server::request_body::Limits;
 use crate::server::shed::{Shares, ShedLayer};
+use crate::server::tls::CurrentTls;
 use crate::state::{AppState, CalendarCell, Clock};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
 use sqlx::PgPool;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-/// TLS material as PEM bytes.
-#[derive(Clone)]
-pub struct TlsMaterial {
-    pub cert_chain_pem: Vec<u8>,
-    pub key_pem: Vec<u8>,
-    pub client_ca_pem: Vec<u8>,
-}
+pub use crate::server::tls::{TlsFiles, TlsMaterial};
 
 /// Everything the server needs, already resolved.
 #[derive(Clone)]
@@ -50,6 +41,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: String,
     pub tls: TlsMaterial,
+    /// Where `tls` was read from: the files are read again when they change or on SIGHUP.
+    pub tls_files: Option<TlsFiles>,
+    /// How often the TLS files are looked at.
+    pub tls_reload_every: Duration,
     pub pool: PoolSettings,
     pub max_message_bytes: usize,
     /// Calls served at once; more are refused RESOURCE_EXHAUSTED (see `crate::server::shed`).
@@ -77,6 +72,8 @@ impl Settings {
             listen,
             database_url,
             tls,
+            tls_files: None,
+            tls_reload_every: Duration::from_secs(2),
             pool: PoolSettings {
                 max_connections: crate::config::DEFAULT_DB_MAX_CONNECTIONS,
                 // Under overload a call waiting for a connection fails UNAVAILABLE soon rather
@@ -112,7 +109,7 @@ const SERVICE_NAMES: [&str; 7] = [
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
-    acceptor: TlsAcceptor,
+    tls: CurrentTls,
     state: AppState,
     settings: Settings,
     /// Cancelled when shutdown starts, so open streams end and graceful stop can finish.
@@ -122,7 +119,7 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one), connects, and applies migrations.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let acceptor = tls_acceptor(&settings.tls)?;
+        let tls = CurrentTls::new(&settings.tls)?;
         let pool = store::connect_lazy(&settings.database_url, &settings.pool)
             .context("parsing the database URL")?;
         store::migrate(&pool)
@@ -159,7 +156,7 @@ impl Application {
         Ok(Application {
             listener,
             metrics_listener,
-            acceptor,
+            tls,
             state,
             settings,
             stopping,
@@ -191,7 +188,7 @@ impl Application {
         let Application {
             listener,
             metrics_listener,
-            acceptor,
+            tls,
             state,
             settings,
             stopping,
@@ -277,14 +274,33 @@ impl Application {
         }
 
         let limit = settings.max_message_bytes;
-        let (connections, incoming) =
-            mpsc::channel::<Result<TlsStream<TcpStream>, std::io::Error>>(64);
+        let (connections, incoming) = mpsc::channel::<Result<Connection, std::io::Error>>(64);
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::server::tls::keep_current(
+                tls.clone(),
+                settings.tls_files.clone(),
+                settings.tls_reload_every,
+            ),
+        );
         // It returns by itself when shutdown starts; the stop only covers a server that ends
         // without one (an error).
         spawn_until(
             &tasks,
             &tasks_stop,
-            accept_loop(listener, acceptor, connections, state.shutdown.clone()),
+            accept_loop(
+                listener,
+                tls,
+                ConnectionLimits {
+                    max_total: isolation.max_connections,
+                    max_per_client: isolation.max_connections_per_client,
+                    handshake_timeout: isolation.handshake_timeout,
+                    idle_timeout: isolation.idle_timeout,
+                },
+                connections,
+                state.shutdown.clone(),
+            ),
         );
 
         let result = Server::builder()
@@ -374,77 +390,6 @@ async fn refresh_calendar(state: AppState, mut loaded: tokio::sync::watch::Recei
             Err(error) => tracing::warn!(%error, "calendar not reloaded; keeping the one in force"),
         }
     }
-}
-
-/// Accepts TCP connections and completes TLS handshakes concurrently, so one slow or hostile
-/// client cannot hold up the others. When shutdown starts it returns at once, closing the
-/// listening socket: new clients are refused (and retry elsewhere) while in-flight calls drain.
-async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    connections: mpsc::Sender<Result<TlsStream<TcpStream>, std::io::Error>>,
-    stopping: CancellationToken,
-) {
-    const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = stopping.cancelled() => return,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of file descriptors and similar: back off instead of spinning.
-                tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let connections = connections.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => {
-                    let _ = connections.send(Ok(stream)).await;
-                }
-                Ok(Err(error)) => tracing::info!(%peer, %error, "TLS handshake refused"),
-                Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
-            }
-        });
-    }
-}
-
-/// TLS 1.3 only, HTTP/2 only, and a client certificate from the configured CA required.
-pub fn tls_acceptor(tls: &TlsMaterial) -> anyhow::Result<TlsAcceptor> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&tls.cert_chain_pem)
-        .collect::<Result<_, _>>()
-        .context("reading the server certificate chain (PEM)")?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "the server certificate file holds no certificate"
-    );
-    let key = PrivateKeyDer::from_pem_slice(&tls.key_pem)
-        .context("reading the server private key (PEM)")?;
-    let mut roots = rustls::RootCertStore::empty();
-    for ca in CertificateDer::pem_slice_iter(&tls.client_ca_pem) {
-        roots
-            .add(ca.context("reading the client CA (PEM)")?)
-            .context("adding the client CA")?;
-    }
-    anyhow::ensure!(!roots.is_empty(), "the client CA file holds no certificate");
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .context("building the client certificate verifier")?;
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .context("selecting TLS 1.3")?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .context("the server certificate and key do not match")?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Reports SERVING while the database takes writes and NOT_SERVING while it does not.

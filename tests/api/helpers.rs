@@ -94,6 +94,7 @@ pub async fn spawn_on(
         cert_chain_pem: server.cert_pem.into_bytes(),
         key_pem: server.key_pem.into_bytes(),
         client_ca_pem: ca.cert_pem().into_bytes(),
+        client_crls: Vec::new(),
     };
     let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url.clone(), tls);
     settings.clock = Clock::pinned(default_today());
@@ -104,6 +105,9 @@ pub async fn spawn_on(
     // One test role is one organisation: its share is the whole (the server clamps it to
     // whatever limit a test sets); tests of the shares set their own.
     settings.isolation.max_calls_per_organisation = 1024;
+    // Tests fire hundreds of calls on one fresh connection, some before the client has read
+    // the server's SETTINGS; a stream over the advertised limit would be refused.
+    settings.isolation.max_concurrent_streams = 1024;
     adjust(&mut settings);
     let app = Application::build(settings)
         .await

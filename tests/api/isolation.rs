@@ -89,7 +89,7 @@ async fn streams_that_never_send_their_message_fill_only_their_share_and_then_ti
     let person = register(&mut persons, person("Fair")).await;
     let quiet = timed_reads(&psc, &person.name, 120).await;
 
-    // 64 streams from one organisation, over two connections (each advertises 32 streams).
+    // 64 streams from one organisation, over two connections (32 streams on each).
     let flood = [
         channel_of(&app, "police", "flood-01").await,
         channel_of(&app, "police", "flood-01").await,

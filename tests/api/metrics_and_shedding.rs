@@ -41,6 +41,7 @@ impl MetricsApp {
             cert_chain_pem: server.cert_pem.into_bytes(),
             key_pem: server.key_pem.into_bytes(),
             client_ca_pem: ca.cert_pem().into_bytes(),
+            client_crls: Vec::new(),
         };
         let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url, tls);
         settings.clock = Clock::pinned(default_today());

@@ -88,6 +88,7 @@ impl Target {
             cert_chain_pem: server.cert_pem.into_bytes(),
             key_pem: server.key_pem.into_bytes(),
             client_ca_pem: ca.cert_pem().into_bytes(),
+            client_crls: Vec::new(),
         };
         // Production defaults (pool of 16, system clock) except the port.
         let settings = Settings::new("127.0.0.1:0".parse()?, url.clone(), tls);
