@@ -1,10 +1,15 @@
-//! `AuditService`: reading and verifying the audit log (admin only).
+//! `AuditService`: reading and verifying the audit log (admin only). Each method parses its
+//! request, runs the use case in `service::audit_log`, and converts the answer.
+//!
+//! Neither is audited in turn: the log names persons by resource name only, so reading it is
+//! not a read of personal data (SPEC §7), and verifying it answers with counts and hashes.
 
 use super::convert::timestamp;
-use super::{Fields, decode_page_token, next_page, page_size};
-use crate::audit::{self, EventRow};
-use crate::error::{ApiResult, FieldError};
+use super::{decode_page_token, next_page, page_size};
+use crate::audit::{EventRow, ListFilter, Verification};
+use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb::{self, audit_service_server::AuditService};
+use crate::service::audit_log::{self as use_case, EventQuery};
 use crate::state::AppState;
 use tonic::{Request, Response, Status};
 
@@ -16,60 +21,28 @@ impl AuditApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
+}
 
-    async fn list(
-        &self,
-        req: &pb::ListAuditEventsRequest,
-    ) -> ApiResult<pb::ListAuditEventsResponse> {
-        let mut fields = Fields::new();
-        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
-        let after_id = match decode_page_token(&req.page_token) {
-            Ok(None) => None,
-            Ok(Some(key)) => key.parse::<i64>().map(Some).unwrap_or_else(|_| {
-                fields.push(FieldError::new(
-                    "page_token",
-                    "not a token returned by this service",
-                ));
-                None
-            }),
-            Err(e) => {
-                fields.push(e);
-                None
-            }
-        };
-        fields.finish()?;
-        let filter = audit::ListFilter {
+fn list_query(req: &pb::ListAuditEventsRequest) -> ApiResult<EventQuery> {
+    let (limit, after_id) = (page_size(req.page_size), after_id(&req.page_token)).or_invalid()?;
+    Ok(EventQuery {
+        filter: ListFilter {
             subject: (!req.subject.is_empty()).then(|| req.subject.clone()),
             client: (!req.client.is_empty()).then(|| req.client.clone()),
             after_id,
-        };
-        let mut rows = audit::list(&self.state.pool, &filter, limit + 1).await?;
-        let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
-        Ok(pb::ListAuditEventsResponse {
-            events: rows.iter().map(event_to_proto).collect(),
-            next_page_token,
-        })
-    }
+        },
+        limit,
+    })
+}
 
-    async fn verify(&self) -> ApiResult<pb::VerifyAuditChainResponse> {
-        // Seal what is waiting first, so the answer covers everything written so far.
-        audit::seal_pending(&self.state.pool).await?;
-        let result = audit::verify(&self.state.pool).await?;
-        Ok(pb::VerifyAuditChainResponse {
-            intact: result.problems.is_empty(),
-            verified_events: result.verified,
-            pending_events: result.pending,
-            problems: result
-                .problems
-                .into_iter()
-                .map(|p| pb::AuditChainProblem {
-                    sequence: p.seq,
-                    problem: p.problem,
-                })
-                .collect(),
-            head_hash: hex::encode(result.head_hash),
+/// The id of the last event of the previous page: a token carries it as a number.
+fn after_id(token: &str) -> Result<Option<i64>, FieldError> {
+    decode_page_token(token)?
+        .map(|key| {
+            key.parse::<i64>()
+                .map_err(|_| FieldError::new("page_token", "not a token returned by this service"))
         })
-    }
+        .transpose()
 }
 
 fn event_to_proto(row: &EventRow) -> pb::AuditEvent {
@@ -87,22 +60,44 @@ fn event_to_proto(row: &EventRow) -> pb::AuditEvent {
     }
 }
 
+fn verification_to_proto(result: Verification) -> pb::VerifyAuditChainResponse {
+    pb::VerifyAuditChainResponse {
+        intact: result.problems.is_empty(),
+        verified_events: result.verified,
+        pending_events: result.pending,
+        problems: result
+            .problems
+            .into_iter()
+            .map(|p| pb::AuditChainProblem {
+                sequence: p.seq,
+                problem: p.problem,
+            })
+            .collect(),
+        head_hash: hex::encode(result.head_hash),
+    }
+}
+
 #[tonic::async_trait]
 impl AuditService for AuditApi {
     async fn list_audit_events(
         &self,
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
-        self.list(request.get_ref())
-            .await
-            .map(Response::new)
-            .map_err(Status::from)
+        let query = list_query(request.get_ref())?;
+        let limit = query.limit;
+        let mut rows = use_case::list(&self.state, query).await?;
+        let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            events: rows.iter().map(event_to_proto).collect(),
+            next_page_token,
+        }))
     }
 
     async fn verify_audit_chain(
         &self,
         _request: Request<pb::VerifyAuditChainRequest>,
     ) -> Result<Response<pb::VerifyAuditChainResponse>, Status> {
-        self.verify().await.map(Response::new).map_err(Status::from)
+        let result = use_case::verify(&self.state).await?;
+        Ok(Response::new(verification_to_proto(result)))
     }
 }

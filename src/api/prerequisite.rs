@@ -1,25 +1,90 @@
 //! `PrerequisiteService`: what migration police systems check before deciding, and the
-//! offences they record.
+//! offences they record. Each method parses its request into a command, runs the use case in
+//! `service::prerequisites`, and converts the answer.
 
 use super::convert::{date_from_proto, date_to_proto, procedure_from_proto};
-use super::{
-    Fields, caller, commit_mutation, name_of, parse_name, parse_request_id, replay_or_claim,
-    respond,
-};
-use crate::domain::caller::Caller;
-use crate::domain::prerequisites::{self, PrerequisiteQuery};
+use super::{name_of, open, parse_name, parse_request_id, respond};
+use crate::domain::prerequisites::Prerequisite;
 use crate::domain::records::OffenceField;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb::{self, prerequisite_service_server::PrerequisiteService};
+use crate::service::mutation::Idempotency;
+use crate::service::prerequisites::{self as use_case, CheckFor, Offence, RecordOffence};
 use crate::state::AppState;
-use crate::store::records;
+use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
+const CHECK: &str = crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES;
 const RECORD_OFFENCE: &str = crate::pb::rpc::prerequisite_service::RECORD_OFFENCE;
 
 pub struct PrerequisiteApi {
     state: AppState,
+}
+
+impl PrerequisiteApi {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+fn check_command(req: &pb::CheckPrerequisitesRequest) -> ApiResult<CheckFor> {
+    let (person, procedure, as_of) = (
+        parse_name("person", &req.person, "persons"),
+        procedure_from_proto(req.procedure)
+            .ok_or_else(|| FieldError::new("procedure", "required: a Procedure")),
+        date_from_proto("as_of", req.as_of.as_ref()),
+    )
+        .or_invalid()?;
+    Ok(CheckFor {
+        person,
+        procedure,
+        as_of,
+    })
+}
+
+/// `today` bounds the offence date: an offence is recorded once it happened.
+fn record_offence_command(
+    req: &pb::RecordOffenceRequest,
+    today: NaiveDate,
+) -> ApiResult<RecordOffence> {
+    let (request_id, person, field, date, description) = (
+        parse_request_id(&req.request_id),
+        parse_name("person", &req.person, "persons"),
+        field_from_proto(req.field)
+            .ok_or_else(|| FieldError::new("field", "required: MIGRATION, TAX, LABOUR or OTHER")),
+        offence_date(req.offence_date.as_ref(), today),
+        offence_description(&req.description),
+    )
+        .or_invalid()?;
+    Ok(RecordOffence {
+        key: Idempotency::new(request_id, req),
+        person,
+        field,
+        date,
+        description,
+    })
+}
+
+fn offence_date(date: Option<&pb::Date>, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    match date_from_proto("offence_date", date)? {
+        Some(date) if date > today => {
+            Err(FieldError::new("offence_date", "must not be in the future"))
+        }
+        Some(date) => Ok(date),
+        None => Err(FieldError::new("offence_date", "required")),
+    }
+}
+
+/// The description trimmed, as it is stored and answered.
+fn offence_description(text: &str) -> Result<String, FieldError> {
+    let description = text.trim();
+    if description.chars().count() > 2000 || description.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "description",
+            "at most 2000 characters, no control characters",
+        ));
+    }
+    Ok(description.to_string())
 }
 
 fn field_from_proto(value: i32) -> Option<OffenceField> {
@@ -33,142 +98,41 @@ fn field_from_proto(value: i32) -> Option<OffenceField> {
     }
 }
 
-impl PrerequisiteApi {
-    pub fn new(state: AppState) -> Self {
-        Self { state }
+fn field_to_proto(field: OffenceField) -> pb::record_offence_request::Field {
+    use pb::record_offence_request::Field;
+    match field {
+        OffenceField::Migration => Field::Migration,
+        OffenceField::Tax => Field::Tax,
+        OffenceField::Labour => Field::Labour,
+        OffenceField::Other => Field::Other,
     }
+}
 
-    async fn check(
-        &self,
-        req: &pb::CheckPrerequisitesRequest,
-    ) -> ApiResult<pb::CheckPrerequisitesResponse> {
-        let mut fields = Fields::new();
-        let person = fields.check(parse_name("person", &req.person, "persons"));
-        let procedure = procedure_from_proto(req.procedure);
-        if procedure.is_none() {
-            fields.push(FieldError::new("procedure", "required: a Procedure"));
-        }
-        let as_of = fields
-            .check(date_from_proto("as_of", req.as_of.as_ref()))
-            .flatten();
-        fields.finish()?;
-        let (Some(person), Some(procedure)) = (person, procedure) else {
-            return Err(super::lost_field());
-        };
-        let as_of = as_of.unwrap_or_else(|| self.state.clock.today());
-        let mut conn = self.state.pool.acquire().await?;
-        let records = records::load(&mut conn, person)
-            .await?
-            .ok_or_else(|| ApiError::not_found("person"))?;
-        let query = PrerequisiteQuery::for_procedure(procedure, &records);
-        let checks = prerequisites::check(
-            &query,
-            &records,
-            prerequisites::passport_on_record(&records),
-            as_of,
-        );
-        Ok(pb::CheckPrerequisitesResponse {
-            all_satisfied: checks.iter().all(|c| c.satisfied || !c.blocking),
-            prerequisites: checks
-                .into_iter()
-                .map(|c| pb::Prerequisite {
-                    code: c.code.to_string(),
-                    description: c.description,
-                    satisfied: c.satisfied,
-                    evidence: c.evidence.unwrap_or_default(),
-                    legal_basis: c.legal_basis.to_string(),
-                    earliest_date: c.earliest_date.map(date_to_proto),
-                    blocking: c.blocking,
-                })
-                .collect(),
-        })
+fn offence_to_proto(offence: &Offence) -> pb::Offence {
+    pb::Offence {
+        name: name_of("offences", offence.id),
+        person: name_of("persons", offence.person),
+        field: field_to_proto(offence.field).into(),
+        offence_date: Some(date_to_proto(offence.date)),
+        description: offence.description.clone(),
     }
+}
 
-    async fn record_offence(
-        &self,
-        caller: &Caller,
-        req: &pb::RecordOffenceRequest,
-    ) -> ApiResult<pb::Offence> {
-        let mut fields = Fields::new();
-        let request_id = fields.check(parse_request_id(&req.request_id));
-        let person = fields.check(parse_name("person", &req.person, "persons"));
-        let field = field_from_proto(req.field);
-        if field.is_none() {
-            fields.push(FieldError::new(
-                "field",
-                "required: MIGRATION, TAX, LABOUR or OTHER",
-            ));
-        }
-        let today = self.state.clock.today();
-        let date = match date_from_proto("offence_date", req.offence_date.as_ref()) {
-            Ok(Some(d)) if d > today => {
-                fields.push(FieldError::new("offence_date", "must not be in the future"));
-                None
-            }
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                fields.push(FieldError::new("offence_date", "required"));
-                None
-            }
-            Err(e) => {
-                fields.push(e);
-                None
-            }
-        };
-        let description = req.description.trim();
-        if description.chars().count() > 2000 || description.chars().any(char::is_control) {
-            fields.push(FieldError::new(
-                "description",
-                "at most 2000 characters, no control characters",
-            ));
-        }
-        fields.finish()?;
-        let (Some(request_id), Some(person), Some(field), Some(date)) =
-            (request_id, person, field, date)
-        else {
-            return Err(super::lost_field());
-        };
-        let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(
-            &mut tx,
-            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone()),
-            request_id,
-            req,
-        )
-        .await?
-        {
-            return Ok(first);
-        }
-        crate::store::persons::get(&mut *tx, person)
-            .await?
-            .ok_or_else(|| ApiError::not_found("person"))?;
-        let id = Uuid::now_v7();
-        records::insert_offence(
-            &mut tx,
-            id,
-            person,
-            field,
-            date,
-            description,
-            &caller.client(),
-        )
-        .await?;
-        let offence = pb::Offence {
-            name: name_of("offences", id),
-            person: name_of("persons", person),
-            field: req.field,
-            offence_date: Some(date_to_proto(date)),
-            description: description.to_string(),
-        };
-        commit_mutation(
-            tx,
-            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone()),
-            request_id,
-            &offence.person,
-            &offence,
-        )
-        .await?;
-        Ok(offence)
+fn check_response(checks: Vec<Prerequisite>) -> pb::CheckPrerequisitesResponse {
+    pb::CheckPrerequisitesResponse {
+        all_satisfied: checks.iter().all(|c| c.satisfied || !c.blocking),
+        prerequisites: checks
+            .into_iter()
+            .map(|c| pb::Prerequisite {
+                code: c.code.to_string(),
+                description: c.description,
+                satisfied: c.satisfied,
+                evidence: c.evidence.unwrap_or_default(),
+                legal_basis: c.legal_basis.to_string(),
+                earliest_date: c.earliest_date.map(date_to_proto),
+                blocking: c.blocking,
+            })
+            .collect(),
     }
 }
 
@@ -178,40 +142,33 @@ impl PrerequisiteService for PrerequisiteApi {
         &self,
         request: Request<pb::CheckPrerequisitesRequest>,
     ) -> Result<Response<pb::CheckPrerequisitesResponse>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, CHECK)?;
         let req = request.into_inner();
-        let result = self.check(&req).await;
-        let subject: String = req.person.chars().take(64).collect();
-        respond(
-            &self.state,
-            &crate::domain::caller::Call::new(
-                crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES,
-                caller.clone(),
-            )
-            .about(&subject)
-            .with_request_id(""),
-            true,
-            result,
-        )
-        .await
+        let call = call.about(&req.person);
+        let result = match check_command(&req) {
+            Ok(command) => use_case::check(&self.state, command)
+                .await
+                .map(check_response),
+            Err(error) => Err(error),
+        };
+        respond(&self.state, &call, true, result).await
     }
 
     async fn record_offence(
         &self,
         request: Request<pb::RecordOffenceRequest>,
     ) -> Result<Response<pb::Offence>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, RECORD_OFFENCE)?;
         let req = request.into_inner();
-        let result = self.record_offence(&caller, &req).await;
-        let subject: String = req.person.chars().take(64).collect();
-        respond(
-            &self.state,
-            &crate::domain::caller::Call::new(RECORD_OFFENCE, caller.clone())
-                .about(&subject)
-                .with_request_id(&req.request_id),
-            false,
-            result,
-        )
-        .await
+        // A refused record concerns the person as the request named it; a recorded one, the
+        // person's own name.
+        let call = call.about(&req.person).with_request_id(&req.request_id);
+        let result = match record_offence_command(&req, self.state.clock.today()) {
+            Ok(command) => {
+                use_case::record_offence(&self.state, &call, command, offence_to_proto).await
+            }
+            Err(error) => Err(error),
+        };
+        respond(&self.state, &call, false, result).await
     }
 }

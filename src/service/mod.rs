@@ -4,4 +4,6 @@
 //! caller's transport chose (so a retry can be answered with the first answer's bytes).
 
 pub mod applications;
+pub mod audit_log;
 pub mod mutation;
+pub mod prerequisites;

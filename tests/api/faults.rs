@@ -6,6 +6,8 @@ use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
 use kandas::pb;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -233,14 +235,15 @@ impl Served {
         }
     }
 
-    fn pid(&self) -> libc::pid_t {
-        self.child.id() as libc::pid_t
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
     }
 
-    fn signal(&self, signal: libc::c_int) {
-        // SAFETY: kill(2) on our own child's pid; the child is not reaped before this returns.
-        let rc = unsafe { libc::kill(self.pid(), signal) };
-        assert_eq!(rc, 0, "kill({}, {signal})", self.pid());
+    /// Only while the child is not reaped: its pid cannot have been reused yet.
+    fn signal(&self, signal: Signal) {
+        if let Err(errno) = kill(self.pid(), signal) {
+            panic!("kill({}, {signal}): {errno}", self.pid());
+        }
     }
 
     fn log_text(&self) -> String {
@@ -293,7 +296,7 @@ impl Served {
     /// SIGTERM, then the exit status (bounded); SIGKILL if it does not exit.
     async fn stop(mut self) -> Option<ExitStatus> {
         if self.child.try_wait().ok().flatten().is_none() {
-            self.signal(libc::SIGTERM);
+            self.signal(Signal::SIGTERM);
         }
         self.wait_exit(WAIT).await
     }
@@ -420,13 +423,13 @@ async fn sigkill_under_write_load_loses_no_acknowledged_write_and_retries_never_
     })
     .await;
     killed.store(true, Ordering::SeqCst);
-    server.signal(libc::SIGKILL);
+    server.signal(Signal::SIGKILL);
     stop.store(true, Ordering::SeqCst);
     let status = server
         .wait_exit(WAIT)
         .await
         .expect("the killed process is reaped");
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    assert_eq!(status.signal(), Some(Signal::SIGKILL as i32), "{status}");
     let mut sent = Vec::new();
     for task in tasks {
         sent.push(bounded(HANG * 2, "a load client", task).await.unwrap());
@@ -937,7 +940,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
     })
     .await;
 
-    server.signal(libc::SIGTERM);
+    server.signal(Signal::SIGTERM);
     wait_until(WAIT, "kandas noticing SIGTERM", || async {
         server.log_text().contains("shutting down")
     })
@@ -1031,7 +1034,7 @@ async fn new_connections_are_refused_while_draining() {
         waiting_on_locks(&pool).await >= 1
     })
     .await;
-    server.signal(libc::SIGTERM);
+    server.signal(Signal::SIGTERM);
     wait_until(WAIT, "kandas noticing SIGTERM", || async {
         server.log_text().contains("shutting down")
     })

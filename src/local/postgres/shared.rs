@@ -60,9 +60,13 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
             return Err(e);
         }
     };
-    // The one libc call left: nix does not wrap atexit, and statics are never dropped.
-    // SAFETY: registering a plain extern "C" function.
-    unsafe { libc::atexit(stop_shared_at_exit) };
+    // Statics are never dropped and std has no exit hook: the C runtime's atexit is the one
+    // hook left when the test binary returns from main. nix does not wrap it; its re-exported
+    // libc does.
+    // SAFETY: registers a plain `extern "C" fn()` that never unwinds (see below); atexit
+    // only stores the pointer. If it cannot (out of memory), the cluster is left to
+    // PR_SET_PDEATHSIG and the next run's cleanup, as after a kill.
+    unsafe { nix::libc::atexit(stop_shared_at_exit) };
     Ok(SharedCluster { cluster, dir })
 }
 

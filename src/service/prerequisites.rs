@@ -1,0 +1,109 @@
+//! The prerequisites of one person for one procedure, as migration police systems check them
+//! before deciding, and the offences they record (which the permit's look-back then counts).
+
+use crate::domain::caller::Call;
+use crate::domain::prerequisites::{self, Prerequisite, PrerequisiteQuery};
+use crate::domain::procedure::Procedure;
+use crate::domain::records::OffenceField;
+use crate::error::{ApiError, ApiResult};
+use crate::service::mutation::{self, Idempotency};
+use crate::state::AppState;
+use crate::store::{self, records};
+use chrono::NaiveDate;
+use prost::Message;
+use uuid::Uuid;
+
+/// CheckPrerequisites, parsed.
+pub struct CheckFor {
+    pub person: Uuid,
+    pub procedure: Procedure,
+    /// Today's clock when unset.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// RecordOffence, parsed.
+pub struct RecordOffence {
+    pub key: Idempotency,
+    pub person: Uuid,
+    pub field: OffenceField,
+    pub date: NaiveDate,
+    /// Trimmed, as stored.
+    pub description: String,
+}
+
+/// An offence as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offence {
+    pub id: Uuid,
+    pub person: Uuid,
+    pub field: OffenceField,
+    pub date: NaiveDate,
+    pub description: String,
+}
+
+/// Every check of the procedure's variant the person's records call for, satisfied or not:
+/// the same [`prerequisites::check`] that submission refuses on, so the two never disagree.
+pub async fn check(state: &AppState, command: CheckFor) -> ApiResult<Vec<Prerequisite>> {
+    let CheckFor {
+        person,
+        procedure,
+        as_of,
+    } = command;
+    let as_of = as_of.unwrap_or_else(|| state.clock.today());
+    let mut conn = state.pool.acquire().await?;
+    let records = records::load(&mut conn, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let query = PrerequisiteQuery::for_procedure(procedure, &records);
+    Ok(prerequisites::check(
+        &query,
+        &records,
+        prerequisites::passport_on_record(&records),
+        as_of,
+    ))
+}
+
+/// Records an offence of a registered person, once. `present` turns it into the answer, which
+/// a retry gets again.
+pub async fn record_offence<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: RecordOffence,
+    present: impl Fn(&Offence) -> R,
+) -> ApiResult<R> {
+    let RecordOffence {
+        key,
+        person,
+        field,
+        date,
+        description,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    store::persons::get(&mut *tx, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let id = Uuid::now_v7();
+    records::insert_offence(
+        &mut tx,
+        id,
+        person,
+        field,
+        date,
+        &description,
+        &call.caller.client(),
+    )
+    .await?;
+    let answer = present(&Offence {
+        id,
+        person,
+        field,
+        date,
+        description,
+    });
+    let name = format!("persons/{person}");
+    mutation::commit(tx, call, &key, &name, &answer).await?;
+    Ok(answer)
+}
