@@ -1,21 +1,25 @@
-//! `PersonService`: registering persons, reading them, and checking IINs.
+//! `PersonService`: each method parses its request into a command, runs the use case in
+//! `service::persons`, and converts the answer. Checking an IIN needs no state and is answered
+//! here.
+
+mod commands;
 
 use super::convert::{
     date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto,
 };
-use super::{
-    Fields, caller, commit_mutation, parse_name, parse_request_id, replay_or_claim, respond,
-};
-use crate::domain::calendar::Term;
-use crate::domain::caller::Caller;
-use crate::domain::iin::{Iin, IinError};
-use crate::domain::person::{PersonDetails, RawPerson};
-use crate::error::{ApiError, ApiResult, FieldError};
+use super::{open, respond};
+use crate::domain::iin::Iin;
+use crate::domain::person::ArrivalNotice;
+use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
+use crate::service::persons as use_case;
 use crate::state::AppState;
-use crate::store::{self, persons};
+use commands::{arrival_command, lookup, register_command};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
+
+const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
+const GET: &str = crate::pb::rpc::person_service::GET_PERSON;
+const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
 
 pub struct PersonApi {
     state: AppState,
@@ -25,202 +29,18 @@ impl PersonApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
-
-    async fn register(
-        &self,
-        caller: &Caller,
-        req: &pb::RegisterPersonRequest,
-    ) -> ApiResult<pb::Person> {
-        const RPC: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
-        let mut fields = Fields::new();
-        let request_id = fields.check(parse_request_id(&req.request_id));
-        let input = req.person.clone().unwrap_or_default();
-        let iin = if input.iin.is_empty() {
-            None
-        } else {
-            fields.check(
-                Iin::parse(&input.iin).map_err(|e| FieldError::new("person.iin", iin_rule(&e))),
-            )
-        };
-        let birth_date = fields
-            .check(date_from_proto(
-                "person.birth_date",
-                input.birth_date.as_ref(),
-            ))
-            .flatten();
-        let raw = RawPerson {
-            surname: &input.surname,
-            given_name: &input.given_name,
-            patronymic: &input.patronymic,
-            birth_date,
-            sex: sex_from_proto(input.sex),
-            citizenship: &input.citizenship,
-            ethnic_kazakh: input.ethnic_kazakh,
-        };
-        let details = match PersonDetails::parse(raw, self.state.clock.today()) {
-            Ok(details) => Some(details),
-            Err(problems) => {
-                // A birth date that failed to parse is already reported above.
-                for (field, rule) in problems {
-                    let path = format!("person.{field}");
-                    if !fields.reported(&path) {
-                        fields.push(FieldError::new(path, rule));
-                    }
-                }
-                None
-            }
-        };
-        fields.finish()?;
-        let (Some(request_id), Some(details)) = (request_id, details) else {
-            return Err(super::lost_field());
-        };
-
-        let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(
-            &mut tx,
-            &crate::domain::caller::Call::new(RPC, caller.clone()),
-            request_id,
-            req,
-        )
-        .await?
-        {
-            return Ok(first);
-        }
-        let row = persons::insert(&mut tx, Uuid::now_v7(), iin.as_ref(), &details).await?;
-        let person = person_to_proto(&row);
-        commit_mutation(
-            tx,
-            &crate::domain::caller::Call::new(RPC, caller.clone()),
-            request_id,
-            &person.name,
-            &person,
-        )
-        .await?;
-        Ok(person)
-    }
-
-    async fn get(&self, req: &pb::GetPersonRequest) -> ApiResult<pb::Person> {
-        let row = match (req.name.is_empty(), req.iin.is_empty()) {
-            (false, true) => {
-                let id = parse_name("name", &req.name, "persons")
-                    .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
-                persons::get(&self.state.pool, id).await?
-            }
-            (true, false) => {
-                let iin = Iin::parse(&req.iin).map_err(|e| ApiError::field("iin", iin_rule(&e)))?;
-                persons::get_by_iin(&self.state.pool, &iin).await?
-            }
-            _ => {
-                return Err(ApiError::field(
-                    "name",
-                    "exactly one of `name` or `iin` is required",
-                ));
-            }
-        };
-        row.map(|r| person_to_proto(&r))
-            .ok_or_else(|| ApiError::not_found("person"))
-    }
 }
 
-impl PersonApi {
-    /// A host's arrival notification is due within 3 working days of the entry (SPEC 5.5).
-    async fn record_arrival(
-        &self,
-        caller: &Caller,
-        req: &pb::RecordArrivalNotificationRequest,
-    ) -> ApiResult<pb::ArrivalNotification> {
-        const RPC: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
-        let mut fields = Fields::new();
-        let request_id = fields.check(parse_request_id(&req.request_id));
-        let person = fields.check(parse_name("person", &req.person, "persons"));
-        let today = self.state.clock.today();
-        let entry = fields
-            .check(date_from_proto("entry_date", req.entry_date.as_ref()))
-            .flatten();
-        let notified = fields
-            .check(date_from_proto("notified_on", req.notified_on.as_ref()))
-            .flatten()
-            .unwrap_or(today);
-        match entry {
-            None => fields.push(FieldError::new("entry_date", "required")),
-            Some(e) if e > today => {
-                fields.push(FieldError::new("entry_date", "must not be in the future"))
-            }
-            Some(e) if notified < e => fields.push(FieldError::new(
-                "notified_on",
-                "must not be before entry_date",
-            )),
-            Some(_) => {}
-        }
-        if notified > today {
-            fields.push(FieldError::new("notified_on", "must not be in the future"));
-        }
-        let host = req.host.trim();
-        if host.chars().count() > 500 || host.chars().any(char::is_control) {
-            fields.push(FieldError::new(
-                "host",
-                "at most 500 characters, no control characters",
-            ));
-        }
-        fields.finish()?;
-        let (Some(request_id), Some(person), Some(entry)) = (request_id, person, entry) else {
-            return Err(super::lost_field());
-        };
-        let due = self
-            .state
-            .calendar
-            .current()
-            .deadline(entry, Term::WorkingDays(3))
-            .date;
-        let mut tx = self.state.pool.begin().await?;
-        if let Some(first) = replay_or_claim(
-            &mut tx,
-            &crate::domain::caller::Call::new(RPC, caller.clone()),
-            request_id,
-            req,
-        )
-        .await?
-        {
-            return Ok(first);
-        }
-        persons::get(&mut *tx, person)
-            .await?
-            .ok_or_else(|| ApiError::not_found("person"))?;
-        let id = Uuid::now_v7();
-        store::records::insert_arrival_notification(
-            &mut tx,
-            id,
-            person,
-            entry,
-            notified,
-            due,
-            host,
-            &caller.client(),
-        )
-        .await?;
-        let notification = pb::ArrivalNotification {
-            name: format!("arrival-notifications/{id}"),
-            person: req.person.clone(),
-            entry_date: Some(date_to_proto(entry)),
-            notified_on: Some(date_to_proto(notified)),
-            due_date: Some(date_to_proto(due)),
-            late: notified > due,
-        };
-        commit_mutation(
-            tx,
-            &crate::domain::caller::Call::new(RPC, caller.clone()),
-            request_id,
-            &notification.person,
-            &notification,
-        )
-        .await?;
-        Ok(notification)
+/// The answer echoes the person as the request named them.
+fn arrival_to_proto(notice: &ArrivalNotice, person: &str) -> pb::ArrivalNotification {
+    pb::ArrivalNotification {
+        name: format!("arrival-notifications/{}", notice.id),
+        person: person.to_string(),
+        entry_date: Some(date_to_proto(notice.entry_date)),
+        notified_on: Some(date_to_proto(notice.notified_on)),
+        due_date: Some(date_to_proto(notice.due_date)),
+        late: notice.late(),
     }
-}
-
-/// The rule an IIN broke, named for the caller.
-fn iin_rule(error: &IinError) -> String {
-    format!("{} ({error})", error.rule())
 }
 
 #[tonic::async_trait]
@@ -229,74 +49,53 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::RegisterPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, REGISTER)?;
         let req = request.into_inner();
-        let result = self.register(&caller, &req).await;
-        let subject = result
-            .as_ref()
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|_| "persons".into());
-        respond(
-            &self.state,
-            &crate::domain::caller::Call::new(
-                crate::pb::rpc::person_service::REGISTER_PERSON,
-                caller.clone(),
-            )
-            .about(&subject)
-            .with_request_id(&req.request_id),
-            false,
-            result,
-        )
-        .await
+        // A refused registration has no person yet; an accepted one is audited by its name.
+        let call = call.about("persons").with_request_id(&req.request_id);
+        let result = async {
+            let command = register_command(&req, self.state.clock.today())?;
+            use_case::register(&self.state, &call, command, person_to_proto).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
     }
 
     async fn get_person(
         &self,
         request: Request<pb::GetPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, GET)?;
         let req = request.into_inner();
-        let result = self.get(&req).await;
-        // The audit names the person by resource name, never by IIN.
-        let subject = match &result {
-            Ok(p) => p.name.clone(),
-            Err(_) if !req.name.is_empty() => req.name.chars().take(64).collect(),
-            Err(_) => "persons:by-iin".into(),
-        };
-        respond(
-            &self.state,
-            &crate::domain::caller::Call::new(
-                crate::pb::rpc::person_service::GET_PERSON,
-                caller.clone(),
-            )
-            .about(&subject)
-            .with_request_id(""),
-            true,
-            result,
-        )
+        let result = async {
+            let lookup = lookup(&req).map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            use_case::get(&self.state, lookup).await
+        }
         .await
+        .map(|row| person_to_proto(&row));
+        // The audit names the person by resource name, never by IIN.
+        let call = match &result {
+            Ok(person) => call.about(&person.name),
+            Err(_) if !req.name.is_empty() => call.about(&req.name),
+            Err(_) => call.about("persons:by-iin"),
+        };
+        respond(&self.state, &call, true, result).await
     }
 
     async fn record_arrival_notification(
         &self,
         request: Request<pb::RecordArrivalNotificationRequest>,
     ) -> Result<Response<pb::ArrivalNotification>, Status> {
-        let caller = caller(&request)?;
+        let call = open(&request, RECORD_ARRIVAL)?;
         let req = request.into_inner();
-        let result = self.record_arrival(&caller, &req).await;
-        let subject: String = req.person.chars().take(64).collect();
-        respond(
-            &self.state,
-            &crate::domain::caller::Call::new(
-                crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION,
-                caller.clone(),
-            )
-            .about(&subject)
-            .with_request_id(&req.request_id),
-            false,
-            result,
-        )
-        .await
+        let call = call.about(&req.person).with_request_id(&req.request_id);
+        let result = async {
+            let command = arrival_command(&req, self.state.clock.today())?;
+            let present = |notice: &ArrivalNotice| arrival_to_proto(notice, &req.person);
+            use_case::record_arrival(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
     }
 
     async fn validate_iin(

@@ -1,7 +1,9 @@
 //! A person's identifying details, parsed once at the edge.
 
+use super::calendar::Term;
 use super::iin::Sex;
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// Details of a person as registered; every field already checked by [`PersonDetails::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +79,26 @@ impl PersonDetails {
             }),
             _ => Err(problems),
         }
+    }
+}
+
+/// A host's arrival notification is due within 3 working days of the entry (SPEC 5.5).
+pub const ARRIVAL_NOTICE_TERM: Term = Term::WorkingDays(3);
+
+/// A host's notification that a person arrived, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivalNotice {
+    pub id: Uuid,
+    pub person: Uuid,
+    pub entry_date: NaiveDate,
+    pub notified_on: NaiveDate,
+    pub due_date: NaiveDate,
+}
+
+impl ArrivalNotice {
+    /// Given after the day it was due; a late notice is still recorded.
+    pub fn late(&self) -> bool {
+        self.notified_on > self.due_date
     }
 }
 

@@ -3,7 +3,9 @@
 //! already parsed into commands, and answers leave as typed values or as the wire message the
 //! caller's transport chose (so a retry can be answered with the first answer's bytes).
 
+pub mod admin;
 pub mod applications;
 pub mod audit_log;
 pub mod mutation;
+pub mod persons;
 pub mod prerequisites;

@@ -1,0 +1,143 @@
+//! `PersonService` requests parsed into the commands of `service::persons`, every malformed
+//! field collected in request order.
+
+use crate::api::convert::{date_from_proto, sex_from_proto};
+use crate::api::{Fields, parse_name, parse_request_id};
+use crate::domain::iin::{Iin, IinError};
+use crate::domain::person::{PersonDetails, RawPerson};
+use crate::error::{AllValid, ApiResult, FieldError};
+use crate::pb;
+use crate::service::mutation::Idempotency;
+use crate::service::persons::{Lookup, RecordArrival, Register};
+use chrono::NaiveDate;
+
+/// The rule an IIN broke, named for the caller.
+pub(super) fn iin_rule(error: &IinError) -> String {
+    format!("{} ({error})", error.rule())
+}
+
+pub(super) fn register_command(
+    req: &pb::RegisterPersonRequest,
+    today: NaiveDate,
+) -> ApiResult<Register> {
+    let input = req.person.clone().unwrap_or_default();
+    let iin = if input.iin.is_empty() {
+        Ok(None)
+    } else {
+        Iin::parse(&input.iin)
+            .map(Some)
+            .map_err(|e| FieldError::new("person.iin", iin_rule(&e)))
+    };
+    let (request_id, iin, details) = (
+        parse_request_id(&req.request_id),
+        iin,
+        person_details(&input, today),
+    )
+        .or_invalid()?;
+    Ok(Register {
+        key: Idempotency::new(request_id, req),
+        iin,
+        details,
+    })
+}
+
+fn person_details(input: &pb::Person, today: NaiveDate) -> Result<PersonDetails, Vec<FieldError>> {
+    let birth_date = date_from_proto("person.birth_date", input.birth_date.as_ref());
+    let raw = RawPerson {
+        surname: &input.surname,
+        given_name: &input.given_name,
+        patronymic: &input.patronymic,
+        birth_date: birth_date.clone().ok().flatten(),
+        sex: sex_from_proto(input.sex),
+        citizenship: &input.citizenship,
+        ethnic_kazakh: input.ethnic_kazakh,
+    };
+    let unreadable_birth = birth_date.is_err();
+    let details = PersonDetails::parse(raw, today).map_err(|problems| {
+        problems
+            .into_iter()
+            // A birth date that could not be read is reported as such, not also as missing.
+            .filter(|(field, _)| !(unreadable_birth && *field == "birth_date"))
+            .map(|(field, rule)| FieldError::new(format!("person.{field}"), rule))
+            .collect::<Vec<_>>()
+    });
+    let (_, details) = (birth_date, details).all_valid()?;
+    Ok(details)
+}
+
+pub(super) fn lookup(req: &pb::GetPersonRequest) -> Result<Lookup, FieldError> {
+    match (req.name.is_empty(), req.iin.is_empty()) {
+        (false, true) => parse_name("name", &req.name, "persons").map(Lookup::Name),
+        (true, false) => Iin::parse(&req.iin)
+            .map(Lookup::Iin)
+            .map_err(|e| FieldError::new("iin", iin_rule(&e))),
+        _ => Err(FieldError::new(
+            "name",
+            "exactly one of `name` or `iin` is required",
+        )),
+    }
+}
+
+pub(super) fn arrival_command(
+    req: &pb::RecordArrivalNotificationRequest,
+    today: NaiveDate,
+) -> ApiResult<RecordArrival> {
+    let (request_id, person, (entry_date, notified_on), host) = (
+        parse_request_id(&req.request_id),
+        parse_name("person", &req.person, "persons"),
+        arrival_dates(req, today),
+        host(&req.host),
+    )
+        .or_invalid()?;
+    Ok(RecordArrival {
+        key: Idempotency::new(request_id, req),
+        person,
+        entry_date,
+        notified_on,
+        host,
+    })
+}
+
+/// The entry date and the day of notification (today when not given), neither in the future
+/// and the notification not before the entry.
+fn arrival_dates(
+    req: &pb::RecordArrivalNotificationRequest,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
+    let mut fields = Fields::new();
+    let entry = fields
+        .check(date_from_proto("entry_date", req.entry_date.as_ref()))
+        .flatten();
+    let notified = fields
+        .check(date_from_proto("notified_on", req.notified_on.as_ref()))
+        .flatten()
+        .unwrap_or(today);
+    let entry = match entry {
+        None => Err(FieldError::new("entry_date", "required")),
+        Some(e) if e > today => Err(FieldError::new("entry_date", "must not be in the future")),
+        Some(e) if notified < e => Err(FieldError::new(
+            "notified_on",
+            "must not be before entry_date",
+        )),
+        Some(e) => Ok(e),
+    };
+    let notified = if notified > today {
+        Err(FieldError::new("notified_on", "must not be in the future"))
+    } else {
+        Ok(notified)
+    };
+    let ((), entry, notified) = (fields.into_result(()), entry, notified).all_valid()?;
+    Ok((entry, notified))
+}
+
+fn host(value: &str) -> Result<String, FieldError> {
+    let host = value.trim();
+    if host.chars().count() > 500 || host.chars().any(char::is_control) {
+        Err(FieldError::new(
+            "host",
+            "at most 500 characters, no control characters",
+        ))
+    } else {
+        Ok(host.to_string())
+    }
+}
