@@ -6,7 +6,7 @@ use super::convert::{
     date_from_proto, details_from_proto, documents_from_proto, procedure_from_proto,
     state_from_proto,
 };
-use super::{Fields, decode_page_token, page_size, parse_name, parse_request_id};
+use super::{Fields, decode_page_key, page_size, parse_name, parse_request_id};
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Call;
 use crate::domain::details::{FamilyMember, Relation};
@@ -171,9 +171,8 @@ pub(super) fn list_query(req: &pb::ListApplicationsRequest) -> ApiResult<ListQue
     let mut fields = Fields::new();
     let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
     let after = fields
-        .check(decode_page_token(&req.page_token))
-        .flatten()
-        .and_then(|key| Uuid::parse_str(&key).ok());
+        .check(decode_page_key::<Uuid>(&req.page_token))
+        .flatten();
     let mut procedures: Option<Vec<Procedure>> = match req.procedure {
         0 => None,
         v => match procedure_from_proto(v) {

@@ -5,9 +5,9 @@
 //! not a read of personal data (SPEC §7), and verifying it answers with counts and hashes.
 
 use super::convert::timestamp;
-use super::{decode_page_token, next_page, page_size};
+use super::{decode_page_key, next_page, page_size};
 use crate::audit::{EventRow, ListFilter, Verification};
-use crate::error::{AllValid, ApiResult, FieldError};
+use crate::error::{AllValid, ApiResult};
 use crate::pb::{self, audit_service_server::AuditService};
 use crate::service::audit_log::{self as use_case, EventQuery};
 use crate::state::AppState;
@@ -24,7 +24,11 @@ impl AuditApi {
 }
 
 fn list_query(req: &pb::ListAuditEventsRequest) -> ApiResult<EventQuery> {
-    let (limit, after_id) = (page_size(req.page_size), after_id(&req.page_token)).or_invalid()?;
+    let (limit, after_id) = (
+        page_size(req.page_size),
+        decode_page_key::<i64>(&req.page_token),
+    )
+        .or_invalid()?;
     Ok(EventQuery {
         filter: ListFilter {
             subject: (!req.subject.is_empty()).then(|| req.subject.clone()),
@@ -36,15 +40,6 @@ fn list_query(req: &pb::ListAuditEventsRequest) -> ApiResult<EventQuery> {
 }
 
 /// The id of the last event of the previous page: a token carries it as a number.
-fn after_id(token: &str) -> Result<Option<i64>, FieldError> {
-    decode_page_token(token)?
-        .map(|key| {
-            key.parse::<i64>()
-                .map_err(|_| FieldError::new("page_token", "not a token returned by this service"))
-        })
-        .transpose()
-}
-
 fn event_to_proto(row: &EventRow) -> pb::AuditEvent {
     pb::AuditEvent {
         sequence: row.seq.unwrap_or_default(),

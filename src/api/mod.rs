@@ -114,6 +114,17 @@ pub fn decode_page_token(token: &str) -> Result<Option<String>, FieldError> {
         .ok_or_else(|| FieldError::new("page_token", "not a token returned by this service"))
 }
 
+/// The last key of the previous page, as the type the list is ordered by: a token that
+/// decodes but holds no such key was not made here, and is refused rather than read as page 1.
+pub fn decode_page_key<K: std::str::FromStr>(token: &str) -> Result<Option<K>, FieldError> {
+    decode_page_token(token)?
+        .map(|key| {
+            key.parse()
+                .map_err(|_| FieldError::new("page_token", "not a token returned by this service"))
+        })
+        .transpose()
+}
+
 /// Trims a page fetched with `limit + 1` rows to `limit` and returns the token of the next
 /// page (empty on the last one), keyed by the last row kept.
 pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> String {

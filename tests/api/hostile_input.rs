@@ -282,3 +282,22 @@ async fn a_request_over_the_configured_size_is_refused_and_stores_nothing() {
     // A normal request on the same connection still works.
     register(&mut persons, person("Small")).await;
 }
+
+#[tokio::test]
+async fn a_forged_page_token_is_refused_not_read_as_the_first_page() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let mut applications = app.applications("psc").await;
+    // Well-formed for the token scheme, but not a key this list is ordered by.
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("k1:not-a-key");
+    let status = applications
+        .list_applications(pb::ListApplicationsRequest {
+            page_token: forged,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["page_token"]);
+    app.stop().await;
+}

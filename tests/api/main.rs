@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod calendar_admin;
 mod connections;
+mod database_log;
 mod database_refusals;
 mod family_path;
 mod faults;

@@ -277,6 +277,9 @@ fn start_postmaster(
     };
     setting("listen_addresses", "127.0.0.1".as_ref());
     setting("unix_socket_directories", &socket_dir);
+    // An error's DETAIL quotes the row it concerns (a duplicate IIN, for one): the server log
+    // keeps the message and the statement text, whose values are bound, never the data.
+    setting("log_error_verbosity", "terse".as_ref());
     setting(
         "max_connections",
         options.max_connections.max(1).to_string().as_ref(),
