@@ -5,3 +5,4 @@
 
 pub mod applications;
 pub mod mutation;
+pub mod quota;
