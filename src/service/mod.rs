@@ -6,3 +6,4 @@
 pub mod applications;
 pub mod mutation;
 pub mod quota;
+pub mod support;
