@@ -9,3 +9,5 @@ pub mod audit_log;
 pub mod mutation;
 pub mod persons;
 pub mod prerequisites;
+pub mod quota;
+pub mod support;

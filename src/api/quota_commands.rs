@@ -1,0 +1,101 @@
+//! `QuotaService` requests parsed into the commands of `service::quota`, every malformed field
+//! collected.
+
+use crate::api::{
+    Fields, decode_page_token, page_size, parse_name, parse_region, parse_request_id,
+};
+use crate::error::{AllValid, ApiError, ApiResult, FieldError};
+use crate::pb;
+use crate::service::mutation::Idempotency;
+use crate::service::quota::{DecisionsQuery, Forward, QuotaKey, RecordNotified};
+use uuid::Uuid;
+
+/// Most applications one forwarding lists.
+const MAX_FORWARDED: usize = 500;
+
+/// A feed cursor: empty for the beginning.
+pub(super) fn parse_cursor(value: &str) -> Result<i64, FieldError> {
+    decode_page_token(value)
+        .ok()
+        .and_then(|key| match key {
+            None => Some(0),
+            Some(key) => key.parse::<i64>().ok().filter(|seq| *seq >= 0),
+        })
+        .ok_or_else(|| FieldError::new("cursor", "not a cursor returned by this service"))
+}
+
+/// A quota's region and year, each checked.
+pub(super) fn quota_key(req: &pb::GetQuotaRequest) -> ApiResult<QuotaKey> {
+    let year = if (2000..=2200).contains(&req.year) {
+        Ok(req.year)
+    } else {
+        Err(FieldError::new(
+            "year",
+            "required: a year from 2000 to 2200",
+        ))
+    };
+    let (region, year) = (parse_region("region", &req.region), year).or_invalid()?;
+    Ok(QuotaKey { region, year })
+}
+
+pub(super) fn decisions_query(req: &pb::ListQuotaDecisionsRequest) -> ApiResult<DecisionsQuery> {
+    let (after, limit) = (parse_cursor(&req.cursor), page_size(req.page_size)).or_invalid()?;
+    Ok(DecisionsQuery { after, limit })
+}
+
+pub(super) fn watch_cursor(req: &pb::WatchQuotaDecisionsRequest) -> ApiResult<i64> {
+    parse_cursor(&req.cursor).map_err(|e| ApiError::InvalidArgument(vec![e]))
+}
+
+pub(super) fn forward_command(req: &pb::ForwardQuotaApplicationsRequest) -> ApiResult<Forward> {
+    let count = if req.applications.is_empty() || req.applications.len() > MAX_FORWARDED {
+        Err(FieldError::new(
+            "applications",
+            "1 to 500 application names",
+        ))
+    } else {
+        Ok(())
+    };
+    let (request_id, (), applications) = (
+        parse_request_id(&req.request_id),
+        count,
+        application_names(&req.applications),
+    )
+        .or_invalid()?;
+    Ok(Forward {
+        key: Idempotency::new(request_id, req),
+        applications,
+    })
+}
+
+/// Every listed name, each checked: a bad one is reported at its index.
+fn application_names(names: &[String]) -> Result<Vec<Uuid>, Vec<FieldError>> {
+    let mut fields = Fields::new();
+    let ids = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            fields.check(parse_name(
+                &format!("applications[{i}]"),
+                name,
+                "applications",
+            ))
+        })
+        .collect();
+    fields.into_result(ids)
+}
+
+pub(super) fn notified_command(
+    req: &pb::RecordApplicantNotifiedRequest,
+) -> ApiResult<RecordNotified> {
+    let (request_id, application) = (
+        parse_request_id(&req.request_id),
+        parse_name("application", &req.application, "applications"),
+    )
+        .or_invalid()?;
+    Ok(RecordNotified {
+        key: Idempotency::new(request_id, req),
+        application,
+        name: req.application.clone(),
+    })
+}

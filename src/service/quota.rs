@@ -1,0 +1,214 @@
+//! The quota's use cases: reading places and the decision feed, forwarding quota applications
+//! to the commission, and recording that an applicant was told of the decision (SPEC 6).
+
+use crate::domain::caller::Call;
+use crate::domain::lifecycle;
+use crate::domain::procedure::Procedure;
+use crate::domain::regions::Region;
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation::{self, Idempotency};
+use crate::state::AppState;
+use crate::store::applications;
+use crate::store::quota::{self, DecisionRow, QuotaRow};
+use prost::Message;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+/// Most decisions one read of the feed fetches.
+const FEED_PAGE: i64 = 500;
+/// How long the feed waits for a wake-up before reading again anyway.
+const FEED_REREAD: Duration = Duration::from_secs(2);
+
+/// GetQuota, parsed.
+pub struct QuotaKey {
+    pub region: Region,
+    pub year: i32,
+}
+
+/// ListQuotaDecisions, parsed: the decisions after feed position `after`.
+pub struct DecisionsQuery {
+    pub after: i64,
+    pub limit: i64,
+}
+
+/// ForwardQuotaApplications, parsed.
+pub struct Forward {
+    pub key: Idempotency,
+    pub applications: Vec<Uuid>,
+}
+
+/// RecordApplicantNotified, parsed. `name` is the application as the caller named it, which
+/// the answer and the audit event repeat.
+pub struct RecordNotified {
+    pub key: Idempotency,
+    pub application: Uuid,
+    pub name: String,
+}
+
+pub async fn get(state: &AppState, key: QuotaKey) -> ApiResult<QuotaRow> {
+    let QuotaKey { region, year } = key;
+    quota::get(&state.pool, region, year)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("quota of {region} for {year}")))
+}
+
+/// Every region's quota, of one year or of all.
+pub async fn list(state: &AppState, year: Option<i32>) -> ApiResult<Vec<QuotaRow>> {
+    Ok(quota::list(&state.pool, year).await?)
+}
+
+pub async fn decisions(state: &AppState, query: DecisionsQuery) -> ApiResult<Vec<DecisionRow>> {
+    Ok(quota::decisions_after(&state.pool, query.after, query.limit).await?)
+}
+
+/// Hands the listed applications to the commission, all or none: any that cannot be
+/// forwarded is named, and nothing is. `present` turns the forwarded ids into the answer.
+pub async fn forward<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: Forward,
+    present: impl FnOnce(&[Uuid]) -> R,
+) -> ApiResult<R> {
+    let Forward { key, applications } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let today = state.clock.today();
+    // The commission's 10 working days count from receiving the list (SPEC 6).
+    let decide_by = state
+        .calendar
+        .current()
+        .deadline(today, lifecycle::QUOTA_DECIDE_TERM)
+        .date;
+    let mut problems = Vec::new();
+    let mut forwarded = Vec::new();
+    for id in applications {
+        let name = format!("applications/{id}");
+        match applications::get_for_update(&mut tx, id).await? {
+            Some(row)
+                if row.procedure == Procedure::RegionalQuotaInclusion
+                    && lifecycle::may_forward(row.state, row.pending_step).is_ok() =>
+            {
+                applications::mark_forwarded(&mut tx, id, today, decide_by).await?;
+                forwarded.push(id);
+            }
+            Some(row) if row.procedure == Procedure::RegionalQuotaInclusion => {
+                problems.push(Violation::new(
+                    "NOT_AWAITING_FORWARDING",
+                    name,
+                    format!(
+                        "the application waits for `{}`, not for forwarding",
+                        row.pending_step
+                    ),
+                ))
+            }
+            Some(_) => problems.push(Violation::new(
+                "NOT_A_QUOTA_APPLICATION",
+                name,
+                "only quota inclusion applications are forwarded",
+            )),
+            None => problems.push(Violation::new("NOT_FOUND", name, "no such application")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(failed_precondition(
+            "NOT_FORWARDABLE",
+            "some applications cannot be forwarded; nothing was forwarded",
+            problems,
+        ));
+    }
+    let answer = present(&forwarded);
+    mutation::commit(tx, call, &key, "applications", &answer).await?;
+    Ok(answer)
+}
+
+/// Records that the applicant of a decided quota application was told, once. `present` is
+/// told whether that was after the step's deadline.
+pub async fn record_notified<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: RecordNotified,
+    present: impl FnOnce(bool) -> R,
+) -> ApiResult<R> {
+    let RecordNotified {
+        key,
+        application: id,
+        name,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let row = applications::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    if row.procedure != Procedure::RegionalQuotaInclusion
+        || lifecycle::may_record_notified(row.pending_step).is_err()
+    {
+        return Err(failed_precondition(
+            "NOT_AWAITING_NOTIFICATION",
+            "only a decided quota application whose applicant was not yet notified",
+            vec![Violation::new(
+                "AWAITING_NOTIFICATION",
+                name,
+                format!("pending step is `{}`", row.pending_step),
+            )],
+        ));
+    }
+    let today = state.clock.today();
+    applications::mark_notified(&mut tx, id, today).await?;
+    let answer = present(row.step_deadline.is_some_and(|due| today > due));
+    mutation::commit(tx, call, &key, &name, &answer).await?;
+    Ok(answer)
+}
+
+/// Sends every decision after `last`, then each new one as it commits on any replica: the
+/// replica's notification relay bumps `decided` to wake the feed, and a periodic re-read
+/// covers anything the relay missed. It ends when the receiver goes away or the server shuts
+/// down, and after sending the first error.
+pub async fn feed(
+    state: AppState,
+    mut decided: watch::Receiver<u64>,
+    mut last: i64,
+    sender: mpsc::Sender<ApiResult<DecisionRow>>,
+) {
+    loop {
+        // Marks what this read covers: a notification from now on wakes the next one.
+        decided.borrow_and_update();
+        // Everything committed after `last`, in order.
+        loop {
+            let rows = match quota::decisions_after(&state.pool, last, FEED_PAGE).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    let _ = sender.send(Err(ApiError::from(error))).await;
+                    return;
+                }
+            };
+            let fetched = rows.len() as i64;
+            for row in rows {
+                let seq = row.seq;
+                if sender.send(Ok(row)).await.is_err() {
+                    return;
+                }
+                last = seq;
+            }
+            if fetched < FEED_PAGE {
+                break;
+            }
+        }
+        let woken = async {
+            if decided.changed().await.is_err() {
+                // The relay is gone (shutting down): the periodic re-read remains.
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            () = woken => {}
+            () = tokio::time::sleep(FEED_REREAD) => {}
+            () = sender.closed() => return,
+            () = state.shutdown.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Support's use cases: the entitlement an approved quota inclusion fixed, payments checked
+//! against it, and the payments made (SPEC 6).
+
+use crate::domain::caller::Call;
+use crate::domain::support::{self, PaymentProblem, SupportKind};
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation::{self, Idempotency};
+use crate::state::AppState;
+use crate::store::support::{self as store, LineRow, PaymentRow};
+use prost::Message;
+use uuid::Uuid;
+
+/// RecordPayment, parsed. `name` is the application as the caller named it, which the audit
+/// event and any refusal repeat.
+pub struct RecordPayment {
+    pub key: Idempotency,
+    pub application: Uuid,
+    pub name: String,
+    pub kind: SupportKind,
+    pub tenge: i64,
+    /// The month paid, `YYYY-MM`; only rent names one.
+    pub period: Option<String>,
+}
+
+/// ListPayments, parsed.
+pub struct PaymentsQuery {
+    pub application: Uuid,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// An application's entitlement: the MCI it was fixed at and its lines.
+pub struct Entitlement {
+    pub mci_year: i32,
+    pub mci_tenge: i64,
+    pub lines: Vec<LineRow>,
+}
+
+pub async fn entitlement(state: &AppState, application: Uuid) -> ApiResult<Entitlement> {
+    let lines = store::lines(&state.pool, application).await?;
+    // Every line of one entitlement was fixed at the same MCI.
+    let Some(&LineRow {
+        mci_year,
+        mci_tenge,
+        ..
+    }) = lines.first()
+    else {
+        return Err(ApiError::not_found(
+            "entitlement (only an approved quota inclusion has one)",
+        ));
+    };
+    Ok(Entitlement {
+        mci_year,
+        mci_tenge,
+        lines,
+    })
+}
+
+/// Records a payment against one line of the entitlement, never above it. `present` turns
+/// the recorded payment into the answer, which a retry gets again.
+pub async fn record_payment<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: RecordPayment,
+    present: impl FnOnce(&PaymentRow) -> R,
+) -> ApiResult<R> {
+    let RecordPayment {
+        key,
+        application: id,
+        name,
+        kind,
+        tenge,
+        period,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let row = store::line_for_update(&mut tx, id, kind)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("{} entitlement of this application", kind.as_str()))
+        })?;
+    let period = period.as_deref();
+    support::check_payment(&row.line(), row.paid_tenge, row.payments, tenge, period)
+        .map_err(|problem| refused(problem, &format!("{name}/{}", kind.as_str())))?;
+    let payment = store::record_payment(
+        &mut tx,
+        id,
+        kind,
+        tenge,
+        period.unwrap_or(""),
+        &call.caller.client(),
+    )
+    .await?;
+    let answer = present(&payment);
+    mutation::commit(tx, call, &key, &name, &answer).await?;
+    Ok(answer)
+}
+
+/// One more payment than the page holds, so the caller can tell whether another page follows.
+pub async fn payments(state: &AppState, query: PaymentsQuery) -> ApiResult<Vec<PaymentRow>> {
+    Ok(store::payments(&state.pool, query.application, query.after, query.limit + 1).await?)
+}
+
+/// The rule a payment broke, as the caller is told it; `line` names the line it was for.
+fn refused(problem: PaymentProblem, line: &str) -> ApiError {
+    let (reason, what) = match problem {
+        PaymentProblem::NotPositive => (
+            "PAYMENT_NOT_POSITIVE",
+            "a payment is a positive amount".to_string(),
+        ),
+        PaymentProblem::AboveSinglePayment { cap } => (
+            "ABOVE_MONTHLY_AMOUNT",
+            format!("a single payment of this line is at most {cap} tenge"),
+        ),
+        PaymentProblem::AboveLine { remaining } => (
+            "ABOVE_ENTITLEMENT",
+            format!("only {remaining} tenge of this line remain unpaid"),
+        ),
+        PaymentProblem::TooManyPayments { max } => (
+            "PAYMENTS_EXHAUSTED",
+            format!("this line allows at most {max} payments, all made"),
+        ),
+        PaymentProblem::PeriodRequired => (
+            "PERIOD_REQUIRED",
+            "a rent payment names the month paid (period YYYY-MM)".to_string(),
+        ),
+        PaymentProblem::PeriodNotAllowed => (
+            "PERIOD_NOT_ALLOWED",
+            "only rent payments name a month".to_string(),
+        ),
+    };
+    failed_precondition(
+        reason,
+        what.clone(),
+        vec![Violation::new(reason, line, what)],
+    )
+}
