@@ -1,9 +1,8 @@
 //! `ApplicationService`: each method parses its request into a command, runs the use case in
 //! `service::applications`, and converts the answer. The rules and the transaction live there.
 
-use super::application_commands::{
-    check_command, decide_command, list_query, required_command, submit_command, withdraw_command,
-};
+mod commands;
+
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
 use super::{next_page, open, parse_name, respond};
 use crate::domain::admission::Assessment;
@@ -11,6 +10,9 @@ use crate::error::ApiError;
 use crate::pb::{self, application_service_server::ApplicationService};
 use crate::service::applications as use_case;
 use crate::state::AppState;
+use commands::{
+    check_command, decide_command, list_query, required_command, submit_command, withdraw_command,
+};
 use tonic::{Request, Response, Status};
 
 const SUBMIT: &str = crate::pb::rpc::application_service::SUBMIT_APPLICATION;

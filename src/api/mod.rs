@@ -3,7 +3,6 @@
 
 pub mod admin;
 pub mod application;
-mod application_commands;
 pub mod audit;
 pub mod convert;
 pub mod person;
@@ -16,11 +15,8 @@ use crate::domain::caller::{Call, Caller};
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
-use crate::store::Tx;
 use base64::Engine;
-use prost::Message;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -38,11 +34,6 @@ pub fn open<T>(request: &Request<T>, rpc: &'static str) -> Result<Call, Status> 
             }
             .into()
         })
-}
-
-/// The caller the auth layer verified and put on the request.
-pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    open(request, "").map(|call| call.caller)
 }
 
 /// Parses `collection/{uuid}`.
@@ -135,36 +126,6 @@ pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -
     rows.last()
         .map(|r| encode_page_token(&key(r)))
         .unwrap_or_default()
-}
-
-/// Starts an idempotent mutation inside `tx`: `Some(first response)` when this is a retry.
-pub async fn replay_or_claim<Resp: Message + Default>(
-    tx: &mut Tx<'_>,
-    call: &Call,
-    request_id: Uuid,
-    request: &impl Message,
-) -> ApiResult<Option<Resp>> {
-    mutation::claim(tx, call, &Idempotency::new(request_id, request)).await
-}
-
-/// Stores the response of an idempotent mutation, records it in the audit log, and commits.
-pub async fn commit_mutation<Resp: Message>(
-    tx: Tx<'_>,
-    call: &Call,
-    request_id: Uuid,
-    subject: &str,
-    response: &Resp,
-) -> ApiResult<()> {
-    let key = Idempotency {
-        request_id,
-        request: Vec::new(),
-    };
-    mutation::commit(tx, call, &key, subject, response).await
-}
-
-/// A field the validation above guaranteed is missing after all: a bug, not the caller's.
-pub fn lost_field() -> ApiError {
-    ApiError::internal(anyhow::anyhow!("validated request lost a field"))
 }
 
 /// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.

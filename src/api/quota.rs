@@ -2,8 +2,7 @@
 //! notification steps, and the decision feed employment centers consume. Each method parses
 //! its request into a command and runs the use case in `service::quota`.
 
-#[path = "quota_commands.rs"]
-mod quota_commands;
+mod commands;
 
 use super::convert::timestamp;
 use super::{encode_page_token, name_of, open, respond};
@@ -11,8 +10,8 @@ use crate::pb::{self, quota_service_server::QuotaService};
 use crate::service::quota as use_case;
 use crate::state::AppState;
 use crate::store::quota::{DecisionRow, QuotaRow};
+use commands::{decisions_query, forward_command, notified_command, quota_key, watch_cursor};
 use futures_util::{Stream, StreamExt};
-use quota_commands::{decisions_query, forward_command, notified_command, quota_key, watch_cursor};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
 

@@ -2,8 +2,7 @@
 //! it. Each method parses its request into a command and runs the use case in
 //! `service::support`.
 
-#[path = "support_commands.rs"]
-mod support_commands;
+mod commands;
 
 use super::convert::timestamp;
 use super::{name_of, next_page, open, respond};
@@ -12,7 +11,7 @@ use crate::pb::{self, support_service_server::SupportService};
 use crate::service::support as use_case;
 use crate::state::AppState;
 use crate::store::support::{LineRow, PaymentRow};
-use support_commands::{entitlement_of, payments_query, record_command};
+use commands::{entitlement_of, payments_query, record_command};
 use tonic::{Request, Response, Status};
 
 const GET: &str = crate::pb::rpc::support_service::GET_ENTITLEMENT;

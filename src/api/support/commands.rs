@@ -1,7 +1,7 @@
 //! `SupportService` requests parsed into the commands of `service::support`, every malformed
 //! field collected.
 
-use crate::api::{decode_page_token, page_size, parse_name, parse_request_id};
+use crate::api::{decode_page_key, page_size, parse_name, parse_request_id};
 use crate::domain::support::{self, SupportKind};
 use crate::error::{AllValid, ApiError, ApiResult, FieldError};
 use crate::pb;
@@ -69,14 +69,12 @@ pub(super) fn payments_query(req: &pb::ListPaymentsRequest) -> ApiResult<Payment
     let (application, limit, after) = (
         parse_application(&req.application),
         page_size(req.page_size),
-        decode_page_token(&req.page_token),
+        decode_page_key::<Uuid>(&req.page_token),
     )
         .or_invalid()?;
     Ok(PaymentsQuery {
         application,
-        // A token this service returned always carries a payment's id; any other key is
-        // read as no position.
-        after: after.and_then(|key| Uuid::parse_str(&key).ok()),
+        after,
         limit,
     })
 }

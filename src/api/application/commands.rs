@@ -2,11 +2,11 @@
 //! malformed field is collected, and permission to submit a procedure is checked before the
 //! rest of the request is.
 
-use super::convert::{
+use crate::api::convert::{
     date_from_proto, details_from_proto, documents_from_proto, procedure_from_proto,
     state_from_proto,
 };
-use super::{Fields, decode_page_key, page_size, parse_name, parse_request_id};
+use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_request_id};
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Call;
 use crate::domain::details::{FamilyMember, Relation};
