@@ -4,7 +4,7 @@
 mod commands;
 
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
-use super::{next_page, open, parse_name, respond};
+use super::{next_page, open, parse_name, respond, respond_listing};
 use crate::domain::admission::Assessment;
 use crate::error::ApiError;
 use crate::pb::{self, application_service_server::ApplicationService};
@@ -54,6 +54,29 @@ fn check_response(assessment: &Assessment) -> pb::CheckDocumentsResponse {
             })
             .collect(),
     }
+}
+
+/// Everyone whose data a page of applications shows: each applicant and family member.
+fn persons_listed(page: &pb::ListApplicationsResponse) -> Vec<String> {
+    use pb::application_details::Procedure as P;
+    let mut persons = Vec::new();
+    for application in &page.applications {
+        persons.push(application.applicant.clone());
+        let family = match application
+            .details
+            .as_ref()
+            .and_then(|d| d.procedure.as_ref())
+        {
+            Some(P::KandasStatusAssignment(d)) => &d.family,
+            Some(P::PermanentResidencePermit(d)) => &d.family,
+            Some(P::ResidenceRegistration(d)) => &d.family,
+            Some(P::SimplifiedCitizenship(d)) => &d.family,
+            Some(P::RegionalQuotaInclusion(d)) => &d.family,
+            _ => continue,
+        };
+        persons.extend(family.iter().map(|m| m.person.clone()));
+    }
+    persons
 }
 
 #[tonic::async_trait]
@@ -117,7 +140,7 @@ impl ApplicationService for ApplicationApi {
             })
         }
         .await;
-        respond(&self.state, &call, true, result).await
+        respond_listing(&self.state, &call, persons_listed, result).await
     }
 
     async fn check_documents(

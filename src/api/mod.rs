@@ -128,6 +128,38 @@ pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -
         .unwrap_or_default()
 }
 
+/// Finishes a list of personal data: one audit event per person in the answer (so "who
+/// read person X" finds every list that showed them), besides the event of the call. The
+/// answer is served only once every event is stored.
+pub async fn respond_listing<T>(
+    state: &AppState,
+    call: &Call,
+    persons: impl Fn(&T) -> Vec<String>,
+    result: ApiResult<T>,
+) -> Result<Response<T>, Status> {
+    let Ok(answer) = &result else {
+        return respond(state, call, true, result).await;
+    };
+    let mut subjects = persons(answer);
+    subjects.sort();
+    subjects.dedup();
+    let calls: Vec<Call> = subjects
+        .iter()
+        .map(|subject| call.clone().about(subject))
+        .collect();
+    let recorded = futures_util::future::join_all(
+        calls
+            .iter()
+            .map(|each| async move { state.audit.record(&Entry::of(each, "OK")).await }),
+    )
+    .await;
+    if let Some(Err(error)) = recorded.into_iter().find(Result::is_err) {
+        let refused = ApiError::from(error);
+        return respond(state, call, true, Err::<T, _>(refused)).await;
+    }
+    respond(state, call, true, result).await
+}
+
 /// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.
 /// `audit_success` is false for mutations, which audit inside their own transaction.
 pub async fn respond<T>(

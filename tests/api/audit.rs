@@ -324,3 +324,45 @@ async fn a_read_that_cannot_be_audited_is_not_served() {
         .await
         .expect("served again once the log takes its event");
 }
+
+#[tokio::test]
+async fn an_unfiltered_list_leaves_a_trace_under_every_person_it_shows() {
+    let app = spawn_app().await;
+    let mut persons = app.persons("psc").await;
+    let mut applications = app.applications("psc").await;
+    let mut shown = Vec::new();
+    for surname in ["Listed", "Shown"] {
+        let registered = register(&mut persons, person(surname)).await;
+        applications
+            .submit_application(iin_submission(&registered.name, vec![passport()]))
+            .await
+            .unwrap();
+        shown.push(registered.name);
+    }
+    let unlisted = register(&mut persons, person("Unlisted")).await;
+    let page = applications
+        .list_applications(pb::ListApplicationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.applications.len(), 2);
+
+    let list = "/kandas.v1.ApplicationService/ListApplications";
+    let mut audit = app.audit().await;
+    for name in shown.iter().chain([&unlisted.name]) {
+        let events = audit
+            .list_audit_events(pb::ListAuditEventsRequest {
+                subject: name.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+        let listed = events.iter().filter(|e| e.rpc == list).count();
+        let expected = usize::from(name != &unlisted.name);
+        assert_eq!(listed, expected, "{name}: {events:?}");
+    }
+    let result = verify(&app).await;
+    assert!(result.intact, "{:?}", result.problems);
+}
