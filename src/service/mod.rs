@@ -7,5 +7,6 @@ pub mod admin;
 pub mod applications;
 pub mod audit_log;
 pub mod mutation;
+pub mod organisations;
 pub mod persons;
 pub mod prerequisites;
