@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// Log filter in RUST_LOG syntax [default: kandas=info,warn].
     #[arg(long, env = "KANDAS_LOG")]
     pub log: Option<String>,
+    /// Organisation id registered at start as a national admin organisation, unless that id
+    /// is registered already: the first administrator of a production database, who then
+    /// registers the others with RegisterOrganisation.
+    #[arg(long, env = "KANDAS_BOOTSTRAP_ADMIN")]
+    pub bootstrap_admin: Option<String>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -140,6 +145,7 @@ struct FileSettings {
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
     client_crl: Option<Vec<PathBuf>>,
+    bootstrap_admin: Option<String>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -221,6 +227,8 @@ pub struct Config {
     /// (The default one may be held by another process; then the service serves without it.)
     pub metrics_listen_configured: bool,
     pub log: String,
+    /// An organisation id to register as a national admin organisation if absent.
+    pub bootstrap_admin: Option<String>,
 }
 
 impl ServeArgs {
@@ -298,6 +306,16 @@ impl ServeArgs {
             .or(file.metrics_listen.as_deref());
         let metrics_listen =
             parse_metrics_listen(configured_metrics.unwrap_or(DEFAULT_METRICS_LISTEN))?;
+        let bootstrap_admin = self
+            .bootstrap_admin
+            .clone()
+            .or(file.bootstrap_admin)
+            .filter(|id| !id.is_empty());
+        if let Some(id) = &bootstrap_admin
+            && !crate::domain::organisation::is_valid_id(id)
+        {
+            bail!("KANDAS_BOOTSTRAP_ADMIN must be 1-64 characters of A-Z a-z 0-9 - _ .");
+        }
         Ok(Config {
             listen: self
                 .listen
@@ -318,6 +336,7 @@ impl ServeArgs {
                 .clone()
                 .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
+            bootstrap_admin,
         })
     }
 }

@@ -244,6 +244,11 @@ impl From<Conflict> for ApiError {
                 reason: "IIN_ALREADY_REGISTERED",
                 message: "a person with this IIN is already registered (person.iin)".into(),
             },
+            Conflict::OrganisationAlreadyRegistered => ApiError::AlreadyExists {
+                reason: "ORGANISATION_ALREADY_REGISTERED",
+                message: "an organisation with this id is already registered (organisation.id)"
+                    .into(),
+            },
             Conflict::ApplicationAlreadyOpen => precondition(
                 "APPLICATION_ALREADY_OPEN",
                 "an application of this procedure for this person is already waiting for a decision",

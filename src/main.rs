@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use kandas::config::{Cli, Command, Config, DatabaseSource, ServeArgs, TlsSource};
+use kandas::domain::organisation::Organisation;
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
 use kandas::server::auth::Role;
@@ -107,6 +108,22 @@ fn pool_settings(config: &Config) -> PoolSettings {
     }
 }
 
+/// The organisations registered at start if absent: with the development PKI, its
+/// organisations as national (SPEC 1.1: a fresh start works with no set-up); and the bootstrap
+/// administrator, if one is configured.
+fn seed_organisations(config: &Config, dev_pki: bool) -> Vec<Organisation> {
+    let mut seeds = Vec::new();
+    if dev_pki {
+        for role in Role::ALL {
+            seeds.push(Organisation::national(&format!("dev-{role}"), role));
+        }
+    }
+    if let Some(id) = &config.bootstrap_admin {
+        seeds.push(Organisation::national(id, Role::Admin));
+    }
+    seeds
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     kandas::telemetry::init(&config.log);
@@ -147,6 +164,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.isolation = config.isolation;
     settings.metrics_listen = config.metrics_listen;
     settings.metrics_required = config.metrics_listen_configured;
+    settings.seed_organisations = seed_organisations(&config, dev_pki.is_some());
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

@@ -2,6 +2,7 @@
 
 use crate::audit::AuditWriter;
 use crate::domain::calendar::Calendar;
+use crate::domain::organisation::Registry;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::sync::{Arc, RwLock};
@@ -39,6 +40,7 @@ impl Clock {
 pub struct AppState {
     pub pool: PgPool,
     pub calendar: CalendarCell,
+    pub organisations: OrganisationsCell,
     pub clock: Clock,
     /// Writes the audit events of reads and failed calls, many per commit.
     pub audit: AuditWriter,
@@ -63,5 +65,26 @@ impl CalendarCell {
 
     pub fn replace(&self, calendar: Calendar) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(calendar);
+    }
+}
+
+/// The organisations registered, as this replica last read them. Authorization reads it on
+/// every call, so it lives in memory; a change on any replica reaches this one by a database
+/// notification, and by a re-read every few seconds when a notification is lost.
+#[derive(Clone)]
+pub struct OrganisationsCell(Arc<RwLock<Arc<Registry>>>);
+
+impl OrganisationsCell {
+    pub fn new(registry: Registry) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(registry))))
+    }
+
+    pub fn current(&self) -> Arc<Registry> {
+        // A poisoned lock still holds a whole registry: replacing it is one assignment.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, registry: Registry) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(registry);
     }
 }

@@ -1,24 +1,36 @@
-//! `AdminService`: the yearly figures set by law — quotas, MCI values and the calendar. Each
-//! change is parsed into a command and run by the use case in `service::admin`.
+//! `AdminService`: the yearly figures set by law — quotas, MCI values and the calendar — and
+//! the organisation registry. Each change is parsed into a command and run by the use case in
+//! `service::admin` or `service::organisations`.
 
 mod commands;
+mod organisations;
 
 use super::convert::date_to_proto;
 use super::quota::quota_to_proto;
-use super::{open, respond};
+use super::{Fields, next_page, open, page_size, respond};
 use crate::domain::calendar::Calendar;
 use crate::error::ApiError;
 use crate::pb::{self, admin_service_server::AdminService};
 use crate::service::admin as use_case;
+use crate::service::organisations as registry;
 use crate::state::AppState;
 use commands::{
     calendar_year_field, set_calendar_year_command, set_mci_command, set_quota_command,
 };
+use organisations::{organisation_to_proto, page_after, register_command, update_command};
 use tonic::{Request, Response, Status};
 
 const SET_QUOTA: &str = crate::pb::rpc::admin_service::SET_QUOTA;
 const SET_MCI: &str = crate::pb::rpc::admin_service::SET_MCI;
 const SET_CALENDAR_YEAR: &str = crate::pb::rpc::admin_service::SET_CALENDAR_YEAR;
+const REGISTER_ORGANISATION: &str = crate::pb::rpc::admin_service::REGISTER_ORGANISATION;
+const UPDATE_ORGANISATION: &str = crate::pb::rpc::admin_service::UPDATE_ORGANISATION;
+
+/// An organisation id cut for an audit subject: a hostile one cannot crowd the log.
+fn organisation_subject(id: &str) -> String {
+    let id: String = id.chars().take(64).collect();
+    registry::name_of(&id)
+}
 
 fn calendar_year_to_proto(calendar: &Calendar, year: i32) -> pb::CalendarYear {
     pb::CalendarYear {
@@ -123,6 +135,62 @@ impl AdminService for AdminApi {
                 .into_iter()
                 .map(|(year, tenge)| pb::Mci { year, tenge })
                 .collect(),
+        }))
+    }
+
+    async fn register_organisation(
+        &self,
+        request: Request<pb::RegisterOrganisationRequest>,
+    ) -> Result<Response<pb::Organisation>, Status> {
+        let call = open(&request, REGISTER_ORGANISATION)?;
+        let req = request.into_inner();
+        let id = req
+            .organisation
+            .as_ref()
+            .map(|o| o.id.as_str())
+            .unwrap_or("");
+        let call = call
+            .about(&organisation_subject(id))
+            .with_request_id(&req.request_id);
+        let result = async {
+            let command = register_command(&req)?;
+            registry::register(&self.state, &call, command, organisation_to_proto).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn update_organisation(
+        &self,
+        request: Request<pb::UpdateOrganisationRequest>,
+    ) -> Result<Response<pb::Organisation>, Status> {
+        let call = open(&request, UPDATE_ORGANISATION)?;
+        let req = request.into_inner();
+        let call = call
+            .about(&req.name.chars().take(64).collect::<String>())
+            .with_request_id(&req.request_id);
+        let result = async {
+            let command = update_command(&req)?;
+            registry::update(&self.state, &call, command, organisation_to_proto).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn list_organisations(
+        &self,
+        request: Request<pb::ListOrganisationsRequest>,
+    ) -> Result<Response<pb::ListOrganisationsResponse>, Status> {
+        let req = request.into_inner();
+        let mut fields = Fields::new();
+        let limit = fields.check(page_size(req.page_size)).unwrap_or(0);
+        let after = fields.check(page_after(&req.page_token)).flatten();
+        fields.finish()?;
+        let mut rows = registry::list(&self.state, after.as_deref(), limit).await?;
+        let next_page_token = next_page(&mut rows, limit, |r| r.organisation.id.clone());
+        Ok(Response::new(pb::ListOrganisationsResponse {
+            organisations: rows.iter().map(organisation_to_proto).collect(),
+            next_page_token,
         }))
     }
 }

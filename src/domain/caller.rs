@@ -1,5 +1,6 @@
 //! The authenticated caller of one request, as the transport established it.
 
+use super::organisation::Jurisdiction;
 use super::role::Role;
 
 /// Who is calling: the role and organisation from the client certificate, and the acting
@@ -11,6 +12,8 @@ pub struct Caller {
     pub organisation: String,
     /// The acting employee named by the front-office system (`x-operator-id`); grants nothing.
     pub operator_id: String,
+    /// On whose files the organisation acts, as registered when the call arrived.
+    pub jurisdiction: Jurisdiction,
 }
 
 impl Caller {
@@ -67,6 +70,7 @@ mod tests {
             role: Role::Psc,
             organisation: "almaty-01".into(),
             operator_id: String::new(),
+            jurisdiction: Jurisdiction::National,
         };
         let call = Call::new("kandas.v1.PersonService/GetPerson", caller).about(&"x".repeat(500));
         assert_eq!(call.subject.len(), MAX_SUBJECT);

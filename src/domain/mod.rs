@@ -10,6 +10,7 @@ pub mod iin;
 pub mod issuance;
 pub mod lifecycle;
 pub mod money;
+pub mod organisation;
 pub mod person;
 pub mod prerequisites;
 pub mod procedure;

@@ -3,10 +3,13 @@
 //! Identity comes only from the client certificate that mutual TLS already verified: its URI
 //! SAN `urn:kandas:<role>:<organisation-id>`. One table says which roles may call which RPC;
 //! the check runs in a tower layer before any handler code, so a refused call touches nothing.
-//! Decisions are further restricted per procedure (see `domain::procedures`).
+//! Decisions are further restricted per procedure (see `domain::procedures`). The certificate
+//! names an organisation; only one the operator registered, active and for that role, may call.
 
+use crate::domain::organisation::{Jurisdiction, NotActive, Registry, is_valid_id};
 use crate::error::ApiError;
 use crate::server::connections::ConnectionInfo;
+use crate::state::OrganisationsCell;
 use futures_util::future::BoxFuture;
 use std::task::{Context, Poll};
 use tonic::transport::server::TlsConnectInfo;
@@ -64,12 +67,7 @@ pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError>
         reason: "UNKNOWN_ROLE",
         message: format!("role `{role}` in the client certificate is not a kandas role"),
     })?;
-    let valid_org = !organisation.is_empty()
-        && organisation.len() <= 64
-        && organisation
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !valid_org {
+    if !is_valid_id(organisation) {
         return Err(unauthenticated(
             "organisation id in the URI SAN must be 1-64 characters of A-Z a-z 0-9 - _ .",
         ));
@@ -116,26 +114,58 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         audit::LIST_AUDIT_EVENTS | audit::VERIFY_AUDIT_CHAIN => &[Admin],
 
         admin::SET_QUOTA | admin::SET_MCI | admin::LIST_MCI | admin::SET_CALENDAR_YEAR => &[Admin],
+        admin::REGISTER_ORGANISATION | admin::UPDATE_ORGANISATION | admin::LIST_ORGANISATIONS => {
+            &[Admin]
+        }
         // Every caller counts terms: knowing whether a year's deadlines are provisional is
         // public, not personal, data.
         admin::GET_CALENDAR_YEAR => EVERYONE,
 
-        m if m.starts_with("/grpc.health.v1.Health/")
-            || m.starts_with("/grpc.reflection.v1.ServerReflection/")
-            || m.starts_with("/grpc.reflection.v1alpha.ServerReflection/") =>
-        {
-            EVERYONE
-        }
+        m if is_open(m) => EVERYONE,
         _ => return None,
     };
     Some(roles)
 }
 
+/// Health checks and reflection describe the server, not anyone's files: any certificate the
+/// CA signed may call them, registered or not, so a load balancer needs no registration.
+fn is_open(method: &str) -> bool {
+    method.starts_with("/grpc.health.v1.Health/")
+        || method.starts_with("/grpc.reflection.v1.ServerReflection/")
+        || method.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
+}
+
+/// The registered jurisdiction of the certificate's organisation, or the refusal of a call
+/// from an organisation that is not registered, is suspended, or is registered for another role.
+fn admitted(
+    registry: &Registry,
+    role: Role,
+    organisation: &str,
+    method: &str,
+) -> Result<Jurisdiction, ApiError> {
+    let refused = |why: String| ApiError::PermissionDenied {
+        reason: "ORGANISATION_NOT_ACTIVE",
+        message: format!("organisation `{organisation}` {why}"),
+    };
+    match registry.admit(role, organisation) {
+        Ok(registered) => Ok(registered.jurisdiction.clone()),
+        // An open method still needs a jurisdiction to carry: one that covers nothing.
+        Err(_) if is_open(method) => Ok(Jurisdiction::Regions(Vec::new())),
+        Err(NotActive::NotRegistered) => Err(refused("is not registered".into())),
+        Err(NotActive::Suspended) => Err(refused("is suspended".into())),
+        Err(NotActive::OtherRole(registered)) => Err(refused(format!(
+            "is registered as `{registered}`, not `{role}`"
+        ))),
+    }
+}
+
 /// Every RPC of the kandas API, as the contract's descriptors list them.
 pub const KANDAS_METHODS: &[&str] = crate::pb::rpc::ALL;
 
-/// Authenticates and authorizes one request from its path, TLS info and headers.
+/// Authenticates and authorizes one request from its path, TLS info and headers, against the
+/// organisations registered.
 pub fn authorize(
+    registry: &Registry,
     method: &str,
     extensions: &http::Extensions,
     headers: &http::HeaderMap,
@@ -151,6 +181,7 @@ pub fn authorize(
             message: "a client certificate is required".into(),
         })?;
     let (role, organisation) = identity_from_certificate(leaf.as_ref())?;
+    let jurisdiction = admitted(registry, role, &organisation, method)?;
     let permitted = allowed_roles(method).is_some_and(|roles| roles.contains(&role));
     if !permitted {
         return Err(ApiError::PermissionDenied {
@@ -178,23 +209,36 @@ pub fn authorize(
         role,
         organisation,
         operator_id,
+        jurisdiction,
     })
 }
 
-/// Tower layer running [`authorize`] before the gRPC router.
-#[derive(Debug, Clone, Default)]
-pub struct AuthLayer;
+/// Tower layer running [`authorize`] before the gRPC router, against the registry in force.
+#[derive(Clone)]
+pub struct AuthLayer {
+    organisations: OrganisationsCell,
+}
+
+impl AuthLayer {
+    pub fn new(organisations: OrganisationsCell) -> Self {
+        Self { organisations }
+    }
+}
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner }
+        AuthService {
+            inner,
+            organisations: self.organisations.clone(),
+        }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthService<S> {
     inner: S,
+    organisations: OrganisationsCell,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
@@ -216,7 +260,8 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let method = request.uri().path().to_string();
-        match authorize(&method, request.extensions(), request.headers()) {
+        let registry = self.organisations.current();
+        match authorize(&registry, &method, request.extensions(), request.headers()) {
             Ok(caller) => {
                 request.extensions_mut().insert(caller);
                 // The clone that was polled ready is the one that must be called.

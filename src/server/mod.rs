@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod codec;
 pub mod connections;
+pub mod health;
 pub mod metrics;
 pub mod request_body;
 pub mod shed;

@@ -5,6 +5,7 @@ use crate::api::{
     prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
 use crate::config::Isolation;
+use crate::domain::organisation::Organisation;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
     audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
@@ -17,7 +18,7 @@ use crate::server::metrics::{Metrics, MetricsLayer};
 use crate::server::request_body::Limits;
 use crate::server::shed::{Shares, ShedLayer};
 use crate::server::tls::CurrentTls;
-use crate::state::{AppState, CalendarCell, Clock};
+use crate::state::{AppState, CalendarCell, Clock, OrganisationsCell};
 use crate::store::{self, PoolSettings};
 use anyhow::Context;
 use sqlx::PgPool;
@@ -64,6 +65,9 @@ pub struct Settings {
     pub seal_every: Duration,
     /// How often health probes the database.
     pub health_every: Duration,
+    /// Organisations registered at start unless their id already is (an operator's later
+    /// change is never undone by a restart).
+    pub seed_organisations: Vec<Organisation>,
 }
 
 impl Settings {
@@ -90,20 +94,10 @@ impl Settings {
             clock: Clock::system(),
             seal_every: Duration::from_millis(500),
             health_every: Duration::from_secs(1),
+            seed_organisations: Vec::new(),
         }
     }
 }
-
-/// The gRPC services and their health names.
-const SERVICE_NAMES: [&str; 7] = [
-    "kandas.v1.PersonService",
-    "kandas.v1.ApplicationService",
-    "kandas.v1.QuotaService",
-    "kandas.v1.SupportService",
-    "kandas.v1.PrerequisiteService",
-    "kandas.v1.AuditService",
-    "kandas.v1.AdminService",
-];
 
 /// A bound, migrated, ready-to-run server.
 pub struct Application {
@@ -128,6 +122,12 @@ impl Application {
         let calendar = store::calendar::current(&pool)
             .await
             .context("loading the calendar")?;
+        crate::service::organisations::seed(&pool, &settings.seed_organisations)
+            .await
+            .context("registering the seed organisations")?;
+        let registry = crate::service::organisations::load(&pool)
+            .await
+            .context("loading the organisations")?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -151,6 +151,7 @@ impl Application {
             audit: crate::audit::AuditWriter::start(pool.clone()),
             pool,
             calendar: CalendarCell::new(calendar),
+            organisations: OrganisationsCell::new(registry),
             clock: settings.clock,
         };
         Ok(Application {
@@ -211,7 +212,11 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            watch_database(state.pool.clone(), health_reporter, settings.health_every),
+            crate::server::health::watch_database(
+                state.pool.clone(),
+                health_reporter,
+                settings.health_every,
+            ),
         );
         spawn_until(
             &tasks,
@@ -221,6 +226,7 @@ impl Application {
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
         let (calendar_loaded, calendar_watched) = tokio::sync::watch::channel(0u64);
+        let (registry_changed, registry_watched) = tokio::sync::watch::channel(0u64);
         spawn_until(
             &tasks,
             &tasks_stop,
@@ -229,6 +235,10 @@ impl Application {
                 vec![
                     (crate::store::quota::FEED_CHANNEL, decided),
                     (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
+                    (
+                        crate::store::organisations::ORGANISATIONS_CHANNEL,
+                        registry_changed,
+                    ),
                 ],
             ),
         );
@@ -236,6 +246,15 @@ impl Application {
             &tasks,
             &tasks_stop,
             refresh_calendar(state.clone(), calendar_watched),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::service::organisations::keep_current(
+                state.pool.clone(),
+                state.organisations.clone(),
+                registry_watched,
+            ),
         );
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -313,7 +332,7 @@ impl Application {
             // after it but before any handler, so a refused call touches no database
             // connection; shedding before authorization would save only a certificate parse.
             .layer(MetricsLayer::new(metrics))
-            .layer(AuthLayer)
+            .layer(AuthLayer::new(state.organisations.clone()))
             .layer(shed)
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -389,48 +408,5 @@ async fn refresh_calendar(state: AppState, mut loaded: tokio::sync::watch::Recei
             Ok(calendar) => state.calendar.replace(calendar),
             Err(error) => tracing::warn!(%error, "calendar not reloaded; keeping the one in force"),
         }
-    }
-}
-
-/// Reports SERVING while the database takes writes and NOT_SERVING while it does not.
-async fn watch_database(
-    pool: PgPool,
-    reporter: tonic_health::server::HealthReporter,
-    every: Duration,
-) {
-    let mut last: Option<bool> = None;
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        // Serving means taking writes: a standby or a database set read-only answers the
-        // probe but would refuse every submission and decision.
-        let probe = sqlx::query_scalar::<_, bool>(
-            "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
-        )
-        .fetch_one(&pool);
-        let up = matches!(
-            tokio::time::timeout(every.max(Duration::from_secs(1)), probe).await,
-            Ok(Ok(true))
-        );
-        if last == Some(up) {
-            continue;
-        }
-        let status = if up {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
-        // The overall status last, so a client seeing it finds every service set too.
-        for name in SERVICE_NAMES {
-            reporter.set_service_status(name, status).await;
-        }
-        reporter.set_service_status("", status).await;
-        if up {
-            tracing::info!("database takes writes: SERVING");
-        } else {
-            tracing::warn!("database unreachable or read-only: NOT_SERVING");
-        }
-        last = Some(up);
     }
 }

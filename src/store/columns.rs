@@ -4,6 +4,7 @@
 use crate::domain::details::Relation;
 use crate::domain::iin::Sex;
 use crate::domain::lifecycle::{State, Step};
+use crate::domain::organisation::OrganisationState;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::{OffenceField, RegistrationKind};
 use crate::domain::regions::Region;
@@ -63,3 +64,4 @@ text_column!(SupportKind, as_str, SupportKind::parse);
 text_column!(RegistrationKind, as_str, RegistrationKind::parse);
 text_column!(OffenceField, as_str, OffenceField::parse);
 text_column!(Relation, as_str, Relation::parse);
+text_column!(OrganisationState, as_str, OrganisationState::parse);

@@ -14,6 +14,8 @@ pub enum Conflict {
     RentMonthPaid,
     /// `entitlement_lines_*`: a payment above what the commission granted.
     AboveEntitlement,
+    /// `organisations_already_registered`: the organisation id is taken.
+    OrganisationAlreadyRegistered,
 }
 
 impl Conflict {
@@ -27,6 +29,7 @@ impl Conflict {
             "applications_one_open_per_procedure" => Some(Self::ApplicationAlreadyOpen),
             "permits_one_per_person" => Some(Self::PermitAlreadyGranted),
             "payments_one_rent_per_month" => Some(Self::RentMonthPaid),
+            "organisations_already_registered" => Some(Self::OrganisationAlreadyRegistered),
             name if name.starts_with("entitlement_lines") => Some(Self::AboveEntitlement),
             _ => None,
         }

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod conflicts;
 pub mod idempotency;
 pub mod notifications;
+pub mod organisations;
 pub mod persons;
 pub mod quota;
 pub mod records;

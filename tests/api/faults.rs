@@ -62,6 +62,21 @@ where
     }
 }
 
+/// Registers organisations in the database a `kandas` process will serve, as an operator would
+/// by SQL: the process is configured by environment, and nothing seeds these for it.
+async fn register_organisations(database_url: &str, organisations: &[(&str, String)]) {
+    let pool = PgPool::connect(database_url).await.unwrap();
+    kandas::store::migrate(&pool).await.unwrap();
+    for (role, id) in organisations {
+        let role = kandas::domain::role::Role::parse(role).expect("a kandas role");
+        let organisation = kandas::domain::organisation::Organisation::national(id, role);
+        kandas::store::organisations::insert_if_absent(&pool, &organisation)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -395,6 +410,9 @@ async fn sigkill_under_write_load_loses_no_acknowledged_write_and_retries_never_
     let ca_pem = pki.ca.cert_pem();
     let port = free_port();
     let admin = pki.identity("admin", "faults-admin");
+    let mut organisations = vec![("admin", "faults-admin".to_string())];
+    organisations.extend((0..CLIENTS).map(|i| ("psc", format!("crash-{i}"))));
+    register_organisations(&database_url, &organisations).await;
     let mut server = Served::start(&pki, port, &database_url, "sigkill-1.log");
     server.wait_serving(&ca_pem, &admin).await;
 
@@ -894,6 +912,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
     let pki = Pki::new();
     let ca_pem = pki.ca.cert_pem();
     let id = pki.identity("psc", "sigterm");
+    register_organisations(&database_url, &[("psc", "sigterm".into())]).await;
     let mut server = Served::start(&pki, free_port(), &database_url, "sigterm.log");
     server.wait_serving(&ca_pem, &id).await;
     let channel = connect(server.addr, &ca_pem, &id).await.unwrap();
@@ -1011,6 +1030,11 @@ async fn new_connections_are_refused_while_draining() {
     let pki = Pki::new();
     let ca_pem = pki.ca.cert_pem();
     let id = pki.identity("psc", "drain");
+    register_organisations(
+        &database_url,
+        &[("psc", "drain".into()), ("psc", "newcomer".into())],
+    )
+    .await;
     let mut server = Served::start(&pki, free_port(), &database_url, "drain.log");
     server.wait_serving(&ca_pem, &id).await;
     let channel = connect(server.addr, &ca_pem, &id).await.unwrap();

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
+use kandas::domain::organisation::Organisation;
+use kandas::domain::role::Role;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
 use kandas::pb;
 use kandas::server::startup::{Application, Settings, TlsMaterial};
@@ -108,6 +110,8 @@ pub async fn spawn_on(
     // Tests fire hundreds of calls on one fresh connection, some before the client has read
     // the server's SETTINGS; a stream over the advertised limit would be refused.
     settings.isolation.max_concurrent_streams = 1024;
+    // The organisations of `TestApp::identity`: every test may call as any role.
+    settings.seed_organisations = test_organisations();
     adjust(&mut settings);
     let app = Application::build(settings)
         .await
@@ -607,4 +611,21 @@ impl Codec for RawCodec {
     fn decoder(&mut self) -> RawDecoder {
         RawDecoder
     }
+}
+
+/// Registers one more organisation, national, when the server starts: for tests that call with
+/// certificates of their own.
+pub fn register_national(settings: &mut Settings, role: &str, id: &str) {
+    let role = Role::parse(role).expect("a kandas role");
+    settings
+        .seed_organisations
+        .push(Organisation::national(id, role));
+}
+
+/// The organisations of [`TestApp::identity`], `test-<role>` for every role, national.
+pub fn test_organisations() -> Vec<Organisation> {
+    Role::ALL
+        .into_iter()
+        .map(|role| Organisation::national(&format!("test-{role}"), role))
+        .collect()
 }

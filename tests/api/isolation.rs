@@ -82,6 +82,7 @@ async fn streams_that_never_send_their_message_fill_only_their_share_and_then_ti
         s.max_concurrent_requests = 64;
         s.isolation.max_calls_per_organisation = 16;
         s.isolation.request_arrival_timeout = Duration::from_secs(1);
+        register_national(s, "police", "flood-01");
     })
     .await;
     let psc = app.channel("psc").await;

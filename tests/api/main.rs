@@ -19,6 +19,7 @@ mod iin_assignment;
 mod isolation;
 mod logs;
 mod metrics_and_shedding;
+mod organisations;
 mod procedure_boundaries;
 mod procedures;
 mod quota;

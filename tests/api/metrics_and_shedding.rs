@@ -47,6 +47,7 @@ impl MetricsApp {
         settings.clock = Clock::pinned(default_today());
         settings.pool.max_connections = 10;
         settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        settings.seed_organisations = test_organisations();
         let app = Application::build(settings)
             .await
             .expect("build the server");

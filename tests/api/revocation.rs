@@ -98,6 +98,9 @@ async fn start(files: &Files, reload_every: Duration) -> TestApp {
         s.tls = material;
         s.tls_files = Some(tls_files);
         s.tls_reload_every = reload_every;
+        for org in ["psc-stolen", "psc-sibling", "psc-rotation", "psc-hup"] {
+            register_national(s, "psc", org);
+        }
     })
     .await
 }

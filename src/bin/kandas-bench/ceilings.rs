@@ -111,6 +111,7 @@ pub(crate) async fn run_storage(
         role: Role::Psc,
         organisation: "bench-storage".into(),
         operator_id: String::new(),
+        jurisdiction: kandas::domain::organisation::Jurisdiction::National,
     });
     let template = Arc::new(template.clone());
     let pool = db.clone();

@@ -91,7 +91,17 @@ impl Target {
             client_crls: Vec::new(),
         };
         // Production defaults (pool of 16, system clock) except the port.
-        let settings = Settings::new("127.0.0.1:0".parse()?, url.clone(), tls);
+        let mut settings = Settings::new("127.0.0.1:0".parse()?, url.clone(), tls);
+        // The bench's own organisations, national, as the development PKI's are.
+        for role in ROLES {
+            let role = kandas::domain::role::Role::parse(role).expect("a kandas role");
+            settings
+                .seed_organisations
+                .push(kandas::domain::organisation::Organisation::national(
+                    &format!("bench-{role}"),
+                    role,
+                ));
+        }
         let app = Application::build(settings).await?;
         let addr = app.local_addr().to_string();
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,60 @@
+//! Health as `grpc.health.v1.Health` reports it: SERVING exactly while the database takes
+//! writes, for every kandas service and overall.
+
+use sqlx::PgPool;
+use std::time::Duration;
+use tonic_health::ServingStatus;
+
+/// The gRPC services and their health names.
+pub const SERVICE_NAMES: [&str; 7] = [
+    "kandas.v1.PersonService",
+    "kandas.v1.ApplicationService",
+    "kandas.v1.QuotaService",
+    "kandas.v1.SupportService",
+    "kandas.v1.PrerequisiteService",
+    "kandas.v1.AuditService",
+    "kandas.v1.AdminService",
+];
+
+/// Reports SERVING while the database takes writes and NOT_SERVING while it does not.
+pub async fn watch_database(
+    pool: PgPool,
+    reporter: tonic_health::server::HealthReporter,
+    every: Duration,
+) {
+    let mut last: Option<bool> = None;
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        // Serving means taking writes: a standby or a database set read-only answers the
+        // probe but would refuse every submission and decision.
+        let probe = sqlx::query_scalar::<_, bool>(
+            "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+        )
+        .fetch_one(&pool);
+        let up = matches!(
+            tokio::time::timeout(every.max(Duration::from_secs(1)), probe).await,
+            Ok(Ok(true))
+        );
+        if last == Some(up) {
+            continue;
+        }
+        let status = if up {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        // The overall status last, so a client seeing it finds every service set too.
+        for name in SERVICE_NAMES {
+            reporter.set_service_status(name, status).await;
+        }
+        reporter.set_service_status("", status).await;
+        if up {
+            tracing::info!("database takes writes: SERVING");
+        } else {
+            tracing::warn!("database unreachable or read-only: NOT_SERVING");
+        }
+        last = Some(up);
+    }
+}

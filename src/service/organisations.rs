@@ -1,0 +1,168 @@
+//! The organisation registry (SPEC 1.1): registering, changing and listing organisations, and
+//! keeping every replica's copy of the registry current. Commands arrive parsed; each change
+//! owns its transaction.
+
+use crate::domain::caller::Call;
+use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState, Registry};
+use crate::error::{ApiError, ApiResult};
+use crate::service::applications::etag;
+use crate::service::mutation::{self, Idempotency};
+use crate::state::{AppState, OrganisationsCell};
+use crate::store::organisations::{self, OrganisationRow};
+use prost::Message;
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The longest a replica honours a suspension it has not heard of: the registry is read again
+/// this often even when every notification is lost.
+pub const REREAD_EVERY: Duration = Duration::from_secs(5);
+
+/// RegisterOrganisation, parsed.
+pub struct RegisterOrganisation {
+    pub key: Idempotency,
+    pub organisation: Organisation,
+}
+
+/// UpdateOrganisation, parsed: each field given replaces the stored one.
+pub struct UpdateOrganisation {
+    pub key: Idempotency,
+    pub id: String,
+    /// Empty: change whatever version is stored.
+    pub etag: String,
+    pub display_name: Option<String>,
+    pub jurisdiction: Option<Jurisdiction>,
+    pub state: Option<OrganisationState>,
+}
+
+pub fn name_of(id: &str) -> String {
+    format!("organisations/{id}")
+}
+
+/// Registers a new organisation; its certificates are honoured once every replica has heard.
+pub async fn register<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: RegisterOrganisation,
+    present: impl Fn(&OrganisationRow) -> R,
+) -> ApiResult<R> {
+    let RegisterOrganisation { key, organisation } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let row = organisations::insert(&mut tx, &organisation).await?;
+    let answer = present(&row);
+    mutation::commit(tx, call, &key, &name_of(&organisation.id), &answer).await?;
+    reload(&state.pool, &state.organisations).await;
+    Ok(answer)
+}
+
+/// Changes an organisation's name, jurisdiction or state; a suspension refuses its calls.
+pub async fn update<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: UpdateOrganisation,
+    present: impl Fn(&OrganisationRow) -> R,
+) -> ApiResult<R> {
+    let UpdateOrganisation {
+        key,
+        id,
+        etag: given,
+        display_name,
+        jurisdiction,
+        state: new_state,
+    } = command;
+    let name = name_of(&id);
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let stored = organisations::lock(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource: name.clone(),
+        })?;
+    let stale = || ApiError::Aborted {
+        reason: "ETAG_MISMATCH",
+        message:
+            "the organisation changed since it was read; read it again and retry with the new etag"
+                .into(),
+    };
+    if !given.is_empty() && given != etag(stored.version) {
+        return Err(stale());
+    }
+    let mut changed = stored.organisation;
+    if let Some(display_name) = display_name {
+        changed.display_name = display_name;
+    }
+    if let Some(jurisdiction) = jurisdiction {
+        changed.jurisdiction = jurisdiction;
+    }
+    if let Some(new_state) = new_state {
+        changed.state = new_state;
+    }
+    let row = organisations::update(&mut tx, &changed, stored.version)
+        .await?
+        .ok_or_else(stale)?;
+    let answer = present(&row);
+    mutation::commit(tx, call, &key, &name, &answer).await?;
+    reload(&state.pool, &state.organisations).await;
+    Ok(answer)
+}
+
+/// Up to `limit + 1` organisations after `after`, in id order (the extra one says whether
+/// another page follows).
+pub async fn list(
+    state: &AppState,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<OrganisationRow>> {
+    Ok(organisations::page(&state.pool, after, limit + 1).await?)
+}
+
+/// Registers each of `seeds` whose id is not registered yet.
+pub async fn seed(pool: &PgPool, seeds: &[Organisation]) -> Result<(), sqlx::Error> {
+    for organisation in seeds {
+        if organisations::insert_if_absent(pool, organisation).await? {
+            tracing::info!(organisation = %organisation.id, role = %organisation.role, "organisation registered");
+        }
+    }
+    Ok(())
+}
+
+/// The registry as stored now.
+pub async fn load(pool: &PgPool) -> Result<Registry, sqlx::Error> {
+    Ok(Registry::new(organisations::all(pool).await?))
+}
+
+/// Replaces this replica's registry with the stored one; on failure keeps the one in force,
+/// which the next re-read replaces.
+async fn reload(pool: &PgPool, cell: &OrganisationsCell) {
+    match load(pool).await {
+        Ok(registry) => cell.replace(registry),
+        Err(error) => {
+            tracing::warn!(%error, "organisations not reloaded; keeping the registry in force")
+        }
+    }
+}
+
+/// Re-reads the registry whenever any replica announces a change, and every
+/// [`REREAD_EVERY`] in case an announcement was lost. Runs until `changed` closes.
+pub async fn keep_current(
+    pool: PgPool,
+    cell: OrganisationsCell,
+    mut changed: watch::Receiver<u64>,
+) {
+    loop {
+        tokio::select! {
+            wake = changed.changed() => {
+                if wake.is_err() {
+                    return;
+                }
+            }
+            () = tokio::time::sleep(REREAD_EVERY) => {}
+        }
+        reload(&pool, &cell).await;
+    }
+}
