@@ -56,6 +56,18 @@ pub fn parse_region(field: &str, value: &str) -> Result<Region, FieldError> {
         .ok_or_else(|| FieldError::new(field, "must be an ISO 3166-2:KZ region code, e.g. KZ-55"))
 }
 
+/// A quota year: the years the service plans quotas for.
+pub fn parse_quota_year(year: i32) -> Result<i32, FieldError> {
+    if (2000..=2200).contains(&year) {
+        Ok(year)
+    } else {
+        Err(FieldError::new(
+            "year",
+            "required: a year from 2000 to 2200",
+        ))
+    }
+}
+
 pub fn name_of(collection: &str, id: Uuid) -> String {
     format!("{collection}/{id}")
 }

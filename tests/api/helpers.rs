@@ -153,6 +153,18 @@ impl TestApp {
             .expect("connect")
     }
 
+    /// A channel as organisation `org` in role `role`, on a connection of its own.
+    pub async fn channel_as(&self, role: &str, org: &str) -> Channel {
+        let uri = format!("urn:kandas:{role}:{org}");
+        let identity = self
+            .ca
+            .issue_client(org, Some(&uri), Validity::Days(1))
+            .unwrap();
+        self.channel_with(Some(identity), &self.ca.cert_pem())
+            .await
+            .expect("connect")
+    }
+
     /// A channel with any client identity (or none), trusting `server_ca_pem`.
     pub async fn channel_with(
         &self,

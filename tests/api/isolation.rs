@@ -4,7 +4,6 @@
 
 use crate::helpers::*;
 use futures_util::future::join_all;
-use kandas::local::pki::Validity;
 use kandas::pb;
 use prost::Message;
 use prost::bytes::Bytes;
@@ -13,18 +12,6 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 const GET_PERSON: &str = "/kandas.v1.PersonService/GetPerson";
-
-/// A channel of organisation `org` in role `role`, on its own connection.
-async fn channel_of(app: &TestApp, role: &str, org: &str) -> Channel {
-    let uri = format!("urn:kandas:{role}:{org}");
-    let identity = app
-        .ca
-        .issue_client(org, Some(&uri), Validity::Days(1))
-        .unwrap();
-    app.channel_with(Some(identity), &app.ca.cert_pem())
-        .await
-        .expect("connect")
-}
 
 /// Opens a call and sends its headers, never its message.
 async fn headers_only(channel: Channel) -> tonic::Status {
@@ -92,8 +79,8 @@ async fn streams_that_never_send_their_message_fill_only_their_share_and_then_ti
 
     // 64 streams from one organisation, over two connections (32 streams on each).
     let flood = [
-        channel_of(&app, "police", "flood-01").await,
-        channel_of(&app, "police", "flood-01").await,
+        app.channel_as("police", "flood-01").await,
+        app.channel_as("police", "flood-01").await,
     ];
     let attack = tokio::spawn(join_all(
         (0..64).map(|i| headers_only(flood[i % 2].clone())),

@@ -3,25 +3,12 @@
 //! and a suspension reaches every replica within seconds.
 
 use crate::helpers::*;
-use kandas::local::pki::Validity;
 use kandas::pb;
 use std::time::{Duration, Instant};
 use tonic::Code;
 use tonic::transport::Channel;
 
 type AdminClient = pb::admin_service_client::AdminServiceClient<Channel>;
-
-/// A channel of a certificate naming `urn:kandas:<role>:<org>`.
-async fn channel_of(app: &TestApp, role: &str, org: &str) -> Channel {
-    let uri = format!("urn:kandas:{role}:{org}");
-    let identity = app
-        .ca
-        .issue_client(org, Some(&uri), Validity::Days(1))
-        .unwrap();
-    app.channel_with(Some(identity), &app.ca.cert_pem())
-        .await
-        .expect("connect")
-}
 
 async fn validate(channel: Channel) -> Result<(), tonic::Status> {
     PersonClient::new(channel)
@@ -73,7 +60,7 @@ fn refused_not_active(result: Result<(), tonic::Status>, says: &str) {
 #[tokio::test]
 async fn an_unregistered_organisation_is_refused_but_may_still_check_health() {
     let app = spawn_app().await;
-    let stranger = channel_of(&app, "psc", "almaty-99").await;
+    let stranger = app.channel_as("psc", "almaty-99").await;
     refused_not_active(validate(stranger.clone()).await, "not registered");
     let health = tonic_health::pb::health_client::HealthClient::new(stranger)
         .check(tonic_health::pb::HealthCheckRequest::default())
@@ -87,12 +74,12 @@ async fn a_certificate_of_another_role_than_registered_is_refused() {
     let mut admin = AdminClient::new(app.channel("admin").await);
     register_org(&mut admin, regional("almaty-01", "psc", &["KZ-75"])).await;
     assert!(
-        validate(channel_of(&app, "psc", "almaty-01").await)
+        validate(app.channel_as("psc", "almaty-01").await)
             .await
             .is_ok()
     );
     refused_not_active(
-        validate(channel_of(&app, "police", "almaty-01").await).await,
+        validate(app.channel_as("police", "almaty-01").await).await,
         "registered as `psc`",
     );
 }
@@ -262,7 +249,7 @@ async fn a_suspension_reaches_another_replica_within_five_seconds_and_so_does_re
     let b = spawn_on(a.database_url.clone(), a.same_ca(), |_| {}).await;
     let mut admin = AdminClient::new(a.channel("admin").await);
     let office = register_org(&mut admin, regional("karaganda-01", "police", &["KZ-35"])).await;
-    let on_b = channel_of(&b, "police", "karaganda-01").await;
+    let on_b = b.channel_as("police", "karaganda-01").await;
     within(Duration::from_secs(5), "registered on b", async || {
         validate(on_b.clone()).await.is_ok()
     })
@@ -274,7 +261,7 @@ async fn a_suspension_reaches_another_replica_within_five_seconds_and_so_does_re
         .unwrap();
     // The replica that made the change refuses at once.
     refused_not_active(
-        validate(channel_of(&a, "police", "karaganda-01").await).await,
+        validate(a.channel_as("police", "karaganda-01").await).await,
         "suspended",
     );
     within(Duration::from_secs(5), "suspended on b", async || {

@@ -27,14 +27,7 @@ pub(super) fn calendar_year_field(year: i32) -> Result<i32, FieldError> {
 }
 
 pub(super) fn set_quota_command(req: &pb::SetQuotaRequest) -> ApiResult<SetQuota> {
-    let year = if (2000..=2200).contains(&req.year) {
-        Ok(req.year)
-    } else {
-        Err(FieldError::new(
-            "year",
-            "required: a year from 2000 to 2200",
-        ))
-    };
+    let year = crate::api::parse_quota_year(req.year);
     let places = if req.places < 0 {
         Err(FieldError::new("places", "must not be negative"))
     } else {

@@ -26,14 +26,7 @@ pub(super) fn parse_cursor(value: &str) -> Result<i64, FieldError> {
 
 /// A quota's region and year, each checked.
 pub(super) fn quota_key(req: &pb::GetQuotaRequest) -> ApiResult<QuotaKey> {
-    let year = if (2000..=2200).contains(&req.year) {
-        Ok(req.year)
-    } else {
-        Err(FieldError::new(
-            "year",
-            "required: a year from 2000 to 2200",
-        ))
-    };
+    let year = crate::api::parse_quota_year(req.year);
     let (region, year) = (parse_region("region", &req.region), year).or_invalid()?;
     Ok(QuotaKey { region, year })
 }
