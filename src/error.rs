@@ -286,13 +286,7 @@ impl From<sqlx::Error> for ApiError {
         if let Some(conflict) = Conflict::of(&error) {
             return conflict.into();
         }
-        match Fault::of(&error) {
-            Some(fault) => {
-                tracing::warn!(error = %error, ?fault, "database refused");
-                fault.into()
-            }
-            None => ApiError::Internal(error.into()),
-        }
+        passing_fault(&error).unwrap_or_else(|| ApiError::Internal(error.into()))
     }
 }
 
@@ -325,18 +319,21 @@ impl From<Fault> for ApiError {
 
 impl From<crate::audit::AuditError> for ApiError {
     fn from(error: crate::audit::AuditError) -> Self {
-        use crate::audit::AuditError;
-        match &error {
-            AuditError::Database(db) => match Fault::of(db) {
-                Some(fault) => {
-                    tracing::warn!(%error, ?fault, "audit log refused");
-                    fault.into()
-                }
-                None => ApiError::Internal(error.into()),
-            },
-            _ => ApiError::Internal(error.into()),
-        }
+        // The log's own database refusals mean what any other's do.
+        let fault = match &error {
+            crate::audit::AuditError::Database(db) => passing_fault(db),
+            crate::audit::AuditError::Stopped => None,
+        };
+        fault.unwrap_or_else(|| ApiError::Internal(error.into()))
     }
+}
+
+/// A database refusal that says nothing about the request, logged once, as the caller is told
+/// it; `None` for any other error.
+fn passing_fault(error: &sqlx::Error) -> Option<ApiError> {
+    let fault = Fault::of(error)?;
+    tracing::warn!(%error, ?fault, "database refused");
+    Some(fault.into())
 }
 
 /// Builds a `FailedPrecondition` from collected violations.

@@ -6,6 +6,8 @@ use crate::domain::organisation::Registry;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// Kazakhstan local time is UTC+05:00 (SPEC §3).
 pub const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
@@ -48,43 +50,63 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// The working-day calendar in force. An administrator can load a year at run time, so
-/// handlers take the current one per call; a call keeps the calendar it started with.
-#[derive(Clone)]
-pub struct CalendarCell(Arc<RwLock<Arc<Calendar>>>);
+/// A value every call reads and that can be replaced while the server runs (the calendar,
+/// the organisations, the TLS configuration): a call takes the one in force when it starts and
+/// keeps it to the end.
+pub struct Current<T>(Arc<RwLock<Arc<T>>>);
 
-impl CalendarCell {
-    pub fn new(calendar: Calendar) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(calendar))))
+impl<T> Clone for Current<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Current<T> {
+    pub fn new(value: T) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(value))))
     }
 
-    pub fn current(&self) -> Arc<Calendar> {
-        // A poisoned lock still holds a whole calendar: replacing it is one assignment.
+    pub fn current(&self) -> Arc<T> {
+        // A poisoned lock still holds a whole value: replacing it is one assignment.
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn replace(&self, calendar: Calendar) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(calendar);
+    pub fn replace(&self, value: T) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
+    }
+
+    /// Reads the value again whenever `changed` wakes (a notification from any replica) and
+    /// every `every` in case one was lost; a failed read keeps the one in force. Runs until
+    /// `changed` closes.
+    pub async fn keep_fresh<E: std::fmt::Display>(
+        self,
+        mut changed: watch::Receiver<u64>,
+        every: Duration,
+        what: &'static str,
+        mut read: impl AsyncFnMut() -> Result<T, E>,
+    ) {
+        loop {
+            tokio::select! {
+                wake = changed.changed() => {
+                    if wake.is_err() {
+                        return;
+                    }
+                }
+                () = tokio::time::sleep(every) => {}
+            }
+            match read().await {
+                Ok(value) => self.replace(value),
+                Err(error) => {
+                    tracing::warn!(%error, what, "not read again; keeping the one in force")
+                }
+            }
+        }
     }
 }
+
+/// The working-day calendar in force: an administrator can load a year at run time.
+pub type CalendarCell = Current<Calendar>;
 
 /// The organisations registered, as this replica last read them. Authorization reads it on
-/// every call, so it lives in memory; a change on any replica reaches this one by a database
-/// notification, and by a re-read every few seconds when a notification is lost.
-#[derive(Clone)]
-pub struct OrganisationsCell(Arc<RwLock<Arc<Registry>>>);
-
-impl OrganisationsCell {
-    pub fn new(registry: Registry) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(registry))))
-    }
-
-    pub fn current(&self) -> Arc<Registry> {
-        // A poisoned lock still holds a whole registry: replacing it is one assignment.
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn replace(&self, registry: Registry) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(registry);
-    }
-}
+/// every call, so it lives in memory.
+pub type OrganisationsCell = Current<Registry>;

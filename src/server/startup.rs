@@ -242,20 +242,24 @@ impl Application {
                 ],
             ),
         );
-        spawn_until(
-            &tasks,
-            &tasks_stop,
-            refresh_calendar(state.clone(), calendar_watched),
-        );
-        spawn_until(
-            &tasks,
-            &tasks_stop,
-            crate::service::organisations::keep_current(
-                state.pool.clone(),
-                state.organisations.clone(),
+        spawn_until(&tasks, &tasks_stop, {
+            let pool = state.pool.clone();
+            state.calendar.clone().keep_fresh(
+                calendar_watched,
+                Duration::from_secs(60),
+                "calendar",
+                async move || store::calendar::current(&pool).await,
+            )
+        });
+        spawn_until(&tasks, &tasks_stop, {
+            let pool = state.pool.clone();
+            state.organisations.clone().keep_fresh(
                 registry_watched,
-            ),
-        );
+                crate::service::organisations::REREAD_EVERY,
+                "organisations",
+                async move || crate::service::organisations::load(&pool).await,
+            )
+        });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
@@ -390,23 +394,4 @@ fn spawn_until(
     task: impl Future<Output = ()> + Send + 'static,
 ) {
     tracker.spawn(stop.clone().run_until_cancelled_owned(task));
-}
-
-/// Rebuilds this replica's calendar whenever a year is loaded on any replica, and every
-/// minute in case a notification was lost.
-async fn refresh_calendar(state: AppState, mut loaded: tokio::sync::watch::Receiver<u64>) {
-    loop {
-        tokio::select! {
-            changed = loaded.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            () = tokio::time::sleep(Duration::from_secs(60)) => {}
-        }
-        match store::calendar::current(&state.pool).await {
-            Ok(calendar) => state.calendar.replace(calendar),
-            Err(error) => tracing::warn!(%error, "calendar not reloaded; keeping the one in force"),
-        }
-    }
 }

@@ -3,12 +3,13 @@
 //! restart when its files change or on SIGHUP. A handshake uses the configuration in force
 //! when it starts; connections already open keep theirs.
 
+use crate::state::Current;
 use anyhow::Context;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_rustls::TlsAcceptor;
 
@@ -62,26 +63,21 @@ impl TlsFiles {
 
 /// The acceptor in force, shared by the accept loop and the reloader.
 #[derive(Clone)]
-pub struct CurrentTls(Arc<RwLock<TlsAcceptor>>);
+pub struct CurrentTls(Current<TlsAcceptor>);
 
 impl CurrentTls {
     pub fn new(material: &TlsMaterial) -> anyhow::Result<CurrentTls> {
-        Ok(CurrentTls(Arc::new(RwLock::new(tls_acceptor(material)?))))
+        Ok(CurrentTls(Current::new(tls_acceptor(material)?)))
     }
 
     pub fn acceptor(&self) -> TlsAcceptor {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn replace(&self, acceptor: TlsAcceptor) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = acceptor;
+        TlsAcceptor::clone(&self.0.current())
     }
 
     /// Reads the files again and puts them in force; a bad set is refused and the one in force
     /// stays, so a half-written rotation cannot take the service down.
     pub fn reload(&self, files: &TlsFiles) -> anyhow::Result<()> {
-        let acceptor = tls_acceptor(&files.read()?)?;
-        self.replace(acceptor);
+        self.0.replace(tls_acceptor(&files.read()?)?);
         Ok(())
     }
 }
@@ -185,7 +181,7 @@ pub fn tls_acceptor(tls: &TlsMaterial) -> anyhow::Result<TlsAcceptor> {
 
 /// The CRLs of one file: PEM blocks, or else the whole file as one DER CRL.
 fn parse_crls(bytes: &[u8]) -> anyhow::Result<Vec<CertificateRevocationListDer<'static>>> {
-    if bytes.starts_with(b"-----") || bytes.trim_ascii_start().starts_with(b"-----") {
+    if bytes.trim_ascii_start().starts_with(b"-----") {
         let crls: Vec<_> = CertificateRevocationListDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
             .context("reading a client CRL (PEM)")?;

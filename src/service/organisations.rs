@@ -12,7 +12,6 @@ use crate::store::organisations::{self, OrganisationRow};
 use prost::Message;
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The longest a replica honours a suspension it has not heard of: the registry is read again
 /// this often even when every notification is lost.
@@ -144,25 +143,5 @@ async fn reload(pool: &PgPool, cell: &OrganisationsCell) {
         Err(error) => {
             tracing::warn!(%error, "organisations not reloaded; keeping the registry in force")
         }
-    }
-}
-
-/// Re-reads the registry whenever any replica announces a change, and every
-/// [`REREAD_EVERY`] in case an announcement was lost. Runs until `changed` closes.
-pub async fn keep_current(
-    pool: PgPool,
-    cell: OrganisationsCell,
-    mut changed: watch::Receiver<u64>,
-) {
-    loop {
-        tokio::select! {
-            wake = changed.changed() => {
-                if wake.is_err() {
-                    return;
-                }
-            }
-            () = tokio::time::sleep(REREAD_EVERY) => {}
-        }
-        reload(&pool, &cell).await;
     }
 }
