@@ -5,6 +5,7 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
+use crate::domain::jurisdiction::OutsideJurisdiction;
 use crate::store::Fault;
 use crate::store::conflicts::Conflict;
 use std::collections::HashMap;
@@ -231,6 +232,15 @@ impl From<ApiError> for Status {
             details.set_retry_info(Some(RETRY_AFTER));
         }
         Status::with_error_details(code, error.to_string(), details)
+    }
+}
+
+impl From<OutsideJurisdiction> for ApiError {
+    fn from(refusal: OutsideJurisdiction) -> Self {
+        ApiError::PermissionDenied {
+            reason: "OUTSIDE_JURISDICTION",
+            message: refusal.0,
+        }
     }
 }
 

@@ -65,7 +65,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::SetQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        let call = open(&request, SET_QUOTA)?;
+        let call = open(&self.state, &request, SET_QUOTA).await?;
         let req = request.into_inner();
         // A hostile region code cannot crowd the year out of the subject.
         let region: String = req.region.chars().take(8).collect();
@@ -84,7 +84,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::SetMciRequest>,
     ) -> Result<Response<pb::Mci>, Status> {
-        let call = open(&request, SET_MCI)?;
+        let call = open(&self.state, &request, SET_MCI).await?;
         let req = request.into_inner();
         let call = call
             .about(&format!("mci/{}", req.year))
@@ -102,7 +102,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::SetCalendarYearRequest>,
     ) -> Result<Response<pb::CalendarYear>, Status> {
-        let call = open(&request, SET_CALENDAR_YEAR)?;
+        let call = open(&self.state, &request, SET_CALENDAR_YEAR).await?;
         let req = request.into_inner();
         let call = call
             .about(&format!("calendar/{}", req.year))
@@ -142,7 +142,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::RegisterOrganisationRequest>,
     ) -> Result<Response<pb::Organisation>, Status> {
-        let call = open(&request, REGISTER_ORGANISATION)?;
+        let call = open(&self.state, &request, REGISTER_ORGANISATION).await?;
         let req = request.into_inner();
         let id = req
             .organisation
@@ -164,7 +164,7 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::UpdateOrganisationRequest>,
     ) -> Result<Response<pb::Organisation>, Status> {
-        let call = open(&request, UPDATE_ORGANISATION)?;
+        let call = open(&self.state, &request, UPDATE_ORGANISATION).await?;
         let req = request.into_inner();
         let call = call
             .about(&req.name.chars().take(64).collect::<String>())

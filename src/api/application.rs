@@ -85,7 +85,7 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&request, SUBMIT)?;
+        let call = open(&self.state, &request, SUBMIT).await?;
         let req = request.into_inner();
         // A refused submission concerns the applicant; an accepted one, its application.
         let call = call.about(&req.applicant).with_request_id(&req.request_id);
@@ -102,11 +102,11 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&request, GET)?;
+        let call = open(&self.state, &request, GET).await?;
         let req = request.into_inner();
         let call = call.about(&req.name);
         let result = match parse_name("name", &req.name, "applications") {
-            Ok(id) => use_case::get(&self.state, id)
+            Ok(id) => use_case::get(&self.state, &call, id)
                 .await
                 .map(|row| application_to_proto(&row, self.state.clock.today())),
             Err(e) => Err(ApiError::InvalidArgument(vec![e])),
@@ -118,7 +118,7 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let call = open(&request, LIST)?;
+        let call = open(&self.state, &request, LIST).await?;
         let req = request.into_inner();
         let call = if req.applicant.is_empty() {
             call.about("applications")
@@ -128,7 +128,7 @@ impl ApplicationService for ApplicationApi {
         let result = async {
             let query = list_query(&req)?;
             let limit = query.limit;
-            let mut rows = use_case::list(&self.state, query).await?;
+            let mut rows = use_case::list(&self.state, &call, query).await?;
             let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
             let today = self.state.clock.today();
             Ok(pb::ListApplicationsResponse {
@@ -147,11 +147,11 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::CheckDocumentsRequest>,
     ) -> Result<Response<pb::CheckDocumentsResponse>, Status> {
-        let call = open(&request, CHECK)?;
+        let call = open(&self.state, &request, CHECK).await?;
         let req = request.into_inner();
         let call = call.about(&req.applicant);
         let result = match check_command(&call, &req) {
-            Ok(submission) => use_case::check_documents(&self.state, &submission)
+            Ok(submission) => use_case::check_documents(&self.state, &call, &submission)
                 .await
                 .map(|assessment| check_response(&assessment)),
             Err(error) => Err(error),
@@ -163,30 +163,36 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::ListRequiredDocumentsRequest>,
     ) -> Result<Response<pb::ListRequiredDocumentsResponse>, Status> {
-        let call = open(&request, REQUIRED)?;
+        let call = open(&self.state, &request, REQUIRED).await?;
         let req = request.get_ref();
-        let command = required_command(&call, req, self.state.clock.today())?;
-        let (checklist, labels) = use_case::required_documents(&self.state, command).await?;
-        let checklist = checklist
-            .iter()
-            .map(|item| {
-                let mut proto = checklist_to_proto(item);
-                if let Some((_, label)) = labels.iter().find(|(id, _)| Some(*id) == item.holder) {
-                    proto.holder = label.clone();
-                }
-                proto
-            })
-            .collect();
-        Ok(Response::new(pb::ListRequiredDocumentsResponse {
-            checklist,
-        }))
+        let call = call.about(&req.applicant);
+        let result = async {
+            let command = required_command(&call, req, self.state.clock.today())?;
+            let (checklist, labels) =
+                use_case::required_documents(&self.state, &call, command).await?;
+            let checklist = checklist
+                .iter()
+                .map(|item| {
+                    let mut proto = checklist_to_proto(item);
+                    if let Some((_, label)) = labels.iter().find(|(id, _)| Some(*id) == item.holder)
+                    {
+                        proto.holder = label.clone();
+                    }
+                    proto
+                })
+                .collect();
+            Ok(pb::ListRequiredDocumentsResponse { checklist })
+        }
+        .await;
+        // The checklist is no one's file; only a refusal is worth an audit event.
+        respond(&self.state, &call, false, result).await
     }
 
     async fn decide_application(
         &self,
         request: Request<pb::DecideApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&request, DECIDE)?;
+        let call = open(&self.state, &request, DECIDE).await?;
         let req = request.into_inner();
         let call = call.about(&req.name).with_request_id(&req.request_id);
         let result = match decide_command(&req) {
@@ -202,7 +208,7 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&request, WITHDRAW)?;
+        let call = open(&self.state, &request, WITHDRAW).await?;
         let req = request.into_inner();
         let call = call.about(&req.name).with_request_id(&req.request_id);
         let result = match withdraw_command(&req) {

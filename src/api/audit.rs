@@ -47,6 +47,7 @@ fn event_to_proto(row: &EventRow) -> pb::AuditEvent {
         client: row.client.clone(),
         role: row.role.clone(),
         operator_id: row.operator_id.clone(),
+        applicant: row.applicant.clone(),
         rpc: row.rpc.clone(),
         subject: row.subject.clone(),
         request_id: row.request_id.clone(),

@@ -11,29 +11,57 @@ pub mod quota;
 pub mod support;
 
 use crate::audit::Entry;
-use crate::domain::caller::{Call, Caller};
+use crate::domain::caller::{ApplicantClaim, Call, Caller};
+use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::service::persons;
 use crate::state::AppState;
 use base64::Engine;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-/// Opens the call of `rpc`: the caller the auth layer verified and put on the request.
-pub fn open<T>(request: &Request<T>, rpc: &'static str) -> Result<Call, Status> {
-    request
+/// Opens the call of `rpc`: the caller the auth layer verified and put on the request, bound
+/// to the portal's applicant when the portal named one by IIN.
+pub async fn open<T>(
+    state: &AppState,
+    request: &Request<T>,
+    rpc: &'static str,
+) -> Result<Call, Status> {
+    let caller = request
         .extensions()
         .get::<Caller>()
         .cloned()
-        .map(|caller| Call::new(rpc, caller))
         .ok_or_else(|| {
-            ApiError::Unauthenticated {
+            Status::from(ApiError::Unauthenticated {
                 reason: "CLIENT_IDENTITY_MISSING",
                 message: "no verified client identity".into(),
-            }
-            .into()
-        })
+            })
+        })?;
+    let reach = request
+        .extensions()
+        .get::<Reach>()
+        .copied()
+        .unwrap_or(Reach::Files);
+    let mut call = Call::new(rpc, caller).reaching(reach);
+    let applicant = match request.extensions().get::<ApplicantClaim>() {
+        None => return Ok(call),
+        Some(ApplicantClaim::Person(id)) => Ok(*id),
+        Some(ApplicantClaim::Iin(iin)) => persons::holder_of(state, iin).await,
+    };
+    match applicant {
+        Ok(id) => {
+            call.caller.applicant = Some(id);
+            Ok(call)
+        }
+        Err(refused) => {
+            let call = call.about("persons:by-iin");
+            respond(state, &call, true, Err::<(), _>(refused))
+                .await
+                .map(|_| call)
+        }
+    }
 }
 
 /// Parses `collection/{uuid}`.

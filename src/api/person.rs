@@ -43,13 +43,23 @@ fn arrival_to_proto(notice: &ArrivalNotice, person: &str) -> pb::ArrivalNotifica
     }
 }
 
+/// A person as an identity lookup answers them: who they are, nothing on file about them.
+fn identity_only(person: pb::Person) -> pb::Person {
+    pb::Person {
+        ethnic_kazakh: false,
+        kazakh_citizenship_since: None,
+        etag: String::new(),
+        ..person
+    }
+}
+
 #[tonic::async_trait]
 impl PersonService for PersonApi {
     async fn register_person(
         &self,
         request: Request<pb::RegisterPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let call = open(&request, REGISTER)?;
+        let call = open(&self.state, &request, REGISTER).await?;
         let req = request.into_inner();
         // A refused registration has no person yet; an accepted one is audited by its name.
         let call = call.about("persons").with_request_id(&req.request_id);
@@ -65,14 +75,17 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::GetPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let call = open(&request, GET)?;
+        let call = open(&self.state, &request, GET).await?;
         let req = request.into_inner();
         let result = async {
             let lookup = lookup(&req).map_err(|e| ApiError::InvalidArgument(vec![e]))?;
-            use_case::get(&self.state, lookup).await
+            use_case::get(&self.state, &call, lookup).await
         }
         .await
-        .map(|row| person_to_proto(&row));
+        .map(|(row, disclosure)| match disclosure {
+            use_case::Disclosure::Full => person_to_proto(&row),
+            use_case::Disclosure::Identity => identity_only(person_to_proto(&row)),
+        });
         // The audit names the person by resource name, never by IIN.
         let call = match &result {
             Ok(person) => call.about(&person.name),
@@ -86,7 +99,7 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::RecordArrivalNotificationRequest>,
     ) -> Result<Response<pb::ArrivalNotification>, Status> {
-        let call = open(&request, RECORD_ARRIVAL)?;
+        let call = open(&self.state, &request, RECORD_ARRIVAL).await?;
         let req = request.into_inner();
         let call = call.about(&req.person).with_request_id(&req.request_id);
         let result = async {

@@ -142,11 +142,11 @@ impl PrerequisiteService for PrerequisiteApi {
         &self,
         request: Request<pb::CheckPrerequisitesRequest>,
     ) -> Result<Response<pb::CheckPrerequisitesResponse>, Status> {
-        let call = open(&request, CHECK)?;
+        let call = open(&self.state, &request, CHECK).await?;
         let req = request.into_inner();
         let call = call.about(&req.person);
         let result = match check_command(&req) {
-            Ok(command) => use_case::check(&self.state, command)
+            Ok(command) => use_case::check(&self.state, &call, command)
                 .await
                 .map(check_response),
             Err(error) => Err(error),
@@ -158,7 +158,7 @@ impl PrerequisiteService for PrerequisiteApi {
         &self,
         request: Request<pb::RecordOffenceRequest>,
     ) -> Result<Response<pb::Offence>, Status> {
-        let call = open(&request, RECORD_OFFENCE)?;
+        let call = open(&self.state, &request, RECORD_OFFENCE).await?;
         let req = request.into_inner();
         // A refused record concerns the person as the request named it; a recorded one, the
         // person's own name.

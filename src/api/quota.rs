@@ -5,12 +5,15 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{encode_page_token, name_of, open, respond};
+use super::{encode_page_token, name_of, next_page, open, respond};
 use crate::pb::{self, quota_service_server::QuotaService};
 use crate::service::quota as use_case;
 use crate::state::AppState;
 use crate::store::quota::{DecisionRow, QuotaRow};
-use commands::{decisions_query, forward_command, notified_command, quota_key, watch_cursor};
+use commands::{
+    QuotaPageKey, decisions_query, forward_command, notified_command, quota_key, quotas_query,
+    watch_cursor,
+};
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
@@ -73,7 +76,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::GetQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        open(&request, GET)?;
+        open(&self.state, &request, GET).await?;
         let key = quota_key(request.get_ref())?;
         let row = use_case::get(&self.state, key).await?;
         Ok(Response::new(quota_to_proto(&row)))
@@ -83,13 +86,16 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListQuotasRequest>,
     ) -> Result<Response<pb::ListQuotasResponse>, Status> {
-        open(&request, LIST)?;
-        let year = request.get_ref().year;
-        // At most 20 regions a year: one page holds them; the token is accepted and ignored.
-        let quotas = use_case::list(&self.state, (year != 0).then_some(year)).await?;
+        open(&self.state, &request, LIST).await?;
+        let query = quotas_query(request.get_ref())?;
+        let limit = query.limit;
+        let mut quotas = use_case::list(&self.state, query).await?;
+        let next_page_token = next_page(&mut quotas, limit, |q| {
+            QuotaPageKey(q.year, q.region).to_string()
+        });
         Ok(Response::new(pb::ListQuotasResponse {
             quotas: quotas.iter().map(quota_to_proto).collect(),
-            next_page_token: String::new(),
+            next_page_token,
         }))
     }
 
@@ -97,9 +103,9 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListQuotaDecisionsRequest>,
     ) -> Result<Response<pb::ListQuotaDecisionsResponse>, Status> {
-        open(&request, DECISIONS)?;
+        let call = open(&self.state, &request, DECISIONS).await?;
         let req = request.get_ref();
-        let rows = use_case::decisions(&self.state, decisions_query(req)?).await?;
+        let rows = use_case::decisions(&self.state, &call, decisions_query(req)?).await?;
         // With nothing new the caller keeps its cursor, to ask again from there.
         let next_cursor = rows.last().map_or_else(|| req.cursor.clone(), cursor_of);
         Ok(Response::new(pb::ListQuotaDecisionsResponse {
@@ -112,11 +118,12 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::WatchQuotaDecisionsRequest>,
     ) -> Result<Response<DecisionStream>, Status> {
-        open(&request, WATCH)?;
+        let call = open(&self.state, &request, WATCH).await?;
         let after = watch_cursor(request.get_ref())?;
         let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER);
         let (state, decided) = (self.state.clone(), self.decided.clone());
-        tokio::spawn(use_case::feed(state, decided, after, sender));
+        let regions = use_case::regions_seen(&call.scope());
+        tokio::spawn(use_case::feed(state, regions, decided, after, sender));
         let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|decision| {
             decision
                 .map(|row| decision_to_proto(&row))
@@ -129,7 +136,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ForwardQuotaApplicationsRequest>,
     ) -> Result<Response<pb::ForwardQuotaApplicationsResponse>, Status> {
-        let call = open(&request, FORWARD)?;
+        let call = open(&self.state, &request, FORWARD).await?;
         let req = request.into_inner();
         let call = call.about("applications").with_request_id(&req.request_id);
         let present = |ids: &[uuid::Uuid]| pb::ForwardQuotaApplicationsResponse {
@@ -146,7 +153,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::RecordApplicantNotifiedRequest>,
     ) -> Result<Response<pb::RecordApplicantNotifiedResponse>, Status> {
-        let call = open(&request, NOTIFIED)?;
+        let call = open(&self.state, &request, NOTIFIED).await?;
         let req = request.into_inner();
         let call = call
             .about(&req.application)

@@ -65,11 +65,11 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetEntitlementRequest>,
     ) -> Result<Response<pb::Entitlement>, Status> {
-        let call = open(&request, GET)?;
+        let call = open(&self.state, &request, GET).await?;
         let req = request.into_inner();
         let call = call.about(&req.application);
         let result = match entitlement_of(&req) {
-            Ok(id) => use_case::entitlement(&self.state, id)
+            Ok(id) => use_case::entitlement(&self.state, &call, id)
                 .await
                 .map(|entitlement| pb::Entitlement {
                     application: req.application.clone(),
@@ -86,7 +86,7 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        let call = open(&request, RECORD)?;
+        let call = open(&self.state, &request, RECORD).await?;
         let req = request.into_inner();
         let call = call
             .about(&req.application)
@@ -104,13 +104,13 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        let call = open(&request, LIST)?;
+        let call = open(&self.state, &request, LIST).await?;
         let req = request.into_inner();
         let call = call.about(&req.application);
         let result = async {
             let query = payments_query(&req)?;
             let limit = query.limit;
-            let mut rows = use_case::payments(&self.state, query).await?;
+            let mut rows = use_case::payments(&self.state, &call, query).await?;
             let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
             Ok(pb::ListPaymentsResponse {
                 payments: rows.iter().map(payment_to_proto).collect(),

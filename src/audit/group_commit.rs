@@ -40,6 +40,7 @@ struct Pending {
     client: String,
     role: &'static str,
     operator_id: String,
+    applicant: String,
     rpc: String,
     subject: String,
     request_id: String,
@@ -85,6 +86,7 @@ impl AuditWriter {
             client: entry.caller.client(),
             role: entry.caller.role.as_str(),
             operator_id: entry.caller.operator_id.clone(),
+            applicant: entry.applicant(),
             rpc: entry.rpc.to_string(),
             subject: entry.subject.to_string(),
             request_id: entry.request_id.to_string(),
@@ -162,9 +164,9 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
         batch.iter().map(field).collect()
     }
     sqlx::query(
-        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::text[], $7::text[])",
+                              $6::text[], $7::text[], $8::text[])",
     )
     .bind(column(batch, |e| &e.client))
     .bind(column(batch, |e| e.role))
@@ -173,6 +175,7 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
     .bind(column(batch, |e| &e.subject))
     .bind(column(batch, |e| &e.request_id))
     .bind(column(batch, |e| &e.outcome))
+    .bind(column(batch, |e| &e.applicant))
     .execute(pool)
     .await?;
     Ok(())

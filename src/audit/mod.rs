@@ -29,6 +29,16 @@ pub struct Entry<'a> {
     pub outcome: &'a str,
 }
 
+impl Entry<'_> {
+    /// The portal's applicant the call acted for, as a resource name; empty otherwise.
+    pub fn applicant(&self) -> String {
+        self.caller
+            .applicant
+            .map(|id| format!("persons/{id}"))
+            .unwrap_or_default()
+    }
+}
+
 impl<'a> Entry<'a> {
     /// The event of `call` with its outcome (`OK` or a gRPC code name).
     pub fn of(call: &'a Call, outcome: &'a str) -> Self {
@@ -48,8 +58,8 @@ pub async fn record<'e>(
     entry: &Entry<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(entry.caller.client())
     .bind(entry.caller.role.as_str())
@@ -58,6 +68,7 @@ pub async fn record<'e>(
     .bind(entry.subject)
     .bind(entry.request_id)
     .bind(entry.outcome)
+    .bind(entry.applicant())
     .execute(executor)
     .await?;
     Ok(())
@@ -74,12 +85,13 @@ pub struct EventRow {
     pub subject: String,
     pub request_id: String,
     pub outcome: String,
+    pub applicant: String,
     pub seq: Option<i64>,
     pub prev_hash: Option<Vec<u8>>,
     pub hash: Option<Vec<u8>>,
 }
 
-const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, seq, prev_hash, hash";
+const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, seq, prev_hash, hash";
 
 /// The chain hash of one event. Every field is length-prefixed so no two different events
 /// can serialise to the same bytes.
@@ -100,6 +112,12 @@ pub fn chain_hash(prev_hash: &[u8], seq: i64, event: &EventRow) -> Vec<u8> {
     ] {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
+    }
+    // Appended only when present, so events recorded before applicants were kept hash as
+    // they were sealed.
+    if !event.applicant.is_empty() {
+        hasher.update((event.applicant.len() as u64).to_be_bytes());
+        hasher.update(event.applicant.as_bytes());
     }
     hasher.finalize().to_vec()
 }

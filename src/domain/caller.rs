@@ -1,5 +1,6 @@
 //! The authenticated caller of one request, as the transport established it.
 
+use super::jurisdiction::{Reach, Scope};
 use super::organisation::Jurisdiction;
 use super::role::Role;
 
@@ -14,6 +15,9 @@ pub struct Caller {
     pub operator_id: String,
     /// On whose files the organisation acts, as registered when the call arrived.
     pub jurisdiction: Jurisdiction,
+    /// The portal's authenticated applicant (`x-kandas-applicant`), resolved to the person;
+    /// `None` for every other role.
+    pub applicant: Option<uuid::Uuid>,
 }
 
 impl Caller {
@@ -21,6 +25,14 @@ impl Caller {
     pub fn client(&self) -> String {
         format!("urn:kandas:{}:{}", self.role, self.organisation)
     }
+}
+
+/// The applicant a portal names in `x-kandas-applicant`, as parsed; the person it stands for
+/// is looked up before the call reaches a use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicantClaim {
+    Person(uuid::Uuid),
+    Iin(super::iin::Iin),
 }
 
 /// Longest audit subject kept: a hostile resource name cannot bloat the log.
@@ -33,6 +45,8 @@ const MAX_SUBJECT: usize = 64;
 pub struct Call {
     pub rpc: &'static str,
     pub caller: Caller,
+    /// How far the RPC reaches into personal files, from the scope table.
+    pub reach: Reach,
     pub subject: String,
     /// Empty for reads, which carry none.
     pub request_id: String,
@@ -43,9 +57,20 @@ impl Call {
         Self {
             rpc,
             caller,
+            reach: Reach::Files,
             subject: String::new(),
             request_id: String::new(),
         }
+    }
+
+    pub fn reaching(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+
+    /// The files this call may touch.
+    pub fn scope(&self) -> Scope {
+        Scope::of(&self.caller, self.reach)
     }
 
     /// The call concerns `subject`, e.g. `persons/{id}`, cut to a bounded length.
@@ -71,6 +96,7 @@ mod tests {
             organisation: "almaty-01".into(),
             operator_id: String::new(),
             jurisdiction: Jurisdiction::National,
+            applicant: None,
         };
         let call = Call::new("kandas.v1.PersonService/GetPerson", caller).about(&"x".repeat(500));
         assert_eq!(call.subject.len(), MAX_SUBJECT);

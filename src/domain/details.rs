@@ -163,6 +163,15 @@ impl Details {
         }
     }
 
+    /// The region the application itself names: the quota region, the address registered at.
+    pub fn region(&self) -> Option<Region> {
+        match self {
+            Details::RegionalQuotaInclusion { region, .. }
+            | Details::ResidenceRegistration { region, .. } => Some(*region),
+            _ => None,
+        }
+    }
+
     /// Replaces the family of a procedure that has one (for applicants described, not yet
     /// registered); an individual procedure stays as it is.
     pub fn replace_family(&mut self, members: Vec<FamilyMember>) {

@@ -8,6 +8,7 @@ pub mod details;
 pub mod documents;
 pub mod iin;
 pub mod issuance;
+pub mod jurisdiction;
 pub mod lifecycle;
 pub mod money;
 pub mod organisation;

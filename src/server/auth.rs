@@ -5,7 +5,14 @@
 //! the check runs in a tower layer before any handler code, so a refused call touches nothing.
 //! Decisions are further restricted per procedure (see `domain::procedures`). The certificate
 //! names an organisation; only one the operator registered, active and for that role, may call.
+//! Beside the role table, the scope table says how far each RPC reaches into personal files;
+//! `domain::jurisdiction` turns that and the caller's jurisdiction into the files it may touch.
+//! Every refusal of a caller whose certificate names them is audited.
 
+use crate::audit::{AuditWriter, Entry};
+use crate::domain::caller::{ApplicantClaim, Call};
+use crate::domain::iin::Iin;
+use crate::domain::jurisdiction::Reach;
 use crate::domain::organisation::{Jurisdiction, NotActive, Registry, is_valid_id};
 use crate::error::ApiError;
 use crate::server::connections::ConnectionInfo;
@@ -22,6 +29,8 @@ use Role::*;
 const URN_PREFIX: &str = "urn:kandas:";
 const OPERATOR_HEADER: &str = "x-operator-id";
 const MAX_OPERATOR_ID: usize = 128;
+/// The portal's authenticated applicant (SPEC 1.1): `persons/{id}` or an IIN.
+pub const APPLICANT_HEADER: &str = "x-kandas-applicant";
 
 /// Reads the caller's role and organisation from a DER certificate's URI SAN.
 pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError> {
@@ -127,6 +136,39 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     Some(roles)
 }
 
+/// How far each RPC reaches into personal files (SPEC 1.1). An RPC absent from the table
+/// reaches nothing, which is the role table's refusal anyway.
+pub fn reach(method: &str) -> Reach {
+    use crate::pb::rpc::{
+        application_service as application, person_service as person,
+        prerequisite_service as prerequisite, quota_service as quota, support_service as support,
+    };
+    use Reach::*;
+    match method {
+        person::GET_PERSON | person::REGISTER_PERSON => Files,
+        // A host notifies the police where the foreigner is now, wherever their files lie.
+        person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
+
+        application::SUBMIT_APPLICATION
+        | application::CHECK_DOCUMENTS
+        | application::LIST_REQUIRED_DOCUMENTS
+        | application::GET_APPLICATION
+        | application::LIST_APPLICATIONS
+        | application::DECIDE_APPLICATION
+        | application::WITHDRAW_APPLICATION => Files,
+
+        prerequisite::CHECK_PREREQUISITES | prerequisite::RECORD_OFFENCE => PoliceNationwide,
+
+        quota::LIST_QUOTA_DECISIONS | quota::WATCH_QUOTA_DECISIONS => Placements,
+        quota::FORWARD_QUOTA_APPLICATIONS | quota::RECORD_APPLICANT_NOTIFIED => Files,
+
+        support::GET_ENTITLEMENT | support::LIST_PAYMENTS | support::RECORD_PAYMENT => Files,
+
+        // IIN arithmetic, document catalogues, quotas, calendars, organisations, the audit log.
+        _ => Public,
+    }
+}
+
 /// Health checks and reflection describe the server, not anyone's files: any certificate the
 /// CA signed may call them, registered or not, so a load balancer needs no registration.
 fn is_open(method: &str) -> bool {
@@ -189,39 +231,106 @@ pub fn authorize(
             message: format!("role `{role}` may not call {method}"),
         });
     }
-    let operator_id = match headers.get(OPERATOR_HEADER) {
-        None => String::new(),
-        Some(value) => {
-            let text = value
-                .to_str()
-                .ok()
-                .filter(|v| v.len() <= MAX_OPERATOR_ID && v.chars().all(|c| c.is_ascii_graphic()));
-            text.ok_or_else(|| {
-                ApiError::field(
-                    OPERATOR_HEADER,
-                    "must be at most 128 printable ASCII characters without spaces",
-                )
-            })?
-            .to_string()
-        }
-    };
+    let operator_id = operator_id(headers)?;
     Ok(Caller {
         role,
         organisation,
         operator_id,
         jurisdiction,
+        applicant: None,
     })
+}
+
+/// The acting employee a front-office system names; grants nothing.
+fn operator_id(headers: &http::HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get(OPERATOR_HEADER) else {
+        return Ok(String::new());
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|v| v.len() <= MAX_OPERATOR_ID && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::field(
+                OPERATOR_HEADER,
+                "must be at most 128 printable ASCII characters without spaces",
+            )
+        })
+}
+
+/// The applicant a portal call acts for. The portal signed them in; every kandas RPC it
+/// calls needs one, so no portal call reaches anyone's files without naming whose.
+pub fn applicant_claim(
+    role: Role,
+    method: &str,
+    headers: &http::HeaderMap,
+) -> Result<Option<ApplicantClaim>, ApiError> {
+    if role != Portal || is_open(method) {
+        return Ok(None);
+    }
+    let Some(value) = headers.get(APPLICANT_HEADER) else {
+        return Err(ApiError::PermissionDenied {
+            reason: "APPLICANT_REQUIRED",
+            message: format!(
+                "a portal call must name its signed-in applicant in `{APPLICANT_HEADER}` \
+                 (`persons/{{id}}` or an IIN)"
+            ),
+        });
+    };
+    let malformed = || {
+        ApiError::field(
+            APPLICANT_HEADER,
+            "must be `persons/{uuid}` or a 12-digit IIN with a valid check digit",
+        )
+    };
+    let text = value.to_str().map_err(|_| malformed())?;
+    if let Some(id) = text.strip_prefix("persons/") {
+        return uuid::Uuid::parse_str(id)
+            .map(|id| Some(ApplicantClaim::Person(id)))
+            .map_err(|_| malformed());
+    }
+    Iin::parse(text)
+        .map(|iin| Some(ApplicantClaim::Iin(iin)))
+        .map_err(|_| malformed())
+}
+
+/// The refused caller as far as the certificate names them, for the audit event of a refusal.
+/// `None` when the certificate names no one (that refusal is only logged) or the path is not a
+/// kandas RPC.
+fn refused_caller(
+    method: &str,
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+) -> Option<Call> {
+    let rpc = KANDAS_METHODS.iter().find(|m| **m == method)?;
+    let certs = extensions
+        .get::<TlsConnectInfo<ConnectionInfo>>()
+        .and_then(|info| info.peer_certs())?;
+    let (role, organisation) = identity_from_certificate(certs.first()?.as_ref()).ok()?;
+    let caller = Caller {
+        role,
+        organisation,
+        operator_id: operator_id(headers).unwrap_or_default(),
+        jurisdiction: Jurisdiction::Regions(Vec::new()),
+        applicant: None,
+    };
+    Some(Call::new(rpc, caller).about(rpc.rsplit('/').next().unwrap_or(rpc)))
 }
 
 /// Tower layer running [`authorize`] before the gRPC router, against the registry in force.
 #[derive(Clone)]
 pub struct AuthLayer {
     organisations: OrganisationsCell,
+    audit: AuditWriter,
 }
 
 impl AuthLayer {
-    pub fn new(organisations: OrganisationsCell) -> Self {
-        Self { organisations }
+    pub fn new(organisations: OrganisationsCell, audit: AuditWriter) -> Self {
+        Self {
+            organisations,
+            audit,
+        }
     }
 }
 
@@ -231,6 +340,7 @@ impl<S> tower::Layer<S> for AuthLayer {
         AuthService {
             inner,
             organisations: self.organisations.clone(),
+            audit: self.audit.clone(),
         }
     }
 }
@@ -239,6 +349,7 @@ impl<S> tower::Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     organisations: OrganisationsCell,
+    audit: AuditWriter,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
@@ -261,9 +372,18 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let method = request.uri().path().to_string();
         let registry = self.organisations.current();
-        match authorize(&registry, &method, request.extensions(), request.headers()) {
-            Ok(caller) => {
+        let authorized = authorize(&registry, &method, request.extensions(), request.headers())
+            .and_then(|caller| {
+                let claim = applicant_claim(caller.role, &method, request.headers())?;
+                Ok((caller, claim))
+            });
+        match authorized {
+            Ok((caller, claim)) => {
                 request.extensions_mut().insert(caller);
+                request.extensions_mut().insert(reach(&method));
+                if let Some(claim) = claim {
+                    request.extensions_mut().insert(claim);
+                }
                 // The clone that was polled ready is the one that must be called.
                 let clone = self.inner.clone();
                 let mut ready = std::mem::replace(&mut self.inner, clone);
@@ -271,8 +391,18 @@ where
             }
             Err(error) => {
                 tracing::info!(method = %method, code = ?error.code(), "call refused");
+                let refused = refused_caller(&method, request.extensions(), request.headers());
+                let audit = self.audit.clone();
+                let outcome = format!("{:?}", error.code());
                 let status: tonic::Status = error.into();
-                Box::pin(async move { Ok(status.into_http()) })
+                Box::pin(async move {
+                    if let Some(call) = refused
+                        && let Err(error) = audit.record(&Entry::of(&call, &outcome)).await
+                    {
+                        tracing::warn!(%error, rpc = call.rpc, "could not audit a refused call");
+                    }
+                    Ok(status.into_http())
+                })
             }
         }
     }

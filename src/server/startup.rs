@@ -336,7 +336,10 @@ impl Application {
             // after it but before any handler, so a refused call touches no database
             // connection; shedding before authorization would save only a certificate parse.
             .layer(MetricsLayer::new(metrics))
-            .layer(AuthLayer::new(state.organisations.clone()))
+            .layer(AuthLayer::new(
+                state.organisations.clone(),
+                state.audit.clone(),
+            ))
             .layer(shed)
             .add_service(health_service)
             .add_service(reflection_v1)

@@ -7,6 +7,7 @@ use crate::domain::procedure::Procedure;
 use crate::domain::records::OffenceField;
 use crate::error::{ApiError, ApiResult};
 use crate::service::mutation::{self, Idempotency};
+use crate::service::persons;
 use crate::state::AppState;
 use crate::store::{self, records};
 use chrono::NaiveDate;
@@ -43,7 +44,11 @@ pub struct Offence {
 
 /// Every check of the procedure's variant the person's records call for, satisfied or not:
 /// the same [`prerequisites::check`] that submission refuses on, so the two never disagree.
-pub async fn check(state: &AppState, command: CheckFor) -> ApiResult<Vec<Prerequisite>> {
+pub async fn check(
+    state: &AppState,
+    call: &Call,
+    command: CheckFor,
+) -> ApiResult<Vec<Prerequisite>> {
     let CheckFor {
         person,
         procedure,
@@ -54,6 +59,7 @@ pub async fn check(state: &AppState, command: CheckFor) -> ApiResult<Vec<Prerequ
     let records = records::load(&mut conn, person)
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
+    persons::within(&mut *conn, call, person).await?;
     let query = PrerequisiteQuery::for_procedure(procedure, &records);
     Ok(prerequisites::check(
         &query,
@@ -85,6 +91,7 @@ pub async fn record_offence<R: Message + Default>(
     store::persons::get(&mut *tx, person)
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
+    persons::within(&mut *tx, call, person).await?;
     let id = Uuid::now_v7();
     records::insert_offence(
         &mut tx,

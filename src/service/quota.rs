@@ -2,6 +2,7 @@
 //! to the commission, and recording that an applicant was told of the decision (SPEC 6).
 
 use crate::domain::caller::Call;
+use crate::domain::jurisdiction::Scope;
 use crate::domain::lifecycle;
 use crate::domain::procedure::Procedure;
 use crate::domain::regions::Region;
@@ -53,13 +54,35 @@ pub async fn get(state: &AppState, key: QuotaKey) -> ApiResult<QuotaRow> {
         .ok_or_else(|| ApiError::not_found(format!("quota of {region} for {year}")))
 }
 
-/// Every region's quota, of one year or of all.
-pub async fn list(state: &AppState, year: Option<i32>) -> ApiResult<Vec<QuotaRow>> {
-    Ok(quota::list(&state.pool, year).await?)
+/// ListQuotas, parsed: one year or all, after the last quota of the previous page.
+pub struct QuotasQuery {
+    pub year: Option<i32>,
+    pub after: Option<(i32, Region)>,
+    pub limit: i64,
 }
 
-pub async fn decisions(state: &AppState, query: DecisionsQuery) -> ApiResult<Vec<DecisionRow>> {
-    Ok(quota::decisions_after(&state.pool, query.after, query.limit).await?)
+/// One more quota than the page holds, so the caller can tell whether another page follows.
+pub async fn list(state: &AppState, query: QuotasQuery) -> ApiResult<Vec<QuotaRow>> {
+    Ok(quota::list(&state.pool, query.year, query.after, query.limit + 1).await?)
+}
+
+/// The regions whose quota decisions `scope` sees; `None` for all of them.
+pub fn regions_seen(scope: &Scope) -> Option<Vec<Region>> {
+    match scope {
+        Scope::Everywhere => None,
+        Scope::Regions(regions) => Some(regions.clone()),
+        Scope::OwnWork { .. } | Scope::Applicant(_) | Scope::Nothing => Some(Vec::new()),
+    }
+}
+
+/// A page of decisions, of the regions in the caller's scope only.
+pub async fn decisions(
+    state: &AppState,
+    call: &Call,
+    query: DecisionsQuery,
+) -> ApiResult<Vec<DecisionRow>> {
+    let regions = regions_seen(&call.scope());
+    Ok(quota::decisions_after(&state.pool, query.after, query.limit, regions.as_deref()).await?)
 }
 
 /// Hands the listed applications to the commission, all or none: any that cannot be
@@ -86,7 +109,11 @@ pub async fn forward<R: Message + Default>(
     let mut forwarded = Vec::new();
     for id in applications {
         let name = format!("applications/{id}");
-        match applications::get_for_update(&mut tx, id).await? {
+        let row = applications::get_for_update(&mut tx, id).await?;
+        if let Some(row) = &row {
+            call.scope().check(row.placement(), &name)?;
+        }
+        match row {
             Some(row)
                 if row.procedure == Procedure::RegionalQuotaInclusion
                     && lifecycle::may_forward(row.state, row.pending_step).is_ok() =>
@@ -144,6 +171,7 @@ pub async fn record_notified<R: Message + Default>(
     let row = applications::get_for_update(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
+    call.scope().check(row.placement(), &name)?;
     if row.procedure != Procedure::RegionalQuotaInclusion
         || lifecycle::may_record_notified(row.pending_step).is_err()
     {
@@ -170,6 +198,7 @@ pub async fn record_notified<R: Message + Default>(
 /// down, and after sending the first error.
 pub async fn feed(
     state: AppState,
+    regions: Option<Vec<Region>>,
     mut decided: watch::Receiver<u64>,
     mut last: i64,
     sender: mpsc::Sender<ApiResult<DecisionRow>>,
@@ -179,7 +208,8 @@ pub async fn feed(
         decided.borrow_and_update();
         // Everything committed after `last`, in order.
         loop {
-            let rows = match quota::decisions_after(&state.pool, last, FEED_PAGE).await {
+            let page = quota::decisions_after(&state.pool, last, FEED_PAGE, regions.as_deref());
+            let rows = match page.await {
                 Ok(rows) => rows,
                 Err(error) => {
                     let _ = sender.send(Err(ApiError::from(error))).await;

@@ -4,6 +4,7 @@
 use crate::domain::caller::Call;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::applications;
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::support::{self as store, LineRow, PaymentRow};
@@ -36,7 +37,12 @@ pub struct Entitlement {
     pub lines: Vec<LineRow>,
 }
 
-pub async fn entitlement(state: &AppState, application: Uuid) -> ApiResult<Entitlement> {
+pub async fn entitlement(
+    state: &AppState,
+    call: &Call,
+    application: Uuid,
+) -> ApiResult<Entitlement> {
+    applications::ensure_within(&state.pool, call, application).await?;
     let lines = store::lines(&state.pool, application).await?;
     // Every line of one entitlement was fixed at the same MCI.
     let Some(&LineRow {
@@ -76,6 +82,7 @@ pub async fn record_payment<R: Message + Default>(
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
+    applications::ensure_within(&mut *tx, call, id).await?;
     let row = store::line_for_update(&mut tx, id, kind)
         .await?
         .ok_or_else(|| {
@@ -99,7 +106,12 @@ pub async fn record_payment<R: Message + Default>(
 }
 
 /// One more payment than the page holds, so the caller can tell whether another page follows.
-pub async fn payments(state: &AppState, query: PaymentsQuery) -> ApiResult<Vec<PaymentRow>> {
+pub async fn payments(
+    state: &AppState,
+    call: &Call,
+    query: PaymentsQuery,
+) -> ApiResult<Vec<PaymentRow>> {
+    applications::ensure_within(&state.pool, call, query.application).await?;
     Ok(store::payments(&state.pool, query.application, query.after, query.limit + 1).await?)
 }
 

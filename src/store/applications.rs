@@ -3,8 +3,10 @@
 use super::Tx;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::documents::{ChecklistItem, Document};
+use crate::domain::jurisdiction::{Placement, Scope};
 use crate::domain::lifecycle::{State, Step};
 use crate::domain::procedure::Procedure;
+use crate::domain::regions::Region;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
@@ -20,6 +22,7 @@ pub struct ApplicationRow {
     pub state: State,
     pub submitted_by: String,
     pub operator_id: String,
+    pub region: Option<Region>,
     pub submission_date: NaiveDate,
     pub deadline: Option<NaiveDate>,
     pub deadline_provisional: bool,
@@ -51,7 +54,7 @@ pub struct DecisionColumns {
 }
 
 const SELECT: &str =
-    "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id,
+    "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id, a.region,
     a.submission_date, a.deadline, a.deadline_provisional, a.details, a.documents, a.checklist,
     a.version, a.created_at, a.updated_at, a.pending_step, a.step_deadline, a.forwarded_on, a.notified_on,
     d.outcome, d.decided_by, d.decided_at, d.decision_date, d.reason_code, d.reason_text, d.result
@@ -63,6 +66,7 @@ pub struct NewApplication<'a> {
     pub applicant_id: Uuid,
     pub submitted_by: &'a str,
     pub operator_id: &'a str,
+    pub region: Option<Region>,
     pub submission_date: NaiveDate,
     pub deadline: Option<NaiveDate>,
     pub deadline_provisional: bool,
@@ -80,8 +84,8 @@ pub async fn insert(
 ) -> Result<ApplicationRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, operator_id,
-            submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline)
-         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline, region)
+         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(app.id)
     .bind(app.details.procedure())
@@ -96,11 +100,23 @@ pub async fn insert(
     .bind(Json(app.checklist))
     .bind(app.pending_step)
     .bind(app.step_deadline)
+    .bind(app.region)
     .execute(&mut **tx)
     .await?;
     get(&mut **tx, app.id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
+}
+
+impl ApplicationRow {
+    /// Where the application lies, for the caller's scope.
+    pub fn placement(&self) -> Placement<'_> {
+        Placement {
+            region: self.region,
+            applicant: self.applicant_id,
+            submitted_by: &self.submitted_by,
+        }
+    }
 }
 
 pub async fn get<'e>(
@@ -235,8 +251,10 @@ pub async fn mark_notified(tx: &mut Tx<'_>, id: Uuid, on: NaiveDate) -> Result<(
     Ok(())
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ListFilter {
+    /// Only applications within this scope.
+    pub scope: Scope,
     /// Any of these procedures.
     pub procedures: Option<Vec<Procedure>>,
     pub state: Option<State>,
@@ -247,6 +265,31 @@ pub struct ListFilter {
     pub after: Option<Uuid>,
 }
 
+/// Narrows a query of `applications a` to the files of `scope`.
+pub fn within(query: &mut QueryBuilder<Postgres>, scope: &Scope) {
+    match scope {
+        Scope::Everywhere => {}
+        Scope::Regions(regions) => {
+            let codes: Vec<&str> = regions.iter().map(Region::code).collect();
+            query
+                .push(" AND a.region = ANY(")
+                .push_bind(codes)
+                .push(")");
+        }
+        Scope::OwnWork { client } => {
+            query
+                .push(" AND a.submitted_by = ")
+                .push_bind(client.clone());
+        }
+        Scope::Applicant(id) => {
+            query.push(" AND a.applicant_id = ").push_bind(*id);
+        }
+        Scope::Nothing => {
+            query.push(" AND false");
+        }
+    }
+}
+
 /// One page in id order (ids are UUIDv7, so this is submission order), `limit` rows at most.
 pub async fn list<'e>(
     executor: impl PgExecutor<'e>,
@@ -255,6 +298,7 @@ pub async fn list<'e>(
 ) -> Result<Vec<ApplicationRow>, sqlx::Error> {
     let mut query: QueryBuilder<Postgres> = QueryBuilder::new(SELECT);
     query.push(" WHERE true");
+    within(&mut query, &filter.scope);
     if let Some(procedures) = &filter.procedures {
         query
             .push(" AND a.procedure = ANY(")

@@ -2,7 +2,9 @@
 
 use super::Tx;
 use crate::domain::iin::{Iin, Sex};
+use crate::domain::jurisdiction::Scope;
 use crate::domain::person::PersonDetails;
+use crate::domain::regions::Region;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
@@ -32,10 +34,11 @@ pub async fn insert(
     id: Uuid,
     iin: Option<&Iin>,
     details: &PersonDetails,
+    registered_by: &str,
 ) -> Result<PersonRow, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "INSERT INTO persons (id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+        "INSERT INTO persons (id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, registered_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     )))
     .bind(id)
     .bind(iin.map(Iin::as_str))
@@ -46,6 +49,7 @@ pub async fn insert(
     .bind(details.sex)
     .bind(&details.citizenship)
     .bind(details.ethnic_kazakh)
+    .bind(registered_by)
     .fetch_one(&mut **tx)
     .await
 }
@@ -72,6 +76,47 @@ pub async fn get_by_iin<'e>(
     .bind(iin.as_str())
     .fetch_optional(executor)
     .await
+}
+
+/// Whether a person is within `scope` (SPEC 1.1) for the caller `client`: they have an
+/// application (as applicant or family member) or a registration in its regions, or the
+/// caller registered them; for a mission, it registered them or submitted an application
+/// that includes them; for the portal, they are its applicant.
+pub async fn in_scope<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+    scope: &Scope,
+    client: &str,
+) -> Result<bool, sqlx::Error> {
+    // `$1` the person, `$2` the caller's client URI; `{a}` says which applications count.
+    const INCLUDED: &str = "SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND p.registered_by = $2)
+        OR EXISTS (SELECT 1 FROM applications a WHERE a.applicant_id = $1 AND {a})
+        OR EXISTS (SELECT 1 FROM application_members m JOIN applications a ON a.id = m.application_id
+                   WHERE m.person_id = $1 AND {a})";
+    let query = match scope {
+        Scope::Everywhere => return Ok(true),
+        Scope::Applicant(applicant) => return Ok(*applicant == id),
+        Scope::Nothing => return Ok(false),
+        Scope::OwnWork { .. } => INCLUDED.replace("{a}", "a.submitted_by = $2"),
+        Scope::Regions(regions) => {
+            let codes: Vec<&str> = regions.iter().map(Region::code).collect();
+            let query = format!(
+                "{} OR EXISTS (SELECT 1 FROM registrations r WHERE r.person_id = $1 AND r.region = ANY($3))",
+                INCLUDED.replace("{a}", "a.region = ANY($3)")
+            );
+            return sqlx::query_scalar(AssertSqlSafe(query))
+                .bind(id)
+                .bind(client)
+                .bind(codes)
+                .fetch_one(executor)
+                .await;
+        }
+    };
+    sqlx::query_scalar(AssertSqlSafe(query))
+        .bind(id)
+        .bind(client)
+        .fetch_one(executor)
+        .await
 }
 
 /// Reads a person and locks the row for the rest of the transaction.

@@ -70,14 +70,23 @@ pub async fn get<'e>(
         .await
 }
 
+/// Quotas of one year (or all) in (year, region) order, after `after`, `limit` at most.
 pub async fn list<'e>(
     executor: impl PgExecutor<'e>,
     year: Option<i32>,
+    after: Option<(i32, Region)>,
+    limit: i64,
 ) -> Result<Vec<QuotaRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT region, year, places, taken FROM quotas WHERE $1::integer IS NULL OR year = $1 ORDER BY year, region",
+        "SELECT region, year, places, taken FROM quotas
+         WHERE ($1::integer IS NULL OR year = $1)
+           AND ($2::integer IS NULL OR (year, region) > ($2, $3::text))
+         ORDER BY year, region LIMIT $4",
     )
     .bind(year)
+    .bind(after.map(|(year, _)| year))
+    .bind(after.map(|(_, region)| region.code()))
+    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -206,17 +215,22 @@ pub async fn append_decision(tx: &mut Tx<'_>, decision: &NewDecision) -> Result<
 }
 
 /// Decisions after `after`, oldest first.
+/// Decisions after `after` in the regions given (`None`: in every region).
 pub async fn decisions_after<'e>(
     executor: impl PgExecutor<'e>,
     after: i64,
     limit: i64,
+    regions: Option<&[Region]>,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    let codes: Option<Vec<&str>> = regions.map(|r| r.iter().map(Region::code).collect());
     sqlx::query_as(
         "SELECT seq, application_id, region, year, approved, places, rent_mci, decided_at
-         FROM quota_decisions WHERE seq > $1 ORDER BY seq LIMIT $2",
+         FROM quota_decisions WHERE seq > $1 AND ($3::text[] IS NULL OR region = ANY($3))
+         ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
+    .bind(codes)
     .fetch_all(executor)
     .await
 }

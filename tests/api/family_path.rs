@@ -164,6 +164,7 @@ async fn submit(
             applicant: applicant.into(),
             documents,
             details: Some(details),
+            ..Default::default()
         })
         .await
     {

@@ -295,7 +295,18 @@ pub fn iin_submission(
         applicant: applicant.into(),
         documents,
         details: Some(iin_details(false)),
+        ..Default::default()
     }
+}
+
+/// A request as the portal sends it: for the applicant signed in to it (`persons/{id}` or an
+/// IIN).
+pub fn for_applicant<T>(message: T, applicant: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-kandas-applicant", applicant.parse().unwrap());
+    request
 }
 
 pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
@@ -380,6 +391,7 @@ async fn submit_ok(
             applicant: applicant.into(),
             documents,
             details: Some(details),
+            ..Default::default()
         })
         .await
     {
@@ -546,6 +558,7 @@ pub async fn quota_application_ready(
             applicant: family[0].name.clone(),
             documents: vec![],
             details: Some(quota_details(family, region, year)),
+            ..Default::default()
         })
         .await
         .expect("quota application accepted")

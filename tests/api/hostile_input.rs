@@ -229,6 +229,7 @@ async fn arbitrary_field_contents_reach_validation_and_are_rejected_cleanly() {
                 applicant,
                 documents,
                 details,
+                ..Default::default()
             },
         );
     for _ in 0..150 {

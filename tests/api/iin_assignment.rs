@@ -420,6 +420,7 @@ async fn malformed_input_names_every_field() {
             applicant: "people/42".into(),
             documents: vec![bad_doc],
             details: Some(iin_details(false)),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -575,20 +576,26 @@ async fn validate_iin_agrees_with_every_spec_vector() {
             "061211600012",
         ] {
             let answer = persons
-                .validate_iin(pb::ValidateIinRequest {
-                    iin: iin.into(),
-                    ..Default::default()
-                })
+                .validate_iin(for_applicant(
+                    pb::ValidateIinRequest {
+                        iin: iin.into(),
+                        ..Default::default()
+                    },
+                    &format!("persons/{}", uuid::Uuid::now_v7()),
+                ))
                 .await
                 .unwrap()
                 .into_inner();
             assert!(answer.valid, "{iin} is valid");
         }
         let never = persons
-            .validate_iin(pb::ValidateIinRequest {
-                iin: "000813159890".into(),
-                ..Default::default()
-            })
+            .validate_iin(for_applicant(
+                pb::ValidateIinRequest {
+                    iin: "000813159890".into(),
+                    ..Default::default()
+                },
+                &format!("persons/{}", uuid::Uuid::now_v7()),
+            ))
             .await
             .unwrap()
             .into_inner();

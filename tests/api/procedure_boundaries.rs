@@ -187,6 +187,7 @@ async fn submit(
             applicant: applicant.name.clone(),
             documents,
             details: Some(details),
+            ..Default::default()
         })
         .await
         .map(|r| r.into_inner())

@@ -32,12 +32,16 @@ async fn submit(
 ) -> Result<pb::Application, tonic::Status> {
     app.applications(role)
         .await
-        .submit_application(pb::SubmitApplicationRequest {
-            request_id: request_id(),
-            applicant: applicant.into(),
-            documents,
-            details: Some(details),
-        })
+        .submit_application(for_applicant(
+            pb::SubmitApplicationRequest {
+                request_id: request_id(),
+                applicant: applicant.into(),
+                documents,
+                details: Some(details),
+                ..Default::default()
+            },
+            applicant,
+        ))
         .await
         .map(|r| r.into_inner())
 }

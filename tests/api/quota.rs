@@ -34,10 +34,13 @@ async fn the_published_quotas_are_the_defaults() {
     let mut client = QuotaServiceClient::new(app.channel("portal").await);
     for (year, total) in [(2025, 2309), (2026, 2281)] {
         let quotas = client
-            .list_quotas(pb::ListQuotasRequest {
-                year,
-                ..Default::default()
-            })
+            .list_quotas(for_applicant(
+                pb::ListQuotasRequest {
+                    year,
+                    ..Default::default()
+                },
+                &format!("persons/{}", uuid::Uuid::now_v7()),
+            ))
             .await
             .unwrap()
             .into_inner()
@@ -46,10 +49,13 @@ async fn the_published_quotas_are_the_defaults() {
         assert_eq!(quotas.iter().map(|q| q.places).sum::<i32>(), total);
     }
     let missing = client
-        .get_quota(pb::GetQuotaRequest {
-            region: "KZ-75".into(),
-            year: 2026,
-        })
+        .get_quota(for_applicant(
+            pb::GetQuotaRequest {
+                region: "KZ-75".into(),
+                year: 2026,
+            },
+            &format!("persons/{}", uuid::Uuid::now_v7()),
+        ))
         .await
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
@@ -63,12 +69,16 @@ async fn each_step_has_its_own_deadline_and_can_be_overdue() {
     let submitted = app
         .applications("portal")
         .await
-        .submit_application(pb::SubmitApplicationRequest {
-            request_id: request_id(),
-            applicant: family[0].name.clone(),
-            documents: vec![],
-            details: Some(quota_details(&family, "KZ-10", 2026)),
-        })
+        .submit_application(for_applicant(
+            pb::SubmitApplicationRequest {
+                request_id: request_id(),
+                applicant: family[0].name.clone(),
+                documents: vec![],
+                details: Some(quota_details(&family, "KZ-10", 2026)),
+                ..Default::default()
+            },
+            &family[0].name,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -215,6 +225,7 @@ async fn each_step_has_its_own_deadline_and_can_be_overdue() {
             applicant: family[0].name.clone(),
             documents: vec![],
             details: Some(quota_details(&family, "KZ-10", 2026)),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -244,6 +255,7 @@ async fn eligibility_needs_registration_in_a_quota_region_of_that_year() {
                     applicant,
                     documents: vec![],
                     details: Some(details),
+                    ..Default::default()
                 })
                 .await
         }

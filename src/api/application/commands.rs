@@ -6,12 +6,13 @@ use crate::api::convert::{
     date_from_proto, details_from_proto, documents_from_proto, procedure_from_proto,
     state_from_proto,
 };
-use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_request_id};
+use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_region, parse_request_id};
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Call;
 use crate::domain::details::{FamilyMember, Relation};
 use crate::domain::procedure::Procedure;
 use crate::domain::records::PersonRecords;
+use crate::domain::regions::Region;
 use crate::domain::role::Role;
 use crate::error::{AllValid, ApiError, ApiResult, FieldError};
 use crate::pb;
@@ -78,15 +79,33 @@ pub(super) fn submit_command(call: &Call, req: &pb::SubmitApplicationRequest) ->
     if let Some(procedure) = requested_procedure(req.details.as_ref()) {
         ensure_may_submit(&call.caller, procedure)?;
     }
-    let (request_id, submission) = (
+    let (request_id, submission, region) = (
         parse_request_id(&req.request_id),
         parse_submission(&req.applicant, req.details.as_ref(), &req.documents),
+        optional_region(&req.region),
     )
         .or_invalid()?;
+    if let (Some(named), Some(said)) = (region, submission.details.region())
+        && named != said
+    {
+        return Err(ApiError::field(
+            "region",
+            format!("must be empty or {said}, the region the details name"),
+        ));
+    }
     Ok(Submit {
         key: Idempotency::new(request_id, req),
         submission,
+        region,
     })
+}
+
+/// A region the request may leave empty.
+fn optional_region(value: &str) -> Result<Option<Region>, FieldError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    parse_region("region", value).map(Some)
 }
 
 pub(super) fn check_command(call: &Call, req: &pb::CheckDocumentsRequest) -> ApiResult<Submission> {

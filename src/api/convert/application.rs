@@ -97,6 +97,7 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
         update_time: Some(timestamp(row.updated_at)),
         etag: etag(row.version),
         submitted_by: row.submitted_by.clone(),
+        region: row.region.map(|r| r.code().to_string()).unwrap_or_default(),
         checklist: row.checklist.0.iter().map(checklist_to_proto).collect(),
         decision,
         details: Some(details_to_proto(&row.details.0)),

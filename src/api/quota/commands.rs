@@ -2,12 +2,14 @@
 //! collected.
 
 use crate::api::{
-    Fields, decode_page_token, page_size, parse_name, parse_region, parse_request_id,
+    Fields, decode_page_key, decode_page_token, page_size, parse_name, parse_region,
+    parse_request_id,
 };
+use crate::domain::regions::Region;
 use crate::error::{AllValid, ApiError, ApiResult, FieldError};
 use crate::pb;
 use crate::service::mutation::Idempotency;
-use crate::service::quota::{DecisionsQuery, Forward, QuotaKey, RecordNotified};
+use crate::service::quota::{DecisionsQuery, Forward, QuotaKey, QuotasQuery, RecordNotified};
 use uuid::Uuid;
 
 /// Most applications one forwarding lists.
@@ -29,6 +31,43 @@ pub(super) fn quota_key(req: &pb::GetQuotaRequest) -> ApiResult<QuotaKey> {
     let year = crate::api::parse_quota_year(req.year);
     let (region, year) = (parse_region("region", &req.region), year).or_invalid()?;
     Ok(QuotaKey { region, year })
+}
+
+/// The page key of a quota list: its year and region, as `2026:KZ-55`.
+pub(super) struct QuotaPageKey(pub i32, pub Region);
+
+impl std::fmt::Display for QuotaPageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.0, self.1.code())
+    }
+}
+
+impl std::str::FromStr for QuotaPageKey {
+    type Err = ();
+    fn from_str(key: &str) -> Result<Self, ()> {
+        let (year, region) = key.split_once(':').ok_or(())?;
+        Ok(QuotaPageKey(
+            year.parse().map_err(|_| ())?,
+            Region::parse(region).ok_or(())?,
+        ))
+    }
+}
+
+pub(super) fn quotas_query(req: &pb::ListQuotasRequest) -> ApiResult<QuotasQuery> {
+    let year = (req.year != 0)
+        .then(|| crate::api::parse_quota_year(req.year))
+        .transpose();
+    let (year, after, limit) = (
+        year,
+        decode_page_key::<QuotaPageKey>(&req.page_token),
+        page_size(req.page_size),
+    )
+        .or_invalid()?;
+    Ok(QuotasQuery {
+        year,
+        after: after.map(|QuotaPageKey(year, region)| (year, region)),
+        limit,
+    })
 }
 
 pub(super) fn decisions_query(req: &pb::ListQuotaDecisionsRequest) -> ApiResult<DecisionsQuery> {

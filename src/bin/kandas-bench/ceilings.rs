@@ -66,6 +66,7 @@ async fn storage_submit(
             applicant_id: applicant,
             submitted_by: &caller.client(),
             operator_id: "",
+            region: Some(kandas::domain::regions::Region::Almaty),
             submission_date: template.submission_date,
             deadline: template.deadline,
             deadline_provisional: false,
@@ -112,6 +113,7 @@ pub(crate) async fn run_storage(
         organisation: "bench-storage".into(),
         operator_id: String::new(),
         jurisdiction: kandas::domain::organisation::Jurisdiction::National,
+        applicant: None,
     });
     let template = Arc::new(template.clone());
     let pool = db.clone();

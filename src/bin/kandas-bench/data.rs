@@ -53,6 +53,7 @@ pub(crate) fn iin_submission(applicant: &str) -> pb::SubmitApplicationRequest {
         details: Some(procedure(
             pb::application_details::Procedure::IinAssignment(pb::IinAssignment::default()),
         )),
+        region: "KZ-75".into(),
     }
 }
 

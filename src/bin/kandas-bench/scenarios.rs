@@ -265,6 +265,7 @@ async fn eligible_quota_application(ch: &Channels, year: i32) -> anyhow::Result<
         applicant: person.name.clone(),
         documents,
         details: Some(procedure(details)),
+        region: QUOTA_REGION.into(),
     };
     let approve = |a: pb::Application| pb::DecideApplicationRequest {
         request_id: Uuid::new_v4().to_string(),

@@ -7,7 +7,7 @@ mod reading;
 mod submission;
 
 pub use decision::{decide, withdraw};
-pub use reading::{get, list};
+pub use reading::{ensure_within, get, list};
 pub use submission::{check_documents, required_documents, submit};
 
 use crate::domain::admission::{People, Submission};
@@ -25,6 +25,8 @@ use uuid::Uuid;
 pub struct Submit {
     pub key: Idempotency,
     pub submission: Submission,
+    /// The region the submitter names, where the application cannot say it itself.
+    pub region: Option<crate::domain::regions::Region>,
 }
 
 /// ListRequiredDocuments, parsed: for a registered applicant or one merely described.

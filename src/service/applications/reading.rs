@@ -1,20 +1,43 @@
 //! Reading applications: one by name, or a page of them by filter.
 
 use super::ListQuery;
+use crate::domain::caller::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::applications::{self, ApplicationRow, ListFilter};
 use uuid::Uuid;
 
-pub async fn get(state: &AppState, id: Uuid) -> ApiResult<ApplicationRow> {
-    applications::get(&state.pool, id)
+/// One application, if it lies within the caller's scope.
+pub async fn get(state: &AppState, call: &Call, id: Uuid) -> ApiResult<ApplicationRow> {
+    let row = applications::get(&state.pool, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    call.scope().check(row.placement(), &call.subject)?;
+    Ok(row)
 }
 
 /// One more row than the page holds, so the caller can tell whether another page follows.
-pub async fn list(state: &AppState, query: ListQuery) -> ApiResult<Vec<ApplicationRow>> {
+/// Refuses a call about an application outside the caller's scope. An unknown application
+/// is left to the use case, which answers NOT_FOUND in its own words.
+pub async fn ensure_within(
+    executor: impl sqlx::PgExecutor<'_>,
+    call: &Call,
+    id: Uuid,
+) -> ApiResult<()> {
+    if let Some(row) = applications::get(executor, id).await? {
+        call.scope().check(row.placement(), &call.subject)?;
+    }
+    Ok(())
+}
+
+/// Only what lies within the caller's scope is listed, so a page never hints at others' files.
+pub async fn list(
+    state: &AppState,
+    call: &Call,
+    query: ListQuery,
+) -> ApiResult<Vec<ApplicationRow>> {
     let filter = ListFilter {
+        scope: call.scope(),
         procedures: query.procedures,
         state: query.state,
         applicant_id: query.applicant,

@@ -6,6 +6,7 @@ use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission}
 use crate::domain::caller::Call;
 use crate::domain::details::{Details, Relation};
 use crate::domain::documents::{ChecklistItem, ItemStatus};
+use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::mutation;
@@ -23,7 +24,13 @@ pub async fn submit<R: Message + Default>(
     command: Submit,
     present: impl Fn(&applications::ApplicationRow, NaiveDate) -> R,
 ) -> ApiResult<R> {
-    let Submit { key, submission } = command;
+    let Submit {
+        key,
+        submission,
+        region: named,
+    } = command;
+    let scope = call.scope();
+    scope.may_act_for(submission.applicant)?;
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
@@ -33,7 +40,23 @@ pub async fn submit<R: Message + Default>(
         .await?
         .ok_or_else(|| ApiError::not_found("applicant"))?;
     let today = state.clock.today();
-    let assessment = assess_on_record(&mut tx, &submission, today).await?;
+    let (people, assessment) = assess_on_record(&mut tx, &submission, today).await?;
+    let region = jurisdiction::place_application(
+        submission.details.region(),
+        follows_permanent_registration(submission.details.procedure())
+            .then(|| people.applicant.permanent_registration_on(today))
+            .flatten()
+            .map(|registration| registration.region),
+        named,
+        &call.caller.jurisdiction,
+    )
+    .map_err(|_| {
+        ApiError::field(
+            "region",
+            "required: this organisation acts in several regions; name the one the applicant lives or will settle in",
+        )
+    })?;
+    scope.may_file(region, submission.applicant)?;
     if !assessment.complete() {
         return Err(failed_precondition(
             "APPLICATION_INCOMPLETE",
@@ -52,6 +75,7 @@ pub async fn submit<R: Message + Default>(
             applicant_id: submission.applicant,
             submitted_by: &call.caller.client(),
             operator_id: &call.caller.operator_id,
+            region,
             submission_date: today,
             deadline: deadline.as_ref().map(|d| d.date),
             deadline_provisional: deadline.as_ref().is_some_and(|d| d.provisional),
@@ -77,20 +101,28 @@ pub async fn submit<R: Message + Default>(
 }
 
 /// The dry run: the same assessment as a submission, without submitting.
-pub async fn check_documents(state: &AppState, submission: &Submission) -> ApiResult<Assessment> {
+pub async fn check_documents(
+    state: &AppState,
+    call: &Call,
+    submission: &Submission,
+) -> ApiResult<Assessment> {
+    call.scope().may_act_for(submission.applicant)?;
     let mut conn = state.pool.acquire().await?;
-    assess_on_record(&mut conn, submission, state.clock.today()).await
+    let (_, assessment) = assess_on_record(&mut conn, submission, state.clock.today()).await?;
+    Ok(assessment)
 }
 
 /// The checklist for an applicant before submitting: with no documents presented, what is
 /// required, waived or already on record. Returns the labels of described family members.
 pub async fn required_documents(
     state: &AppState,
+    call: &Call,
     request: RequiredFor,
 ) -> ApiResult<(Vec<ChecklistItem>, Vec<(Uuid, String)>)> {
     let today = state.clock.today();
     let (people, details, labels) = match request {
         RequiredFor::Registered { applicant, details } => {
+            call.scope().may_act_for(applicant)?;
             let mut conn = state.pool.acquire().await?;
             let people = load_people(&mut conn, applicant, &details).await?;
             (people, details, Vec::new())
@@ -116,7 +148,7 @@ async fn assess_on_record(
     conn: &mut sqlx::PgConnection,
     submission: &Submission,
     today: NaiveDate,
-) -> ApiResult<Assessment> {
+) -> ApiResult<(People, Assessment)> {
     let people = load_people(conn, submission.applicant, &submission.details).await?;
     let mci = store::quota::mci(&mut *conn, today.year()).await?;
     let mut assessment = admission::assess(&people, submission, today, mci);
@@ -127,7 +159,7 @@ async fn assess_on_record(
         &facts,
         today,
     ));
-    Ok(assessment)
+    Ok((people, assessment))
 }
 
 async fn quota_facts(

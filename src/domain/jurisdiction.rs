@@ -1,0 +1,323 @@
+//! On whose files a caller acts (SPEC 1.1). A role says what kind of act a caller may perform;
+//! the scope here says on which persons and applications. Every read, list and decision is
+//! held to the one scope [`Scope::of`] gives, so no use case decides it on its own.
+
+use super::caller::Caller;
+use super::organisation::Jurisdiction;
+use super::procedure::Procedure;
+use super::regions::Region;
+use super::role::Role;
+use uuid::Uuid;
+
+/// How far an RPC reaches into personal files: the column of the scope table beside the role
+/// table (`server::auth::reach`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// No personal data: IIN arithmetic, quotas, calendars, catalogues, administration.
+    Public,
+    /// Persons and applications, within the caller's jurisdiction.
+    Files,
+    /// Persons and applications, nationwide for `police` (a person moves between regions, and
+    /// their offences and prerequisites follow them); within jurisdiction for everyone else.
+    PoliceNationwide,
+    /// Where quota decisions fall, without any person's data: the operator sees them all.
+    Placements,
+}
+
+/// The files one call may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every file, including applications placed in no region.
+    Everywhere,
+    /// Files placed in these regions (never empty).
+    Regions(Vec<Region>),
+    /// A foreign mission's own work: persons it registered, applications it submitted.
+    OwnWork { client: String },
+    /// The portal's authenticated applicant: that person's own applications.
+    Applicant(Uuid),
+    /// No personal file at all.
+    Nothing,
+}
+
+/// Where one application lies, as far as scope is concerned.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub region: Option<Region>,
+    pub applicant: Uuid,
+    /// The client URI that submitted it.
+    pub submitted_by: &'a str,
+}
+
+/// A refusal: the file lies outside the caller's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsideJurisdiction(pub String);
+
+impl Scope {
+    /// The scope of a call `reach`ing into files, by `caller`.
+    pub fn of(caller: &Caller, reach: Reach) -> Scope {
+        let office = || match &caller.jurisdiction {
+            Jurisdiction::National => Scope::Everywhere,
+            Jurisdiction::Regions(regions) => Scope::Regions(regions.clone()),
+        };
+        match (reach, caller.role) {
+            (Reach::Public, _) => Scope::Everywhere,
+            (Reach::Placements, Role::Admin) => Scope::Everywhere,
+            (Reach::PoliceNationwide, Role::Police) => Scope::Everywhere,
+            (_, Role::Psc | Role::Police | Role::Commission | Role::EmploymentCenter) => office(),
+            (_, Role::Portal) => match caller.applicant {
+                Some(applicant) => Scope::Applicant(applicant),
+                None => Scope::Nothing,
+            },
+            (_, Role::Mission) => Scope::OwnWork {
+                client: caller.client(),
+            },
+            (_, Role::Admin) => Scope::Nothing,
+        }
+    }
+
+    /// Whether an existing application is within scope.
+    pub fn covers(&self, placement: Placement<'_>) -> bool {
+        match self {
+            Scope::Everywhere => true,
+            Scope::Regions(regions) => placement.region.is_some_and(|r| regions.contains(&r)),
+            Scope::OwnWork { client, .. } => placement.submitted_by == client,
+            Scope::Applicant(applicant) => placement.applicant == *applicant,
+            Scope::Nothing => false,
+        }
+    }
+
+    /// Refuses an application outside scope, naming it as the caller did.
+    pub fn check(&self, placement: Placement<'_>, name: &str) -> Result<(), OutsideJurisdiction> {
+        if self.covers(placement) {
+            return Ok(());
+        }
+        Err(OutsideJurisdiction(match (self, placement.region) {
+            (Scope::Regions(_), Some(region)) => {
+                format!("{name} lies in {region}, outside this organisation's jurisdiction")
+            }
+            (Scope::Regions(_), None) => {
+                format!("{name} lies in no region; only national organisations act on it")
+            }
+            (Scope::OwnWork { .. }, _) => {
+                format!("{name} was not submitted by this organisation")
+            }
+            (Scope::Applicant(_), _) => format!("{name} is not the applicant's own"),
+            _ => format!("this organisation does not read personal files such as {name}"),
+        }))
+    }
+
+    /// Whether the caller may act for `applicant` at all: the portal only for its own, an
+    /// office for anyone who walks in.
+    pub fn may_act_for(&self, applicant: Uuid) -> Result<(), OutsideJurisdiction> {
+        match self {
+            Scope::Applicant(own) if *own != applicant => Err(OutsideJurisdiction(format!(
+                "persons/{applicant} is not the applicant signed in to the portal"
+            ))),
+            Scope::Nothing => Err(OutsideJurisdiction(
+                "this organisation does not act on personal files".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether an office may file a new application placed in `region` for `applicant`. An
+    /// office may file for anyone who walks in (the application brings them into its
+    /// jurisdiction), but only in its own regions; the portal only for its applicant.
+    pub fn may_file(
+        &self,
+        region: Option<Region>,
+        applicant: Uuid,
+    ) -> Result<(), OutsideJurisdiction> {
+        match self {
+            Scope::Everywhere | Scope::OwnWork { .. } => Ok(()),
+            Scope::Regions(_) | Scope::Applicant(_) | Scope::Nothing => self.check(
+                Placement {
+                    region,
+                    applicant,
+                    submitted_by: "",
+                },
+                "the application",
+            ),
+        }
+    }
+
+    /// The regions of a regional office, for filtering lists.
+    pub fn regions(&self) -> Option<&[Region]> {
+        match self {
+            Scope::Regions(regions) => Some(regions),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an application of `procedure` lies where the applicant is permanently registered,
+/// when the service holds that registration: the card, the stateless person certificate and
+/// citizenship follow where the person lives.
+pub fn follows_permanent_registration(procedure: Procedure) -> bool {
+    matches!(
+        procedure,
+        Procedure::ResidencePermitCard
+            | Procedure::StatelessPersonCertificate
+            | Procedure::SimplifiedCitizenship
+    )
+}
+
+/// Where a new application lies (SPEC 1.1): what the application itself says (the quota
+/// region, the address to register at), else the applicant's permanent registration the
+/// service holds (the card, the stateless certificate and citizenship follow where the person
+/// lives), else the region the submitter names (where the applicant will settle, the housing
+/// contract, the office), else the office's own region when it has exactly one.
+///
+/// **Decision:** a national organisation that names no region where none can be derived files
+/// an unplaced application, which only national organisations see; a regional office with more
+/// than one region must name it.
+pub fn place_application(
+    said_in_details: Option<Region>,
+    permanent_registration: Option<Region>,
+    named: Option<Region>,
+    office: &Jurisdiction,
+) -> Result<Option<Region>, RegionMissing> {
+    if let Some(region) = said_in_details.or(permanent_registration).or(named) {
+        return Ok(Some(region));
+    }
+    match office {
+        Jurisdiction::National => Ok(None),
+        Jurisdiction::Regions(regions) => match regions.as_slice() {
+            [only] => Ok(Some(*only)),
+            _ => Err(RegionMissing),
+        },
+    }
+}
+
+/// A regional office of several regions filed an application without saying in which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionMissing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, jurisdiction: Jurisdiction) -> Caller {
+        Caller {
+            role,
+            organisation: "office-1".into(),
+            operator_id: String::new(),
+            jurisdiction,
+            applicant: None,
+        }
+    }
+
+    fn placed(region: Option<Region>) -> Placement<'static> {
+        Placement {
+            region,
+            applicant: Uuid::nil(),
+            submitted_by: "urn:kandas:psc:elsewhere",
+        }
+    }
+
+    const ALMATY: Region = Region::Almaty;
+    const ASTANA: Region = Region::Astana;
+
+    #[test]
+    fn a_regional_office_covers_its_regions_only() {
+        let scope = Scope::of(
+            &caller(Role::Psc, Jurisdiction::Regions(vec![ALMATY])),
+            Reach::Files,
+        );
+        assert!(scope.covers(placed(Some(ALMATY))));
+        assert!(!scope.covers(placed(Some(ASTANA))));
+        assert!(!scope.covers(placed(None)));
+    }
+
+    #[test]
+    fn a_national_office_covers_unplaced_applications_too() {
+        let scope = Scope::of(
+            &caller(Role::Commission, Jurisdiction::National),
+            Reach::Files,
+        );
+        assert!(scope.covers(placed(None)));
+    }
+
+    #[test]
+    fn police_checks_prerequisites_nationwide_but_reads_files_in_its_regions() {
+        let police = caller(Role::Police, Jurisdiction::Regions(vec![ALMATY]));
+        assert_eq!(
+            Scope::of(&police, Reach::PoliceNationwide),
+            Scope::Everywhere
+        );
+        assert!(!Scope::of(&police, Reach::Files).covers(placed(Some(ASTANA))));
+        let psc = caller(Role::Psc, Jurisdiction::Regions(vec![ALMATY]));
+        assert!(!Scope::of(&psc, Reach::PoliceNationwide).covers(placed(Some(ASTANA))));
+    }
+
+    #[test]
+    fn a_mission_covers_what_it_submitted() {
+        let mission = caller(Role::Mission, Jurisdiction::National);
+        let scope = Scope::of(&mission, Reach::Files);
+        let own = Placement {
+            submitted_by: "urn:kandas:mission:office-1",
+            ..placed(Some(ASTANA))
+        };
+        assert!(scope.covers(own));
+        assert!(!scope.covers(placed(Some(ASTANA))));
+    }
+
+    #[test]
+    fn the_portal_covers_its_applicant_and_nothing_without_one() {
+        let mut portal = caller(Role::Portal, Jurisdiction::National);
+        assert_eq!(Scope::of(&portal, Reach::Files), Scope::Nothing);
+        let me = Uuid::now_v7();
+        portal.applicant = Some(me);
+        let scope = Scope::of(&portal, Reach::Files);
+        assert!(scope.covers(Placement {
+            applicant: me,
+            ..placed(None)
+        }));
+        assert!(!scope.covers(placed(None)));
+        assert!(scope.may_file(None, me).is_ok());
+        assert!(scope.may_file(None, Uuid::now_v7()).is_err());
+    }
+
+    #[test]
+    fn admin_reads_no_files_but_sees_where_quota_decisions_fall() {
+        let admin = caller(Role::Admin, Jurisdiction::National);
+        assert_eq!(Scope::of(&admin, Reach::Files), Scope::Nothing);
+        assert_eq!(Scope::of(&admin, Reach::Placements), Scope::Everywhere);
+    }
+
+    #[test]
+    fn a_regional_office_files_only_in_its_regions() {
+        let scope = Scope::of(
+            &caller(Role::Psc, Jurisdiction::Regions(vec![ALMATY])),
+            Reach::Files,
+        );
+        assert!(scope.may_file(Some(ALMATY), Uuid::nil()).is_ok());
+        let refused = scope.may_file(Some(ASTANA), Uuid::nil()).unwrap_err();
+        assert!(refused.0.contains("KZ-71"), "{}", refused.0);
+    }
+
+    #[test]
+    fn the_region_comes_from_the_details_then_records_then_the_request_then_the_office() {
+        let one = Jurisdiction::Regions(vec![ALMATY]);
+        let two = Jurisdiction::Regions(vec![ALMATY, ASTANA]);
+        let national = Jurisdiction::National;
+        assert_eq!(
+            place_application(Some(ASTANA), Some(ALMATY), Some(ALMATY), &one),
+            Ok(Some(ASTANA))
+        );
+        assert_eq!(
+            place_application(None, Some(ASTANA), Some(ALMATY), &one),
+            Ok(Some(ASTANA))
+        );
+        assert_eq!(
+            place_application(None, None, Some(ASTANA), &one),
+            Ok(Some(ASTANA))
+        );
+        assert_eq!(place_application(None, None, None, &one), Ok(Some(ALMATY)));
+        assert_eq!(
+            place_application(None, None, None, &two),
+            Err(RegionMissing)
+        );
+        assert_eq!(place_application(None, None, None, &national), Ok(None));
+    }
+}
