@@ -46,11 +46,24 @@ pub async fn fresh_database() -> String {
         .await
         .expect("create a test database");
     pool.close().await;
-    let base = admin
+    with_database(&admin, &name)
+}
+
+/// `url` with its database replaced by `database`, keeping the query: the private cluster's
+/// URL names its socket directory there (`?host=/...`).
+fn with_database(url: &str, database: &str) -> String {
+    let (location, query) = match url.split_once('?') {
+        Some((location, query)) => (location, Some(query)),
+        None => (url, None),
+    };
+    let base = location
         .rsplit_once('/')
         .map(|(base, _)| base)
-        .unwrap_or(&admin);
-    format!("{base}/{name}")
+        .unwrap_or(location);
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
 }
 
 /// A running server and what a test needs to talk to it.

@@ -3,8 +3,8 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::ffi::OsStrExt;
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,28 +13,28 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::DATABASE;
 use super::binaries::PgBinaries;
-use super::data_dir::{clear_stale_pid_file, initdb, prepare_data_dir};
+use super::data_dir::{clear_stale_pid_file, hba_path, initdb, prepare_data_dir, write_hba};
 use super::log::{log_file, log_path_for, open_log, read_log_from};
 use super::postmaster::Postmaster;
 use super::process::{LOG_TAIL_LINES, describe_status, pg_command, run_bounded, tail_lines};
+use super::socket::{
+    SocketDir, prepare_socket_dir, socket_conninfo, socket_dir_setting, socket_path, socket_url,
+};
 use super::user::{RunAs, choose_run_as, ensure_reachable};
-use super::{DATABASE, SUPERUSER};
 use crate::local::LocalError;
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const PSQL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for a previous server on the same data directory to finish shutting down.
 const PREVIOUS_SERVER_TIMEOUT: Duration = Duration::from_secs(15);
-/// Attempts with a fresh port when the automatically chosen one was taken meanwhile.
-const PORT_ATTEMPTS: usize = 5;
-/// Longest Unix socket path (sun_path is 108 bytes on Linux, 104 on macOS, incl. the NUL).
-const MAX_SOCKET_PATH: usize = 103;
 
 /// How to run a [`LocalCluster`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterOptions {
-    /// TCP port on 127.0.0.1; `None` picks a free one.
+    /// The port number, which only names the socket file (`.s.PGSQL.<port>`): the server opens
+    /// no TCP port. `None` takes one that is free on 127.0.0.1, so that clusters differ.
     pub port: Option<u16>,
     /// Tests only: `fsync`, `synchronous_commit` and `full_page_writes` off, and initdb
     /// `--no-sync`. A crash can corrupt such a cluster.
@@ -57,6 +57,9 @@ impl Default for ClusterOptions {
 pub struct LocalCluster {
     data_dir: PathBuf,
     log_path: PathBuf,
+    /// Held for the cluster's lifetime: a temporary one is removed with the fields, after
+    /// `Drop` has stopped the server.
+    socket_dir: SocketDir,
     port: u16,
     bins: PgBinaries,
     postmaster: Arc<Postmaster>,
@@ -103,38 +106,32 @@ impl LocalCluster {
             initdb(bins, &data_dir, run_as.as_ref(), options.ephemeral)?;
         }
         clear_stale_pid_file(&data_dir, PREVIOUS_SERVER_TIMEOUT)?;
+        write_hba(&data_dir, run_as.as_ref())?;
+        let socket_dir = prepare_socket_dir(&data_dir, run_as.as_ref())?;
         let log_path = log_path_for(&data_dir);
-
-        let mut attempt = 0;
-        let (postmaster, port) = loop {
-            attempt += 1;
-            let port = match options.port {
-                Some(port) => port,
-                None => free_port()?,
-            };
-            let log_offset = open_log(&log_path, run_as.as_ref(), port)?;
-            match start_postmaster(bins, &data_dir, &log_path, run_as.as_ref(), port, &options) {
-                Ok(postmaster) => {
-                    match wait_until_ready(&postmaster, &data_dir, &log_path, log_offset, port) {
-                        Ok(()) => break (postmaster, port),
-                        Err(e) => {
-                            postmaster.stop();
-                            let port_taken = read_log_from(&log_path, log_offset)
-                                .contains("could not bind IPv4 address");
-                            if options.port.is_none() && port_taken && attempt < PORT_ATTEMPTS {
-                                tracing::debug!(port, "port taken meanwhile; trying another");
-                                continue;
-                            }
-                            return Err(e);
-                        }
-                    }
-                }
-                Err(e) => return Err(e),
-            }
+        // Nothing else can hold the socket file of this directory (postmaster.pid guards it):
+        // a port taken on TCP meanwhile is no obstacle, so no retry is needed.
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
         };
+        let socket = socket_path(socket_dir.path(), port);
+        let log_offset = open_log(&log_path, run_as.as_ref(), &socket)?;
+        let server = Server {
+            data_dir: &data_dir,
+            socket_dir: socket_dir.path(),
+            port,
+            log_path: &log_path,
+        };
+        let postmaster = start_postmaster(bins, &server, run_as.as_ref(), &options)?;
+        if let Err(e) = wait_until_ready(&postmaster, &server, &socket, log_offset) {
+            postmaster.stop();
+            return Err(e);
+        }
         let cluster = LocalCluster {
             data_dir,
             log_path,
+            socket_dir,
             port,
             bins: bins.clone(),
             postmaster,
@@ -143,20 +140,32 @@ impl LocalCluster {
         cluster.ensure_database(DATABASE)?;
         tracing::info!(
             data_dir = %cluster.data_dir.display(),
-            port,
+            socket = %socket.display(),
             log = %cluster.log_path.display(),
             "private PostgreSQL cluster running"
         );
         Ok(cluster)
     }
 
+    /// The port number in the socket file's name; nothing listens on it over TCP.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `postgres://kandas@127.0.0.1:PORT/DATABASE` (trust authentication, no password).
+    /// The directory holding the server's Unix socket (mode 0700, the server's OS user's).
+    pub fn socket_dir(&self) -> &Path {
+        self.socket_dir.path()
+    }
+
+    /// `postgres://kandas@localhost:PORT/DATABASE?host=SOCKET_DIR`: the Unix socket, trust
+    /// authentication, no password. sqlx and libpq (psql) both accept it.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database}", self.port)
+        socket_url(self.socket_dir(), self.port, database)
+    }
+
+    /// The client authentication file, rewritten on every start.
+    pub fn hba_file(&self) -> PathBuf {
+        hba_path(&self.data_dir)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -187,7 +196,8 @@ impl LocalCluster {
         }
     }
 
-    /// Runs one SQL command with `psql` over TCP as the superuser; returns unaligned tuples.
+    /// Runs one SQL command with `psql` over the socket as the superuser; returns unaligned
+    /// tuples.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String, LocalError> {
         // psql runs fine as root; only the server refuses root.
         let mut cmd = pg_command(&self.bins.psql(), None, Signal::SIGTERM);
@@ -198,11 +208,7 @@ impl LocalCluster {
             .arg("-v")
             .arg("ON_ERROR_STOP=1")
             .arg("-d")
-            .arg(format!(
-                "host=127.0.0.1 port={} user={SUPERUSER} dbname={database} \
-                 sslmode=disable connect_timeout=10",
-                self.port
-            ))
+            .arg(socket_conninfo(self.socket_dir(), self.port, database))
             .arg("-c")
             .arg(sql);
         run_bounded(cmd, PSQL_TIMEOUT)
@@ -241,6 +247,8 @@ impl Drop for LocalCluster {
     }
 }
 
+/// A number no program uses as a TCP port just now, so that clusters started side by side get
+/// different socket names and nobody mistakes one for the other.
 pub(super) fn free_port() -> Result<u16, LocalError> {
     TcpListener::bind(("127.0.0.1", 0))
         .and_then(|listener| listener.local_addr())
@@ -248,35 +256,45 @@ pub(super) fn free_port() -> Result<u16, LocalError> {
         .map_err(|e| LocalError::io("finding a free TCP port on 127.0.0.1", e))
 }
 
+/// Where one start of the server keeps its files and its socket.
+struct Server<'a> {
+    data_dir: &'a Path,
+    socket_dir: &'a Path,
+    port: u16,
+    log_path: &'a Path,
+}
+
 fn start_postmaster(
     bins: &PgBinaries,
-    data_dir: &Path,
-    log_path: &Path,
+    server: &Server<'_>,
     run_as: Option<&RunAs>,
-    port: u16,
     options: &ClusterOptions,
 ) -> Result<Arc<Postmaster>, LocalError> {
-    let log = log_file(log_path)?;
+    let log = log_file(server.log_path)?;
     let log_err = log
         .try_clone()
-        .map_err(|e| LocalError::io(format!("opening {}", log_path.display()), e))?;
-    // A Unix socket in the data directory when its path fits in sun_path; TCP only otherwise.
-    let socket_dir =
-        if data_dir.as_os_str().as_bytes().len() + "/.s.PGSQL.65535".len() <= MAX_SOCKET_PATH {
-            data_dir.as_os_str().to_os_string()
-        } else {
-            OsString::new()
-        };
+        .map_err(|e| LocalError::io(format!("opening {}", server.log_path.display()), e))?;
     let mut cmd = pg_command(&bins.postgres(), run_as, Signal::SIGINT);
     cmd.stdout(log).stderr(log_err).process_group(0);
-    cmd.arg("-D").arg(data_dir).arg("-p").arg(port.to_string());
+    cmd.arg("-D")
+        .arg(server.data_dir)
+        .arg("-p")
+        .arg(server.port.to_string());
     let mut setting = |name: &str, value: &std::ffi::OsStr| {
         let mut arg = OsString::from(format!("{name}="));
         arg.push(value);
         cmd.arg("-c").arg(arg);
     };
-    setting("listen_addresses", "127.0.0.1".as_ref());
-    setting("unix_socket_directories", &socket_dir);
+    // Trust authentication is safe only because the socket directory is the sole way in: no
+    // TCP, a socket only the server's user may use, and `hba_file` pinned to the pg_hba.conf
+    // written at this start, whatever an older postgresql.conf names.
+    setting("listen_addresses", "".as_ref());
+    setting(
+        "unix_socket_directories",
+        &socket_dir_setting(server.socket_dir),
+    );
+    setting("unix_socket_permissions", "0700".as_ref());
+    setting("hba_file", hba_path(server.data_dir).as_os_str());
     // An error's DETAIL quotes the row it concerns (a duplicate IIN, for one): the server log
     // keeps the message and the statement text, whose values are bound, never the data.
     setting("log_error_verbosity", "terse".as_ref());
@@ -292,28 +310,27 @@ fn start_postmaster(
     Postmaster::spawn(cmd)
 }
 
-/// Waits until the server reports "ready" in postmaster.pid and accepts TCP connections.
+/// Waits until the server reports "ready" in postmaster.pid and accepts connections on `socket`.
 fn wait_until_ready(
     pm: &Postmaster,
-    data_dir: &Path,
-    log_path: &Path,
+    server: &Server<'_>,
+    socket: &Path,
     log_offset: u64,
-    port: u16,
 ) -> Result<(), LocalError> {
     let deadline = Instant::now() + START_TIMEOUT;
-    let pid_file = data_dir.join("postmaster.pid");
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let pid_file = server.data_dir.join("postmaster.pid");
     let failure = |problem: String| LocalError::Server {
         problem,
-        log: log_path.to_path_buf(),
-        log_tail: tail_lines(&read_log_from(log_path, log_offset), LOG_TAIL_LINES),
+        log: server.log_path.to_path_buf(),
+        log_tail: tail_lines(&read_log_from(server.log_path, log_offset), LOG_TAIL_LINES),
     };
     loop {
         if let Some(status) = pm.exit_status() {
             return Err(failure(format!(
-                "exited during startup ({}) on port {port} with data directory {}",
+                "exited during startup ({}) with socket {} and data directory {}",
                 status.map_or_else(|| "unknown status".to_owned(), describe_status),
-                data_dir.display()
+                socket.display(),
+                server.data_dir.display()
             )));
         }
         // Lines: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
@@ -322,12 +339,13 @@ fn wait_until_ready(
             lines.first().and_then(|l| l.parse::<i32>().ok()) == Some(pm.pid)
                 && lines.get(7) == Some(&"ready")
         });
-        if ready && TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+        if ready && UnixStream::connect(socket).is_ok() {
             return Ok(());
         }
         if Instant::now() >= deadline {
             return Err(failure(format!(
-                "did not accept connections on port {port} within {} s",
+                "did not accept connections on {} within {} s",
+                socket.display(),
                 START_TIMEOUT.as_secs()
             )));
         }

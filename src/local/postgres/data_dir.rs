@@ -1,9 +1,9 @@
-//! The data directory: creating it for the right user, initdb, and a postmaster.pid left
-//! behind by a server that is gone.
+//! The data directory: creating it for the right user, initdb, client authentication, and a
+//! postmaster.pid left behind by a server that is gone.
 
 use std::fs;
-use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,10 +13,18 @@ use nix::sys::signal::Signal;
 use super::SUPERUSER;
 use super::binaries::PgBinaries;
 use super::process::{pg_command, pid_alive, run_bounded};
-use super::user::{RunAs, chown_recursive};
+use super::user::{RunAs, chown, chown_recursive};
 use crate::local::LocalError;
 
 const INITDB_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The whole of pg_hba.conf. Trusting whoever reaches the socket trusts exactly the server's OS
+/// user and root, because nobody else can enter the socket directory and there is no TCP.
+const HBA: &str = "\
+# Written by kandas on every start; edits are lost. The server listens only on a Unix socket
+# in a directory that only its own OS user may enter, which is what makes trust safe here.
+local all all trust
+";
 
 /// Creates the data directory (mode 0700) and hands it to `run_as`.
 pub(super) fn prepare_data_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<(), LocalError> {
@@ -63,8 +71,9 @@ pub(super) fn initdb(
         .arg(data_dir)
         .arg("-U")
         .arg(SUPERUSER)
-        .arg("-A")
-        .arg("trust")
+        // Replaced by `write_hba` before the first start; TCP is refused even before that.
+        .arg("--auth-local=trust")
+        .arg("--auth-host=reject")
         .arg("-E")
         .arg("UTF8")
         .arg("--no-locale");
@@ -72,6 +81,32 @@ pub(super) fn initdb(
         cmd.arg("--no-sync");
     }
     run_bounded(cmd, INITDB_TIMEOUT).map(|_| ())
+}
+
+/// Writes `pg_hba.conf` unless it already says exactly [`HBA`]: a cluster made by an older
+/// kandas trusted TCP connections from 127.0.0.1, and loses those `host` lines here.
+pub(super) fn write_hba(data_dir: &Path, run_as: Option<&RunAs>) -> Result<(), LocalError> {
+    let path = hba_path(data_dir);
+    if fs::read_to_string(&path).is_ok_and(|text| text == HBA) {
+        return Ok(());
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| file.write_all(HBA.as_bytes()))
+        .map_err(|e| LocalError::io(format!("writing {}", path.display()), e))?;
+    if let Some(user) = run_as {
+        chown(&path, user)?;
+    }
+    tracing::info!(file = %path.display(), "wrote pg_hba.conf: connections over the Unix socket only");
+    Ok(())
+}
+
+pub(super) fn hba_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("pg_hba.conf")
 }
 
 /// Removes `postmaster.pid` left by a server that is gone (its owner was killed, the machine

@@ -26,7 +26,7 @@ pub(super) fn log_path_for(data_dir: &Path) -> PathBuf {
 pub(super) fn open_log(
     log_path: &Path,
     run_as: Option<&RunAs>,
-    port: u16,
+    socket: &Path,
 ) -> Result<u64, LocalError> {
     if fs::metadata(log_path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
         let mut old = log_path.as_os_str().to_os_string();
@@ -46,7 +46,8 @@ pub(super) fn open_log(
         .map_err(|e| LocalError::io(format!("writing {}", log_path.display()), e))?;
     let _ = writeln!(
         file,
-        "--- kandas: starting PostgreSQL on 127.0.0.1:{port} (unix time {now}) ---"
+        "--- kandas: starting PostgreSQL on the Unix socket {} (unix time {now}) ---",
+        socket.display()
     );
     Ok(offset)
 }

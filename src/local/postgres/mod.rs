@@ -2,17 +2,24 @@
 //!
 //! Layout for a data directory `D` (by default `.kandas/pg`):
 //!
-//! * `D/` is the cluster (made by `initdb -A trust -U kandas -E UTF8 --no-locale`);
+//! * `D/` is the cluster (made by `initdb -U kandas -E UTF8 --no-locale`); its `pg_hba.conf`
+//!   is rewritten on every start to `local all all trust` alone, so a cluster made by an older
+//!   kandas, which also trusted TCP from 127.0.0.1, loses its `host` lines;
 //! * `D.log` (by default `.kandas/pg.log`) receives the server's stdout and stderr, appended
 //!   across starts (rotated to `D.log.1` past 10 MiB). It sits next to the data directory rather
 //!   than in it so that it survives deleting the cluster and is easy to find;
-//! * the server listens on `127.0.0.1:<port>` only, plus a Unix socket inside `D` when that path
-//!   is short enough for a socket address (otherwise TCP only). Everything here connects over TCP.
+//! * `D.sock/` (by default `.kandas/pg.sock`) holds the server's Unix socket `.s.PGSQL.<port>`.
+//!   The server listens on nothing else (`listen_addresses = ''`), and the directory is mode
+//!   0700 and belongs to the user the server runs as, so only that user and root can connect:
+//!   that gate is what makes trust authentication safe. When `D.sock/.s.PGSQL.<port>` is too
+//!   long for a socket address, a fresh 0700 directory with a random name under `/tmp` takes
+//!   its place for as long as the cluster runs. The port only names the socket file; it is
+//!   picked among the free TCP ports so that clusters side by side differ.
 //!
 //! **Root.** PostgreSQL refuses to run as root. When kandas runs as root, the server binaries run
 //! as the owner of an existing non-root data directory, else as the `postgres` system user: the
-//! data directory and the log are chowned to that user, and its supplementary groups are
-//! cleared. That user must be able to traverse every ancestor of the data directory. Ancestors
+//! data directory, the socket directory and the log are chowned to that user, and its
+//! supplementary groups are cleared; kandas, as root, still passes the socket directory's 0700. That user must be able to traverse every ancestor of the data directory. Ancestors
 //! inside the working directory (the project, e.g. `/work/main/.kandas`) that it cannot traverse
 //! get the search bit for others (`o+x`, never read) added, which exposes no names or contents.
 //! Ancestors outside the working directory (e.g. `/root` at mode 0700) are never changed behind
@@ -27,6 +34,7 @@
 //! The pieces: `binaries` finds the server binaries, `user` decides who runs them and makes
 //! the data directory reachable for that user, `process` builds and runs their commands,
 //! `postmaster` supervises the server process, `data_dir` and `log` look after the files,
+//! `socket` makes the socket directory and the addresses that reach it,
 //! `cluster` ties them together and `shared` holds the throwaway cluster of a test binary.
 
 mod binaries;
@@ -36,6 +44,7 @@ mod log;
 mod postmaster;
 mod process;
 mod shared;
+mod socket;
 mod user;
 
 #[cfg(test)]

@@ -5,21 +5,26 @@ mod cluster;
 mod parent_death;
 mod root;
 mod shared;
+mod socket;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
-use super::{ClusterOptions, PgBinaries};
+use super::{ClusterOptions, LocalCluster, PgBinaries};
 
 pub(super) fn bins() -> PgBinaries {
     PgBinaries::locate().expect("PostgreSQL binaries are installed")
 }
 
-pub(super) fn psql_as_client(port: u16, sql: &str) -> Result<String, String> {
+/// psql as an outside client would run it, on the socket in `socket_dir`.
+pub(super) fn psql_as_client(socket_dir: &Path, port: u16, sql: &str) -> Result<String, String> {
     let out = Command::new(bins().psql())
         .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .arg("-h")
+        .arg(socket_dir)
+        .args(["-p", &port.to_string()])
         .args(["-U", "kandas", "-d", "kandas", "-c", sql])
         .output()
         .map_err(|e| e.to_string())?;
@@ -28,6 +33,11 @@ pub(super) fn psql_as_client(port: u16, sql: &str) -> Result<String, String> {
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+/// [`psql_as_client`] on a running cluster.
+pub(super) fn psql_on(cluster: &LocalCluster, sql: &str) -> Result<String, String> {
+    psql_as_client(cluster.socket_dir(), cluster.port(), sql)
 }
 
 /// A temp dir that the `postgres` user can traverse (tempdir() makes 0700 dirs).

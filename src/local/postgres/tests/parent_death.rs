@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{bins, open_tempdir, options, psql_as_client};
+use super::{bins, open_tempdir, options, psql_as_client, psql_on};
 use crate::local::postgres::LocalCluster;
 use crate::local::postgres::process::pid_alive;
 
@@ -25,7 +25,11 @@ fn child_process_that_starts_a_cluster() {
     })
     .join()
     .unwrap();
-    println!("READY {}", cluster.port());
+    println!(
+        "READY {} {}",
+        cluster.port(),
+        cluster.socket_dir().display()
+    );
     thread::sleep(Duration::from_secs(120));
 }
 
@@ -53,18 +57,19 @@ fn server_dies_with_a_killed_parent() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut child = KillOnDrop(child);
-    let mut port = None;
+    let mut address = None;
     for line in io::BufReader::new(stdout).lines() {
         let line = line.unwrap();
         // libtest prints the test name on the same line.
-        if let Some((_, p)) = line.split_once("READY ") {
-            port = Some(p.trim().parse::<u16>().unwrap());
+        if let Some((_, ready)) = line.split_once("READY ") {
+            let (port, socket_dir) = ready.trim().split_once(' ').unwrap();
+            address = Some((port.parse::<u16>().unwrap(), PathBuf::from(socket_dir)));
             break;
         }
     }
-    let port = port.expect("child started a cluster");
+    let (port, socket_dir) = address.expect("child started a cluster");
     thread::sleep(Duration::from_millis(500));
-    assert_eq!(psql_as_client(port, "select 1").unwrap(), "1");
+    assert_eq!(psql_as_client(&socket_dir, port, "select 1").unwrap(), "1");
     let data = tmp.path().join("pg");
     let pid: i32 = fs::read_to_string(data.join("postmaster.pid"))
         .unwrap()
@@ -86,6 +91,6 @@ fn server_dies_with_a_killed_parent() {
     );
     // The directory is reusable afterwards.
     let cluster = LocalCluster::start_with(&bins(), &data, options(), tmp.path()).unwrap();
-    assert_eq!(psql_as_client(cluster.port(), "select 1").unwrap(), "1");
+    assert_eq!(psql_on(&cluster, "select 1").unwrap(), "1");
     cluster.stop().unwrap();
 }

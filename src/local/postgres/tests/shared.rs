@@ -1,4 +1,4 @@
-use super::psql_as_client;
+use super::psql_on;
 use crate::local::postgres::shared::TEST_DIR_PREFIX;
 use crate::local::postgres::shared_test_cluster;
 
@@ -7,11 +7,8 @@ fn shared_cluster_is_shared_and_has_300_connections() {
     let a = shared_test_cluster().unwrap();
     let b = shared_test_cluster().unwrap();
     assert!(std::ptr::eq(a, b));
-    assert_eq!(
-        psql_as_client(a.port(), "show max_connections").unwrap(),
-        "300"
-    );
-    assert_eq!(psql_as_client(a.port(), "show fsync").unwrap(), "off");
+    assert_eq!(psql_on(a, "show max_connections").unwrap(), "300");
+    assert_eq!(psql_on(a, "show fsync").unwrap(), "off");
     assert!(a.data_dir().starts_with(
         std::env::temp_dir().join(format!("{TEST_DIR_PREFIX}{}", std::process::id()))
     ));
