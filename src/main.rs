@@ -198,9 +198,9 @@ fn print_banner(
     }
     if let Some(cluster) = cluster {
         println!(
-            "  database: private PostgreSQL cluster in {} (port {})",
+            "  database: private PostgreSQL cluster in {} (unix socket in {}, no TCP)",
             cluster.data_dir().display(),
-            cluster.port()
+            cluster.socket_dir().display()
         );
     }
     if let Some(pki) = pki {

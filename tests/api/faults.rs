@@ -1,6 +1,7 @@
 //! Faults: the process SIGKILLed or SIGTERMed under load, PostgreSQL stopped under load, and
-//! client deadlines. Every wait has a bound, every request loop a count; everything listens and
-//! connects on 127.0.0.1 only. No test asserts how long anything took.
+//! client deadlines. Every wait has a bound, every request loop a count; the service listens on
+//! 127.0.0.1 only and the database on a private unix socket. No test asserts how long anything
+//! took.
 
 use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};

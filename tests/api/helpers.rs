@@ -660,6 +660,21 @@ pub fn register_national(settings: &mut Settings, role: &str, id: &str) {
         .push(Organisation::national(id, role));
 }
 
+/// Registers one more organisation acting in `regions` only, when the server starts.
+pub fn register_regional(settings: &mut Settings, role: &str, id: &str, regions: &[&str]) {
+    use kandas::domain::organisation::Jurisdiction;
+    use kandas::domain::regions::Region;
+    let role = Role::parse(role).expect("a kandas role");
+    let regions = regions
+        .iter()
+        .map(|code| Region::parse(code).expect("a region code"))
+        .collect();
+    settings.seed_organisations.push(Organisation {
+        jurisdiction: Jurisdiction::Regions(regions),
+        ..Organisation::national(id, role)
+    });
+}
+
 /// The organisations of [`TestApp::identity`], `test-<role>` for every role, national.
 pub fn test_organisations() -> Vec<Organisation> {
     Role::ALL

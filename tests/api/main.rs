@@ -17,6 +17,7 @@ mod health_and_reflection;
 mod hostile_input;
 mod iin_assignment;
 mod isolation;
+mod jurisdiction;
 mod logs;
 mod metrics_and_shedding;
 mod organisations;

@@ -575,3 +575,47 @@ async fn many_watchers_share_one_listening_connection() {
         assert_eq!(next_decision(stream).await.application, application.name);
     }
 }
+
+#[tokio::test]
+async fn quotas_are_listed_page_by_page_and_a_forged_token_is_refused() {
+    let app = spawn_app().await;
+    let mut client = QuotaServiceClient::new(app.channel("commission").await);
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = client
+            .list_quotas(pb::ListQuotasRequest {
+                year: 2025,
+                page_size: 3,
+                page_token: token.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.quotas.len() <= 3);
+        seen.extend(page.quotas.iter().map(|q| q.region.clone()));
+        pages += 1;
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(pages, 3, "8 quotas in pages of 3");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "each quota once, in region order");
+    assert_eq!(seen.len(), 8);
+
+    let forged = client
+        .list_quotas(pb::ListQuotasRequest {
+            year: 2025,
+            page_size: 3,
+            page_token: "bm90LWEtdG9rZW4".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&forged), vec!["page_token"]);
+}
