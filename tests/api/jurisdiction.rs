@@ -755,3 +755,54 @@ async fn a_refusal_by_role_or_registration_is_audited() {
         ]
     );
 }
+
+#[tokio::test]
+async fn each_office_sees_the_overdue_work_of_its_own_regions() {
+    let app = spawn_with_offices().await;
+    let inside = files_in(&app, 1, INSIDE).await;
+    let outside = files_in(&app, 2, OUTSIDE).await;
+    // Both quota applications wait for the commission past their step's deadline.
+    sqlx::query(
+        "UPDATE applications SET step_deadline = DATE '2026-05-01'
+         WHERE id = ANY($1::uuid[])",
+    )
+    .bind(
+        [&inside, &outside]
+            .iter()
+            .map(|f| {
+                f.application
+                    .name
+                    .trim_start_matches("applications/")
+                    .to_string()
+            })
+            .collect::<Vec<_>>(),
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let overdue = |channel: Channel| async move {
+        ApplicationClient::new(channel)
+            .list_applications(pb::ListApplicationsRequest {
+                overdue_only: true,
+                decided_by_role: "commission".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .applications
+            .into_iter()
+            .map(|a| a.name)
+            .collect::<Vec<_>>()
+    };
+    let regional = overdue(app.channel_as("commission", "commission-55").await).await;
+    assert_eq!(regional, vec![inside.application.name.clone()]);
+    let national = overdue(app.channel("commission").await).await;
+    assert_eq!(
+        national,
+        vec![
+            inside.application.name.clone(),
+            outside.application.name.clone()
+        ]
+    );
+}
