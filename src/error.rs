@@ -254,6 +254,10 @@ impl From<Conflict> for ApiError {
                 reason: "IIN_ALREADY_REGISTERED",
                 message: "a person with this IIN is already registered (person.iin)".into(),
             },
+            Conflict::DocumentHeld => ApiError::AlreadyExists {
+                reason: "IDENTITY_DOCUMENT_HELD",
+                message: "another person registered at the same moment holds this identity document (identity_document)".into(),
+            },
             Conflict::OrganisationAlreadyRegistered => ApiError::AlreadyExists {
                 reason: "ORGANISATION_ALREADY_REGISTERED",
                 message: "an organisation with this id is already registered (organisation.id)"

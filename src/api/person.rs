@@ -5,20 +5,23 @@
 mod commands;
 
 use super::convert::{
-    date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto,
+    date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto, timestamp,
 };
-use super::{open, respond};
+use super::{open, parse_name, respond};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
 use crate::service::persons as use_case;
 use crate::state::AppState;
-use commands::{arrival_command, lookup, register_command};
+use crate::store::persons::VersionRow;
+use commands::{arrival_command, correct_command, lookup, register_command};
 use tonic::{Request, Response, Status};
 
 const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
 const GET: &str = crate::pb::rpc::person_service::GET_PERSON;
+const UPDATE: &str = crate::pb::rpc::person_service::UPDATE_PERSON;
+const VERSIONS: &str = crate::pb::rpc::person_service::LIST_PERSON_VERSIONS;
 const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
 
 pub struct PersonApi {
@@ -40,6 +43,34 @@ fn arrival_to_proto(notice: &ArrivalNotice, person: &str) -> pb::ArrivalNotifica
         notified_on: Some(date_to_proto(notice.notified_on)),
         due_date: Some(date_to_proto(notice.due_date)),
         late: notice.late(),
+    }
+}
+
+/// One version of a person, as it was made.
+fn version_to_proto(version: &VersionRow, name: &str) -> pb::PersonVersion {
+    pb::PersonVersion {
+        revision: version.revision,
+        person: Some(pb::Person {
+            name: name.to_string(),
+            surname: version.surname.clone(),
+            given_name: version.given_name.clone(),
+            patronymic: version.patronymic.clone(),
+            birth_date: Some(date_to_proto(version.birth_date)),
+            sex: sex_to_proto(version.sex) as i32,
+            citizenship: version.citizenship.clone(),
+            ethnic_kazakh: version.ethnic_kazakh,
+            ..Default::default()
+        }),
+        changed_by: version.changed_by.clone(),
+        operator_id: version.operator_id.clone(),
+        reason: version.reason.clone(),
+        supporting_document: version.document.as_ref().map(|doc| pb::SupportingDocument {
+            kind: doc.kind.clone(),
+            number: doc.number.clone(),
+            issue_date: doc.issue_date.map(date_to_proto),
+            issuing_country: doc.issuing_country.clone(),
+        }),
+        change_time: Some(timestamp(version.changed_at)),
     }
 }
 
@@ -92,6 +123,44 @@ impl PersonService for PersonApi {
             Err(_) if !req.name.is_empty() => call.about(&req.name),
             Err(_) => call.about("persons:by-iin"),
         };
+        respond(&self.state, &call, true, result).await
+    }
+
+    async fn update_person(
+        &self,
+        request: Request<pb::UpdatePersonRequest>,
+    ) -> Result<Response<pb::Person>, Status> {
+        let call = open(&self.state, &request, UPDATE).await?;
+        let req = request.into_inner();
+        let name = req.person.as_ref().map(|p| p.name.as_str()).unwrap_or("");
+        let call = call.about(name).with_request_id(&req.request_id);
+        let result = async {
+            let command = correct_command(&req)?;
+            use_case::correct(&self.state, &call, command, person_to_proto).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn list_person_versions(
+        &self,
+        request: Request<pb::ListPersonVersionsRequest>,
+    ) -> Result<Response<pb::ListPersonVersionsResponse>, Status> {
+        let call = open(&self.state, &request, VERSIONS).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name);
+        let result = async {
+            let id = parse_name("name", &req.name, "persons")
+                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            let versions = use_case::versions(&self.state, &call, id).await?;
+            Ok(pb::ListPersonVersionsResponse {
+                versions: versions
+                    .iter()
+                    .map(|v| version_to_proto(v, &req.name))
+                    .collect(),
+            })
+        }
+        .await;
         respond(&self.state, &call, true, result).await
     }
 

@@ -4,6 +4,7 @@ pub mod admission;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;
+pub mod correction;
 pub mod details;
 pub mod documents;
 pub mod iin;

@@ -82,6 +82,53 @@ impl PersonDetails {
     }
 }
 
+/// The identity document a person is registered with (SPEC 5.7): one person holds it. The
+/// number keeps its letters and digits only, in upper case, so `e 1234-567` and `E1234567` are
+/// the same document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityDocument {
+    pub number: String,
+    pub issuing_country: String,
+}
+
+const MAX_DOCUMENT_NUMBER: usize = 64;
+
+impl IdentityDocument {
+    /// Parses a document as presented; returns every problem as `(field, rule)`.
+    pub fn parse(number: &str, issuing_country: &str) -> Result<Self, Vec<(&'static str, String)>> {
+        let mut problems = Vec::new();
+        let kept: String = number
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if kept.is_empty()
+            || kept.len() > MAX_DOCUMENT_NUMBER
+            || !kept.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            problems.push((
+                "number",
+                format!("required: 1 to {MAX_DOCUMENT_NUMBER} letters and digits"),
+            ));
+        }
+        let country = issuing_country.trim().to_ascii_uppercase();
+        if !(country.len() == 3 && country.chars().all(|c| c.is_ascii_uppercase())) {
+            problems.push((
+                "issuing_country",
+                "required: an ISO 3166-1 alpha-3 code, e.g. CHN".to_string(),
+            ));
+        }
+        if problems.is_empty() {
+            Ok(IdentityDocument {
+                number: kept,
+                issuing_country: country,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 /// A host's arrival notification is due within 3 working days of the entry (SPEC 5.5).
 pub const ARRIVAL_NOTICE_TERM: Term = Term::WorkingDays(3);
 
@@ -140,6 +187,19 @@ mod tests {
         let p = PersonDetails::parse(raw, today()).unwrap();
         assert_eq!(p.surname, "Nurlanov");
         assert_eq!(p.citizenship, "CHN");
+    }
+
+    #[test]
+    fn an_identity_document_number_is_the_same_however_it_is_spaced() {
+        let a = IdentityDocument::parse("e 1234-567", "chn").unwrap();
+        let b = IdentityDocument::parse("E1234567", "CHN").unwrap();
+        assert_eq!(a, b);
+        let fields: Vec<&str> = IdentityDocument::parse("№ 5", "China")
+            .unwrap_err()
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(fields, vec!["number", "issuing_country"]);
     }
 
     #[test]

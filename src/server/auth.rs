@@ -96,7 +96,10 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     const READERS: &[Role] = &[Psc, Portal, Mission, Commission, Police, EmploymentCenter];
     let roles: &'static [Role] = match method {
         person::REGISTER_PERSON => &[Psc, Mission],
-        person::GET_PERSON => &[Psc, Mission, Commission, Police, EmploymentCenter],
+        person::GET_PERSON | person::LIST_PERSON_VERSIONS => {
+            &[Psc, Mission, Commission, Police, EmploymentCenter]
+        }
+        person::UPDATE_PERSON => &[Psc, Mission],
         person::VALIDATE_IIN => EVERYONE,
         person::RECORD_ARRIVAL_NOTIFICATION => &[Psc, Portal, Police],
 
@@ -145,7 +148,10 @@ pub fn reach(method: &str) -> Reach {
     };
     use Reach::*;
     match method {
-        person::GET_PERSON | person::REGISTER_PERSON => Files,
+        person::GET_PERSON
+        | person::REGISTER_PERSON
+        | person::UPDATE_PERSON
+        | person::LIST_PERSON_VERSIONS => Files,
         // A host notifies the police where the foreigner is now, wherever their files lie.
         person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
 

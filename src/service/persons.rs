@@ -1,12 +1,16 @@
 //! Persons: registering one, reading one by name or IIN, and recording a host's notification
 //! of a person's arrival. Commands arrive parsed; each mutation owns its transaction.
 
+use crate::audit::Entry;
 use crate::domain::caller::Call;
+use crate::domain::correction::{self, Correctable, SupportingDocument};
 use crate::domain::iin::Iin;
 use crate::domain::jurisdiction::OutsideJurisdiction;
-use crate::domain::person::{ARRIVAL_NOTICE_TERM, ArrivalNotice, PersonDetails};
+use crate::domain::person::{
+    ARRIVAL_NOTICE_TERM, ArrivalNotice, IdentityDocument, PersonDetails, RawPerson,
+};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::persons::{self, PersonRow};
@@ -21,6 +25,32 @@ pub struct Register {
     /// Only for a person who already holds an IIN issued elsewhere.
     pub iin: Option<Iin>,
     pub details: PersonDetails,
+    pub document: Option<IdentityDocument>,
+    /// The caller checked the possible duplicates and states this is someone else.
+    pub confirmed_distinct: bool,
+}
+
+/// UpdatePerson, parsed: the fields to take from `proposed`, on the version `etag` names.
+pub struct Correct {
+    pub key: Idempotency,
+    pub person: Uuid,
+    pub etag: String,
+    pub fields: Vec<Correctable>,
+    pub proposed: ProposedPerson,
+    pub reason: String,
+    pub document: SupportingDocument,
+}
+
+/// A person's fields as a correction proposes them, not yet checked against the record.
+#[derive(Debug, Clone, Default)]
+pub struct ProposedPerson {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<crate::domain::iin::Sex>,
+    pub citizenship: String,
+    pub ethnic_kazakh: bool,
 }
 
 /// GetPerson, parsed: the one way the request names the person.
@@ -46,23 +76,167 @@ pub async fn register<R: Message + Default>(
     command: Register,
     present: impl Fn(&PersonRow) -> R,
 ) -> ApiResult<R> {
-    let Register { key, iin, details } = command;
+    let Register {
+        key,
+        iin,
+        details,
+        document,
+        confirmed_distinct,
+    } = command;
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
-    let row = persons::insert(
-        &mut tx,
-        Uuid::now_v7(),
-        iin.as_ref(),
-        &details,
-        &call.caller.client(),
-    )
-    .await?;
-    let answer = present(&row);
+    if let Some(document) = &document
+        && let Some(holder) = persons::holder_of_document(&mut *tx, document).await?
+    {
+        return Err(ApiError::AlreadyExists {
+            reason: "IDENTITY_DOCUMENT_HELD",
+            message: format!(
+                "persons/{holder} holds this identity document already: one person, one record"
+            ),
+        });
+    }
+    // A held IIN is refused by its own constraint, which names the rule more exactly than a
+    // list of look-alikes would.
+    let iin_held = match &iin {
+        Some(iin) => persons::get_by_iin(&mut *tx, iin).await?.is_some(),
+        None => false,
+    };
+    let candidates = if iin_held {
+        Vec::new()
+    } else {
+        persons::same_identity(&mut *tx, &details).await?
+    };
+    if !candidates.is_empty() && !confirmed_distinct {
+        return Err(possible_duplicate(&candidates));
+    }
+    let client = call.caller.client();
+    let row = persons::insert(&mut tx, Uuid::now_v7(), iin.as_ref(), &details, &client).await?;
+    if let Some(document) = &document {
+        persons::insert_document(&mut tx, row.id, document).await?;
+    }
     let name = format!("persons/{}", row.id);
+    let reason = if candidates.is_empty() {
+        "registered".to_string()
+    } else {
+        let others: Vec<String> = candidates
+            .iter()
+            .map(|id| format!("persons/{id}"))
+            .collect();
+        format!("registered; stated distinct from {}", others.join(", "))
+    };
+    let change = persons::Change {
+        changed_by: &client,
+        operator_id: &call.caller.operator_id,
+        reason: &reason,
+        document: None,
+    };
+    persons::record_version(&mut tx, &row, &change).await?;
+    if !candidates.is_empty() {
+        // The statement that this is someone else is an act of its own, found under the person.
+        let stated = call.clone().about(&name);
+        crate::audit::record(&mut *tx, &Entry::of(&stated, "CONFIRMED_DISTINCT")).await?;
+    }
+    let answer = present(&row);
     mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
+}
+
+/// The refusal of a registration that may be someone registered already.
+fn possible_duplicate(candidates: &[Uuid]) -> ApiError {
+    failed_precondition(
+        "POSSIBLE_DUPLICATE",
+        "a person with the same surname, given name, birth date and sex is registered; if this \
+         is someone else, register again with `confirmed_distinct`",
+        candidates
+            .iter()
+            .map(|id| {
+                Violation::new(
+                    "POSSIBLE_DUPLICATE",
+                    format!("persons/{id}"),
+                    "same surname, given name, birth date and sex",
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Corrects a person, once, on the version the caller read. The IIN stays. `present` turns the
+/// corrected person into the answer, which a retry gets again.
+pub async fn correct<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: Correct,
+    present: impl Fn(&PersonRow) -> R,
+) -> ApiResult<R> {
+    let Correct {
+        key,
+        person,
+        etag,
+        fields,
+        proposed,
+        reason,
+        document,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let current = persons::get_for_update(&mut tx, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    within(&mut *tx, call, person).await?;
+    if etag != crate::service::applications::etag(current.version) {
+        return Err(ApiError::Aborted {
+            reason: "ETAG_MISMATCH",
+            message:
+                "the person changed since it was read; read it again and retry with the new etag"
+                    .into(),
+        });
+    }
+    let raw = RawPerson {
+        surname: &proposed.surname,
+        given_name: &proposed.given_name,
+        patronymic: &proposed.patronymic,
+        birth_date: proposed.birth_date,
+        sex: proposed.sex,
+        citizenship: &proposed.citizenship,
+        ethnic_kazakh: proposed.ethnic_kazakh,
+    };
+    let corrected = correction::correct(&current.details(), &raw, &fields, state.clock.today())
+        .map_err(|problems| {
+            ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|(field, rule)| FieldError::new(format!("person.{field}"), rule))
+                    .collect(),
+            )
+        })?;
+    let row = persons::update(&mut tx, person, &corrected).await?;
+    let change = persons::Change {
+        changed_by: &call.caller.client(),
+        operator_id: &call.caller.operator_id,
+        reason: &reason,
+        document: Some(&document),
+    };
+    persons::record_version(&mut tx, &row, &change).await?;
+    let answer = present(&row);
+    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    Ok(answer)
+}
+
+/// Every version of a person within the caller's scope, oldest first.
+pub async fn versions(
+    state: &AppState,
+    call: &Call,
+    person: Uuid,
+) -> ApiResult<Vec<persons::VersionRow>> {
+    persons::get(&state.pool, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    within(&state.pool, call, person).await?;
+    Ok(persons::versions(&state.pool, person).await?)
 }
 
 /// How much of a person a reader is shown.

@@ -6,6 +6,8 @@
 pub enum Conflict {
     /// `persons_iin_unique`: the IIN belongs to a person already registered.
     IinTaken,
+    /// `person_documents_held_once`: another person holds this identity document.
+    DocumentHeld,
     /// `applications_one_open_per_procedure`: the applicant already waits for a decision.
     ApplicationAlreadyOpen,
     /// `permits_one_per_person`: a permanent residence permit is granted once.
@@ -26,6 +28,7 @@ impl Conflict {
         };
         match db.constraint()? {
             "persons_iin_unique" => Some(Self::IinTaken),
+            "person_documents_held_once" => Some(Self::DocumentHeld),
             "applications_one_open_per_procedure" => Some(Self::ApplicationAlreadyOpen),
             "permits_one_per_person" => Some(Self::PermitAlreadyGranted),
             "payments_one_rent_per_month" => Some(Self::RentMonthPaid),

@@ -1,13 +1,15 @@
 //! Persons and the issuing of IINs.
 
 use super::Tx;
+use crate::domain::correction::SupportingDocument;
 use crate::domain::iin::{Iin, Sex};
 use crate::domain::jurisdiction::Scope;
-use crate::domain::person::PersonDetails;
+use crate::domain::person::{IdentityDocument, PersonDetails};
 use crate::domain::regions::Region;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
@@ -25,6 +27,21 @@ pub struct PersonRow {
     pub created_at: DateTime<Utc>,
     pub version: i32,
     pub kazakh_citizenship_since: Option<NaiveDate>,
+}
+
+impl PersonRow {
+    /// The correctable fields as they stand.
+    pub fn details(&self) -> PersonDetails {
+        PersonDetails {
+            surname: self.surname.clone(),
+            given_name: self.given_name.clone(),
+            patronymic: self.patronymic.clone(),
+            birth_date: self.birth_date,
+            sex: self.sex,
+            citizenship: self.citizenship.clone(),
+            ethnic_kazakh: self.ethnic_kazakh,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since";
@@ -75,6 +92,148 @@ pub async fn get_by_iin<'e>(
     )))
     .bind(iin.as_str())
     .fetch_optional(executor)
+    .await
+}
+
+/// The person who holds an identity document, if anyone does.
+pub async fn holder_of_document<'e>(
+    executor: impl PgExecutor<'e>,
+    document: &IdentityDocument,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT person_id FROM person_documents WHERE number = $1 AND issuing_country = $2",
+    )
+    .bind(&document.number)
+    .bind(&document.issuing_country)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Records the identity document a person holds; the unique constraint refuses a second holder.
+pub async fn insert_document(
+    tx: &mut Tx<'_>,
+    person: Uuid,
+    document: &IdentityDocument,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO person_documents (person_id, number, issuing_country) VALUES ($1, $2, $3)",
+    )
+    .bind(person)
+    .bind(&document.number)
+    .bind(&document.issuing_country)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Persons with the same surname and given name (in any case), birth date and sex.
+pub async fn same_identity<'e>(
+    executor: impl PgExecutor<'e>,
+    details: &PersonDetails,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM persons
+         WHERE lower(surname) = lower($1) AND lower(given_name) = lower($2)
+           AND birth_date = $3 AND sex = $4
+         ORDER BY id LIMIT 20",
+    )
+    .bind(&details.surname)
+    .bind(&details.given_name)
+    .bind(details.birth_date)
+    .bind(details.sex)
+    .fetch_all(executor)
+    .await
+}
+
+/// Who made a version of a person, and why.
+pub struct Change<'a> {
+    pub changed_by: &'a str,
+    pub operator_id: &'a str,
+    pub reason: &'a str,
+    pub document: Option<&'a SupportingDocument>,
+}
+
+/// Keeps the person as it now stands as its next version.
+pub async fn record_version(
+    tx: &mut Tx<'_>,
+    person: &PersonRow,
+    change: &Change<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO person_versions (person_id, revision, surname, given_name, patronymic,
+            birth_date, sex, citizenship, ethnic_kazakh, changed_by, operator_id, reason, document)
+         SELECT $1, COALESCE(max(revision), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+         FROM person_versions WHERE person_id = $1",
+    )
+    .bind(person.id)
+    .bind(&person.surname)
+    .bind(&person.given_name)
+    .bind(&person.patronymic)
+    .bind(person.birth_date)
+    .bind(person.sex)
+    .bind(&person.citizenship)
+    .bind(person.ethnic_kazakh)
+    .bind(change.changed_by)
+    .bind(change.operator_id)
+    .bind(change.reason)
+    .bind(change.document.map(Json))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a person's correctable fields; the version (and so the etag) moves on.
+pub async fn update(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    details: &PersonDetails,
+) -> Result<PersonRow, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE persons SET surname = $2, given_name = $3, patronymic = $4, birth_date = $5,
+            sex = $6, citizenship = $7, ethnic_kazakh = $8, version = version + 1
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&details.surname)
+    .bind(&details.given_name)
+    .bind(&details.patronymic)
+    .bind(details.birth_date)
+    .bind(details.sex)
+    .bind(&details.citizenship)
+    .bind(details.ethnic_kazakh)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct VersionRow {
+    pub revision: i32,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub citizenship: String,
+    pub ethnic_kazakh: bool,
+    pub changed_by: String,
+    pub operator_id: String,
+    pub reason: String,
+    pub document: Option<Json<SupportingDocument>>,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Every version of a person, oldest first.
+pub async fn versions<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT revision, surname, given_name, patronymic, birth_date, sex, citizenship,
+            ethnic_kazakh, changed_by, operator_id, reason, document, changed_at
+         FROM person_versions WHERE person_id = $1 ORDER BY revision",
+    )
+    .bind(id)
+    .fetch_all(executor)
     .await
 }
 

@@ -183,6 +183,7 @@ async fn operator_id_is_recorded_and_a_malformed_one_is_refused() {
     let mut request = tonic::Request::new(pb::RegisterPersonRequest {
         request_id: request_id(),
         person: Some(person("Op")),
+        ..Default::default()
     });
     request
         .metadata_mut()

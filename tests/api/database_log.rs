@@ -28,6 +28,7 @@ async fn a_duplicate_iin_leaves_no_iin_in_the_postgresql_log() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(holder),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -117,5 +117,6 @@ fn pb_register(person: kandas::pb::Person) -> kandas::pb::RegisterPersonRequest 
     kandas::pb::RegisterPersonRequest {
         request_id: request_id(),
         person: Some(person),
+        ..Default::default()
     }
 }

@@ -168,6 +168,9 @@ fn new_registration(surname: &str) -> RegisterRequest {
     RegisterRequest {
         request_id: request_id(),
         person: Some(person(surname)),
+        // The load registers many persons of the same name, each a different one.
+        confirmed_distinct: true,
+        ..Default::default()
     }
 }
 

@@ -76,6 +76,7 @@ async fn health_turns_not_serving_while_postgres_is_down_and_back_by_itself() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(person("Down")),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -90,6 +91,7 @@ async fn health_turns_not_serving_while_postgres_is_down_and_back_by_itself() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(person("Up")),
+            ..Default::default()
         })
         .await
         .expect("the service recovers without a restart");

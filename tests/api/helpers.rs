@@ -262,6 +262,7 @@ pub async fn register(client: &mut PersonClient, person: pb::Person) -> pb::Pers
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(person),
+            ..Default::default()
         })
         .await
         .expect("register person")

@@ -215,6 +215,7 @@ async fn arbitrary_field_contents_reach_validation_and_are_rejected_cleanly() {
                 iin,
                 ..Default::default()
             }),
+            ..Default::default()
         },
     );
     let submissions = (
@@ -265,6 +266,7 @@ async fn a_request_over_the_configured_size_is_refused_and_stores_nothing() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(big),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -125,6 +125,7 @@ async fn registering_an_iin_twice_is_refused() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(second),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -138,6 +139,7 @@ async fn registering_an_iin_twice_is_refused() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(bad),
+            ..Default::default()
         })
         .await
         .unwrap_err();

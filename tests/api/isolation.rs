@@ -146,6 +146,7 @@ async fn a_message_over_the_limit_is_resource_exhausted_naming_the_limit() {
     let request = pb::RegisterPersonRequest {
         request_id: request_id(),
         person: Some(big),
+        ..Default::default()
     };
     assert!(request.encoded_len() > 4096);
     let status = persons.register_person(request).await.unwrap_err();

@@ -149,6 +149,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         "RegisterPerson" => pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(crate::helpers::person("Probe")),
+            ..Default::default()
         }
         .encode_to_vec(),
         "GetPerson" => pb::GetPersonRequest {
@@ -156,6 +157,26 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             iin: String::new(),
         }
         .encode_to_vec(),
+        "UpdatePerson" => pb::UpdatePersonRequest {
+            request_id: request_id(),
+            person: Some(pb::Person {
+                name: person,
+                surname: "Corrected".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["surname".into()],
+            }),
+            etag: "stale".into(),
+            reason: "misspelt at registration".into(),
+            supporting_document: Some(pb::SupportingDocument {
+                kind: "passport".into(),
+                number: "E1".into(),
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+        "ListPersonVersions" => pb::ListPersonVersionsRequest { name: person }.encode_to_vec(),
         "RecordArrivalNotification" => pb::RecordArrivalNotificationRequest {
             request_id: request_id(),
             person,

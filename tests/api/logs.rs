@@ -45,6 +45,7 @@ async fn no_iin_name_or_document_number_in_the_logs_of_a_full_scenario() {
         .register_person(pb::RegisterPersonRequest {
             request_id: request_id(),
             person: Some(holder),
+            ..Default::default()
         })
         .await;
     let _ = persons

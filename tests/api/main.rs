@@ -21,6 +21,7 @@ mod jurisdiction;
 mod logs;
 mod metrics_and_shedding;
 mod organisations;
+mod person_record;
 mod procedure_boundaries;
 mod procedures;
 mod quota;

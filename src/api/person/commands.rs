@@ -3,12 +3,13 @@
 
 use crate::api::convert::{date_from_proto, sex_from_proto};
 use crate::api::{Fields, parse_name, parse_request_id};
+use crate::domain::correction::{Correctable, SupportingDocument};
 use crate::domain::iin::{Iin, IinError};
-use crate::domain::person::{PersonDetails, RawPerson};
+use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::mutation::Idempotency;
-use crate::service::persons::{Lookup, RecordArrival, Register};
+use crate::service::persons::{Correct, Lookup, ProposedPerson, RecordArrival, Register};
 use chrono::NaiveDate;
 
 /// The rule an IIN broke, named for the caller.
@@ -28,16 +29,145 @@ pub(super) fn register_command(
             .map(Some)
             .map_err(|e| FieldError::new("person.iin", iin_rule(&e)))
     };
-    let (request_id, iin, details) = (
+    let document = req
+        .identity_document
+        .as_ref()
+        .map(|doc| {
+            IdentityDocument::parse(&doc.number, &doc.issuing_country).map_err(|problems| {
+                problems
+                    .into_iter()
+                    .map(|(field, rule)| {
+                        FieldError::new(format!("identity_document.{field}"), rule)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .transpose();
+    let (request_id, iin, details, document) = (
         parse_request_id(&req.request_id),
         iin,
         person_details(&input, today),
+        document,
     )
         .or_invalid()?;
     Ok(Register {
         key: Idempotency::new(request_id, req),
         iin,
         details,
+        document,
+        confirmed_distinct: req.confirmed_distinct,
+    })
+}
+
+/// Longest reason or supporting-document text kept.
+const MAX_TEXT: usize = 500;
+
+fn required_text(field: &str, value: &str) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_TEXT {
+        Err(FieldError::new(
+            field,
+            format!("required: 1 to {MAX_TEXT} characters"),
+        ))
+    } else {
+        Ok(trimmed.to_string())
+    }
+}
+
+fn correctable_fields(
+    mask: Option<&prost_types::FieldMask>,
+) -> Result<Vec<Correctable>, FieldError> {
+    let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();
+    if paths.is_empty() {
+        return Err(FieldError::new(
+            "update_mask",
+            "required: the fields corrected, among surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh",
+        ));
+    }
+    let mut fields = Vec::new();
+    for path in paths {
+        match Correctable::parse(path) {
+            Some(field) if !fields.contains(&field) => fields.push(field),
+            Some(_) => {}
+            None if path == "iin" => {
+                return Err(FieldError::new(
+                    "update_mask",
+                    "`iin` is not correctable: an IIN never changes",
+                ));
+            }
+            None => {
+                return Err(FieldError::new(
+                    "update_mask",
+                    format!(
+                        "`{path}` is not correctable; the fields are surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+fn supporting_document(
+    doc: Option<&pb::SupportingDocument>,
+) -> Result<SupportingDocument, Vec<FieldError>> {
+    let Some(doc) = doc else {
+        return Err(vec![FieldError::new(
+            "supporting_document",
+            "required: the document the correction rests on",
+        )]);
+    };
+    let (kind, number, issue_date) = (
+        required_text("supporting_document.kind", &doc.kind),
+        required_text("supporting_document.number", &doc.number),
+        date_from_proto("supporting_document.issue_date", doc.issue_date.as_ref()),
+    )
+        .all_valid()?;
+    Ok(SupportingDocument {
+        kind,
+        number,
+        issue_date,
+        issuing_country: doc.issuing_country.trim().to_ascii_uppercase(),
+    })
+}
+
+pub(super) fn correct_command(req: &pb::UpdatePersonRequest) -> ApiResult<Correct> {
+    let input = req.person.clone().unwrap_or_default();
+    let birth_date = date_from_proto("person.birth_date", input.birth_date.as_ref());
+    let etag = if req.etag.is_empty() {
+        Err(FieldError::new(
+            "etag",
+            "required: the person's etag as read",
+        ))
+    } else {
+        Ok(req.etag.clone())
+    };
+    let (request_id, person, fields, birth_date, etag, reason, document) = (
+        parse_request_id(&req.request_id),
+        parse_name("person.name", &input.name, "persons"),
+        correctable_fields(req.update_mask.as_ref()),
+        birth_date,
+        etag,
+        required_text("reason", &req.reason),
+        supporting_document(req.supporting_document.as_ref()),
+    )
+        .or_invalid()?;
+    Ok(Correct {
+        key: Idempotency::new(request_id, req),
+        person,
+        etag,
+        fields,
+        proposed: ProposedPerson {
+            surname: input.surname,
+            given_name: input.given_name,
+            patronymic: input.patronymic,
+            birth_date,
+            sex: sex_from_proto(input.sex),
+            citizenship: input.citizenship,
+            ethnic_kazakh: input.ethnic_kazakh,
+        },
+        reason,
+        document,
     })
 }
 

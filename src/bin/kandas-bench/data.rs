@@ -86,6 +86,9 @@ impl Template {
             .register_person(pb::RegisterPersonRequest {
                 request_id: Uuid::new_v4().to_string(),
                 person: Some(bench_person("Template".into())),
+                // Synthetic persons share names by design; none is a duplicate.
+                confirmed_distinct: true,
+                identity_document: None,
             })
             .await?
             .into_inner();

@@ -252,6 +252,9 @@ async fn eligible_quota_application(ch: &Channels, year: i32) -> anyhow::Result<
             .register_person(pb::RegisterPersonRequest {
                 request_id: Uuid::new_v4().to_string(),
                 person: Some(p),
+                // Synthetic persons share names by design; none is a duplicate.
+                confirmed_distinct: true,
+                identity_document: None,
             })
             .await
         {
