@@ -258,6 +258,10 @@ impl From<Conflict> for ApiError {
                 reason: "IDENTITY_DOCUMENT_HELD",
                 message: "another person registered at the same moment holds this identity document (identity_document)".into(),
             },
+            Conflict::AppealFiled => ApiError::AlreadyExists {
+                reason: "APPEAL_ALREADY_FILED",
+                message: "this refusal was appealed already; an appeal's decision is final".into(),
+            },
             Conflict::OrganisationAlreadyRegistered => ApiError::AlreadyExists {
                 reason: "ORGANISATION_ALREADY_REGISTERED",
                 message: "an organisation with this id is already registered (organisation.id)"

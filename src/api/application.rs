@@ -1,6 +1,7 @@
 //! `ApplicationService`: each method parses its request into a command, runs the use case in
 //! `service::applications`, and converts the answer. The rules and the transaction live there.
 
+mod appeals;
 mod commands;
 
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
@@ -21,6 +22,9 @@ const LIST: &str = crate::pb::rpc::application_service::LIST_APPLICATIONS;
 const CHECK: &str = crate::pb::rpc::application_service::CHECK_DOCUMENTS;
 const DECIDE: &str = crate::pb::rpc::application_service::DECIDE_APPLICATION;
 const WITHDRAW: &str = crate::pb::rpc::application_service::WITHDRAW_APPLICATION;
+const FILE_APPEAL: &str = crate::pb::rpc::application_service::FILE_APPEAL;
+const DECIDE_APPEAL: &str = crate::pb::rpc::application_service::DECIDE_APPEAL;
+const LIST_APPEALS: &str = crate::pb::rpc::application_service::LIST_APPEALS;
 const REQUIRED: &str = crate::pb::rpc::application_service::LIST_REQUIRED_DOCUMENTS;
 
 pub struct ApplicationApi {
@@ -218,5 +222,64 @@ impl ApplicationService for ApplicationApi {
             Err(error) => Err(error),
         };
         respond(&self.state, &call, false, result).await
+    }
+
+    async fn file_appeal(
+        &self,
+        request: Request<pb::FileAppealRequest>,
+    ) -> Result<Response<pb::Appeal>, Status> {
+        let call = open(&self.state, &request, FILE_APPEAL).await?;
+        let req = request.into_inner();
+        let call = call
+            .about(&req.application)
+            .with_request_id(&req.request_id);
+        let today = self.state.clock.today();
+        let result = async {
+            let command = appeals::file_command(&req)?;
+            let present = |row: &_| appeals::appeal_to_proto(row, today);
+            use_case::appeal::file(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn decide_appeal(
+        &self,
+        request: Request<pb::DecideAppealRequest>,
+    ) -> Result<Response<pb::Appeal>, Status> {
+        let call = open(&self.state, &request, DECIDE_APPEAL).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name).with_request_id(&req.request_id);
+        let today = self.state.clock.today();
+        let result = async {
+            let command = appeals::decide_command(&req)?;
+            let present = |row: &_| appeals::appeal_to_proto(row, today);
+            use_case::appeal::decide(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn list_appeals(
+        &self,
+        request: Request<pb::ListAppealsRequest>,
+    ) -> Result<Response<pb::ListAppealsResponse>, Status> {
+        let call = open(&self.state, &request, LIST_APPEALS).await?;
+        let req = request.into_inner();
+        let call = call.about("appeals");
+        let today = self.state.clock.today();
+        let result = async {
+            let limit = appeals::list_limit(&req)?;
+            let rows =
+                use_case::appeal::pending(&self.state, &call, req.overdue_only, limit).await?;
+            Ok(pb::ListAppealsResponse {
+                appeals: rows
+                    .iter()
+                    .map(|row| appeals::appeal_to_proto(row, today))
+                    .collect(),
+            })
+        }
+        .await;
+        respond(&self.state, &call, true, result).await
     }
 }

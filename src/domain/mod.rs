@@ -1,6 +1,7 @@
 //! Pure rules of SPEC.md: no I/O, no async. Each rule lives here once.
 
 pub mod admission;
+pub mod appeal;
 pub mod calendar;
 pub mod caller;
 pub mod catalogue;

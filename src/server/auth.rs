@@ -108,7 +108,9 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         | application::LIST_REQUIRED_DOCUMENTS
         | application::WITHDRAW_APPLICATION => SUBMITTERS,
         application::GET_APPLICATION | application::LIST_APPLICATIONS => READERS,
-        application::DECIDE_APPLICATION => &[Psc, Commission, Police],
+        application::DECIDE_APPLICATION | application::DECIDE_APPEAL => &[Psc, Commission, Police],
+        application::FILE_APPEAL => SUBMITTERS,
+        application::LIST_APPEALS => &[Psc, Commission, Police],
 
         prerequisite::CHECK_PREREQUISITES => &[Police, Psc, Commission, EmploymentCenter],
         prerequisite::RECORD_OFFENCE => &[Police],
@@ -161,7 +163,10 @@ pub fn reach(method: &str) -> Reach {
         | application::GET_APPLICATION
         | application::LIST_APPLICATIONS
         | application::DECIDE_APPLICATION
-        | application::WITHDRAW_APPLICATION => Files,
+        | application::WITHDRAW_APPLICATION
+        | application::FILE_APPEAL
+        | application::DECIDE_APPEAL
+        | application::LIST_APPEALS => Files,
 
         prerequisite::CHECK_PREREQUISITES | prerequisite::RECORD_OFFENCE => PoliceNationwide,
 

@@ -219,6 +219,31 @@ pub async fn set_state(
     Ok(())
 }
 
+/// Opens a refused application again, as an overturned appeal does: its refusal is removed
+/// (the appeal keeps a copy), and it waits for a decision by a new deadline.
+pub async fn reopen(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    deadline: Option<NaiveDate>,
+    deadline_provisional: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM decisions WHERE application_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE applications SET state = 'submitted', pending_step = 'decide', deadline = $2,
+            step_deadline = $2, deadline_provisional = $3, version = version + 1, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(deadline)
+    .bind(deadline_provisional)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn mark_forwarded(
     tx: &mut Tx<'_>,
     id: Uuid,

@@ -8,6 +8,8 @@ pub enum Conflict {
     IinTaken,
     /// `person_documents_held_once`: another person holds this identity document.
     DocumentHeld,
+    /// `appeals_once_per_refusal`: this refusal was appealed already.
+    AppealFiled,
     /// `applications_one_open_per_procedure`: the applicant already waits for a decision.
     ApplicationAlreadyOpen,
     /// `permits_one_per_person`: a permanent residence permit is granted once.
@@ -29,6 +31,7 @@ impl Conflict {
         match db.constraint()? {
             "persons_iin_unique" => Some(Self::IinTaken),
             "person_documents_held_once" => Some(Self::DocumentHeld),
+            "appeals_once_per_refusal" => Some(Self::AppealFiled),
             "applications_one_open_per_procedure" => Some(Self::ApplicationAlreadyOpen),
             "permits_one_per_person" => Some(Self::PermitAlreadyGranted),
             "payments_one_rent_per_month" => Some(Self::RentMonthPaid),

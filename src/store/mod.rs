@@ -1,6 +1,7 @@
 //! PostgreSQL storage: one module per aggregate. Functions take an executor or a transaction
 //! so the API layer decides what commits together.
 
+pub mod appeals;
 pub mod applications;
 pub mod calendar;
 pub mod columns;

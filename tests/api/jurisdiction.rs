@@ -98,7 +98,9 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "ListOrganisations"
             | "ListAuditEvents"
             | "VerifyAuditChain"
-            | "RegisterPerson",
+            | "RegisterPerson"
+            | "DecideAppeal"
+            | "ListAppeals",
         ) => Expect::Served,
         // A person moves between regions: police checks and records nationwide.
         (Role::Police, "CheckPrerequisites" | "RecordOffence" | "RecordArrivalNotification") => {
@@ -222,6 +224,22 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             reason: String::new(),
         }
         .encode_to_vec(),
+        "FileAppeal" => pb::FileAppealRequest {
+            request_id: request_id(),
+            application,
+            grounds: "probe".into(),
+        }
+        .encode_to_vec(),
+        // The fixture holds no appeal: deciding one is NOT_FOUND on either side, and the list
+        // is empty; `appeals::` shows them within jurisdiction.
+        "DecideAppeal" => pb::DecideAppealRequest {
+            request_id: request_id(),
+            name: format!("appeals/{}", uuid::Uuid::now_v7()),
+            overturn: false,
+            reason: "probe".into(),
+        }
+        .encode_to_vec(),
+        "ListAppeals" => pb::ListAppealsRequest::default().encode_to_vec(),
         "CheckPrerequisites" => pb::CheckPrerequisitesRequest {
             person,
             procedure: pb::Procedure::RegionalQuotaInclusion as i32,

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod appeals;
 mod audit;
 mod auth;
 mod calendar_admin;

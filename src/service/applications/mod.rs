@@ -1,6 +1,7 @@
 //! The application's use cases: submission checked at the door, reads, decisions and
 //! withdrawal. Commands arrive parsed; each use case owns its transaction.
 
+pub mod appeal;
 mod decision;
 mod issuance;
 mod reading;

@@ -1,0 +1,83 @@
+//! Appeals: requests parsed into the commands of `service::applications::appeal`, and an
+//! appeal as the API shows it.
+
+use crate::api::convert::date_to_proto;
+use crate::api::{name_of, page_size, parse_name, parse_request_id};
+use crate::error::{AllValid, ApiResult, FieldError};
+use crate::pb;
+use crate::service::applications::appeal::{DecideAppeal, FileAppeal};
+use crate::service::mutation::Idempotency;
+use crate::store::appeals::AppealRow;
+use chrono::NaiveDate;
+
+const MAX_TEXT: usize = 2000;
+
+fn text(field: &str, value: &str) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_TEXT {
+        Err(FieldError::new(
+            field,
+            format!("required: 1 to {MAX_TEXT} characters"),
+        ))
+    } else {
+        Ok(trimmed.to_string())
+    }
+}
+
+pub(in crate::api) fn file_command(req: &pb::FileAppealRequest) -> ApiResult<FileAppeal> {
+    let (request_id, application, grounds) = (
+        parse_request_id(&req.request_id),
+        parse_name("application", &req.application, "applications"),
+        text("grounds", &req.grounds),
+    )
+        .or_invalid()?;
+    Ok(FileAppeal {
+        key: Idempotency::new(request_id, req),
+        application,
+        grounds,
+    })
+}
+
+pub(in crate::api) fn decide_command(req: &pb::DecideAppealRequest) -> ApiResult<DecideAppeal> {
+    let (request_id, appeal, reason) = (
+        parse_request_id(&req.request_id),
+        parse_name("name", &req.name, "appeals"),
+        text("reason", &req.reason),
+    )
+        .or_invalid()?;
+    Ok(DecideAppeal {
+        key: Idempotency::new(request_id, req),
+        appeal,
+        overturn: req.overturn,
+        reason,
+    })
+}
+
+pub(in crate::api) fn list_limit(req: &pb::ListAppealsRequest) -> ApiResult<i64> {
+    page_size(req.page_size).map_err(|e| crate::error::ApiError::InvalidArgument(vec![e]))
+}
+
+pub(in crate::api) fn appeal_to_proto(row: &AppealRow, today: NaiveDate) -> pb::Appeal {
+    use pb::appeal::State;
+    let state = match row.state.as_str() {
+        "pending" => State::Pending,
+        "upheld" => State::Upheld,
+        "overturned" => State::Overturned,
+        _ => State::Unspecified,
+    };
+    pb::Appeal {
+        name: name_of("appeals", row.id),
+        application: name_of("applications", row.application_id),
+        state: state as i32,
+        filed_on: Some(date_to_proto(row.filed_on)),
+        deadline: Some(date_to_proto(row.deadline)),
+        overdue: state == State::Pending && today > row.deadline,
+        grounds: row.grounds.clone(),
+        filed_by: row.filed_by.clone(),
+        refused_by: row.refused_by.clone(),
+        refusal_code: row.refusal_code.clone(),
+        decided_by: row.decided_by.clone().unwrap_or_default(),
+        decided_on: row.decided_on.map(date_to_proto),
+        reason: row.reason.clone(),
+    }
+}

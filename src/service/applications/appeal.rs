@@ -1,0 +1,188 @@
+//! Appeals of refusals (SPEC 5.7): filed through a channel that may submit the procedure,
+//! decided by the deciding role at another organisation. An overturned refusal opens the
+//! application again with a new legal deadline and no longer bars a new application.
+
+use super::ensure_may_submit;
+use crate::domain::appeal::{self, AppealRefusal, AppealState};
+use crate::domain::caller::Call;
+use crate::domain::lifecycle::{self, State};
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation::{self, Idempotency};
+use crate::state::AppState;
+use crate::store::appeals::{self, AppealRow, NewAppeal};
+use crate::store::applications;
+use prost::Message;
+use uuid::Uuid;
+
+/// FileAppeal, parsed.
+pub struct FileAppeal {
+    pub key: Idempotency,
+    pub application: Uuid,
+    pub grounds: String,
+}
+
+/// DecideAppeal, parsed.
+pub struct DecideAppeal {
+    pub key: Idempotency,
+    pub appeal: Uuid,
+    pub overturn: bool,
+    pub reason: String,
+}
+
+/// Files an appeal against an application's refusal, once.
+pub async fn file<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: FileAppeal,
+    present: impl Fn(&AppealRow) -> R,
+) -> ApiResult<R> {
+    let FileAppeal {
+        key,
+        application,
+        grounds,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let row = applications::get_for_update(&mut tx, application)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    call.scope().check(row.placement(), &call.subject)?;
+    ensure_may_submit(&call.caller, row.procedure)?;
+    let (Some(refused_by), Some(refused_on), State::Refused) = (
+        row.decision.decided_by.as_deref(),
+        row.decision.decision_date,
+        row.state,
+    ) else {
+        return Err(refusal(AppealRefusal::NotRefused, &call.subject));
+    };
+    let today = state.clock.today();
+    let calendar = state.calendar.current();
+    let last_day = calendar.deadline(refused_on, appeal::FILING_WINDOW).date;
+    appeal::may_file(today, last_day).map_err(|r| refusal(r, &call.subject))?;
+    let appeal = appeals::insert(
+        &mut tx,
+        &NewAppeal {
+            id: Uuid::now_v7(),
+            application_id: application,
+            filed_by: &call.caller.client(),
+            operator_id: &call.caller.operator_id,
+            filed_on: today,
+            grounds: &grounds,
+            refused_by,
+            refused_on,
+            refusal_code: row.decision.reason_code.as_deref().unwrap_or(""),
+            refusal_text: row.decision.reason_text.as_deref().unwrap_or(""),
+            deadline: calendar.deadline(today, appeal::DECISION_TERM).date,
+        },
+    )
+    .await?;
+    let answer = present(&appeal);
+    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    Ok(answer)
+}
+
+/// Decides an appeal, once: upheld, the refusal stands; overturned, the application waits for
+/// a new decision by a deadline counted from today.
+pub async fn decide<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: DecideAppeal,
+    present: impl Fn(&AppealRow) -> R,
+) -> ApiResult<R> {
+    let DecideAppeal {
+        key,
+        appeal: id,
+        overturn,
+        reason,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let appeal = appeals::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("appeal"))?;
+    let row = applications::get_for_update(&mut tx, appeal.application_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    call.scope().check(row.placement(), &call.subject)?;
+    if call.caller.role != row.procedure.decider() {
+        return Err(ApiError::PermissionDenied {
+            reason: "ROLE_MAY_NOT_DECIDE_PROCEDURE",
+            message: format!(
+                "only `{}` decides appeals of {} applications",
+                row.procedure.decider(),
+                row.procedure.as_str()
+            ),
+        });
+    }
+    let current = AppealState::parse(&appeal.state).unwrap_or(AppealState::Pending);
+    appeal::may_decide(current, &appeal.refused_by, &call.caller.client())
+        .map_err(|r| refusal(r, &call.subject))?;
+    let today = state.clock.today();
+    let outcome = if overturn {
+        let deadline = lifecycle::legal_term(&row.details.0)
+            .map(|term| state.calendar.current().deadline(today, term));
+        applications::reopen(
+            &mut tx,
+            row.id,
+            deadline.map(|d| d.date),
+            deadline.is_some_and(|d| d.provisional),
+        )
+        .await?;
+        AppealState::Overturned
+    } else {
+        AppealState::Upheld
+    };
+    let decided = appeals::decide(
+        &mut tx,
+        id,
+        outcome.as_str(),
+        &call.caller.client(),
+        today,
+        &reason,
+    )
+    .await?;
+    let answer = present(&decided);
+    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    Ok(answer)
+}
+
+/// Pending appeals within the caller's scope; with `overdue_only`, those past their term.
+pub async fn pending(
+    state: &AppState,
+    call: &Call,
+    overdue_only: bool,
+    limit: i64,
+) -> ApiResult<Vec<AppealRow>> {
+    let overdue_on = overdue_only.then(|| state.clock.today());
+    Ok(appeals::pending(&state.pool, &call.scope(), overdue_on, limit).await?)
+}
+
+fn refusal(refusal: AppealRefusal, subject: &str) -> ApiError {
+    let (reason, message) = match refusal {
+        AppealRefusal::NotRefused => (
+            "NOT_REFUSED",
+            "only a refused application is appealed".to_string(),
+        ),
+        AppealRefusal::WindowClosed { last_day } => (
+            "APPEAL_WINDOW_CLOSED",
+            format!("the refusal could be appealed until {last_day} (3 months of the decision)"),
+        ),
+        AppealRefusal::SameOrganisation => (
+            "SAME_ORGANISATION",
+            "the organisation that refused does not decide the appeal against its refusal; another office of the deciding role does".to_string(),
+        ),
+        AppealRefusal::Decided(state) => (
+            "APPEAL_DECIDED",
+            format!("the appeal was decided already: {}", state.as_str()),
+        ),
+    };
+    failed_precondition(
+        reason,
+        message.clone(),
+        vec![Violation::new(reason, subject.to_string(), message)],
+    )
+}
