@@ -74,6 +74,26 @@ pub async fn record<'e>(
     Ok(())
 }
 
+/// Appends one event of an act the service does by itself (no caller): `actor` names the job,
+/// e.g. `retention`, recorded as client `urn:kandas:system:<actor>` in role `system`.
+pub async fn record_system<'e>(
+    executor: impl PgExecutor<'e>,
+    actor: &str,
+    act: &str,
+    subject: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
+         VALUES ($1, 'system', '', $2, $3, '', 'OK')",
+    )
+    .bind(format!("urn:kandas:system:{actor}"))
+    .bind(act)
+    .bind(subject)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct EventRow {
     pub id: i64,

@@ -19,5 +19,6 @@ pub mod prerequisites;
 pub mod procedure;
 pub mod records;
 pub mod regions;
+pub mod retention;
 pub mod role;
 pub mod support;

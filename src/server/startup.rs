@@ -34,6 +34,10 @@ use tokio_util::task::TaskTracker;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+/// How often retention looks for documents due for erasure: a day's delay at most matters
+/// little against a year's term, and an hourly look keeps each run small.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
 pub use crate::server::tls::{TlsFiles, TlsMaterial};
 
 /// Everything the server needs, already resolved.
@@ -222,6 +226,15 @@ impl Application {
             &tasks,
             &tasks_stop,
             crate::audit::run_sealer(state.pool.clone(), settings.seal_every),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::service::retention::run_every(
+                state.pool.clone(),
+                state.clock.clone(),
+                RETENTION_EVERY,
+            ),
         );
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);

@@ -12,6 +12,7 @@ pub mod organisations;
 pub mod persons;
 pub mod quota;
 pub mod records;
+pub mod retention;
 pub mod support;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,0 +1,58 @@
+//! How long the documents of a kandas status application are kept (seed 004, SPEC 5.7): one
+//! year after its decision or withdrawal, counted by the term rule of SPEC 3. Kept through the
+//! end date; erased from the next day. What is erased is what identifies the papers (numbers,
+//! dates, hashes, storage references); the kind of each, its holder and the checklist's
+//! outcome remain, and so does the decision.
+
+use super::documents::Document;
+use chrono::{Days, Months, NaiveDate};
+
+/// The first day a closed application's documents may be erased: the day after the same date
+/// a year after `closed_on` (the last day of February where the 29th does not exist).
+pub fn erasable_from(closed_on: NaiveDate) -> NaiveDate {
+    let end = closed_on
+        .checked_add_months(Months::new(12))
+        .unwrap_or(NaiveDate::MAX);
+    end.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Whether documents of an application closed on `closed_on` are due for erasure on `today`.
+pub fn due(closed_on: NaiveDate, today: NaiveDate) -> bool {
+    today >= erasable_from(closed_on)
+}
+
+/// The document with what identifies it erased.
+pub fn erased(document: &Document) -> Document {
+    Document {
+        number: String::new(),
+        issuing_country: String::new(),
+        issue_date: None,
+        expiry_date: None,
+        amount_tenge: None,
+        content_sha256: String::new(),
+        storage_ref: String::new(),
+        ..document.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn documents_are_kept_through_the_same_date_a_year_later_and_erased_the_day_after() {
+        let decided = day(2025, 5, 20);
+        assert!(!due(decided, day(2026, 5, 19)));
+        assert!(!due(decided, day(2026, 5, 20)));
+        assert!(due(decided, day(2026, 5, 21)));
+    }
+
+    #[test]
+    fn a_year_from_the_29th_of_february_ends_on_the_28th() {
+        assert_eq!(erasable_from(day(2024, 2, 29)), day(2025, 3, 1));
+    }
+}

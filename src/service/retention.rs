@@ -1,0 +1,75 @@
+//! Retention (SPEC 5.7, seed 004): erases the documents of kandas status applications a year
+//! after their decision or withdrawal. Replicas share the work safely: one transaction-scoped
+//! advisory lock lets one replica at a time run, and erasing what is already erased is a no-op,
+//! so a run cut short is simply finished by the next.
+
+use crate::domain::retention;
+use crate::store::retention as store;
+use chrono::{Months, NaiveDate};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Applications erased per transaction: short transactions keep the lock brief.
+const BATCH: i64 = 200;
+/// The act audited for each application whose documents were erased.
+pub const ERASE_ACT: &str = "retention/EraseKandasDocuments";
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Run {
+    pub erased: u64,
+    /// Another replica held the lock: this one did nothing.
+    pub skipped: bool,
+}
+
+/// Erases every application's documents due on `today`, in batches.
+pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<Run, sqlx::Error> {
+    // Anything due closed at least a year ago; the exact rule is the domain's.
+    let closed_by = today
+        .checked_sub_months(Months::new(12))
+        .unwrap_or(NaiveDate::MIN);
+    let mut run = Run::default();
+    loop {
+        let mut tx = pool.begin().await?;
+        if !store::try_lock(&mut tx).await? {
+            run.skipped = run.erased == 0;
+            return Ok(run);
+        }
+        let kept = store::kept(&mut tx, closed_by, BATCH).await?;
+        let due: Vec<_> = kept
+            .iter()
+            .filter(|k| retention::due(k.closed_on, today))
+            .collect();
+        for application in &due {
+            let erased: Vec<_> = application
+                .documents
+                .iter()
+                .map(retention::erased)
+                .collect();
+            store::erase(&mut tx, application.id, &erased, today).await?;
+            let subject = format!("applications/{}", application.id);
+            crate::audit::record_system(&mut *tx, "retention", ERASE_ACT, &subject).await?;
+        }
+        tx.commit().await?;
+        run.erased += due.len() as u64;
+        if (kept.len() as i64) < BATCH || due.is_empty() {
+            return Ok(run);
+        }
+    }
+}
+
+/// Runs retention every `every` until the process ends; a failed run is logged and retried at
+/// the next.
+pub async fn run_every(pool: PgPool, clock: crate::state::Clock, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match run_once(&pool, clock.today()).await {
+            Ok(run) if run.erased > 0 => {
+                tracing::info!(erased = run.erased, "retention erased kandas documents")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "retention run failed; retrying later"),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The documents of closed kandas status applications, as retention finds and erases them.
+
+use super::Tx;
+use crate::domain::documents::Document;
+use chrono::NaiveDate;
+use sqlx::FromRow;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// A closed application whose documents are still kept.
+#[derive(Debug, Clone, FromRow)]
+pub struct Kept {
+    pub id: Uuid,
+    /// The local date of its decision or withdrawal.
+    pub closed_on: NaiveDate,
+    pub documents: Json<Vec<Document>>,
+}
+
+/// Takes the session-wide retention lock for this transaction, if no other replica holds it.
+pub async fn try_lock(tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('kandas.retention'))")
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Kandas status applications closed on or before `closed_by` whose documents are kept,
+/// oldest first, locked for erasure.
+pub async fn kept(
+    tx: &mut Tx<'_>,
+    closed_by: NaiveDate,
+    limit: i64,
+) -> Result<Vec<Kept>, sqlx::Error> {
+    // A withdrawal has no decision: its day is the local date (UTC+05:00) of the last change.
+    sqlx::query_as(
+        "SELECT id, closed_on, documents FROM (
+            SELECT a.id, a.documents,
+                   COALESCE(d.decision_date,
+                            ((a.updated_at AT TIME ZONE 'UTC') + interval '5 hours')::date) AS closed_on
+            FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+            WHERE a.procedure IN ('kandas_status_assignment', 'kandas_status_extension')
+              AND a.state <> 'submitted' AND a.documents_erased_on IS NULL
+         ) closed
+         WHERE closed_on <= $1
+         ORDER BY closed_on, id LIMIT $2",
+    )
+    .bind(closed_by)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn erase(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    documents: &[Document],
+    on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET documents = $2, documents_erased_on = $3
+         WHERE id = $1 AND documents_erased_on IS NULL",
+    )
+    .bind(id)
+    .bind(Json(documents))
+    .bind(on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
