@@ -11,4 +11,5 @@ pub mod organisations;
 pub mod persons;
 pub mod prerequisites;
 pub mod quota;
+pub mod records;
 pub mod support;

@@ -25,6 +25,7 @@ mod procedure_boundaries;
 mod procedures;
 mod quota;
 mod readme;
+mod record_life;
 mod revocation;
 mod schema;
 mod stored_rows;
