@@ -10,12 +10,19 @@ use super::convert::{
 use super::{open, parse_name, respond};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
+use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
+use crate::domain::records::RegistrationKind;
 use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
 use crate::service::persons as use_case;
+use crate::service::records as records_use_case;
 use crate::state::AppState;
 use crate::store::persons::VersionRow;
-use commands::{arrival_command, correct_command, lookup, register_command};
+use crate::store::records::RegistrationRow;
+use commands::{
+    annul_command, arrival_command, correct_command, end_registration_command, lookup,
+    register_command,
+};
 use tonic::{Request, Response, Status};
 
 const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
@@ -23,6 +30,8 @@ const GET: &str = crate::pb::rpc::person_service::GET_PERSON;
 const UPDATE: &str = crate::pb::rpc::person_service::UPDATE_PERSON;
 const VERSIONS: &str = crate::pb::rpc::person_service::LIST_PERSON_VERSIONS;
 const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
+const END_REGISTRATION: &str = crate::pb::rpc::person_service::END_REGISTRATION;
+const ANNUL_RECORD: &str = crate::pb::rpc::person_service::ANNUL_RECORD;
 
 pub struct PersonApi {
     state: AppState,
@@ -188,6 +197,39 @@ impl PersonService for PersonApi {
             .map(Response::new)
             .map_err(Status::from)
     }
+
+    async fn end_registration(
+        &self,
+        request: Request<pb::EndRegistrationRequest>,
+    ) -> Result<Response<pb::Registration>, Status> {
+        let call = open(&self.state, &request, END_REGISTRATION).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name).with_request_id(&req.request_id);
+        let result = async {
+            let command = end_registration_command(&req, self.state.clock.today())?;
+            records_use_case::end_registration(&self.state, &call, command, registration_to_proto)
+                .await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn annul_record(
+        &self,
+        request: Request<pb::AnnulRecordRequest>,
+    ) -> Result<Response<pb::AnnulledRecord>, Status> {
+        let call = open(&self.state, &request, ANNUL_RECORD).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name).with_request_id(&req.request_id);
+        let result = async {
+            let command = annul_command(&req, self.state.clock.today())?;
+            let present =
+                |annulled: &records_use_case::Annulled| annulled_to_proto(annulled, &req.name);
+            records_use_case::annul(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
 }
 
 /// `ValidateIin`: malformed input (not 12 digits) is INVALID_ARGUMENT; a well-formed number
@@ -238,5 +280,69 @@ pub fn validate(req: &pb::ValidateIinRequest) -> ApiResult<pb::ValidateIinRespon
                 hints,
             })
         }
+    }
+}
+
+fn registration_to_proto(row: &RegistrationRow) -> pb::Registration {
+    use pb::registration::{EndReason as R, Kind as K};
+    let kind = match row.kind {
+        RegistrationKind::Permanent => K::Permanent,
+        RegistrationKind::Temporary => K::Temporary,
+        RegistrationKind::Refugee => K::Refugee,
+    };
+    let end_reason = match row.end_reason {
+        None => R::Unspecified,
+        Some(EndReason::MovedOut) => R::MovedOut,
+        Some(EndReason::LeftKazakhstan) => R::LeftKazakhstan,
+        Some(EndReason::OwnerConsentWithdrawn) => R::OwnerConsentWithdrawn,
+        Some(EndReason::CourtDecision) => R::CourtDecision,
+    };
+    pb::Registration {
+        name: format!("persons/{}/registrations/{}", row.person_id, row.id),
+        person: format!("persons/{}", row.person_id),
+        kind: kind as i32,
+        region: row.region.to_string(),
+        address: row.address.clone(),
+        registered_on: Some(date_to_proto(row.registered_on)),
+        until: row.until.map(date_to_proto),
+        ended_on: row.ended_on.map(date_to_proto),
+        end_reason: end_reason as i32,
+        application: format!("applications/{}", row.application_id),
+    }
+}
+
+/// The answer names the record as the request did.
+fn annulled_to_proto(annulled: &records_use_case::Annulled, name: &str) -> pb::AnnulledRecord {
+    use pb::annulled_record::{Ground as G, Kind as K};
+    let row = &annulled.row;
+    let kind = match annulled.kind {
+        AnnullableKind::KandasStatus => K::KandasStatus,
+        AnnullableKind::Permit => K::PermanentResidencePermit,
+    };
+    let (annulled_on, ground, legal_basis) = match &row.annulment {
+        Some(a) => (
+            Some(date_to_proto(a.from)),
+            match a.ground {
+                AnnulmentGround::FalseDocuments => G::FalseDocuments,
+                AnnulmentGround::AdministrativeViolation => G::AdministrativeViolation,
+                AnnulmentGround::DepartureAbroad => G::DepartureAbroad,
+                AnnulmentGround::CourtDecision => G::CourtDecision,
+            },
+            a.legal_basis.clone(),
+        ),
+        None => (None, G::Unspecified, String::new()),
+    };
+    pb::AnnulledRecord {
+        name: name.to_string(),
+        person: format!("persons/{}", row.person_id),
+        kind: kind as i32,
+        number: row.number.clone(),
+        application: format!("applications/{}", row.application_id),
+        valid_from: Some(date_to_proto(row.valid_from)),
+        valid_until: row.valid_until.map(date_to_proto),
+        annulled_on,
+        ground: ground as i32,
+        legal_basis,
+        cards: annulled.cards.clone(),
     }
 }

@@ -17,6 +17,7 @@ pub mod organisation;
 pub mod person;
 pub mod prerequisites;
 pub mod procedure;
+pub mod record_life;
 pub mod records;
 pub mod regions;
 pub mod retention;

@@ -4,6 +4,7 @@
 
 use super::documents::Document;
 use super::procedure::Procedure;
+use super::record_life::{Annulment, RegistrationEnd};
 use super::regions::Region;
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -19,6 +20,17 @@ pub struct KandasStatusRecord {
     pub valid_from: NaiveDate,
     /// The last day the status is valid (inclusive).
     pub valid_until: NaiveDate,
+    /// Annulled by the commission, from a date (SPEC 5.7).
+    pub annulment: Option<Annulment>,
+}
+
+impl KandasStatusRecord {
+    /// Valid on `day`: within its validity and not annulled by then.
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.valid_from <= day
+            && day <= self.valid_until
+            && !self.annulment.as_ref().is_some_and(|a| a.in_force_on(day))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +38,15 @@ pub struct PermitRecord {
     pub evidence: Evidence,
     pub number: String,
     pub granted_on: NaiveDate,
+    /// Annulled by police, from a date (SPEC 5.7); its cards fall with it.
+    pub annulment: Option<Annulment>,
+}
+
+impl PermitRecord {
+    /// Held on `day`: granted by then and not annulled by then.
+    pub fn held_on(&self, day: NaiveDate) -> bool {
+        self.granted_on <= day && !self.annulment.as_ref().is_some_and(|a| a.in_force_on(day))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,14 +95,26 @@ pub struct RegistrationRecord {
     pub kind: RegistrationKind,
     pub region: Region,
     pub registered_on: NaiveDate,
-    /// Last day of a temporary registration; `None` while open-ended.
+    /// Last day of a temporary registration, or of a permanent one a newer permanent
+    /// registration replaced; `None` while open-ended.
     pub until: Option<NaiveDate>,
+    /// Ended by police (SPEC 5.7), through its last day.
+    pub ended: Option<RegistrationEnd>,
 }
 
 impl RegistrationRecord {
-    /// Active on `day`: started and not yet ended.
+    /// The last day registered (inclusive), whichever comes first of its planned end and the
+    /// day police ended it; `None` while open-ended.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        match (self.until, self.ended.map(|e| e.last_day)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Active on `day`: started and not yet past its last day.
     pub fn active_on(&self, day: NaiveDate) -> bool {
-        self.registered_on <= day && self.until.is_none_or(|until| day <= until)
+        self.registered_on <= day && self.last_day().is_none_or(|last| day <= last)
     }
 }
 
@@ -193,12 +226,37 @@ impl PersonRecords {
         }
     }
 
-    /// The kandas status valid on `day` that lasts longest, if any.
+    /// The kandas status valid on `day` that lasts longest, if any; an annulled one is not
+    /// valid from its annulment.
     pub fn kandas_status_on(&self, day: NaiveDate) -> Option<&KandasStatusRecord> {
         self.kandas_statuses
             .iter()
-            .filter(|s| s.valid_from <= day && day <= s.valid_until)
+            .filter(|s| s.valid_on(day))
             .max_by_key(|s| s.valid_until)
+    }
+
+    /// The permit held on `day`: the latest granted by then and not annulled by then.
+    pub fn permit_on(&self, day: NaiveDate) -> Option<&PermitRecord> {
+        self.permits
+            .iter()
+            .filter(|p| p.held_on(day))
+            .max_by_key(|p| p.granted_on)
+    }
+
+    /// The permit a card rests on: the latest granted on or before the card's issue.
+    pub fn permit_of(&self, card: &CardRecord) -> Option<&PermitRecord> {
+        self.permits
+            .iter()
+            .filter(|p| p.granted_on <= card.issued_on)
+            .max_by_key(|p| p.granted_on)
+    }
+
+    /// The annulment of the permit `card` rests on, when it is in force on `day`: the card is
+    /// invalid from the same date (SPEC 5.7).
+    pub fn card_annulled_on(&self, card: &CardRecord, day: NaiveDate) -> Option<&Annulment> {
+        self.permit_of(card)
+            .and_then(|p| p.annulment.as_ref())
+            .filter(|a| a.in_force_on(day))
     }
 
     /// The active permanent registration on `day`, if any.
@@ -209,11 +267,12 @@ impl PersonRecords {
             .max_by_key(|r| r.registered_on)
     }
 
-    /// The card valid on `day` that lasts longest, if any.
+    /// The card valid on `day` that lasts longest, if any; a card falls with its permit.
     pub fn card_on(&self, day: NaiveDate) -> Option<&CardRecord> {
         self.cards
             .iter()
             .filter(|c| c.issued_on <= day && day <= c.valid_until)
+            .filter(|c| self.card_annulled_on(c, day).is_none())
             .max_by_key(|c| c.valid_until)
     }
 }
@@ -253,8 +312,114 @@ mod tests {
             certificate_number: "KC-1".into(),
             valid_from: d(2025, 6, 1),
             valid_until: d(2026, 6, 1),
+            annulment: None,
         });
         assert!(records.kandas_status_on(d(2026, 6, 1)).is_some());
         assert!(records.kandas_status_on(d(2026, 6, 2)).is_none());
+    }
+
+    fn annulment(from: NaiveDate) -> Annulment {
+        Annulment {
+            from,
+            ground: crate::domain::record_life::AnnulmentGround::CourtDecision,
+            legal_basis: "court decision of 2026-06-09".into(),
+        }
+    }
+
+    fn permanent(from: NaiveDate, ended: Option<NaiveDate>) -> RegistrationRecord {
+        RegistrationRecord {
+            evidence: "applications/r".into(),
+            kind: RegistrationKind::Permanent,
+            region: Region::Pavlodar,
+            registered_on: from,
+            until: None,
+            ended: ended.map(|last_day| RegistrationEnd {
+                last_day,
+                reason: crate::domain::record_life::EndReason::MovedOut,
+            }),
+        }
+    }
+
+    #[test]
+    fn an_ended_registration_is_active_through_its_last_day_and_not_after() {
+        let r = permanent(d(2026, 6, 1), Some(d(2026, 6, 10)));
+        assert!(r.active_on(d(2026, 6, 9)));
+        assert!(r.active_on(d(2026, 6, 10)));
+        assert!(!r.active_on(d(2026, 6, 11)));
+        assert_eq!(r.last_day(), Some(d(2026, 6, 10)));
+    }
+
+    #[test]
+    fn a_temporary_registration_ended_early_ends_on_the_earlier_day() {
+        let mut r = permanent(d(2026, 6, 1), Some(d(2026, 7, 1)));
+        r.kind = RegistrationKind::Temporary;
+        r.until = Some(d(2026, 9, 1));
+        assert_eq!(r.last_day(), Some(d(2026, 7, 1)));
+        assert!(r.active_on(d(2026, 7, 1)));
+        assert!(!r.active_on(d(2026, 7, 2)));
+        r.ended = None;
+        assert_eq!(r.last_day(), Some(d(2026, 9, 1)));
+    }
+
+    #[test]
+    fn an_annulled_status_is_valid_the_day_before_and_not_from_its_date() {
+        let mut records = PersonRecords::new(Uuid::nil(), d(1980, 1, 1));
+        records.kandas_statuses.push(KandasStatusRecord {
+            evidence: "applications/x".into(),
+            certificate_number: "KC-1".into(),
+            valid_from: d(2026, 6, 1),
+            valid_until: d(2027, 6, 1),
+            annulment: Some(annulment(d(2026, 6, 10))),
+        });
+        assert!(records.kandas_status_on(d(2026, 6, 9)).is_some());
+        assert!(records.kandas_status_on(d(2026, 6, 10)).is_none());
+        assert!(records.kandas_status_on(d(2026, 6, 11)).is_none());
+    }
+
+    #[test]
+    fn an_annulled_permit_takes_its_card_with_it_from_the_same_date() {
+        let mut records = PersonRecords::new(Uuid::nil(), d(1980, 1, 1));
+        records.permits.push(PermitRecord {
+            evidence: "applications/p".into(),
+            number: "PRP-1".into(),
+            granted_on: d(2026, 6, 1),
+            annulment: Some(annulment(d(2026, 6, 10))),
+        });
+        records.cards.push(CardRecord {
+            evidence: "applications/c".into(),
+            number: "RPC-1".into(),
+            issued_on: d(2026, 6, 2),
+            valid_until: d(2036, 6, 2),
+        });
+        for (day, held) in [(9, true), (10, false), (11, false)] {
+            let day = d(2026, 6, day);
+            assert_eq!(records.permit_on(day).is_some(), held, "permit on {day}");
+            assert_eq!(records.card_on(day).is_some(), held, "card on {day}");
+        }
+    }
+
+    #[test]
+    fn a_card_issued_on_a_later_permit_survives_the_annulment_of_an_earlier_one() {
+        let mut records = PersonRecords::new(Uuid::nil(), d(1980, 1, 1));
+        records.permits.push(PermitRecord {
+            evidence: "applications/p1".into(),
+            number: "PRP-1".into(),
+            granted_on: d(2024, 1, 10),
+            annulment: Some(annulment(d(2025, 1, 10))),
+        });
+        records.permits.push(PermitRecord {
+            evidence: "applications/p2".into(),
+            number: "PRP-2".into(),
+            granted_on: d(2026, 1, 10),
+            annulment: None,
+        });
+        records.cards.push(CardRecord {
+            evidence: "applications/c2".into(),
+            number: "RPC-2".into(),
+            issued_on: d(2026, 2, 1),
+            valid_until: d(2036, 2, 1),
+        });
+        assert_eq!(records.permit_on(d(2026, 6, 1)).unwrap().number, "PRP-2");
+        assert!(records.card_on(d(2026, 6, 1)).is_some());
     }
 }

@@ -102,6 +102,10 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         person::UPDATE_PERSON => &[Psc, Mission],
         person::VALIDATE_IIN => EVERYONE,
         person::RECORD_ARRIVAL_NOTIFICATION => &[Psc, Portal, Police],
+        person::END_REGISTRATION => &[Police],
+        // Which record each may annul (commission a kandas status, police a permit) is the
+        // use case's check: the record kind is in the request.
+        person::ANNUL_RECORD => &[Commission, Police],
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
@@ -156,6 +160,8 @@ pub fn reach(method: &str) -> Reach {
         | person::LIST_PERSON_VERSIONS => Files,
         // A host notifies the police where the foreigner is now, wherever their files lie.
         person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
+        // Ending a registration and annulling a record act on a file: within jurisdiction.
+        person::END_REGISTRATION | person::ANNUL_RECORD => Files,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS

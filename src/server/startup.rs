@@ -230,11 +230,7 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::service::retention::run_every(
-                state.pool.clone(),
-                state.clock.clone(),
-                RETENTION_EVERY,
-            ),
+            crate::service::retention::run_every(state.pool.clone(), state.clock, RETENTION_EVERY),
         );
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);

@@ -11,5 +11,6 @@ pub mod organisations;
 pub mod persons;
 pub mod prerequisites;
 pub mod quota;
+pub mod records;
 pub mod retention;
 pub mod support;

@@ -6,6 +6,9 @@ use crate::domain::details::Relation;
 use crate::domain::documents::Document;
 use crate::domain::lifecycle::State;
 use crate::domain::procedure::Procedure;
+use crate::domain::record_life::{
+    AnnullableKind, Annulment, AnnulmentGround, EndReason, RegistrationEnd,
+};
 use crate::domain::records::{
     CardRecord, CitizenshipRecord, KandasStatusRecord, OffenceField, OffenceRecord, PermitRecord,
     PersonRecords, PresentedDocument, RefusalRecord, RegistrationKind, RegistrationRecord,
@@ -18,6 +21,28 @@ use uuid::Uuid;
 
 fn app_name(id: Uuid) -> String {
     format!("applications/{id}")
+}
+
+/// The three annulment columns (`annulled_on`, `annulment_ground`, `annulment_basis`), all
+/// set or none (a table constraint).
+type AnnulmentColumns = (Option<NaiveDate>, Option<AnnulmentGround>, Option<String>);
+
+fn annulment((from, ground, basis): AnnulmentColumns) -> Option<Annulment> {
+    match (from, ground, basis) {
+        (Some(from), Some(ground), Some(legal_basis)) => Some(Annulment {
+            from,
+            ground,
+            legal_basis,
+        }),
+        _ => None,
+    }
+}
+
+fn ending(ended_on: Option<NaiveDate>, reason: Option<EndReason>) -> Option<RegistrationEnd> {
+    match (ended_on, reason) {
+        (Some(last_day), Some(reason)) => Some(RegistrationEnd { last_day, reason }),
+        _ => None,
+    }
 }
 
 /// Everything on record for a person, or `None` when there is no such person. Applications
@@ -49,36 +74,61 @@ pub async fn load(
         granted_on,
     });
 
-    let statuses: Vec<(Uuid, String, NaiveDate, NaiveDate)> = sqlx::query_as(
-        "SELECT application_id, certificate_number, valid_from, valid_until FROM kandas_statuses
-         WHERE person_id = $1 ORDER BY valid_from",
+    #[allow(clippy::type_complexity)]
+    let statuses: Vec<(
+        Uuid,
+        String,
+        NaiveDate,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<AnnulmentGround>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT application_id, certificate_number, valid_from, valid_until,
+                annulled_on, annulment_ground, annulment_basis
+         FROM kandas_statuses WHERE person_id = $1 ORDER BY valid_from",
     )
     .bind(person_id)
     .fetch_all(&mut *conn)
     .await?;
     records.kandas_statuses = statuses
         .into_iter()
-        .map(|(app, number, from, until)| KandasStatusRecord {
-            evidence: app_name(app),
-            certificate_number: number,
-            valid_from: from,
-            valid_until: until,
-        })
+        .map(
+            |(app, number, from, until, on, ground, basis)| KandasStatusRecord {
+                evidence: app_name(app),
+                certificate_number: number,
+                valid_from: from,
+                valid_until: until,
+                annulment: annulment((on, ground, basis)),
+            },
+        )
         .collect();
 
-    let permits: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
-        "SELECT application_id, number, granted_on FROM permits WHERE person_id = $1",
+    #[allow(clippy::type_complexity)]
+    let permits: Vec<(
+        Uuid,
+        String,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<AnnulmentGround>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT application_id, number, granted_on, annulled_on, annulment_ground, annulment_basis
+         FROM permits WHERE person_id = $1 ORDER BY granted_on",
     )
     .bind(person_id)
     .fetch_all(&mut *conn)
     .await?;
     records.permits = permits
         .into_iter()
-        .map(|(app, number, granted_on)| PermitRecord {
-            evidence: app_name(app),
-            number,
-            granted_on,
-        })
+        .map(
+            |(app, number, granted_on, on, ground, basis)| PermitRecord {
+                evidence: app_name(app),
+                number,
+                granted_on,
+                annulment: annulment((on, ground, basis)),
+            },
+        )
         .collect();
 
     let cards: Vec<(Uuid, String, NaiveDate, NaiveDate)> = sqlx::query_as(
@@ -97,23 +147,32 @@ pub async fn load(
         })
         .collect();
 
-    let registrations: Vec<(Uuid, RegistrationKind, Region, NaiveDate, Option<NaiveDate>)> =
-        sqlx::query_as(
-            "SELECT application_id, kind, region, registered_on, until FROM registrations
-         WHERE person_id = $1 ORDER BY registered_on",
-        )
-        .bind(person_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    #[allow(clippy::type_complexity)]
+    let registrations: Vec<(
+        Uuid,
+        RegistrationKind,
+        Region,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<EndReason>,
+    )> = sqlx::query_as(
+        "SELECT application_id, kind, region, registered_on, until, ended_on, end_reason
+         FROM registrations WHERE person_id = $1 ORDER BY registered_on",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
     records.registrations = registrations
         .into_iter()
         .map(
-            |(app, kind, region, registered_on, until)| RegistrationRecord {
+            |(app, kind, region, registered_on, until, ended_on, end_reason)| RegistrationRecord {
                 evidence: app_name(app),
                 kind,
                 region,
                 registered_on,
                 until,
+                ended: ending(ended_on, end_reason),
             },
         )
         .collect();
@@ -289,7 +348,8 @@ pub async fn insert_registration(
 ) -> Result<Uuid, sqlx::Error> {
     if kind == RegistrationKind::Permanent {
         sqlx::query(
-            "UPDATE registrations SET until = $2 - 1 WHERE person_id = $1 AND kind = 'permanent' AND until IS NULL",
+            "UPDATE registrations SET until = $2 - 1
+             WHERE person_id = $1 AND kind = 'permanent' AND until IS NULL AND ended_on IS NULL",
         )
         .bind(person_id)
         .bind(registered_on)
@@ -394,6 +454,159 @@ pub async fn insert_arrival_notification(
     .bind(host)
     .bind(recorded_by)
     .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A registration as police end it, with where its application lies.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistrationRow {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub application_id: Uuid,
+    pub kind: RegistrationKind,
+    pub region: Region,
+    pub address: String,
+    pub registered_on: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<EndReason>,
+    /// The client that submitted the application it was granted on.
+    pub submitted_by: String,
+}
+
+impl RegistrationRow {
+    pub fn ended(&self) -> Option<RegistrationEnd> {
+        ending(self.ended_on, self.end_reason)
+    }
+}
+
+/// The registration `id` of `person_id`, locked until the transaction ends.
+pub async fn registration_for_update(
+    tx: &mut Tx<'_>,
+    person_id: Uuid,
+    id: Uuid,
+) -> Result<Option<RegistrationRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.id, r.person_id, r.application_id, r.kind, r.region, r.address, r.registered_on,
+                r.until, r.ended_on, r.end_reason, a.submitted_by
+         FROM registrations r JOIN applications a ON a.id = r.application_id
+         WHERE r.id = $1 AND r.person_id = $2
+         FOR UPDATE OF r",
+    )
+    .bind(id)
+    .bind(person_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn end_registration(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    end: RegistrationEnd,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registrations SET ended_on = $2, end_reason = $3 WHERE id = $1")
+        .bind(id)
+        .bind(end.last_day)
+        .bind(end.reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A kandas status or permit as it is annulled. A kandas certificate's number is shared by
+/// its extensions: the row stands for the whole chain, from its first day to its last.
+#[derive(Debug, Clone)]
+pub struct AnnullableRow {
+    pub person_id: Uuid,
+    /// The application of the latest grant or extension.
+    pub application_id: Uuid,
+    pub number: String,
+    pub valid_from: NaiveDate,
+    /// The last day of a kandas status; `None` for a permit, which does not expire.
+    pub valid_until: Option<NaiveDate>,
+    pub annulment: Option<Annulment>,
+}
+
+/// The record of `kind` numbered `number` of `person_id`, its rows locked until the
+/// transaction ends.
+pub async fn annullable_for_update(
+    tx: &mut Tx<'_>,
+    kind: AnnullableKind,
+    person_id: Uuid,
+    number: &str,
+) -> Result<Option<AnnullableRow>, sqlx::Error> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        Uuid,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<AnnulmentGround>,
+        Option<String>,
+    )> = sqlx::query_as(match kind {
+        AnnullableKind::KandasStatus => {
+            "SELECT application_id, valid_from, valid_until,
+                    annulled_on, annulment_ground, annulment_basis
+             FROM kandas_statuses WHERE person_id = $1 AND certificate_number = $2
+             ORDER BY valid_from, id
+             FOR UPDATE"
+        }
+        AnnullableKind::Permit => {
+            "SELECT application_id, granted_on, NULL::date,
+                    annulled_on, annulment_ground, annulment_basis
+             FROM permits WHERE person_id = $1 AND number = $2
+             ORDER BY granted_on, id
+             FOR UPDATE"
+        }
+    })
+    .bind(person_id)
+    .bind(number)
+    .fetch_all(&mut **tx)
+    .await?;
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(None);
+    };
+    Ok(Some(AnnullableRow {
+        person_id,
+        application_id: last.0,
+        number: number.to_string(),
+        valid_from: first.1,
+        valid_until: rows.iter().filter_map(|r| r.2).max(),
+        annulment: rows
+            .iter()
+            .rev()
+            .find_map(|r| annulment((r.3, r.4, r.5.clone()))),
+    }))
+}
+
+/// Annuls the rows of a record still in force on or after the annulment's date; rows that
+/// expired before it stay as they were, valid in their time.
+pub async fn annul(
+    tx: &mut Tx<'_>,
+    kind: AnnullableKind,
+    person_id: Uuid,
+    number: &str,
+    annulment: &Annulment,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(match kind {
+        AnnullableKind::KandasStatus => {
+            "UPDATE kandas_statuses
+             SET annulled_on = $3, annulment_ground = $4, annulment_basis = $5
+             WHERE person_id = $1 AND certificate_number = $2 AND annulled_on IS NULL
+               AND valid_until >= $3"
+        }
+        AnnullableKind::Permit => {
+            "UPDATE permits SET annulled_on = $3, annulment_ground = $4, annulment_basis = $5
+             WHERE person_id = $1 AND number = $2 AND annulled_on IS NULL"
+        }
+    })
+    .bind(person_id)
+    .bind(number)
+    .bind(annulment.from)
+    .bind(annulment.ground)
+    .bind(&annulment.legal_basis)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -34,15 +34,51 @@ struct Files {
     person: pb::Person,
     application: pb::Application,
     region: &'static str,
+    /// `persons/{id}/registrations/{id}`, `persons/{id}/kandas-statuses/{number}` and
+    /// `persons/{id}/permits/{number}` of the person; empty for a mission's files.
+    registration: String,
+    kandas_status: String,
+    permit: String,
+}
+
+/// The resource names of `person`'s registration, kandas status and permit.
+async fn record_names(app: &TestApp, person: &str) -> (String, String, String) {
+    let id = uuid::Uuid::parse_str(person.trim_start_matches("persons/")).unwrap();
+    let registration: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM registrations WHERE person_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT certificate_number FROM kandas_statuses WHERE person_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let permit: String = sqlx::query_scalar("SELECT number FROM permits WHERE person_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    (
+        format!("{person}/registrations/{registration}"),
+        format!("{person}/kandas-statuses/{status}"),
+        format!("{person}/permits/{permit}"),
+    )
 }
 
 async fn files_in(app: &TestApp, first: u32, region: &'static str) -> Files {
     let family = eligible_family(app, first, 1, region).await;
     let application = quota_application_ready(app, &family, region, 2026).await;
+    let (registration, kandas_status, permit) = record_names(app, &family[0].name).await;
     Files {
         person: family[0].clone(),
         application,
         region,
+        registration,
+        kandas_status,
+        permit,
     }
 }
 
@@ -62,6 +98,9 @@ async fn mission_files(app: &TestApp) -> Files {
         person: registered,
         application,
         region: INSIDE,
+        registration: String::new(),
+        kandas_status: String::new(),
+        permit: String::new(),
     }
 }
 
@@ -276,6 +315,26 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             kind: pb::SupportKind::Relocation as i32,
             tenge: 1,
             period: String::new(),
+        }
+        .encode_to_vec(),
+        // Dated before the records began, so a call inside jurisdiction is refused on the
+        // dates and leaves the files as they are for the probes that follow.
+        "EndRegistration" => pb::EndRegistrationRequest {
+            request_id: request_id(),
+            name: files.registration.clone(),
+            ended_on: Some(date(2026, 5, 1)),
+            reason: pb::registration::EndReason::MovedOut as i32,
+        }
+        .encode_to_vec(),
+        "AnnulRecord" => pb::AnnulRecordRequest {
+            request_id: request_id(),
+            name: match role {
+                Role::Commission => files.kandas_status.clone(),
+                _ => files.permit.clone(),
+            },
+            annulled_on: Some(date(2026, 5, 1)),
+            ground: pb::annulled_record::Ground::CourtDecision as i32,
+            legal_basis: "probe".into(),
         }
         .encode_to_vec(),
         // Requests with nothing personal in them: an empty message is enough to show the

@@ -6,11 +6,16 @@ use crate::api::{Fields, parse_name, parse_request_id};
 use crate::domain::correction::{Correctable, SupportingDocument};
 use crate::domain::iin::{Iin, IinError};
 use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
+use crate::domain::record_life::{
+    AnnullableKind, Annulment, AnnulmentGround, EndReason, RegistrationEnd,
+};
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::mutation::Idempotency;
 use crate::service::persons::{Correct, Lookup, ProposedPerson, RecordArrival, Register};
+use crate::service::records::{AnnulRecord, EndRegistration};
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// The rule an IIN broke, named for the caller.
 pub(super) fn iin_rule(error: &IinError) -> String {
@@ -270,4 +275,155 @@ fn host(value: &str) -> Result<String, FieldError> {
     } else {
         Ok(host.to_string())
     }
+}
+
+/// `persons/{uuid}/{collection}/{id}`: the person and the record's id, or the rule broken.
+fn parse_record_name<'a>(
+    field: &str,
+    value: &'a str,
+    collections: &[&str],
+) -> Result<(Uuid, &'a str, &'a str), FieldError> {
+    let rule = || {
+        FieldError::new(
+            field,
+            format!(
+                "must be a resource name `persons/{{uuid}}/{}/{{id}}`",
+                collections.join("|")
+            ),
+        )
+    };
+    let mut parts = value.splitn(4, '/');
+    let (Some("persons"), Some(person), Some(collection), Some(id)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(rule());
+    };
+    let person = Uuid::parse_str(person).map_err(|_| rule())?;
+    if !collections.contains(&collection)
+        || id.is_empty()
+        || id.len() > 64
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(rule());
+    }
+    Ok((person, collection, id))
+}
+
+/// A required date, not after today.
+fn past_date(
+    field: &str,
+    value: Option<&pb::Date>,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    match date_from_proto(field, value)? {
+        None => Err(FieldError::new(field, "required")),
+        Some(day) if day > today => Err(FieldError::new(field, "must not be in the future")),
+        Some(day) => Ok(day),
+    }
+}
+
+fn end_reason(value: i32) -> Result<EndReason, FieldError> {
+    use pb::registration::EndReason as R;
+    match R::try_from(value) {
+        Ok(R::MovedOut) => Ok(EndReason::MovedOut),
+        Ok(R::LeftKazakhstan) => Ok(EndReason::LeftKazakhstan),
+        Ok(R::OwnerConsentWithdrawn) => Ok(EndReason::OwnerConsentWithdrawn),
+        Ok(R::CourtDecision) => Ok(EndReason::CourtDecision),
+        _ => Err(FieldError::new(
+            "reason",
+            "required: MOVED_OUT, LEFT_KAZAKHSTAN, OWNER_CONSENT_WITHDRAWN or COURT_DECISION",
+        )),
+    }
+}
+
+pub(super) fn end_registration_command(
+    req: &pb::EndRegistrationRequest,
+    today: NaiveDate,
+) -> ApiResult<EndRegistration> {
+    let name =
+        parse_record_name("name", &req.name, &["registrations"]).and_then(|(person, _, id)| {
+            Uuid::parse_str(id)
+                .map(|id| (person, id))
+                .map_err(|_| FieldError::new("name", "the registration id must be a UUID"))
+        });
+    let (request_id, (person, registration), last_day, reason) = (
+        parse_request_id(&req.request_id),
+        name,
+        past_date("ended_on", req.ended_on.as_ref(), today),
+        end_reason(req.reason),
+    )
+        .or_invalid()?;
+    Ok(EndRegistration {
+        key: Idempotency::new(request_id, req),
+        person,
+        registration,
+        end: RegistrationEnd { last_day, reason },
+    })
+}
+
+fn ground(value: i32) -> Result<AnnulmentGround, FieldError> {
+    use pb::annulled_record::Ground as G;
+    match G::try_from(value) {
+        Ok(G::FalseDocuments) => Ok(AnnulmentGround::FalseDocuments),
+        Ok(G::AdministrativeViolation) => Ok(AnnulmentGround::AdministrativeViolation),
+        Ok(G::DepartureAbroad) => Ok(AnnulmentGround::DepartureAbroad),
+        Ok(G::CourtDecision) => Ok(AnnulmentGround::CourtDecision),
+        _ => Err(FieldError::new(
+            "ground",
+            "required: FALSE_DOCUMENTS, ADMINISTRATIVE_VIOLATION, DEPARTURE_ABROAD or COURT_DECISION",
+        )),
+    }
+}
+
+fn legal_basis(value: &str) -> Result<String, FieldError> {
+    let basis = value.trim();
+    if basis.is_empty() {
+        Err(FieldError::new(
+            "legal_basis",
+            "required: the act and article, in words",
+        ))
+    } else if basis.chars().count() > 500 || basis.chars().any(char::is_control) {
+        Err(FieldError::new(
+            "legal_basis",
+            "at most 500 characters, no control characters",
+        ))
+    } else {
+        Ok(basis.to_string())
+    }
+}
+
+pub(super) fn annul_command(
+    req: &pb::AnnulRecordRequest,
+    today: NaiveDate,
+) -> ApiResult<AnnulRecord> {
+    let collections = [
+        AnnullableKind::KandasStatus.collection(),
+        AnnullableKind::Permit.collection(),
+    ];
+    let name =
+        parse_record_name("name", &req.name, &collections).map(|(person, collection, id)| {
+            // The collection was checked against the two kinds just above.
+            let kind =
+                AnnullableKind::from_collection(collection).unwrap_or(AnnullableKind::Permit);
+            (kind, person, id.to_string())
+        });
+    let (request_id, (kind, person, number), from, ground, legal_basis) = (
+        parse_request_id(&req.request_id),
+        name,
+        past_date("annulled_on", req.annulled_on.as_ref(), today),
+        ground(req.ground),
+        legal_basis(&req.legal_basis),
+    )
+        .or_invalid()?;
+    Ok(AnnulRecord {
+        key: Idempotency::new(request_id, req),
+        kind,
+        person,
+        number,
+        annulment: Annulment {
+            from,
+            ground,
+            legal_basis,
+        },
+    })
 }

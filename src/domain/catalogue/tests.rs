@@ -354,6 +354,7 @@ fn kandas_record(evidence: &str, from: NaiveDate, until: NaiveDate) -> KandasSta
         certificate_number: "KC-000001".into(),
         valid_from: from,
         valid_until: until,
+        annulment: None,
     }
 }
 

@@ -12,12 +12,14 @@ const BASIS_CARD_RENEWAL: &str = "SPEC 5.4; seeds 000, 001";
 const BASIS_CARD_HELD: &str = "SPEC 5.6 (a); seed 000";
 
 impl Ctx<'_> {
-    /// The card a renewal is judged by: the latest-expiring card issued on or before the date.
+    /// The card a renewal is judged by: the latest-expiring card issued on or before the date
+    /// whose permit is not annulled by then (a card that fell with its permit is not renewed).
     fn card_to_renew(&self) -> Option<&CardRecord> {
         self.records
             .cards
             .iter()
             .filter(|c| c.issued_on <= self.as_of)
+            .filter(|c| self.records.card_annulled_on(c, self.as_of).is_none())
             .max_by_key(|c| c.valid_until)
     }
 
@@ -75,13 +77,36 @@ impl Ctx<'_> {
                 Some(c.evidence.clone()),
                 BASIS_CARD_HELD,
             ),
-            None => prerequisite(
-                PrerequisiteCode::CardHeld,
-                false,
-                format!("no residence permit card is valid on {}", self.as_of),
-                self.person(),
-                BASIS_CARD_HELD,
-            ),
+            None => {
+                // A card that would be valid but for its permit's annulment is what breaks it.
+                let fallen = self
+                    .records
+                    .cards
+                    .iter()
+                    .filter(|c| c.issued_on <= self.as_of && self.as_of <= c.valid_until)
+                    .find_map(|c| self.records.card_annulled_on(c, self.as_of).map(|a| (c, a)));
+                match fallen {
+                    Some((c, a)) => prerequisite(
+                        PrerequisiteCode::CardHeld,
+                        false,
+                        format!(
+                            "residence permit card {} is invalid from {}: its permanent residence permit was {}",
+                            c.number,
+                            a.from,
+                            a.describe()
+                        ),
+                        Some(c.evidence.clone()),
+                        BASIS_CARD_HELD,
+                    ),
+                    None => prerequisite(
+                        PrerequisiteCode::CardHeld,
+                        false,
+                        format!("no residence permit card is valid on {}", self.as_of),
+                        self.person(),
+                        BASIS_CARD_HELD,
+                    ),
+                }
+            }
         }
     }
 }

@@ -46,7 +46,34 @@ impl Ctx<'_> {
                 legal_basis,
             );
         }
-        // The status that lapsed last, if any, is what breaks it.
+        // A status that would be valid but for its annulment is what breaks it; else the
+        // status that lapsed last, if any.
+        let annulled = self
+            .records
+            .kandas_statuses
+            .iter()
+            .filter(|s| s.valid_from <= self.as_of && self.as_of <= s.valid_until)
+            .filter_map(|s| {
+                s.annulment
+                    .as_ref()
+                    .filter(|a| a.in_force_on(self.as_of))
+                    .map(|a| (s, a))
+            })
+            .max_by_key(|(s, _)| s.valid_until);
+        if let Some((s, a)) = annulled {
+            return prerequisite(
+                PrerequisiteCode::KandasStatusValid,
+                false,
+                format!(
+                    "kandas certificate {} was {}; no kandas status is valid on {}",
+                    s.certificate_number,
+                    a.describe(),
+                    self.as_of
+                ),
+                Some(s.evidence.clone()),
+                legal_basis,
+            );
+        }
         let lapsed = self
             .records
             .kandas_statuses

@@ -235,12 +235,19 @@ impl Ctx<'_> {
         Some(self.records.person.clone())
     }
 
-    /// The permit held on the date: the latest granted on or before it.
+    /// The permit held on the date: the latest granted on or before it and not annulled by
+    /// then.
     fn permit(&self) -> Option<&PermitRecord> {
+        self.records.permit_on(self.as_of)
+    }
+
+    /// The latest permit granted by the date but annulled by then: what breaks a check that
+    /// needs a permit.
+    fn annulled_permit(&self) -> Option<&PermitRecord> {
         self.records
             .permits
             .iter()
-            .filter(|p| p.granted_on <= self.as_of)
+            .filter(|p| p.granted_on <= self.as_of && !p.held_on(self.as_of))
             .max_by_key(|p| p.granted_on)
     }
 

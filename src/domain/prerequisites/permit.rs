@@ -42,13 +42,31 @@ impl Ctx<'_> {
                 Some(p.evidence.clone()),
                 legal_basis,
             ),
-            None => prerequisite(
-                PrerequisiteCode::PermitGranted,
-                false,
-                format!("no permanent residence permit is granted on {}", self.as_of),
-                self.person(),
-                legal_basis,
-            ),
+            None => match self.annulled_permit() {
+                Some(p) => prerequisite(
+                    PrerequisiteCode::PermitGranted,
+                    false,
+                    format!(
+                        "permanent residence permit {} granted on {} was {}; none is held on {}",
+                        p.number,
+                        p.granted_on,
+                        p.annulment
+                            .as_ref()
+                            .map(|a| a.describe())
+                            .unwrap_or_default(),
+                        self.as_of
+                    ),
+                    Some(p.evidence.clone()),
+                    legal_basis,
+                ),
+                None => prerequisite(
+                    PrerequisiteCode::PermitGranted,
+                    false,
+                    format!("no permanent residence permit is granted on {}", self.as_of),
+                    self.person(),
+                    legal_basis,
+                ),
+            },
         }
     }
 }

@@ -68,19 +68,25 @@ impl Ctx<'_> {
             );
         }
         // Unregistered since the later of the permit's grant and the last day of the last
-        // permanent registration that has ended.
+        // permanent registration that has ended (replaced, or ended by police: SPEC 5.7).
         let ended = self
             .records
             .registrations
             .iter()
             .filter(|r| r.kind == RegistrationKind::Permanent)
-            .filter_map(|r| r.until.filter(|u| *u < self.as_of).map(|u| (u, r)))
+            .filter_map(|r| r.last_day().filter(|u| *u < self.as_of).map(|u| (u, r)))
             .max_by_key(|(u, _)| *u);
         let (since, evidence, what) = match ended {
             Some((until, r)) if until > permit.granted_on => (
                 until,
                 r.evidence.clone(),
-                format!("the last permanent registration ended on {until}"),
+                match r.ended {
+                    Some(end) if end.last_day == until => format!(
+                        "the last permanent registration was ended by police ({}), its last day {until}",
+                        end.reason.as_str().replace('_', " ")
+                    ),
+                    _ => format!("the last permanent registration ended on {until}"),
+                },
             ),
             _ => (
                 permit.granted_on,

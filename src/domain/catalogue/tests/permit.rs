@@ -147,6 +147,7 @@ fn each_exemption_of_5_3_waives_what_it_should() {
         certificate_number: "KC-1".into(),
         valid_from: d(2025, 1, 10),
         valid_until: d(2026, 1, 10),
+        annulment: None,
     });
     let items = permit_items(&permit(PermitCategory::OtherForeigner, vec![]), &kandas);
     waived_with(&items, "permit.state_duty", "Tax Code art. 619");

@@ -18,6 +18,7 @@ mod passport;
 mod permit;
 mod properties;
 mod query;
+mod record_life;
 mod registration;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -44,6 +45,7 @@ fn status(from: NaiveDate, until: NaiveDate, n: &str) -> KandasStatusRecord {
         certificate_number: format!("KC-{n}"),
         valid_from: from,
         valid_until: until,
+        annulment: None,
     }
 }
 
@@ -52,6 +54,7 @@ fn permit(on: NaiveDate) -> PermitRecord {
         evidence: "applications/permit".into(),
         number: "PRP-1".into(),
         granted_on: on,
+        annulment: None,
     }
 }
 
@@ -71,6 +74,7 @@ fn registration(from: NaiveDate, until: Option<NaiveDate>) -> RegistrationRecord
         region: crate::domain::regions::Region::Pavlodar,
         registered_on: from,
         until,
+        ended: None,
     }
 }
 

@@ -1,0 +1,221 @@
+//! A record after its issue (SPEC 5.7): police end a registration; the commission annuls a
+//! kandas status and police a permanent residence permit. Each mutation owns its transaction,
+//! its idempotency claim and its audit event, and acts only within the caller's jurisdiction.
+
+use crate::domain::caller::Call;
+use crate::domain::jurisdiction::Placement;
+use crate::domain::record_life::{
+    self, AnnulRefusal, AnnullableKind, Annulment, EndRefusal, RegistrationEnd,
+};
+use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::mutation::{self, Idempotency};
+use crate::state::AppState;
+use crate::store::applications;
+use crate::store::records::{self, AnnullableRow, RegistrationRow};
+use prost::Message;
+use uuid::Uuid;
+
+/// EndRegistration, parsed.
+pub struct EndRegistration {
+    pub key: Idempotency,
+    pub person: Uuid,
+    pub registration: Uuid,
+    pub end: RegistrationEnd,
+}
+
+/// AnnulRecord, parsed.
+pub struct AnnulRecord {
+    pub key: Idempotency,
+    pub kind: AnnullableKind,
+    pub person: Uuid,
+    pub number: String,
+    pub annulment: Annulment,
+}
+
+/// An annulled record, with the cards that fell with a permit.
+pub struct Annulled {
+    pub kind: AnnullableKind,
+    pub row: AnnullableRow,
+    pub cards: Vec<String>,
+}
+
+/// Ends a registration, once. `present` turns the ended registration into the answer, which
+/// a retry gets again.
+pub async fn end_registration<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: EndRegistration,
+    present: impl Fn(&RegistrationRow) -> R,
+) -> ApiResult<R> {
+    let EndRegistration {
+        key,
+        person,
+        registration,
+        end,
+    } = command;
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let mut row = records::registration_for_update(&mut tx, person, registration)
+        .await?
+        .ok_or_else(|| ApiError::not_found("registration"))?;
+    call.scope().check(
+        Placement {
+            region: Some(row.region),
+            applicant: row.person_id,
+            submitted_by: &row.submitted_by,
+        },
+        &call.subject,
+    )?;
+    record_life::check_end(row.registered_on, row.until, row.ended(), end.last_day)
+        .map_err(|refusal| end_refused(&call.subject, refusal))?;
+    records::end_registration(&mut tx, row.id, end).await?;
+    row.ended_on = Some(end.last_day);
+    row.end_reason = Some(end.reason);
+    let answer = present(&row);
+    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    Ok(answer)
+}
+
+fn end_refused(name: &str, refusal: EndRefusal) -> ApiError {
+    let (reason, message) = match refusal {
+        EndRefusal::AlreadyEnded(end) => (
+            "REGISTRATION_ALREADY_ENDED",
+            format!(
+                "{name} was already ended with {} as its last day",
+                end.last_day
+            ),
+        ),
+        EndRefusal::BeforeStart(start) => (
+            "REGISTRATION_NOT_STARTED",
+            format!("{name} began on {start}; its last day cannot be earlier"),
+        ),
+        EndRefusal::EndsEarlier(until) => (
+            "REGISTRATION_ENDS_EARLIER",
+            format!("{name} already ends on {until}; it can only be ended earlier"),
+        ),
+    };
+    failed_precondition(
+        reason,
+        message.clone(),
+        vec![Violation::new(reason, name, message)],
+    )
+}
+
+/// Annuls a kandas status (commission) or a permit (police), once, within the jurisdiction of
+/// the application it came from. `present` turns the annulled record into the answer, which a
+/// retry gets again.
+pub async fn annul<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: AnnulRecord,
+    present: impl Fn(&Annulled) -> R,
+) -> ApiResult<R> {
+    let AnnulRecord {
+        key,
+        kind,
+        person,
+        number,
+        annulment,
+    } = command;
+    let annuls = kind.annulled_by();
+    if call.caller.role != annuls {
+        return Err(ApiError::PermissionDenied {
+            reason: "RECORD_KIND_NOT_ANNULLED_BY_ROLE",
+            message: format!(
+                "{} is annulled by `{annuls}` only, not by `{}` (SPEC 5.7)",
+                kind.words(),
+                call.caller.role
+            ),
+        });
+    }
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let mut row = records::annullable_for_update(&mut tx, kind, person, &number)
+        .await?
+        .ok_or_else(|| ApiError::not_found(kind.collection()))?;
+    record_within(state, &mut tx, call, &row).await?;
+    record_life::check_annulment(
+        row.valid_from,
+        row.valid_until,
+        row.annulment.as_ref(),
+        annulment.from,
+    )
+    .map_err(|refusal| annul_refused(&call.subject, refusal))?;
+    records::annul(&mut tx, kind, person, &number, &annulment).await?;
+    let cards = match kind {
+        AnnullableKind::Permit => fallen_cards(&mut tx, person, &number).await?,
+        AnnullableKind::KandasStatus => Vec::new(),
+    };
+    row.annulment = Some(annulment);
+    let answer = present(&Annulled { kind, row, cards });
+    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    Ok(answer)
+}
+
+/// Refuses a record outside the caller's scope: it lies where the application it came from
+/// lies. An application placed in no region (filed by a national organisation that named
+/// none) lies, as SPEC 1.1 takes it from records, where the person is permanently registered
+/// today.
+async fn record_within(
+    state: &AppState,
+    tx: &mut crate::store::Tx<'_>,
+    call: &Call,
+    row: &AnnullableRow,
+) -> ApiResult<()> {
+    let Some(application) = applications::get(&mut **tx, row.application_id).await? else {
+        return Err(ApiError::not_found("application"));
+    };
+    let mut placement = application.placement();
+    if placement.region.is_none() {
+        let on_record = records::load(tx, row.person_id).await?;
+        placement.region = on_record
+            .as_ref()
+            .and_then(|r| r.permanent_registration_on(state.clock.today()))
+            .map(|r| r.region);
+    }
+    call.scope().check(placement, &call.subject)?;
+    Ok(())
+}
+
+/// The numbers of the cards that rest on permit `number`, as the rules read them.
+async fn fallen_cards(
+    tx: &mut crate::store::Tx<'_>,
+    person: Uuid,
+    number: &str,
+) -> ApiResult<Vec<String>> {
+    let Some(on_record) = records::load(tx, person).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(on_record
+        .cards
+        .iter()
+        .filter(|c| on_record.permit_of(c).is_some_and(|p| p.number == number))
+        .map(|c| c.number.clone())
+        .collect())
+}
+
+fn annul_refused(name: &str, refusal: AnnulRefusal) -> ApiError {
+    let (reason, message) = match refusal {
+        AnnulRefusal::AlreadyAnnulled(a) => (
+            "RECORD_ALREADY_ANNULLED",
+            format!("{name} was already {}", a.describe()),
+        ),
+        AnnulRefusal::BeforeIssue(from) => (
+            "ANNULMENT_BEFORE_ISSUE",
+            format!("{name} is valid from {from}; it cannot be annulled from an earlier date"),
+        ),
+        AnnulRefusal::ExpiredBefore(until) => (
+            "RECORD_EXPIRED",
+            format!("{name} was valid through {until} only; there is nothing left to annul"),
+        ),
+    };
+    failed_precondition(
+        reason,
+        message.clone(),
+        vec![Violation::new(reason, name, message)],
+    )
+}
