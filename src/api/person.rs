@@ -11,7 +11,9 @@ use super::{open, parse_name, respond};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
+use crate::domain::record_list::{RecordEntry, RecordKind, Standing};
 use crate::domain::records::RegistrationKind;
+use crate::error::AllValid;
 use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
 use crate::service::persons as use_case;
@@ -28,6 +30,7 @@ use tonic::{Request, Response, Status};
 const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
 const GET: &str = crate::pb::rpc::person_service::GET_PERSON;
 const UPDATE: &str = crate::pb::rpc::person_service::UPDATE_PERSON;
+const RECORDS: &str = crate::pb::rpc::person_service::LIST_PERSON_RECORDS;
 const VERSIONS: &str = crate::pb::rpc::person_service::LIST_PERSON_VERSIONS;
 const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
 const END_REGISTRATION: &str = crate::pb::rpc::person_service::END_REGISTRATION;
@@ -52,6 +55,41 @@ fn arrival_to_proto(notice: &ArrivalNotice, person: &str) -> pb::ArrivalNotifica
         notified_on: Some(date_to_proto(notice.notified_on)),
         due_date: Some(date_to_proto(notice.due_date)),
         late: notice.late(),
+    }
+}
+
+/// One issued record as the list shows it.
+fn record_to_proto(entry: &RecordEntry) -> pb::PersonRecord {
+    use pb::person_record::{Kind, Standing as S};
+    let kind = match entry.kind {
+        RecordKind::Iin => Kind::Iin,
+        RecordKind::KandasStatus => Kind::KandasStatus,
+        RecordKind::Permit => Kind::PermanentResidencePermit,
+        RecordKind::Card => Kind::ResidencePermitCard,
+        RecordKind::Registration(RegistrationKind::Permanent) => Kind::PermanentRegistration,
+        RecordKind::Registration(RegistrationKind::Temporary) => Kind::TemporaryRegistration,
+        RecordKind::Registration(RegistrationKind::Refugee) => Kind::RefugeeRegistration,
+        RecordKind::Citizenship => Kind::KazakhCitizenship,
+    };
+    let (standing, since) = match entry.standing {
+        Standing::Valid => (S::Valid, None),
+        Standing::NotYet => (S::NotYetValid, None),
+        Standing::Expired => (S::Expired, None),
+        Standing::Annulled(from) => (S::Annulled, Some(from)),
+        Standing::Ended(last) => (S::Ended, Some(last)),
+    };
+    pb::PersonRecord {
+        kind: kind as i32,
+        number: entry.number.clone(),
+        application: entry.evidence.clone(),
+        valid_from: entry.from.map(date_to_proto),
+        valid_until: entry.until.map(date_to_proto),
+        region: entry
+            .region
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
+        standing: standing as i32,
+        standing_since: since.map(date_to_proto),
     }
 }
 
@@ -149,6 +187,28 @@ impl PersonService for PersonApi {
         }
         .await;
         respond(&self.state, &call, false, result).await
+    }
+
+    async fn list_person_records(
+        &self,
+        request: Request<pb::ListPersonRecordsRequest>,
+    ) -> Result<Response<pb::ListPersonRecordsResponse>, Status> {
+        let call = open(&self.state, &request, RECORDS).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name);
+        let result = async {
+            let (id, as_of) = (
+                parse_name("name", &req.name, "persons"),
+                date_from_proto("as_of", req.as_of.as_ref()),
+            )
+                .or_invalid()?;
+            let entries = use_case::records(&self.state, &call, id, as_of).await?;
+            Ok(pb::ListPersonRecordsResponse {
+                records: entries.iter().map(record_to_proto).collect(),
+            })
+        }
+        .await;
+        respond(&self.state, &call, true, result).await
     }
 
     async fn list_person_versions(

@@ -18,6 +18,7 @@ pub mod person;
 pub mod prerequisites;
 pub mod procedure;
 pub mod record_life;
+pub mod record_list;
 pub mod records;
 pub mod regions;
 pub mod retention;

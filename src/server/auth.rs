@@ -96,7 +96,7 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     const READERS: &[Role] = &[Psc, Portal, Mission, Commission, Police, EmploymentCenter];
     let roles: &'static [Role] = match method {
         person::REGISTER_PERSON => &[Psc, Mission],
-        person::GET_PERSON | person::LIST_PERSON_VERSIONS => {
+        person::GET_PERSON | person::LIST_PERSON_VERSIONS | person::LIST_PERSON_RECORDS => {
             &[Psc, Mission, Commission, Police, EmploymentCenter]
         }
         person::UPDATE_PERSON => &[Psc, Mission],
@@ -157,7 +157,8 @@ pub fn reach(method: &str) -> Reach {
         person::GET_PERSON
         | person::REGISTER_PERSON
         | person::UPDATE_PERSON
-        | person::LIST_PERSON_VERSIONS => Files,
+        | person::LIST_PERSON_VERSIONS
+        | person::LIST_PERSON_RECORDS => Files,
         // A host notifies the police where the foreigner is now, wherever their files lie.
         person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
         // Ending a registration and annulling a record act on a file: within jurisdiction.

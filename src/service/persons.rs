@@ -226,6 +226,22 @@ pub async fn correct<R: Message + Default>(
     Ok(answer)
 }
 
+/// A person's issued records within the caller's scope, as they stand on `as_of`.
+pub async fn records(
+    state: &AppState,
+    call: &Call,
+    person: Uuid,
+    as_of: Option<NaiveDate>,
+) -> ApiResult<Vec<crate::domain::record_list::RecordEntry>> {
+    let mut conn = state.pool.acquire().await?;
+    let on_record = records::load(&mut conn, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    within(&mut *conn, call, person).await?;
+    let day = as_of.unwrap_or_else(|| state.clock.today());
+    Ok(crate::domain::record_list::list(&on_record, day))
+}
+
 /// Every version of a person within the caller's scope, oldest first.
 pub async fn versions(
     state: &AppState,

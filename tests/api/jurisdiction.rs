@@ -218,6 +218,11 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         }
         .encode_to_vec(),
         "ListPersonVersions" => pb::ListPersonVersionsRequest { name: person }.encode_to_vec(),
+        "ListPersonRecords" => pb::ListPersonRecordsRequest {
+            name: person,
+            as_of: None,
+        }
+        .encode_to_vec(),
         "RecordArrivalNotification" => pb::RecordArrivalNotificationRequest {
             request_id: request_id(),
             person,

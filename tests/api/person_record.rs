@@ -285,3 +285,57 @@ async fn a_correction_names_every_problem_and_changes_nothing() {
     assert_reason(&role, "ROLE_NOT_PERMITTED");
     assert_eq!(versions_of(&app, &registered.name).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_persons_records_are_one_list_each_as_it_stands_on_the_day_asked() {
+    let app = spawn_app().await;
+    let family = eligible_family(&app, 1, 1, "KZ-55").await;
+    let mut persons = app.persons("psc").await;
+    let list = |as_of: Option<pb::Date>| {
+        let mut persons = persons.clone();
+        let name = family[0].name.clone();
+        async move {
+            persons
+                .list_person_records(pb::ListPersonRecordsRequest { name, as_of })
+                .await
+                .unwrap()
+                .into_inner()
+                .records
+        }
+    };
+    use pb::person_record::{Kind, Standing};
+    let today = list(None).await;
+    let kinds: Vec<i32> = today.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            Kind::Iin as i32,
+            Kind::KandasStatus as i32,
+            Kind::PermanentResidencePermit as i32,
+            Kind::PermanentRegistration as i32
+        ]
+    );
+    assert_eq!(today[0].number, family[0].iin);
+    assert!(
+        today.iter().all(|r| r.standing == Standing::Valid as i32),
+        "{today:?}"
+    );
+    assert_eq!(today[3].region, "KZ-55");
+    assert!(!today[1].number.is_empty() && !today[1].application.is_empty());
+    // The day before they were issued, none but the IIN was in force yet.
+    let before = list(Some(date(2026, 5, 31))).await;
+    assert!(
+        before[1..]
+            .iter()
+            .all(|r| r.standing == Standing::NotYetValid as i32),
+        "{before:?}"
+    );
+    let malformed = persons
+        .list_person_records(pb::ListPersonRecordsRequest {
+            name: "people/1".into(),
+            as_of: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+}

@@ -1,0 +1,171 @@
+//! A person's issued records as one list (SPEC 5.7, seed 004), each with where it stands on a
+//! day: the list a front office reads before it acts, and re-issue starts from.
+
+use super::records::{PersonRecords, RegistrationKind};
+use chrono::NaiveDate;
+
+/// What kind of record an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Iin,
+    KandasStatus,
+    Permit,
+    Card,
+    Registration(RegistrationKind),
+    Citizenship,
+}
+
+/// Where a record stands on the day asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Valid,
+    /// Not yet in force on that day.
+    NotYet,
+    /// Its validity ended (a status or card past its last day, a replaced registration).
+    Expired,
+    /// Annulled (or, for a card, fallen with its permit) from this day.
+    Annulled(NaiveDate),
+    /// A registration police ended; this was its last day.
+    Ended(NaiveDate),
+}
+
+/// One record as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordEntry {
+    pub kind: RecordKind,
+    pub number: String,
+    /// `applications/{id}` that produced it; empty for an IIN brought from elsewhere.
+    pub evidence: String,
+    pub from: Option<NaiveDate>,
+    /// The last day it is valid, where it has one.
+    pub until: Option<NaiveDate>,
+    /// Where a registration is.
+    pub region: Option<super::regions::Region>,
+    pub standing: Standing,
+}
+
+fn by_dates(from: NaiveDate, until: Option<NaiveDate>, day: NaiveDate) -> Standing {
+    if day < from {
+        Standing::NotYet
+    } else if until.is_some_and(|last| day > last) {
+        Standing::Expired
+    } else {
+        Standing::Valid
+    }
+}
+
+/// Every record of `records`, as it stands on `day`: the IIN, then statuses, permits, cards,
+/// registrations and citizenship, each in the order it was issued.
+pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
+    let mut entries = Vec::new();
+    if let Some(iin) = &records.iin {
+        entries.push(RecordEntry {
+            kind: RecordKind::Iin,
+            number: iin.clone(),
+            evidence: String::new(),
+            from: None,
+            until: None,
+            region: None,
+            standing: Standing::Valid,
+        });
+    }
+    for status in &records.kandas_statuses {
+        let standing = match &status.annulment {
+            Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
+            _ => by_dates(status.valid_from, Some(status.valid_until), day),
+        };
+        entries.push(RecordEntry {
+            kind: RecordKind::KandasStatus,
+            number: status.certificate_number.clone(),
+            evidence: status.evidence.clone(),
+            from: Some(status.valid_from),
+            until: Some(status.valid_until),
+            region: None,
+            standing,
+        });
+    }
+    for permit in &records.permits {
+        let standing = match &permit.annulment {
+            Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
+            _ => by_dates(permit.granted_on, None, day),
+        };
+        entries.push(RecordEntry {
+            kind: RecordKind::Permit,
+            number: permit.number.clone(),
+            evidence: permit.evidence.clone(),
+            from: Some(permit.granted_on),
+            until: None,
+            region: None,
+            standing,
+        });
+    }
+    for card in &records.cards {
+        let standing = match records.card_annulled_on(card, day) {
+            Some(a) => Standing::Annulled(a.from),
+            None => by_dates(card.issued_on, Some(card.valid_until), day),
+        };
+        entries.push(RecordEntry {
+            kind: RecordKind::Card,
+            number: card.number.clone(),
+            evidence: card.evidence.clone(),
+            from: Some(card.issued_on),
+            until: Some(card.valid_until),
+            region: None,
+            standing,
+        });
+    }
+    for registration in &records.registrations {
+        let standing = match &registration.ended {
+            Some(end) if day > end.last_day => Standing::Ended(end.last_day),
+            _ => by_dates(registration.registered_on, registration.last_day(), day),
+        };
+        entries.push(RecordEntry {
+            kind: RecordKind::Registration(registration.kind),
+            number: String::new(),
+            evidence: registration.evidence.clone(),
+            from: Some(registration.registered_on),
+            until: registration.last_day(),
+            region: Some(registration.region),
+            standing,
+        });
+    }
+    if let Some(citizenship) = &records.kazakh_citizenship {
+        entries.push(RecordEntry {
+            kind: RecordKind::Citizenship,
+            number: String::new(),
+            evidence: citizenship.evidence.clone(),
+            from: Some(citizenship.granted_on),
+            until: None,
+            region: None,
+            standing: by_dates(citizenship.granted_on, None, day),
+        });
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::records::KandasStatusRecord;
+    use uuid::Uuid;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_status_is_valid_through_its_last_day_and_expired_the_day_after() {
+        let mut records = PersonRecords::new(Uuid::nil(), day(1987, 10, 8));
+        records.kandas_statuses.push(KandasStatusRecord {
+            evidence: "applications/x".into(),
+            certificate_number: "KS-2025-000001".into(),
+            valid_from: day(2025, 5, 20),
+            valid_until: day(2026, 5, 20),
+            annulment: None,
+        });
+        let standing = |d| list(&records, d)[0].standing;
+        assert_eq!(standing(day(2025, 5, 19)), Standing::NotYet);
+        assert_eq!(standing(day(2026, 5, 20)), Standing::Valid);
+        assert_eq!(standing(day(2026, 5, 21)), Standing::Expired);
+    }
+}
