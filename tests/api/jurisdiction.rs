@@ -205,6 +205,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             person,
             procedure: pb::Procedure::RegionalQuotaInclusion as i32,
             as_of: None,
+            ..Default::default()
         }
         .encode_to_vec(),
         "RecordOffence" => pb::RecordOffenceRequest {
