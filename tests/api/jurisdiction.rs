@@ -224,6 +224,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         "RecordApplicantNotified" => pb::RecordApplicantNotifiedRequest {
             request_id: request_id(),
             application,
+            ..Default::default()
         }
         .encode_to_vec(),
         "GetEntitlement" => pb::GetEntitlementRequest { application }.encode_to_vec(),
