@@ -3,7 +3,7 @@
 //! `service::prerequisites`, and converts the answer.
 
 use super::convert::{date_from_proto, date_to_proto, procedure_from_proto};
-use super::{name_of, open, parse_name, parse_request_id, respond};
+use super::{name_of, open, parse_name, parse_quota_year, parse_region, parse_request_id, respond};
 use crate::domain::prerequisites::Prerequisite;
 use crate::domain::records::OffenceField;
 use crate::error::{AllValid, ApiResult, FieldError};
@@ -28,17 +28,27 @@ impl PrerequisiteApi {
 }
 
 fn check_command(req: &pb::CheckPrerequisitesRequest) -> ApiResult<CheckFor> {
-    let (person, procedure, as_of) = (
+    let region = (!req.region.is_empty())
+        .then(|| parse_region("region", &req.region))
+        .transpose();
+    let year = (req.year != 0)
+        .then(|| parse_quota_year(req.year))
+        .transpose();
+    let (person, procedure, as_of, region, year) = (
         parse_name("person", &req.person, "persons"),
         procedure_from_proto(req.procedure)
             .ok_or_else(|| FieldError::new("procedure", "required: a Procedure")),
         date_from_proto("as_of", req.as_of.as_ref()),
+        region,
+        year,
     )
         .or_invalid()?;
     Ok(CheckFor {
         person,
         procedure,
         as_of,
+        region,
+        year,
     })
 }
 

@@ -64,6 +64,9 @@ fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {
         places: row.places,
         rent_mci: row.rent_mci,
         decide_time: Some(timestamp(row.decided_at)),
+        applicant: name_of("persons", row.applicant_id),
+        family_size: row.family_size,
+        refusal_reason_code: row.reason_code.clone(),
     }
 }
 
@@ -119,10 +122,10 @@ impl QuotaService for QuotaApi {
         request: Request<pb::WatchQuotaDecisionsRequest>,
     ) -> Result<Response<DecisionStream>, Status> {
         let call = open(&self.state, &request, WATCH).await?;
-        let after = watch_cursor(request.get_ref())?;
+        let (after, region) = watch_cursor(request.get_ref())?;
         let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER);
         let (state, decided) = (self.state.clone(), self.decided.clone());
-        let regions = use_case::regions_seen(&call.scope());
+        let regions = use_case::regions_asked(&call.scope(), region);
         tokio::spawn(use_case::feed(state, regions, decided, after, sender));
         let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|decision| {
             decision

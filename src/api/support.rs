@@ -45,6 +45,7 @@ fn line_to_proto(row: &LineRow) -> pb::EntitlementLine {
         max_payments: row.max_payments.unwrap_or(0),
         payments: row.payments,
         per_payment_tenge: row.per_payment.unwrap_or(0),
+        per_payment_mci: row.per_payment_mci.unwrap_or(0),
     }
 }
 
@@ -71,11 +72,17 @@ impl SupportService for SupportApi {
         let result = match entitlement_of(&req) {
             Ok(id) => use_case::entitlement(&self.state, &call, id)
                 .await
-                .map(|entitlement| pb::Entitlement {
-                    application: req.application.clone(),
-                    mci_year: entitlement.mci_year,
-                    mci_tenge: entitlement.mci_tenge,
-                    lines: entitlement.lines.iter().map(line_to_proto).collect(),
+                .map(|entitlement| {
+                    let (rent_mci_per_month, rent_tenge_per_month) =
+                        entitlement.monthly_rent().unwrap_or_default();
+                    pb::Entitlement {
+                        application: req.application.clone(),
+                        mci_year: entitlement.mci_year,
+                        mci_tenge: entitlement.mci_tenge,
+                        lines: entitlement.lines.iter().map(line_to_proto).collect(),
+                        rent_mci_per_month,
+                        rent_tenge_per_month,
+                    }
                 }),
             Err(error) => Err(error),
         };

@@ -4,6 +4,7 @@
 use super::calendar::Term;
 use super::details::{Details, PermitCategory};
 use super::procedure::Procedure;
+use chrono::NaiveDate;
 use std::fmt;
 
 /// Where an application stands. `Submitted` is the only open state; the others are final.
@@ -191,9 +192,37 @@ pub fn may_record_notified(step: Step) -> Result<(), Refusal> {
     }
 }
 
+/// May the applicant be recorded as told of a decision of `decided_on` on `on`?
+///
+/// Decision: nobody is told of a decision before it is made, and a notice is recorded once it
+/// was given, so `on` lies from the decision date through `today`, both inclusive.
+pub fn may_be_notified_on(on: NaiveDate, decided_on: NaiveDate, today: NaiveDate) -> bool {
+    (decided_on..=today).contains(&on)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_applicant_is_told_from_the_decision_date_through_today() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 6, day).unwrap();
+        let (decided, today) = (d(10), d(15));
+        assert!(
+            !may_be_notified_on(d(9), decided, today),
+            "the day before the decision"
+        );
+        assert!(
+            may_be_notified_on(d(10), decided, today),
+            "the decision's day"
+        );
+        assert!(
+            may_be_notified_on(d(11), decided, today),
+            "the day after the decision"
+        );
+        assert!(may_be_notified_on(d(15), decided, today), "today");
+        assert!(!may_be_notified_on(d(16), decided, today), "tomorrow");
+    }
 
     #[test]
     fn names_round_trip() {

@@ -2,6 +2,7 @@
 //! tenge at the MCI of the decision year (SPEC §4 Decision).
 
 use super::money::percent_of;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Relocation subsidy: one payment of 70 MCI per person included.
@@ -50,6 +51,8 @@ pub struct Line {
     pub tenge: i64,
     /// Largest single payment; `None` when any amount up to the line is fine.
     pub per_payment: Option<i64>,
+    /// The same in MCI (for rent: the monthly rate the commission set); `None` likewise.
+    pub per_payment_mci: Option<i64>,
     /// How many payments at most; `None` when not limited.
     pub max_payments: Option<i32>,
 }
@@ -84,6 +87,7 @@ pub fn entitlement(
             mci: relocation_mci,
             tenge: times(relocation_mci, mci)?,
             per_payment: None,
+            per_payment_mci: None,
             max_payments: Some(1),
         },
         Line {
@@ -91,6 +95,7 @@ pub fn entitlement(
             mci: times(rent_mci, RENT_MONTHS)?,
             tenge: times(monthly, RENT_MONTHS)?,
             per_payment: Some(monthly),
+            per_payment_mci: Some(rent_mci),
             max_payments: Some(RENT_MONTHS as i32),
         },
     ];
@@ -105,6 +110,7 @@ pub fn entitlement(
             mci: tenge / mci,
             tenge,
             per_payment: None,
+            per_payment_mci: None,
             max_payments: None,
         });
     }
@@ -115,27 +121,97 @@ pub fn entitlement(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentProblem {
     NotPositive,
-    AboveSinglePayment { cap: i64 },
-    AboveLine { remaining: i64 },
-    TooManyPayments { max: i32 },
+    AboveSinglePayment {
+        cap: i64,
+    },
+    AboveLine {
+        remaining: i64,
+    },
+    TooManyPayments {
+        max: i32,
+    },
     PeriodRequired,
     PeriodNotAllowed,
+    /// The rent month lies outside the 12 months the entitlement covers.
+    PeriodOutsideRentMonths {
+        first: Period,
+        last: Period,
+    },
+}
+
+/// A calendar month, as a rent payment names it (`YYYY-MM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Period {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Period {
+    /// A `YYYY-MM` with a real month, see [`is_period`].
+    pub fn parse(value: &str) -> Option<Period> {
+        if !is_period(value) {
+            return None;
+        }
+        Some(Period {
+            year: value[..4].parse().ok()?,
+            month: value[5..].parse().ok()?,
+        })
+    }
+
+    /// The month `months` after this one.
+    fn plus(self, months: i64) -> Period {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + months;
+        Period {
+            year: index.div_euclid(12) as i32,
+            month: index.rem_euclid(12) as u32 + 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The first and last month rent is paid for, both inclusive.
+///
+/// Decision (SPEC 6): the 12 calendar months starting with the month after the commission's
+/// inclusion decision, so a decision of 2026-03-10 covers 2026-04 through 2027-03.
+pub fn rent_months(decided_on: NaiveDate) -> (Period, Period) {
+    let decided = Period {
+        year: decided_on.year(),
+        month: decided_on.month(),
+    };
+    (decided.plus(1), decided.plus(RENT_MONTHS))
+}
+
+/// Whether `period` is one of the rent months of a decision of `decided_on`.
+pub fn check_rent_period(decided_on: NaiveDate, period: &str) -> Result<(), PaymentProblem> {
+    let (first, last) = rent_months(decided_on);
+    match Period::parse(period) {
+        Some(month) if (first..=last).contains(&month) => Ok(()),
+        _ => Err(PaymentProblem::PeriodOutsideRentMonths { first, last }),
+    }
 }
 
 /// Checks a payment against what the line allows and what was paid so far (the database
-/// enforces the same limits as constraints).
+/// enforces the same limits as constraints); `decided_on` is the inclusion decision's date,
+/// which fixes the rent months.
 pub fn check_payment(
     line: &Line,
     paid: i64,
     payments: i32,
     amount: i64,
     period: Option<&str>,
+    decided_on: NaiveDate,
 ) -> Result<(), PaymentProblem> {
     if amount <= 0 {
         return Err(PaymentProblem::NotPositive);
     }
     match (line.kind, period) {
         (SupportKind::Rent, None) => return Err(PaymentProblem::PeriodRequired),
+        (SupportKind::Rent, Some(period)) => check_rent_period(decided_on, period)?,
         (SupportKind::Relocation | SupportKind::MobilityCertificate, Some(_)) => {
             return Err(PaymentProblem::PeriodNotAllowed);
         }
@@ -180,6 +256,8 @@ mod tests {
     use super::*;
 
     const MCI_2025: i64 = 3932;
+    /// An inclusion decided in June 2025: rent is paid for 2025-07 through 2026-06.
+    const DECIDED_2025_06: NaiveDate = NaiveDate::from_ymd_opt(2025, 6, 20).unwrap();
 
     #[test]
     fn spec_worked_example_family_of_four_in_2025() {
@@ -219,35 +297,100 @@ mod tests {
     fn payments_never_exceed_a_line() {
         let lines = entitlement(4, 15, Some(1_000_000), MCI_2025).unwrap();
         let (relocation, rent, certificate) = (&lines[0], &lines[1], &lines[2]);
-        assert_eq!(check_payment(relocation, 0, 0, 1_100_960, None), Ok(()));
         assert_eq!(
-            check_payment(relocation, 1_100_960, 1, 1, None),
+            check_payment(relocation, 0, 0, 1_100_960, None, DECIDED_2025_06),
+            Ok(())
+        );
+        assert_eq!(
+            check_payment(relocation, 1_100_960, 1, 1, None, DECIDED_2025_06),
             Err(PaymentProblem::TooManyPayments { max: 1 })
         );
         assert_eq!(
-            check_payment(rent, 0, 0, 58_981, Some("2025-07")),
+            check_payment(rent, 0, 0, 58_981, Some("2025-07"), DECIDED_2025_06),
             Err(PaymentProblem::AboveSinglePayment { cap: 58_980 })
         );
         assert_eq!(
-            check_payment(rent, 11 * 58_980, 11, 58_980, Some("2026-06")),
+            check_payment(
+                rent,
+                11 * 58_980,
+                11,
+                58_980,
+                Some("2026-06"),
+                DECIDED_2025_06
+            ),
             Ok(())
         );
         assert_eq!(
-            check_payment(rent, 12 * 58_980, 12, 1, Some("2026-07")),
+            check_payment(rent, 12 * 58_980, 12, 1, Some("2025-08"), DECIDED_2025_06),
             Err(PaymentProblem::TooManyPayments { max: 12 })
         );
         assert_eq!(
-            check_payment(rent, 0, 0, 100, None),
+            check_payment(rent, 0, 0, 100, None, DECIDED_2025_06),
             Err(PaymentProblem::PeriodRequired)
         );
         assert_eq!(
-            check_payment(certificate, 400_000, 1, 100_001, None),
+            check_payment(certificate, 400_000, 1, 100_001, None, DECIDED_2025_06),
             Err(PaymentProblem::AboveLine { remaining: 100_000 })
         );
         assert_eq!(
-            check_payment(certificate, 400_000, 1, 100_000, None),
+            check_payment(certificate, 400_000, 1, 100_000, None, DECIDED_2025_06),
             Ok(())
         );
+    }
+
+    /// SPEC 6 Decision: decided 2026-03-10, rent months 2026-04 through 2027-03.
+    #[test]
+    fn rent_is_paid_for_the_12_months_after_the_decision_month() {
+        let decided = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let range = PaymentProblem::PeriodOutsideRentMonths {
+            first: Period {
+                year: 2026,
+                month: 4,
+            },
+            last: Period {
+                year: 2027,
+                month: 3,
+            },
+        };
+        assert_eq!(check_rent_period(decided, "2026-03"), Err(range.clone()));
+        assert_eq!(check_rent_period(decided, "2026-04"), Ok(()));
+        assert_eq!(check_rent_period(decided, "2027-03"), Ok(()));
+        assert_eq!(check_rent_period(decided, "2027-04"), Err(range));
+        let (first, last) = rent_months(decided);
+        assert_eq!(
+            (first.to_string(), last.to_string()),
+            ("2026-04".into(), "2027-03".into())
+        );
+    }
+
+    #[test]
+    fn rent_months_cross_the_year_from_a_december_decision() {
+        let (first, last) = rent_months(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        assert_eq!(
+            (first.to_string(), last.to_string()),
+            ("2026-01".into(), "2026-12".into())
+        );
+    }
+
+    #[test]
+    fn a_rent_payment_outside_the_months_is_refused_before_any_amount_rule() {
+        let lines = entitlement(4, 15, None, MCI_2025).unwrap();
+        let rent = &lines[1];
+        assert!(matches!(
+            check_payment(rent, 0, 0, 58_980, Some("2025-06"), DECIDED_2025_06),
+            Err(PaymentProblem::PeriodOutsideRentMonths { .. })
+        ));
+        assert_eq!(
+            check_payment(rent, 0, 0, 58_980, Some("2025-07"), DECIDED_2025_06),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_rent_line_carries_the_monthly_rate_in_mci_and_tenge() {
+        let rent = &entitlement(4, 15, None, MCI_2025).unwrap()[1];
+        assert_eq!(rent.per_payment_mci, Some(15));
+        assert_eq!(rent.per_payment, Some(58_980));
     }
 
     #[test]

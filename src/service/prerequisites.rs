@@ -1,13 +1,16 @@
 //! The prerequisites of one person for one procedure, as migration police systems check them
 //! before deciding, and the offences they record (which the permit's look-back then counts).
 
+use crate::domain::admission::{self, People};
 use crate::domain::caller::Call;
+use crate::domain::details::Details;
 use crate::domain::prerequisites::{self, Prerequisite, PrerequisiteQuery};
 use crate::domain::procedure::Procedure;
 use crate::domain::records::OffenceField;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::regions::Region;
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::service::mutation::{self, Idempotency};
-use crate::service::persons;
+use crate::service::{applications, persons};
 use crate::state::AppState;
 use crate::store::{self, records};
 use chrono::NaiveDate;
@@ -20,6 +23,9 @@ pub struct CheckFor {
     pub procedure: Procedure,
     /// Today's clock when unset.
     pub as_of: Option<NaiveDate>,
+    /// For quota inclusion (required there), the region and year applied for.
+    pub region: Option<Region>,
+    pub year: Option<i32>,
 }
 
 /// RecordOffence, parsed.
@@ -43,7 +49,8 @@ pub struct Offence {
 }
 
 /// Every check of the procedure's variant the person's records call for, satisfied or not:
-/// the same [`prerequisites::check`] that submission refuses on, so the two never disagree.
+/// the same [`prerequisites::check`] that submission refuses on, and for quota inclusion the
+/// same quota eligibility on the same facts, so the two never disagree.
 pub async fn check(
     state: &AppState,
     call: &Call,
@@ -53,6 +60,8 @@ pub async fn check(
         person,
         procedure,
         as_of,
+        region,
+        year,
     } = command;
     let as_of = as_of.unwrap_or_else(|| state.clock.today());
     let mut conn = state.pool.acquire().await?;
@@ -60,12 +69,71 @@ pub async fn check(
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
     persons::within(&mut *conn, call, person).await?;
+    let quota = quota_applied_for(procedure, region, year)?;
     let query = PrerequisiteQuery::for_procedure(procedure, &records);
-    Ok(prerequisites::check(
+    let mut checks = prerequisites::check(
         &query,
         &records,
         prerequisites::passport_on_record(&records),
         as_of,
+    );
+    if let Some((region, year)) = quota {
+        let people = People {
+            applicant: records,
+            family: Vec::new(),
+        };
+        let details = Details::RegionalQuotaInclusion {
+            region,
+            year,
+            family: Vec::new(),
+        };
+        let facts = applications::quota_facts(&mut conn, &people, &details).await?;
+        checks.extend(
+            admission::quota_eligibility(&people, &details, &facts, as_of)
+                .into_iter()
+                .map(|unmet| unmet.check),
+        );
+    }
+    Ok(checks)
+}
+
+/// Quota eligibility depends on the region and year applied for, as submission judges it:
+/// for quota inclusion both are required (checked once the caller may see the person, like
+/// every other answer about them); other procedures ignore them.
+fn quota_applied_for(
+    procedure: Procedure,
+    region: Option<Region>,
+    year: Option<i32>,
+) -> ApiResult<Option<(Region, i32)>> {
+    if procedure != Procedure::RegionalQuotaInclusion {
+        return Ok(None);
+    }
+    if let (Some(region), Some(year)) = (region, year) {
+        return Ok(Some((region, year)));
+    }
+    let missing = [
+        (
+            region.is_none(),
+            "region",
+            "the quota region applied for, e.g. KZ-55",
+        ),
+        (
+            year.is_none(),
+            "year",
+            "the quota year applied for, e.g. 2026",
+        ),
+    ];
+    Err(ApiError::InvalidArgument(
+        missing
+            .into_iter()
+            .filter(|(absent, _, _)| *absent)
+            .map(|(_, field, what)| {
+                FieldError::new(
+                    field,
+                    format!("required for REGIONAL_QUOTA_INCLUSION: {what}"),
+                )
+            })
+            .collect(),
     ))
 }
 

@@ -11,6 +11,7 @@ use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::applications;
 use crate::store::quota::{self, DecisionRow, QuotaRow};
+use chrono::NaiveDate;
 use prost::Message;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,8 @@ pub struct QuotaKey {
 pub struct DecisionsQuery {
     pub after: i64,
     pub limit: i64,
+    /// Only this region's decisions; `None` for every region the caller sees.
+    pub region: Option<Region>,
 }
 
 /// ForwardQuotaApplications, parsed.
@@ -45,6 +48,8 @@ pub struct RecordNotified {
     pub key: Idempotency,
     pub application: Uuid,
     pub name: String,
+    /// The day the applicant was told; today when unset.
+    pub notified_on: Option<NaiveDate>,
 }
 
 pub async fn get(state: &AppState, key: QuotaKey) -> ApiResult<QuotaRow> {
@@ -75,13 +80,23 @@ pub fn regions_seen(scope: &Scope) -> Option<Vec<Region>> {
     }
 }
 
+/// The regions a feed shows: those `scope` sees, narrowed to `asked` when the caller names
+/// one. A region outside the scope leaves nothing, as if it had no decisions.
+pub fn regions_asked(scope: &Scope, asked: Option<Region>) -> Option<Vec<Region>> {
+    match (regions_seen(scope), asked) {
+        (seen, None) => seen,
+        (None, Some(region)) => Some(vec![region]),
+        (Some(seen), Some(region)) => Some(seen.into_iter().filter(|r| *r == region).collect()),
+    }
+}
+
 /// A page of decisions, of the regions in the caller's scope only.
 pub async fn decisions(
     state: &AppState,
     call: &Call,
     query: DecisionsQuery,
 ) -> ApiResult<Vec<DecisionRow>> {
-    let regions = regions_seen(&call.scope());
+    let regions = regions_asked(&call.scope(), query.region);
     Ok(quota::decisions_after(&state.pool, query.after, query.limit, regions.as_deref()).await?)
 }
 
@@ -163,6 +178,7 @@ pub async fn record_notified<R: Message + Default>(
         key,
         application: id,
         name,
+        notified_on,
     } = command;
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
@@ -186,8 +202,19 @@ pub async fn record_notified<R: Message + Default>(
         ));
     }
     let today = state.clock.today();
-    applications::mark_notified(&mut tx, id, today).await?;
-    let answer = present(row.step_deadline.is_some_and(|due| today > due));
+    let on = notified_on.unwrap_or(today);
+    // A quota application waiting for notification was decided, so it has a decision date.
+    let decided_on = row.decision.decision_date.unwrap_or(today);
+    if !lifecycle::may_be_notified_on(on, decided_on, today) {
+        return Err(ApiError::field(
+            "notified_on",
+            format!(
+                "the day the applicant was told: from the decision date {decided_on} through today {today}"
+            ),
+        ));
+    }
+    applications::mark_notified(&mut tx, id, on).await?;
+    let answer = present(row.step_deadline.is_some_and(|due| on > due));
     mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

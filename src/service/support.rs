@@ -37,6 +37,14 @@ pub struct Entitlement {
     pub lines: Vec<LineRow>,
 }
 
+impl Entitlement {
+    /// The monthly rent the commission set, in MCI and in tenge.
+    pub fn monthly_rent(&self) -> Option<(i64, i64)> {
+        let rent = self.lines.iter().find(|l| l.kind == SupportKind::Rent)?;
+        Some((rent.per_payment_mci?, rent.per_payment?))
+    }
+}
+
 pub async fn entitlement(
     state: &AppState,
     call: &Call,
@@ -89,8 +97,15 @@ pub async fn record_payment<R: Message + Default>(
             ApiError::not_found(format!("{} entitlement of this application", kind.as_str()))
         })?;
     let period = period.as_deref();
-    support::check_payment(&row.line(), row.paid_tenge, row.payments, tenge, period)
-        .map_err(|problem| refused(problem, &format!("{name}/{}", kind.as_str())))?;
+    support::check_payment(
+        &row.line(),
+        row.paid_tenge,
+        row.payments,
+        tenge,
+        period,
+        row.decision_date,
+    )
+    .map_err(|problem| refused(problem, &format!("{name}/{}", kind.as_str())))?;
     let payment = store::record_payment(
         &mut tx,
         id,
@@ -141,6 +156,12 @@ fn refused(problem: PaymentProblem, line: &str) -> ApiError {
         PaymentProblem::PeriodNotAllowed => (
             "PERIOD_NOT_ALLOWED",
             "only rent payments name a month".to_string(),
+        ),
+        PaymentProblem::PeriodOutsideRentMonths { first, last } => (
+            "PERIOD_OUTSIDE_RENT_MONTHS",
+            format!(
+                "rent is paid for the 12 months after the inclusion decision: {first} to {last}"
+            ),
         ),
     };
     failed_precondition(

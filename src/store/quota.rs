@@ -176,26 +176,38 @@ pub struct DecisionRow {
     pub places: i32,
     pub rent_mci: i32,
     pub decided_at: DateTime<Utc>,
+    pub applicant_id: Uuid,
+    pub family_size: i32,
+    pub reason_code: String,
 }
 
-pub struct NewDecision {
+pub struct NewDecision<'a> {
     pub application_id: Uuid,
+    pub applicant_id: Uuid,
     pub region: Region,
     pub year: i32,
     pub approved: bool,
+    /// The applicant and each family member.
+    pub family_size: i32,
     pub places: i32,
     pub rent_mci: i32,
+    /// Empty when approved.
+    pub reason_code: &'a str,
 }
 
 /// Appends a decision to the feed. The head row stays locked until the transaction ends, so
 /// sequence numbers become visible in order; the notification is delivered on commit.
-pub async fn append_decision(tx: &mut Tx<'_>, decision: &NewDecision) -> Result<i64, sqlx::Error> {
+pub async fn append_decision(
+    tx: &mut Tx<'_>,
+    decision: &NewDecision<'_>,
+) -> Result<i64, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar("UPDATE quota_feed_head SET seq = seq + 1 RETURNING seq")
         .fetch_one(&mut **tx)
         .await?;
     sqlx::query(
-        "INSERT INTO quota_decisions (seq, application_id, region, year, approved, places, rent_mci)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO quota_decisions (seq, application_id, region, year, approved, places, rent_mci,
+                                      applicant_id, family_size, reason_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(seq)
     .bind(decision.application_id)
@@ -204,6 +216,9 @@ pub async fn append_decision(tx: &mut Tx<'_>, decision: &NewDecision) -> Result<
     .bind(decision.approved)
     .bind(decision.places)
     .bind(decision.rent_mci)
+    .bind(decision.applicant_id)
+    .bind(decision.family_size)
+    .bind(decision.reason_code)
     .execute(&mut **tx)
     .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -214,7 +229,6 @@ pub async fn append_decision(tx: &mut Tx<'_>, decision: &NewDecision) -> Result<
     Ok(seq)
 }
 
-/// Decisions after `after`, oldest first.
 /// Decisions after `after` in the regions given (`None`: in every region).
 pub async fn decisions_after<'e>(
     executor: impl PgExecutor<'e>,
@@ -224,7 +238,8 @@ pub async fn decisions_after<'e>(
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
     let codes: Option<Vec<&str>> = regions.map(|r| r.iter().map(Region::code).collect());
     sqlx::query_as(
-        "SELECT seq, application_id, region, year, approved, places, rent_mci, decided_at
+        "SELECT seq, application_id, region, year, approved, places, rent_mci, decided_at,
+                applicant_id, family_size, reason_code
          FROM quota_decisions WHERE seq > $1 AND ($3::text[] IS NULL OR region = ANY($3))
          ORDER BY seq LIMIT $2",
     )

@@ -2,7 +2,7 @@
 
 use super::Tx;
 use crate::domain::support::{Line, SupportKind};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
@@ -14,9 +14,13 @@ pub struct LineRow {
     pub mci: i64,
     pub tenge: i64,
     pub per_payment: Option<i64>,
+    /// The monthly rate in MCI the commission set, as its decision recorded it.
+    pub per_payment_mci: Option<i64>,
     pub max_payments: Option<i32>,
     pub paid_tenge: i64,
     pub payments: i32,
+    /// The date of the inclusion decision that fixed the line.
+    pub decision_date: NaiveDate,
 }
 
 impl LineRow {
@@ -26,6 +30,7 @@ impl LineRow {
             mci: self.mci,
             tenge: self.tenge,
             per_payment: self.per_payment,
+            per_payment_mci: self.per_payment_mci,
             max_payments: self.max_payments,
         }
     }
@@ -62,9 +67,13 @@ pub async fn lines<'e>(
     application_id: Uuid,
 ) -> Result<Vec<LineRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments, paid_tenge, payments
-         FROM entitlement_lines WHERE application_id = $1
-         ORDER BY CASE kind WHEN 'relocation' THEN 1 WHEN 'rent' THEN 2 ELSE 3 END",
+        "SELECT l.kind, l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
+                CASE WHEN l.kind = 'rent' THEN q.rent_mci::bigint END AS per_payment_mci,
+                l.max_payments, l.paid_tenge, l.payments, d.decision_date
+         FROM entitlement_lines l JOIN decisions d USING (application_id)
+         JOIN quota_decisions q USING (application_id)
+         WHERE l.application_id = $1
+         ORDER BY CASE l.kind WHEN 'relocation' THEN 1 WHEN 'rent' THEN 2 ELSE 3 END",
     )
     .bind(application_id)
     .fetch_all(executor)
@@ -78,8 +87,12 @@ pub async fn line_for_update(
     kind: SupportKind,
 ) -> Result<Option<LineRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments, paid_tenge, payments
-         FROM entitlement_lines WHERE application_id = $1 AND kind = $2 FOR UPDATE",
+        "SELECT l.kind, l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
+                CASE WHEN l.kind = 'rent' THEN q.rent_mci::bigint END AS per_payment_mci,
+                l.max_payments, l.paid_tenge, l.payments, d.decision_date
+         FROM entitlement_lines l JOIN decisions d USING (application_id)
+         JOIN quota_decisions q USING (application_id)
+         WHERE l.application_id = $1 AND l.kind = $2 FOR UPDATE OF l",
     )
     .bind(application_id)
     .bind(kind.as_str())

@@ -116,6 +116,7 @@ async fn prerequisites(
             person: person.into(),
             procedure: procedure as i32,
             as_of: None,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -288,6 +288,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             person,
             procedure: pb::Procedure::RegionalQuotaInclusion as i32,
             as_of: None,
+            ..Default::default()
         }
         .encode_to_vec(),
         "RecordOffence" => pb::RecordOffenceRequest {
@@ -306,6 +307,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         "RecordApplicantNotified" => pb::RecordApplicantNotifiedRequest {
             request_id: request_id(),
             application,
+            ..Default::default()
         }
         .encode_to_vec(),
         "GetEntitlement" => pb::GetEntitlementRequest { application }.encode_to_vec(),

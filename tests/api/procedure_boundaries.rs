@@ -232,6 +232,7 @@ async fn prerequisites(
             person: person.name.clone(),
             procedure: procedure as i32,
             as_of: as_of.map(proto),
+            ..Default::default()
         })
         .await
         .expect("check prerequisites")

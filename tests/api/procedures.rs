@@ -374,6 +374,54 @@ async fn required_documents_for_a_described_family_name_each_member() {
 }
 
 #[tokio::test]
+async fn required_documents_for_a_described_applicant_name_them_as_the_request_did() {
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 1))).await;
+    let listed = app
+        .applications("psc")
+        .await
+        .list_required_documents(pb::ListRequiredDocumentsRequest {
+            details: Some(details(P::PermanentResidencePermit(
+                pb::PermanentResidencePermit {
+                    category: pb::permanent_residence_permit::Category::OtherForeigner as i32,
+                    ..Default::default()
+                },
+            ))),
+            applicant: String::new(),
+            description: Some(pb::ApplicantDescription {
+                birth_date: Some(date(1980, 1, 1)),
+                ethnic_kazakh: true,
+                family: vec![pb::DescribedMember {
+                    relation: pb::Relation::Child as i32,
+                    birth_date: Some(date(2011, 1, 1)),
+                }],
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let solvency = listed
+        .checklist
+        .iter()
+        .find(|i| i.requirement == "permit.solvency")
+        .unwrap();
+    assert_eq!(solvency.status, Status::Waived as i32);
+    assert!(
+        solvency.detail.contains("(applicant)"),
+        "the exemption names the described applicant: {}",
+        solvency.detail
+    );
+    for item in &listed.checklist {
+        for text in [&item.holder, &item.detail, &item.description] {
+            assert!(
+                !text.contains("persons/"),
+                "{}: a described person has no name to show: {text}",
+                item.requirement
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn deciding_offices_list_their_own_overdue_work() {
     let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 1))).await;
     let mut persons = app.persons("psc").await;

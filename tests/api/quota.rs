@@ -199,6 +199,7 @@ async fn each_step_has_its_own_deadline_and_can_be_overdue() {
         .record_applicant_notified(pb::RecordApplicantNotifiedRequest {
             request_id: request_id(),
             application: decided.name.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -471,6 +472,7 @@ async fn the_decision_feed_resumes_without_gap_or_duplicate_across_replicas() {
         .list_quota_decisions(pb::ListQuotaDecisionsRequest {
             cursor: String::new(),
             page_size: 10,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -482,6 +484,7 @@ async fn the_decision_feed_resumes_without_gap_or_duplicate_across_replicas() {
     let mut stream = feed
         .watch_quota_decisions(pb::WatchQuotaDecisionsRequest {
             cursor: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -504,6 +507,7 @@ async fn the_decision_feed_resumes_without_gap_or_duplicate_across_replicas() {
     let mut stream = feed
         .watch_quota_decisions(pb::WatchQuotaDecisionsRequest {
             cursor: second.cursor.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -525,6 +529,7 @@ async fn the_decision_feed_resumes_without_gap_or_duplicate_across_replicas() {
         .list_quota_decisions(pb::ListQuotaDecisionsRequest {
             cursor: "nonsense".into(),
             page_size: 0,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -618,4 +623,269 @@ async fn quotas_are_listed_page_by_page_and_a_forged_token_is_refused() {
         .unwrap_err();
     assert_eq!(forged.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&forged), vec!["page_token"]);
+}
+
+async fn notify(
+    app: &TestApp,
+    application: &str,
+    on: Option<pb::Date>,
+) -> Result<pb::RecordApplicantNotifiedResponse, tonic::Status> {
+    QuotaServiceClient::new(app.channel("employment_center").await)
+        .record_applicant_notified(pb::RecordApplicantNotifiedRequest {
+            request_id: request_id(),
+            application: application.into(),
+            notified_on: on,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn notified_on(app: &TestApp, application: &str) -> Option<pb::Date> {
+    app.applications("commission")
+        .await
+        .get_application(pb::GetApplicationRequest {
+            name: application.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notified_on
+}
+
+/// Decided Friday 2026-06-19, the applicant is due to be told by 2026-06-24; the office
+/// records it on 2026-06-26 with the day it actually happened.
+#[tokio::test]
+async fn the_notification_date_lies_from_the_decision_through_today_and_decides_lateness() {
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 19))).await;
+    let mut decided = Vec::new();
+    for first in [1, 3, 5] {
+        let family = eligible_family(&app, first, 1, "KZ-55").await;
+        let ready = quota_application_ready(&app, &family, "KZ-55", 2026).await;
+        let approved = app
+            .applications("commission")
+            .await
+            .decide_application(quota_approval(&ready.name, &ready.etag, 20, 0))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(approved.step_deadline, Some(date(2026, 6, 24)));
+        decided.push(approved.name);
+    }
+    let later = spawn_on(app.database_url.clone(), app.same_ca(), |s| {
+        s.clock = Clock::pinned(day(2026, 6, 26))
+    })
+    .await;
+
+    let before = notify(&later, &decided[0], Some(date(2026, 6, 18)))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&before), vec!["notified_on"]);
+    let rule = error_details(&before)
+        .bad_request()
+        .unwrap()
+        .field_violations[0]
+        .description
+        .clone();
+    assert!(
+        rule.contains("2026-06-19") && rule.contains("2026-06-26"),
+        "the rule names the decision date and today: {rule}"
+    );
+    let tomorrow = notify(&later, &decided[0], Some(date(2026, 6, 27)))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&tomorrow), vec!["notified_on"]);
+
+    let on_decision_day = notify(&later, &decided[0], Some(date(2026, 6, 19)))
+        .await
+        .unwrap();
+    assert!(!on_decision_day.late, "told on the day of the decision");
+    assert_eq!(
+        notified_on(&later, &decided[0]).await,
+        Some(date(2026, 6, 19))
+    );
+
+    let on_deadline = notify(&later, &decided[1], Some(date(2026, 6, 24)))
+        .await
+        .unwrap();
+    assert!(!on_deadline.late, "told on the last day of the term");
+    let day_after = notify(&later, &decided[2], Some(date(2026, 6, 25)))
+        .await
+        .unwrap();
+    assert!(day_after.late, "told the day after the term");
+    assert_eq!(
+        notified_on(&later, &decided[2]).await,
+        Some(date(2026, 6, 25))
+    );
+}
+
+#[tokio::test]
+async fn a_quota_decision_in_the_feed_names_applicant_family_places_and_refusal_reason() {
+    let app = spawn_app_with(|s| {
+        s.clock = Clock::pinned(day(2026, 6, 1));
+        register_regional(s, "employment_center", "employment_center-55", &["KZ-55"]);
+    })
+    .await;
+    let included = eligible_family(&app, 1, 3, "KZ-55").await;
+    let ready = quota_application_ready(&app, &included, "KZ-55", 2026).await;
+    let mut commission = app.applications("commission").await;
+    commission
+        .decide_application(quota_approval(&ready.name, &ready.etag, 20, 0))
+        .await
+        .unwrap();
+    let refused_family = eligible_family(&app, 10, 2, "KZ-27").await;
+    let refused = quota_application_ready(&app, &refused_family, "KZ-27", 2026).await;
+    commission
+        .decide_application(pb::DecideApplicationRequest {
+            request_id: request_id(),
+            name: refused.name.clone(),
+            etag: refused.etag.clone(),
+            decision: Some(pb::decide_application_request::Decision::Refuse(
+                pb::Refusal {
+                    reason_code: "HOUSING_NOT_AVAILABLE".into(),
+                    reason_text: "no housing offered in the region this year".into(),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+
+    let list = |channel: tonic::transport::Channel, region: &'static str| async move {
+        QuotaServiceClient::new(channel)
+            .list_quota_decisions(pb::ListQuotaDecisionsRequest {
+                region: region.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .decisions
+    };
+    let national = app.channel("employment_center").await;
+    let all = list(national.clone(), "").await;
+    assert_eq!(all.len(), 2);
+    let approved = &all[0];
+    assert_eq!(approved.application, ready.name);
+    assert_eq!(approved.applicant, included[0].name);
+    assert_eq!(
+        (approved.approved, approved.family_size, approved.places),
+        (true, 3, 3)
+    );
+    assert_eq!(approved.refusal_reason_code, "");
+    let refusal = &all[1];
+    assert_eq!(refusal.applicant, refused_family[0].name);
+    assert_eq!(
+        (refusal.approved, refusal.family_size, refusal.places),
+        (false, 2, 0)
+    );
+    assert_eq!(refusal.refusal_reason_code, "HOUSING_NOT_AVAILABLE");
+
+    let only_27 = list(national.clone(), "KZ-27").await;
+    assert_eq!(
+        only_27
+            .iter()
+            .map(|d| d.application.clone())
+            .collect::<Vec<_>>(),
+        vec![refused.name.clone()]
+    );
+    let regional = app
+        .channel_as("employment_center", "employment_center-55")
+        .await;
+    assert_eq!(list(regional.clone(), "KZ-55").await.len(), 1);
+    assert!(
+        list(regional.clone(), "KZ-27").await.is_empty(),
+        "a region outside the caller's jurisdiction yields nothing"
+    );
+    let bad = QuotaServiceClient::new(national.clone())
+        .list_quota_decisions(pb::ListQuotaDecisionsRequest {
+            region: "Pavlodar".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&bad), vec!["region"]);
+
+    // The live feed filters the same way: from the beginning, only KZ-27's decision.
+    let mut feed = QuotaServiceClient::new(national)
+        .watch_quota_decisions(pb::WatchQuotaDecisionsRequest {
+            cursor: String::new(),
+            region: "KZ-27".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = next_decision(&mut feed).await;
+    assert_eq!(first.application, refused.name);
+    assert_eq!(first.refusal_reason_code, "HOUSING_NOT_AVAILABLE");
+}
+
+/// CheckPrerequisites for quota inclusion answers what submission enforces: a kandas
+/// registered in KZ-75 (Almaty, no quota) is told so, as submission would refuse it.
+#[tokio::test]
+async fn checking_quota_inclusion_reports_what_submission_refuses() {
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(day(2026, 6, 1))).await;
+    let family = eligible_family(&app, 1, 1, "KZ-75").await;
+    let mut police = pb::prerequisite_service_client::PrerequisiteServiceClient::new(
+        app.channel("police").await,
+    );
+    let check = |region: &str, year: i32| pb::CheckPrerequisitesRequest {
+        person: family[0].name.clone(),
+        procedure: pb::Procedure::RegionalQuotaInclusion as i32,
+        region: region.into(),
+        year,
+        ..Default::default()
+    };
+    let answer = police
+        .check_prerequisites(check("KZ-75", 2026))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!answer.all_satisfied);
+    let unmet: Vec<&str> = answer
+        .prerequisites
+        .iter()
+        .filter(|p| !p.satisfied && p.blocking)
+        .map(|p| p.code.as_str())
+        .collect();
+    let refused = app
+        .applications("psc")
+        .await
+        .submit_application(pb::SubmitApplicationRequest {
+            request_id: request_id(),
+            applicant: family[0].name.clone(),
+            documents: vec![],
+            details: Some(quota_details(&family, "KZ-75", 2026)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let kinds: Vec<String> = error_details(&refused)
+        .precondition_failure()
+        .unwrap()
+        .violations
+        .iter()
+        .map(|v| v.r#type.clone())
+        .collect();
+    assert_eq!(unmet, kinds, "the check and the door agree");
+    assert_eq!(unmet, vec!["QUOTA_REGION_OF_YEAR"]);
+
+    let elsewhere = police
+        .check_prerequisites(check("KZ-55", 2026))
+        .await
+        .unwrap()
+        .into_inner();
+    let codes: Vec<&str> = elsewhere
+        .prerequisites
+        .iter()
+        .filter(|p| !p.satisfied)
+        .map(|p| p.code.as_str())
+        .collect();
+    assert_eq!(codes, vec!["REGISTERED_IN_QUOTA_REGION"]);
+
+    let missing = police.check_prerequisites(check("", 0)).await.unwrap_err();
+    assert_eq!(violated_fields(&missing), vec!["region", "year"]);
+    let no_year = police
+        .check_prerequisites(check("KZ-55", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&no_year), vec!["year"]);
 }

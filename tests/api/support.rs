@@ -53,8 +53,14 @@ async fn a_family_of_four_included_in_2025_gets_spec_amounts() {
     assert_eq!((e.mci_year, e.mci_tenge), (2025, 3932));
     let relocation = &e.lines[0];
     assert_eq!((relocation.mci, relocation.tenge), (280, 1_100_960));
+    assert_eq!(
+        (e.rent_mci_per_month, e.rent_tenge_per_month),
+        (15, 58_980),
+        "the monthly rent the commission set, in MCI and tenge"
+    );
     let rent = &e.lines[1];
     assert_eq!(rent.per_payment_tenge, 58_980, "15 MCI a month in 2025");
+    assert_eq!(rent.per_payment_mci, 15);
     assert_eq!(
         (rent.mci, rent.tenge, rent.max_payments),
         (180, 12 * 58_980, 12)
@@ -72,6 +78,10 @@ async fn thirty_mci_rent_in_2025_and_a_2026_decision_at_4325() {
         included_family(NaiveDate::from_ymd_opt(2025, 6, 2).unwrap(), 1, 30, 0).await;
     let e = entitlement(&app, &decided.name).await;
     assert_eq!(e.lines[1].per_payment_tenge, 117_960);
+    assert_eq!(
+        (e.rent_mci_per_month, e.rent_tenge_per_month),
+        (30, 117_960)
+    );
     assert_eq!(e.lines.len(), 2, "no certificate asked for");
 
     let (app, decided) = included_family(
@@ -83,6 +93,10 @@ async fn thirty_mci_rent_in_2025_and_a_2026_decision_at_4325() {
     .await;
     let e = entitlement(&app, &decided.name).await;
     assert_eq!((e.mci_year, e.mci_tenge), (2026, 4325));
+    assert_eq!(
+        (e.rent_mci_per_month, e.rent_tenge_per_month),
+        (20, 20 * 4325)
+    );
     assert_eq!(e.lines[0].tenge, 140 * 4325);
     assert_eq!(
         e.lines[2].tenge, 500_000,
@@ -151,7 +165,7 @@ async fn payments_never_exceed_a_line_and_retries_never_duplicate() {
         .await
         .unwrap_err();
     assert_eq!(same_month.code(), tonic::Code::FailedPrecondition);
-    let thirteenth = pay(&app, payment(a, pb::SupportKind::Rent, 58_980, "2026-07"))
+    let thirteenth = pay(&app, payment(a, pb::SupportKind::Rent, 58_980, "2026-06"))
         .await
         .unwrap_err();
     assert_reason(&thirteenth, "PAYMENTS_EXHAUSTED");
@@ -201,6 +215,37 @@ async fn payments_never_exceed_a_line_and_retries_never_duplicate() {
     .execute(&app.pool)
     .await;
     assert!(bypass.is_err());
+}
+
+/// SPEC 6 Decision: decided 2026-03-10, rent is paid for 2026-04 through 2027-03 only.
+#[tokio::test]
+async fn rent_is_paid_only_for_the_12_months_after_the_decision_month() {
+    let (app, decided) =
+        included_family(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(), 1, 15, 0).await;
+    let a = decided.name.as_str();
+    let monthly = 15 * 4325;
+    for outside in ["2026-03", "2027-04"] {
+        let error = pay(&app, payment(a, pb::SupportKind::Rent, monthly, outside))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), tonic::Code::FailedPrecondition, "{outside}");
+        assert_reason(&error, "PERIOD_OUTSIDE_RENT_MONTHS");
+        assert!(
+            error.message().contains("2026-04") && error.message().contains("2027-03"),
+            "the allowed range is named: {}",
+            error.message()
+        );
+    }
+    for inside in ["2026-04", "2027-03"] {
+        pay(&app, payment(a, pb::SupportKind::Rent, monthly, inside))
+            .await
+            .unwrap_or_else(|e| panic!("{inside}: {e:?}"));
+    }
+    let e = entitlement(&app, a).await;
+    assert_eq!(
+        (e.lines[1].payments, e.lines[1].paid_tenge),
+        (2, 2 * monthly)
+    );
 }
 
 #[tokio::test]

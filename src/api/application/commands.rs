@@ -160,13 +160,17 @@ pub(super) fn required_command(
         let Some(birth) = fields.check(birth_date(field, member.birth_date.as_ref())) else {
             continue;
         };
-        labels.push((id, format!("family[{i}]")));
+        let label = format!("family[{i}]");
+        // Texts name a described member as the request did, never by its stand-in id.
+        let mut records = PersonRecords::new(id, birth);
+        records.person = label.clone();
+        labels.push((id, label));
         family.push((
             FamilyMember {
                 person_id: id,
                 relation: relation_from(member.relation),
             },
-            PersonRecords::new(id, birth),
+            records,
         ));
     }
     let (applicant_birth, (), mut details) = (
@@ -176,6 +180,7 @@ pub(super) fn required_command(
     )
         .or_invalid()?;
     let mut applicant = PersonRecords::new(Uuid::nil(), applicant_birth);
+    applicant.person = "applicant".into();
     applicant.ethnic_kazakh = description.ethnic_kazakh;
     // The described family replaces any listed in the details.
     details.replace_family(family.iter().map(|(m, _)| m.clone()).collect());

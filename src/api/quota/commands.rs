@@ -1,12 +1,13 @@
 //! `QuotaService` requests parsed into the commands of `service::quota`, every malformed field
 //! collected.
 
+use crate::api::convert::date_from_proto;
 use crate::api::{
     Fields, decode_page_key, decode_page_token, page_size, parse_name, parse_region,
     parse_request_id,
 };
 use crate::domain::regions::Region;
-use crate::error::{AllValid, ApiError, ApiResult, FieldError};
+use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::mutation::Idempotency;
 use crate::service::quota::{DecisionsQuery, Forward, QuotaKey, QuotasQuery, RecordNotified};
@@ -70,13 +71,32 @@ pub(super) fn quotas_query(req: &pb::ListQuotasRequest) -> ApiResult<QuotasQuery
     })
 }
 
-pub(super) fn decisions_query(req: &pb::ListQuotaDecisionsRequest) -> ApiResult<DecisionsQuery> {
-    let (after, limit) = (parse_cursor(&req.cursor), page_size(req.page_size)).or_invalid()?;
-    Ok(DecisionsQuery { after, limit })
+/// A feed's region filter: empty for every region.
+fn region_filter(value: &str) -> Result<Option<Region>, FieldError> {
+    (!value.is_empty())
+        .then(|| parse_region("region", value))
+        .transpose()
 }
 
-pub(super) fn watch_cursor(req: &pb::WatchQuotaDecisionsRequest) -> ApiResult<i64> {
-    parse_cursor(&req.cursor).map_err(|e| ApiError::InvalidArgument(vec![e]))
+pub(super) fn decisions_query(req: &pb::ListQuotaDecisionsRequest) -> ApiResult<DecisionsQuery> {
+    let (after, limit, region) = (
+        parse_cursor(&req.cursor),
+        page_size(req.page_size),
+        region_filter(&req.region),
+    )
+        .or_invalid()?;
+    Ok(DecisionsQuery {
+        after,
+        limit,
+        region,
+    })
+}
+
+/// Where the feed resumes, and its region filter.
+pub(super) fn watch_cursor(
+    req: &pb::WatchQuotaDecisionsRequest,
+) -> ApiResult<(i64, Option<Region>)> {
+    (parse_cursor(&req.cursor), region_filter(&req.region)).or_invalid()
 }
 
 pub(super) fn forward_command(req: &pb::ForwardQuotaApplicationsRequest) -> ApiResult<Forward> {
@@ -120,14 +140,16 @@ fn application_names(names: &[String]) -> Result<Vec<Uuid>, Vec<FieldError>> {
 pub(super) fn notified_command(
     req: &pb::RecordApplicantNotifiedRequest,
 ) -> ApiResult<RecordNotified> {
-    let (request_id, application) = (
+    let (request_id, application, notified_on) = (
         parse_request_id(&req.request_id),
         parse_name("application", &req.application, "applications"),
+        date_from_proto("notified_on", req.notified_on.as_ref()),
     )
         .or_invalid()?;
     Ok(RecordNotified {
         key: Idempotency::new(request_id, req),
         application,
         name: req.application.clone(),
+        notified_on,
     })
 }

@@ -106,6 +106,7 @@ pub(crate) async fn run_check(
                 person,
                 procedure: pb::Procedure::PermanentResidencePermit as i32,
                 as_of: None,
+                ..Default::default()
             };
             Some(
                 client

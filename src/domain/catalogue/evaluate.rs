@@ -206,7 +206,7 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
         .family
         .iter()
         .find(|(_, records)| records.ethnic_kazakh)
-        .map(|(m, _)| m.person_id);
+        .map(|(_, records)| records.person.clone());
     let solvency = if kandas_category {
         Some(waived(
             "ethnic Kazakh or family member of one (category kandas and family)",
@@ -228,9 +228,9 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
             SOLVENCY_BASIS,
         ))
     } else {
-        ethnic_member.map(|id| {
+        ethnic_member.map(|member| {
             waived(
-                format!("family member of an ethnic Kazakh in this application (persons/{id})"),
+                format!("family member of an ethnic Kazakh in this application ({member})"),
                 SOLVENCY_BASIS,
             )
         })

@@ -77,7 +77,7 @@ pub async fn decide<R: Message + Default>(
         },
     )
     .await?;
-    enter_quota_feed(&mut tx, &row, approved, rent_mci).await?;
+    enter_quota_feed(&mut tx, &row, approved, rent_mci, reason_code).await?;
     let row = applications::get(&mut *tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
@@ -94,6 +94,7 @@ async fn enter_quota_feed(
     row: &ApplicationRow,
     approved: bool,
     rent_mci: i32,
+    reason_code: &str,
 ) -> ApiResult<()> {
     let Details::RegionalQuotaInclusion {
         region,
@@ -103,15 +104,19 @@ async fn enter_quota_feed(
     else {
         return Ok(());
     };
+    let family_size = family.len() as i32 + 1;
     store::quota::append_decision(
         tx,
         &store::quota::NewDecision {
             application_id: row.id,
+            applicant_id: row.applicant_id,
             region: *region,
             year: *year,
             approved,
-            places: if approved { family.len() as i32 + 1 } else { 0 },
+            family_size,
+            places: if approved { family_size } else { 0 },
             rent_mci: if approved { rent_mci } else { 0 },
+            reason_code: if approved { "" } else { reason_code },
         },
     )
     .await?;

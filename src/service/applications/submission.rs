@@ -162,7 +162,8 @@ async fn assess_on_record(
     Ok((people, assessment))
 }
 
-async fn quota_facts(
+/// What the store knows that quota eligibility needs, for everyone in `people`.
+pub async fn quota_facts(
     conn: &mut sqlx::PgConnection,
     people: &People,
     details: &Details,
