@@ -100,6 +100,9 @@ async fn checks(
             person: person.into(),
             procedure: procedure as i32,
             as_of: Some(proto(as_of)),
+            // Quota inclusion is checked for the region and year it would be filed for.
+            region: INSIDE.into(),
+            year: chrono::Datelike::year(&as_of),
         })
         .await
         .unwrap()
