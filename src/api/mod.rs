@@ -96,6 +96,21 @@ pub fn parse_quota_year(year: i32) -> Result<i32, FieldError> {
     }
 }
 
+/// Required free text (a reason, grounds, a document's kind), trimmed, of at most `max`
+/// characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control)
+    {
+        Err(FieldError::new(
+            field,
+            format!("required: 1 to {max} characters, no control characters"),
+        ))
+    } else {
+        Ok(trimmed.to_string())
+    }
+}
+
 pub fn name_of(collection: &str, id: Uuid) -> String {
     format!("{collection}/{id}")
 }

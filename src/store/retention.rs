@@ -16,7 +16,7 @@ pub struct Kept {
     pub documents: Json<Vec<Document>>,
 }
 
-/// Takes the session-wide retention lock for this transaction, if no other replica holds it.
+/// Takes the retention lock for this transaction, if no other replica holds it.
 pub async fn try_lock(tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('kandas.retention'))")
         .fetch_one(&mut **tx)

@@ -2,7 +2,7 @@
 //! appeal as the API shows it.
 
 use crate::api::convert::date_to_proto;
-use crate::api::{name_of, page_size, parse_name, parse_request_id};
+use crate::api::{name_of, page_size, parse_name, parse_request_id, required_text};
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::applications::appeal::{DecideAppeal, FileAppeal};
@@ -10,18 +10,11 @@ use crate::service::mutation::Idempotency;
 use crate::store::appeals::AppealRow;
 use chrono::NaiveDate;
 
+/// Longest grounds or reason kept.
 const MAX_TEXT: usize = 2000;
 
 fn text(field: &str, value: &str) -> Result<String, FieldError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > MAX_TEXT {
-        Err(FieldError::new(
-            field,
-            format!("required: 1 to {MAX_TEXT} characters"),
-        ))
-    } else {
-        Ok(trimmed.to_string())
-    }
+    required_text(field, value, MAX_TEXT)
 }
 
 pub(in crate::api) fn file_command(req: &pb::FileAppealRequest) -> ApiResult<FileAppeal> {

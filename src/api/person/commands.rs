@@ -68,15 +68,7 @@ pub(super) fn register_command(
 const MAX_TEXT: usize = 500;
 
 fn required_text(field: &str, value: &str) -> Result<String, FieldError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > MAX_TEXT {
-        Err(FieldError::new(
-            field,
-            format!("required: 1 to {MAX_TEXT} characters"),
-        ))
-    } else {
-        Ok(trimmed.to_string())
-    }
+    crate::api::required_text(field, value, MAX_TEXT)
 }
 
 fn correctable_fields(
