@@ -187,6 +187,15 @@ pub async fn correct<R: Message + Default>(
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
     within(&mut *tx, call, person).await?;
+    // A mission corrects the persons it registered, not everyone its applications include.
+    if call.caller.role == Role::Mission
+        && current.registered_by.as_deref() != Some(call.caller.client().as_str())
+    {
+        return Err(OutsideJurisdiction(format!(
+            "persons/{person} was not registered by this mission; a psc corrects them"
+        ))
+        .into());
+    }
     if etag != crate::service::applications::etag(current.version) {
         return Err(ApiError::Aborted {
             reason: "ETAG_MISMATCH",

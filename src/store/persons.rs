@@ -27,6 +27,9 @@ pub struct PersonRow {
     pub created_at: DateTime<Utc>,
     pub version: i32,
     pub kazakh_citizenship_since: Option<NaiveDate>,
+    /// The client URI that registered the person; `None` for persons registered before it was
+    /// kept.
+    pub registered_by: Option<String>,
 }
 
 impl PersonRow {
@@ -44,7 +47,7 @@ impl PersonRow {
     }
 }
 
-const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since";
+const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by";
 
 pub async fn insert(
     tx: &mut Tx<'_>,

@@ -339,3 +339,30 @@ async fn a_persons_records_are_one_list_each_as_it_stands_on_the_day_asked() {
         .unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);
 }
+
+#[tokio::test]
+async fn a_mission_corrects_the_persons_it_registered_only() {
+    let app = spawn_app_with(|s| register_national(s, "mission", "mission-abroad")).await;
+    let channel = app.channel_as("mission", "mission-abroad").await;
+    let mut mission = PersonClient::new(channel.clone());
+    let own = register(&mut mission, person("Abroad")).await;
+    mission
+        .update_person(correction(&own, &["surname"], &own.etag, |p| {
+            p.surname = "Abroadov".into()
+        }))
+        .await
+        .expect("a person the mission registered");
+    // A person a psc registered, though the mission files for them, is the psc's to correct.
+    let theirs = register(&mut app.persons("psc").await, person("Athome")).await;
+    ApplicationClient::new(channel)
+        .submit_application(iin_submission(&theirs.name, vec![passport()]))
+        .await
+        .expect("the mission files for them");
+    let refused = mission
+        .update_person(correction(&theirs, &["surname"], &theirs.etag, |p| {
+            p.surname = "Athomov".into()
+        }))
+        .await
+        .unwrap_err();
+    assert_reason(&refused, "OUTSIDE_JURISDICTION");
+}
