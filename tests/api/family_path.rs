@@ -533,4 +533,84 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
         );
         assert!(!record.iin.is_empty());
     }
+
+    // Life after issue: a misspelt patronymic is corrected on the passport; the IIN stays.
+    let mut psc = today.persons("psc").await;
+    let before_correction = psc
+        .get_person(pb::GetPersonRequest {
+            name: applicant.name.clone(),
+            iin: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let corrected = psc
+        .update_person(pb::UpdatePersonRequest {
+            request_id: request_id(),
+            person: Some(pb::Person {
+                name: applicant.name.clone(),
+                patronymic: "Serikuly".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["patronymic".into()],
+            }),
+            etag: before_correction.etag.clone(),
+            reason: "patronymic misspelt at registration".into(),
+            supporting_document: Some(pb::SupportingDocument {
+                kind: "passport".into(),
+                number: "E12345678".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("the office corrects the record")
+        .into_inner();
+    assert_eq!(corrected.patronymic, "Serikuly");
+    assert_eq!(corrected.iin, before_correction.iin);
+    assert_eq!(corrected.kazakh_citizenship_since, Some(date(2026, 3, 2)));
+
+    // The family moves out: police end the permanent registration, and the list of records
+    // shows it ended from the next day while citizenship stands.
+    let registration: String = sqlx::query_scalar(
+        "SELECT id::text FROM registrations WHERE person_id = $1::uuid AND kind = 'permanent'
+         ORDER BY registered_on DESC LIMIT 1",
+    )
+    .bind(applicant.name.trim_start_matches("persons/"))
+    .fetch_one(&today.pool)
+    .await
+    .unwrap();
+    persons
+        .end_registration(pb::EndRegistrationRequest {
+            request_id: request_id(),
+            name: format!("{}/registrations/{registration}", applicant.name),
+            ended_on: Some(date(2026, 3, 2)),
+            reason: pb::registration::EndReason::MovedOut as i32,
+        })
+        .await
+        .expect("police end the registration");
+    let records = psc
+        .list_person_records(pb::ListPersonRecordsRequest {
+            name: applicant.name.clone(),
+            as_of: Some(date(2026, 3, 3)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .records;
+    use pb::person_record::{Kind, Standing};
+    let permanent: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == Kind::PermanentRegistration as i32)
+        .collect();
+    assert_eq!(permanent.len(), 1, "{records:?}");
+    assert_eq!(permanent[0].standing, Standing::Ended as i32);
+    assert_eq!(permanent[0].standing_since, Some(date(2026, 3, 2)));
+    assert!(
+        records
+            .iter()
+            .any(|r| r.kind == Kind::KazakhCitizenship as i32
+                && r.standing == Standing::Valid as i32),
+        "{records:?}"
+    );
 }
