@@ -49,6 +49,13 @@ pub async fn kept(
     .await
 }
 
+/// How many applications' documents retention has erased, on every replica.
+pub async fn erased_count<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM applications WHERE documents_erased_on IS NOT NULL")
+        .fetch_one(executor)
+        .await
+}
+
 pub async fn erase(
     tx: &mut Tx<'_>,
     id: Uuid,

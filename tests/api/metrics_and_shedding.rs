@@ -264,6 +264,8 @@ async fn metrics_show_calls_by_method_and_code_durations_pool_and_quotas() {
     has_line(&text, "kandas_audit_commits_total 2");
     has_line(&text, "kandas_audit_events_total 2");
     has_line(&text, "kandas_audit_failed_commits_total 0");
+    has_line(&text, "# TYPE kandas_retention_erased_applications gauge");
+    has_line(&text, "kandas_retention_erased_applications 0");
     has_line(
         &text,
         &format!(

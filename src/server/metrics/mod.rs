@@ -6,6 +6,8 @@
 //!   load shedding, and the limit.
 //! - `kandas_db_pool_connections{state="idle"|"used"}` and `kandas_db_pool_max`, read from the
 //!   pool at scrape time.
+//! - `kandas_retention_erased_applications`: kandas status applications whose documents the
+//!   retention job erased, read from the database at each scrape.
 //! - `kandas_audit_commits_total`, `kandas_audit_events_total` and
 //!   `kandas_audit_failed_commits_total`: the group writer of read and failure audit events.
 //! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
@@ -231,6 +233,17 @@ impl Sources {
                 "Places of a regional quota not yet taken",
                 places,
             );
+        }
+        let erased = crate::store::retention::erased_count(&self.pool);
+        match tokio::time::timeout(QUOTA_QUERY_TIMEOUT, erased).await {
+            Ok(Ok(erased)) => {
+                registry.register(
+                    "kandas_retention_erased_applications",
+                    "Kandas status applications whose documents retention erased, on all replicas",
+                    ConstGauge::new(erased),
+                );
+            }
+            _ => tracing::debug!("metrics: retention count not read; left out of this scrape"),
         }
         let mut out = String::with_capacity(16 * 1024);
         // Writing into a String cannot fail.
