@@ -2,6 +2,7 @@
 
 use super::Tx;
 use super::applications::within;
+use crate::domain::appeal::AppealState;
 use crate::domain::jurisdiction::Scope;
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
@@ -18,7 +19,7 @@ pub struct AppealRow {
     pub refused_on: NaiveDate,
     pub refusal_code: String,
     pub deadline: NaiveDate,
-    pub state: String,
+    pub state: AppealState,
     pub decided_by: Option<String>,
     pub decided_on: Option<NaiveDate>,
     pub reason: String,
@@ -76,7 +77,7 @@ pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<AppealRo
 pub async fn decide(
     tx: &mut Tx<'_>,
     id: Uuid,
-    state: &str,
+    state: AppealState,
     decided_by: &str,
     decided_on: NaiveDate,
     reason: &str,

@@ -1,6 +1,7 @@
 //! Domain values stored as text columns. A row decodes into the type or fails: a value the
 //! code does not know is corruption to report, never a default to carry on with.
 
+use crate::domain::appeal::AppealState;
 use crate::domain::details::Relation;
 use crate::domain::iin::Sex;
 use crate::domain::lifecycle::{State, Step};
@@ -66,5 +67,6 @@ text_column!(RegistrationKind, as_str, RegistrationKind::parse);
 text_column!(OffenceField, as_str, OffenceField::parse);
 text_column!(EndReason, as_str, EndReason::parse);
 text_column!(AnnulmentGround, as_str, AnnulmentGround::parse);
+text_column!(AppealState, as_str, AppealState::parse);
 text_column!(Relation, as_str, Relation::parse);
 text_column!(OrganisationState, as_str, OrganisationState::parse);

@@ -3,6 +3,7 @@
 
 use crate::api::convert::date_to_proto;
 use crate::api::{name_of, page_size, parse_name, parse_request_id, required_text};
+use crate::domain::appeal::AppealState;
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::applications::appeal::{DecideAppeal, FileAppeal};
@@ -52,11 +53,10 @@ pub(in crate::api) fn list_limit(req: &pb::ListAppealsRequest) -> ApiResult<i64>
 
 pub(in crate::api) fn appeal_to_proto(row: &AppealRow, today: NaiveDate) -> pb::Appeal {
     use pb::appeal::State;
-    let state = match row.state.as_str() {
-        "pending" => State::Pending,
-        "upheld" => State::Upheld,
-        "overturned" => State::Overturned,
-        _ => State::Unspecified,
+    let state = match row.state {
+        AppealState::Pending => State::Pending,
+        AppealState::Upheld => State::Upheld,
+        AppealState::Overturned => State::Overturned,
     };
     pb::Appeal {
         name: name_of("appeals", row.id),

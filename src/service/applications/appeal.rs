@@ -118,8 +118,7 @@ pub async fn decide<R: Message + Default>(
             ),
         });
     }
-    let current = AppealState::parse(&appeal.state).unwrap_or(AppealState::Pending);
-    appeal::may_decide(current, &appeal.refused_by, &call.caller.client())
+    appeal::may_decide(appeal.state, &appeal.refused_by, &call.caller.client())
         .map_err(|r| refusal(r, &call.subject))?;
     let today = state.clock.today();
     let outcome = if overturn {
@@ -136,15 +135,8 @@ pub async fn decide<R: Message + Default>(
     } else {
         AppealState::Upheld
     };
-    let decided = appeals::decide(
-        &mut tx,
-        id,
-        outcome.as_str(),
-        &call.caller.client(),
-        today,
-        &reason,
-    )
-    .await?;
+    let decided =
+        appeals::decide(&mut tx, id, outcome, &call.caller.client(), today, &reason).await?;
     let answer = present(&decided);
     mutation::commit(tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
