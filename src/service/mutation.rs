@@ -67,3 +67,28 @@ pub async fn commit<Resp: Message>(
     tx.commit().await?;
     Ok(())
 }
+
+/// The etag of a stored version, as callers see it.
+pub fn etag(version: i32) -> String {
+    format!("v{version}")
+}
+
+/// Refuses a change made on a version of `what` that has since changed; an empty etag asks for
+/// no check.
+pub fn ensure_fresh(what: &str, given: &str, version: i32) -> ApiResult<()> {
+    if given.is_empty() || given == etag(version) {
+        Ok(())
+    } else {
+        Err(stale(what))
+    }
+}
+
+/// The refusal of a change to `what` made on a version that is no longer current.
+pub fn stale(what: &str) -> ApiError {
+    ApiError::Aborted {
+        reason: "ETAG_MISMATCH",
+        message: format!(
+            "the {what} changed since it was read; read it again and retry with the new etag"
+        ),
+    }
+}

@@ -5,7 +5,6 @@
 use crate::domain::caller::Call;
 use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState, Registry};
 use crate::error::{ApiError, ApiResult};
-use crate::service::applications::etag;
 use crate::service::mutation::{self, Idempotency};
 use crate::state::{AppState, OrganisationsCell};
 use crate::store::organisations::{self, OrganisationRow};
@@ -82,15 +81,7 @@ pub async fn update<R: Message + Default>(
         .ok_or_else(|| ApiError::NotFound {
             resource: name.clone(),
         })?;
-    let stale = || ApiError::Aborted {
-        reason: "ETAG_MISMATCH",
-        message:
-            "the organisation changed since it was read; read it again and retry with the new etag"
-                .into(),
-    };
-    if !given.is_empty() && given != etag(stored.version) {
-        return Err(stale());
-    }
+    mutation::ensure_fresh("organisation", &given, stored.version)?;
     let mut changed = stored.organisation;
     if let Some(display_name) = display_name {
         changed.display_name = display_name;
@@ -103,7 +94,7 @@ pub async fn update<R: Message + Default>(
     }
     let row = organisations::update(&mut tx, &changed, stored.version)
         .await?
-        .ok_or_else(stale)?;
+        .ok_or_else(|| mutation::stale("organisation"))?;
     let answer = present(&row);
     mutation::commit(tx, call, &key, &name, &answer).await?;
     reload(&state.pool, &state.organisations).await;

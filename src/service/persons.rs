@@ -196,14 +196,7 @@ pub async fn correct<R: Message + Default>(
         ))
         .into());
     }
-    if etag != crate::service::applications::etag(current.version) {
-        return Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message:
-                "the person changed since it was read; read it again and retry with the new etag"
-                    .into(),
-        });
-    }
+    mutation::ensure_fresh("person", &etag, current.version)?;
     let raw = RawPerson {
         surname: &proposed.surname,
         given_name: &proposed.given_name,

@@ -115,21 +115,11 @@ fn ensure_may_decide(role: Role, procedure: Procedure) -> ApiResult<()> {
     }
 }
 
-/// The etag of a stored version, as callers see it.
-pub fn etag(version: i32) -> String {
-    format!("v{version}")
-}
+pub use crate::service::mutation::etag;
 
 /// A stale etag means the caller decided on a version that has since changed.
 fn ensure_fresh(given: &str, version: i32) -> ApiResult<()> {
-    if given.is_empty() || given == etag(version) {
-        Ok(())
-    } else {
-        Err(ApiError::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: "the application changed since it was read; read it again and retry with the new etag".into(),
-        })
-    }
+    crate::service::mutation::ensure_fresh("application", given, version)
 }
 
 /// The lifecycle's refusal of a move, as the caller is told it.
