@@ -14,26 +14,18 @@ const BATCH: i64 = 200;
 /// The act audited for each application whose documents were erased.
 pub const ERASE_ACT: &str = "retention/EraseKandasDocuments";
 
-/// What one run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Run {
-    pub erased: u64,
-    /// Another replica held the lock: this one did nothing.
-    pub skipped: bool,
-}
-
-/// Erases every application's documents due on `today`, in batches.
-pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<Run, sqlx::Error> {
+/// Erases every application's documents due on `today`, in batches; returns how many this
+/// replica erased (none while another holds the lock).
+pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Error> {
     // Anything due closed at least a year ago; the exact rule is the domain's.
     let closed_by = today
         .checked_sub_months(Months::new(12))
         .unwrap_or(NaiveDate::MIN);
-    let mut run = Run::default();
+    let mut erased = 0;
     loop {
         let mut tx = pool.begin().await?;
         if !store::try_lock(&mut tx).await? {
-            run.skipped = run.erased == 0;
-            return Ok(run);
+            return Ok(erased);
         }
         let kept = store::kept(&mut tx, closed_by, BATCH).await?;
         let due: Vec<_> = kept
@@ -51,9 +43,9 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<Run, sqlx::Erro
             crate::audit::record_system(&mut *tx, "retention", ERASE_ACT, &subject).await?;
         }
         tx.commit().await?;
-        run.erased += due.len() as u64;
+        erased += due.len() as u64;
         if (kept.len() as i64) < BATCH || due.is_empty() {
-            return Ok(run);
+            return Ok(erased);
         }
     }
 }
@@ -65,8 +57,8 @@ pub async fn run_every(pool: PgPool, clock: crate::state::Clock, every: Duration
     loop {
         ticks.tick().await;
         match run_once(&pool, clock.today()).await {
-            Ok(run) if run.erased > 0 => {
-                tracing::info!(erased = run.erased, "retention erased kandas documents")
+            Ok(erased) if erased > 0 => {
+                tracing::info!(erased, "retention erased kandas documents")
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "retention run failed; retrying later"),
