@@ -1,10 +1,13 @@
 //! Appeals of refusals (SPEC 5.7): when one may be filed, who decides it, and by when.
 
 use super::calendar::Term;
+use super::period::Period;
 use chrono::NaiveDate;
 
-/// **Decision:** a refusal may be appealed within 3 months of the decision.
-pub const FILING_WINDOW: Term = Term::Months(3);
+/// **Decision:** a refusal may be appealed within 3 months of the decision, through the same
+/// date three months later by the term rule of SPEC 3: the window is the applicant's, not an
+/// authority's deadline, so its end does not move to a working day.
+pub const FILING_WINDOW: Period = Period::months(3);
 /// **Decision:** an appeal is decided within 5 working days of filing, after the
 /// public-services law's term for a complaint to the service provider.
 pub const DECISION_TERM: Term = Term::WorkingDays(5);
@@ -52,9 +55,10 @@ pub enum AppealRefusal {
     Decided(AppealState),
 }
 
-/// Whether an appeal filed on `today` is in time: up to and including `last_day`, the end of
-/// [`FILING_WINDOW`] counted from the refusal.
-pub fn may_file(today: NaiveDate, last_day: NaiveDate) -> Result<(), AppealRefusal> {
+/// Whether an appeal filed on `today` against a refusal of `refused_on` is in time: up to and
+/// including the last day of [`FILING_WINDOW`].
+pub fn may_file(today: NaiveDate, refused_on: NaiveDate) -> Result<(), AppealRefusal> {
+    let last_day = FILING_WINDOW.last_day(refused_on);
     if today <= last_day {
         Ok(())
     } else {
@@ -89,16 +93,34 @@ mod tests {
 
     #[test]
     fn an_appeal_is_in_time_up_to_the_last_day_of_the_window() {
-        let calendar = Calendar::kazakhstan_default();
-        // Refused Monday 2026-06-01: three months later is Tuesday 2026-09-01, a working day.
-        let last_day = calendar.deadline(day(2026, 6, 1), FILING_WINDOW).date;
-        assert_eq!(last_day, day(2026, 9, 1));
-        assert_eq!(may_file(day(2026, 8, 31), last_day), Ok(()));
-        assert_eq!(may_file(day(2026, 9, 1), last_day), Ok(()));
+        let refused = day(2026, 6, 1);
+        let last_day = day(2026, 9, 1);
+        assert_eq!(may_file(day(2026, 8, 31), refused), Ok(()));
+        assert_eq!(may_file(last_day, refused), Ok(()));
         assert_eq!(
-            may_file(day(2026, 9, 2), last_day),
+            may_file(day(2026, 9, 2), refused),
             Err(AppealRefusal::WindowClosed { last_day })
         );
+    }
+
+    #[test]
+    fn the_window_ends_on_its_date_even_when_that_is_a_day_off() {
+        // Refused 2026-02-28: the window ends Thursday 2026-05-28, and one refused
+        // 2026-03-07 ends Sunday 2026-06-07, which does not move to Monday.
+        assert_eq!(FILING_WINDOW.last_day(day(2026, 2, 28)), day(2026, 5, 28));
+        let refused = day(2026, 3, 7);
+        assert_eq!(may_file(day(2026, 6, 7), refused), Ok(()));
+        assert_eq!(
+            may_file(day(2026, 6, 8), refused),
+            Err(AppealRefusal::WindowClosed {
+                last_day: day(2026, 6, 7)
+            })
+        );
+    }
+
+    #[test]
+    fn the_window_of_a_refusal_on_30_november_ends_on_28_february() {
+        assert_eq!(FILING_WINDOW.last_day(day(2026, 11, 30)), day(2027, 2, 28));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What an approval issues, and for how long (SPEC §5 table and 5.2–5.6).
 
-use chrono::{Months, NaiveDate};
+use super::period::Period;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -45,17 +46,15 @@ pub struct Issued {
     pub address: String,
 }
 
-/// The same calendar day `years` later (28 February for 29 February in a common year).
-fn years_after(day: NaiveDate, years: u32) -> NaiveDate {
-    day.checked_add_months(Months::new(12 * years))
-        .unwrap_or(NaiveDate::MAX)
-}
+/// How long a kandas status, granted or extended, is valid (SPEC 5.2).
+pub const KANDAS_VALIDITY: Period = Period::years(1);
+/// The longest a residence permit card is valid (SPEC 5.4).
+pub const CARD_VALIDITY: Period = Period::years(10);
 
-/// Kandas status, granted or extended: valid 1 year from the decision date (SPEC 5.2).
-/// Decision: the status is valid through the same calendar day one year later, inclusive,
-/// as a document is valid through its expiry date.
+/// Kandas status, granted or extended: valid from the decision date through the same date a
+/// year later, by the term rule of SPEC 3.
 pub fn kandas_validity(decision_date: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (decision_date, years_after(decision_date, 1))
+    (decision_date, KANDAS_VALIDITY.last_day(decision_date))
 }
 
 /// A residence permit card is valid at most 10 years and never past the passport's expiry
@@ -64,7 +63,7 @@ pub fn card_valid_until(decision_date: NaiveDate, passport_expiry: NaiveDate) ->
     if passport_expiry < decision_date {
         return None;
     }
-    Some(years_after(decision_date, 10).min(passport_expiry))
+    Some(CARD_VALIDITY.last_day(decision_date).min(passport_expiry))
 }
 
 #[cfg(test)]
@@ -82,6 +81,10 @@ mod tests {
             (d(2026, 3, 10), d(2027, 3, 10))
         );
         assert_eq!(kandas_validity(d(2024, 2, 29)).1, d(2025, 2, 28));
+        // SPEC 3: decided 2025-05-20, valid through 2026-05-20 and not on 2026-05-21.
+        assert_eq!(kandas_validity(d(2025, 5, 20)).1, d(2026, 5, 20));
+        assert!(KANDAS_VALIDITY.covers(d(2025, 5, 20), d(2026, 5, 20)));
+        assert!(!KANDAS_VALIDITY.covers(d(2025, 5, 20), d(2026, 5, 21)));
     }
 
     #[test]

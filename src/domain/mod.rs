@@ -14,6 +14,7 @@ pub mod jurisdiction;
 pub mod lifecycle;
 pub mod money;
 pub mod organisation;
+pub mod period;
 pub mod person;
 pub mod prerequisites;
 pub mod procedure;

@@ -5,15 +5,26 @@
 //! outcome remain, and so does the decision.
 
 use super::documents::Document;
-use chrono::{Days, Months, NaiveDate};
+use super::period::Period;
+use chrono::NaiveDate;
+
+/// How long the documents are kept after the application closes.
+pub const KEPT_FOR: Period = Period::years(1);
 
 /// The first day a closed application's documents may be erased: the day after the same date
 /// a year after `closed_on` (the last day of February where the 29th does not exist).
 pub fn erasable_from(closed_on: NaiveDate) -> NaiveDate {
-    let end = closed_on
-        .checked_add_months(Months::new(12))
-        .unwrap_or(NaiveDate::MAX);
-    end.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX)
+    KEPT_FOR
+        .first_day_after(closed_on)
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// A bound for the search: no application closed after this date is due on `today` (its
+/// year has not ended); [`due`] decides exactly for those closed on or before it.
+pub fn latest_closing_due(today: NaiveDate) -> NaiveDate {
+    today
+        .checked_sub_months(chrono::Months::new(12))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// Whether documents of an application closed on `closed_on` are due for erasure on `today`.
@@ -49,6 +60,20 @@ mod tests {
         assert!(!due(decided, day(2026, 5, 19)));
         assert!(!due(decided, day(2026, 5, 20)));
         assert!(due(decided, day(2026, 5, 21)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn everything_due_lies_within_the_search_bound(
+            closed in 0i64..40_000,
+            later in 0i64..1_000,
+        ) {
+            let closed_on = day(1990, 1, 1) + chrono::Duration::days(closed);
+            let today = closed_on + chrono::Duration::days(later);
+            if due(closed_on, today) {
+                proptest::prop_assert!(closed_on <= latest_closing_due(today));
+            }
+        }
     }
 
     #[test]

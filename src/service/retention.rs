@@ -5,7 +5,7 @@
 
 use crate::domain::retention;
 use crate::store::retention as store;
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -17,10 +17,7 @@ pub const ERASE_ACT: &str = "retention/EraseKandasDocuments";
 /// Erases every application's documents due on `today`, in batches; returns how many this
 /// replica erased (none while another holds the lock).
 pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Error> {
-    // Anything due closed at least a year ago; the exact rule is the domain's.
-    let closed_by = today
-        .checked_sub_months(Months::new(12))
-        .unwrap_or(NaiveDate::MIN);
+    let closed_by = retention::latest_closing_due(today);
     let mut erased = 0;
     loop {
         let mut tx = pool.begin().await?;

@@ -360,8 +360,8 @@ async fn permit_passport_valid_exactly_180_days_is_refused_181_accepted() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_permit_refusal_blocks_until_exactly_twelve_months_later() {
-    let refused_on = day(2025, 6, 2);
+async fn a_permit_refusal_bars_through_the_same_date_a_year_later() {
+    let refused_on = day(2025, 3, 10);
     let app = app_on(refused_on).await;
     let applicant = holder(&app, "871008401427", false, "TUR").await;
     let permit = || permit_details(Category::OtherForeigner, vec![]);
@@ -393,36 +393,38 @@ async fn a_permit_refusal_blocks_until_exactly_twelve_months_later() {
         Some(proto(refused_on))
     );
 
-    // One day short of 12 months: blocked, naming refusal date + 12 months.
-    let first_accepted = day(2026, 6, 2);
-    let short = later(&app, day(2026, 6, 1)).await;
-    let dry = check(&short, &applicant, permit(), documents()).await;
-    assert!(!dry.complete);
-    assert_eq!(unmet_codes(&dry), vec!["NO_REFUSAL_12_MONTHS"]);
-    assert_eq!(
-        dry.unmet_prerequisites[0].earliest_date,
-        Some(proto(first_accepted))
-    );
-    assert_eq!(dry.unmet_prerequisites[0].evidence, submitted.name);
-    let blocked = submit(&short, "psc", &applicant, permit(), documents())
-        .await
-        .unwrap_err();
-    let found = violations(&blocked);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].r#type, "NO_REFUSAL_12_MONTHS");
-    assert!(
-        found[0].description.contains("2026-06-02"),
-        "names the first date a new application is accepted: {}",
-        found[0].description
-    );
+    // SPEC 3: refused 2025-03-10, barred through 2026-03-10, accepted from 2026-03-11.
+    let first_accepted = day(2026, 3, 11);
+    for barred_on in [day(2026, 3, 9), day(2026, 3, 10)] {
+        let barred = later(&app, barred_on).await;
+        let dry = check(&barred, &applicant, permit(), documents()).await;
+        assert!(!dry.complete, "{barred_on}");
+        assert_eq!(unmet_codes(&dry), vec!["NO_REFUSAL_12_MONTHS"]);
+        assert_eq!(
+            dry.unmet_prerequisites[0].earliest_date,
+            Some(proto(first_accepted))
+        );
+        assert_eq!(dry.unmet_prerequisites[0].evidence, submitted.name);
+        let blocked = submit(&barred, "psc", &applicant, permit(), documents())
+            .await
+            .unwrap_err();
+        let found = violations(&blocked);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].r#type, "NO_REFUSAL_12_MONTHS");
+        assert!(
+            found[0].description.contains("2026-03-11"),
+            "names the first date a new application is accepted: {}",
+            found[0].description
+        );
+    }
 
-    // Exactly 12 months later: the refusal no longer counts.
+    // The day after the bar's last day: the refusal no longer counts.
     let exactly = later(&app, first_accepted).await;
     let dry = check(&exactly, &applicant, permit(), documents()).await;
     assert!(dry.complete, "{:#?}", dry.unmet_prerequisites);
     let accepted = submit(&exactly, "psc", &applicant, permit(), documents())
         .await
-        .expect("a refusal exactly 12 months before does not block");
+        .expect("a refusal no longer bars from the day after its last day");
     assert_eq!(accepted.submission_date, Some(proto(first_accepted)));
 }
 
@@ -808,4 +810,43 @@ async fn a_migration_offence_11_months_ago_blocks_the_permit_an_other_law_offenc
     assert_eq!(unmet_codes(&dry), vec!["NO_OFFENCE_12_MONTHS"]);
     let dry = check(&app, &bystander, permit(), documents()).await;
     assert!(dry.complete, "{:#?}", dry.unmet_prerequisites);
+}
+
+#[tokio::test]
+async fn an_offence_bars_through_the_same_date_a_year_later_and_not_the_day_after() {
+    let app = app_on(default_today()).await;
+    let offender = holder(&app, "871008401427", false, "TUR").await;
+    let mut police = PrerequisiteClient::new(app.channel("police").await);
+    let offence = police
+        .record_offence(pb::RecordOffenceRequest {
+            request_id: request_id(),
+            person: offender.name.clone(),
+            field: pb::record_offence_request::Field::Tax as i32,
+            offence_date: Some(proto(day(2025, 3, 10))),
+            description: "unpaid state duty".into(),
+        })
+        .await
+        .expect("record offence")
+        .into_inner();
+
+    // SPEC 3: an offence of 2025-03-10 bars through 2026-03-10.
+    for (as_of, bars) in [
+        (day(2026, 3, 9), true),
+        (day(2026, 3, 10), true),
+        (day(2026, 3, 11), false),
+    ] {
+        let seen = prerequisites(
+            &app,
+            &offender,
+            pb::Procedure::PermanentResidencePermit,
+            Some(as_of),
+        )
+        .await;
+        let check = prerequisite(&seen, "NO_OFFENCE_12_MONTHS");
+        assert_eq!(check.satisfied, !bars, "{as_of}: {}", check.description);
+        if bars {
+            assert_eq!(check.evidence, offence.name);
+            assert_eq!(check.earliest_date, Some(proto(day(2026, 3, 11))));
+        }
+    }
 }

@@ -27,7 +27,6 @@ mod registration;
 
 pub use card::CARD_RENEWAL_DAYS;
 pub use code::PrerequisiteCode;
-pub use offences_and_refusals::LOOK_BACK_MONTHS;
 pub use passport::{PASSPORT_MIN_DAYS, passport_on_record, passport_presented};
 pub use query::PrerequisiteQuery;
 pub use registration::REGISTRATION_GRACE_DAYS;

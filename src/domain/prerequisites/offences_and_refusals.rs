@@ -1,43 +1,30 @@
 //! The refusal bar of the permit: no administrative offence in migration, tax or labour law and
-//! no refused permit in the 12 months before the submission.
+//! no refused permit in the 12 months before the submission. Each bars for 12 months counted
+//! by the term rule of SPEC 3: through the same date a year later, and no more from the day
+//! after.
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+use crate::domain::period::Period;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::OffenceField;
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 
-/// The look-back window for offences and refusals, in months (SPEC 5.3).
-pub const LOOK_BACK_MONTHS: u32 = 12;
+/// How long an offence or a refusal bars a permit (SPEC 5.3).
+pub const BAR: Period = Period::months(12);
 
 const BASIS_OFFENCE: &str =
     "SPEC 5.3; seeds 000, 001 (administrative offences in migration, tax or labour law)";
 const BASIS_REFUSAL: &str = "SPEC 5.3; seeds 000, 001";
 
-/// Whether `event` lies within the 12 months before `as_of`: after the same day number 12
-/// months earlier (the last day of the month where it does not exist) and not after `as_of`.
-/// An event exactly 12 months before does not count.
+/// Whether an event on `event` still bars on `as_of`: from its own day through the same date
+/// 12 months later. An event recorded for a later day does not bar yet.
 pub(super) fn within_look_back(event: NaiveDate, as_of: NaiveDate) -> bool {
-    if event > as_of {
-        return false;
-    }
-    match as_of.checked_sub_months(Months::new(LOOK_BACK_MONTHS)) {
-        Some(start) => event > start,
-        None => true,
-    }
+    BAR.covers(event, as_of)
 }
 
-/// The first day on which `event` no longer lies within the look-back window: `event` + 12
-/// months.
-/// Decision: for an event on 29 February, `event` + 12 months is 28 February, which is still
-/// inside the window (28 February − 12 months = 28 February < 29 February), so the first day
-/// is 1 March; the earliest date given always passes the check.
+/// The first day on which `event` no longer bars: the day after the bar's last day.
 pub(super) fn first_day_outside_look_back(event: NaiveDate) -> Option<NaiveDate> {
-    let candidate = event.checked_add_months(Months::new(LOOK_BACK_MONTHS))?;
-    if within_look_back(event, candidate) {
-        candidate.succ_opt()
-    } else {
-        Some(candidate)
-    }
+    BAR.first_day_after(event)
 }
 
 impl Ctx<'_> {
@@ -77,9 +64,9 @@ impl Ctx<'_> {
                     PrerequisiteCode::NoOffence12Months,
                     false,
                     format!(
-                        "administrative offence in {field} law on {}, within the 12 months before {}{}",
+                        "administrative offence in {field} law on {}, which bars through {}{}",
                         o.date,
-                        self.as_of,
+                        BAR.last_day(o.date),
                         earliest
                             .map(|d| format!("; it no longer counts from {d}"))
                             .unwrap_or_default()
@@ -122,11 +109,11 @@ impl Ctx<'_> {
                     PrerequisiteCode::NoRefusal12Months,
                     false,
                     format!(
-                        "a permanent residence permit was refused on {}, within the 12 months before {}{}",
+                        "a permanent residence permit was refused on {}, which bars a new application through {}{}",
                         r.decision_date,
-                        self.as_of,
+                        BAR.last_day(r.decision_date),
                         earliest
-                            .map(|d| format!("; a new application is accepted from {d}"))
+                            .map(|d| format!("; one is accepted from {d}"))
                             .unwrap_or_default()
                     ),
                     Some(r.evidence.clone()),

@@ -59,8 +59,7 @@ pub async fn file<R: Message + Default>(
     };
     let today = state.clock.today();
     let calendar = state.calendar.current();
-    let last_day = calendar.deadline(refused_on, appeal::FILING_WINDOW).date;
-    appeal::may_file(today, last_day).map_err(|r| refusal(r, &call.subject))?;
+    appeal::may_file(today, refused_on).map_err(|r| refusal(r, &call.subject))?;
     let appeal = appeals::insert(
         &mut tx,
         &NewAppeal {

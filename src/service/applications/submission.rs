@@ -209,10 +209,8 @@ fn violations(assessment: &Assessment) -> Vec<Violation> {
             )
         });
     let prerequisites = assessment.unmet.iter().map(|u| {
-        let mut description = format!("{} ({})", u.check.description, u.check.legal_basis);
-        if let Some(earliest) = u.check.earliest_date {
-            description.push_str(&format!("; a new application is accepted from {earliest}"));
-        }
+        // Where a check has an earliest date, its description already names it.
+        let description = format!("{} ({})", u.check.description, u.check.legal_basis);
         Violation::new(u.check.code, u.person.clone(), description)
     });
     documents.chain(prerequisites).collect()

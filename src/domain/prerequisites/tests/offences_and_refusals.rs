@@ -4,14 +4,14 @@ use super::*;
 use crate::domain::prerequisites::offences_and_refusals::first_day_outside_look_back;
 
 #[test]
-fn an_offence_exactly_12_months_before_no_longer_counts() {
+fn an_offence_bars_through_the_same_date_a_year_later() {
     for field in [
         OffenceField::Migration,
         OffenceField::Tax,
         OffenceField::Labour,
     ] {
         let mut r = permit_applicant();
-        r.offences.push(offence(field, d(2025, 6, 1)));
+        r.offences.push(offence(field, d(2025, 5, 31)));
         assert!(
             find(
                 &check_permit(&r, d(2030, 1, 1)),
@@ -21,13 +21,14 @@ fn an_offence_exactly_12_months_before_no_longer_counts() {
         );
 
         let mut r = permit_applicant();
-        r.offences.push(offence(field, d(2025, 6, 2)));
+        r.offences.push(offence(field, d(2025, 6, 1)));
         let checks = check_permit(&r, d(2030, 1, 1));
         let p = find(&checks, PrerequisiteCode::NoOffence12Months);
         assert!(!p.satisfied && p.blocking, "{field:?}");
         assert_eq!(p.evidence.as_deref(), Some("offences/1"));
         assert_eq!(p.earliest_date, Some(d(2026, 6, 2)));
-        assert!(p.description.contains("2025-06-02"));
+        assert!(p.description.contains("2025-06-01"));
+        assert!(p.description.contains("bars through 2026-06-01"));
     }
     // Offences on the as-of date count; later ones (recorded in advance) do not.
     let mut r = permit_applicant();
@@ -66,10 +67,10 @@ fn offences_in_other_fields_of_law_never_count() {
 }
 
 #[test]
-fn a_refusal_exactly_12_months_before_no_longer_counts() {
+fn a_refusal_bars_through_the_same_date_a_year_later() {
     let mut r = permit_applicant();
     r.refusals
-        .push(refusal(Procedure::PermanentResidencePermit, d(2025, 6, 1)));
+        .push(refusal(Procedure::PermanentResidencePermit, d(2025, 5, 31)));
     let p = find(
         &check_permit(&r, d(2030, 1, 1)),
         PrerequisiteCode::NoRefusal12Months,
@@ -79,7 +80,7 @@ fn a_refusal_exactly_12_months_before_no_longer_counts() {
 
     let mut r = permit_applicant();
     r.refusals
-        .push(refusal(Procedure::PermanentResidencePermit, d(2025, 6, 2)));
+        .push(refusal(Procedure::PermanentResidencePermit, d(2025, 6, 1)));
     let checks = check_permit(&r, d(2030, 1, 1));
     let p = find(&checks, PrerequisiteCode::NoRefusal12Months);
     assert!(!p.satisfied && p.blocking);
@@ -107,7 +108,7 @@ fn the_latest_refusal_decides_and_other_procedures_do_not_count() {
     let checks = check_permit(&r, d(2030, 1, 1));
     assert_eq!(
         find(&checks, PrerequisiteCode::NoRefusal12Months).earliest_date,
-        Some(d(2027, 1, 15))
+        Some(d(2027, 1, 16))
     );
 }
 
@@ -120,4 +121,34 @@ fn a_refusal_on_29_february_is_accepted_again_from_1_march() {
     // Month-end clamping of the as-of date: 12 months before 2024-02-29 is 2023-02-28.
     assert!(!within_look_back(d(2023, 2, 28), d(2024, 2, 29)));
     assert!(within_look_back(d(2023, 3, 1), d(2024, 2, 29)));
+}
+
+#[test]
+fn spec_vectors_of_the_term_rule() {
+    // SPEC 3: refused 2025-03-10, barred through 2026-03-10, accepted from 2026-03-11; an
+    // offence of 2025-03-10 bars through 2026-03-10.
+    let event = d(2025, 3, 10);
+    assert!(within_look_back(event, d(2026, 3, 9)));
+    assert!(within_look_back(event, d(2026, 3, 10)));
+    assert!(!within_look_back(event, d(2026, 3, 11)));
+    assert_eq!(first_day_outside_look_back(event), Some(d(2026, 3, 11)));
+    for as_of in [d(2026, 3, 10), d(2026, 3, 11)] {
+        let mut r = permit_applicant();
+        r.refusals
+            .push(refusal(Procedure::PermanentResidencePermit, event));
+        r.offences.push(offence(OffenceField::Migration, event));
+        let checks = check(&permit_query(), &r, None, as_of);
+        let barred = as_of == d(2026, 3, 10);
+        for code in [
+            PrerequisiteCode::NoRefusal12Months,
+            PrerequisiteCode::NoOffence12Months,
+        ] {
+            let p = find(&checks, code);
+            assert_eq!(p.satisfied, !barred, "{code:?} on {as_of}");
+            if barred {
+                assert_eq!(p.earliest_date, Some(d(2026, 3, 11)));
+                assert!(p.description.contains("2026-03-11"), "{}", p.description);
+            }
+        }
+    }
 }
