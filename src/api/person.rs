@@ -69,7 +69,13 @@ fn record_to_proto(entry: &RecordEntry) -> pb::PersonRecord {
         RecordKind::Registration(RegistrationKind::Permanent) => Kind::PermanentRegistration,
         RecordKind::Registration(RegistrationKind::Temporary) => Kind::TemporaryRegistration,
         RecordKind::Registration(RegistrationKind::Refugee) => Kind::RefugeeRegistration,
+        RecordKind::StatelessCertificate => Kind::StatelessCertificate,
+        RecordKind::QuotaInclusion { .. } => Kind::QuotaInclusion,
         RecordKind::Citizenship => Kind::KazakhCitizenship,
+    };
+    let year = match entry.kind {
+        RecordKind::QuotaInclusion { year } => year,
+        _ => 0,
     };
     let (standing, since) = match entry.standing {
         Standing::Valid => (S::Valid, None),
@@ -90,6 +96,7 @@ fn record_to_proto(entry: &RecordEntry) -> pb::PersonRecord {
             .unwrap_or_default(),
         standing: standing as i32,
         standing_since: since.map(date_to_proto),
+        year,
     }
 }
 

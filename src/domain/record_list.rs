@@ -1,7 +1,7 @@
 //! A person's issued records as one list (SPEC 5.7, seed 004), each with where it stands on a
 //! day: the list a front office reads before it acts, and re-issue starts from.
 
-use super::records::{PersonRecords, RegistrationKind};
+use super::records::{ListedRecords, PersonRecords, RegistrationKind};
 use chrono::NaiveDate;
 
 /// What kind of record an entry is.
@@ -12,6 +12,8 @@ pub enum RecordKind {
     Permit,
     Card,
     Registration(RegistrationKind),
+    StatelessCertificate,
+    QuotaInclusion { year: i32 },
     Citizenship,
 }
 
@@ -39,7 +41,7 @@ pub struct RecordEntry {
     pub from: Option<NaiveDate>,
     /// The last day it is valid, where it has one.
     pub until: Option<NaiveDate>,
-    /// Where a registration is.
+    /// Where a registration is, or the region of a quota inclusion.
     pub region: Option<super::regions::Region>,
     pub standing: Standing,
 }
@@ -54,9 +56,10 @@ fn by_dates(from: NaiveDate, until: Option<NaiveDate>, day: NaiveDate) -> Standi
     }
 }
 
-/// Every record of `records`, as it stands on `day`: the IIN, then statuses, permits, cards,
-/// registrations and citizenship, each in the order it was issued.
-pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
+/// Every record of `records` and `listed`, as it stands on `day`: the IIN, then statuses,
+/// permits, cards, registrations, stateless certificates, the quota inclusion and citizenship,
+/// each in the order it was issued.
+pub fn list(records: &PersonRecords, listed: &ListedRecords, day: NaiveDate) -> Vec<RecordEntry> {
     let mut entries = Vec::new();
     if let Some(iin) = &records.iin {
         entries.push(RecordEntry {
@@ -129,6 +132,31 @@ pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
             standing,
         });
     }
+    for certificate in &listed.stateless_certificates {
+        // Decision: SPEC sets the certificate no term, so it stands from its issue.
+        entries.push(RecordEntry {
+            kind: RecordKind::StatelessCertificate,
+            number: certificate.number.clone(),
+            evidence: certificate.evidence.clone(),
+            from: Some(certificate.issued_on),
+            until: None,
+            region: None,
+            standing: by_dates(certificate.issued_on, None, day),
+        });
+    }
+    if let Some(inclusion) = &listed.quota_inclusion {
+        entries.push(RecordEntry {
+            kind: RecordKind::QuotaInclusion {
+                year: inclusion.year,
+            },
+            number: String::new(),
+            evidence: inclusion.evidence.clone(),
+            from: Some(inclusion.decided_on),
+            until: None,
+            region: Some(inclusion.region),
+            standing: by_dates(inclusion.decided_on, None, day),
+        });
+    }
     if let Some(citizenship) = &records.kazakh_citizenship {
         entries.push(RecordEntry {
             kind: RecordKind::Citizenship,
@@ -146,7 +174,10 @@ pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::records::KandasStatusRecord;
+    use crate::domain::records::{
+        KandasStatusRecord, QuotaInclusionRecord, StatelessCertificateRecord,
+    };
+    use crate::domain::regions::Region;
     use uuid::Uuid;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -163,9 +194,37 @@ mod tests {
             valid_until: day(2026, 5, 20),
             annulment: None,
         });
-        let standing = |d| list(&records, d)[0].standing;
+        let standing = |d| list(&records, &ListedRecords::default(), d)[0].standing;
         assert_eq!(standing(day(2025, 5, 19)), Standing::NotYet);
         assert_eq!(standing(day(2026, 5, 20)), Standing::Valid);
         assert_eq!(standing(day(2026, 5, 21)), Standing::Expired);
+    }
+
+    #[test]
+    fn a_stateless_certificate_and_a_quota_inclusion_are_listed_from_their_day() {
+        let records = PersonRecords::new(Uuid::nil(), day(1987, 10, 8));
+        let listed = ListedRecords {
+            stateless_certificates: vec![StatelessCertificateRecord {
+                evidence: "applications/s".into(),
+                number: "SC-2026-000007".into(),
+                issued_on: day(2026, 3, 2),
+            }],
+            quota_inclusion: Some(QuotaInclusionRecord {
+                evidence: "applications/q".into(),
+                region: Region::parse("KZ-55").unwrap(),
+                year: 2026,
+                decided_on: day(2026, 4, 1),
+            }),
+        };
+        let on = |d| list(&records, &listed, d);
+        let entries = on(day(2026, 4, 1));
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].kind, RecordKind::StatelessCertificate);
+        assert_eq!(entries[0].standing, Standing::Valid);
+        assert_eq!(entries[1].kind, RecordKind::QuotaInclusion { year: 2026 });
+        assert_eq!(entries[1].region.map(|r| r.code()), Some("KZ-55"));
+        assert_eq!(entries[1].standing, Standing::Valid);
+        assert_eq!(on(day(2026, 3, 31))[1].standing, Standing::NotYet);
+        assert_eq!(on(day(2026, 3, 1))[0].standing, Standing::NotYet);
     }
 }

@@ -171,6 +171,31 @@ pub struct CitizenshipRecord {
     pub granted_on: NaiveDate,
 }
 
+/// A stateless person's certificate (SPEC 5.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatelessCertificateRecord {
+    pub evidence: Evidence,
+    pub number: String,
+    pub issued_on: NaiveDate,
+}
+
+/// A person's inclusion in a year's regional quota (SPEC 6), as applicant or family member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaInclusionRecord {
+    pub evidence: Evidence,
+    pub region: Region,
+    pub year: i32,
+    pub decided_on: NaiveDate,
+}
+
+/// Records no prerequisite reads, so they are loaded only where a person's records are listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedRecords {
+    pub stateless_certificates: Vec<StatelessCertificateRecord>,
+    /// Nobody is included twice (SPEC 6).
+    pub quota_inclusion: Option<QuotaInclusionRecord>,
+}
+
 /// A document presented with an earlier application of this person (or of a family
 /// application they were part of), with the application it came with. Its `holder` is
 /// normalised to `None`: it is this person's own document, whoever's application carried it.

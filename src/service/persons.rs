@@ -240,8 +240,9 @@ pub async fn records(
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
     within(&mut *conn, call, person).await?;
+    let listed = records::load_listed(&mut conn, person).await?;
     let day = as_of.unwrap_or_else(|| state.clock.today());
-    Ok(crate::domain::record_list::list(&on_record, day))
+    Ok(crate::domain::record_list::list(&on_record, &listed, day))
 }
 
 /// Every version of a person within the caller's scope, oldest first.

@@ -10,8 +10,9 @@ use crate::domain::record_life::{
     AnnullableKind, Annulment, AnnulmentGround, EndReason, RegistrationEnd,
 };
 use crate::domain::records::{
-    CardRecord, CitizenshipRecord, KandasStatusRecord, OffenceField, OffenceRecord, PermitRecord,
-    PersonRecords, PresentedDocument, RefusalRecord, RegistrationKind, RegistrationRecord,
+    CardRecord, CitizenshipRecord, KandasStatusRecord, ListedRecords, OffenceField, OffenceRecord,
+    PermitRecord, PersonRecords, PresentedDocument, QuotaInclusionRecord, RefusalRecord,
+    RegistrationKind, RegistrationRecord, StatelessCertificateRecord,
 };
 use crate::domain::regions::Region;
 use chrono::NaiveDate;
@@ -242,6 +243,44 @@ pub async fn load(
         }
     }
     Ok(Some(records))
+}
+
+/// The records of a person that only the list of records shows.
+pub async fn load_listed(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<ListedRecords, sqlx::Error> {
+    let certificates: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+        "SELECT application_id, number, issued_on FROM stateless_certificates
+         WHERE person_id = $1 ORDER BY issued_on, number",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let inclusion: Option<(Uuid, Region, i32, NaiveDate)> = sqlx::query_as(
+        "SELECT i.application_id, i.region, i.year, d.decision_date
+         FROM quota_inclusions i JOIN decisions d ON d.application_id = i.application_id
+         WHERE i.person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(ListedRecords {
+        stateless_certificates: certificates
+            .into_iter()
+            .map(|(app, number, issued_on)| StatelessCertificateRecord {
+                evidence: app_name(app),
+                number,
+                issued_on,
+            })
+            .collect(),
+        quota_inclusion: inclusion.map(|(app, region, year, decided_on)| QuotaInclusionRecord {
+            evidence: app_name(app),
+            region,
+            year,
+            decided_on,
+        }),
+    })
 }
 
 /// The next number of an issued document, e.g. `KC-2026-000042`.

@@ -1,6 +1,9 @@
 //! One family — applicant, spouse, a child of 15 and a child of 10 — from IINs to simplified
 //! citizenship through gRPC, with CheckPrerequisites before and after each step showing
-//! exactly what changed, and nothing the family presented or the state issued asked twice.
+//! exactly what changed, and nothing the family presented or the state issued asked twice; then
+//! past citizenship, the life of the records: a correction, a deregistration and a new
+//! registration, and an annulled permit taking its card with it. On the way a wrongful refusal
+//! of the permit is appealed and overturned by another police office.
 
 use crate::helpers::*;
 use chrono::NaiveDate;
@@ -88,7 +91,8 @@ impl Family {
         let ca = kandas::local::pki::CertificateAuthority::from_pem(&self.ca_cert, &self.ca_key)
             .unwrap();
         spawn_on(self.database_url.clone(), ca, |s| {
-            s.clock = Clock::pinned(today)
+            s.clock = Clock::pinned(today);
+            register_national(s, "police", "police-review");
         })
         .await
     }
@@ -390,7 +394,68 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
             "{requirement} waived for kandas from the PRC: {waived:?}"
         );
     }
-    let decided = decide(&today, "police", &permit).await;
+    // The first office refuses, wrongly; the family appeals the same day through the PSC, and
+    // another police office overturns the refusal, which then no longer bars (SPEC 5.7).
+    let mut police = today.applications("police").await;
+    let refused = police
+        .decide_application(pb::DecideApplicationRequest {
+            request_id: request_id(),
+            name: permit.name.clone(),
+            etag: permit.etag.clone(),
+            decision: Some(pb::decide_application_request::Decision::Refuse(
+                pb::Refusal {
+                    reason_code: "FALSE_INFORMATION".into(),
+                    reason_text: "the housing contract could not be confirmed".into(),
+                },
+            )),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refused.state, pb::application::State::Refused as i32);
+    let refusal_bars = |checks: &BTreeMap<String, bool>| !checks["NO_REFUSAL_12_MONTHS"];
+    assert!(refusal_bars(
+        &prerequisites(&today, a, pb::Procedure::PermanentResidencePermit).await
+    ));
+    let appeal = today
+        .applications("psc")
+        .await
+        .file_appeal(pb::FileAppealRequest {
+            request_id: request_id(),
+            application: permit.name.clone(),
+            grounds: "the owner confirms the housing contract in writing".into(),
+        })
+        .await
+        .expect("appealed within 3 months")
+        .into_inner();
+    let overturned = ApplicationClient::new(today.channel_as("police", "police-review").await)
+        .decide_appeal(pb::DecideAppealRequest {
+            request_id: request_id(),
+            name: appeal.name.clone(),
+            overturn: true,
+            reason: "the contract is confirmed by its owner".into(),
+        })
+        .await
+        .expect("another police office overturns the refusal")
+        .into_inner();
+    assert_eq!(overturned.state, pb::appeal::State::Overturned as i32);
+    assert!(!refusal_bars(
+        &prerequisites(&today, a, pb::Procedure::PermanentResidencePermit).await
+    ));
+    let reopened = police
+        .get_application(pb::GetApplicationRequest {
+            name: permit.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reopened.state, pb::application::State::Submitted as i32);
+    assert_eq!(
+        reopened.deadline,
+        Some(date(2026, 4, 3)),
+        "60 calendar days again, from the appeal's decision"
+    );
+    let decided = decide(&today, "police", &reopened).await;
     assert_eq!(decided.decision.unwrap().issued.len(), 4);
     assert_eq!(
         changes(&before, &prerequisites(&today, a, goal).await),
@@ -613,4 +678,104 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
                 && r.standing == Standing::Valid as i32),
         "{records:?}"
     );
+
+    // A week later the family registers at its new address in Almaty.
+    let today = family.on(day(2026, 3, 9)).await;
+    let moved = submit(
+        &today,
+        a,
+        details(P::ResidenceRegistration(pb::ResidenceRegistration {
+            kind: pb::residence_registration::Kind::Permanent as i32,
+            region: "KZ-75".into(),
+            address: "Almaty, Abai avenue 150, flat 21".into(),
+            family: family.members(),
+            ..Default::default()
+        })),
+        vec![
+            pb::Document {
+                expiry_date: Some(date(2036, 1, 1)),
+                ..doc(pb::DocumentType::OwnerIdentityDocument, "")
+            },
+            doc(pb::DocumentType::OwnerConsent, ""),
+        ],
+    )
+    .await;
+    let issued = decide(&today, "police", &moved)
+        .await
+        .decision
+        .unwrap()
+        .issued;
+    assert_eq!(issued.len(), 4);
+    assert!(issued.iter().all(|r| r.region == "KZ-75"));
+
+    // A court finds the applicant's permit was obtained on a false housing contract: police
+    // annul it from 2026-03-09, and its card falls with it; citizenship is another act.
+    let permit_number = records
+        .iter()
+        .find(|r| r.kind == Kind::PermanentResidencePermit as i32)
+        .expect("the permit is listed")
+        .number
+        .clone();
+    let mut police = today.persons("police").await;
+    let annulled = police
+        .annul_record(pb::AnnulRecordRequest {
+            request_id: request_id(),
+            name: format!("{a}/permits/{permit_number}"),
+            annulled_on: Some(date(2026, 3, 9)),
+            ground: pb::annulled_record::Ground::CourtDecision as i32,
+            legal_basis: "decision of the Pavlodar city court of 2026-03-06".into(),
+        })
+        .await
+        .expect("police annul the permit")
+        .into_inner();
+    assert_eq!(annulled.cards.len(), 1);
+
+    let list_on = |as_of| {
+        let mut psc = psc.clone();
+        async move {
+            psc.list_person_records(pb::ListPersonRecordsRequest {
+                name: a.to_string(),
+                as_of: Some(date(2026, 3, as_of)),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .records
+        }
+    };
+    let standing = |records: &[pb::PersonRecord], kind: Kind| -> Vec<i32> {
+        records
+            .iter()
+            .filter(|r| r.kind == kind as i32)
+            .map(|r| r.standing)
+            .collect()
+    };
+    let before = list_on(8).await;
+    assert_eq!(
+        standing(&before, Kind::PermanentResidencePermit),
+        vec![Standing::Valid as i32]
+    );
+    assert_eq!(
+        standing(&before, Kind::ResidencePermitCard),
+        vec![Standing::Valid as i32]
+    );
+    let after = list_on(9).await;
+    for kind in [Kind::PermanentResidencePermit, Kind::ResidencePermitCard] {
+        assert_eq!(
+            standing(&after, kind),
+            vec![Standing::Annulled as i32],
+            "{kind:?}"
+        );
+    }
+    assert_eq!(
+        standing(&after, Kind::PermanentRegistration),
+        vec![Standing::Ended as i32, Standing::Valid as i32],
+        "the old address ended, the new one stands"
+    );
+    assert_eq!(
+        standing(&after, Kind::KazakhCitizenship),
+        vec![Standing::Valid as i32]
+    );
+    let card = prerequisites(&today, a, pb::Procedure::ResidencePermitCard).await;
+    assert!(!card["PERMIT_GRANTED"], "{card:?}");
 }
