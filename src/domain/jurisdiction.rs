@@ -22,6 +22,8 @@ pub enum Reach {
     PoliceNationwide,
     /// Where quota decisions fall, without any person's data: the operator sees them all.
     Placements,
+    /// The record events a registry subscribed to, in the regions of its jurisdiction.
+    Subscription,
 }
 
 /// The files one call may touch.
@@ -63,6 +65,8 @@ impl Scope {
             (Reach::Public, _) => Scope::Everywhere,
             (Reach::Placements, Role::Admin) => Scope::Everywhere,
             (Reach::PoliceNationwide, Role::Police) => Scope::Everywhere,
+            (Reach::Subscription, Role::Registry) => office(),
+            (Reach::Subscription, _) => Scope::Nothing,
             (_, Role::Psc | Role::Police | Role::Commission | Role::EmploymentCenter) => office(),
             (_, Role::Portal) => match caller.applicant {
                 Some(applicant) => Scope::Applicant(applicant),
@@ -71,7 +75,7 @@ impl Scope {
             (_, Role::Mission) => Scope::OwnWork {
                 client: caller.client(),
             },
-            (_, Role::Admin) => Scope::Nothing,
+            (_, Role::Admin | Role::Registry) => Scope::Nothing,
         }
     }
 

@@ -13,10 +13,12 @@ pub enum Role {
     Police,
     EmploymentCenter,
     Admin,
+    /// A state registry that receives record events (SPEC 1): it reads no file.
+    Registry,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Psc,
         Portal,
         Mission,
@@ -24,6 +26,7 @@ impl Role {
         Police,
         EmploymentCenter,
         Admin,
+        Registry,
     ];
 
     /// The name used in certificates and file names, e.g. `employment_center`.
@@ -36,6 +39,7 @@ impl Role {
             Police => "police",
             EmploymentCenter => "employment_center",
             Admin => "admin",
+            Registry => "registry",
         }
     }
 

@@ -106,6 +106,9 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         // Which record each may annul (commission a kandas status, police a permit) is the
         // use case's check: the record kind is in the request.
         person::ANNUL_RECORD => &[Commission, Police],
+        person::LIST_RECORD_EVENTS
+        | person::WATCH_RECORD_EVENTS
+        | person::ACKNOWLEDGE_RECORD_EVENTS => &[Registry],
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
@@ -135,6 +138,7 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         admin::REGISTER_ORGANISATION | admin::UPDATE_ORGANISATION | admin::LIST_ORGANISATIONS => {
             &[Admin]
         }
+        admin::SET_RECORD_SUBSCRIPTION | admin::LIST_RECORD_SUBSCRIPTIONS => &[Admin],
         // Every caller counts terms: knowing whether a year's deadlines are provisional is
         // public, not personal, data.
         admin::GET_CALENDAR_YEAR => EVERYONE,
@@ -163,6 +167,10 @@ pub fn reach(method: &str) -> Reach {
         person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
         // Ending a registration and annulling a record act on a file: within jurisdiction.
         person::END_REGISTRATION | person::ANNUL_RECORD => Files,
+        // A registry receives what it subscribed to, and nothing else of anyone's files.
+        person::LIST_RECORD_EVENTS
+        | person::WATCH_RECORD_EVENTS
+        | person::ACKNOWLEDGE_RECORD_EVENTS => Subscription,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod persons;
 pub mod quota;
+pub mod record_events;
 pub mod records;
 pub mod retention;
 pub mod support;

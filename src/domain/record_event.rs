@@ -1,0 +1,273 @@
+//! The acts on a person's records that the state registries receive (SPEC 1, role `registry`;
+//! seeds 000, 002, 004): what each kind of act tells a registry, and nothing more. An event is
+//! written in the transaction of its act, so it exists exactly when the act does.
+
+use super::regions::Region;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    IinAssigned,
+    KandasStatusGranted,
+    KandasStatusExtended,
+    KandasStatusAnnulled,
+    PermitGranted,
+    /// The permit's cards fall with it; the event names them.
+    PermitAnnulled,
+    CardIssued,
+    RegistrationMade,
+    RegistrationEnded,
+    StatelessCertificateIssued,
+    CitizenshipGranted,
+    PersonCorrected,
+    /// Retention erased what identified the papers of a kandas status application.
+    DocumentsErased,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 13] = [
+        EventKind::IinAssigned,
+        EventKind::KandasStatusGranted,
+        EventKind::KandasStatusExtended,
+        EventKind::KandasStatusAnnulled,
+        EventKind::PermitGranted,
+        EventKind::PermitAnnulled,
+        EventKind::CardIssued,
+        EventKind::RegistrationMade,
+        EventKind::RegistrationEnded,
+        EventKind::StatelessCertificateIssued,
+        EventKind::CitizenshipGranted,
+        EventKind::PersonCorrected,
+        EventKind::DocumentsErased,
+    ];
+
+    /// Stable name used in storage and in the facts' `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::IinAssigned => "iin_assigned",
+            EventKind::KandasStatusGranted => "kandas_status_granted",
+            EventKind::KandasStatusExtended => "kandas_status_extended",
+            EventKind::KandasStatusAnnulled => "kandas_status_annulled",
+            EventKind::PermitGranted => "permit_granted",
+            EventKind::PermitAnnulled => "permit_annulled",
+            EventKind::CardIssued => "card_issued",
+            EventKind::RegistrationMade => "registration_made",
+            EventKind::RegistrationEnded => "registration_ended",
+            EventKind::StatelessCertificateIssued => "stateless_certificate_issued",
+            EventKind::CitizenshipGranted => "citizenship_granted",
+            EventKind::PersonCorrected => "person_corrected",
+            EventKind::DocumentsErased => "documents_erased",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A person's identity as the IIN registry keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: NaiveDate,
+    /// `male` or `female`.
+    pub sex: String,
+    /// ISO 3166-1 alpha-3; empty when stateless.
+    pub citizenship: String,
+}
+
+/// What a registry needs of one act. Every variant carries the holder's IIN, by which the
+/// registries know a person (empty for a person who has none yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Facts {
+    IinAssigned {
+        iin: String,
+        identity: Identity,
+    },
+    KandasStatusGranted {
+        iin: String,
+        certificate_number: String,
+        valid_from: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    KandasStatusExtended {
+        iin: String,
+        certificate_number: String,
+        valid_from: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    KandasStatusAnnulled {
+        iin: String,
+        certificate_number: String,
+        annulled_on: NaiveDate,
+        ground: String,
+        legal_basis: String,
+    },
+    PermitGranted {
+        iin: String,
+        number: String,
+        granted_on: NaiveDate,
+    },
+    PermitAnnulled {
+        iin: String,
+        number: String,
+        annulled_on: NaiveDate,
+        ground: String,
+        legal_basis: String,
+        /// The cards invalid from the same date.
+        cards: Vec<String>,
+    },
+    CardIssued {
+        iin: String,
+        number: String,
+        issued_on: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    RegistrationMade {
+        iin: String,
+        /// `permanent`, `temporary` or `refugee`.
+        registration_kind: String,
+        region: String,
+        registered_on: NaiveDate,
+        /// The last day of a temporary registration.
+        until: Option<NaiveDate>,
+    },
+    RegistrationEnded {
+        iin: String,
+        registration_kind: String,
+        region: String,
+        /// The last day registered.
+        last_day: NaiveDate,
+        reason: String,
+    },
+    StatelessCertificateIssued {
+        iin: String,
+        number: String,
+        issued_on: NaiveDate,
+    },
+    CitizenshipGranted {
+        iin: String,
+        granted_on: NaiveDate,
+    },
+    PersonCorrected {
+        iin: String,
+        /// The person's version after the correction.
+        revision: i32,
+        /// The fields the correction changed, as the update mask named them.
+        changed: Vec<String>,
+        identity: Identity,
+    },
+    DocumentsErased {
+        /// `applications/{id}` whose documents were erased.
+        application: String,
+        erased_on: NaiveDate,
+    },
+}
+
+impl Facts {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Facts::IinAssigned { .. } => EventKind::IinAssigned,
+            Facts::KandasStatusGranted { .. } => EventKind::KandasStatusGranted,
+            Facts::KandasStatusExtended { .. } => EventKind::KandasStatusExtended,
+            Facts::KandasStatusAnnulled { .. } => EventKind::KandasStatusAnnulled,
+            Facts::PermitGranted { .. } => EventKind::PermitGranted,
+            Facts::PermitAnnulled { .. } => EventKind::PermitAnnulled,
+            Facts::CardIssued { .. } => EventKind::CardIssued,
+            Facts::RegistrationMade { .. } => EventKind::RegistrationMade,
+            Facts::RegistrationEnded { .. } => EventKind::RegistrationEnded,
+            Facts::StatelessCertificateIssued { .. } => EventKind::StatelessCertificateIssued,
+            Facts::CitizenshipGranted { .. } => EventKind::CitizenshipGranted,
+            Facts::PersonCorrected { .. } => EventKind::PersonCorrected,
+            Facts::DocumentsErased { .. } => EventKind::DocumentsErased,
+        }
+    }
+}
+
+/// An event about to be written with its act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The record the act made or changed, e.g. `persons/{id}/permits/{number}`.
+    pub resource: String,
+    pub person_id: Uuid,
+    /// Where the record lies, for registries whose jurisdiction is regions.
+    pub region: Option<Region>,
+    pub facts: Facts,
+}
+
+/// An event as the feed holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordEvent {
+    pub seq: i64,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub resource: String,
+    pub person_id: Uuid,
+    pub region: Option<Region>,
+    pub facts: Facts,
+}
+
+/// A registry's subscription: the kinds it receives, at least one, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub kinds: Vec<EventKind>,
+}
+
+impl Subscription {
+    /// The kinds named, sorted and each once; `None` when none is.
+    pub fn of(mut kinds: Vec<EventKind>) -> Option<Subscription> {
+        kinds.sort();
+        kinds.dedup();
+        (!kinds.is_empty()).then_some(Subscription { kinds })
+    }
+
+    pub fn receives(&self, kind: EventKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_by_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::parse("quota_decided"), None);
+    }
+
+    #[test]
+    fn the_stored_facts_name_their_kind_as_the_column_does() {
+        let facts = Facts::CitizenshipGranted {
+            iin: "871008401427".into(),
+            granted_on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        };
+        let json = serde_json::to_value(&facts).unwrap();
+        assert_eq!(json["kind"], facts.kind().as_str());
+        assert_eq!(serde_json::from_value::<Facts>(json).unwrap(), facts);
+    }
+
+    #[test]
+    fn a_subscription_names_each_kind_once_and_at_least_one() {
+        assert_eq!(Subscription::of(Vec::new()), None);
+        let s = Subscription::of(vec![
+            EventKind::RegistrationEnded,
+            EventKind::IinAssigned,
+            EventKind::RegistrationEnded,
+        ])
+        .unwrap();
+        assert_eq!(
+            s.kinds,
+            vec![EventKind::IinAssigned, EventKind::RegistrationEnded]
+        );
+        assert!(s.receives(EventKind::IinAssigned));
+        assert!(!s.receives(EventKind::CardIssued));
+    }
+}

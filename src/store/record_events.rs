@@ -1,0 +1,225 @@
+//! The record event feed and the registries' subscriptions to it.
+
+use super::Tx;
+use crate::domain::record_event::{EventKind, Facts, NewEvent, RecordEvent};
+use crate::domain::regions::Region;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgExecutor, PgPool};
+use uuid::Uuid;
+
+/// Notified with the last sequence number whenever events commit.
+pub const FEED_CHANNEL: &str = "kandas_record_events";
+
+/// Appends the events of one act, in order. The head row stays locked until the transaction
+/// ends, so sequence numbers become visible in commit order with no gap; the notification is
+/// delivered on commit. Appending last in a transaction keeps the lock short.
+pub async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query_scalar("UPDATE record_feed_head SET seq = seq + $1 RETURNING seq")
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await?;
+    let first = last - count + 1;
+    let seqs: Vec<i64> = (first..=last).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.facts.kind().as_str()).collect();
+    let resources: Vec<&str> = events.iter().map(|e| e.resource.as_str()).collect();
+    let persons: Vec<Uuid> = events.iter().map(|e| e.person_id).collect();
+    let regions: Vec<Option<&str>> = events.iter().map(|e| e.region.map(|r| r.code())).collect();
+    let facts: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::to_value(&e.facts))
+        .collect::<Result<_, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO record_events (seq, kind, resource, person_id, region, facts)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::uuid[], $5::text[],
+                              $6::jsonb[])",
+    )
+    .bind(&seqs)
+    .bind(&kinds)
+    .bind(&resources)
+    .bind(&persons)
+    .bind(&regions)
+    .bind(&facts)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(FEED_CHANNEL)
+        .bind(last.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    resource: String,
+    person_id: Uuid,
+    region: Option<Region>,
+    facts: Json<Facts>,
+}
+
+impl From<EventRow> for RecordEvent {
+    fn from(row: EventRow) -> Self {
+        RecordEvent {
+            seq: row.seq,
+            occurred_at: row.occurred_at,
+            resource: row.resource,
+            person_id: row.person_id,
+            region: row.region,
+            facts: row.facts.0,
+        }
+    }
+}
+
+/// One read of the feed for a subscriber.
+pub struct Page {
+    /// The subscriber's events after the position asked, in order.
+    pub events: Vec<RecordEvent>,
+    /// The position this read covered: past every event returned and every event of other
+    /// kinds before the next one; a reader resumes from here without missing or repeating one.
+    pub covered: i64,
+}
+
+/// The events after `after` of `kinds` (in `regions`, or everywhere when `None`), at most
+/// `limit`. One snapshot reads the head and the events, so `covered` never passes an event
+/// the page could not see.
+pub async fn page(
+    pool: &PgPool,
+    after: i64,
+    kinds: &[EventKind],
+    regions: Option<&[Region]>,
+    limit: i64,
+) -> Result<Page, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM record_feed_head")
+        .fetch_one(&mut *tx)
+        .await?;
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let codes: Option<Vec<&str>> = regions.map(|r| r.iter().map(Region::code).collect());
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT seq, occurred_at, resource, person_id, region, facts FROM record_events
+         WHERE seq > $1 AND seq <= $2 AND kind = ANY($3)
+           AND ($4::text[] IS NULL OR region = ANY($4))
+         ORDER BY seq LIMIT $5",
+    )
+    .bind(after)
+    .bind(head)
+    .bind(&kinds)
+    .bind(codes)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let full = i64::try_from(rows.len()).is_ok_and(|n| n >= limit);
+    let covered = match rows.last() {
+        Some(last) if full => last.seq,
+        _ => head.max(after),
+    };
+    Ok(Page {
+        events: rows.into_iter().map(RecordEvent::from).collect(),
+        covered,
+    })
+}
+
+/// The last position of the feed.
+pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT seq FROM record_feed_head")
+        .fetch_one(executor)
+        .await
+}
+
+/// A registry's subscription as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct SubscriptionRow {
+    pub organisation_id: String,
+    pub kinds: Vec<String>,
+    pub acknowledged: i64,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+impl SubscriptionRow {
+    /// The kinds as parsed; a name this build does not know is skipped.
+    pub fn kinds(&self) -> Vec<EventKind> {
+        self.kinds
+            .iter()
+            .filter_map(|k| EventKind::parse(k))
+            .collect()
+    }
+}
+
+pub async fn subscription<'e>(
+    executor: impl PgExecutor<'e>,
+    organisation: &str,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT organisation_id, kinds, acknowledged, acknowledged_at FROM record_subscriptions
+         WHERE organisation_id = $1",
+    )
+    .bind(organisation)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Sets the kinds an organisation receives, keeping its acknowledged position.
+pub async fn set_subscription(
+    tx: &mut Tx<'_>,
+    organisation: &str,
+    kinds: &[EventKind],
+) -> Result<SubscriptionRow, sqlx::Error> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    sqlx::query_as(
+        "INSERT INTO record_subscriptions (organisation_id, kinds) VALUES ($1, $2)
+         ON CONFLICT (organisation_id) DO UPDATE SET kinds = EXCLUDED.kinds, updated_at = now()
+         RETURNING organisation_id, kinds, acknowledged, acknowledged_at",
+    )
+    .bind(organisation)
+    .bind(&kinds)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Moves an organisation's acknowledged position forward to `seq`; never back.
+pub async fn acknowledge<'e>(
+    executor: impl PgExecutor<'e>,
+    organisation: &str,
+    seq: i64,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE record_subscriptions
+         SET acknowledged = GREATEST(acknowledged, $2),
+             acknowledged_at = CASE WHEN $2 > acknowledged THEN now() ELSE acknowledged_at END
+         WHERE organisation_id = $1
+         RETURNING organisation_id, kinds, acknowledged, acknowledged_at",
+    )
+    .bind(organisation)
+    .bind(seq)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Subscriptions in organisation id order, after `after`, at most `limit`.
+pub async fn subscriptions<'e>(
+    executor: impl PgExecutor<'e>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT organisation_id, kinds, acknowledged, acknowledged_at FROM record_subscriptions
+         WHERE $1::text IS NULL OR organisation_id > $1
+         ORDER BY organisation_id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
