@@ -9,9 +9,14 @@ use chrono::{Months, NaiveDate};
 /// The look-back window for offences and refusals, in months (SPEC 5.3).
 pub const LOOK_BACK_MONTHS: u32 = 12;
 
-const BASIS_OFFENCE: &str =
-    "SPEC 5.3; seeds 000, 001 (administrative offences in migration, tax or labour law)";
-const BASIS_REFUSAL: &str = "SPEC 5.3; seeds 000, 001";
+// SPEC 5.3; seeds 000, 001.
+const BASIS_OFFENCE: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons: no administrative offence in migration, tax or labour law \
+    within the year";
+// SPEC 5.3; seeds 000, 001.
+const BASIS_REFUSAL: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons: after a refusal, documents are accepted again only after a \
+    year";
 
 /// Whether `event` lies within the 12 months before `as_of`: after the same day number 12
 /// months earlier (the last day of the month where it does not exist) and not after `as_of`.
