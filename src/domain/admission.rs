@@ -136,7 +136,9 @@ pub fn quota_eligibility(
     let Details::RegionalQuotaInclusion { region, year, .. } = details else {
         return Vec::new();
     };
-    const BASIS: &str = "SPEC 6; seed 000";
+    // SPEC 6; seed 000 (2025), SPEC (2026).
+    const BASIS: &str = "Regional quota for accepting kandas: Government resolution (2025), \
+        Labour Ministry order of 12 December 2025 (2026)";
     let unmet = |person: &PersonRecords,
                  code: PrerequisiteCode,
                  description: String,

@@ -511,7 +511,8 @@ pub mod iin_assignment {
             DocumentType::StatelessPersonDocument,
         ],
         description: "identity document of the non-resident, foreigner or stateless person, valid on the submission date",
-        legal_basis: "SPEC 5.1; seed 000 (IIN), seed 003",
+        legal_basis: "IIN assignment: identity document of the non-resident, foreigner or \
+            stateless person (no legal act cited)",
         checks: &[Check::HasNumber, Check::ValidOnSubmission],
         per: Whom::Applicant,
         // The IIN checklist is evaluated on the documents presented now (seeds 000, 003); it
@@ -526,7 +527,8 @@ pub mod iin_assignment {
             DocumentType::StatelessPersonDocument,
         ],
         description: "notarized translation of the identity document into Kazakh or Russian",
-        legal_basis: "SPEC 5.1 and the translation Decision of SPEC 5: one of Kazakh or Russian suffices",
+        legal_basis: "IIN assignment: notarized translation; Kazakh or Russian suffices by \
+            decision of the service operator (no legal act cited)",
         checks: &[Check::StateLanguageOrNotarizedTranslation],
         per: Whom::Applicant,
         reusable: false,
@@ -536,7 +538,7 @@ pub mod iin_assignment {
         id: "iin.power_of_attorney",
         accepted: &[DocumentType::PowerOfAttorney],
         description: "notarized power of attorney of the representative",
-        legal_basis: "SPEC 5.1; seed 003",
+        legal_basis: "IIN assignment: notarized power of attorney for a representative (no legal act cited)",
         checks: &[Check::Notarized],
         per: Whom::Applicant,
         reusable: false,
@@ -554,7 +556,9 @@ pub mod iin_assignment {
         let translation = match identity_language {
             Some(lang) if is_state_language(lang) => Applicability::Waived {
                 exemption: format!("the identity document is in a state language ({lang})"),
-                legal_basis: "SPEC 5 translations: only foreign-language documents need one".into(),
+                legal_basis: "IIN assignment: only a foreign-language document needs a notarized \
+                               translation (no legal act cited)"
+                    .into(),
             },
             _ => Applicability::Required,
         };

@@ -26,3 +26,21 @@ pub mod regions;
 pub mod retention;
 pub mod role;
 pub mod support;
+
+/// Tests: a legal basis as answered to callers names the act (or says honestly that the rule is
+/// the operator's decision, or that no act is cited), never an internal reference to SPEC.md or
+/// the seed documents.
+#[cfg(test)]
+pub(crate) fn assert_basis_names_an_act(what: &str, basis: &str) {
+    assert!(!basis.trim().is_empty(), "{what}: empty legal basis");
+    for internal in ["SPEC", "§"] {
+        assert!(
+            !basis.contains(internal),
+            "{what}: legal basis {basis:?} cites {internal:?}"
+        );
+    }
+    assert!(
+        !basis.to_lowercase().contains("seed"),
+        "{what}: legal basis {basis:?} cites a seed"
+    );
+}

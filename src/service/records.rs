@@ -124,7 +124,7 @@ pub async fn annul<R: Message + Default>(
         return Err(ApiError::PermissionDenied {
             reason: "RECORD_KIND_NOT_ANNULLED_BY_ROLE",
             message: format!(
-                "{} is annulled by `{annuls}` only, not by `{}` (SPEC 5.7)",
+                "{} is annulled by `{annuls}` only (the body that granted it), not by `{}`",
                 kind.words(),
                 call.caller.role
             ),

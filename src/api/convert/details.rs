@@ -150,7 +150,7 @@ pub fn details_from_proto(
             if d.grounds.is_empty() {
                 fields.push(FieldError::new(
                     format!("{path}.kandas_status_assignment.grounds"),
-                    "at least one ground of SPEC 5.2 is required",
+                    "at least one ground for kandas status is required",
                 ));
             }
             Details::KandasStatusAssignment {

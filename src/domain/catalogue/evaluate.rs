@@ -106,8 +106,12 @@ pub fn applied(case: &Case<'_>) -> Vec<Applied> {
                     waived(
                         "an authorised person applies with a notarized power of attorney \
                          (registration.power_of_attorney)",
-                        "SPEC 5.5; seed 002: the legal representative's authority or an \
-                         authorised person's notarized power of attorney",
+                        // SPEC 5.5; seed 002.
+                        format!(
+                            "{}: the legal representative's authority or an authorised \
+                             person's notarized power of attorney",
+                            registration::RULES
+                        ),
                     )
                 })
             });
@@ -176,7 +180,11 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
                 "the applicant has no identity document; a certificate of absence or \
                  termination of another citizenship is required instead \
                  (permit.citizenship_termination)",
-                "SPEC 5.3; seed 000 (permanent residence permit)",
+                // SPEC 5.3; seed 000.
+                format!(
+                    "{RULES}: a person without identity documents presents a certificate of \
+                     absence or termination of another citizenship"
+                ),
             )
         })
     });
@@ -185,13 +193,17 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
     let departure = if *refugee_or_asylum {
         Some(waived(
             "refugee or asylum holder in Kazakhstan",
-            "SPEC 5.3; seed 000: refugees and persons granted asylum need no departure consent",
+            // SPEC 5.3; seed 000.
+            format!("{RULES}: refugees and persons granted asylum need no departure consent"),
         ))
     } else if from_prc {
         Some(waived(
             "ethnic Kazakh from the People's Republic of China",
-            "SPEC 5.3; seed 000: ethnic Kazakhs from the People's Republic of China need no \
-             departure consent",
+            // SPEC 5.3; seed 000.
+            format!(
+                "{RULES}: ethnic Kazakhs from the People's Republic of China need no departure \
+                 consent"
+            ),
         ))
     } else {
         None
@@ -199,8 +211,9 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
     b.add_unless(&DEPARTURE_CONSENT, |_| departure.clone());
     b.add(&BIOGRAPHY);
 
-    const SOLVENCY_BASIS: &str = "SPEC 5.3; seed 000: Government Decree No. 1185 of \
-        26 November 2003 exempts ethnic Kazakhs, former compatriots, persons entitled to \
+    // SPEC 5.3; seed 000 (the exception is in the permit's list of documents).
+    const SOLVENCY_BASIS: &str = "Solvency under Government Decree of 26 November 2003 \
+        No. 1185 is not asked of ethnic Kazakhs, former compatriots, persons entitled to \
         simplified citizenship by treaty, and their family members";
     let ethnic_member = case
         .family
@@ -240,8 +253,11 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
     let criminal = from_prc.then(|| {
         waived(
             "ethnic Kazakh citizen of the People's Republic of China",
-            "SPEC 5.3; seed 000: ethnic Kazakh citizens of the People's Republic of China need \
-             no criminal record certificate",
+            // SPEC 5.3; seed 000.
+            format!(
+                "{RULES}: ethnic Kazakh citizens of the People's Republic of China need no \
+                 criminal record certificate"
+            ),
         )
     });
     b.add_unless(&CRIMINAL_RECORD, |_| criminal.clone());
@@ -252,10 +268,13 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
     if without_identity_document {
         b.add(&CITIZENSHIP_TERMINATION);
     }
+    // SPEC 5.3 waives it for kandas; seed 000 names art. 619 for citizenship only.
+    const PERMIT_DUTY_BASIS: &str = "Tax Code art. 619: kandas are exempt from the state duty \
+        (applied to the permit by decision of the service operator)";
     let duty = if kandas_category {
         Some(waived(
             "kandas: category ethnic Kazakhs and their family members",
-            "Tax Code art. 619 (SPEC 5.3; seed 001): kandas are exempt from the state duty",
+            PERMIT_DUTY_BASIS,
         ))
     } else {
         applicant.kandas_status_on(case.submission_date).map(|s| {
@@ -264,7 +283,7 @@ fn permit_requirements(b: &mut Builder<'_, '_>) {
                     "kandas: status valid on the submission date ({})",
                     s.evidence
                 ),
-                "Tax Code art. 619 (SPEC 5.3; seed 001): kandas are exempt from the state duty",
+                PERMIT_DUTY_BASIS,
             )
         })
     };
@@ -300,8 +319,9 @@ fn citizenship_requirements(b: &mut Builder<'_, '_>, category: CitizenshipCatego
         b.add(&STUDY_CERTIFICATE);
         b.add(&NATIONALITY_PROOF);
     }
-    const DUTY_BASIS: &str = "Tax Code art. 619 (SPEC 5.6; seed 000): kandas are exempt from \
-        the state duty for the acquisition of citizenship";
+    // SPEC 5.6; seed 000.
+    const DUTY_BASIS: &str = "Tax Code art. 619: kandas are exempted from paying state duty for \
+        all notarial actions related to the acquisition of citizenship";
     let duty = if category == CitizenshipCategory::Kandas {
         Some(waived("kandas: category (a)", DUTY_BASIS))
     } else {

@@ -3,11 +3,15 @@
 use super::{FOREIGN, IDENTITY_CHECKS};
 use crate::domain::documents::{DocumentType as T, Requirement, Whom};
 
+/// The public service behind kandas status and its documents (SPEC 5.2; seeds 000, 004: seed 004
+/// is its service card; no act is named beyond "the Rules" it refers to).
+pub const SERVICE: &str = "Public service «Assignment/extension of kandas status»";
+
 pub static APPLICATION_FORM: Requirement = Requirement {
     id: "kandas.application_form",
     accepted: &[T::ApplicationForm],
     description: "application for the assignment of kandas status",
-    legal_basis: "SPEC 5.2; seed 004",
+    legal_basis: SERVICE,
     checks: &[],
     per: Whom::Applicant,
     reusable: false,
@@ -16,7 +20,7 @@ pub static BIOGRAPHY: Requirement = Requirement {
     id: "kandas.biography",
     accepted: &[T::Biography],
     description: "biography (personal history) in any form",
-    legal_basis: "SPEC 5.2; seed 004",
+    legal_basis: SERVICE,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -34,7 +38,7 @@ pub static IDENTITY_DOCUMENT: Requirement = Requirement {
     description: "identity document (passport, stateless person's certificate or birth \
                   certificate), valid on the submission date, with a notarized translation \
                   into Kazakh or Russian",
-    legal_basis: "SPEC 5.2; seeds 000, 004",
+    legal_basis: SERVICE,
     checks: IDENTITY_CHECKS,
     per: Whom::EachPerson,
     reusable: true,
@@ -44,7 +48,7 @@ pub static NATIONALITY_PROOF: Requirement = Requirement {
     accepted: &[T::NationalityProof],
     description: "document confirming Kazakh nationality (the identity documents do not \
                   state it)",
-    legal_basis: "SPEC 5.2; seeds 000, 004",
+    legal_basis: SERVICE,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -57,7 +61,8 @@ pub static KINSHIP_PROOF: Requirement = Requirement {
     description: "documents establishing the kinship with close relatives who are citizens \
                   permanently residing in Kazakhstan, and their citizenship and residence \
                   (ground 3)",
-    legal_basis: "SPEC 5.2 ground (3); seed 004",
+    legal_basis: "Public service «Assignment/extension of kandas status»; the Rules, subclause 3) \
+        of clause 2",
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -66,7 +71,8 @@ pub static EMPLOYER_INVITATION: Requirement = Requirement {
     id: "kandas.employer_invitation",
     accepted: &[T::EmployerInvitation],
     description: "invitation of the employer (ground 4)",
-    legal_basis: "SPEC 5.2 ground (4)",
+    legal_basis: "Public service «Assignment/extension of kandas status», condition 4) invitation \
+        of the employers; the invitation is asked by decision of the service operator",
     checks: &[],
     per: Whom::Applicant,
     reusable: false,
@@ -76,7 +82,8 @@ pub static STUDY_CERTIFICATE: Requirement = Requirement {
     accepted: &[T::StudyCertificate],
     description: "certificate from the higher education institution in Kazakhstan where \
                   the applicant studies (ground 5)",
-    legal_basis: "SPEC 5.2 ground (5)",
+    legal_basis: "Public service «Assignment/extension of kandas status», condition 5): \
+        certificate from the place of study",
     checks: &[],
     per: Whom::Applicant,
     reusable: false,
@@ -86,7 +93,7 @@ pub static PRIOR_CONSENT_DECISION: Requirement = Requirement {
     accepted: &[T::PriorConsentDecision],
     description: "copy of the decision on consent to the assignment of kandas status \
                   obtained through a foreign institution of Kazakhstan",
-    legal_basis: "SPEC 5.2; seed 004",
+    legal_basis: SERVICE,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,

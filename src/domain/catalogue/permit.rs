@@ -3,11 +3,15 @@
 use super::{DUTY, FOREIGN, IDENTITY, IDENTITY_CHECKS};
 use crate::domain::documents::{Check, DocumentType as T, Requirement, SOLVENCY_MCI, Whom};
 
+/// The act behind the permit and its documents (SPEC 5.3; seeds 000, 001: seed 001 names it).
+pub const RULES: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons";
+
 pub static APPLICATION_FORM: Requirement = Requirement {
     id: "permit.application_form",
     accepted: &[T::ApplicationForm],
     description: "application-questionnaire",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: &[],
     per: Whom::Applicant,
     reusable: false,
@@ -20,7 +24,7 @@ pub static IDENTITY_DOCUMENT: Requirement = Requirement {
     accepted: IDENTITY,
     description: "national passport or stateless person's document (copy, original shown), \
                   valid on the submission date",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: IDENTITY_CHECKS,
     per: Whom::EachPersonAged16OrMore,
     reusable: true,
@@ -34,7 +38,7 @@ pub static BIRTH_CERTIFICATE: Requirement = Requirement {
     ],
     description: "birth certificate (or other identity document) of each child under 16 \
                   in the application",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: &[
         Check::ValidOnSubmission,
         Check::StateLanguageOrNotarizedTranslation,
@@ -47,7 +51,7 @@ pub static DEPARTURE_CONSENT: Requirement = Requirement {
     accepted: &[T::DepartureConsent],
     description: "written consent of the state of citizenship (departure sheet) or another \
                   document permitting departure for permanent residence abroad",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: false,
@@ -57,7 +61,7 @@ pub static BIOGRAPHY: Requirement = Requirement {
     accepted: &[T::Biography],
     description: "autobiography in Kazakh or Russian (or with a notarized translation into \
                   one of them), signed by the applicant",
-    legal_basis: "SPEC 5.3; seeds 000, 001",
+    legal_basis: RULES,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -67,7 +71,8 @@ pub static SOLVENCY: Requirement = Requirement {
     id: "permit.solvency",
     accepted: &[T::SolvencyProof],
     description: "proof of solvency of at least 1,320 MCI of the submission year",
-    legal_basis: "SPEC 5.3; seeds 000, 001; Government Decree No. 1185 of 26 November 2003",
+    legal_basis: "Government Decree of 26 November 2003 No. 1185 (Rules for confirming solvency \
+        of foreigners and stateless persons applying for permanent residence permits)",
     checks: &[Check::AmountAtLeastMci(SOLVENCY_MCI)],
     per: Whom::Applicant,
     reusable: false,
@@ -77,7 +82,7 @@ pub static CRIMINAL_RECORD: Requirement = Requirement {
     accepted: &[T::CriminalRecordCertificate],
     description: "certificate of (no) criminal record from the state of nationality or \
                   permanent residence",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: false,
@@ -87,7 +92,7 @@ pub static CHILD_CONSENT: Requirement = Requirement {
     accepted: &[T::ChildConsent],
     description: "notarized consent of the child aged 14 to 18 to permanent residence in \
                   Kazakhstan",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: &[Check::Notarized],
     per: Whom::EachChildAged14To18,
     reusable: false,
@@ -97,7 +102,7 @@ pub static HOUSING: Requirement = Requirement {
     accepted: &[T::HousingContract, T::OwnerConsent],
     description: "notarized housing contract or notarized consent of the owner to provide \
                   housing for residence and permanent registration",
-    legal_basis: "SPEC 5.3; seeds 000, 001",
+    legal_basis: RULES,
     checks: &[Check::Notarized],
     per: Whom::Applicant,
     reusable: false,
@@ -108,7 +113,8 @@ pub static MEDICAL_CERTIFICATE: Requirement = Requirement {
     accepted: &[T::MedicalCertificate],
     description: "medical certificate on the absence of diseases that prohibit entry \
                   (Order of the Minister of Health No. 664 of 30 September 2011)",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: "Order of the Minister of Health of the Republic of Kazakhstan of 30 September \
+        2011 No. 664 (list of diseases prohibiting entry)",
     checks: &[],
     per: Whom::EachPerson,
     reusable: false,
@@ -118,7 +124,7 @@ pub static PHOTO: Requirement = Requirement {
     id: "permit.photo",
     accepted: &[T::Photo],
     description: "one photo 35×45 mm",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: &[Check::Photos { count: 1 }],
     per: Whom::EachPerson,
     reusable: false,
@@ -128,7 +134,7 @@ pub static CITIZENSHIP_TERMINATION: Requirement = Requirement {
     accepted: &[T::CitizenshipTerminationCertificate],
     description: "certificate of absence or termination of the citizenship of another \
                   state (the applicant has no identity document)",
-    legal_basis: "SPEC 5.3; seed 000",
+    legal_basis: RULES,
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -137,7 +143,8 @@ pub static STATE_DUTY: Requirement = Requirement {
     id: "permit.state_duty",
     accepted: &[T::StateDutyPayment],
     description: "payment of the state duty of 4 MCI",
-    legal_basis: "SPEC 5.3; seed 001",
+    legal_basis: "Rules for issuing temporary and permanent residence permits to foreigners and \
+        stateless persons; state duty of 4 MCI under the Tax Code",
     checks: DUTY,
     per: Whom::Applicant,
     reusable: false,

@@ -3,6 +3,11 @@
 use super::{FOREIGN, IDENTITY};
 use crate::domain::documents::{Check, DocumentType as T, Requirement, Whom};
 
+/// The act behind residence registration and its documents (SPEC 5.5; seed 002 names it).
+pub const RULES: &str = "Rules for providing public services for «Permanent and temporary \
+    registration of foreigners, stateless persons permanently residing in the Republic of \
+    Kazakhstan, as well as refugees» (in force 16 March 2024)";
+
 /// **Decision:** "every person over 14 being registered" is read as aged 14 or more
 /// (age ≥ 14, seed 002 "individuals above 14 years old"), the same boundary as "aged 14 to
 /// 18" elsewhere; the applicant's identity document is always required.
@@ -11,7 +16,7 @@ pub static IDENTITY_DOCUMENT: Requirement = Requirement {
     accepted: IDENTITY,
     description: "identity document, original or electronic from the digital document \
                   service, valid on the submission date",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: &[
         Check::HasNumber,
         Check::ValidOnSubmission,
@@ -29,7 +34,7 @@ pub static REPRESENTATIVE_AUTHORITY: Requirement = Requirement {
     accepted: &[T::BirthCertificate],
     description: "document of the legal representative's authority for the child (the \
                   child's birth certificate)",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: FOREIGN,
     per: Whom::EachChildUnder18,
     reusable: true,
@@ -38,7 +43,7 @@ pub static POWER_OF_ATTORNEY: Requirement = Requirement {
     id: "registration.power_of_attorney",
     accepted: &[T::PowerOfAttorney],
     description: "notarized power of attorney of the authorised person",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: &[Check::Notarized],
     per: Whom::Applicant,
     reusable: false,
@@ -47,7 +52,7 @@ pub static OWNER_IDENTITY_DOCUMENT: Requirement = Requirement {
     id: "registration.owner_identity_document",
     accepted: &[T::OwnerIdentityDocument],
     description: "identity document of the owner of the dwelling",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: &[Check::HasNumber, Check::ValidOnSubmission],
     per: Whom::Applicant,
     reusable: false,
@@ -57,7 +62,7 @@ pub static OWNER_CONSENT: Requirement = Requirement {
     id: "registration.owner_consent",
     accepted: &[T::OwnerConsent, T::HousingContract],
     description: "consent of the owner of the dwelling to the registration",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: &[],
     per: Whom::Applicant,
     reusable: false,
@@ -68,7 +73,7 @@ pub static ORGANISATION_REQUEST: Requirement = Requirement {
     id: "registration.organisation_request",
     accepted: &[T::OwnerConsent, T::HousingContract],
     description: "request of the administration of the organisation that owns the dwelling",
-    legal_basis: "SPEC 5.5; seed 002",
+    legal_basis: RULES,
     checks: &[],
     per: Whom::Applicant,
     reusable: false,

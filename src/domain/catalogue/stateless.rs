@@ -8,7 +8,7 @@ pub static STATE_FEE: Requirement = Requirement {
     id: "stateless.state_fee",
     accepted: &[T::StateDutyPayment],
     description: "payment of the state fee of 4 MCI",
-    legal_basis: "SPEC 5.4; seed 000; amount: seed 001 (4 MCI)",
+    legal_basis: "Tax Code (state fee); 4 MCI, as for the permit, by decision of the service operator",
     checks: DUTY,
     per: Whom::Applicant,
     reusable: false,
@@ -17,7 +17,7 @@ pub static PHOTOS: Requirement = Requirement {
     id: "stateless.photos",
     accepted: &[T::Photo],
     description: "three photos 35×45 mm (paper form)",
-    legal_basis: "SPEC 5.4; seed 000",
+    legal_basis: "Stateless person certificate: three photos for the paper form (no legal act cited)",
     checks: &[Check::Photos { count: 3 }],
     per: Whom::Applicant,
     reusable: false,
@@ -38,7 +38,7 @@ pub static IDENTITY_BASIS: Requirement = Requirement {
                   of the 1974 model, military ID, certificate of release from prison, \
                   certificate of renunciation or change of citizenship, certificate of \
                   return issued abroad",
-    legal_basis: "SPEC 5.4; seed 000",
+    legal_basis: "Stateless person certificate: one of the listed documents (no legal act cited)",
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,
@@ -60,7 +60,7 @@ pub static IDENTITY_BASIS_UNDER_16: Requirement = Requirement {
                   of the 1974 model, military ID, certificate of release from prison, \
                   certificate of renunciation or change of citizenship, birth certificate \
                   (under 16), certificate of return issued abroad",
-    legal_basis: "SPEC 5.4; seed 000",
+    legal_basis: "Stateless person certificate: one of the listed documents (no legal act cited)",
     checks: FOREIGN,
     per: Whom::Applicant,
     reusable: true,

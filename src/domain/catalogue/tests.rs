@@ -585,7 +585,10 @@ fn registration_asks_identity_from_14_and_authority_for_children() {
     )
     .unwrap();
     assert_eq!(it.status, ItemStatus::Waived);
-    assert!(it.legal_basis.contains("SPEC 5.5"));
+    assert!(
+        it.legal_basis
+            .contains("Permanent and temporary registration")
+    );
     required(&items, "registration.power_of_attorney");
     required(&items, "registration.organisation_request");
     assert!(item(&items, "registration.owner_consent", None).is_none());
@@ -774,5 +777,6 @@ fn catalogue_ids_are_unique_per_procedure_and_reuse_is_decided_per_document() {
     }
 }
 
+mod legal_basis;
 mod permit;
 mod reuse;

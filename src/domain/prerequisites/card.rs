@@ -8,8 +8,13 @@ use chrono::{Days, NaiveDate};
 /// (SPEC 5.4).
 pub const CARD_RENEWAL_DAYS: u64 = 45;
 
-const BASIS_CARD_RENEWAL: &str = "SPEC 5.4; seeds 000, 001";
-const BASIS_CARD_HELD: &str = "SPEC 5.6 (a); seed 000";
+// SPEC 5.4; seed 001 ("a month and a half"; no act named).
+const BASIS_CARD_RENEWAL: &str = "Renewal a month and a half before expiry, as published; 45 days \
+    is a decision of the service operator (no legal act cited)";
+// SPEC 5.6 (a); seed 000 (names no act for simplified citizenship).
+const BASIS_CARD_HELD: &str = "Admission to citizenship of the Republic of Kazakhstan in a \
+    simplified (registration) manner: kandas with a residence permit and permanent registration \
+    (no legal act cited)";
 
 impl Ctx<'_> {
     /// The card a renewal is judged by: the latest-expiring card issued on or before the date

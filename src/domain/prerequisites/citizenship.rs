@@ -3,8 +3,12 @@
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
 
-const BASIS_NOT_A_CITIZEN: &str = "SPEC 5.6; seed 000 (Law on Citizenship of the Republic of Kazakhstan: admission applies to non-citizens)";
-const BASIS_STATELESS: &str = "SPEC 5.4; seed 000";
+// SPEC 5.6; seed 000 (names no act for admission to citizenship).
+const BASIS_NOT_A_CITIZEN: &str = "Admission to citizenship of the Republic of Kazakhstan in a \
+    simplified (registration) manner: admission applies to non-citizens (no legal act cited)";
+// SPEC 5.4; seed 000 (names no act for the certificate).
+const BASIS_STATELESS: &str =
+    "Stateless person certificate: issued to a person without citizenship (no legal act cited)";
 
 impl Ctx<'_> {
     pub(super) fn not_a_citizen(&self) -> Prerequisite {

@@ -3,8 +3,12 @@
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
 
-const BASIS_IIN: &str = "SPEC 5.3, 5.4, 5.5, 5.6 (IIN assigned); seeds 000, 001, 002, 003";
-const BASIS_IIN_NEW: &str = "SPEC 2.1 (an IIN is unique and never reissued), 5.1; seeds 000, 003";
+// SPEC 5.3, 5.4, 5.5, 5.6; seeds 000, 001, 002, 003 (the path starts with the IIN; no act).
+const BASIS_IIN: &str = "Decision of the service operator after the published kandas path, which \
+    begins with the IIN (no legal act cited)";
+// SPEC 2.1, 5.1; seeds 000, 003 (no act named).
+const BASIS_IIN_NEW: &str =
+    "An IIN is unique and not subject to change or regeneration (no legal act cited)";
 
 impl Ctx<'_> {
     // Privacy (SPEC 7): descriptions may reach logs, so they never carry the IIN itself.

@@ -3,12 +3,22 @@
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
 
-const BASIS_KANDAS_NEW: &str =
-    "SPEC 5.2; seeds 000, 004 (a valid status is extended, not assigned again)";
-pub(super) const BASIS_KANDAS_EXTENSION: &str = "SPEC 5.2; seeds 000, 004";
-pub(super) const BASIS_KANDAS_PERMIT: &str = "SPEC 5.3; seeds 000, 001";
-pub(super) const BASIS_KANDAS_CITIZENSHIP: &str = "SPEC 5.6 (a); seed 000";
-pub(super) const BASIS_KANDAS_QUOTA: &str = "SPEC 6 (eligibility); seed 000";
+// SPEC 5.2; seeds 000, 004.
+const BASIS_KANDAS_NEW: &str = "Public service «Assignment/extension of kandas status»: a valid \
+    status is extended, not assigned again";
+// SPEC 5.2; seeds 000, 004.
+pub(super) const BASIS_KANDAS_EXTENSION: &str = "Public service «Assignment/extension of kandas \
+    status»: extension of the previously issued status";
+// SPEC 5.3; seeds 000, 001.
+pub(super) const BASIS_KANDAS_PERMIT: &str = "Rules for issuing temporary and permanent residence \
+    permits to foreigners and stateless persons: kandas category, with a valid kandas status";
+// SPEC 5.6 (a); seed 000 (names no act for simplified citizenship).
+pub(super) const BASIS_KANDAS_CITIZENSHIP: &str = "Admission to citizenship of the Republic of \
+    Kazakhstan in a simplified (registration) manner: kandas permanently residing legally (no \
+    legal act cited)";
+// SPEC 6 (eligibility); seed 000.
+pub(super) const BASIS_KANDAS_QUOTA: &str = "Government resolution on the regional quota for \
+    accepting kandas: kandas with a valid status are eligible";
 
 impl Ctx<'_> {
     pub(super) fn no_valid_kandas_status(&self) -> Prerequisite {

@@ -54,7 +54,8 @@ pub struct Prerequisite {
     /// The record that proves it or that breaks it: `applications/{id}`, `offences/{id}`, the
     /// passport's evidence, or `persons/{id}`.
     pub evidence: Option<Evidence>,
-    /// SPEC section and seed (and the law where SPEC names it).
+    /// The act the rule rests on, in words, as the sources name it (or that it is the
+    /// operator's decision, or that no act is cited); never an internal reference.
     pub legal_basis: &'static str,
     /// When unmet only because it is too early: the first date it is met (a new permit
     /// application after a refusal or an offence; a card renewal).

@@ -12,9 +12,14 @@ use chrono::NaiveDate;
 /// How long an offence or a refusal bars a permit (SPEC 5.3).
 pub const BAR: Period = Period::months(12);
 
-const BASIS_OFFENCE: &str =
-    "SPEC 5.3; seeds 000, 001 (administrative offences in migration, tax or labour law)";
-const BASIS_REFUSAL: &str = "SPEC 5.3; seeds 000, 001";
+// SPEC 5.3; seeds 000, 001.
+const BASIS_OFFENCE: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons: no administrative offence in migration, tax or labour law \
+    within the year";
+// SPEC 5.3; seeds 000, 001.
+const BASIS_REFUSAL: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons: after a refusal, documents are accepted again only after a \
+    year";
 
 /// Whether an event on `event` still bars on `as_of`: from its own day through the same date
 /// 12 months later. An event recorded for a later day does not bar yet.

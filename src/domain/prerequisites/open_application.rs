@@ -3,7 +3,9 @@
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
 use crate::domain::procedure::Procedure;
 
-const BASIS_OPEN: &str = "SPEC 5 (one decision per application)";
+// SPEC 5 (one decision per application); a Decision of SPEC, no source behind it.
+const BASIS_OPEN: &str = "Decision of the service operator: one undecided application per \
+    procedure at a time (no act sets this)";
 
 impl Ctx<'_> {
     pub(super) fn no_open_application(&self, procedure: Procedure) -> Prerequisite {

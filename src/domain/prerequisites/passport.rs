@@ -10,8 +10,13 @@ use chrono::NaiveDate;
 /// calendar days on the submission date (SPEC 5.3).
 pub const PASSPORT_MIN_DAYS: i64 = 180;
 
-const BASIS_PASSPORT_180: &str = "SPEC 5.3; seeds 000, 001";
-const BASIS_PASSPORT_CARD: &str = "SPEC 5.4; seeds 000, 001 (valid national passport)";
+// SPEC 5.3; seeds 000, 001.
+const BASIS_PASSPORT_180: &str = "Rules for issuing temporary and permanent residence permits to \
+    foreigners and stateless persons: passport valid more than 180 calendar days on the day of \
+    application";
+// SPEC 5.4; seeds 000, 001 (name no act for the card).
+const BASIS_PASSPORT_CARD: &str =
+    "Residence permit card: valid national passport (no legal act cited)";
 
 /// The identity documents of the applicant among `documents` (holder `None`) with an expiry
 /// date: a national passport or a stateless person's document.

@@ -2,10 +2,16 @@
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
 
-const BASIS_NO_PERMIT_YET: &str =
-    "SPEC 5.3; seeds 000, 001 (one permanent residence permit per person)";
-pub(super) const BASIS_PERMIT_CARD: &str = "SPEC 5.4; seeds 000, 001";
-pub(super) const BASIS_PERMIT_REGISTRATION: &str = "SPEC 5.5; seeds 002, 001, 003";
+// SPEC 5.3; seeds 000, 001 say nothing of a second permit.
+const BASIS_NO_PERMIT_YET: &str = "Decision of the service operator: one permanent residence \
+    permit per person (no act sets this)";
+// SPEC 5.4; seeds 000, 001 (name no act for the card).
+pub(super) const BASIS_PERMIT_CARD: &str = "Residence permit card: issued to the holder of a \
+    permanent residence permit (no legal act cited)";
+// SPEC 5.5; seeds 002, 001, 003.
+pub(super) const BASIS_PERMIT_REGISTRATION: &str = "Rules for providing public services for \
+    «Permanent and temporary registration of foreigners, stateless persons permanently residing \
+    in the Republic of Kazakhstan, as well as refugees» (in force 16 March 2024)";
 
 impl Ctx<'_> {
     pub(super) fn no_permit_yet(&self) -> Prerequisite {

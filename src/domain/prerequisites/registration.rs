@@ -8,10 +8,16 @@ use crate::domain::records::RegistrationKind;
 /// days is in violation (SPEC 5.5).
 pub const REGISTRATION_GRACE_DAYS: i64 = 10;
 
-pub(super) const BASIS_REGISTRATION_CITIZENSHIP: &str =
-    "SPEC 5.6 (a), (b): permanently residing legally; seed 000";
-pub(super) const BASIS_REGISTRATION_QUOTA: &str = "SPEC 6 (eligibility); seed 000";
-const BASIS_LAPSE: &str = "SPEC 5.5; seeds 002, 001, 003";
+// SPEC 5.6 (a), (b); seed 000 (names no act for simplified citizenship).
+pub(super) const BASIS_REGISTRATION_CITIZENSHIP: &str = "Admission to citizenship of the Republic \
+    of Kazakhstan in a simplified (registration) manner: permanently residing legally (no legal \
+    act cited)";
+// SPEC 6 (eligibility); seed 000.
+pub(super) const BASIS_REGISTRATION_QUOTA: &str = "Government resolution on the regional quota \
+    for accepting kandas: kandas registered in one of its regions are eligible";
+// SPEC 5.5; seeds 001 (10 days without registration), 003 (Administrative Code), 002.
+const BASIS_LAPSE: &str = "Administrative Code of the Republic of Kazakhstan: more than 10 \
+    calendar days without registration is an administrative violation";
 
 impl Ctx<'_> {
     pub(super) fn permanent_registration_active(&self, legal_basis: &'static str) -> Prerequisite {

@@ -305,7 +305,7 @@ async fn assign_iin(tx: &mut Tx<'_>, applicant: Uuid) -> ApiResult<Outcome> {
             vec![Violation::new(
                 "IIN_NOT_YET_ASSIGNED",
                 "applicant",
-                "an IIN is never reissued (SPEC 2.1)",
+                "an IIN is never changed or regenerated once assigned",
             )],
         ));
     }

@@ -140,7 +140,7 @@ fn refused(refusal: Refusal) -> ApiError {
             vec![Violation::new(
                 "FORWARDED",
                 "application",
-                "forwarded to the commission (SPEC 6)",
+                "forwarded to the commission by the employment center",
             )],
         ),
         Refusal::WrongStep(step) => failed_precondition(

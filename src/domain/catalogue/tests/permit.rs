@@ -117,7 +117,7 @@ fn each_exemption_of_5_3_waives_what_it_should() {
             }),
             &applicant,
         );
-        waived_with(&items, "permit.solvency", "SPEC 5.3");
+        waived_with(&items, "permit.solvency", "No. 1185");
         required(&items, "permit.state_duty");
     }
     let mut spouse = adult();
@@ -166,5 +166,5 @@ fn each_exemption_of_5_3_waives_what_it_should() {
         &applicant,
     );
     required(&items, "permit.citizenship_termination");
-    waived_with(&items, "permit.identity_document", "SPEC 5.3");
+    waived_with(&items, "permit.identity_document", "residence permits");
 }

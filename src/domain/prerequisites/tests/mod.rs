@@ -12,6 +12,7 @@ mod card;
 mod citizenship;
 mod identity;
 mod kandas_status;
+mod legal_basis;
 mod offences_and_refusals;
 mod open_application;
 mod passport;
