@@ -24,3 +24,4 @@ pub mod regions;
 pub mod retention;
 pub mod role;
 pub mod support;
+pub mod verification_code;
