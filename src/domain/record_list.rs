@@ -1,7 +1,7 @@
 //! A person's issued records as one list (SPEC 5.7, seed 004), each with where it stands on a
 //! day: the list a front office reads before it acts, and re-issue starts from.
 
-use super::records::{PersonRecords, RegistrationKind};
+use super::records::{KandasStatusRecord, PersonRecords, RegistrationKind};
 use chrono::NaiveDate;
 
 /// What kind of record an entry is.
@@ -54,6 +54,15 @@ fn by_dates(from: NaiveDate, until: Option<NaiveDate>, day: NaiveDate) -> Standi
     }
 }
 
+/// Where one kandas status (a grant or an extension) stands on `day`: what the list shows
+/// and what a verification code printed on its certificate answers.
+pub fn status_standing(status: &KandasStatusRecord, day: NaiveDate) -> Standing {
+    match &status.annulment {
+        Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
+        _ => by_dates(status.valid_from, Some(status.valid_until), day),
+    }
+}
+
 /// Every record of `records`, as it stands on `day`: the IIN, then statuses, permits, cards,
 /// registrations and citizenship, each in the order it was issued.
 pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
@@ -70,10 +79,7 @@ pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
         });
     }
     for status in &records.kandas_statuses {
-        let standing = match &status.annulment {
-            Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
-            _ => by_dates(status.valid_from, Some(status.valid_until), day),
-        };
+        let standing = status_standing(status, day);
         entries.push(RecordEntry {
             kind: RecordKind::KandasStatus,
             number: status.certificate_number.clone(),
@@ -146,7 +152,6 @@ pub fn list(records: &PersonRecords, day: NaiveDate) -> Vec<RecordEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::records::KandasStatusRecord;
     use uuid::Uuid;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -167,5 +172,25 @@ mod tests {
         assert_eq!(standing(day(2025, 5, 19)), Standing::NotYet);
         assert_eq!(standing(day(2026, 5, 20)), Standing::Valid);
         assert_eq!(standing(day(2026, 5, 21)), Standing::Expired);
+    }
+
+    #[test]
+    fn an_annulled_status_stands_valid_before_its_annulment_and_annulled_from_it() {
+        use crate::domain::record_life::{Annulment, AnnulmentGround};
+        let status = KandasStatusRecord {
+            evidence: "applications/x".into(),
+            certificate_number: "KC-2025-000001".into(),
+            valid_from: day(2025, 5, 20),
+            valid_until: day(2026, 5, 20),
+            annulment: Some(Annulment {
+                from: day(2025, 9, 1),
+                ground: AnnulmentGround::FalseDocuments,
+                legal_basis: "art. 51".into(),
+            }),
+        };
+        assert_eq!(status_standing(&status, day(2025, 8, 31)), Standing::Valid);
+        let annulled = Standing::Annulled(day(2025, 9, 1));
+        assert_eq!(status_standing(&status, day(2025, 9, 1)), annulled);
+        assert_eq!(status_standing(&status, day(2026, 6, 1)), annulled);
     }
 }

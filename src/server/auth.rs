@@ -106,6 +106,9 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         // Which record each may annul (commission a kandas status, police a permit) is the
         // use case's check: the record kind is in the request.
         person::ANNUL_RECORD => &[Commission, Police],
+        // Re-issue is the front office's act (SPEC 5.7); anyone handed the paper may check it.
+        person::DOWNLOAD_KANDAS_CERTIFICATE => &[Psc],
+        person::VERIFY_KANDAS_CERTIFICATE => EVERYONE,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
@@ -163,6 +166,10 @@ pub fn reach(method: &str) -> Reach {
         person::RECORD_ARRIVAL_NOTIFICATION => PoliceNationwide,
         // Ending a registration and annulling a record act on a file: within jurisdiction.
         person::END_REGISTRATION | person::ANNUL_RECORD => Files,
+        // A re-issued certificate prints the holder's names and IIN: a read of their file.
+        person::DOWNLOAD_KANDAS_CERTIFICATE => Files,
+        // A code answers a certificate's number, dates and deciding body, and no one's data.
+        person::VERIFY_KANDAS_CERTIFICATE => Public,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
