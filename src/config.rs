@@ -22,6 +22,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
+/// DejaVu Sans as Debian's `fonts-dejavu-core` installs it: it has every Kazakh letter.
+pub const DEFAULT_CERTIFICATE_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -120,6 +122,11 @@ pub struct ServeArgs {
     /// registers the others with RegisterOrganisation.
     #[arg(long, env = "KANDAS_BOOTSTRAP_ADMIN")]
     pub bootstrap_admin: Option<String>,
+    /// TrueType font the re-issued kandas certificates are set in, read at each download;
+    /// without it DownloadKandasCertificate is refused and everything else serves
+    /// [default: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf].
+    #[arg(long, env = "KANDAS_CERTIFICATE_FONT")]
+    pub certificate_font: Option<PathBuf>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -146,6 +153,7 @@ struct FileSettings {
     client_ca: Option<PathBuf>,
     client_crl: Option<Vec<PathBuf>>,
     bootstrap_admin: Option<String>,
+    certificate_font: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -229,6 +237,8 @@ pub struct Config {
     pub log: String,
     /// An organisation id to register as a national admin organisation if absent.
     pub bootstrap_admin: Option<String>,
+    /// The TrueType font of re-issued kandas certificates.
+    pub certificate_font: PathBuf,
 }
 
 impl ServeArgs {
@@ -337,6 +347,11 @@ impl ServeArgs {
                 .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
             bootstrap_admin,
+            certificate_font: self
+                .certificate_font
+                .clone()
+                .or(file.certificate_font)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
         })
     }
 }
@@ -433,6 +448,10 @@ mod tests {
             config.tls,
             TlsSource::DevPki(PathBuf::from(".kandas/certs"))
         );
+        assert_eq!(
+            config.certificate_font,
+            PathBuf::from(DEFAULT_CERTIFICATE_FONT)
+        );
         if std::env::var("DATABASE_URL").is_err() {
             assert_eq!(
                 config.database,
@@ -446,7 +465,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(
             file,
-            "listen = \"0.0.0.0:6000\"\ndatabase_url = \"postgres://file/db\"\ndb_max_connections = 4"
+            "listen = \"0.0.0.0:6000\"\ndatabase_url = \"postgres://file/db\"\ndb_max_connections = 4\ncertificate_font = \"/srv/fonts/cert.ttf\""
         )
         .unwrap();
         let args = ServeArgs {
@@ -461,6 +480,10 @@ mod tests {
             DatabaseSource::Url("postgres://flag/db".into())
         );
         assert_eq!(config.db_max_connections, 4);
+        assert_eq!(
+            config.certificate_font,
+            PathBuf::from("/srv/fonts/cert.ttf")
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod local;
+pub mod render;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -165,6 +165,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.metrics_listen = config.metrics_listen;
     settings.metrics_required = config.metrics_listen_configured;
     settings.seed_organisations = seed_organisations(&config, dev_pki.is_some());
+    settings.certificate_font = config.certificate_font.clone();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

@@ -48,6 +48,9 @@ pub struct AppState {
     pub audit: AuditWriter,
     /// Cancelled when the server starts shutting down: long-lived streams end then.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The TrueType font of re-issued kandas certificates, read at each download so that a
+    /// font installed or replaced later is used without a restart.
+    pub certificate_font: std::path::PathBuf,
 }
 
 /// A value every call reads and that can be replaced while the server runs (the calendar,

@@ -2,12 +2,13 @@
 //! `service::persons`, and converts the answer. Checking an IIN needs no state and is answered
 //! here.
 
+mod certificate;
 mod commands;
 
 use super::convert::{
     date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto, timestamp,
 };
-use super::{open, parse_name, respond};
+use super::{name_of, open, parse_name, respond};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -16,14 +17,15 @@ use crate::domain::records::RegistrationKind;
 use crate::error::AllValid;
 use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
+use crate::service::certificates as certificates_use_case;
 use crate::service::persons as use_case;
 use crate::service::records as records_use_case;
 use crate::state::AppState;
 use crate::store::persons::VersionRow;
 use crate::store::records::RegistrationRow;
 use commands::{
-    annul_command, arrival_command, correct_command, end_registration_command, lookup,
-    register_command,
+    annul_command, arrival_command, correct_command, download_command, end_registration_command,
+    lookup, register_command, verification_code,
 };
 use tonic::{Request, Response, Status};
 
@@ -35,6 +37,8 @@ const VERSIONS: &str = crate::pb::rpc::person_service::LIST_PERSON_VERSIONS;
 const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
 const END_REGISTRATION: &str = crate::pb::rpc::person_service::END_REGISTRATION;
 const ANNUL_RECORD: &str = crate::pb::rpc::person_service::ANNUL_RECORD;
+const DOWNLOAD_CERTIFICATE: &str = crate::pb::rpc::person_service::DOWNLOAD_KANDAS_CERTIFICATE;
+const VERIFY_CERTIFICATE: &str = crate::pb::rpc::person_service::VERIFY_KANDAS_CERTIFICATE;
 
 pub struct PersonApi {
     state: AppState,
@@ -296,6 +300,49 @@ impl PersonService for PersonApi {
         }
         .await;
         respond(&self.state, &call, false, result).await
+    }
+
+    async fn download_kandas_certificate(
+        &self,
+        request: Request<pb::DownloadKandasCertificateRequest>,
+    ) -> Result<Response<pb::KandasCertificate>, Status> {
+        let call = open(&self.state, &request, DOWNLOAD_CERTIFICATE).await?;
+        let req = request.into_inner();
+        let command = download_command(&req);
+        // The paper prints the holder's names and IIN: audited under the person, as a read.
+        let call = match &command {
+            Ok(download) => call.about(&name_of("persons", download.person)),
+            Err(_) => call.about(&req.name),
+        };
+        let result = async {
+            let command = command?;
+            let font = certificate::read_font(&self.state.certificate_font).await;
+            let present = |reissue: &_| certificate::present(reissue, &req.name, font);
+            certificates_use_case::download(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, true, result).await
+    }
+
+    async fn verify_kandas_certificate(
+        &self,
+        request: Request<pb::VerifyKandasCertificateRequest>,
+    ) -> Result<Response<pb::KandasCertificateVerification>, Status> {
+        let call = open(&self.state, &request, VERIFY_CERTIFICATE).await?;
+        let req = request.into_inner();
+        let result = async {
+            let code = verification_code(&req)?;
+            certificates_use_case::verify(&self.state, &code).await
+        }
+        .await;
+        // Whose certificate was checked is found under the person; the code, which opens the
+        // check to anyone holding it, is not written down.
+        let call = match &result {
+            Ok(verified) => call.about(&name_of("persons", verified.certificate.person_id)),
+            Err(_) => call.about("kandas-certificates:by-code"),
+        };
+        let result = result.map(|verified| certificate::verification_to_proto(&verified));
+        respond(&self.state, &call, true, result).await
     }
 }
 

@@ -26,6 +26,7 @@ pub mod regions;
 pub mod retention;
 pub mod role;
 pub mod support;
+pub mod verification_code;
 
 /// Tests: a legal basis as answered to callers names the act (or says honestly that the rule is
 /// the operator's decision, or that no act is cited), never an internal reference to SPEC.md or

@@ -1,7 +1,7 @@
 //! A person's issued records as one list (SPEC 5.7, seed 004), each with where it stands on a
 //! day: the list a front office reads before it acts, and re-issue starts from.
 
-use super::records::{ListedRecords, PersonRecords, RegistrationKind};
+use super::records::{KandasStatusRecord, ListedRecords, PersonRecords, RegistrationKind};
 use chrono::NaiveDate;
 
 /// What kind of record an entry is.
@@ -56,6 +56,15 @@ fn by_dates(from: NaiveDate, until: Option<NaiveDate>, day: NaiveDate) -> Standi
     }
 }
 
+/// Where one kandas status (a grant or an extension) stands on `day`: what the list shows
+/// and what a verification code printed on its certificate answers.
+pub fn status_standing(status: &KandasStatusRecord, day: NaiveDate) -> Standing {
+    match &status.annulment {
+        Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
+        _ => by_dates(status.valid_from, Some(status.valid_until), day),
+    }
+}
+
 /// Every record of `records` and `listed`, as it stands on `day`: the IIN, then statuses,
 /// permits, cards, registrations, stateless certificates, the quota inclusion and citizenship,
 /// each in the order it was issued.
@@ -73,10 +82,7 @@ pub fn list(records: &PersonRecords, listed: &ListedRecords, day: NaiveDate) -> 
         });
     }
     for status in &records.kandas_statuses {
-        let standing = match &status.annulment {
-            Some(a) if a.in_force_on(day) => Standing::Annulled(a.from),
-            _ => by_dates(status.valid_from, Some(status.valid_until), day),
-        };
+        let standing = status_standing(status, day);
         entries.push(RecordEntry {
             kind: RecordKind::KandasStatus,
             number: status.certificate_number.clone(),
@@ -174,9 +180,7 @@ pub fn list(records: &PersonRecords, listed: &ListedRecords, day: NaiveDate) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::records::{
-        KandasStatusRecord, QuotaInclusionRecord, StatelessCertificateRecord,
-    };
+    use crate::domain::records::{QuotaInclusionRecord, StatelessCertificateRecord};
     use crate::domain::regions::Region;
     use uuid::Uuid;
 
@@ -226,5 +230,25 @@ mod tests {
         assert_eq!(entries[1].standing, Standing::Valid);
         assert_eq!(on(day(2026, 3, 31))[1].standing, Standing::NotYet);
         assert_eq!(on(day(2026, 3, 1))[0].standing, Standing::NotYet);
+    }
+
+    #[test]
+    fn an_annulled_status_stands_valid_before_its_annulment_and_annulled_from_it() {
+        use crate::domain::record_life::{Annulment, AnnulmentGround};
+        let status = KandasStatusRecord {
+            evidence: "applications/x".into(),
+            certificate_number: "KC-2025-000001".into(),
+            valid_from: day(2025, 5, 20),
+            valid_until: day(2026, 5, 20),
+            annulment: Some(Annulment {
+                from: day(2025, 9, 1),
+                ground: AnnulmentGround::FalseDocuments,
+                legal_basis: "art. 51".into(),
+            }),
+        };
+        assert_eq!(status_standing(&status, day(2025, 8, 31)), Standing::Valid);
+        let annulled = Standing::Annulled(day(2025, 9, 1));
+        assert_eq!(status_standing(&status, day(2025, 9, 1)), annulled);
+        assert_eq!(status_standing(&status, day(2026, 6, 1)), annulled);
     }
 }

@@ -109,6 +109,9 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         person::LIST_RECORD_EVENTS
         | person::WATCH_RECORD_EVENTS
         | person::ACKNOWLEDGE_RECORD_EVENTS => &[Registry],
+        // Re-issue is the front office's act (SPEC 5.7); anyone handed the paper may check it.
+        person::DOWNLOAD_KANDAS_CERTIFICATE => &[Psc],
+        person::VERIFY_KANDAS_CERTIFICATE => EVERYONE,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
@@ -171,6 +174,10 @@ pub fn reach(method: &str) -> Reach {
         person::LIST_RECORD_EVENTS
         | person::WATCH_RECORD_EVENTS
         | person::ACKNOWLEDGE_RECORD_EVENTS => Subscription,
+        // A re-issued certificate prints the holder's names and IIN: a read of their file.
+        person::DOWNLOAD_KANDAS_CERTIFICATE => Files,
+        // A code answers a certificate's number, dates and deciding body, and no one's data.
+        person::VERIFY_KANDAS_CERTIFICATE => Public,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS

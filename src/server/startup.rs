@@ -72,6 +72,8 @@ pub struct Settings {
     /// Organisations registered at start unless their id already is (an operator's later
     /// change is never undone by a restart).
     pub seed_organisations: Vec<Organisation>,
+    /// The TrueType font of re-issued kandas certificates.
+    pub certificate_font: std::path::PathBuf,
 }
 
 impl Settings {
@@ -99,6 +101,7 @@ impl Settings {
             seal_every: Duration::from_millis(500),
             health_every: Duration::from_secs(1),
             seed_organisations: Vec::new(),
+            certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
         }
     }
 }
@@ -149,6 +152,13 @@ impl Application {
             },
             None => None,
         };
+        if !settings.certificate_font.is_file() {
+            tracing::warn!(
+                font = %settings.certificate_font.display(),
+                "KANDAS_CERTIFICATE_FONT is not a file: DownloadKandasCertificate is refused \
+                 until it is (Debian: apt-get install fonts-dejavu-core)"
+            );
+        }
         let stopping = CancellationToken::new();
         let state = AppState {
             shutdown: stopping.clone(),
@@ -157,6 +167,7 @@ impl Application {
             calendar: CalendarCell::new(calendar),
             organisations: OrganisationsCell::new(registry),
             clock: settings.clock,
+            certificate_font: settings.certificate_font.clone(),
         };
         Ok(Application {
             listener,

@@ -4,6 +4,7 @@
 pub mod appeals;
 pub mod applications;
 pub mod calendar;
+pub mod certificates;
 pub mod columns;
 pub mod conflicts;
 pub mod idempotency;

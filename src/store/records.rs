@@ -26,9 +26,9 @@ fn app_name(id: Uuid) -> String {
 
 /// The three annulment columns (`annulled_on`, `annulment_ground`, `annulment_basis`), all
 /// set or none (a table constraint).
-type AnnulmentColumns = (Option<NaiveDate>, Option<AnnulmentGround>, Option<String>);
+pub(super) type AnnulmentColumns = (Option<NaiveDate>, Option<AnnulmentGround>, Option<String>);
 
-fn annulment((from, ground, basis): AnnulmentColumns) -> Option<Annulment> {
+pub(super) fn annulment((from, ground, basis): AnnulmentColumns) -> Option<Annulment> {
     match (from, ground, basis) {
         (Some(from), Some(ground), Some(legal_basis)) => Some(Annulment {
             from,

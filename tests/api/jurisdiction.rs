@@ -139,7 +139,8 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "VerifyAuditChain"
             | "RegisterPerson"
             | "DecideAppeal"
-            | "ListAppeals",
+            | "ListAppeals"
+            | "VerifyKandasCertificate",
         ) => Expect::Served,
         // A person moves between regions: police checks and records nationwide.
         (Role::Police, "CheckPrerequisites" | "RecordOffence" | "RecordArrivalNotification") => {
@@ -342,6 +343,18 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             annulled_on: Some(date(2026, 5, 1)),
             ground: pb::annulled_record::Ground::CourtDecision as i32,
             legal_basis: "probe".into(),
+        }
+        .encode_to_vec(),
+        // Re-issues the certificate of the files' kandas status (psc only, the only role that
+        // may call it).
+        "DownloadKandasCertificate" => pb::DownloadKandasCertificateRequest {
+            name: files.kandas_status.clone(),
+        }
+        .encode_to_vec(),
+        // A code names a certificate, not a file: one no certificate carries is NOT_FOUND to
+        // everyone, and `kandas_certificate::` verifies real ones.
+        "VerifyKandasCertificate" => pb::VerifyKandasCertificateRequest {
+            code: "7K2Q-9XMD-R4TB-H3NC".into(),
         }
         .encode_to_vec(),
         // Requests with nothing personal in them: an empty message is enough to show the

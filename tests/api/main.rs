@@ -19,6 +19,7 @@ mod hostile_input;
 mod iin_assignment;
 mod isolation;
 mod jurisdiction;
+mod kandas_certificate;
 mod logs;
 mod metrics_and_shedding;
 mod organisations;

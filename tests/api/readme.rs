@@ -15,17 +15,30 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 /// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
 /// of the README) lost some; raise it when the README gains calls.
-const CALLS_IN_README: usize = 6;
+const CALLS_IN_README: usize = 10;
 
-/// Which earlier call's answer fills each placeholder, with that answer's `name`.
-const PLACEHOLDERS: &[(&str, &str)] = &[
+/// Which earlier call's latest answer fills each placeholder, and with which of its fields
+/// (a JSON pointer into the answer in the proto3 JSON mapping, as grpcurl prints it).
+const PLACEHOLDERS: &[(&str, &str, &str)] = &[
     (
         "persons/<id from above>",
         "kandas.v1.PersonService/RegisterPerson",
+        "/name",
     ),
     (
         "applications/<id>",
         "kandas.v1.ApplicationService/SubmitApplication",
+        "/name",
+    ),
+    (
+        "<number from the approval>",
+        "kandas.v1.ApplicationService/DecideApplication",
+        "/decision/issued/0/number",
+    ),
+    (
+        "<code printed on it>",
+        "kandas.v1.PersonService/DownloadKandasCertificate",
+        "/verificationCode",
     ),
 ];
 
@@ -78,6 +91,11 @@ fn shell_words(text: &str) -> Vec<String> {
 /// until this test learns what it means, rather than being replayed without it.
 fn parse_call(words: &[String]) -> Call {
     assert_eq!(words.first().map(String::as_str), Some("grpcurl"));
+    // What a pipe hands grpcurl's output to is the reader's business, not part of the call.
+    let words = match words.iter().position(|w| w == "|") {
+        Some(pipe) => &words[..pipe],
+        None => words,
+    };
     let mut cert = None;
     let mut key = None;
     let mut body = None;
@@ -153,10 +171,10 @@ fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {
         .unwrap_or_else(|| panic!("{service} has no method {method}"))
 }
 
-/// The README's placeholders replaced by the `name` of the latest answer they refer to.
+/// The README's placeholders replaced by the field of the latest answer they refer to.
 fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String {
     let mut body = body.to_string();
-    for (placeholder, from) in PLACEHOLDERS {
+    for (placeholder, from, field) in PLACEHOLDERS {
         if !body.contains(placeholder) {
             continue;
         }
@@ -165,11 +183,12 @@ fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String
             .rev()
             .find(|(method, _)| method == from)
             .unwrap_or_else(|| panic!("{placeholder} needs an earlier {from}"));
-        let name = answer
-            .get_field_by_name("name")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| panic!("the answer of {from} has no name"));
-        body = body.replace(placeholder, &name);
+        let json = serde_json::to_value(answer).expect("the answer in the JSON mapping");
+        let value = json
+            .pointer(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("the answer of {from} has no {field}: {json}"));
+        body = body.replace(placeholder, value);
     }
     assert!(
         !body.contains('<'),
@@ -258,19 +277,25 @@ async fn wait_until_serving(channel: Channel) {
     panic!("the server never became SERVING");
 }
 
+/// Every answer of `method`, in the README's order, as its generated type.
+fn answers_of<T: Message + Default>(answers: &[(String, DynamicMessage)], method: &str) -> Vec<T> {
+    let typed: Vec<T> = answers
+        .iter()
+        .filter(|(m, _)| m == method)
+        .map(|(_, answer)| answer.transcode_to().expect("transcode the answer"))
+        .collect();
+    assert!(!typed.is_empty(), "the README no longer calls {method}");
+    typed
+}
+
 /// The latest answer of `method` as its generated type.
 fn answer_of<T: Message + Default>(answers: &[(String, DynamicMessage)], method: &str) -> T {
-    let (_, answer) = answers
-        .iter()
-        .rev()
-        .find(|(m, _)| m == method)
-        .unwrap_or_else(|| panic!("the README no longer calls {method}"));
-    answer.transcode_to().expect("transcode the answer")
+    answers_of(answers, method).pop().unwrap()
 }
 
 #[test]
-fn a_body_may_span_lines_and_a_backslash_continues_the_command() {
-    let text = "# comment\n  grpcurl -cacert $C/ca.pem -cert $C/police.pem -key $C/police.key -d '{\n  \"a\": 1,\n  \"b\": \"x y\"}' \\\n  localhost:50051 kandas.v1.X/Y\nnext line\ngrpcurl -cert $C/psc.pem -key $C/psc.key localhost:50051 list\n";
+fn a_body_may_span_lines_a_backslash_continues_the_command_and_a_pipe_ends_it() {
+    let text = "# comment\n  grpcurl -cacert $C/ca.pem -cert $C/police.pem -key $C/police.key -d '{\n  \"a\": 1,\n  \"b\": \"x y\"}' \\\n  localhost:50051 kandas.v1.X/Y\nnext line\ngrpcurl -cert $C/psc.pem -key $C/psc.key localhost:50051 list\ngrpcurl -cert $C/psc.pem -key $C/psc.key localhost:50051 kandas.v1.X/Z | jq -r .pdf | base64 -d > x.pdf\n";
     assert_eq!(
         grpcurl_calls(text),
         vec![
@@ -282,6 +307,11 @@ fn a_body_may_span_lines_and_a_backslash_continues_the_command() {
             Call {
                 role: "psc".into(),
                 method: "list".into(),
+                body: "{}".into(),
+            },
+            Call {
+                role: "psc".into(),
+                method: "kandas.v1.X/Z".into(),
                 body: "{}".into(),
             },
         ]
@@ -351,14 +381,16 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
     assert!(registered.name.starts_with("persons/"));
     assert!(registered.iin.is_empty(), "registered without an IIN");
 
-    let submitted: pb::Application =
-        answer_of(&answers, "kandas.v1.ApplicationService/SubmitApplication");
+    let submissions: Vec<pb::Application> =
+        answers_of(&answers, "kandas.v1.ApplicationService/SubmitApplication");
+    let submitted = &submissions[0];
     assert_eq!(submitted.applicant, registered.name);
     assert_eq!(submitted.procedure, pb::Procedure::IinAssignment as i32);
     assert_eq!(submitted.state, pb::application::State::Submitted as i32);
 
-    let decided: pb::Application =
-        answer_of(&answers, "kandas.v1.ApplicationService/DecideApplication");
+    let decisions: Vec<pb::Application> =
+        answers_of(&answers, "kandas.v1.ApplicationService/DecideApplication");
+    let decided = decisions[0].clone();
     assert_eq!(decided.name, submitted.name);
     assert_eq!(decided.state, pb::application::State::Approved as i32);
     let Some(pb::decision::Result::IinAssignment(result)) = decided.decision.and_then(|d| d.result)
@@ -379,4 +411,24 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
         .expect("read the person back")
         .into_inner();
     assert_eq!(person.iin, result.iin, "the person now holds the IIN");
+
+    // Then a kandas status, its certificate re-issued, and the police checking its code.
+    let status = &submissions[1];
+    assert_eq!(
+        status.procedure,
+        pb::Procedure::KandasStatusAssignment as i32
+    );
+    assert_eq!(decisions[1].state, pb::application::State::Approved as i32);
+    let certificate: pb::KandasCertificate = answer_of(
+        &answers,
+        "kandas.v1.PersonService/DownloadKandasCertificate",
+    );
+    assert!(certificate.pdf.starts_with(b"%PDF-"), "a PDF");
+    let verified: pb::KandasCertificateVerification =
+        answer_of(&answers, "kandas.v1.PersonService/VerifyKandasCertificate");
+    assert_eq!(
+        verified.state,
+        pb::kandas_certificate_verification::State::Valid as i32
+    );
+    assert_eq!(verified.number, certificate.number);
 }

@@ -9,8 +9,10 @@ use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
 use crate::domain::record_life::{
     AnnullableKind, Annulment, AnnulmentGround, EndReason, RegistrationEnd,
 };
-use crate::error::{AllValid, ApiResult, FieldError};
+use crate::domain::verification_code::VerificationCode;
+use crate::error::{AllValid, ApiError, ApiResult, FieldError};
 use crate::pb;
+use crate::service::certificates::Download;
 use crate::service::mutation::Idempotency;
 use crate::service::persons::{Correct, Lookup, ProposedPerson, RecordArrival, Register};
 use crate::service::records::{AnnulRecord, EndRegistration};
@@ -418,4 +420,20 @@ pub(super) fn annul_command(
             legal_basis,
         },
     })
+}
+
+pub(super) fn download_command(req: &pb::DownloadKandasCertificateRequest) -> ApiResult<Download> {
+    let collection = AnnullableKind::KandasStatus.collection();
+    let (person, _, number) = parse_record_name("name", &req.name, &[collection])
+        .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+    Ok(Download {
+        person,
+        number: number.to_string(),
+    })
+}
+
+pub(super) fn verification_code(
+    req: &pb::VerifyKandasCertificateRequest,
+) -> ApiResult<VerificationCode> {
+    VerificationCode::parse(&req.code).map_err(|e| ApiError::field("code", e.to_string()))
 }
