@@ -4,7 +4,9 @@
 //!
 //! Where a record lies (`NewEvent::region`): a registration where it is; any other record
 //! where the application that issued it lies (SPEC 1.1), which may be nowhere for an
-//! application a national office filed without naming a region.
+//! application a national office filed without naming a region; an annulment where the
+//! annulling office's jurisdiction is judged; a correction where the person is permanently
+//! registered that day, if anywhere.
 
 use super::correction::Correctable;
 use super::person::PersonDetails;
