@@ -18,6 +18,7 @@ pub mod period;
 pub mod person;
 pub mod prerequisites;
 pub mod procedure;
+pub mod record_acts;
 pub mod record_event;
 pub mod record_life;
 pub mod record_list;

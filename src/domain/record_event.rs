@@ -164,6 +164,8 @@ pub enum Facts {
         identity: Identity,
     },
     DocumentsErased {
+        /// The applicant's.
+        iin: String,
         /// `applications/{id}` whose documents were erased.
         application: String,
         erased_on: NaiveDate,
@@ -193,7 +195,21 @@ impl Facts {
 /// An event about to be written with its act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
-    /// The record the act made or changed, e.g. `persons/{id}/permits/{number}`.
+    /// The record the act made or changed, named as the API names records so a registry can
+    /// match an annulment or an ending to the grant it received earlier:
+    ///
+    /// | kinds | resource |
+    /// | --- | --- |
+    /// | IIN assigned, person corrected | `persons/{id}` |
+    /// | kandas status granted, extended, annulled | `persons/{id}/kandas-statuses/{certificate-number}` |
+    /// | permit granted, annulled | `persons/{id}/permits/{number}` |
+    /// | card issued | `persons/{id}/cards/{number}` |
+    /// | registration made, ended | `persons/{id}/registrations/{id}` |
+    /// | stateless certificate issued | `persons/{id}/stateless-certificates/{number}` |
+    /// | citizenship granted | `persons/{id}/citizenship` (a person has it once) |
+    /// | documents erased | `applications/{id}` |
+    ///
+    /// An extension keeps its certificate's number, so it names the status it extends.
     pub resource: String,
     pub person_id: Uuid,
     /// Where the record lies, for registries whose jurisdiction is regions.

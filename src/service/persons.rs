@@ -9,12 +9,13 @@ use crate::domain::jurisdiction::OutsideJurisdiction;
 use crate::domain::person::{
     ARRIVAL_NOTICE_TERM, ArrivalNotice, IdentityDocument, PersonDetails, RawPerson,
 };
+use crate::domain::record_acts::{self, Holder};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::persons::{self, PersonRow};
-use crate::store::records;
+use crate::store::{record_events, records};
 use chrono::NaiveDate;
 use prost::Message;
 use uuid::Uuid;
@@ -222,8 +223,21 @@ pub async fn correct<R: Message + Default>(
         reason: &reason,
         document: Some(&document),
     };
-    persons::record_version(&mut tx, &row, &change).await?;
+    let revision = persons::record_version(&mut tx, &row, &change).await?;
+    // A correction lies where the person lives, for the registries that keep that region.
+    let lives_in = records::load(&mut tx, person).await?.and_then(|r| {
+        r.permanent_registration_on(state.clock.today())
+            .map(|registration| registration.region)
+    });
+    let event = record_acts::person_corrected(
+        &Holder::new(row.id, row.iin.as_deref()),
+        revision,
+        &fields,
+        &corrected,
+        lives_in,
+    );
     let answer = present(&row);
+    record_events::append(&mut tx, &[event]).await?;
     mutation::commit(tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }

@@ -4,14 +4,16 @@
 
 use crate::domain::caller::Call;
 use crate::domain::jurisdiction::Placement;
+use crate::domain::record_acts::{self, Holder};
 use crate::domain::record_life::{
     self, AnnulRefusal, AnnullableKind, Annulment, EndRefusal, RegistrationEnd,
 };
+use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
-use crate::store::applications;
 use crate::store::records::{self, AnnullableRow, RegistrationRow};
+use crate::store::{Tx, applications, persons, record_events};
 use prost::Message;
 use uuid::Uuid;
 
@@ -74,6 +76,14 @@ pub async fn end_registration<R: Message + Default>(
     row.ended_on = Some(end.last_day);
     row.end_reason = Some(end.reason);
     let answer = present(&row);
+    let ended = record_acts::registration_ended(
+        &holder(&mut tx, person).await?,
+        row.id,
+        row.kind,
+        row.region,
+        end,
+    );
+    record_events::append(&mut tx, &[ended]).await?;
     mutation::commit(tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
@@ -137,7 +147,7 @@ pub async fn annul<R: Message + Default>(
     let mut row = records::annullable_for_update(&mut tx, kind, person, &number)
         .await?
         .ok_or_else(|| ApiError::not_found(kind.collection()))?;
-    record_within(state, &mut tx, call, &row).await?;
+    let region = record_within(state, &mut tx, call, &row).await?;
     record_life::check_annulment(
         row.valid_from,
         row.valid_until,
@@ -150,8 +160,18 @@ pub async fn annul<R: Message + Default>(
         AnnullableKind::Permit => fallen_cards(&mut tx, person, &number).await?,
         AnnullableKind::KandasStatus => Vec::new(),
     };
+    let holder = holder(&mut tx, person).await?;
+    let annulled = match kind {
+        AnnullableKind::KandasStatus => {
+            record_acts::kandas_status_annulled(&holder, &number, &annulment, region)
+        }
+        AnnullableKind::Permit => {
+            record_acts::permit_annulled(&holder, &number, &annulment, &cards, region)
+        }
+    };
     row.annulment = Some(annulment);
     let answer = present(&Annulled { kind, row, cards });
+    record_events::append(&mut tx, &[annulled]).await?;
     mutation::commit(tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
@@ -159,13 +179,13 @@ pub async fn annul<R: Message + Default>(
 /// Refuses a record outside the caller's scope: it lies where the application it came from
 /// lies. An application placed in no region (filed by a national organisation that named
 /// none) lies, as SPEC 1.1 takes it from records, where the person is permanently registered
-/// today.
+/// today. Returns where it lies, if anywhere.
 async fn record_within(
     state: &AppState,
-    tx: &mut crate::store::Tx<'_>,
+    tx: &mut Tx<'_>,
     call: &Call,
     row: &AnnullableRow,
-) -> ApiResult<()> {
+) -> ApiResult<Option<Region>> {
     let Some(application) = applications::get(&mut **tx, row.application_id).await? else {
         return Err(ApiError::not_found("application"));
     };
@@ -178,15 +198,19 @@ async fn record_within(
             .map(|r| r.region);
     }
     call.scope().check(placement, &call.subject)?;
-    Ok(())
+    Ok(placement.region)
+}
+
+/// The person a record is of, as the registries know them.
+async fn holder(tx: &mut Tx<'_>, person: Uuid) -> ApiResult<Holder> {
+    let row = persons::get(&mut **tx, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    Ok(Holder::new(row.id, row.iin.as_deref()))
 }
 
 /// The numbers of the cards that rest on permit `number`, as the rules read them.
-async fn fallen_cards(
-    tx: &mut crate::store::Tx<'_>,
-    person: Uuid,
-    number: &str,
-) -> ApiResult<Vec<String>> {
+async fn fallen_cards(tx: &mut Tx<'_>, person: Uuid, number: &str) -> ApiResult<Vec<String>> {
     let Some(on_record) = records::load(tx, person).await? else {
         return Ok(Vec::new());
     };

@@ -3,7 +3,9 @@
 //! advisory lock lets one replica at a time run, and erasing what is already erased is a no-op,
 //! so a run cut short is simply finished by the next.
 
+use crate::domain::record_acts::{self, Holder};
 use crate::domain::retention;
+use crate::store::record_events;
 use crate::store::retention as store;
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -29,18 +31,33 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
             .iter()
             .filter(|k| retention::due(k.closed_on, today))
             .collect();
+        let mut events = Vec::new();
         for application in &due {
             let erased: Vec<_> = application
                 .documents
                 .iter()
                 .map(retention::erased)
                 .collect();
-            store::erase(&mut tx, application.id, &erased, today).await?;
+            if !store::erase(&mut tx, application.id, &erased, today).await? {
+                continue;
+            }
             let subject = format!("applications/{}", application.id);
             crate::audit::record_system(&mut *tx, "retention", ERASE_ACT, &subject).await?;
+            let applicant = Holder::new(
+                application.applicant_id,
+                application.applicant_iin.as_deref(),
+            );
+            events.push(record_acts::documents_erased(
+                &applicant,
+                application.id,
+                today,
+                application.region,
+            ));
         }
+        // Once per batch and last: the feed's head stays locked only for the commit.
+        record_events::append(&mut tx, &events).await?;
         tx.commit().await?;
-        erased += due.len() as u64;
+        erased += events.len() as u64;
         if (kept.len() as i64) < BATCH || due.is_empty() {
             return Ok(erased);
         }

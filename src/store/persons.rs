@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
@@ -98,6 +99,19 @@ pub async fn get_by_iin<'e>(
     .await
 }
 
+/// The IIN each of `ids` holds; a person without one is absent.
+pub async fn iins<'e>(
+    executor: impl PgExecutor<'e>,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, iin FROM persons WHERE id = ANY($1) AND iin IS NOT NULL")
+            .bind(ids)
+            .fetch_all(executor)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The person who holds an identity document, if anyone does.
 pub async fn holder_of_document<'e>(
     executor: impl PgExecutor<'e>,
@@ -156,17 +170,18 @@ pub struct Change<'a> {
     pub document: Option<&'a SupportingDocument>,
 }
 
-/// Keeps the person as it now stands as its next version.
+/// Keeps the person as it now stands as its next version; returns that version's revision.
 pub async fn record_version(
     tx: &mut Tx<'_>,
     person: &PersonRow,
     change: &Change<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
         "INSERT INTO person_versions (person_id, revision, surname, given_name, patronymic,
             birth_date, sex, citizenship, ethnic_kazakh, changed_by, operator_id, reason, document)
          SELECT $1, COALESCE(max(revision), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-         FROM person_versions WHERE person_id = $1",
+         FROM person_versions WHERE person_id = $1
+         RETURNING revision",
     )
     .bind(person.id)
     .bind(&person.surname)
@@ -180,9 +195,8 @@ pub async fn record_version(
     .bind(change.operator_id)
     .bind(change.reason)
     .bind(change.document.map(Json))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Replaces a person's correctable fields; the version (and so the etag) moves on.

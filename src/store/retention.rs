@@ -2,6 +2,7 @@
 
 use super::Tx;
 use crate::domain::documents::Document;
+use crate::domain::regions::Region;
 use chrono::NaiveDate;
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -11,6 +12,10 @@ use uuid::Uuid;
 #[derive(Debug, Clone, FromRow)]
 pub struct Kept {
     pub id: Uuid,
+    pub applicant_id: Uuid,
+    /// The applicant's IIN, by which the registries know whose papers they were.
+    pub applicant_iin: Option<String>,
+    pub region: Option<Region>,
     /// The local date of its decision or withdrawal.
     pub closed_on: NaiveDate,
     pub documents: Json<Vec<Document>>,
@@ -32,11 +37,12 @@ pub async fn kept(
 ) -> Result<Vec<Kept>, sqlx::Error> {
     // A withdrawal has no decision: its day is the local date (UTC+05:00) of the last change.
     sqlx::query_as(
-        "SELECT id, closed_on, documents FROM (
-            SELECT a.id, a.documents,
+        "SELECT id, applicant_id, applicant_iin, region, closed_on, documents FROM (
+            SELECT a.id, a.applicant_id, p.iin AS applicant_iin, a.region, a.documents,
                    COALESCE(d.decision_date,
                             ((a.updated_at AT TIME ZONE 'UTC') + interval '5 hours')::date) AS closed_on
             FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+                 JOIN persons p ON p.id = a.applicant_id
             WHERE a.procedure IN ('kandas_status_assignment', 'kandas_status_extension')
               AND a.state <> 'submitted' AND a.documents_erased_on IS NULL
          ) closed
@@ -56,13 +62,15 @@ pub async fn erased_count<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<i64
         .await
 }
 
+/// Replaces an application's documents with what is left of them once erased; `false` when
+/// they were erased already.
 pub async fn erase(
     tx: &mut Tx<'_>,
     id: Uuid,
     documents: &[Document],
     on: NaiveDate,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE applications SET documents = $2, documents_erased_on = $3
          WHERE id = $1 AND documents_erased_on IS NULL",
     )
@@ -71,5 +79,5 @@ pub async fn erase(
     .bind(on)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

@@ -28,6 +28,7 @@ mod procedure_boundaries;
 mod procedures;
 mod quota;
 mod readme;
+mod record_events;
 mod record_life;
 mod retention;
 mod revocation;

@@ -39,14 +39,15 @@ pub async fn decide<R: Message + Default>(
     ensure_fresh(&etag, row.version)?;
     lifecycle::may_decide(row.state, row.pending_step).map_err(refused)?;
     let today = state.clock.today();
-    let (outcome, reason_code, reason_text, rent_mci) = match &verdict {
-        Verdict::Approve(approval) => (
-            issuance::approve(&mut tx, &row, approval, today).await?,
-            "",
-            "",
-            approval.rent_mci,
-        ),
-        Verdict::Refuse { code, text } => (Outcome::Refused, code.as_str(), text.trim(), 0),
+    let (outcome, events, reason_code, reason_text, rent_mci) = match &verdict {
+        Verdict::Approve(approval) => {
+            let approved = issuance::approve(&mut tx, &row, approval, today).await?;
+            (approved.outcome, approved.events, "", "", approval.rent_mci)
+        }
+        // A refusal issues nothing, so no registry hears of it.
+        Verdict::Refuse { code, text } => {
+            (Outcome::Refused, Vec::new(), code.as_str(), text.trim(), 0)
+        }
     };
     let approved = outcome != Outcome::Refused;
     let next_step = lifecycle::step_after_decision(row.procedure);
@@ -83,6 +84,9 @@ pub async fn decide<R: Message + Default>(
         .ok_or_else(|| ApiError::not_found("application"))?;
     let answer = present(&row, today);
     let name = format!("applications/{id}");
+    // Last before the commit, after the quota feed's head: the record feed's head lock is
+    // held briefly and always taken second.
+    store::record_events::append(&mut tx, &events).await?;
     mutation::commit(tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

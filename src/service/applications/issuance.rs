@@ -1,12 +1,15 @@
 //! What each approval issues (SPEC §5): IINs, kandas certificates and extensions, permits,
 //! cards, stateless certificates, registrations, citizenship and quota places with their
-//! support entitlement. Runs inside the decision's transaction.
+//! support entitlement, and the record event of each for the registries. Runs inside the
+//! decision's transaction.
 
 use super::Approval;
 use crate::domain::admission;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::issuance::{self, Issued, IssuedKind};
 use crate::domain::prerequisites::{self, PrerequisiteCode};
+use crate::domain::record_acts::{self, Holder};
+use crate::domain::record_event::NewEvent;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, FieldError, Fields, Violation, failed_precondition};
 use crate::store::applications::ApplicationRow;
@@ -15,21 +18,32 @@ use crate::store::{self, Tx, records};
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
+/// What an approval issued, and the events the registries receive of it, in the order issued.
+pub struct Approved {
+    pub outcome: Outcome,
+    pub events: Vec<NewEvent>,
+}
+
 /// Carries out what an approval produces and records it.
 pub async fn approve(
     tx: &mut Tx<'_>,
     row: &ApplicationRow,
     approval: &Approval,
     today: NaiveDate,
-) -> ApiResult<Outcome> {
+) -> ApiResult<Approved> {
     let details = &row.details.0;
     let everyone: Vec<Uuid> = std::iter::once(row.applicant_id)
         .chain(details.family().iter().map(|m| m.person_id))
         .collect();
     let year = today.year();
     let mut issued = Vec::new();
+    let mut events = Vec::new();
+    // The records of this application lie where it does; a registration, where it is.
+    let region = row.region;
+    let iins = persons::iins(&mut **tx, &everyone).await?;
+    let holder = |person: Uuid| Holder::new(person, iins.get(&person).map(String::as_str));
     match details {
-        Details::IinAssignment { .. } => return assign_iin(tx, row.applicant_id).await,
+        Details::IinAssignment { .. } => return assign_iin(tx, row.applicant_id, region).await,
         Details::KandasStatusAssignment { .. } => {
             let (from, until) = issuance::kandas_validity(today);
             for person in everyone {
@@ -38,6 +52,12 @@ pub async fn approve(
                         .await?;
                 records::insert_kandas_status(tx, person, row.id, &number, from, until, false)
                     .await?;
+                events.push(record_acts::kandas_status_granted(
+                    &holder(person),
+                    &number,
+                    (from, until),
+                    region,
+                ));
                 issued.push(issue(
                     person,
                     IssuedKind::KandasCertificate,
@@ -73,6 +93,12 @@ pub async fn approve(
                 true,
             )
             .await?;
+            events.push(record_acts::kandas_status_extended(
+                &holder(row.applicant_id),
+                &current.certificate_number,
+                (from, until),
+                region,
+            ));
             issued.push(issue(
                 row.applicant_id,
                 IssuedKind::KandasExtension,
@@ -90,6 +116,12 @@ pub async fn approve(
                 )
                 .await?;
                 records::insert_permit(tx, person, row.id, &number, today).await?;
+                events.push(record_acts::permit_granted(
+                    &holder(person),
+                    &number,
+                    today,
+                    region,
+                ));
                 issued.push(issue(
                     person,
                     IssuedKind::PermanentResidencePermit,
@@ -123,6 +155,13 @@ pub async fn approve(
                 records::next_number(tx, IssuedKind::ResidencePermitCard.number_prefix(), year)
                     .await?;
             records::insert_card(tx, row.applicant_id, row.id, &number, today, valid_until).await?;
+            events.push(record_acts::card_issued(
+                &holder(row.applicant_id),
+                &number,
+                today,
+                valid_until,
+                region,
+            ));
             issued.push(issue(
                 row.applicant_id,
                 IssuedKind::ResidencePermitCard,
@@ -140,6 +179,12 @@ pub async fn approve(
             .await?;
             records::insert_stateless_certificate(tx, row.applicant_id, row.id, &number, today)
                 .await?;
+            events.push(record_acts::stateless_certificate_issued(
+                &holder(row.applicant_id),
+                &number,
+                today,
+                region,
+            ));
             issued.push(issue(
                 row.applicant_id,
                 IssuedKind::StatelessPersonCertificate,
@@ -160,6 +205,14 @@ pub async fn approve(
                     tx, person, row.id, *kind, *region, address, today, *until,
                 )
                 .await?;
+                events.push(record_acts::registration_made(
+                    &holder(person),
+                    id,
+                    *kind,
+                    *region,
+                    today,
+                    *until,
+                ));
                 let mut record = issue(
                     person,
                     IssuedKind::Registration,
@@ -172,12 +225,23 @@ pub async fn approve(
                 issued.push(record);
             }
         }
+        // Quota places are no record a registry keeps: the quota feed carries them (SPEC 6).
         Details::RegionalQuotaInclusion { region, year, .. } => {
-            return include_in_quota(tx, row, &everyone, *region, *year, approval, today).await;
+            let outcome =
+                include_in_quota(tx, row, &everyone, *region, *year, approval, today).await?;
+            return Ok(Approved {
+                outcome,
+                events: Vec::new(),
+            });
         }
         Details::SimplifiedCitizenship { .. } => {
             for person in everyone {
                 records::grant_citizenship(tx, person, row.id, today).await?;
+                events.push(record_acts::citizenship_granted(
+                    &holder(person),
+                    today,
+                    region,
+                ));
                 let number =
                     records::next_number(tx, IssuedKind::Citizenship.number_prefix(), year).await?;
                 issued.push(issue(
@@ -190,7 +254,10 @@ pub async fn approve(
             }
         }
     }
-    Ok(Outcome::Issued { records: issued })
+    Ok(Approved {
+        outcome: Outcome::Issued { records: issued },
+        events,
+    })
 }
 
 /// Takes one place per person atomically, records the inclusion (never twice for anyone)
@@ -294,7 +361,11 @@ async fn include_in_quota(
     Ok(Outcome::Issued { records: issued })
 }
 
-async fn assign_iin(tx: &mut Tx<'_>, applicant: Uuid) -> ApiResult<Outcome> {
+async fn assign_iin(
+    tx: &mut Tx<'_>,
+    applicant: Uuid,
+    region: Option<Region>,
+) -> ApiResult<Approved> {
     let person = persons::get_for_update(tx, applicant)
         .await?
         .ok_or_else(|| ApiError::not_found("applicant"))?;
@@ -329,8 +400,16 @@ async fn assign_iin(tx: &mut Tx<'_>, applicant: Uuid) -> ApiResult<Outcome> {
             )],
         ),
     })?;
-    Ok(Outcome::IinAssigned {
-        iin: iin.as_str().to_string(),
+    let holder = Holder::new(person.id, Some(iin.as_str()));
+    Ok(Approved {
+        outcome: Outcome::IinAssigned {
+            iin: iin.as_str().to_string(),
+        },
+        events: vec![record_acts::iin_assigned(
+            &holder,
+            &person.details(),
+            region,
+        )],
     })
 }
 
