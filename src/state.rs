@@ -5,6 +5,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::organisation::Registry;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -48,6 +49,18 @@ pub struct AppState {
     pub audit: AuditWriter,
     /// Cancelled when the server starts shutting down: long-lived streams end then.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The record event streams open on this replica, for `/metrics`.
+    pub record_streams: Arc<StreamGauges>,
+}
+
+/// What this replica's open streams hold, as the metrics endpoint shows it: a slow subscriber
+/// holds at most its bound, and this is where an operator sees it.
+#[derive(Debug, Default)]
+pub struct StreamGauges {
+    /// Streams open now.
+    pub open: AtomicI64,
+    /// Events read from the database that the transport has not taken yet, in all streams.
+    pub buffered: AtomicI64,
 }
 
 /// A value every call reads and that can be replaced while the server runs (the calendar,
