@@ -27,6 +27,7 @@ mod procedure_boundaries;
 mod procedures;
 mod quota;
 mod readme;
+mod record_feed;
 mod record_life;
 mod retention;
 mod revocation;
