@@ -15,19 +15,30 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 /// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
 /// of the README) lost some; raise it when the README gains calls.
-const CALLS_IN_README: usize = 6;
+const CALLS_IN_README: usize = 11;
 
-/// Which earlier call's answer fills each placeholder, with that answer's `name`.
-const PLACEHOLDERS: &[(&str, &str)] = &[
+/// Which earlier call's answer fills each placeholder, with which field of that answer.
+const PLACEHOLDERS: &[(&str, &str, &str)] = &[
     (
         "persons/<id from above>",
         "kandas.v1.PersonService/RegisterPerson",
+        "name",
     ),
     (
         "applications/<id>",
         "kandas.v1.ApplicationService/SubmitApplication",
+        "name",
+    ),
+    (
+        "<next_cursor from above>",
+        "kandas.v1.PersonService/ListRecordEvents",
+        "next_cursor",
     ),
 ];
+
+/// The README names the development PKI's organisations, `dev-<role>`; the test server
+/// registers the same for its certificates as `test-<role>`.
+const DEV_ORGANISATIONS: (&str, &str) = ("organisations/dev-", "organisations/test-");
 
 /// One grpcurl command as printed.
 #[derive(Debug, PartialEq)]
@@ -153,10 +164,10 @@ fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {
         .unwrap_or_else(|| panic!("{service} has no method {method}"))
 }
 
-/// The README's placeholders replaced by the `name` of the latest answer they refer to.
+/// The README's placeholders replaced by the field of the latest answer they refer to.
 fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String {
-    let mut body = body.to_string();
-    for (placeholder, from) in PLACEHOLDERS {
+    let mut body = body.replace(DEV_ORGANISATIONS.0, DEV_ORGANISATIONS.1);
+    for (placeholder, from, field) in PLACEHOLDERS {
         if !body.contains(placeholder) {
             continue;
         }
@@ -165,11 +176,11 @@ fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String
             .rev()
             .find(|(method, _)| method == from)
             .unwrap_or_else(|| panic!("{placeholder} needs an earlier {from}"));
-        let name = answer
-            .get_field_by_name("name")
+        let value = answer
+            .get_field_by_name(field)
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| panic!("the answer of {from} has no name"));
-        body = body.replace(placeholder, &name);
+            .unwrap_or_else(|| panic!("the answer of {from} has no {field}"));
+        body = body.replace(placeholder, &value);
     }
     assert!(
         !body.contains('<'),
@@ -379,4 +390,15 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
         .expect("read the person back")
         .into_inner();
     assert_eq!(person.iin, result.iin, "the person now holds the IIN");
+
+    let subscribed: pb::RecordSubscription =
+        answer_of(&answers, "kandas.v1.AdminService/SetRecordSubscription");
+    assert_eq!(subscribed.organisation, "organisations/test-registry");
+    assert_eq!(subscribed.kinds.len(), 3);
+    let acknowledged: pb::RecordSubscription =
+        answer_of(&answers, "kandas.v1.PersonService/AcknowledgeRecordEvents");
+    let listed: pb::ListRecordSubscriptionsResponse =
+        answer_of(&answers, "kandas.v1.AdminService/ListRecordSubscriptions");
+    assert_eq!(listed.subscriptions, std::slice::from_ref(&acknowledged));
+    assert_eq!(acknowledged.lag, 0, "the registry acknowledged all it read");
 }
