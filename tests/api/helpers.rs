@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use uuid::Uuid;
 
 pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
@@ -190,6 +190,31 @@ impl TestApp {
         identity: Option<IssuedPair>,
         server_ca_pem: &str,
     ) -> Result<Channel, tonic::transport::Error> {
+        self.endpoint(identity, server_ca_pem)?.connect().await
+    }
+
+    /// A channel as organisation `org` in role `role` whose HTTP/2 windows are `window` bytes:
+    /// when the client stops reading, the server can send no more than that before it waits.
+    pub async fn channel_with_window(&self, role: &str, org: &str, window: u32) -> Channel {
+        let uri = format!("urn:kandas:{role}:{org}");
+        let identity = self
+            .ca
+            .issue_client(org, Some(&uri), Validity::Days(1))
+            .unwrap();
+        self.endpoint(Some(identity), &self.ca.cert_pem())
+            .unwrap()
+            .initial_stream_window_size(window)
+            .initial_connection_window_size(window)
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    fn endpoint(
+        &self,
+        identity: Option<IssuedPair>,
+        server_ca_pem: &str,
+    ) -> Result<Endpoint, tonic::transport::Error> {
         let mut tls = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(server_ca_pem))
             .domain_name("localhost");
@@ -198,9 +223,7 @@ impl TestApp {
         }
         Channel::from_shared(format!("https://{}", self.addr))
             .unwrap()
-            .tls_config(tls)?
-            .connect()
-            .await
+            .tls_config(tls)
     }
 
     pub async fn persons(&self, role: &str) -> PersonClient {
