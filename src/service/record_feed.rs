@@ -199,6 +199,23 @@ pub fn persons_of<'a>(events: impl IntoIterator<Item = &'a RecordEvent>) -> Vec<
     persons
 }
 
+/// The call as the organisations in force admit it now: a stream may stay open for days, and a
+/// suspension or a change of jurisdiction must reach it at its next page as it reaches every
+/// new call.
+fn admitted_now(state: &AppState, call: &Call) -> ApiResult<Call> {
+    let registry = state.organisations.current();
+    let organisation = &call.caller.organisation;
+    let admitted = registry
+        .admit(call.caller.role, organisation)
+        .map_err(|_| ApiError::PermissionDenied {
+            reason: "ORGANISATION_NOT_ACTIVE",
+            message: format!("organisation `{organisation}` is no longer active in this role"),
+        })?;
+    let mut call = call.clone();
+    call.caller.jurisdiction = admitted.jurisdiction.clone();
+    Ok(call)
+}
+
 /// An event read for a stream and not yet taken by the transport, counted while it is held.
 pub struct Buffered {
     pub event: RecordEvent,
@@ -246,7 +263,8 @@ fn stopping() -> ApiError {
 
 /// Sends every event after `after`, then each new one as it commits on any replica: the
 /// notification relay bumps `recorded`, and a periodic re-read covers a lost notification.
-/// Each page is read with the subscription as it stands then, audited, and only then sent;
+/// Each page is read with the subscription, and the organisation's state and jurisdiction, as
+/// they stand then, audited, and only then sent;
 /// `sender` is bounded, so a client that reads slowly holds the feed back rather than making
 /// it buffer. It ends when the client goes away, after sending the first error, or when the
 /// server shuts down.
@@ -264,6 +282,7 @@ pub async fn watch(
         recorded.borrow_and_update();
         loop {
             let read = async {
+                let call = admitted_now(&state, &call)?;
                 let page = page(&state, &call, after, WATCH_PAGE).await?;
                 let persons = persons_of(&page.events);
                 state.audit.record_reads(&call, &persons).await?;

@@ -869,6 +869,52 @@ async fn a_stream_ends_when_its_replica_stops_and_resumes_on_another_from_its_cu
     assert_eq!(next_event(&mut stream).await.sequence, 5);
 }
 
+#[tokio::test]
+async fn an_open_stream_follows_its_registry_narrowed_and_ends_when_it_is_suspended() {
+    let app = spawn_app_with(with_registries).await;
+    subscribe(&app, IIN_REGISTRY, &[EventKind::PermitGranted]).await;
+    let people = persons(&app, 1).await;
+    let permit_in = |region, n| event(people[0], Some(region), EventKind::PermitGranted, n);
+    let mut registry = feed(&app, IIN_REGISTRY).await;
+    let mut stream = watch(&mut registry, "").await;
+    append(&app.pool, &[permit_in("KZ-71", 1)]).await;
+    assert_eq!(next_event(&mut stream).await.region, "KZ-71");
+
+    // Narrowed to Almaty, the open stream passes over Astana from its next page.
+    let mut admin = admin(&app).await;
+    let name = format!("organisations/{IIN_REGISTRY}");
+    admin
+        .update_organisation(pb::UpdateOrganisationRequest {
+            request_id: request_id(),
+            name: name.clone(),
+            regions: vec!["KZ-75".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    append(&app.pool, &[permit_in("KZ-71", 2), permit_in("KZ-75", 3)]).await;
+    let almaty = next_event(&mut stream).await;
+    assert_eq!((almaty.sequence, almaty.region.as_str()), (3, "KZ-75"));
+
+    // Suspended, it gets nothing more: the stream ends at its next page.
+    admin
+        .update_organisation(pb::UpdateOrganisationRequest {
+            request_id: request_id(),
+            name,
+            state: Some(pb::organisation::State::Suspended as i32),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    append(&app.pool, &[permit_in("KZ-75", 4)]).await;
+    let ended = tokio::time::timeout(Duration::from_secs(20), stream.message())
+        .await
+        .expect("the stream ends")
+        .expect_err("with the refusal");
+    assert_eq!(ended.code(), Code::PermissionDenied, "{ended:?}");
+    assert_reason(&ended, "ORGANISATION_NOT_ACTIVE");
+}
+
 /// A value of the metrics text, e.g. `kandas_record_feed_buffered_events`.
 fn gauge(text: &str, name: &str) -> i64 {
     text.lines()
