@@ -5,6 +5,7 @@
 //! Every event delivered is a read of its person's data, so each page is audited person by
 //! person before it is sent (SPEC §7): a page whose audit fails is not sent at all.
 
+use crate::audit::Entry;
 use crate::domain::caller::Call;
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
@@ -291,6 +292,11 @@ pub async fn watch(
             let page = match read.await {
                 Ok(page) => page,
                 Err(error) => {
+                    // The stream's end is a failed call like any other, audited as one.
+                    let outcome = format!("{:?}", error.code());
+                    if let Err(error) = state.audit.record(&Entry::of(&call, &outcome)).await {
+                        tracing::warn!(%error, rpc = call.rpc, "could not audit a failed stream");
+                    }
                     let _ = sender.send(Err(error)).await;
                     return;
                 }

@@ -913,6 +913,16 @@ async fn an_open_stream_follows_its_registry_narrowed_and_ends_when_it_is_suspen
         .expect_err("with the refusal");
     assert_eq!(ended.code(), Code::PermissionDenied, "{ended:?}");
     assert_reason(&ended, "ORGANISATION_NOT_ACTIVE");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events
+         WHERE client = $1 AND rpc = '/kandas.v1.PersonService/WatchRecordEvents'
+           AND outcome = 'PermissionDenied'",
+    )
+    .bind(format!("urn:kandas:registry:{IIN_REGISTRY}"))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1, "the refusal is audited");
 }
 
 /// A value of the metrics text, e.g. `kandas_record_feed_buffered_events`.
