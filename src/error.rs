@@ -21,6 +21,9 @@ const CONTENTION_REASON: &str = "TRANSACTION_CONFLICT";
 /// Domain of every `ErrorInfo` the service sends.
 pub const ERROR_DOMAIN: &str = "kandas.gov.kz";
 
+/// What a feed cursor that this service did not return is told: malformed, or past the head.
+pub const NOT_OUR_CURSOR: &str = "not a cursor returned by this service";
+
 /// One unmet condition: its type (e.g. `DOCUMENT_MISSING`), the subject it concerns and what
 /// to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]

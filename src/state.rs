@@ -5,6 +5,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::organisation::Registry;
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -51,6 +52,18 @@ pub struct AppState {
     /// The TrueType font of re-issued kandas certificates, read at each download so that a
     /// font installed or replaced later is used without a restart.
     pub certificate_font: std::path::PathBuf,
+    /// The record event streams open on this replica, for `/metrics`.
+    pub record_streams: Arc<StreamGauges>,
+}
+
+/// What this replica's open streams hold, as the metrics endpoint shows it: a slow subscriber
+/// holds at most its bound, and this is where an operator sees it.
+#[derive(Debug, Default)]
+pub struct StreamGauges {
+    /// Streams open now.
+    pub open: AtomicI64,
+    /// Events read from the database that the transport has not taken yet, in all streams.
+    pub buffered: AtomicI64,
 }
 
 /// A value every call reads and that can be replaced while the server runs (the calendar,

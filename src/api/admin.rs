@@ -4,8 +4,9 @@
 
 mod commands;
 mod organisations;
+mod subscriptions;
 
-use super::convert::date_to_proto;
+use super::convert::{date_to_proto, subscription_to_proto};
 use super::quota::quota_to_proto;
 use super::{Fields, next_page, open, page_size, respond};
 use crate::domain::calendar::Calendar;
@@ -13,11 +14,13 @@ use crate::error::ApiError;
 use crate::pb::{self, admin_service_server::AdminService};
 use crate::service::admin as use_case;
 use crate::service::organisations as registry;
+use crate::service::record_feed as feed;
 use crate::state::AppState;
 use commands::{
     calendar_year_field, set_calendar_year_command, set_mci_command, set_quota_command,
 };
 use organisations::{organisation_to_proto, page_after, register_command, update_command};
+use subscriptions::{set_subscription_command, subscriptions_query};
 use tonic::{Request, Response, Status};
 
 const SET_QUOTA: &str = crate::pb::rpc::admin_service::SET_QUOTA;
@@ -25,6 +28,7 @@ const SET_MCI: &str = crate::pb::rpc::admin_service::SET_MCI;
 const SET_CALENDAR_YEAR: &str = crate::pb::rpc::admin_service::SET_CALENDAR_YEAR;
 const REGISTER_ORGANISATION: &str = crate::pb::rpc::admin_service::REGISTER_ORGANISATION;
 const UPDATE_ORGANISATION: &str = crate::pb::rpc::admin_service::UPDATE_ORGANISATION;
+const SET_RECORD_SUBSCRIPTION: &str = crate::pb::rpc::admin_service::SET_RECORD_SUBSCRIPTION;
 
 /// An organisation id cut for an audit subject: a hostile one cannot crowd the log.
 fn organisation_subject(id: &str) -> String {
@@ -190,6 +194,37 @@ impl AdminService for AdminApi {
         let next_page_token = next_page(&mut rows, limit, |r| r.organisation.id.clone());
         Ok(Response::new(pb::ListOrganisationsResponse {
             organisations: rows.iter().map(organisation_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn set_record_subscription(
+        &self,
+        request: Request<pb::SetRecordSubscriptionRequest>,
+    ) -> Result<Response<pb::RecordSubscription>, Status> {
+        let call = open(&self.state, &request, SET_RECORD_SUBSCRIPTION).await?;
+        let req = request.into_inner();
+        let id = req.organisation.trim_start_matches("organisations/");
+        let call = call
+            .about(&organisation_subject(id))
+            .with_request_id(&req.request_id);
+        let result = async {
+            let command = set_subscription_command(&req)?;
+            feed::set_subscription(&self.state, &call, command, subscription_to_proto).await
+        }
+        .await;
+        respond(&self.state, &call, false, result).await
+    }
+
+    async fn list_record_subscriptions(
+        &self,
+        request: Request<pb::ListRecordSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListRecordSubscriptionsResponse>, Status> {
+        let (limit, after) = subscriptions_query(request.get_ref())?;
+        let mut rows = feed::subscriptions(&self.state, after.as_deref(), limit).await?;
+        let next_page_token = next_page(&mut rows, limit, |s| s.row.organisation_id.clone());
+        Ok(Response::new(pb::ListRecordSubscriptionsResponse {
+            subscriptions: rows.iter().map(subscription_to_proto).collect(),
             next_page_token,
         }))
     }

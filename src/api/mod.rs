@@ -15,7 +15,7 @@ use crate::domain::caller::{ApplicantClaim, Call, Caller};
 use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, NOT_OUR_CURSOR};
 use crate::service::persons;
 use crate::state::AppState;
 use base64::Engine;
@@ -133,10 +133,15 @@ pub const MAX_PAGE_SIZE: i64 = 500;
 
 /// AIP-158 page size: 0 means the default, larger than the maximum is clamped.
 pub fn page_size(value: i32) -> Result<i64, FieldError> {
+    page_size_within(value, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// A page size for a list with its own `default` and `max`, by the same rule.
+pub fn page_size_within(value: i32, default: i64, max: i64) -> Result<i64, FieldError> {
     match value {
         v if v < 0 => Err(FieldError::new("page_size", "must not be negative")),
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        v => Ok(i64::from(v).min(MAX_PAGE_SIZE)),
+        0 => Ok(default),
+        v => Ok(i64::from(v).min(max)),
     }
 }
 
@@ -158,6 +163,22 @@ pub fn decode_page_token(token: &str) -> Result<Option<String>, FieldError> {
         .and_then(|text| text.strip_prefix(TOKEN_PREFIX).map(str::to_string))
         .map(Some)
         .ok_or_else(|| FieldError::new("page_token", "not a token returned by this service"))
+}
+
+/// The cursor of feed position `seq`: opaque to callers, who resume after it.
+pub fn encode_cursor(seq: i64) -> String {
+    encode_page_token(&seq.to_string())
+}
+
+/// A feed position from a cursor this service returned: empty for the beginning (0).
+pub fn parse_cursor(value: &str) -> Result<i64, FieldError> {
+    decode_page_token(value)
+        .ok()
+        .and_then(|key| match key {
+            None => Some(0),
+            Some(key) => key.parse::<i64>().ok().filter(|seq| *seq >= 0),
+        })
+        .ok_or_else(|| FieldError::new("cursor", NOT_OUR_CURSOR))
 }
 
 /// The last key of the previous page, as the type the list is ordered by: a token that
@@ -198,17 +219,7 @@ pub async fn respond_listing<T>(
     let mut subjects = persons(answer);
     subjects.sort();
     subjects.dedup();
-    let calls: Vec<Call> = subjects
-        .iter()
-        .map(|subject| call.clone().about(subject))
-        .collect();
-    let recorded = futures_util::future::join_all(
-        calls
-            .iter()
-            .map(|each| async move { state.audit.record(&Entry::of(each, "OK")).await }),
-    )
-    .await;
-    if let Some(Err(error)) = recorded.into_iter().find(Result::is_err) {
+    if let Err(error) = state.audit.record_reads(call, &subjects).await {
         let refused = ApiError::from(error);
         return respond(state, call, true, Err::<T, _>(refused)).await;
     }

@@ -6,9 +6,10 @@ mod certificate;
 mod commands;
 
 use super::convert::{
-    date_from_proto, date_to_proto, person_to_proto, sex_from_proto, sex_to_proto, timestamp,
+    date_from_proto, date_to_proto, person_to_proto, record_event_to_proto, sex_from_proto,
+    sex_to_proto, subscription_to_proto, timestamp,
 };
-use super::{name_of, open, parse_name, respond};
+use super::{encode_cursor, name_of, open, parse_cursor, parse_name, respond, respond_listing};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -19,14 +20,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::pb::{self, person_service_server::PersonService};
 use crate::service::certificates as certificates_use_case;
 use crate::service::persons as use_case;
+use crate::service::record_feed as feed;
 use crate::service::records as records_use_case;
 use crate::state::AppState;
 use crate::store::persons::VersionRow;
 use crate::store::records::RegistrationRow;
 use commands::{
     annul_command, arrival_command, correct_command, download_command, end_registration_command,
-    lookup, register_command, verification_code,
+    lookup, record_events_query, register_command, verification_code,
 };
+use futures_util::{Stream, StreamExt};
+use std::pin::Pin;
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
@@ -39,14 +44,27 @@ const END_REGISTRATION: &str = crate::pb::rpc::person_service::END_REGISTRATION;
 const ANNUL_RECORD: &str = crate::pb::rpc::person_service::ANNUL_RECORD;
 const DOWNLOAD_CERTIFICATE: &str = crate::pb::rpc::person_service::DOWNLOAD_KANDAS_CERTIFICATE;
 const VERIFY_CERTIFICATE: &str = crate::pb::rpc::person_service::VERIFY_KANDAS_CERTIFICATE;
+const LIST_EVENTS: &str = crate::pb::rpc::person_service::LIST_RECORD_EVENTS;
+const WATCH_EVENTS: &str = crate::pb::rpc::person_service::WATCH_RECORD_EVENTS;
+const ACKNOWLEDGE_EVENTS: &str = crate::pb::rpc::person_service::ACKNOWLEDGE_RECORD_EVENTS;
+/// The audit subject of a feed call as a whole; each person whose event it delivers is
+/// audited under that person.
+const FEED_SUBJECT: &str = "record-events";
+
+type RecordEventStream =
+    Pin<Box<dyn Stream<Item = Result<pb::RecordEvent, Status>> + Send + 'static>>;
 
 pub struct PersonApi {
     state: AppState,
+    /// Bumped whenever a record event may have committed on any replica.
+    recorded: watch::Receiver<u64>,
 }
 
 impl PersonApi {
-    pub fn new(state: AppState) -> Self {
-        Self { state }
+    /// `recorded` is bumped by the notification relay for
+    /// [`crate::store::record_events::FEED_CHANNEL`].
+    pub fn new(state: AppState, recorded: watch::Receiver<u64>) -> Self {
+        Self { state, recorded }
     }
 }
 
@@ -319,6 +337,79 @@ impl PersonService for PersonApi {
             let font = certificate::read_font(&self.state.certificate_font).await;
             let present = |reissue: &_| certificate::present(reissue, &req.name, font);
             certificates_use_case::download(&self.state, &call, command, present).await
+        }
+        .await;
+        respond(&self.state, &call, true, result).await
+    }
+
+    async fn list_record_events(
+        &self,
+        request: Request<pb::ListRecordEventsRequest>,
+    ) -> Result<Response<pb::ListRecordEventsResponse>, Status> {
+        let call = open(&self.state, &request, LIST_EVENTS)
+            .await?
+            .about(FEED_SUBJECT);
+        let req = request.into_inner();
+        let result = async {
+            let (after, limit) = record_events_query(&req)?;
+            let page = feed::list(&self.state, &call, after, limit).await?;
+            // With nothing new the caller keeps its cursor, to ask again from there.
+            let next_cursor = if page.covered == after {
+                req.cursor.clone()
+            } else {
+                encode_cursor(page.covered)
+            };
+            Ok(pb::ListRecordEventsResponse {
+                events: page.events.iter().map(record_event_to_proto).collect(),
+                next_cursor,
+            })
+        }
+        .await;
+        let persons = |page: &pb::ListRecordEventsResponse| {
+            page.events.iter().map(|e| e.person.clone()).collect()
+        };
+        respond_listing(&self.state, &call, persons, result).await
+    }
+
+    async fn watch_record_events(
+        &self,
+        request: Request<pb::WatchRecordEventsRequest>,
+    ) -> Result<Response<RecordEventStream>, Status> {
+        let call = open(&self.state, &request, WATCH_EVENTS)
+            .await?
+            .about(FEED_SUBJECT);
+        let result = async {
+            let after = parse_cursor(&request.get_ref().cursor)
+                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            feed::resume(&self.state, &call, after).await?;
+            Ok(after)
+        }
+        .await;
+        let after = respond(&self.state, &call, true, result)
+            .await?
+            .into_inner();
+        let (sender, receiver) = tokio::sync::mpsc::channel(feed::WATCH_CHANNEL);
+        let (state, recorded) = (self.state.clone(), self.recorded.clone());
+        tokio::spawn(feed::watch(state, call, recorded, after, sender));
+        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|item| {
+            item.map(|held| record_event_to_proto(&held.event))
+                .map_err(Status::from)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn acknowledge_record_events(
+        &self,
+        request: Request<pb::AcknowledgeRecordEventsRequest>,
+    ) -> Result<Response<pb::RecordSubscription>, Status> {
+        let call = open(&self.state, &request, ACKNOWLEDGE_EVENTS)
+            .await?
+            .about(FEED_SUBJECT);
+        let result = async {
+            let cursor = parse_cursor(&request.get_ref().cursor)
+                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            let standing = feed::acknowledge(&self.state, &call, cursor).await?;
+            Ok(subscription_to_proto(&standing))
         }
         .await;
         respond(&self.state, &call, true, result).await

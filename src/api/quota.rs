@@ -5,7 +5,7 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{encode_page_token, name_of, next_page, open, respond};
+use super::{encode_cursor, name_of, next_page, open, respond};
 use crate::pb::{self, quota_service_server::QuotaService};
 use crate::service::quota as use_case;
 use crate::state::AppState;
@@ -51,7 +51,7 @@ pub fn quota_to_proto(row: &QuotaRow) -> pb::Quota {
 }
 
 fn cursor_of(row: &DecisionRow) -> String {
-    encode_page_token(&row.seq.to_string())
+    encode_cursor(row.seq)
 }
 
 fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {

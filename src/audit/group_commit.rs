@@ -11,6 +11,7 @@
 //! Mutations do not come here: their event belongs to the transaction of the change.
 
 use super::Entry;
+use crate::domain::caller::Call;
 use crate::store::is_unavailable;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,6 +78,23 @@ impl AuditWriter {
 
     pub fn counts(&self) -> &Counts {
         &self.counts
+    }
+
+    /// One event of `call` about each of `subjects` (a list or a feed page that shows many
+    /// persons), all queued at once so they share the writer's batches; returns once every
+    /// one is committed, or with the first failure.
+    pub async fn record_reads(&self, call: &Call, subjects: &[String]) -> Result<(), AuditError> {
+        let calls: Vec<Call> = subjects
+            .iter()
+            .map(|subject| call.clone().about(subject))
+            .collect();
+        let recorded = futures_util::future::join_all(
+            calls
+                .iter()
+                .map(|each| async move { self.record(&Entry::of(each, "OK")).await }),
+        )
+        .await;
+        recorded.into_iter().collect()
     }
 
     /// Appends one event and returns once it is committed.

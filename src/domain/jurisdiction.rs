@@ -145,6 +145,16 @@ impl Scope {
         }
     }
 
+    /// The regions whose placed items (quota decisions, record events) a feed shows: `None`
+    /// for every region, and none at all for a scope that reads no office's files.
+    pub fn regions_listed(&self) -> Option<Vec<Region>> {
+        match self {
+            Scope::Everywhere => None,
+            Scope::Regions(regions) => Some(regions.clone()),
+            Scope::OwnWork { .. } | Scope::Applicant(_) | Scope::Nothing => Some(Vec::new()),
+        }
+    }
+
     /// The regions of a regional office, for filtering lists.
     pub fn regions(&self) -> Option<&[Region]> {
         match self {

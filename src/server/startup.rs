@@ -168,6 +168,7 @@ impl Application {
             organisations: OrganisationsCell::new(registry),
             clock: settings.clock,
             certificate_font: settings.certificate_font.clone(),
+            record_streams: Default::default(),
         };
         Ok(Application {
             listener,
@@ -245,6 +246,7 @@ impl Application {
         );
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
+        let (recorded, records_watched) = tokio::sync::watch::channel(0u64);
         let (calendar_loaded, calendar_watched) = tokio::sync::watch::channel(0u64);
         let (registry_changed, registry_watched) = tokio::sync::watch::channel(0u64);
         spawn_until(
@@ -254,6 +256,7 @@ impl Application {
                 state.pool.clone(),
                 vec![
                     (crate::store::quota::FEED_CHANNEL, decided),
+                    (crate::store::record_events::FEED_CHANNEL, recorded),
                     (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
                     (
                         crate::store::organisations::ORGANISATIONS_CHANNEL,
@@ -310,6 +313,7 @@ impl Application {
                     pool: state.pool.clone(),
                     shed: Some(shed.clone()),
                     audit: Some(state.audit.clone()),
+                    record_streams: Some(state.record_streams.clone()),
                 },
                 tasks.clone(),
                 tasks_stop.clone(),
@@ -365,7 +369,7 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(
-                PersonServiceServer::new(PersonApi::new(state.clone()))
+                PersonServiceServer::new(PersonApi::new(state.clone(), records_watched))
                     .max_decoding_message_size(limit),
             )
             .add_service(

@@ -12,6 +12,7 @@ pub mod organisations;
 pub mod persons;
 pub mod prerequisites;
 pub mod quota;
+pub mod record_feed;
 pub mod records;
 pub mod retention;
 pub mod support;

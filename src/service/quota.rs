@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::applications;
+use crate::store::notifications::woken_or_after;
 use crate::store::quota::{self, DecisionRow, QuotaRow};
 use chrono::NaiveDate;
 use prost::Message;
@@ -71,19 +72,10 @@ pub async fn list(state: &AppState, query: QuotasQuery) -> ApiResult<Vec<QuotaRo
     Ok(quota::list(&state.pool, query.year, query.after, query.limit + 1).await?)
 }
 
-/// The regions whose quota decisions `scope` sees; `None` for all of them.
-pub fn regions_seen(scope: &Scope) -> Option<Vec<Region>> {
-    match scope {
-        Scope::Everywhere => None,
-        Scope::Regions(regions) => Some(regions.clone()),
-        Scope::OwnWork { .. } | Scope::Applicant(_) | Scope::Nothing => Some(Vec::new()),
-    }
-}
-
 /// The regions a feed shows: those `scope` sees, narrowed to `asked` when the caller names
 /// one. A region outside the scope leaves nothing, as if it had no decisions.
 pub fn regions_asked(scope: &Scope, asked: Option<Region>) -> Option<Vec<Region>> {
-    match (regions_seen(scope), asked) {
+    match (scope.regions_listed(), asked) {
         (seen, None) => seen,
         (None, Some(region)) => Some(vec![region]),
         (Some(seen), Some(region)) => Some(seen.into_iter().filter(|r| *r == region).collect()),
@@ -255,15 +247,8 @@ pub async fn feed(
                 break;
             }
         }
-        let woken = async {
-            if decided.changed().await.is_err() {
-                // The relay is gone (shutting down): the periodic re-read remains.
-                std::future::pending::<()>().await;
-            }
-        };
         tokio::select! {
-            () = woken => {}
-            () = tokio::time::sleep(FEED_REREAD) => {}
+            () = woken_or_after(&mut decided, FEED_REREAD) => {}
             () = sender.closed() => return,
             () = state.shutdown.cancelled() => return,
         }

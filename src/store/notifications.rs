@@ -36,3 +36,18 @@ pub async fn relay(pool: PgPool, routes: Vec<(&'static str, watch::Sender<u64>)>
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// Returns when `wake` is bumped or `every` has passed, whichever comes first: how a waiter on
+/// the relay re-reads even when a notification was lost. A relay that has gone (the server is
+/// stopping) leaves only the timer.
+pub async fn woken_or_after(wake: &mut watch::Receiver<u64>, every: Duration) {
+    let woken = async {
+        if wake.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = woken => {}
+        () = tokio::time::sleep(every) => {}
+    }
+}

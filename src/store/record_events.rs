@@ -223,3 +223,27 @@ pub async fn subscriptions<'e>(
     .fetch_all(executor)
     .await
 }
+
+/// The head and how far behind it each subscriber has acknowledged, in organisation id order,
+/// at most `limit` subscribers: one statement, so every lag is measured from the same head.
+pub async fn lags<'e>(
+    executor: impl PgExecutor<'e>,
+    limit: i64,
+) -> Result<(i64, Vec<(String, i64)>), sqlx::Error> {
+    let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT h.seq, s.organisation_id, h.seq - s.acknowledged
+         FROM record_feed_head h
+         LEFT JOIN (SELECT organisation_id, acknowledged FROM record_subscriptions
+                    ORDER BY organisation_id LIMIT $1) s ON true
+         ORDER BY s.organisation_id",
+    )
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    let head = rows.first().map_or(0, |(head, _, _)| *head);
+    let lags = rows
+        .into_iter()
+        .filter_map(|(_, organisation, lag)| organisation.zip(lag))
+        .collect();
+    Ok((head, lags))
+}

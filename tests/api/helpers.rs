@@ -14,10 +14,12 @@ use kandas::state::Clock;
 use prost::bytes::{Buf, BufMut, Bytes};
 use sqlx::PgPool;
 use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use uuid::Uuid;
 
 pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
@@ -69,6 +71,8 @@ fn with_database(url: &str, database: &str) -> String {
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when the test asked for it (`metrics_listen`).
+    pub metrics: Option<SocketAddr>,
     pub pool: PgPool,
     pub database_url: String,
     pub ca: CertificateAuthority,
@@ -130,6 +134,7 @@ pub async fn spawn_on(
         .await
         .expect("build the server");
     let addr = app.local_addr();
+    let metrics = app.metrics_addr();
     let pool = PgPool::connect(&database_url).await.unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -137,6 +142,7 @@ pub async fn spawn_on(
     }));
     TestApp {
         addr,
+        metrics,
         pool,
         database_url,
         ca,
@@ -184,6 +190,31 @@ impl TestApp {
         identity: Option<IssuedPair>,
         server_ca_pem: &str,
     ) -> Result<Channel, tonic::transport::Error> {
+        self.endpoint(identity, server_ca_pem)?.connect().await
+    }
+
+    /// A channel as organisation `org` in role `role` whose HTTP/2 windows are `window` bytes:
+    /// when the client stops reading, the server can send no more than that before it waits.
+    pub async fn channel_with_window(&self, role: &str, org: &str, window: u32) -> Channel {
+        let uri = format!("urn:kandas:{role}:{org}");
+        let identity = self
+            .ca
+            .issue_client(org, Some(&uri), Validity::Days(1))
+            .unwrap();
+        self.endpoint(Some(identity), &self.ca.cert_pem())
+            .unwrap()
+            .initial_stream_window_size(window)
+            .initial_connection_window_size(window)
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    fn endpoint(
+        &self,
+        identity: Option<IssuedPair>,
+        server_ca_pem: &str,
+    ) -> Result<Endpoint, tonic::transport::Error> {
         let mut tls = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(server_ca_pem))
             .domain_name("localhost");
@@ -192,9 +223,7 @@ impl TestApp {
         }
         Channel::from_shared(format!("https://{}", self.addr))
             .unwrap()
-            .tls_config(tls)?
-            .connect()
-            .await
+            .tls_config(tls)
     }
 
     pub async fn persons(&self, role: &str) -> PersonClient {
@@ -682,4 +711,27 @@ pub fn test_organisations() -> Vec<Organisation> {
         .into_iter()
         .map(|role| Organisation::national(&format!("test-{role}"), role))
         .collect()
+}
+
+/// Sends raw bytes and returns the status line, the head and the body of the answer.
+pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (String, String, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect to metrics");
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).expect("UTF-8 answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.lines().next().unwrap().to_string();
+    (status, head.to_string(), body.to_string())
+}
+
+/// The metrics text of a server started with `metrics_listen`.
+pub async fn metrics_text(app: &TestApp) -> String {
+    let addr = app
+        .metrics
+        .expect("the test serves metrics (metrics_listen)");
+    let (status, _, body) =
+        http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    body
 }

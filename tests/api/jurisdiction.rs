@@ -14,7 +14,13 @@ use tonic::transport::Channel;
 const INSIDE: &str = "KZ-55";
 const OUTSIDE: &str = "KZ-10";
 const MISSION: &str = "mission-abroad";
-const OFFICES: [&str; 4] = ["psc", "police", "commission", "employment_center"];
+const OFFICES: [&str; 5] = [
+    "psc",
+    "police",
+    "commission",
+    "employment_center",
+    "registry",
+];
 
 /// Every office acts in `INSIDE` only; the mission is national, as missions abroad are.
 async fn spawn_with_offices() -> TestApp {
@@ -140,8 +146,13 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "RegisterPerson"
             | "DecideAppeal"
             | "ListAppeals"
-            | "VerifyKandasCertificate",
+            | "VerifyKandasCertificate"
+            | "SetRecordSubscription"
+            | "ListRecordSubscriptions",
         ) => Expect::Served,
+        // A registry names no file: its feed holds only what lies in its regions, which
+        // `record_feed::` checks event by event.
+        (Role::Registry, "ListRecordEvents" | "AcknowledgeRecordEvents") => Expect::Served,
         // A person moves between regions: police checks and records nationwide.
         (Role::Police, "CheckPrerequisites" | "RecordOffence" | "RecordArrivalNotification") => {
             Expect::Served
@@ -371,7 +382,11 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         | "UpdateOrganisation"
         | "ListOrganisations"
         | "ListAuditEvents"
-        | "VerifyAuditChain" => Vec::new(),
+        | "VerifyAuditChain"
+        | "SetRecordSubscription"
+        | "ListRecordSubscriptions"
+        | "ListRecordEvents"
+        | "AcknowledgeRecordEvents" => Vec::new(),
         other => panic!("the scope table has no probe for {other}: add one"),
     }
 }
@@ -415,6 +430,15 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
     let inside = files_in(&app, 1, INSIDE).await;
     let outside = files_in(&app, 2, OUTSIDE).await;
     let abroad = mission_files(&app).await;
+    // The regional registry reads its feed of every kind.
+    pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await)
+        .set_record_subscription(pb::SetRecordSubscriptionRequest {
+            request_id: request_id(),
+            organisation: "organisations/registry-55".into(),
+            kinds: (1..=13).collect(),
+        })
+        .await
+        .expect("the registry subscribes");
 
     let mut probes = 0;
     let mut refusals = 0;

@@ -29,6 +29,7 @@ mod procedures;
 mod quota;
 mod readme;
 mod record_events;
+mod record_feed;
 mod record_life;
 mod retention;
 mod revocation;

@@ -9,7 +9,6 @@ use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::state::Clock;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -102,18 +101,6 @@ impl Drop for MetricsApp {
             let _ = stop.send(());
         }
     }
-}
-
-/// Sends raw bytes and returns the status line, the head and the body of the answer.
-async fn http_raw(addr: SocketAddr, request: &[u8]) -> (String, String, String) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect to metrics");
-    stream.write_all(request).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let answer = String::from_utf8(answer).expect("UTF-8 answer");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head.lines().next().unwrap().to_string();
-    (status, head.to_string(), body.to_string())
 }
 
 async fn scrape(addr: SocketAddr) -> String {

@@ -15,7 +15,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 /// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
 /// of the README) lost some; raise it when the README gains calls.
-const CALLS_IN_README: usize = 10;
+const CALLS_IN_README: usize = 15;
 
 /// Which earlier call's latest answer fills each placeholder, and with which of its fields
 /// (a JSON pointer into the answer in the proto3 JSON mapping, as grpcurl prints it).
@@ -40,7 +40,16 @@ const PLACEHOLDERS: &[(&str, &str, &str)] = &[
         "kandas.v1.PersonService/DownloadKandasCertificate",
         "/verificationCode",
     ),
+    (
+        "<next_cursor from above>",
+        "kandas.v1.PersonService/ListRecordEvents",
+        "/nextCursor",
+    ),
 ];
+
+/// The README names the development PKI's organisations, `dev-<role>`; the test server
+/// registers the same for its certificates as `test-<role>`.
+const DEV_ORGANISATIONS: (&str, &str) = ("organisations/dev-", "organisations/test-");
 
 /// One grpcurl command as printed.
 #[derive(Debug, PartialEq)]
@@ -173,7 +182,7 @@ fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {
 
 /// The README's placeholders replaced by the field of the latest answer they refer to.
 fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String {
-    let mut body = body.to_string();
+    let mut body = body.replace(DEV_ORGANISATIONS.0, DEV_ORGANISATIONS.1);
     for (placeholder, from, field) in PLACEHOLDERS {
         if !body.contains(placeholder) {
             continue;

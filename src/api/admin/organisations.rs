@@ -54,7 +54,7 @@ pub(super) fn register_command(
     let role = Role::parse(&given.role).ok_or_else(|| {
         FieldError::new(
             "organisation.role",
-            "required: psc, portal, mission, commission, police, employment_center or admin",
+            "required: psc, portal, mission, commission, police, employment_center, admin or registry",
         )
     });
     // Unspecified means active: registering an organisation is meant to let it call.

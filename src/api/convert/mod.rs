@@ -4,10 +4,12 @@
 mod application;
 mod details;
 mod document;
+mod record_event;
 
 pub use application::*;
 pub use details::*;
 pub use document::*;
+pub use record_event::*;
 
 use super::parse_region;
 use super::{Fields, name_of, parse_name};

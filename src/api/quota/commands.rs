@@ -3,8 +3,7 @@
 
 use crate::api::convert::date_from_proto;
 use crate::api::{
-    Fields, decode_page_key, decode_page_token, page_size, parse_name, parse_region,
-    parse_request_id,
+    Fields, decode_page_key, page_size, parse_cursor, parse_name, parse_region, parse_request_id,
 };
 use crate::domain::regions::Region;
 use crate::error::{AllValid, ApiResult, FieldError};
@@ -15,17 +14,6 @@ use uuid::Uuid;
 
 /// Most applications one forwarding lists.
 const MAX_FORWARDED: usize = 500;
-
-/// A feed cursor: empty for the beginning.
-pub(super) fn parse_cursor(value: &str) -> Result<i64, FieldError> {
-    decode_page_token(value)
-        .ok()
-        .and_then(|key| match key {
-            None => Some(0),
-            Some(key) => key.parse::<i64>().ok().filter(|seq| *seq >= 0),
-        })
-        .ok_or_else(|| FieldError::new("cursor", "not a cursor returned by this service"))
-}
 
 /// A quota's region and year, each checked.
 pub(super) fn quota_key(req: &pb::GetQuotaRequest) -> ApiResult<QuotaKey> {

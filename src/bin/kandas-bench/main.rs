@@ -13,6 +13,7 @@
 
 mod ceilings;
 mod data;
+mod feed;
 mod load;
 mod report;
 mod scenarios;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::ceilings::{run_storage, run_transport};
 use crate::data::{Template, fill, forget, new_persons, write_budget};
+use crate::feed::run_feed;
 use crate::load::watched;
 use crate::report::Report;
 use crate::scenarios::{run_check, run_get, run_overload, run_quota, run_submit};
@@ -67,7 +69,14 @@ struct Args {
 }
 
 /// Roles the benchmark calls as.
-const ROLES: [&str; 5] = ["psc", "police", "commission", "employment_center", "admin"];
+const ROLES: [&str; 6] = [
+    "psc",
+    "police",
+    "commission",
+    "employment_center",
+    "admin",
+    "registry",
+];
 /// The quota region whose row every approval contends for: the largest 2025/2026 quota.
 const QUOTA_REGION: &str = "KZ-55";
 /// Total applications in the 1M half of --scale.
@@ -161,6 +170,15 @@ async fn main() -> anyhow::Result<()> {
             let families = if args.quick { 1_000 } else { 3_000 };
             let quota = watched(db, run_quota(&target, c, duration, families)).await?;
             report.scenario(&quota, "storage");
+        }
+        if wanted("feed") {
+            let (catch_up, live) = if args.quick {
+                (20_000, 200)
+            } else {
+                (100_000, 1_000)
+            };
+            let run = watched(db, run_feed(&target, catch_up, live)).await?;
+            report.feed(&run);
         }
         let mut shed = None;
         if wanted("overload") {

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::feed::FeedRun;
 use crate::load::Measured;
 
 #[derive(Serialize, Clone)]
@@ -44,6 +45,8 @@ pub(crate) struct Report {
     pub(crate) scenarios: Vec<Row>,
     /// With --scale: per read scenario, the 1M figures over the 10k ones.
     pub(crate) scale: serde_json::Map<String, serde_json::Value>,
+    /// The record event feed: catch-up throughput and live delivery latency.
+    pub(crate) feed: Option<serde_json::Value>,
 }
 
 impl Report {
@@ -63,6 +66,26 @@ impl Report {
             .filter(|b| *b > 0.0)
             .map(|b| (m.rps() / b * 1000.0).round() / 1000.0);
         self.scenarios.push(row);
+    }
+
+    /// The feed's rows, set against no ceiling: nothing else in the run streams.
+    pub(crate) fn feed(&mut self, run: &FeedRun) {
+        self.scenarios.push(Row::of(&run.catch_up));
+        self.scenarios.push(Row::of(&run.live));
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        self.feed = Some(serde_json::json!({
+            "catch_up": {
+                "events": run.catch_up.latencies.len(),
+                "seconds": round(run.catch_up.elapsed.as_secs_f64()),
+                "events_per_second": run.catch_up.rps().round(),
+            },
+            "live": {
+                "events": run.live.latencies.len(),
+                "p50_ms": round(run.live.percentile(0.50)),
+                "p90_ms": round(run.live.percentile(0.90)),
+                "p99_ms": round(run.live.percentile(0.99)),
+            },
+        }));
     }
 
     pub(crate) fn print(&self) {
@@ -120,7 +143,8 @@ impl Report {
                     verdict(ratio >= want)
                 );
             }
-            if r.requests > 0 && r.name != "overload_shed" {
+            // Catch-up events arrive a page at a time: their gaps are not a latency.
+            if r.requests > 0 && r.name != "overload_shed" && r.name != "feed_catch_up" {
                 let tail = r.p99_ms / r.p50_ms.max(1e-9);
                 println!(
                     "  {:<20} p99/p50 {tail:.1} ≤ 10: {}",
@@ -150,6 +174,9 @@ impl Report {
             "ceilings": { "transport": ceiling("transport"), "storage": ceiling("storage") },
             "scenarios": self.scenarios,
         });
+        if let Some(feed) = &self.feed {
+            json["feed"] = feed.clone();
+        }
         if !self.scale.is_empty() {
             json["scale"] = serde_json::Value::Object(self.scale.clone());
         }

@@ -24,6 +24,8 @@ pub(crate) struct Target {
     /// (role, certificate PEM, key PEM)
     pub(crate) identities: Vec<(String, String, String)>,
     pub(crate) db: PgPool,
+    /// The organisation id of the `registry` identity, which the feed scenario subscribes.
+    pub(crate) registry: String,
     pub(crate) local: Option<Local>,
 }
 
@@ -57,6 +59,8 @@ impl Target {
             ca_pem: read("ca.pem".into())?,
             identities,
             db: bench_pool(url).await?,
+            // The development PKI's organisation, as `kandas certs` names it.
+            registry: "dev-registry".into(),
             local: None,
         })
     }
@@ -119,6 +123,7 @@ impl Target {
             ca_pem: ca.cert_pem(),
             identities,
             db: bench_pool(&url).await?,
+            registry: "bench-registry".into(),
             local: Some(Local {
                 shutdown,
                 server,

@@ -109,6 +109,7 @@ mod tests {
             pool,
             shed: None,
             audit: None,
+            record_streams: None,
         };
         let request = http::Request::builder()
             .method(method)

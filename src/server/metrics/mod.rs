@@ -10,6 +10,11 @@
 //!   retention job erased, read from the database at each scrape.
 //! - `kandas_audit_commits_total`, `kandas_audit_events_total` and
 //!   `kandas_audit_failed_commits_total`: the group writer of read and failure audit events.
+//! - `kandas_record_feed_head` and `kandas_record_feed_lag{organisation}` (feed positions
+//!   committed after each registry's acknowledged one), read from the database at scrape time
+//!   (at most [`MAX_SUBSCRIBER_SERIES`] subscribers), so every replica shows the same figures;
+//!   `kandas_record_feed_streams` and `kandas_record_feed_buffered_events`: this replica's
+//!   open record event streams and the events they hold that the transport has not taken.
 //! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
@@ -74,6 +79,8 @@ const INFRASTRUCTURE_METHODS: [&str; 4] = [
 /// paths cannot grow the families.
 const OTHER_METHOD: &str = "other";
 
+/// Most subscribers whose lag one scrape exports.
+pub const MAX_SUBSCRIBER_SERIES: i64 = 1000;
 /// Most quota rows exported in one scrape.
 pub const MAX_QUOTA_SERIES: i64 = 1000;
 /// How long a scrape waits for the quota query.
@@ -93,6 +100,11 @@ struct MethodLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SubscriberLabels {
+    organisation: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -170,6 +182,7 @@ pub struct Sources {
     pub pool: PgPool,
     pub shed: Option<ShedLayer>,
     pub audit: Option<crate::audit::AuditWriter>,
+    pub record_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
 }
 
 impl Sources {
@@ -234,6 +247,21 @@ impl Sources {
                 places,
             );
         }
+        if let Some(streams) = &self.record_streams {
+            let load =
+                |g: &std::sync::atomic::AtomicI64| ConstGauge::new(g.load(Ordering::Relaxed));
+            registry.register(
+                "kandas_record_feed_streams",
+                "Record event streams open on this replica",
+                load(&streams.open),
+            );
+            registry.register(
+                "kandas_record_feed_buffered_events",
+                "Record events this replica's streams have read and the transport has not taken yet",
+                load(&streams.buffered),
+            );
+        }
+        self.record_feed(&mut registry).await;
         let erased = crate::store::retention::erased_count(&self.pool);
         match tokio::time::timeout(QUOTA_QUERY_TIMEOUT, erased).await {
             Ok(Ok(erased)) => {
@@ -249,6 +277,32 @@ impl Sources {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         out
+    }
+
+    /// The feed's head and each subscriber's lag behind it; left out of the scrape when the
+    /// database does not answer in time.
+    async fn record_feed(&self, registry: &mut Registry) {
+        let lags = crate::store::record_events::lags(&self.pool, MAX_SUBSCRIBER_SERIES);
+        let Ok(Ok((head, lags))) = tokio::time::timeout(QUOTA_QUERY_TIMEOUT, lags).await else {
+            tracing::debug!("metrics: record feed not read; left out of this scrape");
+            return;
+        };
+        registry.register(
+            "kandas_record_feed_head",
+            "The last position of the record event feed, on all replicas",
+            ConstGauge::new(head),
+        );
+        let family = Family::<SubscriberLabels, Gauge>::default();
+        for (organisation, lag) in lags {
+            family
+                .get_or_create(&SubscriberLabels { organisation })
+                .set(lag);
+        }
+        registry.register(
+            "kandas_record_feed_lag",
+            "Record feed positions committed after the one a registry acknowledged",
+            family,
+        );
     }
 
     /// The remaining places of every quota, or `None` when the database does not answer in

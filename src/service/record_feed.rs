@@ -1,0 +1,333 @@
+//! The record event feed of the state registries (SPEC 1, role `registry`): the operator
+//! subscribes a registry to kinds of acts, and the registry reads them after a cursor, a page
+//! at a time or as a stream, and acknowledges how far it has processed them.
+//!
+//! Every event delivered is a read of its person's data, so each page is audited person by
+//! person before it is sent (SPEC §7): a page whose audit fails is not sent at all.
+
+use crate::audit::Entry;
+use crate::domain::caller::Call;
+use crate::domain::record_event::{RecordEvent, Subscription};
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Violation, failed_precondition};
+use crate::service::mutation::{self, Idempotency};
+use crate::service::organisations::name_of;
+use crate::state::{AppState, StreamGauges};
+use crate::store::notifications::woken_or_after;
+use crate::store::organisations;
+use crate::store::record_events::{self, Page, SubscriptionRow};
+use prost::Message;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Events one read of a stream fetches.
+const WATCH_PAGE: i64 = 500;
+/// Events read ahead of a stream's client that it has not taken yet. Together with the page
+/// being sent this bounds what a slow subscriber costs the server: once the channel is full
+/// the feed waits, and reads nothing more, until the client takes some.
+pub const WATCH_CHANNEL: usize = 256;
+/// The most events one open stream holds in this process: a page and a full channel.
+pub const MOST_BUFFERED_PER_STREAM: usize = WATCH_PAGE as usize + WATCH_CHANNEL;
+/// How long a stream waits for a wake-up before reading again anyway.
+const REREAD: Duration = Duration::from_secs(2);
+
+/// SetRecordSubscription, parsed.
+pub struct SetSubscription {
+    pub key: Idempotency,
+    /// The organisation id.
+    pub organisation: String,
+    pub subscription: Subscription,
+}
+
+/// A subscription with the feed's head, from which its lag is told.
+pub struct Standing {
+    pub row: SubscriptionRow,
+    pub head: i64,
+}
+
+impl Standing {
+    /// Positions committed after the one acknowledged.
+    pub fn lag(&self) -> i64 {
+        (self.head - self.row.acknowledged).max(0)
+    }
+}
+
+/// Sets the kinds a registry receives; its acknowledged position stays.
+pub async fn set_subscription<R: Message + Default>(
+    state: &AppState,
+    call: &Call,
+    command: SetSubscription,
+    present: impl Fn(&Standing) -> R,
+) -> ApiResult<R> {
+    let SetSubscription {
+        key,
+        organisation,
+        subscription,
+    } = command;
+    let name = name_of(&organisation);
+    let mut tx = state.pool.begin().await?;
+    if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
+        return Ok(first);
+    }
+    let registered = organisations::lock(&mut tx, &organisation).await?;
+    let refusal = |reason, message: String| {
+        failed_precondition(
+            reason,
+            message.clone(),
+            vec![Violation::new(
+                "REGISTRY_ORGANISATION",
+                "organisation",
+                message,
+            )],
+        )
+    };
+    match registered {
+        None => {
+            return Err(refusal(
+                "ORGANISATION_NOT_REGISTERED",
+                format!("{name} is not registered; register it with role `registry` first"),
+            ));
+        }
+        Some(row) if row.organisation.role != Role::Registry => {
+            return Err(refusal(
+                "NOT_A_REGISTRY",
+                format!(
+                    "{name} is registered with role `{}`; only a `registry` organisation receives record events",
+                    row.organisation.role
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    let row = record_events::set_subscription(&mut tx, &organisation, &subscription.kinds).await?;
+    let head = record_events::head(&mut *tx).await?;
+    let answer = present(&Standing { row, head });
+    mutation::commit(tx, call, &key, &name, &answer).await?;
+    Ok(answer)
+}
+
+/// Up to `limit + 1` subscriptions after organisation `after` (the extra one says whether
+/// another page follows), each with the head of the same moment.
+pub async fn subscriptions(
+    state: &AppState,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<Standing>> {
+    let mut tx = state.pool.begin().await?;
+    let head = record_events::head(&mut *tx).await?;
+    let rows = record_events::subscriptions(&mut *tx, after, limit + 1).await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().map(|row| Standing { row, head }).collect())
+}
+
+fn no_subscription(organisation: &str) -> ApiError {
+    failed_precondition(
+        "NO_SUBSCRIPTION",
+        format!(
+            "{} has no record subscription; the operator sets one with SetRecordSubscription",
+            name_of(organisation)
+        ),
+        vec![Violation::new(
+            "RECORD_SUBSCRIPTION",
+            name_of(organisation),
+            "subscribed to at least one kind of record event",
+        )],
+    )
+}
+
+/// The caller's subscription as stored now.
+async fn subscribed(state: &AppState, call: &Call) -> ApiResult<SubscriptionRow> {
+    let organisation = &call.caller.organisation;
+    record_events::subscription(&state.pool, organisation)
+        .await?
+        .ok_or_else(|| no_subscription(organisation))
+}
+
+/// The subscription and the head, with `cursor` checked against it: a position past the head
+/// was never returned here, and reading after it would pass over events yet to commit.
+async fn standing_at(state: &AppState, call: &Call, cursor: i64) -> ApiResult<Standing> {
+    let row = subscribed(state, call).await?;
+    let head = record_events::head(&state.pool).await?;
+    if cursor > head {
+        return Err(ApiError::field("cursor", NOT_OUR_CURSOR));
+    }
+    Ok(Standing { row, head })
+}
+
+/// Opens a read of the feed after `cursor`, which acknowledges every event up to it.
+pub async fn resume(state: &AppState, call: &Call, cursor: i64) -> ApiResult<()> {
+    let standing = standing_at(state, call, cursor).await?;
+    if cursor > standing.row.acknowledged {
+        record_events::acknowledge(&state.pool, &call.caller.organisation, cursor).await?;
+    }
+    Ok(())
+}
+
+/// Records that the caller processed every event up to `cursor`; an older one changes nothing.
+pub async fn acknowledge(state: &AppState, call: &Call, cursor: i64) -> ApiResult<Standing> {
+    let Standing { head, .. } = standing_at(state, call, cursor).await?;
+    let organisation = &call.caller.organisation;
+    let row = record_events::acknowledge(&state.pool, organisation, cursor)
+        .await?
+        .ok_or_else(|| no_subscription(organisation))?;
+    Ok(Standing { row, head })
+}
+
+/// The caller's events after `after`, at most `limit`: the kinds of its subscription as it
+/// stands now, in the regions of its scope.
+pub async fn page(state: &AppState, call: &Call, after: i64, limit: i64) -> ApiResult<Page> {
+    let kinds = subscribed(state, call).await?.kinds();
+    let regions = call.scope().regions_listed();
+    Ok(record_events::page(&state.pool, after, &kinds, regions.as_deref(), limit).await?)
+}
+
+/// ListRecordEvents: acknowledges the cursor presented and reads the page after it.
+pub async fn list(state: &AppState, call: &Call, after: i64, limit: i64) -> ApiResult<Page> {
+    resume(state, call, after).await?;
+    page(state, call, after, limit).await
+}
+
+/// The persons of `events`, each once, as audit subjects.
+pub fn persons_of<'a>(events: impl IntoIterator<Item = &'a RecordEvent>) -> Vec<String> {
+    let mut persons: Vec<String> = events
+        .into_iter()
+        .map(|event| format!("persons/{}", event.person_id))
+        .collect();
+    persons.sort();
+    persons.dedup();
+    persons
+}
+
+/// The call as the organisations in force admit it now: a stream may stay open for days, and a
+/// suspension or a change of jurisdiction must reach it at its next page as it reaches every
+/// new call.
+fn admitted_now(state: &AppState, call: &Call) -> ApiResult<Call> {
+    let registry = state.organisations.current();
+    let organisation = &call.caller.organisation;
+    let admitted = registry
+        .admit(call.caller.role, organisation)
+        .map_err(|_| ApiError::PermissionDenied {
+            reason: "ORGANISATION_NOT_ACTIVE",
+            message: format!("organisation `{organisation}` is no longer active in this role"),
+        })?;
+    let mut call = call.clone();
+    call.caller.jurisdiction = admitted.jurisdiction.clone();
+    Ok(call)
+}
+
+/// An event read for a stream and not yet taken by the transport, counted while it is held.
+pub struct Buffered {
+    pub event: RecordEvent,
+    gauges: Arc<StreamGauges>,
+}
+
+impl Buffered {
+    fn hold(event: RecordEvent, gauges: &Arc<StreamGauges>) -> Buffered {
+        gauges.buffered.fetch_add(1, Ordering::Relaxed);
+        Buffered {
+            event,
+            gauges: gauges.clone(),
+        }
+    }
+}
+
+impl Drop for Buffered {
+    fn drop(&mut self) {
+        self.gauges.buffered.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a stream as open while it is held.
+struct OpenStream(Arc<StreamGauges>);
+
+impl OpenStream {
+    fn new(gauges: &Arc<StreamGauges>) -> OpenStream {
+        gauges.open.fetch_add(1, Ordering::Relaxed);
+        OpenStream(gauges.clone())
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn stopping() -> ApiError {
+    ApiError::Unavailable {
+        reason: "SERVER_STOPPING",
+        message: "the server is stopping; resume after the last cursor received".into(),
+    }
+}
+
+/// Sends every event after `after`, then each new one as it commits on any replica: the
+/// notification relay bumps `recorded`, and a periodic re-read covers a lost notification.
+/// Each page is read with the subscription, and the organisation's state and jurisdiction, as
+/// they stand then, audited, and only then sent;
+/// `sender` is bounded, so a client that reads slowly holds the feed back rather than making
+/// it buffer. It ends when the client goes away, after sending the first error, or when the
+/// server shuts down.
+pub async fn watch(
+    state: AppState,
+    call: Call,
+    mut recorded: watch::Receiver<u64>,
+    mut after: i64,
+    sender: mpsc::Sender<ApiResult<Buffered>>,
+) {
+    let gauges = state.record_streams.clone();
+    let _open = OpenStream::new(&gauges);
+    loop {
+        // Marks what this read covers: a notification from now on wakes the next one.
+        recorded.borrow_and_update();
+        loop {
+            let read = async {
+                let call = admitted_now(&state, &call)?;
+                let page = page(&state, &call, after, WATCH_PAGE).await?;
+                let persons = persons_of(&page.events);
+                state.audit.record_reads(&call, &persons).await?;
+                Ok::<_, ApiError>(page)
+            };
+            let page = match read.await {
+                Ok(page) => page,
+                Err(error) => {
+                    // The stream's end is a failed call like any other, audited as one.
+                    let outcome = format!("{:?}", error.code());
+                    if let Err(error) = state.audit.record(&Entry::of(&call, &outcome)).await {
+                        tracing::warn!(%error, rpc = call.rpc, "could not audit a failed stream");
+                    }
+                    let _ = sender.send(Err(error)).await;
+                    return;
+                }
+            };
+            let full = i64::try_from(page.events.len()).is_ok_and(|n| n >= WATCH_PAGE);
+            let held: Vec<Buffered> = page
+                .events
+                .into_iter()
+                .map(|event| Buffered::hold(event, &gauges))
+                .collect();
+            for event in held {
+                tokio::select! {
+                    sent = sender.send(Ok(event)) => if sent.is_err() { return },
+                    () = state.shutdown.cancelled() => {
+                        let _ = sender.try_send(Err(stopping()));
+                        return;
+                    }
+                }
+            }
+            after = page.covered;
+            if !full {
+                break;
+            }
+        }
+        tokio::select! {
+            () = woken_or_after(&mut recorded, REREAD) => {}
+            () = sender.closed() => return,
+            () = state.shutdown.cancelled() => {
+                let _ = sender.try_send(Err(stopping()));
+                return;
+            }
+        }
+    }
+}
