@@ -44,6 +44,40 @@ pub enum Command {
     Migrate(ServeArgs),
     /// Write a development PKI: a CA, a server pair and one client pair per role.
     Certs(CertsArgs),
+    /// Export the audit log with its signed heads, or verify an export offline.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+// Parsed once per process, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the sealed audit events and signed heads to FILE (JSON Lines), reading the
+    /// database `serve` uses.
+    Export(ExportArgs),
+    /// Verify an export with no database and no server. Exit 0 only when intact, 1 when it
+    /// was altered, 2 when the file or key cannot be used.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (replaced if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub database: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The export to verify.
+    pub file: PathBuf,
+    /// The public key the heads were signed with: 64 hex digits or a file holding them (as
+    /// `audit-signing.pub`). Repeat it for the keys before a rotation.
+    #[arg(long = "public-key", required = true)]
+    pub public_keys: Vec<String>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -127,6 +161,11 @@ pub struct ServeArgs {
     /// [default: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf].
     #[arg(long, env = "KANDAS_CERTIFICATE_FONT")]
     pub certificate_font: Option<PathBuf>,
+    /// Ed25519 private key the audit chain heads are signed with: PKCS#8 (PEM or DER) or a
+    /// raw 32-byte seed, in a file the database never sees. Unset: a development key in
+    /// <state-dir>/certs/audit-signing.key (made on first start, public key beside it).
+    #[arg(long, env = "KANDAS_AUDIT_SIGNING_KEY")]
+    pub audit_signing_key: Option<PathBuf>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -154,6 +193,7 @@ struct FileSettings {
     client_crl: Option<Vec<PathBuf>>,
     bootstrap_admin: Option<String>,
     certificate_font: Option<PathBuf>,
+    audit_signing_key: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -206,6 +246,14 @@ pub enum DatabaseSource {
     Private(PathBuf),
 }
 
+/// Where the audit signing key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditKeySource {
+    File(PathBuf),
+    /// The development key in this directory (the development PKI's), made on first start.
+    Dev(PathBuf),
+}
+
 /// Where the TLS material is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
@@ -239,6 +287,7 @@ pub struct Config {
     pub bootstrap_admin: Option<String>,
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: PathBuf,
+    pub audit_signing_key: AuditKeySource,
 }
 
 impl ServeArgs {
@@ -352,6 +401,10 @@ impl ServeArgs {
                 .clone()
                 .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
+            audit_signing_key: match self.audit_signing_key.clone().or(file.audit_signing_key) {
+                Some(path) => AuditKeySource::File(path),
+                None => AuditKeySource::Dev(state_dir.join("certs")),
+            },
         })
     }
 }
@@ -451,6 +504,10 @@ mod tests {
         assert_eq!(
             config.certificate_font,
             PathBuf::from(DEFAULT_CERTIFICATE_FONT)
+        );
+        assert_eq!(
+            config.audit_signing_key,
+            AuditKeySource::Dev(PathBuf::from(".kandas/certs"))
         );
         if std::env::var("DATABASE_URL").is_err() {
             assert_eq!(

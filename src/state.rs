@@ -51,6 +51,9 @@ pub struct AppState {
     /// The TrueType font of re-issued kandas certificates, read at each download so that a
     /// font installed or replaced later is used without a restart.
     pub certificate_font: std::path::PathBuf,
+    /// Signs the audit chain head; `None` only where no key was given (the heads are then
+    /// not signed, and verification checks the chain alone).
+    pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
 }
 
 /// A value every call reads and that can be replaced while the server runs (the calendar,

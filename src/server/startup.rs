@@ -74,6 +74,9 @@ pub struct Settings {
     pub seed_organisations: Vec<Organisation>,
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: std::path::PathBuf,
+    /// Signs the audit chain head (SPEC §7). `kandas serve` always has one (the configured
+    /// key or the development key); `None` leaves heads unsigned.
+    pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
 }
 
 impl Settings {
@@ -102,6 +105,7 @@ impl Settings {
             health_every: Duration::from_secs(1),
             seed_organisations: Vec::new(),
             certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
+            audit_signer: None,
         }
     }
 }
@@ -168,6 +172,7 @@ impl Application {
             organisations: OrganisationsCell::new(registry),
             clock: settings.clock,
             certificate_font: settings.certificate_font.clone(),
+            audit_signer: settings.audit_signer.clone(),
         };
         Ok(Application {
             listener,
@@ -236,7 +241,11 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::audit::run_sealer(state.pool.clone(), settings.seal_every),
+            crate::audit::run_sealer(
+                state.pool.clone(),
+                settings.seal_every,
+                state.audit_signer.clone(),
+            ),
         );
         spawn_until(
             &tasks,
@@ -404,6 +413,11 @@ impl Application {
         // Seal what the last requests wrote, so a clean stop leaves no event waiting.
         if let Err(error) = crate::audit::seal_pending(&state.pool).await {
             tracing::warn!(%error, "could not seal the last audit events; the next start will");
+        } else if let Some(signer) = &state.audit_signer
+            && let Err(error) = crate::audit::sign_if_moved(&state.pool, signer).await
+        {
+            // The last events stay chained; the sealer of the next start signs them.
+            tracing::warn!(%error, "could not sign the last audit chain head");
         }
         state.pool.close().await;
         result.context("serving gRPC")
