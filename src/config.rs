@@ -166,6 +166,10 @@ pub struct ServeArgs {
     /// <state-dir>/certs/audit-signing.key (made on first start, public key beside it).
     #[arg(long, env = "KANDAS_AUDIT_SIGNING_KEY")]
     pub audit_signing_key: Option<PathBuf>,
+    /// Public keys of earlier audit signing keys (64 hex digits or files holding them),
+    /// comma-separated: after a rotation VerifyAuditChain checks the older heads with them.
+    #[arg(long, env = "KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS", value_delimiter = ',')]
+    pub audit_previous_public_keys: Vec<String>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -194,6 +198,7 @@ struct FileSettings {
     bootstrap_admin: Option<String>,
     certificate_font: Option<PathBuf>,
     audit_signing_key: Option<PathBuf>,
+    audit_previous_public_keys: Option<Vec<String>>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -288,6 +293,8 @@ pub struct Config {
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: PathBuf,
     pub audit_signing_key: AuditKeySource,
+    /// The public keys of earlier signing keys, for heads signed before a rotation.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
 }
 
 impl ServeArgs {
@@ -365,6 +372,17 @@ impl ServeArgs {
             .or(file.metrics_listen.as_deref());
         let metrics_listen =
             parse_metrics_listen(configured_metrics.unwrap_or(DEFAULT_METRICS_LISTEN))?;
+        let previous_keys = if self.audit_previous_public_keys.is_empty() {
+            file.audit_previous_public_keys.clone().unwrap_or_default()
+        } else {
+            self.audit_previous_public_keys.clone()
+        };
+        let audit_previous_keys = previous_keys
+            .iter()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| crate::audit::PublicKey::from_argument(k.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .context("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS")?;
         let bootstrap_admin = self
             .bootstrap_admin
             .clone()
@@ -401,6 +419,7 @@ impl ServeArgs {
                 .clone()
                 .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
+            audit_previous_keys,
             audit_signing_key: match self.audit_signing_key.clone().or(file.audit_signing_key) {
                 Some(path) => AuditKeySource::File(path),
                 None => AuditKeySource::Dev(state_dir.join("certs")),

@@ -272,6 +272,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.certificate_font = config.certificate_font.clone();
     let key_id = signer.key_id().to_string();
     settings.audit_signer = Some(Arc::new(signer));
+    settings.audit_previous_keys = config.audit_previous_keys.clone();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

@@ -54,6 +54,8 @@ pub struct AppState {
     /// Signs the audit chain head; `None` only where no key was given (the heads are then
     /// not signed, and verification checks the chain alone).
     pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
+    /// Public keys of earlier signing keys, for heads signed before a rotation.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
 }
 
 /// A value every call reads and that can be replaced while the server runs (the calendar,

@@ -77,6 +77,8 @@ pub struct Settings {
     /// Signs the audit chain head (SPEC §7). `kandas serve` always has one (the configured
     /// key or the development key); `None` leaves heads unsigned.
     pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
+    /// Public keys of earlier signing keys: heads signed before a rotation verify with them.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
 }
 
 impl Settings {
@@ -106,6 +108,7 @@ impl Settings {
             seed_organisations: Vec::new(),
             certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
             audit_signer: None,
+            audit_previous_keys: Vec::new(),
         }
     }
 }
@@ -173,6 +176,7 @@ impl Application {
             clock: settings.clock,
             certificate_font: settings.certificate_font.clone(),
             audit_signer: settings.audit_signer.clone(),
+            audit_previous_keys: settings.audit_previous_keys.clone(),
         };
         Ok(Application {
             listener,

@@ -243,7 +243,14 @@ async fn kandas_audit_verify_exits_zero_only_for_an_intact_export() {
     std::fs::write(&key_file, format!("{key}\n")).unwrap();
 
     let intact = dir.path().join("intact.jsonl");
-    std::fs::write(&intact, export(&app).await).unwrap();
+    let exported = Command::new(env!("CARGO_BIN_EXE_kandas"))
+        .args(["audit", "export", "--out"])
+        .arg(&intact)
+        .args(["--database-url", &app.database_url])
+        .env_remove("KANDAS_CONFIG")
+        .output()
+        .expect("run kandas audit export");
+    assert!(exported.status.success(), "{exported:?}");
     let run = kandas_verify(&intact, key_file.to_str().unwrap());
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     assert!(String::from_utf8_lossy(&run.stdout).contains("intact"));
@@ -270,4 +277,58 @@ async fn kandas_audit_verify_exits_zero_only_for_an_intact_export() {
     std::fs::write(&garbage, "not an export\n").unwrap();
     assert_eq!(kandas_verify(&garbage, &key).status.code(), Some(2));
     assert_eq!(kandas_verify(&intact, "not-a-key").status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn a_clean_stop_seals_and_signs_the_last_events() {
+    let app = spawn_app().await;
+    register_some(&app, 2, "Stopping").await;
+    let pool = app.pool.clone();
+    app.stop().await;
+    let (head, signed): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT seq, (SELECT max(seq) FROM audit_signed_heads) FROM audit_chain_head",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((head, signed), (2, Some(2)));
+}
+
+/// After a rotation, new heads carry the new key's id and old heads verify with the old
+/// public key, given as a previous key; without it they are reported, not skipped.
+#[tokio::test]
+async fn after_a_key_rotation_old_heads_verify_with_the_previous_public_key() {
+    let old = signed_log().await;
+    let (database_url, ca) = (old.database_url.clone(), old.same_ca());
+    old.stop().await;
+    let new_key = std::sync::Arc::new(kandas::audit::HeadSigner::generate().unwrap().0);
+    let rotated = spawn_on(database_url.clone(), ca, |settings| {
+        settings.audit_signer = Some(new_key.clone());
+        settings.audit_previous_keys = vec![test_audit_signer().public_key()];
+    })
+    .await;
+    register_some(&rotated, 2, "Rotated").await;
+    let result = verify(&rotated).await;
+    assert!(result.intact, "{:?}", result.problems);
+    assert_eq!(result.last_signed_sequence, 8);
+    let both = verify_export(
+        export(&rotated).await.as_slice(),
+        &[test_audit_signer().public_key(), new_key.public_key()],
+    )
+    .unwrap();
+    assert!(both.intact(), "{:?}", both.problems);
+    let same_ca = rotated.same_ca();
+    rotated.stop().await;
+
+    let forgetful = spawn_on(database_url, same_ca, |settings| {
+        settings.audit_signer = Some(new_key.clone());
+    })
+    .await;
+    let result = verify(&forgetful).await;
+    assert!(!result.intact);
+    assert!(
+        result.problems[0].problem.contains("no public key given"),
+        "{:?}",
+        result.problems
+    );
 }

@@ -121,6 +121,7 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
     let name = method.rsplit('/').next().unwrap();
     match (role, name) {
         // No one's file: checking an IIN, quotas, calendars, organisations, the audit log,
+        // the registries' subscriptions and feeds,
         // registering a new person.
         (
             _,
@@ -137,6 +138,10 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "ListOrganisations"
             | "ListAuditEvents"
             | "VerifyAuditChain"
+            | "SetRecordSubscription"
+            | "ListRecordSubscriptions"
+            | "ListRecordEvents"
+            | "AcknowledgeRecordEvents"
             | "RegisterPerson"
             | "DecideAppeal"
             | "ListAppeals"
@@ -371,7 +376,11 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         | "UpdateOrganisation"
         | "ListOrganisations"
         | "ListAuditEvents"
-        | "VerifyAuditChain" => Vec::new(),
+        | "VerifyAuditChain"
+        | "SetRecordSubscription"
+        | "ListRecordSubscriptions"
+        | "ListRecordEvents"
+        | "AcknowledgeRecordEvents" => Vec::new(),
         other => panic!("the scope table has no probe for {other}: add one"),
     }
 }
