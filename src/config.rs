@@ -64,7 +64,7 @@ pub enum AuditCommand {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The file to write (replaced if it exists).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     #[command(flatten)]
     pub database: ServeArgs,
@@ -76,7 +76,7 @@ pub struct VerifyArgs {
     pub file: PathBuf,
     /// The public key the heads were signed with: 64 hex digits or a file holding them (as
     /// `audit-signing.pub`). Repeat it for the keys before a rotation.
-    #[arg(long = "public-key", required = true)]
+    #[arg(long = "public-key", value_name = "KEY", required = true)]
     pub public_keys: Vec<String>,
 }
 
@@ -627,6 +627,39 @@ mod tests {
         let error = zero.resolve().unwrap_err().to_string();
         assert!(
             error.contains("KANDAS_MAX_CONNECTIONS_PER_CLIENT"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn audit_keys_default_to_the_development_key_and_bad_previous_keys_are_refused() {
+        let args = ServeArgs {
+            state_dir: Some("/srv/kandas".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            args.resolve().unwrap().audit_signing_key,
+            AuditKeySource::Dev(PathBuf::from("/srv/kandas/certs"))
+        );
+        let key = "ab".repeat(32);
+        let args = ServeArgs {
+            audit_signing_key: Some("/etc/kandas/audit.key".into()),
+            audit_previous_public_keys: vec![key.clone()],
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(
+            config.audit_signing_key,
+            AuditKeySource::File("/etc/kandas/audit.key".into())
+        );
+        assert_eq!(config.audit_previous_keys[0].to_hex(), key);
+        let bad = ServeArgs {
+            audit_previous_public_keys: vec!["/nonexistent/old.pub".into()],
+            ..ServeArgs::default()
+        };
+        let error = format!("{:#}", bad.resolve().unwrap_err());
+        assert!(
+            error.contains("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS"),
             "{error}"
         );
     }

@@ -57,6 +57,14 @@ pub enum KeyError {
     NotEd25519 { path: PathBuf },
     #[error("the public key must be 64 hex digits (an Ed25519 key), or a file holding them")]
     BadPublicKey,
+    #[error(
+        "`{given}` is neither a public key (64 hex digits) nor a file that can be read: {source}"
+    )]
+    PublicKeyFile {
+        given: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("writing the development audit signing key: {0}")]
     Write(String),
 }
@@ -182,8 +190,8 @@ impl PublicKey {
         if let Ok(key) = Self::parse(key) {
             return Ok(key);
         }
-        let text = std::fs::read_to_string(key).map_err(|source| KeyError::Read {
-            path: key.into(),
+        let text = std::fs::read_to_string(key).map_err(|source| KeyError::PublicKeyFile {
+            given: key.into(),
             source,
         })?;
         Self::parse(&text)
