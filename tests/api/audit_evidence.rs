@@ -332,3 +332,28 @@ async fn after_a_key_rotation_old_heads_verify_with_the_previous_public_key() {
         result.problems
     );
 }
+
+/// Nobody asks for a verification: the sealer signs newly sealed events by itself, within
+/// seconds (SIGN_AT_MOST_EVERY), well inside the minute SPEC §7 allows.
+#[tokio::test]
+async fn the_sealer_signs_new_events_by_itself_within_seconds() {
+    let app = spawn_app().await;
+    register_some(&app, 2, "Unasked").await;
+    let deadline = std::time::Instant::now()
+        + kandas::audit::SIGN_AT_MOST_EVERY
+        + std::time::Duration::from_secs(10);
+    loop {
+        let signed: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_signed_heads")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if signed == Some(2) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no head signed by the sealer: {signed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
