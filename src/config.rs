@@ -44,6 +44,40 @@ pub enum Command {
     Migrate(ServeArgs),
     /// Write a development PKI: a CA, a server pair and one client pair per role.
     Certs(CertsArgs),
+    /// Export the audit log with its signed heads, or verify an export offline.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+// Parsed once per process, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the sealed audit events and signed heads to FILE (JSON Lines), reading the
+    /// database `serve` uses.
+    Export(ExportArgs),
+    /// Verify an export with no database and no server. Exit 0 only when intact, 1 when it
+    /// was altered, 2 when the file or key cannot be used.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub database: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The export to verify.
+    pub file: PathBuf,
+    /// The public key the heads were signed with: 64 hex digits or a file holding them (as
+    /// `audit-signing.pub`). Repeat it for the keys before a rotation.
+    #[arg(long = "public-key", value_name = "KEY", required = true)]
+    pub public_keys: Vec<String>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -127,6 +161,15 @@ pub struct ServeArgs {
     /// [default: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf].
     #[arg(long, env = "KANDAS_CERTIFICATE_FONT")]
     pub certificate_font: Option<PathBuf>,
+    /// Ed25519 private key the audit chain heads are signed with: PKCS#8 (PEM or DER) or a
+    /// raw 32-byte seed, in a file the database never sees. Unset: a development key in
+    /// <state-dir>/certs/audit-signing.key (made on first start, public key beside it).
+    #[arg(long, env = "KANDAS_AUDIT_SIGNING_KEY")]
+    pub audit_signing_key: Option<PathBuf>,
+    /// Public keys of earlier audit signing keys (64 hex digits or files holding them),
+    /// comma-separated: after a rotation VerifyAuditChain checks the older heads with them.
+    #[arg(long, env = "KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS", value_delimiter = ',')]
+    pub audit_previous_public_keys: Vec<String>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -154,6 +197,8 @@ struct FileSettings {
     client_crl: Option<Vec<PathBuf>>,
     bootstrap_admin: Option<String>,
     certificate_font: Option<PathBuf>,
+    audit_signing_key: Option<PathBuf>,
+    audit_previous_public_keys: Option<Vec<String>>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -206,6 +251,14 @@ pub enum DatabaseSource {
     Private(PathBuf),
 }
 
+/// Where the audit signing key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditKeySource {
+    File(PathBuf),
+    /// The development key in this directory (the development PKI's), made on first start.
+    Dev(PathBuf),
+}
+
 /// Where the TLS material is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
@@ -239,6 +292,9 @@ pub struct Config {
     pub bootstrap_admin: Option<String>,
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: PathBuf,
+    pub audit_signing_key: AuditKeySource,
+    /// The public keys of earlier signing keys, for heads signed before a rotation.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
 }
 
 impl ServeArgs {
@@ -316,6 +372,17 @@ impl ServeArgs {
             .or(file.metrics_listen.as_deref());
         let metrics_listen =
             parse_metrics_listen(configured_metrics.unwrap_or(DEFAULT_METRICS_LISTEN))?;
+        let previous_keys = if self.audit_previous_public_keys.is_empty() {
+            file.audit_previous_public_keys.clone().unwrap_or_default()
+        } else {
+            self.audit_previous_public_keys.clone()
+        };
+        let audit_previous_keys = previous_keys
+            .iter()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| crate::audit::PublicKey::from_argument(k.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .context("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS")?;
         let bootstrap_admin = self
             .bootstrap_admin
             .clone()
@@ -352,6 +419,11 @@ impl ServeArgs {
                 .clone()
                 .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
+            audit_previous_keys,
+            audit_signing_key: match self.audit_signing_key.clone().or(file.audit_signing_key) {
+                Some(path) => AuditKeySource::File(path),
+                None => AuditKeySource::Dev(state_dir.join("certs")),
+            },
         })
     }
 }
@@ -452,6 +524,10 @@ mod tests {
             config.certificate_font,
             PathBuf::from(DEFAULT_CERTIFICATE_FONT)
         );
+        assert_eq!(
+            config.audit_signing_key,
+            AuditKeySource::Dev(PathBuf::from(".kandas/certs"))
+        );
         if std::env::var("DATABASE_URL").is_err() {
             assert_eq!(
                 config.database,
@@ -551,6 +627,39 @@ mod tests {
         let error = zero.resolve().unwrap_err().to_string();
         assert!(
             error.contains("KANDAS_MAX_CONNECTIONS_PER_CLIENT"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn audit_keys_default_to_the_development_key_and_bad_previous_keys_are_refused() {
+        let args = ServeArgs {
+            state_dir: Some("/srv/kandas".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            args.resolve().unwrap().audit_signing_key,
+            AuditKeySource::Dev(PathBuf::from("/srv/kandas/certs"))
+        );
+        let key = "ab".repeat(32);
+        let args = ServeArgs {
+            audit_signing_key: Some("/etc/kandas/audit.key".into()),
+            audit_previous_public_keys: vec![key.clone()],
+            ..ServeArgs::default()
+        };
+        let config = args.resolve().unwrap();
+        assert_eq!(
+            config.audit_signing_key,
+            AuditKeySource::File("/etc/kandas/audit.key".into())
+        );
+        assert_eq!(config.audit_previous_keys[0].to_hex(), key);
+        let bad = ServeArgs {
+            audit_previous_public_keys: vec!["/nonexistent/old.pub".into()],
+            ..ServeArgs::default()
+        };
+        let error = format!("{:#}", bad.resolve().unwrap_err());
+        assert!(
+            error.contains("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS"),
             "{error}"
         );
     }

@@ -1,8 +1,12 @@
-//! The `kandas` command line: `serve` (the default), `migrate`, `certs`.
+//! The `kandas` command line: `serve` (the default), `migrate`, `certs`, `audit`.
 
 use anyhow::Context;
 use clap::Parser;
-use kandas::config::{Cli, Command, Config, DatabaseSource, ServeArgs, TlsSource};
+use kandas::audit::{HeadSigner, PublicKey};
+use kandas::config::{
+    AuditCommand, AuditKeySource, Cli, Command, Config, DatabaseSource, ExportArgs, ServeArgs,
+    TlsSource, VerifyArgs,
+};
 use kandas::domain::organisation::Organisation;
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
@@ -11,6 +15,7 @@ use kandas::server::startup::{Application, Settings, TlsFiles};
 use kandas::store::PoolSettings;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,6 +34,10 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
         Some(Command::Migrate(args)) => runtime.block_on(migrate(args)),
         Some(Command::Certs(args)) => certs(&args.out, args.force),
+        Some(Command::Audit(AuditCommand::Export(args))) => runtime.block_on(export(args)),
+        // No runtime work and its own exit codes: an auditor's script tells "altered" from
+        // "could not check".
+        Some(Command::Audit(AuditCommand::Verify(args))) => return verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,6 +110,100 @@ async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let config = args.database.resolve()?;
+    kandas::telemetry::init(&config.log);
+    let (url, cluster) = database(&config).await?;
+    let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
+    let result = write_export(&pool, &args.out).await;
+    pool.close().await;
+    stop_cluster(cluster).await;
+    let exported = result?;
+    println!(
+        "exported {} audit events and {} signed heads to {}",
+        exported.events,
+        exported.heads,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Writes beside the target and renames, so a failed export never leaves a partial file
+/// that could pass for a truncated log.
+async fn write_export(
+    pool: &sqlx::PgPool,
+    out: &Path,
+) -> anyhow::Result<kandas::audit::export::Exported> {
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let exported = kandas::audit::export::export(pool, &mut writer).await?;
+    let file = writer.into_inner().context("writing the export")?;
+    file.persist(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(exported)
+}
+
+/// Exit 0: intact; 1: altered (the first bad position is named); 2: cannot be checked.
+fn verify(args: &VerifyArgs) -> ExitCode {
+    let keys: Result<Vec<PublicKey>, _> = args
+        .public_keys
+        .iter()
+        .map(|k| PublicKey::from_argument(k))
+        .collect();
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(error) => {
+            eprintln!("kandas: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let file = match std::fs::File::open(&args.file) {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!("kandas: reading {}: {error}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let report = match kandas::audit::offline::verify_export(std::io::BufReader::new(file), &keys) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!(
+                "kandas: {} is not an audit export: {error}",
+                args.file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match report.first_bad() {
+        None => {
+            println!(
+                "intact: {} events, {} signed heads, signed up to position {} of {}",
+                report.events, report.heads, report.last_signed, report.last_seq
+            );
+            ExitCode::SUCCESS
+        }
+        Some(first) => {
+            println!("NOT INTACT: first bad position {first}");
+            for problem in &report.problems {
+                println!("  {}: {}", problem.seq, problem.problem);
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn audit_signer(config: &Config) -> anyhow::Result<HeadSigner> {
+    Ok(match &config.audit_signing_key {
+        AuditKeySource::File(path) => HeadSigner::from_file(path)?,
+        AuditKeySource::Dev(dir) => kandas::audit::signing::ensure_dev_key(dir)?,
+    })
+}
+
 fn pool_settings(config: &Config) -> PoolSettings {
     PoolSettings {
         max_connections: config.db_max_connections,
@@ -155,6 +258,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let tls = files.read()?;
+    let signer = audit_signer(&config)?;
     let (url, cluster) = database(&config).await?;
     let mut settings = Settings::new(config.listen, url, tls);
     settings.tls_files = Some(files);
@@ -166,6 +270,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.metrics_required = config.metrics_listen_configured;
     settings.seed_organisations = seed_organisations(&config, dev_pki.is_some());
     settings.certificate_font = config.certificate_font.clone();
+    let key_id = signer.key_id().to_string();
+    settings.audit_signer = Some(Arc::new(signer));
+    settings.audit_previous_keys = config.audit_previous_keys.clone();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {
@@ -178,6 +285,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         app.metrics_addr(),
         cluster.as_ref(),
         dev_pki.as_ref(),
+    );
+    println!(
+        "  audit heads signed with key {key_id} ({})",
+        key_source(&config)
     );
     let result = app.run_until(shutdown_signal()).await;
     stop_cluster(cluster).await;
@@ -224,6 +335,20 @@ fn print_banner(
         );
     }
     println!("stop with Ctrl-C or SIGTERM");
+}
+
+fn key_source(config: &Config) -> String {
+    match &config.audit_signing_key {
+        AuditKeySource::File(path) => path.display().to_string(),
+        AuditKeySource::Dev(dir) => {
+            let (key, public) = kandas::audit::signing::dev_key_paths(dir);
+            format!(
+                "development key {}, public key {}",
+                key.display(),
+                public.display()
+            )
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

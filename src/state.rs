@@ -52,6 +52,11 @@ pub struct AppState {
     /// The TrueType font of re-issued kandas certificates, read at each download so that a
     /// font installed or replaced later is used without a restart.
     pub certificate_font: std::path::PathBuf,
+    /// Signs the audit chain head; `None` only where no key was given (the heads are then
+    /// not signed, and verification checks the chain alone).
+    pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
+    /// Public keys of earlier signing keys, for heads signed before a rotation.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
     /// The record event streams open on this replica, for `/metrics`.
     pub record_streams: Arc<StreamGauges>,
 }

@@ -57,6 +57,7 @@ fn event_to_proto(row: &EventRow) -> pb::AuditEvent {
 }
 
 fn verification_to_proto(result: Verification) -> pb::VerifyAuditChainResponse {
+    let first_bad_sequence = result.first_bad().unwrap_or_default();
     pb::VerifyAuditChainResponse {
         intact: result.problems.is_empty(),
         verified_events: result.verified,
@@ -69,7 +70,10 @@ fn verification_to_proto(result: Verification) -> pb::VerifyAuditChainResponse {
                 problem: p.problem,
             })
             .collect(),
-        head_hash: hex::encode(result.head_hash),
+        head_hash: hex::encode(&result.head_hash),
+        first_bad_sequence,
+        signed_heads: result.signed_heads,
+        last_signed_sequence: result.last_signed,
     }
 }
 

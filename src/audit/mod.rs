@@ -6,10 +6,19 @@
 //! the row lock of the chain head while it works, so replicas sharing a database seal one at a
 //! time. Verification recomputes the chain: an edited event breaks its own hash, a deleted one
 //! leaves a gap in `seq` or a broken `prev_hash`, and a deleted tail no longer meets the head.
+//!
+//! Whoever controls the database can still recompute the chain and move the head, so the
+//! sealer also signs the head with a key kept outside the database ([`signing`]); the signed
+//! heads are stored beside the events, exported with them ([`export`]) and checked offline
+//! ([`offline`]) as well as here.
 
+pub mod export;
 mod group_commit;
+pub mod offline;
+pub mod signing;
 
 pub use group_commit::{AuditError, AuditWriter};
+pub use signing::{HeadSigner, PublicKey, SignedHead};
 
 use crate::domain::caller::{Call, Caller};
 use chrono::{DateTime, Utc};
@@ -17,7 +26,8 @@ use sha2::{Digest, Sha256};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, PgExecutor, PgPool};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What one audit event says.
 #[derive(Debug, Clone)]
@@ -207,15 +217,160 @@ async fn seal_batch(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(events.len() as u64)
 }
 
-/// Seals in the background until the process stops. Failures (e.g. the database is down) are
-/// logged and retried on the next tick; nothing is lost because events wait unsealed.
-pub async fn run_sealer(pool: PgPool, every: Duration) {
+/// A head is signed at least this often while the service runs (SPEC §7).
+pub const SIGN_AT_LEAST_EVERY: Duration = Duration::from_secs(60);
+/// New events are signed this soon after they are sealed, but no sooner: a busy log adds at
+/// most one head row per this interval, not one per seal.
+pub const SIGN_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The head lies behind, or beside, what was signed: the log was cut or rewritten. The
+    /// sealer refuses to vouch for it; verification names the place.
+    #[error(
+        "the audit chain head ({seq}) contradicts the last signed head ({signed}); not signing it"
+    )]
+    Contradicts { seq: i64, signed: i64 },
+}
+
+const HEAD_COLUMNS: &str = "seq, hash, signed_at, key_id, signature";
+
+#[derive(FromRow)]
+struct HeadRow {
+    seq: i64,
+    hash: Vec<u8>,
+    signed_at: DateTime<Utc>,
+    key_id: String,
+    signature: Vec<u8>,
+}
+
+impl From<HeadRow> for SignedHead {
+    fn from(row: HeadRow) -> Self {
+        SignedHead {
+            seq: row.seq,
+            hash: row.hash,
+            signed_at: row.signed_at,
+            key_id: row.key_id,
+            signature: row.signature,
+        }
+    }
+}
+
+/// Every signed head, in the order they were signed.
+pub async fn signed_heads<'e>(
+    executor: impl PgExecutor<'e>,
+) -> Result<Vec<SignedHead>, sqlx::Error> {
+    let rows: Vec<HeadRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {HEAD_COLUMNS} FROM audit_signed_heads ORDER BY id"
+    )))
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(SignedHead::from).collect())
+}
+
+/// Signs the current chain head and stores the signature; `None` when the chain is empty or
+/// the head is signed already.
+pub async fn sign_head(
+    pool: &PgPool,
+    signer: &HeadSigner,
+) -> Result<Option<SignedHead>, SignError> {
+    let mut tx = pool.begin().await?;
+    // Shared lock: no seal moves the head between reading and signing it.
+    let (seq, hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR SHARE")
+            .fetch_one(&mut *tx)
+            .await?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    let last: Option<HeadRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {HEAD_COLUMNS} FROM audit_signed_heads ORDER BY seq DESC, id DESC LIMIT 1"
+    )))
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(last) = &last
+        && (seq < last.seq || (seq == last.seq && hash != last.hash))
+    {
+        return Err(SignError::Contradicts {
+            seq,
+            signed: last.seq,
+        });
+    }
+    let head = signer.sign(seq, &hash, Utc::now());
+    sqlx::query(
+        "INSERT INTO audit_signed_heads (seq, hash, signed_at, key_id, signature)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(head.seq)
+    .bind(&head.hash)
+    .bind(head.signed_at)
+    .bind(&head.key_id)
+    .bind(&head.signature)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(head))
+}
+
+/// Signs the head now if events were sealed since the last signature (or none was made
+/// yet); used on demand, e.g. before verifying and at shutdown.
+pub async fn sign_if_moved(
+    pool: &PgPool,
+    signer: &HeadSigner,
+) -> Result<Option<SignedHead>, SignError> {
+    let moved: bool = sqlx::query_scalar(
+        "SELECT h.seq > coalesce((SELECT max(seq) FROM audit_signed_heads), 0) FROM audit_chain_head h",
+    )
+    .fetch_one(pool)
+    .await?;
+    if moved {
+        sign_head(pool, signer).await
+    } else {
+        Ok(None)
+    }
+}
+
+/// Seals in the background until the process stops, and signs the head: soon after new events
+/// are sealed (at most every [`SIGN_AT_MOST_EVERY`]) and at least every
+/// [`SIGN_AT_LEAST_EVERY`]. Failures (e.g. the database is down) are logged and retried on the
+/// next tick; nothing is lost because events wait unsealed.
+pub async fn run_sealer(pool: PgPool, every: Duration, signer: Option<Arc<HeadSigner>>) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_signed: Option<Instant> = None;
+    let mut unsigned = false;
     loop {
         ticker.tick().await;
-        if let Err(error) = seal_pending(&pool).await {
-            tracing::debug!(%error, "audit sealing deferred");
+        match seal_pending(&pool).await {
+            Ok(sealed) => unsigned |= sealed > 0,
+            Err(error) => {
+                tracing::debug!(%error, "audit sealing deferred");
+                continue;
+            }
+        }
+        let Some(signer) = &signer else { continue };
+        let due = match last_signed {
+            None => true,
+            Some(at) => {
+                at.elapsed() >= SIGN_AT_LEAST_EVERY
+                    || (unsigned && at.elapsed() >= SIGN_AT_MOST_EVERY)
+            }
+        };
+        if !due {
+            continue;
+        }
+        match sign_head(&pool, signer).await {
+            Ok(_) => {
+                last_signed = Some(Instant::now());
+                unsigned = false;
+            }
+            Err(error @ SignError::Contradicts { .. }) => {
+                tracing::error!(%error, "audit log does not match its signed heads");
+                last_signed = Some(Instant::now());
+            }
+            Err(error) => tracing::debug!(%error, "audit head signing deferred"),
         }
     }
 }
@@ -231,13 +386,26 @@ pub struct Verification {
     pub verified: i64,
     pub pending: i64,
     pub head_hash: Vec<u8>,
+    /// Signed heads checked against the chain.
+    pub signed_heads: i64,
+    /// The position of the furthest signed head (0: none).
+    pub last_signed: i64,
+    /// Sorted by position: the first is where the log first stops being what was written.
     pub problems: Vec<Problem>,
+}
+
+impl Verification {
+    pub fn first_bad(&self) -> Option<i64> {
+        self.problems.iter().map(|p| p.seq).min()
+    }
 }
 
 const VERIFY_PAGE: i64 = 5000;
 
-/// Walks the whole chain in `seq` order and reports every inconsistency.
-pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+/// Walks the whole chain in `seq` order and reports every inconsistency, then checks every
+/// signed head against it with `keys` (the current public key, and older ones after a
+/// rotation).
+pub async fn verify(pool: &PgPool, keys: &[PublicKey]) -> Result<Verification, sqlx::Error> {
     let (head_seq, head_hash): (i64, Vec<u8>) =
         sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
             .fetch_one(pool)
@@ -303,10 +471,29 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
             problem: "the last event does not match the chain head".into(),
         });
     }
+    let chain_end = expected_seq - 1;
+    let heads = signed_heads(pool).await?;
+    let positions: Vec<i64> = heads.iter().map(|h| h.seq).collect();
+    let hashes: std::collections::HashMap<i64, Vec<u8>> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
+            .bind(&positions)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    problems.extend(offline::check_heads(
+        &heads,
+        keys,
+        |seq| hashes.get(&seq).map(Vec::as_slice),
+        chain_end,
+    ));
+    problems.sort_by_key(|p| p.seq);
     Ok(Verification {
         verified,
         pending,
         head_hash,
+        signed_heads: heads.len() as i64,
+        last_signed: positions.iter().copied().max().unwrap_or(0),
         problems,
     })
 }

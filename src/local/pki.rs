@@ -504,7 +504,7 @@ fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
 
 /// Writes `contents` to `path` atomically with the given mode (set at creation, so a private
 /// key is never readable by others, not even briefly).
-fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), LocalError> {
+pub(crate) fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), LocalError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));

@@ -74,6 +74,11 @@ pub struct Settings {
     pub seed_organisations: Vec<Organisation>,
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: std::path::PathBuf,
+    /// Signs the audit chain head (SPEC §7). `kandas serve` always has one (the configured
+    /// key or the development key); `None` leaves heads unsigned.
+    pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
+    /// Public keys of earlier signing keys: heads signed before a rotation verify with them.
+    pub audit_previous_keys: Vec<crate::audit::PublicKey>,
 }
 
 impl Settings {
@@ -102,6 +107,8 @@ impl Settings {
             health_every: Duration::from_secs(1),
             seed_organisations: Vec::new(),
             certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
+            audit_signer: None,
+            audit_previous_keys: Vec::new(),
         }
     }
 }
@@ -168,6 +175,8 @@ impl Application {
             organisations: OrganisationsCell::new(registry),
             clock: settings.clock,
             certificate_font: settings.certificate_font.clone(),
+            audit_signer: settings.audit_signer.clone(),
+            audit_previous_keys: settings.audit_previous_keys.clone(),
             record_streams: Default::default(),
         };
         Ok(Application {
@@ -237,7 +246,11 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::audit::run_sealer(state.pool.clone(), settings.seal_every),
+            crate::audit::run_sealer(
+                state.pool.clone(),
+                settings.seal_every,
+                state.audit_signer.clone(),
+            ),
         );
         spawn_until(
             &tasks,
@@ -408,6 +421,11 @@ impl Application {
         // Seal what the last requests wrote, so a clean stop leaves no event waiting.
         if let Err(error) = crate::audit::seal_pending(&state.pool).await {
             tracing::warn!(%error, "could not seal the last audit events; the next start will");
+        } else if let Some(signer) = &state.audit_signer
+            && let Err(error) = crate::audit::sign_if_moved(&state.pool, signer).await
+        {
+            // The last events stay chained; the sealer of the next start signs them.
+            tracing::warn!(%error, "could not sign the last audit chain head");
         }
         state.pool.close().await;
         result.context("serving gRPC")

@@ -68,6 +68,16 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// The audit signing key of every test server: one per test binary, so replicas sharing a
+/// database sign with the same key, as replicas of one deployment do.
+pub fn test_audit_signer() -> std::sync::Arc<kandas::audit::HeadSigner> {
+    static SIGNER: std::sync::OnceLock<std::sync::Arc<kandas::audit::HeadSigner>> =
+        std::sync::OnceLock::new();
+    SIGNER
+        .get_or_init(|| std::sync::Arc::new(kandas::audit::HeadSigner::generate().unwrap().0))
+        .clone()
+}
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -129,6 +139,7 @@ pub async fn spawn_on(
     settings.isolation.max_concurrent_streams = 1024;
     // The organisations of `TestApp::identity`: every test may call as any role.
     settings.seed_organisations = test_organisations();
+    settings.audit_signer = Some(test_audit_signer());
     adjust(&mut settings);
     let app = Application::build(settings)
         .await

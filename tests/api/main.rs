@@ -7,6 +7,7 @@ mod helpers;
 
 mod appeals;
 mod audit;
+mod audit_evidence;
 mod auth;
 mod calendar_admin;
 mod connections;
