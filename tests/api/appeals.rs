@@ -17,17 +17,12 @@ async fn refused_iin_application(app: &TestApp, surname: &str) -> pb::Applicatio
         .unwrap()
         .into_inner();
     applications
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: submitted.name.clone(),
-            etag: submitted.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "FORGED_DOCUMENT".into(),
-                    reason_text: "the passport did not check out".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &submitted.name,
+            &submitted.etag,
+            "FORGED_DOCUMENT",
+            "the passport did not check out",
+        ))
         .await
         .unwrap()
         .into_inner()

@@ -398,17 +398,12 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
     // another police office overturns the refusal, which then no longer bars (SPEC 5.7).
     let mut police = today.applications("police").await;
     let refused = police
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: permit.name.clone(),
-            etag: permit.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "FALSE_INFORMATION".into(),
-                    reason_text: "the housing contract could not be confirmed".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &permit.name,
+            &permit.etag,
+            "FALSE_INFORMATION",
+            "the housing contract could not be confirmed",
+        ))
         .await
         .unwrap()
         .into_inner();

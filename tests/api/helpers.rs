@@ -374,6 +374,21 @@ pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
     }
 }
 
+/// A refusal of the application `name` at `etag`, for a reason.
+pub fn refuse(name: &str, etag: &str, code: &str, text: &str) -> pb::DecideApplicationRequest {
+    pb::DecideApplicationRequest {
+        request_id: request_id(),
+        name: name.into(),
+        etag: etag.into(),
+        decision: Some(pb::decide_application_request::Decision::Refuse(
+            pb::Refusal {
+                reason_code: code.into(),
+                reason_text: text.into(),
+            },
+        )),
+    }
+}
+
 /// The google.rpc details of an error status.
 pub fn error_details(status: &tonic::Status) -> tonic_types::ErrorDetails {
     use tonic_types::StatusExt;

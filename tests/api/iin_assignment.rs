@@ -266,17 +266,12 @@ async fn a_stale_etag_is_aborted_and_a_decision_is_final() {
     assert_reason(&error, "ETAG_MISMATCH");
 
     let refused = apps
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: submitted.name.clone(),
-            etag: submitted.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "DOCUMENT_FORGED".into(),
-                    reason_text: "the passport failed verification".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &submitted.name,
+            &submitted.etag,
+            "DOCUMENT_FORGED",
+            "the passport failed verification",
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -373,17 +373,12 @@ async fn a_permit_refusal_bars_through_the_same_date_a_year_later() {
     let refused = app
         .applications("police")
         .await
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: submitted.name.clone(),
-            etag: submitted.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "FALSE_INFORMATION".into(),
-                    reason_text: "the housing contract could not be confirmed".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &submitted.name,
+            &submitted.etag,
+            "FALSE_INFORMATION",
+            "the housing contract could not be confirmed",
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -529,17 +529,12 @@ async fn a_refusal_carries_its_reason_and_bars_a_new_permit_for_twelve_months() 
     let refused = app
         .applications("police")
         .await
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: submitted.name.clone(),
-            etag: submitted.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "FALSE_INFORMATION".into(),
-                    reason_text: "the housing contract could not be confirmed".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &submitted.name,
+            &submitted.etag,
+            "FALSE_INFORMATION",
+            "the housing contract could not be confirmed",
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -735,17 +735,12 @@ async fn a_quota_decision_in_the_feed_names_applicant_family_places_and_refusal_
     let refused_family = eligible_family(&app, 10, 2, "KZ-27").await;
     let refused = quota_application_ready(&app, &refused_family, "KZ-27", 2026).await;
     commission
-        .decide_application(pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: refused.name.clone(),
-            etag: refused.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "HOUSING_NOT_AVAILABLE".into(),
-                    reason_text: "no housing offered in the region this year".into(),
-                },
-            )),
-        })
+        .decide_application(refuse(
+            &refused.name,
+            &refused.etag,
+            "HOUSING_NOT_AVAILABLE",
+            "no housing offered in the region this year",
+        ))
         .await
         .unwrap();
 

@@ -236,17 +236,12 @@ async fn an_assigned_iin_reaches_the_iin_registry_once_with_the_identity_as_stor
     let decided = decide(
         &app,
         "psc",
-        pb::DecideApplicationRequest {
-            request_id: request_id(),
-            name: refused.name.clone(),
-            etag: refused.etag.clone(),
-            decision: Some(pb::decide_application_request::Decision::Refuse(
-                pb::Refusal {
-                    reason_code: "FALSE_INFORMATION".into(),
-                    reason_text: "the passport is not the applicant's".into(),
-                },
-            )),
-        },
+        refuse(
+            &refused.name,
+            &refused.etag,
+            "FALSE_INFORMATION",
+            "the passport is not the applicant's",
+        ),
     )
     .await
     .unwrap();
