@@ -1032,3 +1032,47 @@ async fn a_catch_up_of_a_hundred_thousand_events_streams_whole_in_bounded_memory
     }
     panic!("the stream was never closed on the server");
 }
+
+/// Registers a person and assigns an IIN through `app`'s gRPC: one `iin_assigned` event.
+async fn assign_iin(app: &TestApp, n: usize) -> String {
+    let mut persons = app.persons("psc").await;
+    let applicant = register(&mut persons, person(&format!("Replicant{n}"))).await;
+    let mut applications = app.applications("psc").await;
+    let submitted = applications
+        .submit_application(iin_submission(&applicant.name, vec![passport()]))
+        .await
+        .expect("submitted")
+        .into_inner();
+    applications
+        .decide_application(approve(&submitted.name, &submitted.etag))
+        .await
+        .expect("approved");
+    applicant.name
+}
+
+/// Real acts, not appended events: IINs assigned through both replicas' gRPC, concurrently,
+/// reach a subscriber following one replica exactly once each and in commit order.
+#[tokio::test]
+async fn iins_assigned_through_two_replicas_reach_the_iin_registry_once_each_in_commit_order() {
+    let a = spawn_app_with(with_registries).await;
+    let b = spawn_on(a.database_url.clone(), a.same_ca(), with_registries).await;
+    subscribe(&a, IIN_REGISTRY, &[EventKind::IinAssigned]).await;
+    let mut stream = watch(&mut feed(&b, IIN_REGISTRY).await, "").await;
+
+    const ACTS: usize = 6;
+    let acts = (0..ACTS).map(|n| assign_iin(if n % 2 == 0 { &a } else { &b }, n));
+    let mut assigned = futures_util::future::join_all(acts).await;
+
+    let mut received = Vec::new();
+    while received.len() < ACTS {
+        received.push(next_event(&mut stream).await);
+    }
+    let stored = stored_positions(&a.pool, &[EventKind::IinAssigned]).await;
+    assert_eq!(sequences(&received), stored, "once each, in commit order");
+    let mut persons: Vec<String> = received.iter().map(|e| e.person.clone()).collect();
+    persons.sort();
+    assigned.sort();
+    assert_eq!(persons, assigned, "one event per IIN assigned");
+    assert!(received.iter().all(|e| e.kind == Kind::IinAssigned as i32));
+    assert!(received.iter().all(|e| e.iin.len() == 12), "{received:?}");
+}
