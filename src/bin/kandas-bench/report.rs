@@ -47,6 +47,8 @@ pub(crate) struct Report {
     pub(crate) scale: serde_json::Map<String, serde_json::Value>,
     /// The record event feed: catch-up throughput and live delivery latency.
     pub(crate) feed: Option<serde_json::Value>,
+    /// With --soak: the resource series, start, end and per minute.
+    pub(crate) soak: Option<serde_json::Value>,
 }
 
 impl Report {
@@ -176,6 +178,9 @@ impl Report {
         });
         if let Some(feed) = &self.feed {
             json["feed"] = feed.clone();
+        }
+        if let Some(soak) = &self.soak {
+            json["soak"] = soak.clone();
         }
         if !self.scale.is_empty() {
             json["scale"] = serde_json::Value::Object(self.scale.clone());
