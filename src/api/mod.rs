@@ -216,10 +216,7 @@ pub async fn respond_listing<T>(
     let Ok(answer) = &result else {
         return respond(state, call, true, result).await;
     };
-    let mut subjects = persons(answer);
-    subjects.sort();
-    subjects.dedup();
-    if let Err(error) = state.audit.record_reads(call, &subjects).await {
+    if let Err(error) = state.audit.record_reads(call, persons(answer)).await {
         let refused = ApiError::from(error);
         return respond(state, call, true, Err::<T, _>(refused)).await;
     }

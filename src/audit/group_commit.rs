@@ -80,10 +80,15 @@ impl AuditWriter {
         &self.counts
     }
 
-    /// One event of `call` about each of `subjects` (a list or a feed page that shows many
-    /// persons), all queued at once so they share the writer's batches; returns once every
-    /// one is committed, or with the first failure.
-    pub async fn record_reads(&self, call: &Call, subjects: &[String]) -> Result<(), AuditError> {
+    /// One event of `call` about each distinct one of `subjects` (a list or a feed page that
+    /// shows many persons, some more than once), all queued at once so they share the
+    /// writer's batches; returns once every one is committed, or with the first failure.
+    pub async fn record_reads(
+        &self,
+        call: &Call,
+        subjects: impl IntoIterator<Item = String>,
+    ) -> Result<(), AuditError> {
+        let subjects: std::collections::BTreeSet<String> = subjects.into_iter().collect();
         let calls: Vec<Call> = subjects
             .iter()
             .map(|subject| call.clone().about(subject))

@@ -156,13 +156,14 @@ async fn standing_at(state: &AppState, call: &Call, cursor: i64) -> ApiResult<St
     Ok(Standing { row, head })
 }
 
-/// Opens a read of the feed after `cursor`, which acknowledges every event up to it.
-pub async fn resume(state: &AppState, call: &Call, cursor: i64) -> ApiResult<()> {
+/// Opens a read of the feed after `cursor`, which acknowledges every event up to it; answers
+/// the subscription it read.
+pub async fn resume(state: &AppState, call: &Call, cursor: i64) -> ApiResult<SubscriptionRow> {
     let standing = standing_at(state, call, cursor).await?;
     if cursor > standing.row.acknowledged {
         record_events::acknowledge(&state.pool, &call.caller.organisation, cursor).await?;
     }
-    Ok(())
+    Ok(standing.row)
 }
 
 /// Records that the caller processed every event up to `cursor`; an older one changes nothing.
@@ -178,26 +179,28 @@ pub async fn acknowledge(state: &AppState, call: &Call, cursor: i64) -> ApiResul
 /// The caller's events after `after`, at most `limit`: the kinds of its subscription as it
 /// stands now, in the regions of its scope.
 pub async fn page(state: &AppState, call: &Call, after: i64, limit: i64) -> ApiResult<Page> {
-    let kinds = subscribed(state, call).await?.kinds();
+    let subscription = subscribed(state, call).await?;
+    read(state, call, &subscription, after, limit).await
+}
+
+/// The events of `subscription`'s kinds after `after` in the regions of the caller's scope.
+async fn read(
+    state: &AppState,
+    call: &Call,
+    subscription: &SubscriptionRow,
+    after: i64,
+    limit: i64,
+) -> ApiResult<Page> {
     let regions = call.scope().regions_listed();
+    let kinds = subscription.kinds();
     Ok(record_events::page(&state.pool, after, &kinds, regions.as_deref(), limit).await?)
 }
 
-/// ListRecordEvents: acknowledges the cursor presented and reads the page after it.
+/// ListRecordEvents: acknowledges the cursor presented and reads the page after it, with the
+/// subscription that acknowledgement read.
 pub async fn list(state: &AppState, call: &Call, after: i64, limit: i64) -> ApiResult<Page> {
-    resume(state, call, after).await?;
-    page(state, call, after, limit).await
-}
-
-/// The persons of `events`, each once, as audit subjects.
-pub fn persons_of<'a>(events: impl IntoIterator<Item = &'a RecordEvent>) -> Vec<String> {
-    let mut persons: Vec<String> = events
-        .into_iter()
-        .map(|event| format!("persons/{}", event.person_id))
-        .collect();
-    persons.sort();
-    persons.dedup();
-    persons
+    let subscription = resume(state, call, after).await?;
+    read(state, call, &subscription, after, limit).await
 }
 
 /// The call as the organisations in force admit it now: a stream may stay open for days, and a
@@ -285,8 +288,11 @@ pub async fn watch(
             let read = async {
                 let call = admitted_now(&state, &call)?;
                 let page = page(&state, &call, after, WATCH_PAGE).await?;
-                let persons = persons_of(&page.events);
-                state.audit.record_reads(&call, &persons).await?;
+                let persons = page
+                    .events
+                    .iter()
+                    .map(|e| format!("persons/{}", e.person_id));
+                state.audit.record_reads(&call, persons).await?;
                 Ok::<_, ApiError>(page)
             };
             let page = match read.await {
