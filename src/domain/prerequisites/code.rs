@@ -30,6 +30,29 @@ pub enum PrerequisiteCode {
 }
 
 impl PrerequisiteCode {
+    pub const ALL: [PrerequisiteCode; 20] = [
+        PrerequisiteCode::IinAssigned,
+        PrerequisiteCode::IinNotYetAssigned,
+        PrerequisiteCode::NotACitizen,
+        PrerequisiteCode::NoValidKandasStatus,
+        PrerequisiteCode::KandasStatusValid,
+        PrerequisiteCode::PassportValid180Days,
+        PrerequisiteCode::PassportValid,
+        PrerequisiteCode::NoOffence12Months,
+        PrerequisiteCode::NoRefusal12Months,
+        PrerequisiteCode::NoPermitYet,
+        PrerequisiteCode::PermitGranted,
+        PrerequisiteCode::CardRenewalWindow,
+        PrerequisiteCode::Stateless,
+        PrerequisiteCode::PermanentRegistrationActive,
+        PrerequisiteCode::CardHeld,
+        PrerequisiteCode::NoOpenApplication,
+        PrerequisiteCode::RegistrationLapse,
+        PrerequisiteCode::QuotaRegionOfYear,
+        PrerequisiteCode::RegisteredInQuotaRegion,
+        PrerequisiteCode::NotIncludedBefore,
+    ];
+
     /// The UPPER_SNAKE_CASE string clients see, e.g. `PASSPORT_VALID_180_DAYS`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,58 +7,6 @@ use crate::domain::details::Details;
 use crate::domain::regions::Region;
 use std::collections::HashSet;
 
-/// Every code. The match fails to compile when a code is added and not listed here.
-fn every_code() -> Vec<PrerequisiteCode> {
-    use PrerequisiteCode::*;
-    let all = vec![
-        IinAssigned,
-        IinNotYetAssigned,
-        NotACitizen,
-        NoValidKandasStatus,
-        KandasStatusValid,
-        PassportValid180Days,
-        PassportValid,
-        NoOffence12Months,
-        NoRefusal12Months,
-        NoPermitYet,
-        PermitGranted,
-        CardRenewalWindow,
-        Stateless,
-        PermanentRegistrationActive,
-        CardHeld,
-        NoOpenApplication,
-        RegistrationLapse,
-        QuotaRegionOfYear,
-        RegisteredInQuotaRegion,
-        NotIncludedBefore,
-    ];
-    for code in &all {
-        match code {
-            IinAssigned
-            | IinNotYetAssigned
-            | NotACitizen
-            | NoValidKandasStatus
-            | KandasStatusValid
-            | PassportValid180Days
-            | PassportValid
-            | NoOffence12Months
-            | NoRefusal12Months
-            | NoPermitYet
-            | PermitGranted
-            | CardRenewalWindow
-            | Stateless
-            | PermanentRegistrationActive
-            | CardHeld
-            | NoOpenApplication
-            | RegistrationLapse
-            | QuotaRegionOfYear
-            | RegisteredInQuotaRegion
-            | NotIncludedBefore => {}
-        }
-    }
-    all
-}
-
 /// Every query: each procedure with each variant it may ask for.
 fn every_query() -> Vec<PrerequisiteQuery> {
     let mut out = Vec::new();
@@ -132,7 +80,7 @@ fn every_prerequisite_basis_names_an_act_not_an_internal_reference() {
         seen.insert(unmet.check.code);
     }
 
-    for code in every_code() {
+    for code in PrerequisiteCode::ALL {
         assert!(seen.contains(&code), "{code} was never checked");
     }
 }
