@@ -17,18 +17,6 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-/// A document of `kind` held by `holder` (empty: the applicant).
-fn doc(kind: pb::DocumentType, holder: &str) -> pb::Document {
-    pb::Document {
-        r#type: kind as i32,
-        holder: holder.into(),
-        form: pb::DocumentForm::Original as i32,
-        language: "kk".into(),
-        number: format!("N-{}", kind as i32),
-        ..Default::default()
-    }
-}
-
 /// A Chinese passport with a notarized Russian translation, valid until 2031.
 fn chinese_passport(holder: &str, number: &str) -> pb::Document {
     pb::Document {
@@ -48,24 +36,6 @@ fn birth_certificate(holder: &str) -> pb::Document {
         }),
         issuing_country: "CHN".into(),
         ..doc(pb::DocumentType::BirthCertificate, holder)
-    }
-}
-
-fn notarized(kind: pb::DocumentType, holder: &str) -> pb::Document {
-    pb::Document {
-        notarized: true,
-        ..doc(kind, holder)
-    }
-}
-
-fn photos(holder: &str, count: i32) -> pb::Document {
-    pb::Document {
-        photo: Some(pb::PhotoSpec {
-            count,
-            width_mm: 35,
-            height_mm: 45,
-        }),
-        ..doc(pb::DocumentType::Photo, holder)
     }
 }
 

@@ -309,6 +309,38 @@ pub async fn register(client: &mut PersonClient, person: pb::Person) -> pb::Pers
         .into_inner()
 }
 
+/// A document of `kind` held by `holder` (empty: the applicant).
+pub fn doc(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        r#type: kind as i32,
+        holder: holder.into(),
+        form: pb::DocumentForm::Original as i32,
+        language: "kk".into(),
+        number: format!("N-{}", kind as i32),
+        ..Default::default()
+    }
+}
+
+/// A notarized document of `kind` held by `holder`.
+pub fn notarized(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        notarized: true,
+        ..doc(kind, holder)
+    }
+}
+
+/// `count` photos of 35×45 mm of `holder`.
+pub fn photos(holder: &str, count: i32) -> pb::Document {
+    pb::Document {
+        photo: Some(pb::PhotoSpec {
+            count,
+            width_mm: 35,
+            height_mm: 45,
+        }),
+        ..doc(pb::DocumentType::Photo, holder)
+    }
+}
+
 /// A Chinese passport with a notarized Russian translation, valid until 2030.
 pub fn passport() -> pb::Document {
     pb::Document {

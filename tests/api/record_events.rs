@@ -67,17 +67,6 @@ fn uuid_of(name: &str) -> uuid::Uuid {
     uuid::Uuid::parse_str(name.rsplit('/').next().unwrap()).unwrap()
 }
 
-fn doc(kind: pb::DocumentType, holder: &str) -> pb::Document {
-    pb::Document {
-        r#type: kind as i32,
-        holder: holder.into(),
-        form: pb::DocumentForm::Original as i32,
-        language: "kk".into(),
-        number: format!("N-{}", kind as i32),
-        ..Default::default()
-    }
-}
-
 fn state_fee() -> pb::Document {
     pb::Document {
         amount_tenge: 4 * 4_325,
@@ -399,19 +388,9 @@ async fn each_record_a_family_is_issued_is_one_event_per_person_where_it_lies() 
             }],
         })),
         vec![
-            pb::Document {
-                notarized: true,
-                ..doc(pb::DocumentType::CitizenshipRenunciation, "")
-            },
+            notarized(pb::DocumentType::CitizenshipRenunciation, ""),
             doc(pb::DocumentType::ApplicationForm, ""),
-            pb::Document {
-                photo: Some(pb::PhotoSpec {
-                    count: 4,
-                    width_mm: 35,
-                    height_mm: 45,
-                }),
-                ..doc(pb::DocumentType::Photo, "")
-            },
+            photos("", 4),
             doc(pb::DocumentType::ComplianceObligation, ""),
         ],
         "",
@@ -455,14 +434,7 @@ async fn a_stateless_certificate_is_one_event_where_the_application_lies() {
         )),
         vec![
             state_fee(),
-            pb::Document {
-                photo: Some(pb::PhotoSpec {
-                    count: 3,
-                    width_mm: 35,
-                    height_mm: 45,
-                }),
-                ..doc(pb::DocumentType::Photo, "")
-            },
+            photos("", 3),
             doc(pb::DocumentType::UssrPassport1974, ""),
         ],
         "KZ-19",
