@@ -86,6 +86,9 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// PostgreSQL URL (also read from DATABASE_URL). Unset: a private cluster in <state-dir>/pg.
+    /// Several servers of one database (a primary and its standbys), as URLs separated by
+    /// spaces or as libpq's `host1:port1,host2:port2`: the service writes to whichever takes
+    /// writes and follows a promotion without a restart.
     #[arg(long, env = "KANDAS_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Server certificate chain (PEM). Unset: the development PKI in <state-dir>/certs.

@@ -16,10 +16,10 @@ pub mod record_events;
 pub mod records;
 pub mod retention;
 pub mod support;
+pub mod writer;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
-use std::str::FromStr;
 use std::time::Duration;
 
 pub type Tx<'a> = Transaction<'a, Postgres>;
@@ -36,15 +36,15 @@ pub struct PoolSettings {
 }
 
 /// Connects lazily: the service starts (and reports NOT_SERVING) even while the database is
-/// down, and recovers by itself when it comes back.
+/// down, and recovers by itself when it comes back. `url` may name several servers of one
+/// database, of which the pool uses the one taking writes (see [`writer`]).
 pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(url)?.application_name("kandas");
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout)
-        .test_before_acquire(false)
-        .connect_lazy_with(options))
+        .test_before_acquire(false);
+    writer::connect_lazy(url, pool)
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
