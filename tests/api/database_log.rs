@@ -13,6 +13,7 @@ async fn a_duplicate_iin_leaves_no_iin_in_the_postgresql_log() {
             port: None,
             ephemeral: true,
             max_connections: 30,
+            settings: Vec::new(),
         },
     )
     .expect("start a dedicated PostgreSQL cluster");

@@ -47,22 +47,6 @@ async fn bounded<T>(bound: Duration, what: &str, future: impl Future<Output = T>
     }
 }
 
-/// Waits for `condition` (checked every 50 ms) for at most `bound`.
-async fn wait_until<F, Fut>(bound: Duration, what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + bound;
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {bound:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Registers organisations in the database a `kandas` process will serve, as an operator would
 /// by SQL: the process is configured by environment, and nothing seeds these for it.
 async fn register_organisations(database_url: &str, organisations: &[(&str, String)]) {
@@ -733,6 +717,7 @@ fn start_cluster(dir: PathBuf, port: Option<u16>) -> LocalCluster {
             port,
             ephemeral: true,
             max_connections: 50,
+            settings: Vec::new(),
         },
     )
     .expect("start a dedicated PostgreSQL cluster")

@@ -38,6 +38,7 @@ fn start_cluster(dir: std::path::PathBuf, port: Option<u16>) -> LocalCluster {
             port,
             ephemeral: true,
             max_connections: 50,
+            settings: Vec::new(),
         },
     )
     .expect("start cluster")

@@ -13,7 +13,9 @@ use kandas::server::startup::{Application, Settings, TlsMaterial};
 use kandas::state::Clock;
 use prost::bytes::{Buf, BufMut, Bytes};
 use sqlx::PgPool;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -146,7 +148,15 @@ pub async fn spawn_on(
         .expect("build the server");
     let addr = app.local_addr();
     let metrics = app.metrics_addr();
-    let pool = PgPool::connect(&database_url).await.unwrap();
+    // The test's own pool follows the database the way the server's does, several servers too.
+    let pool = kandas::store::connect_lazy(
+        &database_url,
+        &kandas::store::PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -792,4 +802,20 @@ pub async fn metrics_text(app: &TestApp) -> String {
         http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     body
+}
+
+/// Waits for `condition` (checked every 50 ms) for at most `bound`.
+pub async fn wait_until<F, Fut>(bound: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + bound;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {bound:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -38,6 +38,12 @@ impl PgBinaries {
     pub fn psql(&self) -> PathBuf {
         self.bin_dir.join("psql")
     }
+
+    /// Beside the server binaries in every distribution's layout; only copies of a cluster
+    /// (a standby, a backup) need it.
+    pub fn pg_basebackup(&self) -> PathBuf {
+        self.bin_dir.join("pg_basebackup")
+    }
 }
 
 pub(super) const REQUIRED_BINARIES: [&str; 3] = ["initdb", "postgres", "psql"];

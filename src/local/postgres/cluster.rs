@@ -40,6 +40,9 @@ pub struct ClusterOptions {
     /// `--no-sync`. A crash can corrupt such a cluster.
     pub ephemeral: bool,
     pub max_connections: u32,
+    /// Further server settings, passed as `-c name=value` after the ones above (so they win):
+    /// replication, WAL archiving, a recovery target.
+    pub settings: Vec<(String, String)>,
 }
 
 impl Default for ClusterOptions {
@@ -48,6 +51,7 @@ impl Default for ClusterOptions {
             port: None,
             ephemeral: false,
             max_connections: 100,
+            settings: Vec::new(),
         }
     }
 }
@@ -220,6 +224,22 @@ impl LocalCluster {
         self.shutdown()
     }
 
+    pub(super) fn bins(&self) -> &PgBinaries {
+        &self.bins
+    }
+
+    pub(super) fn postmaster_pid(&self) -> i32 {
+        self.postmaster.pid
+    }
+
+    /// Waits (briefly) until the server has exited after a signal sent from outside.
+    pub(super) fn wait_for_exit(&self) {
+        let deadline = Instant::now() + PREVIOUS_SERVER_TIMEOUT;
+        while self.postmaster.exit_status().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub(super) fn shutdown(&self) -> Result<(), LocalError> {
         if self.postmaster.exit_status().is_some() {
             return Ok(());
@@ -307,10 +327,14 @@ fn start_postmaster(
         setting("synchronous_commit", "off".as_ref());
         setting("full_page_writes", "off".as_ref());
     }
+    for (name, value) in &options.settings {
+        setting(name, value.as_ref());
+    }
     Postmaster::spawn(cmd)
 }
 
-/// Waits until the server reports "ready" in postmaster.pid and accepts connections on `socket`.
+/// Waits until the server reports "ready" (or, a standby, "standby") in postmaster.pid and
+/// accepts connections on `socket`.
 fn wait_until_ready(
     pm: &Postmaster,
     server: &Server<'_>,
@@ -337,7 +361,7 @@ fn wait_until_ready(
         let ready = fs::read_to_string(&pid_file).is_ok_and(|text| {
             let lines: Vec<&str> = text.lines().map(str::trim).collect();
             lines.first().and_then(|l| l.parse::<i32>().ok()) == Some(pm.pid)
-                && lines.get(7) == Some(&"ready")
+                && matches!(lines.get(7), Some(&"ready" | &"standby"))
         });
         if ready && UnixStream::connect(socket).is_ok() {
             return Ok(());

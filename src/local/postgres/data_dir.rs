@@ -19,11 +19,13 @@ use crate::local::LocalError;
 const INITDB_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The whole of pg_hba.conf. Trusting whoever reaches the socket trusts exactly the server's OS
-/// user and root, because nobody else can enter the socket directory and there is no TCP.
+/// user and root, because nobody else can enter the socket directory and there is no TCP; the
+/// same holds for replication (a standby or a base backup made from this cluster).
 const HBA: &str = "\
 # Written by kandas on every start; edits are lost. The server listens only on a Unix socket
 # in a directory that only its own OS user may enter, which is what makes trust safe here.
 local all all trust
+local replication all trust
 ";
 
 /// Creates the data directory (mode 0700) and hands it to `run_as`.

@@ -3,8 +3,9 @@
 //! Layout for a data directory `D` (by default `.kandas/pg`):
 //!
 //! * `D/` is the cluster (made by `initdb -U kandas -E UTF8 --no-locale`); its `pg_hba.conf`
-//!   is rewritten on every start to `local all all trust` alone, so a cluster made by an older
-//!   kandas, which also trusted TCP from 127.0.0.1, loses its `host` lines;
+//!   is rewritten on every start to trust local connections (and local replication) alone, so
+//!   a cluster made by an older kandas, which also trusted TCP from 127.0.0.1, loses its `host`
+//!   lines;
 //! * `D.log` (by default `.kandas/pg.log`) receives the server's stdout and stderr, appended
 //!   across starts (rotated to `D.log.1` past 10 MiB). It sits next to the data directory rather
 //!   than in it so that it survives deleting the cluster and is easy to find;
@@ -35,7 +36,8 @@
 //! the data directory reachable for that user, `process` builds and runs their commands,
 //! `postmaster` supervises the server process, `data_dir` and `log` look after the files,
 //! `socket` makes the socket directory and the addresses that reach it,
-//! `cluster` ties them together and `shared` holds the throwaway cluster of a test binary.
+//! `cluster` ties them together, `replication` makes standbys, base backups and restores of a
+//! cluster, and `shared` holds the throwaway cluster of a test binary.
 
 mod binaries;
 mod cluster;
@@ -43,6 +45,7 @@ mod data_dir;
 mod log;
 mod postmaster;
 mod process;
+mod replication;
 mod shared;
 mod socket;
 mod user;

@@ -51,6 +51,7 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
         port: None,
         ephemeral: true,
         max_connections: 300,
+        settings: Vec::new(),
     };
     let bins = PgBinaries::locate()?;
     let cluster = match LocalCluster::start_with(&bins, &dir.join("data"), options, &dir) {

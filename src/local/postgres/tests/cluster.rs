@@ -234,7 +234,8 @@ fn assert_private_socket_dir(socket_dir: &Path, port: u16) {
     assert_eq!(socket.mode() & 0o777, 0o700);
 }
 
-/// The server itself reports only `local` rules, from a file without a `host` line.
+/// The server itself reports only `local` rules (every database, and replication for a standby
+/// or a base backup of this cluster), from a file without a `host` line.
 fn assert_socket_only_hba(cluster: &LocalCluster) {
     let text = fs::read_to_string(cluster.hba_file()).unwrap();
     assert!(
@@ -246,8 +247,9 @@ fn assert_socket_only_hba(cluster: &LocalCluster) {
     let rules = cluster
         .psql(
             "kandas",
-            "select string_agg(type, ',' order by line_number) from pg_hba_file_rules",
+            "select string_agg(type || ' ' || array_to_string(database, ','), ';' \
+             order by line_number) from pg_hba_file_rules",
         )
         .unwrap();
-    assert_eq!(rules.trim(), "local");
+    assert_eq!(rules.trim(), "local all;local replication");
 }
