@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// Log filter in RUST_LOG syntax [default: kandas=info,warn].
     #[arg(long, env = "KANDAS_LOG")]
     pub log: Option<String>,
+    /// Log lines as `text` (for a person; coloured only on a terminal) or `json` (one object
+    /// a line, for a log collector) [default: text].
+    #[arg(long, env = "KANDAS_LOG_FORMAT", value_enum)]
+    pub log_format: Option<crate::telemetry::LogFormat>,
     /// Organisation id registered at start as a national admin organisation, unless that id
     /// is registered already: the first administrator of a production database, who then
     /// registers the others with RegisterOrganisation.
@@ -216,6 +220,7 @@ struct FileSettings {
     idle_timeout_s: Option<u64>,
     metrics_listen: Option<String>,
     log: Option<String>,
+    log_format: Option<crate::telemetry::LogFormat>,
 }
 
 /// How partners are kept from taking more than their share: per organisation, per
@@ -291,6 +296,7 @@ pub struct Config {
     /// (The default one may be held by another process; then the service serves without it.)
     pub metrics_listen_configured: bool,
     pub log: String,
+    pub log_format: crate::telemetry::LogFormat,
     /// An organisation id to register as a national admin organisation if absent.
     pub bootstrap_admin: Option<String>,
     /// The TrueType font of re-issued kandas certificates.
@@ -416,6 +422,7 @@ impl ServeArgs {
                 .clone()
                 .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             bootstrap_admin,
             certificate_font: self
                 .certificate_font

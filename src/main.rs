@@ -99,7 +99,7 @@ async fn stop_cluster(cluster: Option<LocalCluster>) {
 
 async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
-    kandas::telemetry::init(&config.log);
+    kandas::telemetry::init(&config.log, config.log_format);
     let (url, cluster) = database(&config).await?;
     let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
     let result = kandas::store::migrate(&pool).await;
@@ -112,7 +112,7 @@ async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let config = args.database.resolve()?;
-    kandas::telemetry::init(&config.log);
+    kandas::telemetry::init(&config.log, config.log_format);
     let (url, cluster) = database(&config).await?;
     let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
     let result = write_export(&pool, &args.out).await;
@@ -229,7 +229,7 @@ fn seed_organisations(config: &Config, dev_pki: bool) -> Vec<Organisation> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
-    kandas::telemetry::init(&config.log);
+    kandas::telemetry::init(&config.log, config.log_format);
     let (files, dev_pki) = match &config.tls {
         TlsSource::Files {
             cert,

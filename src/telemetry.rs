@@ -5,52 +5,125 @@
 //! the shape of an IIN — is replaced before it reaches the log, wherever it came from (a
 //! database error detail, a dependency's debug output).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Default filter: our own info, dependencies' warnings.
 pub const DEFAULT_FILTER: &str = "kandas=info,warn";
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For a person reading a terminal or a file.
+    #[default]
+    Text,
+    /// One JSON object a line (`timestamp`, `level`, `target`, `fields`, `span`), for a log
+    /// collector.
+    Json,
+}
+
 /// Installs the global subscriber writing to stderr. `filter` follows `RUST_LOG` syntax.
-pub fn init(filter: &str) {
-    init_with_writer(filter, io::stderr);
+/// Colour codes are written only when stderr is a terminal: a file, a pipe or journald gets
+/// plain text.
+pub fn init(filter: &str, format: LogFormat) {
+    init_with_writer(filter, format, io::stderr().is_terminal(), io::stderr);
 }
 
 /// Installs the global subscriber with any writer (tests capture the output this way).
 /// A second call is a no-op: the first subscriber stays.
-pub fn init_with_writer<W>(filter: &str, writer: W)
+pub fn init_with_writer<W>(filter: &str, format: LogFormat, ansi: bool, writer: W)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true)
-        .with_writer(Scrubbing(writer))
-        .try_init();
+        .with_target(true);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(ansi)
+            .with_writer(Scrubbing {
+                writer,
+                json: false,
+            })
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(Scrubbing { writer, json: true })
+            .try_init(),
+    };
 }
 
 /// Wraps a `MakeWriter` so every write is scrubbed.
-pub struct Scrubbing<W>(pub W);
+pub struct Scrubbing<W> {
+    writer: W,
+    json: bool,
+}
 
 impl<'a, W: MakeWriter<'a>> MakeWriter<'a> for Scrubbing<W> {
     type Writer = ScrubbingWriter<W::Writer>;
     fn make_writer(&'a self) -> Self::Writer {
-        ScrubbingWriter(self.0.make_writer())
+        ScrubbingWriter {
+            writer: self.writer.make_writer(),
+            json: self.json,
+        }
     }
 }
 
-pub struct ScrubbingWriter<W>(W);
+pub struct ScrubbingWriter<W> {
+    writer: W,
+    json: bool,
+}
 
 impl<W: Write> Write for ScrubbingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // The formatter writes each event in one call, so a 12-digit run is never split.
-        self.0.write_all(&scrub(buf))?;
+        let scrubbed = if self.json {
+            scrub_json_line(buf)
+        } else {
+            scrub(buf)
+        };
+        self.writer.write_all(&scrubbed)?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.writer.flush()
+    }
+}
+
+/// [`scrub`] for one JSON line that stays JSON: a masked run inside a string stays in it, and
+/// a number with a 12-digit run becomes the string of its masked digits. A line that is not
+/// JSON is scrubbed as text.
+pub fn scrub_json_line(line: &[u8]) -> Vec<u8> {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => {
+                *text = String::from_utf8_lossy(&scrub(text.as_bytes())).into_owned();
+            }
+            serde_json::Value::Number(number) => {
+                let digits = number.to_string();
+                let masked = scrub(digits.as_bytes());
+                if masked != digits.as_bytes() {
+                    *value = serde_json::Value::String(String::from_utf8_lossy(&masked).into());
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(walk),
+            serde_json::Value::Bool(_) | serde_json::Value::Null => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(mut value) => {
+            walk(&mut value);
+            let mut out = serde_json::to_vec(&value).unwrap_or_else(|_| scrub(line));
+            out.push(b'\n');
+            out
+        }
+        Err(_) => scrub(line),
     }
 }
 
@@ -79,7 +152,26 @@ pub fn scrub(input: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::scrub;
+    use super::{scrub, scrub_json_line};
+
+    #[test]
+    fn a_json_line_stays_json_with_twelve_digit_runs_masked_in_strings_and_numbers() {
+        let line = br#"{"fields":{"message":"iin 871008401427 seen","n":871008401427,"port":50051},"level":"INFO"}"#;
+        let mut with_newline = line.to_vec();
+        with_newline.push(b'\n');
+        let out = scrub_json_line(&with_newline);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["fields"]["message"], "iin ************ seen");
+        assert_eq!(value["fields"]["n"], "************");
+        assert_eq!(value["fields"]["port"], 50051);
+        assert_eq!(value["level"], "INFO");
+    }
+
+    #[test]
+    fn a_line_that_is_not_json_is_scrubbed_as_text() {
+        assert_eq!(scrub_json_line(b"x 871008401427\n"), b"x ************\n");
+    }
 
     #[test]
     fn twelve_digit_runs_are_masked_and_others_kept() {

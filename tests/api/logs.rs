@@ -30,7 +30,12 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn no_iin_name_or_document_number_in_the_logs_of_a_full_scenario() {
     let captured = Captured::default();
-    kandas::telemetry::init_with_writer("debug", captured.clone());
+    kandas::telemetry::init_with_writer(
+        "debug",
+        kandas::telemetry::LogFormat::Text,
+        false,
+        captured.clone(),
+    );
 
     let app = spawn_app().await;
     let mut persons = app.persons("psc").await;
@@ -103,4 +108,71 @@ async fn no_iin_name_or_document_number_in_the_logs_of_a_full_scenario() {
     ] {
         assert!(!output.contains(secret), "`{secret}` appeared in the logs");
     }
+}
+
+/// Starts the `kandas` binary on a fresh database with the development PKI in a directory of
+/// its own, its stderr into a file (not a terminal), and returns that output once the service
+/// has reported its database healthy, which it logs at info.
+async fn stderr_of_the_binary(format: Option<&str>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    if let Some(format) = format {
+        command.env("KANDAS_LOG_FORMAT", format);
+    }
+    let mut child = command
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("KANDAS_LISTEN", "127.0.0.1:0")
+        .env("KANDAS_METRICS_LISTEN", "off")
+        .env("KANDAS_DATABASE_URL", fresh_database().await)
+        .env("KANDAS_LOG", "kandas=info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .expect("start the kandas binary");
+    let read = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    wait_until(
+        std::time::Duration::from_secs(60),
+        "the binary logging that it serves",
+        || async { read().contains("SERVING") },
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    read()
+}
+
+#[tokio::test]
+async fn logs_written_to_a_file_carry_no_colour_codes() {
+    let text = stderr_of_the_binary(None).await;
+    assert!(!text.contains('\u{1b}'), "ANSI escape in {text:?}");
+    assert!(text.contains(" INFO "), "{text}");
+}
+
+#[tokio::test]
+async fn kandas_log_format_json_writes_one_json_object_a_line() {
+    let text = stderr_of_the_binary(Some("json")).await;
+    assert!(!text.contains('\u{1b}'), "ANSI escape in {text:?}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let serving = lines
+        .iter()
+        .find(|line| {
+            line["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("SERVING"))
+        })
+        .expect("the SERVING line");
+    assert_eq!(serving["level"], "INFO");
+    assert!(serving["target"].as_str().unwrap().starts_with("kandas"));
+    assert!(serving["timestamp"].is_string());
 }
