@@ -115,27 +115,38 @@ const SERVICES: [&str; 7] = [
     "kandas.v1.SupportService",
 ];
 
-#[tokio::test]
-async fn reflection_v1_and_v1alpha_list_every_service() {
-    use tonic_reflection::pb::{v1, v1alpha};
-    let app = spawn_app().await;
-    let channel = app.channel("portal").await;
-
+/// One reflection (v1) request and its answer.
+async fn reflect_v1(
+    channel: &Channel,
+    request: tonic_reflection::pb::v1::server_reflection_request::MessageRequest,
+) -> Option<tonic_reflection::pb::v1::server_reflection_response::MessageResponse> {
+    use tonic_reflection::pb::v1;
     let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
     let request = v1::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
+        message_request: Some(request),
     };
     let mut stream = client
         .server_reflection_info(tokio_stream::iter([request]))
         .await
         .unwrap()
         .into_inner();
-    let response = stream.message().await.unwrap().unwrap();
+    stream.message().await.unwrap().unwrap().message_response
+}
+
+#[tokio::test]
+async fn reflection_v1_and_v1alpha_list_every_service() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let app = spawn_app().await;
+    let channel = app.channel("portal").await;
+
+    let response = reflect_v1(
+        &channel,
+        v1::server_reflection_request::MessageRequest::ListServices(String::new()),
+    )
+    .await;
     let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        response.message_response
+        response
     else {
         panic!("a service list");
     };
@@ -172,8 +183,7 @@ async fn reflection_v1_and_v1alpha_list_every_service() {
 async fn reflection_serves_the_error_details_a_refusal_carries() {
     use tonic_reflection::pb::v1;
     let app = spawn_app().await;
-    let mut client =
-        v1::server_reflection_client::ServerReflectionClient::new(app.channel("portal").await);
+    let channel = app.channel("portal").await;
     for symbol in [
         "google.rpc.ErrorInfo",
         "google.rpc.BadRequest",
@@ -181,25 +191,17 @@ async fn reflection_serves_the_error_details_a_refusal_carries() {
         "google.rpc.RetryInfo",
         "google.rpc.QuotaFailure",
     ] {
-        let request = v1::ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(
-                v1::server_reflection_request::MessageRequest::FileContainingSymbol(symbol.into()),
-            ),
-        };
-        let mut stream = client
-            .server_reflection_info(tokio_stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        let response = stream.message().await.unwrap().unwrap();
+        let response = reflect_v1(
+            &channel,
+            v1::server_reflection_request::MessageRequest::FileContainingSymbol(symbol.into()),
+        )
+        .await;
         assert!(
             matches!(
-                response.message_response,
+                response,
                 Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
             ),
-            "{symbol}: {:?}",
-            response.message_response
+            "{symbol}: {response:?}"
         );
     }
 }
