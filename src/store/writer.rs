@@ -168,21 +168,23 @@ impl Route {
         None
     }
 
-    /// Points `pool` at server `index` and retires every connection opened before: after a
-    /// loss even the same server's old connections may be broken.
+    /// Points `pool` at server `index` and retires every connection opened before, when the
+    /// writer has moved. Finding the same server again keeps its connections: a busy pool is
+    /// not made to reconnect, and a connection that did break fails its one call and is closed.
     fn point_at(&self, index: usize, pool: &PgPool) {
         let mut current = self.lock();
-        if current.index != index {
-            let server = &self.servers[index];
-            tracing::warn!(
-                server = index,
-                host = server.get_host(),
-                port = server.get_port(),
-                "the database writer is now this server"
-            );
-            pool.set_connect_options(server.clone());
-            current.index = index;
+        if current.index == index {
+            return;
         }
+        let server = &self.servers[index];
+        tracing::warn!(
+            server = index,
+            host = server.get_host(),
+            port = server.get_port(),
+            "the database writer is now this server"
+        );
+        pool.set_connect_options(server.clone());
+        current.index = index;
         current.switched_at = Instant::now();
     }
 }
@@ -190,19 +192,28 @@ impl Route {
 async fn follow_writer(pool: PgPool, route: Arc<Route>) {
     let closed = pool.close_event();
     let follow = async {
+        // One warning an outage, not one every round.
+        let mut warned = false;
         loop {
             match route.find_writer().await {
                 Some(index) => {
+                    warned = false;
                     route.point_at(index, &pool);
                     loop {
                         tokio::time::sleep(CHECK_EVERY).await;
                         if !takes_writes_through(&pool).await {
-                            tracing::warn!("the database writer is lost; asking every server");
+                            tracing::debug!("the writer is unconfirmed; asking every server");
                             break;
                         }
                     }
                 }
-                None => tokio::time::sleep(SEARCH_EVERY).await,
+                None => {
+                    if !warned {
+                        tracing::warn!("no database server takes writes; asking until one does");
+                        warned = true;
+                    }
+                    tokio::time::sleep(SEARCH_EVERY).await;
+                }
             }
         }
     };
@@ -219,7 +230,8 @@ async fn takes_writes(connection: &mut PgConnection) -> Result<bool, sqlx::Error
 }
 
 /// Whether the pool's server takes writes, asked over one of its connections. A pool too busy
-/// to lend one in time counts as lost: asking every server then finds the same one again.
+/// to lend one in time counts as unconfirmed: asking every server afresh then tells a busy
+/// writer (found again, nothing changes) from one that is gone or cut off.
 async fn takes_writes_through(pool: &PgPool) -> bool {
     let check = async {
         let mut connection = pool.acquire().await?;
