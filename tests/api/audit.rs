@@ -5,15 +5,6 @@ use crate::helpers::*;
 use kandas::pb;
 use tonic::Code;
 
-async fn verify(app: &TestApp) -> pb::VerifyAuditChainResponse {
-    app.audit()
-        .await
-        .verify_audit_chain(pb::VerifyAuditChainRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 /// Writes a few events: a registration, a read, a submission, a refused call.
 async fn some_activity(app: &TestApp) -> pb::Person {
     let mut persons = app.persons("psc").await;
@@ -37,7 +28,7 @@ async fn some_activity(app: &TestApp) -> pb::Person {
 async fn changes_reads_and_failures_are_audited_and_the_chain_verifies() {
     let app = spawn_app().await;
     let registered = some_activity(&app).await;
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(result.intact, "{:?}", result.problems);
     assert_eq!(result.verified_events, 3);
     assert_eq!(result.pending_events, 0);
@@ -80,7 +71,7 @@ async fn changes_reads_and_failures_are_audited_and_the_chain_verifies() {
 async fn the_log_is_append_only_for_ordinary_writers() {
     let app = spawn_app().await;
     some_activity(&app).await;
-    verify(&app).await;
+    app.verify_audit_chain().await;
     let update = sqlx::query("UPDATE audit_events SET outcome = 'OK'")
         .execute(&app.pool)
         .await;
@@ -113,9 +104,9 @@ async fn tamper(app: &TestApp, sql: &str) {
 async fn an_edited_event_is_detected() {
     let app = spawn_app().await;
     some_activity(&app).await;
-    assert!(verify(&app).await.intact);
+    assert!(app.verify_audit_chain().await.intact);
     tamper(&app, "UPDATE audit_events SET outcome = 'OK' WHERE seq = 3").await;
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(!result.intact);
     assert_eq!(result.problems.len(), 1, "{:?}", result.problems);
     assert_eq!(result.problems[0].sequence, 3);
@@ -126,9 +117,9 @@ async fn an_edited_event_is_detected() {
 async fn a_deleted_event_is_detected_in_the_middle_and_at_the_end() {
     let app = spawn_app().await;
     some_activity(&app).await;
-    assert!(verify(&app).await.intact);
+    assert!(app.verify_audit_chain().await.intact);
     tamper(&app, "DELETE FROM audit_events WHERE seq = 2").await;
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(!result.intact);
     assert!(
         result
@@ -141,9 +132,9 @@ async fn a_deleted_event_is_detected_in_the_middle_and_at_the_end() {
 
     let app = spawn_app().await;
     some_activity(&app).await;
-    assert!(verify(&app).await.intact);
+    assert!(app.verify_audit_chain().await.intact);
     tamper(&app, "DELETE FROM audit_events WHERE seq = 3").await;
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(!result.intact);
     assert!(
         result
@@ -241,7 +232,7 @@ async fn concurrent_reads_each_leave_one_event() {
         commits < READS as i64,
         "{commits} commits for {READS} events"
     );
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(result.intact, "{:?}", result.problems);
     assert_eq!(result.verified_events, READS as i64 + 1);
 }
@@ -363,6 +354,6 @@ async fn an_unfiltered_list_leaves_a_trace_under_every_person_it_shows() {
         let expected = usize::from(name != &unlisted.name);
         assert_eq!(listed, expected, "{name}: {events:?}");
     }
-    let result = verify(&app).await;
+    let result = app.verify_audit_chain().await;
     assert!(result.intact, "{:?}", result.problems);
 }

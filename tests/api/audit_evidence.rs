@@ -6,17 +6,7 @@
 use crate::helpers::*;
 use kandas::audit::offline::{Report, verify_export};
 use kandas::audit::{EventRow, ListFilter, chain_hash};
-use kandas::pb;
 use std::process::Command;
-
-async fn verify(app: &TestApp) -> pb::VerifyAuditChainResponse {
-    app.audit()
-        .await
-        .verify_audit_chain(pb::VerifyAuditChainRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-}
 
 /// `count` registrations, one audit event each.
 async fn register_some(app: &TestApp, count: usize, tag: &str) {
@@ -31,10 +21,10 @@ async fn register_some(app: &TestApp, count: usize, tag: &str) {
 async fn signed_log() -> TestApp {
     let app = spawn_app().await;
     register_some(&app, 3, "Early").await;
-    let first = verify(&app).await;
+    let first = app.verify_audit_chain().await;
     assert!(first.intact, "{:?}", first.problems);
     register_some(&app, 3, "Later").await;
-    let second = verify(&app).await;
+    let second = app.verify_audit_chain().await;
     assert!(second.intact, "{:?}", second.problems);
     assert_eq!(second.verified_events, 6);
     assert_eq!(second.last_signed_sequence, 6);
@@ -73,7 +63,7 @@ async fn tamper(app: &TestApp, statements: &[&str]) {
 
 /// Both verifiers name `first_bad`: the server over gRPC, and the offline one on an export.
 async fn both_report(app: &TestApp, first_bad: i64, says: &str) {
-    let online = verify(app).await;
+    let online = app.verify_audit_chain().await;
     assert!(!online.intact);
     assert_eq!(
         online.first_bad_sequence, first_bad,
@@ -308,7 +298,7 @@ async fn after_a_key_rotation_old_heads_verify_with_the_previous_public_key() {
     })
     .await;
     register_some(&rotated, 2, "Rotated").await;
-    let result = verify(&rotated).await;
+    let result = rotated.verify_audit_chain().await;
     assert!(result.intact, "{:?}", result.problems);
     assert_eq!(result.last_signed_sequence, 8);
     let both = verify_export(
@@ -324,7 +314,7 @@ async fn after_a_key_rotation_old_heads_verify_with_the_previous_public_key() {
         settings.audit_signer = Some(new_key.clone());
     })
     .await;
-    let result = verify(&forgetful).await;
+    let result = forgetful.verify_audit_chain().await;
     assert!(!result.intact);
     assert!(
         result.problems[0].problem.contains("no public key given"),

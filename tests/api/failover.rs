@@ -141,15 +141,6 @@ async fn write_until(
     }
 }
 
-async fn verify_chain(app: &TestApp) -> pb::VerifyAuditChainResponse {
-    app.audit()
-        .await
-        .verify_audit_chain(pb::VerifyAuditChainRequest {})
-        .await
-        .expect("VerifyAuditChain")
-        .into_inner()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_write() {
     let root = tempfile::tempdir().unwrap();
@@ -186,7 +177,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_write(
         acked() >= ACKED_BEFORE
     })
     .await;
-    let before = verify_chain(&app).await;
+    let before = app.verify_audit_chain().await;
     assert!(before.intact, "{:?}", before.problems);
     assert!(before.last_signed_sequence > 0, "{before:?}");
 
@@ -281,7 +272,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_write(
         .into_inner();
     assert_eq!(replay.name, early.person);
 
-    let after = verify_chain(&app).await;
+    let after = app.verify_audit_chain().await;
     assert!(after.intact, "{:?}", after.problems);
     assert!(
         after.last_signed_sequence > before.last_signed_sequence,

@@ -259,6 +259,16 @@ impl TestApp {
         AuditClient::new(self.channel("admin").await)
     }
 
+    /// VerifyAuditChain as the administrator (it seals and signs what is pending first).
+    pub async fn verify_audit_chain(&self) -> pb::VerifyAuditChainResponse {
+        self.audit()
+            .await
+            .verify_audit_chain(pb::VerifyAuditChainRequest {})
+            .await
+            .expect("VerifyAuditChain")
+            .into_inner()
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -234,10 +234,7 @@ impl LocalCluster {
 
     /// Waits (briefly) until the server has exited after a signal sent from outside.
     pub(super) fn wait_for_exit(&self) {
-        let deadline = Instant::now() + PREVIOUS_SERVER_TIMEOUT;
-        while self.postmaster.exit_status().is_none() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
+        self.postmaster.wait_exit(PREVIOUS_SERVER_TIMEOUT);
     }
 
     pub(super) fn shutdown(&self) -> Result<(), LocalError> {

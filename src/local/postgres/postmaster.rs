@@ -141,7 +141,7 @@ impl Postmaster {
     }
 
     /// Waits until the server exits or `timeout` passes; returns whether it exited.
-    fn wait_exit(&self, timeout: Duration) -> bool {
+    pub(super) fn wait_exit(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.lock();
         while !state.exited {
