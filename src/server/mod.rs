@@ -1,8 +1,10 @@
 //! The transport: the TLS listener and start-up, the tower layers every call passes (identity
-//! and grants, load shedding, metrics), and the gRPC codec. Nothing below imports it.
+//! and grants, load shedding, metrics, the Connect and gRPC-Web translations), and the gRPC
+//! codec. Nothing below imports it.
 
 pub mod auth;
 pub mod codec;
+pub mod connect;
 pub mod connections;
 pub mod health;
 pub mod metrics;
@@ -10,3 +12,12 @@ pub mod request_body;
 pub mod shed;
 pub mod startup;
 pub mod tls;
+
+/// The descriptor sets of everything the port serves: the kandas contract, gRPC health, and the
+/// `google.rpc` error details. Reflection serves them, so grpcurl decodes a refusal's details;
+/// the JSON mapping reads them, so Connect callers get the same messages.
+pub const DESCRIPTOR_SETS: [&[u8]; 3] = [
+    crate::pb::FILE_DESCRIPTOR_SET,
+    tonic_health::pb::FILE_DESCRIPTOR_SET,
+    tonic_types::pb::FILE_DESCRIPTOR_SET,
+];

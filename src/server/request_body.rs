@@ -71,7 +71,7 @@ impl<B> ArrivingBody<B> {
                     if *read == 5 {
                         let size = u32::from_be_bytes(*length) as usize;
                         if size > self.limits.max_message_bytes {
-                            return Err(too_large(self.limits.max_message_bytes, size));
+                            return Err(too_large(self.limits.max_message_bytes, Some(size)));
                         }
                         self.framing = Framing::Message { left: size };
                         if size == 0 {
@@ -101,10 +101,17 @@ impl<B> ArrivingBody<B> {
     }
 }
 
-fn too_large(limit: usize, size: usize) -> tonic::Status {
+/// The refusal of a message over `limit`; `size` when its header told it before it arrived.
+pub(crate) fn too_large(limit: usize, size: Option<usize>) -> tonic::Status {
+    let message = match size {
+        Some(size) => {
+            format!("a request message of {size} bytes is over the limit of {limit} bytes")
+        }
+        None => format!("the request message is over the limit of {limit} bytes"),
+    };
     ApiError::ResourceExhausted {
         reason: TOO_LARGE_REASON,
-        message: format!("a request message of {size} bytes is over the limit of {limit} bytes"),
+        message,
         violations: vec![(
             "kandas:max_message_bytes".to_string(),
             format!("request messages of at most {limit} bytes"),
@@ -113,7 +120,7 @@ fn too_large(limit: usize, size: usize) -> tonic::Status {
     .into()
 }
 
-fn too_slow(timeout: Duration) -> tonic::Status {
+pub(crate) fn too_slow(timeout: Duration) -> tonic::Status {
     ApiError::DeadlineExceeded {
         reason: TOO_SLOW_REASON,
         message: format!(

@@ -13,6 +13,7 @@ use crate::pb::{
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
 use crate::server::auth::AuthLayer;
+use crate::server::connect::{ConnectLayer, Contract, RefuseUndecodableLayer};
 use crate::server::connections::{Connection, ConnectionLimits, accept_loop};
 use crate::server::metrics::{Metrics, MetricsLayer};
 use crate::server::request_body::Limits;
@@ -297,30 +298,28 @@ impl Application {
             )
         });
 
-        // The google.rpc error details too, so that grpcurl and other reflection clients decode
-        // the ErrorInfo, BadRequest and PreconditionFailure of a refusal.
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        let reflection = || {
+            crate::server::DESCRIPTOR_SETS.into_iter().fold(
+                tonic_reflection::server::Builder::configure(),
+                |builder, set| builder.register_encoded_file_descriptor_set(set),
+            )
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
 
         let isolation = settings.isolation;
+        let body_limits = Limits {
+            max_message_bytes: settings.max_message_bytes,
+            arrival_timeout: isolation.request_arrival_timeout,
+        };
         let shed = ShedLayer::new(
             Shares {
                 total: settings.max_concurrent_requests,
                 per_organisation: isolation.max_calls_per_organisation,
             },
-            Limits {
-                max_message_bytes: settings.max_message_bytes,
-                arrival_timeout: isolation.request_arrival_timeout,
-            },
+            body_limits,
         );
+        let connect = ConnectLayer::new(Arc::new(Contract::served()?), body_limits);
         let metrics = Arc::new(Metrics::new());
         if let Some(listener) = metrics_listener {
             tasks.spawn(crate::server::metrics::serve(
@@ -371,16 +370,25 @@ impl Application {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
             .max_concurrent_streams(isolation.max_concurrent_streams)
-            // Outermost first. Metrics see every call, refused ones included. Authorization
-            // comes before anything else (our rules: permission is checked first, and an
-            // unauthenticated caller must not learn whether the server is busy). Shedding comes
-            // after it but before any handler, so a refused call touches no database
-            // connection; shedding before authorization would save only a certificate parse.
+            // gRPC-Web and Connect callers (browsers, `curl`, HTTP client libraries) may speak
+            // HTTP/1.1; TLS's ALPN offers both.
+            .accept_http1(true)
+            // Outermost first. Connect JSON and gRPC-Web are translated to gRPC before
+            // anything else, so every layer below sees one protocol and no rule exists twice.
+            // Metrics see every call, refused ones included. Authorization comes before
+            // anything else (our rules: permission is checked first, and an unauthenticated
+            // caller must not learn whether the server is busy, nor how its request would have
+            // been read). Shedding comes after it but before any handler, so a refused call
+            // touches no database connection; shedding before authorization would save only a
+            // certificate parse.
+            .layer(connect)
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(MetricsLayer::new(metrics))
             .layer(AuthLayer::new(
                 state.organisations.clone(),
                 state.audit.clone(),
             ))
+            .layer(RefuseUndecodableLayer)
             .layer(shed)
             .add_service(health_service)
             .add_service(reflection_v1)

@@ -175,7 +175,7 @@ pub fn tls_acceptor(tls: &TlsMaterial) -> anyhow::Result<TlsAcceptor> {
         .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)
         .context("the server certificate and key do not match")?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

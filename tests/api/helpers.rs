@@ -829,3 +829,51 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The CA and the client pairs of `roles`, as files curl and Node read.
+pub fn write_certificates(app: &TestApp, dir: &std::path::Path, roles: &[&str]) {
+    std::fs::write(dir.join("ca.pem"), app.ca.cert_pem()).unwrap();
+    for role in roles {
+        let pair = app.identity(role);
+        std::fs::write(dir.join(format!("{role}.pem")), &pair.cert_pem).unwrap();
+        std::fs::write(dir.join(format!("{role}.key")), &pair.key_pem).unwrap();
+    }
+}
+
+/// One Connect unary call with curl: the HTTP status and the JSON answer.
+pub async fn curl(
+    app: &TestApp,
+    dir: &std::path::Path,
+    role: &str,
+    path: &str,
+    body: &str,
+    extra: &[&str],
+) -> (u16, serde_json::Value) {
+    // The server runs on this test's runtime: curl is awaited, never blocked on.
+    let output = tokio::process::Command::new("curl")
+        .current_dir(dir)
+        .args(["--silent", "--show-error", "--cacert", "ca.pem"])
+        .args([
+            "--cert",
+            &format!("{role}.pem"),
+            "--key",
+            &format!("{role}.key"),
+        ])
+        .args(["--header", "Content-Type: application/json"])
+        .args(["--data-binary", body])
+        .args(["--write-out", "\n%{http_code}"])
+        .args(extra)
+        .arg(format!("https://localhost:{}{path}", app.addr.port()))
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("curl cannot be run ({e}): apt-get install curl"));
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "curl failed: {printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (answer, status) = printed.rsplit_once('\n').expect("curl printed the status");
+    let answer = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    (status.parse().unwrap(), answer)
+}

@@ -1,8 +1,9 @@
-//! The README's grpcurl quick start, replayed call by call against a real server, so what a
-//! newcomer pastes first cannot drift from the contract.
+//! The README's grpcurl and curl examples, replayed call by call against a real server, so what
+//! a newcomer pastes first cannot drift from the contract.
 //!
-//! Each body goes through the proto3 JSON mapping with the service's own descriptors, as
-//! grpcurl does with reflection, and is sent as bytes on the method's path.
+//! A grpcurl body goes through the proto3 JSON mapping with the service's own descriptors, as
+//! grpcurl does with reflection, and is sent as bytes on the method's path. A curl command is
+//! run by the real curl against the server's JSON over HTTP.
 
 use crate::helpers::*;
 use kandas::pb;
@@ -16,6 +17,8 @@ use tonic_health::pb::health_check_response::ServingStatus;
 /// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
 /// of the README) lost some; raise it when the README gains calls.
 const CALLS_IN_README: usize = 15;
+/// The same for curl: every grpcurl call but reflection's `list`.
+const CURL_CALLS_IN_README: usize = 14;
 
 /// Which earlier call's latest answer fills each placeholder, and with which of its fields
 /// (a JSON pointer into the answer in the proto3 JSON mapping, as grpcurl prints it).
@@ -149,12 +152,72 @@ fn parse_call(words: &[String]) -> Call {
 
 /// Every grpcurl command in the text, in order: each one starts a line.
 fn grpcurl_calls(text: &str) -> Vec<Call> {
+    commands(text, "grpcurl", parse_call)
+}
+
+/// Reads the words of one curl command, as strictly as [`parse_call`] reads grpcurl's.
+fn parse_curl(words: &[String]) -> Call {
+    assert_eq!(words.first().map(String::as_str), Some("curl"));
+    let words = match words.iter().position(|w| w == "|") {
+        Some(pipe) => &words[..pipe],
+        None => words,
+    };
+    let mut cert = None;
+    let mut key = None;
+    let mut body = None;
+    let mut json = false;
+    let mut url = None;
+    let mut rest = words[1..].iter();
+    while let Some(word) = rest.next() {
+        match word.as_str() {
+            "--cacert" => {
+                rest.next();
+            }
+            "--cert" => cert = rest.next().cloned(),
+            "--key" => key = rest.next().cloned(),
+            "-H" => {
+                json = rest.next().map(String::as_str) == Some("Content-Type: application/json")
+            }
+            "-d" => body = rest.next().cloned(),
+            flag if flag.starts_with('-') => {
+                panic!("the README uses curl flag {flag}, which this test does not replay")
+            }
+            _ => url = Some(word.as_str()),
+        }
+    }
+    assert!(
+        json,
+        "a JSON call says so: -H 'Content-Type: application/json' in {words:?}"
+    );
+    let url = url.unwrap_or_else(|| panic!("no URL in {words:?}"));
+    let method = url
+        .strip_prefix("https://localhost:50051/")
+        .unwrap_or_else(|| panic!("{url} is not on https://localhost:50051/"));
+    let cert = cert.unwrap_or_else(|| panic!("no --cert in {words:?}"));
+    let role = cert
+        .strip_prefix("$C/")
+        .and_then(|file| file.strip_suffix(".pem"))
+        .unwrap_or_else(|| panic!("--cert {cert} is not $C/<role>.pem"));
+    assert_eq!(
+        key.as_deref().and_then(|k| k.strip_suffix(".key")),
+        cert.strip_suffix(".pem"),
+        "--key goes with --cert in {words:?}"
+    );
+    Call {
+        role: role.to_string(),
+        method: method.to_string(),
+        body: body.unwrap_or_else(|| panic!("a Connect call has a body (-d) in {words:?}")),
+    }
+}
+
+/// Every command of `program` in the text, in order: each one starts a line.
+fn commands(text: &str, program: &str, parse: fn(&[String]) -> Call) -> Vec<Call> {
     let mut calls = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let indent = line.len() - line.trim_start().len();
-        if line[indent..].starts_with("grpcurl ") {
-            calls.push(parse_call(&shell_words(&text[offset + indent..])));
+        if line[indent..].starts_with(&format!("{program} ")) {
+            calls.push(parse(&shell_words(&text[offset + indent..])));
         }
         offset += line.len();
     }
@@ -327,11 +390,14 @@ fn a_body_may_span_lines_a_backslash_continues_the_command_and_a_pipe_ends_it() 
     );
 }
 
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("read README.md")
+}
+
 #[tokio::test]
 async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("read README.md");
-    let calls = grpcurl_calls(&readme);
+    let calls = grpcurl_calls(&readme());
     assert!(
         calls.len() >= CALLS_IN_README,
         "found {} grpcurl calls in README.md, expected at least {CALLS_IN_README}: {calls:#?}",
@@ -374,31 +440,76 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
         );
     }
 
+    check_answers(&app, &answers).await;
+}
+
+#[tokio::test]
+async fn every_curl_call_in_the_readme_succeeds_as_printed() {
+    let calls = commands(&readme(), "curl", parse_curl);
+    assert!(
+        calls.len() >= CURL_CALLS_IN_README,
+        "found {} curl calls in README.md, expected at least {CURL_CALLS_IN_README}: {calls:#?}",
+        calls.len()
+    );
+
+    let app = spawn_app().await;
+    wait_until_serving(app.channel("psc").await).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut roles: Vec<&str> = calls.iter().map(|call| call.role.as_str()).collect();
+    roles.sort();
+    roles.dedup();
+    write_certificates(&app, dir.path(), &roles);
+    let pool = descriptors();
+    let mut answers: Vec<(String, DynamicMessage)> = Vec::new();
+    for call in &calls {
+        let method = find_method(&pool, &call.method);
+        let body = fill_placeholders(&call.body, &answers);
+        let path = format!("/{}", call.method);
+        let (status, answer) = curl(&app, dir.path(), &call.role, &path, &body, &[]).await;
+        assert_eq!(
+            status, 200,
+            "{} as {}: {answer}\nbody: {body}",
+            call.method, call.role
+        );
+        let answer = DynamicMessage::deserialize(method.output(), answer).unwrap_or_else(|e| {
+            panic!(
+                "{} answered no {}: {e}",
+                call.method,
+                method.output().full_name()
+            )
+        });
+        answers.push((call.method.clone(), answer));
+    }
+    check_answers(&app, &answers).await;
+}
+
+/// What the README's calls, in either form, must have done.
+async fn check_answers(app: &TestApp, answers: &[(String, DynamicMessage)]) {
     let health: tonic_health::pb::HealthCheckResponse =
-        answer_of(&answers, "grpc.health.v1.Health/Check");
+        answer_of(answers, "grpc.health.v1.Health/Check");
     assert_eq!(health.status, ServingStatus::Serving as i32);
 
     let validated: pb::ValidateIinResponse =
-        answer_of(&answers, "kandas.v1.PersonService/ValidateIin");
+        answer_of(answers, "kandas.v1.PersonService/ValidateIin");
     assert!(validated.valid, "{validated:?}");
     // 871008 then 4: born 1987-10-08, a woman born in the 1900s.
     assert_eq!(validated.birth_date, Some(date(1987, 10, 8)));
     assert_eq!(validated.sex, pb::Sex::Female as i32);
     assert_eq!(validated.century, 1900);
 
-    let registered: pb::Person = answer_of(&answers, "kandas.v1.PersonService/RegisterPerson");
+    let registered: pb::Person = answer_of(answers, "kandas.v1.PersonService/RegisterPerson");
     assert!(registered.name.starts_with("persons/"));
     assert!(registered.iin.is_empty(), "registered without an IIN");
 
     let submissions: Vec<pb::Application> =
-        answers_of(&answers, "kandas.v1.ApplicationService/SubmitApplication");
+        answers_of(answers, "kandas.v1.ApplicationService/SubmitApplication");
     let submitted = &submissions[0];
     assert_eq!(submitted.applicant, registered.name);
     assert_eq!(submitted.procedure, pb::Procedure::IinAssignment as i32);
     assert_eq!(submitted.state, pb::application::State::Submitted as i32);
 
     let decisions: Vec<pb::Application> =
-        answers_of(&answers, "kandas.v1.ApplicationService/DecideApplication");
+        answers_of(answers, "kandas.v1.ApplicationService/DecideApplication");
     let decided = decisions[0].clone();
     assert_eq!(decided.name, submitted.name);
     assert_eq!(decided.state, pb::application::State::Approved as i32);
@@ -428,13 +539,11 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
         pb::Procedure::KandasStatusAssignment as i32
     );
     assert_eq!(decisions[1].state, pb::application::State::Approved as i32);
-    let certificate: pb::KandasCertificate = answer_of(
-        &answers,
-        "kandas.v1.PersonService/DownloadKandasCertificate",
-    );
+    let certificate: pb::KandasCertificate =
+        answer_of(answers, "kandas.v1.PersonService/DownloadKandasCertificate");
     assert!(certificate.pdf.starts_with(b"%PDF-"), "a PDF");
     let verified: pb::KandasCertificateVerification =
-        answer_of(&answers, "kandas.v1.PersonService/VerifyKandasCertificate");
+        answer_of(answers, "kandas.v1.PersonService/VerifyKandasCertificate");
     assert_eq!(
         verified.state,
         pb::kandas_certificate_verification::State::Valid as i32
