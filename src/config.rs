@@ -158,6 +158,11 @@ pub struct ServeArgs {
     /// a line, for a log collector) [default: text].
     #[arg(long, env = "KANDAS_LOG_FORMAT", value_enum)]
     pub log_format: Option<crate::telemetry::LogFormat>,
+    /// OpenTelemetry collector to export traces to over OTLP/gRPC, e.g.
+    /// `http://127.0.0.1:4317`; unset exports none. Spans name the RPC, its code and the
+    /// caller's role and organisation, never personal data.
+    #[arg(long, env = "KANDAS_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// Organisation id registered at start as a national admin organisation, unless that id
     /// is registered already: the first administrator of a production database, who then
     /// registers the others with RegisterOrganisation.
@@ -221,6 +226,7 @@ struct FileSettings {
     metrics_listen: Option<String>,
     log: Option<String>,
     log_format: Option<crate::telemetry::LogFormat>,
+    otlp_endpoint: Option<String>,
 }
 
 /// How partners are kept from taking more than their share: per organisation, per
@@ -297,6 +303,8 @@ pub struct Config {
     pub metrics_listen_configured: bool,
     pub log: String,
     pub log_format: crate::telemetry::LogFormat,
+    /// Where traces are exported; `None` exports none.
+    pub otlp_endpoint: Option<String>,
     /// An organisation id to register as a national admin organisation if absent.
     pub bootstrap_admin: Option<String>,
     /// The TrueType font of re-issued kandas certificates.
@@ -423,6 +431,11 @@ impl ServeArgs {
                 .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            otlp_endpoint: self
+                .otlp_endpoint
+                .clone()
+                .or(file.otlp_endpoint)
+                .filter(|endpoint| !endpoint.trim().is_empty()),
             bootstrap_admin,
             certificate_font: self
                 .certificate_font

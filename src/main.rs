@@ -229,7 +229,23 @@ fn seed_organisations(config: &Config, dev_pki: bool) -> Vec<Organisation> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
-    kandas::telemetry::init(&config.log, config.log_format);
+    let (exporter, tracer) = match &config.otlp_endpoint {
+        Some(endpoint) => {
+            let (exporter, tracer) = kandas::telemetry::traces::Exporter::start(endpoint)
+                .with_context(|| format!("KANDAS_OTLP_ENDPOINT {endpoint}"))?;
+            (Some(exporter), Some(tracer))
+        }
+        None => (None, None),
+    };
+    kandas::telemetry::init_with_traces(&config.log, config.log_format, tracer);
+    let served = serve_with(config).await;
+    if let Some(exporter) = exporter {
+        exporter.finish().await;
+    }
+    served
+}
+
+async fn serve_with(config: Config) -> anyhow::Result<()> {
     let (files, dev_pki) = match &config.tls {
         TlsSource::Files {
             cert,

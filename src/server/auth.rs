@@ -412,6 +412,7 @@ where
             });
         match authorized {
             Ok((caller, claim)) => {
+                crate::telemetry::traces::record_caller(caller.role.as_str(), &caller.organisation);
                 request.extensions_mut().insert(caller);
                 request.extensions_mut().insert(reach(&method));
                 if let Some(claim) = claim {

@@ -43,6 +43,7 @@ pub struct NewAppeal<'a> {
     pub deadline: NaiveDate,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.insert", db.system.name = "postgresql"))]
 pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO appeals (id, application_id, filed_by, operator_id, filed_on, grounds,
@@ -65,6 +66,7 @@ pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow
 }
 
 /// Reads and locks an appeal for its decision.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.get_for_update", db.system.name = "postgresql"))]
 pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<AppealRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM appeals WHERE id = $1 FOR UPDATE"
@@ -74,6 +76,7 @@ pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<AppealRo
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.decide", db.system.name = "postgresql"))]
 pub async fn decide(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -97,6 +100,7 @@ pub async fn decide(
 
 /// Pending appeals on applications within `scope`, oldest deadline first; with `overdue_on`,
 /// only those past their deadline.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.pending", db.system.name = "postgresql"))]
 pub async fn pending<'e>(
     executor: impl PgExecutor<'e>,
     scope: &Scope,

@@ -78,6 +78,7 @@ pub struct NewApplication<'a> {
     pub checklist: &'a [ChecklistItem],
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.insert", db.system.name = "postgresql"))]
 pub async fn insert(
     tx: &mut Tx<'_>,
     app: &NewApplication<'_>,
@@ -119,6 +120,7 @@ impl ApplicationRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.get", db.system.name = "postgresql"))]
 pub async fn get<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
@@ -130,6 +132,7 @@ pub async fn get<'e>(
 }
 
 /// Reads and locks an application for a state change.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.get_for_update", db.system.name = "postgresql"))]
 pub async fn get_for_update(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -143,6 +146,7 @@ pub async fn get_for_update(
 }
 
 /// The open application of a procedure for a person, if any.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.open_for", db.system.name = "postgresql"))]
 pub async fn open_for<'e>(
     executor: impl PgExecutor<'e>,
     applicant_id: Uuid,
@@ -173,6 +177,7 @@ pub struct Decision<'a> {
 
 /// Records the decision and moves the application to its final state. The caller holds the
 /// row lock and has checked that the application is still open.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.decide", db.system.name = "postgresql"))]
 pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO decisions (application_id, outcome, decided_by, operator_id, decision_date, reason_code, reason_text, result)
@@ -199,6 +204,7 @@ pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Resul
 }
 
 /// Moves an application to `state`, waiting for `step` (due on `step_deadline`).
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.set_state", db.system.name = "postgresql"))]
 pub async fn set_state(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -221,6 +227,7 @@ pub async fn set_state(
 
 /// Opens a refused application again, as an overturned appeal does: its refusal is removed
 /// (the appeal keeps a copy), and it waits for a decision by a new deadline.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.reopen", db.system.name = "postgresql"))]
 pub async fn reopen(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -244,6 +251,7 @@ pub async fn reopen(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.mark_forwarded", db.system.name = "postgresql"))]
 pub async fn mark_forwarded(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -263,6 +271,7 @@ pub async fn mark_forwarded(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.mark_notified", db.system.name = "postgresql"))]
 pub async fn mark_notified(tx: &mut Tx<'_>, id: Uuid, on: NaiveDate) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE applications SET notified_on = $2, pending_step = 'done', step_deadline = NULL,
@@ -316,6 +325,7 @@ pub fn within(query: &mut QueryBuilder<Postgres>, scope: &Scope) {
 }
 
 /// One page in id order (ids are UUIDv7, so this is submission order), `limit` rows at most.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.list", db.system.name = "postgresql"))]
 pub async fn list<'e>(
     executor: impl PgExecutor<'e>,
     filter: &ListFilter,

@@ -9,6 +9,7 @@ use sqlx::types::Json;
 pub const CALENDAR_CHANNEL: &str = "kandas_calendar";
 
 /// Every loaded year, oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.calendar.official_years", db.system.name = "postgresql"))]
 pub async fn official_years<'e>(
     executor: impl PgExecutor<'e>,
 ) -> Result<Vec<OfficialYear>, sqlx::Error> {
@@ -29,6 +30,7 @@ pub async fn official_years<'e>(
 }
 
 /// The calendar in force: the shipped data with every loaded year applied.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.calendar.current", db.system.name = "postgresql"))]
 pub async fn current<'e>(executor: impl PgExecutor<'e>) -> anyhow::Result<Calendar> {
     let data = official_years(executor)
         .await?
@@ -40,6 +42,7 @@ pub async fn current<'e>(executor: impl PgExecutor<'e>) -> anyhow::Result<Calend
 }
 
 /// Loads (or reloads) a year and tells every replica.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.calendar.save", db.system.name = "postgresql"))]
 pub async fn save(tx: &mut Tx<'_>, year: &OfficialYear, set_by: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO calendar_years (year, dated_days_off, transfers, set_by)

@@ -75,6 +75,7 @@ const SELECT: &str =
 
 /// The latest grant or extension of certificate `number` of `person_id`: the one a re-issue
 /// prints, as it carries the validity in force last.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.certificates.latest", db.system.name = "postgresql"))]
 pub async fn latest<'e>(
     executor: impl PgExecutor<'e>,
     person_id: Uuid,
@@ -92,6 +93,7 @@ pub async fn latest<'e>(
 }
 
 /// The grant or extension whose certificate printed `code` (in its stored form).
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.certificates.by_code", db.system.name = "postgresql"))]
 pub async fn by_code<'e>(
     executor: impl PgExecutor<'e>,
     code: &str,
@@ -109,6 +111,7 @@ pub async fn by_code<'e>(
 /// `None` when neither can be read in this statement: `candidate` is some other status's code,
 /// or a concurrent first download stored another code this statement's snapshot does not
 /// show yet; a new statement sees which.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.certificates.code_for", db.system.name = "postgresql"))]
 pub async fn code_for(
     tx: &mut Tx<'_>,
     status_id: Uuid,

@@ -28,6 +28,7 @@ pub fn request_hash(rpc: &str, encoded_request: &[u8]) -> Vec<u8> {
 }
 
 /// Reserves the key inside `tx`, or reports what happened to it before.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.idempotency.claim", db.system.name = "postgresql"))]
 pub async fn claim(
     tx: &mut Tx<'_>,
     client: &str,
@@ -64,6 +65,7 @@ pub async fn claim(
 }
 
 /// Stores the response for a key claimed in the same transaction.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.idempotency.complete", db.system.name = "postgresql"))]
 pub async fn complete(
     tx: &mut Tx<'_>,
     client: &str,

@@ -61,6 +61,7 @@ macro_rules! columns {
 }
 
 /// Every organisation registered.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.all", db.system.name = "postgresql"))]
 pub async fn all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<Organisation>, sqlx::Error> {
     let rows: Vec<Stored> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM organisations"))
         .fetch_all(executor)
@@ -72,6 +73,7 @@ pub async fn all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<Organisation>,
 }
 
 /// Up to `limit` organisations in id order, after `after` when given.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.page", db.system.name = "postgresql"))]
 pub async fn page<'e>(
     executor: impl PgExecutor<'e>,
     after: Option<&str>,
@@ -91,6 +93,7 @@ pub async fn page<'e>(
 }
 
 /// One organisation, locked until the transaction ends so a concurrent change waits.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.lock", db.system.name = "postgresql"))]
 pub async fn lock(tx: &mut Tx<'_>, id: &str) -> Result<Option<OrganisationRow>, sqlx::Error> {
     let row: Option<Stored> = sqlx::query_as(concat!(
         "SELECT ",
@@ -112,6 +115,7 @@ fn national_and_regions(organisation: &Organisation) -> (bool, Vec<Region>) {
 
 /// Registers a new organisation; an id already taken fails on
 /// `organisations_already_registered`.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.insert", db.system.name = "postgresql"))]
 pub async fn insert(
     tx: &mut Tx<'_>,
     organisation: &Organisation,
@@ -136,6 +140,7 @@ pub async fn insert(
 
 /// Registers `organisation` unless its id is taken, whatever is registered under it: seeding
 /// never overrides what an operator changed. True when it was added.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.insert_if_absent", db.system.name = "postgresql"))]
 pub async fn insert_if_absent<'e>(
     executor: impl PgExecutor<'e>,
     organisation: &Organisation,
@@ -158,6 +163,7 @@ pub async fn insert_if_absent<'e>(
 
 /// Stores a changed organisation if it is still at `version`; `None` when another change
 /// came first.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.update", db.system.name = "postgresql"))]
 pub async fn update(
     tx: &mut Tx<'_>,
     organisation: &Organisation,

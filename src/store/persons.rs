@@ -50,6 +50,7 @@ impl PersonRow {
 
 const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by";
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.insert", db.system.name = "postgresql"))]
 pub async fn insert(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -75,6 +76,7 @@ pub async fn insert(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.get", db.system.name = "postgresql"))]
 pub async fn get<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
@@ -87,6 +89,7 @@ pub async fn get<'e>(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.get_by_iin", db.system.name = "postgresql"))]
 pub async fn get_by_iin<'e>(
     executor: impl PgExecutor<'e>,
     iin: &Iin,
@@ -100,6 +103,7 @@ pub async fn get_by_iin<'e>(
 }
 
 /// The IIN each of `ids` holds; a person without one is absent.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.iins", db.system.name = "postgresql"))]
 pub async fn iins<'e>(
     executor: impl PgExecutor<'e>,
     ids: &[Uuid],
@@ -113,6 +117,7 @@ pub async fn iins<'e>(
 }
 
 /// The person who holds an identity document, if anyone does.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.holder_of_document", db.system.name = "postgresql"))]
 pub async fn holder_of_document<'e>(
     executor: impl PgExecutor<'e>,
     document: &IdentityDocument,
@@ -127,6 +132,7 @@ pub async fn holder_of_document<'e>(
 }
 
 /// Records the identity document a person holds; the unique constraint refuses a second holder.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.insert_document", db.system.name = "postgresql"))]
 pub async fn insert_document(
     tx: &mut Tx<'_>,
     person: Uuid,
@@ -144,6 +150,7 @@ pub async fn insert_document(
 }
 
 /// Persons with the same surname and given name (in any case), birth date and sex.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.same_identity", db.system.name = "postgresql"))]
 pub async fn same_identity<'e>(
     executor: impl PgExecutor<'e>,
     details: &PersonDetails,
@@ -171,6 +178,7 @@ pub struct Change<'a> {
 }
 
 /// Keeps the person as it now stands as its next version; returns that version's revision.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.record_version", db.system.name = "postgresql"))]
 pub async fn record_version(
     tx: &mut Tx<'_>,
     person: &PersonRow,
@@ -200,6 +208,7 @@ pub async fn record_version(
 }
 
 /// Replaces a person's correctable fields; the version (and so the etag) moves on.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.update", db.system.name = "postgresql"))]
 pub async fn update(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -240,6 +249,7 @@ pub struct VersionRow {
 }
 
 /// Every version of a person, oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.versions", db.system.name = "postgresql"))]
 pub async fn versions<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
@@ -258,6 +268,7 @@ pub async fn versions<'e>(
 /// application (as applicant or family member) or a registration in its regions, or the
 /// caller registered them; for a mission, it registered them or submitted an application
 /// that includes them; for the portal, they are its applicant.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.in_scope", db.system.name = "postgresql"))]
 pub async fn in_scope<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
@@ -296,6 +307,7 @@ pub async fn in_scope<'e>(
 }
 
 /// Reads a person and locks the row for the rest of the transaction.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.get_for_update", db.system.name = "postgresql"))]
 pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<PersonRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM persons WHERE id = $1 FOR UPDATE"
@@ -317,6 +329,7 @@ pub enum IssueError {
 
 /// Issues a fresh IIN for the person (SPEC 2.1): the next free serial of their prefix whose
 /// check digit is valid and that no one holds yet, then stores it on the person.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.issue_iin", db.system.name = "postgresql"))]
 pub async fn issue_iin(tx: &mut Tx<'_>, person: &PersonRow) -> Result<Iin, IssueError> {
     let prefix = Iin::prefix(person.birth_date, person.sex).map_err(|_| IssueError::Unencodable)?;
     loop {

@@ -30,6 +30,7 @@ pub enum Allocation {
 /// Takes `places` atomically. The row lock orders concurrent allocations on one region and
 /// year; the WHERE is re-checked after the wait, and the table's CHECK refuses any write that
 /// would over-commit, whatever the writer.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.allocate", db.system.name = "postgresql"))]
 pub async fn allocate(
     tx: &mut Tx<'_>,
     region: Region,
@@ -58,6 +59,7 @@ pub async fn allocate(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.get", db.system.name = "postgresql"))]
 pub async fn get<'e>(
     executor: impl PgExecutor<'e>,
     region: Region,
@@ -71,6 +73,7 @@ pub async fn get<'e>(
 }
 
 /// Quotas of one year (or all) in (year, region) order, after `after`, `limit` at most.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.list", db.system.name = "postgresql"))]
 pub async fn list<'e>(
     executor: impl PgExecutor<'e>,
     year: Option<i32>,
@@ -98,6 +101,7 @@ pub enum SetQuota {
 
 /// Sets or amends a quota; never below the places already taken (the CHECK guarantees it
 /// even against a concurrent allocation).
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.set", db.system.name = "postgresql"))]
 pub async fn set(
     tx: &mut Tx<'_>,
     region: Region,
@@ -127,6 +131,7 @@ pub async fn set(
 }
 
 /// Records that each person is included; `Err(person)` names one already included, ever.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.include", db.system.name = "postgresql"))]
 pub async fn include(
     tx: &mut Tx<'_>,
     persons: &[Uuid],
@@ -154,6 +159,7 @@ pub async fn include(
 }
 
 /// Persons of this list already included in a quota, with the application that included them.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.already_included", db.system.name = "postgresql"))]
 pub async fn already_included<'e>(
     executor: impl PgExecutor<'e>,
     persons: &[Uuid],
@@ -197,6 +203,7 @@ pub struct NewDecision<'a> {
 
 /// Appends a decision to the feed. The head row stays locked until the transaction ends, so
 /// sequence numbers become visible in order; the notification is delivered on commit.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.append_decision", db.system.name = "postgresql"))]
 pub async fn append_decision(
     tx: &mut Tx<'_>,
     decision: &NewDecision<'_>,
@@ -230,6 +237,7 @@ pub async fn append_decision(
 }
 
 /// Decisions after `after` in the regions given (`None`: in every region).
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.decisions_after", db.system.name = "postgresql"))]
 pub async fn decisions_after<'e>(
     executor: impl PgExecutor<'e>,
     after: i64,
@@ -250,6 +258,7 @@ pub async fn decisions_after<'e>(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.mci", db.system.name = "postgresql"))]
 pub async fn mci<'e>(executor: impl PgExecutor<'e>, year: i32) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
         .bind(year)
@@ -257,6 +266,7 @@ pub async fn mci<'e>(executor: impl PgExecutor<'e>, year: i32) -> Result<Option<
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.set_mci", db.system.name = "postgresql"))]
 pub async fn set_mci<'e>(
     executor: impl PgExecutor<'e>,
     year: i32,
@@ -273,6 +283,7 @@ pub async fn set_mci<'e>(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.all_mci", db.system.name = "postgresql"))]
 pub async fn all_mci<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<(i32, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT year, tenge FROM mci_values ORDER BY year")
         .fetch_all(executor)

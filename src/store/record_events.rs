@@ -14,6 +14,7 @@ pub const FEED_CHANNEL: &str = "kandas_record_events";
 /// Appends the events of one act, in order. The head row stays locked until the transaction
 /// ends, so sequence numbers become visible in commit order with no gap; the notification is
 /// delivered on commit. Appending last in a transaction keeps the lock short.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.append", db.system.name = "postgresql"))]
 pub async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
@@ -90,6 +91,7 @@ pub struct Page {
 /// The events after `after` of `kinds` (in `regions`, or everywhere when `None`), at most
 /// `limit`. One snapshot reads the head and the events, so `covered` never passes an event
 /// the page could not see.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.page", db.system.name = "postgresql"))]
 pub async fn page(
     pool: &PgPool,
     after: i64,
@@ -132,6 +134,7 @@ pub async fn page(
 }
 
 /// The last position of the feed.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.head", db.system.name = "postgresql"))]
 pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT seq FROM record_feed_head")
         .fetch_one(executor)
@@ -157,6 +160,7 @@ impl SubscriptionRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.subscription", db.system.name = "postgresql"))]
 pub async fn subscription<'e>(
     executor: impl PgExecutor<'e>,
     organisation: &str,
@@ -171,6 +175,7 @@ pub async fn subscription<'e>(
 }
 
 /// Sets the kinds an organisation receives, keeping its acknowledged position.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.set_subscription", db.system.name = "postgresql"))]
 pub async fn set_subscription(
     tx: &mut Tx<'_>,
     organisation: &str,
@@ -189,6 +194,7 @@ pub async fn set_subscription(
 }
 
 /// Moves an organisation's acknowledged position forward to `seq`; never back.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.acknowledge", db.system.name = "postgresql"))]
 pub async fn acknowledge<'e>(
     executor: impl PgExecutor<'e>,
     organisation: &str,
@@ -208,6 +214,7 @@ pub async fn acknowledge<'e>(
 }
 
 /// Subscriptions in organisation id order, after `after`, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.subscriptions", db.system.name = "postgresql"))]
 pub async fn subscriptions<'e>(
     executor: impl PgExecutor<'e>,
     after: Option<&str>,
@@ -226,6 +233,7 @@ pub async fn subscriptions<'e>(
 
 /// The head and how far behind it each subscriber has acknowledged, in organisation id order,
 /// at most `limit` subscribers: one statement, so every lag is measured from the same head.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.lags", db.system.name = "postgresql"))]
 pub async fn lags<'e>(
     executor: impl PgExecutor<'e>,
     limit: i64,

@@ -48,6 +48,7 @@ fn ending(ended_on: Option<NaiveDate>, reason: Option<EndReason>) -> Option<Regi
 
 /// Everything on record for a person, or `None` when there is no such person. Applications
 /// count whether the person applied or was a family member in them.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.load", db.system.name = "postgresql"))]
 pub async fn load(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -246,6 +247,7 @@ pub async fn load(
 }
 
 /// The records of a person that only the list of records shows.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.load_listed", db.system.name = "postgresql"))]
 pub async fn load_listed(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -284,6 +286,7 @@ pub async fn load_listed(
 }
 
 /// The next number of an issued document, e.g. `KC-2026-000042`.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.next_number", db.system.name = "postgresql"))]
 pub async fn next_number(tx: &mut Tx<'_>, prefix: &str, year: i32) -> Result<String, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("SELECT nextval('issued_numbers')")
         .fetch_one(&mut **tx)
@@ -291,6 +294,7 @@ pub async fn next_number(tx: &mut Tx<'_>, prefix: &str, year: i32) -> Result<Str
     Ok(format!("{prefix}-{year}-{n:06}"))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_kandas_status", db.system.name = "postgresql"))]
 pub async fn insert_kandas_status(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -316,6 +320,7 @@ pub async fn insert_kandas_status(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_permit", db.system.name = "postgresql"))]
 pub async fn insert_permit(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -334,6 +339,7 @@ pub async fn insert_permit(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_card", db.system.name = "postgresql"))]
 pub async fn insert_card(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -354,6 +360,7 @@ pub async fn insert_card(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_stateless_certificate", db.system.name = "postgresql"))]
 pub async fn insert_stateless_certificate(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -375,6 +382,7 @@ pub async fn insert_stateless_certificate(
 /// Registers a person at an address; a new permanent registration ends the open one the day
 /// before.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_registration", db.system.name = "postgresql"))]
 pub async fn insert_registration(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -413,6 +421,7 @@ pub async fn insert_registration(
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.grant_citizenship", db.system.name = "postgresql"))]
 pub async fn grant_citizenship(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -431,6 +440,7 @@ pub async fn grant_citizenship(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_members", db.system.name = "postgresql"))]
 pub async fn insert_members(
     tx: &mut Tx<'_>,
     application_id: Uuid,
@@ -448,6 +458,7 @@ pub async fn insert_members(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_offence", db.system.name = "postgresql"))]
 pub async fn insert_offence(
     conn: &mut PgConnection,
     id: Uuid,
@@ -470,6 +481,7 @@ pub async fn insert_offence(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.insert_arrival_notification", db.system.name = "postgresql"))]
 pub async fn insert_arrival_notification(
     conn: &mut PgConnection,
     id: Uuid,
@@ -521,6 +533,7 @@ impl RegistrationRow {
 }
 
 /// The registration `id` of `person_id`, locked until the transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.registration_for_update", db.system.name = "postgresql"))]
 pub async fn registration_for_update(
     tx: &mut Tx<'_>,
     person_id: Uuid,
@@ -539,6 +552,7 @@ pub async fn registration_for_update(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.end_registration", db.system.name = "postgresql"))]
 pub async fn end_registration(
     tx: &mut Tx<'_>,
     id: Uuid,
@@ -569,6 +583,7 @@ pub struct AnnullableRow {
 
 /// The record of `kind` numbered `number` of `person_id`, its rows locked until the
 /// transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.annullable_for_update", db.system.name = "postgresql"))]
 pub async fn annullable_for_update(
     tx: &mut Tx<'_>,
     kind: AnnullableKind,
@@ -621,6 +636,7 @@ pub async fn annullable_for_update(
 
 /// Annuls the rows of a record still in force on or after the annulment's date; rows that
 /// expired before it stay as they were, valid in their time.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.annul", db.system.name = "postgresql"))]
 pub async fn annul(
     tx: &mut Tx<'_>,
     kind: AnnullableKind,

@@ -22,6 +22,7 @@ pub struct Kept {
 }
 
 /// Takes the retention lock for this transaction, if no other replica holds it.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.try_lock", db.system.name = "postgresql"))]
 pub async fn try_lock(tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('kandas.retention'))")
         .fetch_one(&mut **tx)
@@ -30,6 +31,7 @@ pub async fn try_lock(tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
 
 /// Kandas status applications closed on or before `closed_by` whose documents are kept,
 /// oldest first, locked for erasure.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.kept", db.system.name = "postgresql"))]
 pub async fn kept(
     tx: &mut Tx<'_>,
     closed_by: NaiveDate,
@@ -56,6 +58,7 @@ pub async fn kept(
 }
 
 /// How many applications' documents retention has erased, on every replica.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.erased_count", db.system.name = "postgresql"))]
 pub async fn erased_count<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM applications WHERE documents_erased_on IS NOT NULL")
         .fetch_one(executor)
@@ -64,6 +67,7 @@ pub async fn erased_count<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<i64
 
 /// Replaces an application's documents with what is left of them once erased; `false` when
 /// they were erased already.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.erase", db.system.name = "postgresql"))]
 pub async fn erase(
     tx: &mut Tx<'_>,
     id: Uuid,

@@ -36,6 +36,7 @@ impl LineRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.support.insert_lines", db.system.name = "postgresql"))]
 pub async fn insert_lines(
     tx: &mut Tx<'_>,
     application_id: Uuid,
@@ -62,6 +63,7 @@ pub async fn insert_lines(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.support.lines", db.system.name = "postgresql"))]
 pub async fn lines<'e>(
     executor: impl PgExecutor<'e>,
     application_id: Uuid,
@@ -81,6 +83,7 @@ pub async fn lines<'e>(
 }
 
 /// Locks one line for a payment.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.support.line_for_update", db.system.name = "postgresql"))]
 pub async fn line_for_update(
     tx: &mut Tx<'_>,
     application_id: Uuid,
@@ -111,6 +114,7 @@ pub struct PaymentRow {
 }
 
 /// Records a payment and adds it to its line; the line's CHECKs refuse an overpayment.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.support.record_payment", db.system.name = "postgresql"))]
 pub async fn record_payment(
     tx: &mut Tx<'_>,
     application_id: Uuid,
@@ -142,6 +146,7 @@ pub async fn record_payment(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.support.payments", db.system.name = "postgresql"))]
 pub async fn payments<'e>(
     executor: impl PgExecutor<'e>,
     application_id: Uuid,

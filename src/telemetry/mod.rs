@@ -5,9 +5,13 @@
 //! the shape of an IIN — is replaced before it reaches the log, wherever it came from (a
 //! database error detail, a dependency's debug output).
 
+use opentelemetry_sdk::trace::Tracer;
 use std::io::{self, IsTerminal, Write};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 /// Default filter: our own info, dependencies' warnings.
 pub const DEFAULT_FILTER: &str = "kandas=info,warn";
@@ -24,11 +28,24 @@ pub enum LogFormat {
     Json,
 }
 
+pub mod traces;
+
 /// Installs the global subscriber writing to stderr. `filter` follows `RUST_LOG` syntax.
 /// Colour codes are written only when stderr is a terminal: a file, a pipe or journald gets
 /// plain text.
 pub fn init(filter: &str, format: LogFormat) {
-    init_with_writer(filter, format, io::stderr().is_terminal(), io::stderr);
+    init_with_traces(filter, format, None);
+}
+
+/// [`init`], and spans exported through `tracer` when there is one (see [`traces`]).
+pub fn init_with_traces(filter: &str, format: LogFormat, tracer: Option<Tracer>) {
+    install(
+        filter,
+        format,
+        io::stderr().is_terminal(),
+        io::stderr,
+        tracer,
+    );
 }
 
 /// Installs the global subscriber with any writer (tests capture the output this way).
@@ -37,25 +54,44 @@ pub fn init_with_writer<W>(filter: &str, format: LogFormat, ansi: bool, writer: 
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    install(filter, format, ansi, writer, None);
+}
+
+fn install<W>(filter: &str, format: LogFormat, ansi: bool, writer: W, tracer: Option<Tracer>)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let _ = match format {
-        LogFormat::Text => builder
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(true)
             .with_ansi(ansi)
             .with_writer(Scrubbing {
                 writer,
                 json: false,
             })
-            .try_init(),
-        LogFormat::Json => builder
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
+            .with_target(true)
             .with_current_span(true)
             .with_span_list(false)
             .with_writer(Scrubbing { writer, json: true })
-            .try_init(),
+            .boxed(),
     };
+    // The export takes our own spans and nothing else: no log event (which might quote what a
+    // dependency saw) and no dependency's spans.
+    let spans = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(filter_fn(|metadata| {
+                metadata.is_span() && metadata.target().starts_with("kandas")
+            }))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(spans)
+        .try_init();
 }
 
 /// Wraps a `MakeWriter` so every write is scrubbed.

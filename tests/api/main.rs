@@ -40,3 +40,4 @@ mod revocation;
 mod schema;
 mod stored_rows;
 mod support;
+mod traces;

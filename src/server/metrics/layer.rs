@@ -1,5 +1,7 @@
 //! The tower layer timing and counting every gRPC call, outermost, so calls refused by
-//! authorization or load shedding are counted too.
+//! authorization or load shedding are counted too. It also opens the call's trace span
+//! (`crate::telemetry::traces`), under which authorization names the caller and the handler's
+//! database steps run, and closes it with the same code the metrics count.
 //!
 //! The code is the response's `grpc-status`: in the headers of a trailers-only response (every
 //! error tonic sends for a unary call), otherwise in the trailers, which the layer observes by
@@ -8,12 +10,14 @@
 //! `WatchQuotaDecisions` stream is timed for its whole life.
 
 use super::Metrics;
+use crate::telemetry::traces;
 use futures_util::future::BoxFuture;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tonic::Code;
+use tracing::Instrument;
 
 /// Tower layer recording every call into [`Metrics`].
 #[derive(Clone)]
@@ -49,6 +53,7 @@ struct CallRecord {
     metrics: Arc<Metrics>,
     method: &'static str,
     start: Instant,
+    span: tracing::Span,
     done: bool,
 }
 
@@ -58,6 +63,7 @@ impl CallRecord {
             self.done = true;
             self.metrics
                 .record_method(self.method, code, self.start.elapsed());
+            traces::record_code(&self.span, code);
         }
     }
 }
@@ -96,16 +102,21 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = Metrics::method_label(request.uri().path());
+        let span = traces::call_span(method, request.headers());
         let mut record = CallRecord {
-            method: Metrics::method_label(request.uri().path()),
+            method,
             metrics: self.metrics.clone(),
             start: Instant::now(),
+            span: span.clone(),
             done: false,
         };
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
-        let future = ready.call(request);
+        // Inside the span, so authorization can name the caller on it and the handler's work
+        // runs as its children.
+        let future = span.in_scope(|| ready.call(request)).instrument(span);
         Box::pin(async move {
             let response = match future.await {
                 Ok(response) => response,
@@ -189,6 +200,7 @@ mod tests {
             method,
             metrics: metrics.clone(),
             start: Instant::now(),
+            span: tracing::Span::none(),
             done: false,
         });
         let mut registry = prometheus_client::registry::Registry::default();
