@@ -30,7 +30,7 @@ use crate::data::{Template, fill, forget, new_persons, write_budget};
 use crate::feed::run_feed;
 use crate::load::watched;
 use crate::report::Report;
-use crate::scenarios::{run_check, run_get, run_overload, run_quota, run_submit};
+use crate::scenarios::{run_check, run_get, run_get_json, run_overload, run_quota, run_submit};
 use crate::soak::{Process, run_soak};
 use crate::target::Target;
 
@@ -184,6 +184,10 @@ async fn main() -> anyhow::Result<()> {
             if wanted("get_application") {
                 let get = watched(db, run_get(&target, &psc, duration, "get_application")).await?;
                 report.scenario(&get, "transport");
+            }
+            if wanted("get_application_json") {
+                let json = watched(db, run_get_json(&target, &psc, duration)).await?;
+                report.scenario(&json, "transport");
             }
             if wanted("check_prerequisites") {
                 let check =

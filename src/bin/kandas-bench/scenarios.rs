@@ -83,6 +83,59 @@ pub(crate) async fn run_get(
     .await)
 }
 
+/// [`run_get`] in JSON over HTTP (the Connect protocol's unary form) on the same channels, so
+/// the two differ only by the translation: what the JSON path costs beyond gRPC.
+pub(crate) async fn run_get_json(
+    target: &Target,
+    psc: &[Channel],
+    duration: Duration,
+) -> anyhow::Result<Measured> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let applications = stored(&target.db, false).await?;
+    let name = "get_application_json";
+    println!(
+        "scenario {name} ({} stored, Connect JSON)",
+        applications.len()
+    );
+    let uri: http::Uri = format!(
+        "https://{}/kandas.v1.ApplicationService/GetApplication",
+        target.addr
+    )
+    .parse()?;
+    let channels = psc.to_vec();
+    Ok(drive(name, channels.len(), duration, move |w| {
+        let channel = channels[w].clone();
+        let body = serde_json::json!({ "name": applications[pick(applications.len())] });
+        let request = http::Request::post(uri.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(tonic::body::Body::new(http_body_util::Full::new(
+                bytes::Bytes::from(body.to_string()),
+            )))
+            .expect("a well-formed request");
+        async move {
+            let answer = async {
+                let response = channel
+                    .oneshot(request)
+                    .await
+                    .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                if status.is_success() {
+                    Ok(Answer::Done)
+                } else {
+                    Err(tonic::Status::unknown(format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    )))
+                }
+            };
+            Some(answer.await)
+        }
+    })
+    .await)
+}
+
 /// CheckPrerequisites (permanent residence permit) of random applicants of stored rows.
 pub(crate) async fn run_check(
     target: &Target,
