@@ -3,9 +3,10 @@
 use anyhow::Context;
 use clap::Parser;
 use kandas::audit::{HeadSigner, PublicKey};
+use kandas::cli::{Cli, Command};
 use kandas::config::{
-    AuditCommand, AuditKeySource, Cli, Command, Config, DatabaseSource, ExportArgs, ServeArgs,
-    TlsSource, VerifyArgs,
+    AuditCommand, AuditKeySource, Config, DatabaseSource, ExportArgs, ServeArgs, TlsSource,
+    VerifyArgs,
 };
 use kandas::domain::organisation::Organisation;
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
