@@ -1,4 +1,5 @@
-//! The `kandas` command line: `serve` (the default), `migrate`, `certs`, `audit`.
+//! The `kandas` command line: `serve` (the default), `migrate`, `certs`, `audit`, and `admin`
+//! (the operator's client, in `kandas::cli`).
 
 use anyhow::Context;
 use clap::Parser;
@@ -39,6 +40,8 @@ fn main() -> ExitCode {
         // No runtime work and its own exit codes: an auditor's script tells "altered" from
         // "could not check".
         Some(Command::Audit(AuditCommand::Verify(args))) => return verify(&args),
+        // A client of the service: it reports its own failures with its own exit codes.
+        Some(Command::Admin(args)) => return runtime.block_on(kandas::cli::run_admin(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,25 @@
-//! The `kandas` command line: the server's own commands (`serve`, `migrate`, `certs`, `audit`).
+//! The `kandas` command line: the server's own commands (`serve`, `migrate`, `certs`, `audit`)
+//! and `admin`, the operator's client of a running service.
+//!
+//! `admin` speaks to the service only through its public gRPC contract over mutual TLS, with
+//! the operator's certificate, exactly as any other caller: it is granted, refused and audited
+//! like one, and needs no database access.
+
+mod admin;
+mod audit;
+mod calendar;
+mod calendar_file;
+mod connection;
+mod failure;
+mod health;
+mod mci;
+mod organisations;
+mod output;
+mod quotas;
+mod request_id;
+mod values;
+
+pub use admin::{AdminArgs, run_admin};
 
 use crate::config::{AuditCommand, CertsArgs, ServeArgs};
 use clap::{Parser, Subcommand};
@@ -27,6 +48,10 @@ pub enum Command {
     /// Export the audit log with its signed heads, or verify an export offline.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Operate a running service over mutual TLS with an admin certificate: organisations,
+    /// quotas, MCI, the calendar, the audit log and health.
+    #[command(after_help = admin::EXIT_CODES)]
+    Admin(AdminArgs),
 }
 
 #[cfg(test)]
