@@ -3,7 +3,7 @@
 //! a development PKI under `.kandas/`.
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,30 +24,6 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
 /// DejaVu Sans as Debian's `fonts-dejavu-core` installs it: it has every Kazakh letter.
 pub const DEFAULT_CERTIFICATE_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "kandas",
-    version,
-    about = "Back office for the path of kandas to citizenship of Kazakhstan"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the gRPC API (the default when no command is given).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate(ServeArgs),
-    /// Write a development PKI: a CA, a server pair and one client pair per role.
-    Certs(CertsArgs),
-    /// Export the audit log with its signed heads, or verify an export offline.
-    #[command(subcommand)]
-    Audit(AuditCommand),
-}
 
 // Parsed once per process, so the size of the largest variant costs nothing.
 #[allow(clippy::large_enum_variant)]

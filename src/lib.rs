@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;

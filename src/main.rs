@@ -1,11 +1,13 @@
-//! The `kandas` command line: `serve` (the default), `migrate`, `certs`, `audit`.
+//! The `kandas` command line: `serve` (the default), `migrate`, `certs`, `audit`, and `admin`
+//! (the operator's client, in `kandas::cli`).
 
 use anyhow::Context;
 use clap::Parser;
 use kandas::audit::{HeadSigner, PublicKey};
+use kandas::cli::{Cli, Command};
 use kandas::config::{
-    AuditCommand, AuditKeySource, Cli, Command, Config, DatabaseSource, ExportArgs, ServeArgs,
-    TlsSource, VerifyArgs,
+    AuditCommand, AuditKeySource, Config, DatabaseSource, ExportArgs, ServeArgs, TlsSource,
+    VerifyArgs,
 };
 use kandas::domain::organisation::Organisation;
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
@@ -38,6 +40,8 @@ fn main() -> ExitCode {
         // No runtime work and its own exit codes: an auditor's script tells "altered" from
         // "could not check".
         Some(Command::Audit(AuditCommand::Verify(args))) => return verify(&args),
+        // A client of the service: it reports its own failures with its own exit codes.
+        Some(Command::Admin(args)) => return runtime.block_on(kandas::cli::run_admin(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

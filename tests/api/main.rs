@@ -10,6 +10,7 @@ mod audit;
 mod audit_evidence;
 mod auth;
 mod calendar_admin;
+mod cli;
 mod connect;
 mod connections;
 mod database_log;

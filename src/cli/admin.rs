@@ -1,0 +1,97 @@
+//! `kandas admin`: the operator's commands, the flags they share, and the dispatch to one
+//! module per area.
+
+use super::audit::{self, AuditCommand};
+use super::calendar::{self, CalendarCommand};
+use super::connection::{ConnectError, Connection, ConnectionArgs};
+use super::failure::Failure;
+use super::health::{self, HealthArgs};
+use super::mci::{self, MciCommand};
+use super::organisations::{self, OrganisationsCommand};
+use super::output::Format;
+use super::quotas::{self, QuotasCommand};
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+use tonic::transport::Channel;
+
+pub const EXIT_CODES: &str = "\
+Exit codes: 0 done (for `health`, SERVING; for `audit verify-chain`, intact); 1 the service
+refused (the gRPC code, message and details go to stderr), was not reached, or answered no;
+2 the command could not be made here (a flag, a certificate, a file), so nothing was sent.
+
+Every command calls the service as the certificate's organisation: the service decides what
+it may do and records each call in the audit log.";
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Print answers (and refusals, on stderr) as JSON: the proto3 JSON mapping of the
+    /// answer, every field present
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// The organisations allowed to call: list, register, update (rename, jurisdiction,
+    /// suspend or reactivate).
+    #[command(subcommand, visible_alias = "orgs")]
+    Organisations(OrganisationsCommand),
+    /// Regional resettlement quotas: set a region's places for a year, read them.
+    #[command(subcommand)]
+    Quotas(QuotasCommand),
+    /// Monthly calculation index values by year: set, list.
+    #[command(subcommand)]
+    Mci(MciCommand),
+    /// The working-day calendar: load a year's decree from a TOML file, show a year.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// The audit log as the running service holds it: list events, verify the chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Ask the service's grpc.health.v1 Check; exit 0 only when SERVING.
+    Health(HealthArgs),
+}
+
+/// What every command works with: where to call and how to print.
+pub struct Session {
+    connection: Connection,
+    pub format: Format,
+}
+
+impl Session {
+    /// Opens the channel when a command is ready to call, so a command refused for its own
+    /// input never waits on the network.
+    pub async fn channel(&self) -> Result<Channel, Failure> {
+        self.connection.open().await.map_err(|error| match error {
+            ConnectError::Files(error) => Failure::Local(error),
+            ConnectError::Unreachable(error) => Failure::Unreachable(error),
+        })
+    }
+}
+
+pub async fn run_admin(args: AdminArgs) -> ExitCode {
+    let session = Session {
+        connection: args.connection.resolve(),
+        format: if args.json {
+            Format::Json
+        } else {
+            Format::Human
+        },
+    };
+    let result = match args.command {
+        AdminCommand::Organisations(command) => organisations::run(command, &session).await,
+        AdminCommand::Quotas(command) => quotas::run(command, &session).await,
+        AdminCommand::Mci(command) => mci::run(command, &session).await,
+        AdminCommand::Calendar(command) => calendar::run(command, &session).await,
+        AdminCommand::Audit(command) => audit::run(command, &session).await,
+        AdminCommand::Health(args) => health::run(args, &session).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(session.format),
+    }
+}
