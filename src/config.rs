@@ -672,4 +672,138 @@ mod tests {
         let error = args.resolve().unwrap_err().to_string();
         assert!(error.contains("KANDAS_TLS_KEY"), "{error}");
     }
+
+    /// The commented configuration the Debian package installs as /etc/kandas/kandas.toml,
+    /// read through the same loader `serve` uses.
+    mod packaged_file {
+        use super::*;
+        use serde::de::{self, Visitor};
+
+        const PACKAGED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/kandas.toml");
+
+        /// The keys the loader accepts, as serde's derive hands them to a deserializer: this
+        /// one keeps them and deserializes nothing.
+        fn accepted_keys() -> Vec<&'static str> {
+            #[derive(Default)]
+            struct KeyRecorder(&'static [&'static str]);
+            impl<'de> de::Deserializer<'de> for &mut KeyRecorder {
+                type Error = de::value::Error;
+                fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+                    Err(de::Error::custom("only a struct's keys are recorded"))
+                }
+                fn deserialize_struct<V: Visitor<'de>>(
+                    self,
+                    _name: &'static str,
+                    fields: &'static [&'static str],
+                    _visitor: V,
+                ) -> Result<V::Value, Self::Error> {
+                    self.0 = fields;
+                    Err(de::Error::custom("keys recorded"))
+                }
+                serde::forward_to_deserialize_any! {
+                    bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                    byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                    enum identifier ignored_any
+                }
+            }
+            let mut recorder = KeyRecorder::default();
+            let _ = FileSettings::deserialize(&mut recorder);
+            assert!(!recorder.0.is_empty(), "FileSettings named no keys");
+            recorder.0.to_vec()
+        }
+
+        /// `key` if `line` sets it, as `key = …` or as the example `#key = …`.
+        fn key_of(line: &str) -> Option<&str> {
+            let (key, _) = line.strip_prefix('#').unwrap_or(line).split_once(" = ")?;
+            key.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_')
+                .then_some(key)
+        }
+
+        fn resolve_text(text: &str) -> Config {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(text.as_bytes()).unwrap();
+            let args = ServeArgs {
+                config: Some(file.path().to_path_buf()),
+                ..ServeArgs::default()
+            };
+            args.resolve()
+                .unwrap_or_else(|e| panic!("the loader refused it: {e:#}\n{text}"))
+        }
+
+        #[test]
+        fn as_shipped_it_loads_and_keeps_all_state_in_the_units_state_directory() {
+            let args = ServeArgs {
+                config: Some(PACKAGED.into()),
+                ..ServeArgs::default()
+            };
+            let config = args.resolve().unwrap();
+            assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+            assert_eq!(
+                config.tls,
+                TlsSource::DevPki(PathBuf::from("/var/lib/kandas/certs"))
+            );
+            assert_eq!(
+                config.audit_signing_key,
+                AuditKeySource::Dev(PathBuf::from("/var/lib/kandas/certs"))
+            );
+            if std::env::var("DATABASE_URL").is_err() {
+                assert_eq!(
+                    config.database,
+                    DatabaseSource::Private(PathBuf::from("/var/lib/kandas/pg"))
+                );
+            }
+            assert_eq!(
+                config.certificate_font,
+                PathBuf::from(DEFAULT_CERTIFICATE_FONT)
+            );
+        }
+
+        #[test]
+        fn it_documents_every_key_the_loader_accepts_with_its_default() {
+            let text = std::fs::read_to_string(PACKAGED).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for key in accepted_keys() {
+                let at = lines
+                    .iter()
+                    .position(|line| key_of(line) == Some(key))
+                    .unwrap_or_else(|| panic!("packaging/kandas.toml does not show `{key}`"));
+                // The prose above the key (and above the keys set beside it, as the TLS
+                // files are) says what it does and its default.
+                let prose: Vec<&str> = lines[..at]
+                    .iter()
+                    .rev()
+                    .skip_while(|line| key_of(line).is_some())
+                    .take_while(|line| line.starts_with("# "))
+                    .copied()
+                    .collect();
+                assert!(
+                    prose.len() >= 2 && prose.iter().any(|line| line.starts_with("# Default:")),
+                    "`{key}` needs a comment above it saying what it does and a `# Default:` line"
+                );
+            }
+        }
+
+        #[test]
+        fn every_example_in_it_is_a_value_the_loader_accepts() {
+            let text = std::fs::read_to_string(PACKAGED).unwrap();
+            let uncommented: String = text
+                .lines()
+                .map(|line| match (line.strip_prefix('#'), key_of(line)) {
+                    (Some(setting), Some(_)) => format!("{setting}\n"),
+                    _ => format!("{line}\n"),
+                })
+                .collect();
+            let shown = text.lines().filter(|line| key_of(line).is_some()).count();
+            assert_eq!(shown, accepted_keys().len(), "each key shown once");
+            let config = resolve_text(&uncommented);
+            // The examples took effect, so none was skipped as prose.
+            assert_eq!(config.listen.to_string(), "0.0.0.0:50051");
+            assert!(matches!(config.database, DatabaseSource::Url(_)));
+            assert!(matches!(config.tls, TlsSource::Files { .. }));
+            assert_eq!(config.metrics_listen, None);
+            assert_eq!(config.log_format, crate::telemetry::LogFormat::Json);
+            assert_eq!(config.audit_previous_keys.len(), 1);
+        }
+    }
 }

@@ -27,6 +27,7 @@ mod kandas_certificate;
 mod logs;
 mod metrics_and_shedding;
 mod organisations;
+mod package;
 mod person_record;
 mod point_in_time_restore;
 mod procedure_boundaries;

@@ -1,0 +1,279 @@
+//! The Debian package: cargo-deb builds it from `[package.metadata.deb]` around the binary
+//! this test run already built, dpkg installs it into a throwaway root, and it runs from there.
+//!
+//! Building without a release build: cargo-deb names a built binary `target/release/kandas`
+//! whatever the real target directory is, and with `--no-build` packages what it finds there.
+//! The test lays out a target directory of its own in a tempdir, with this run's
+//! `CARGO_BIN_EXE_kandas` at `release/kandas`, and names it in CARGO_TARGET_DIR, which
+//! cargo-deb reads through `cargo metadata`. Every asset, script and field then comes from
+//! Cargo.toml as `cargo deb` uses them, and nothing is written under the real target
+//! directory. (`--profile dev --no-build` would find the test build in place, but cargo-deb
+//! warns that it will refuse the dev profile.)
+//!
+//! Installing: the real dpkg, with `--root` on the tempdir (an empty package database there)
+//! and `--log` there too, since the host's dpkg.cfg would log to its own /var/log/dpkg.log.
+//! `--unpack` rather than `-i`: configuring runs the postinst, which makes a system user and
+//! calls systemd; dpkg would run it chrooted into a root that has no shell, so it could only
+//! fail, and it must never run against the host. Unpacking runs only a preinst, and the
+//! package has none (checked first), so no maintainer script runs at all, while dpkg still
+//! places and records every file and registers the conffile (as `kandas.toml.dpkg-new`, which
+//! configuring would move into place). It works as root and, with `--force-not-root`, as a
+//! normal user.
+
+use kandas::config::{DatabaseSource, ServeArgs, TlsSource};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+const CONFFILE: &str = "/etc/kandas/kandas.toml";
+const UNIT: &str = "usr/lib/systemd/system/kandas.service";
+const MIGRATIONS: &str = "usr/share/kandas/migrations";
+
+/// The cargo running these tests, so `cargo deb` sees the same toolchain and project.
+fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut command = Command::new(cargo);
+    command.current_dir(MANIFEST_DIR);
+    command
+}
+
+/// Runs `command` and returns its standard output, failing with everything it printed.
+fn output_of(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn require_cargo_deb() {
+    let found = cargo()
+        .args(["deb", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        found,
+        "cargo-deb is not installed, and this test builds the Debian package with it: \
+         install it with `cargo install cargo-deb --locked` (.ci/run does when it is missing)"
+    );
+}
+
+/// `cargo deb` around this run's binary, without building anything; the .deb's path.
+fn build_package(dir: &Path) -> PathBuf {
+    let target = dir.join("target");
+    std::fs::create_dir_all(target.join("release")).unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_kandas"),
+        target.join("release").join("kandas"),
+    )
+    .unwrap();
+    let deb = dir.join("kandas.deb");
+    output_of(
+        cargo()
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["deb", "--no-build", "--locked", "--offline", "--fast"])
+            .arg("--manifest-path")
+            .arg(Path::new(MANIFEST_DIR).join("Cargo.toml"))
+            .arg("--output")
+            .arg(&deb),
+    );
+    deb
+}
+
+/// The control fields `dpkg-deb --field` prints, by name.
+fn control_fields(deb: &Path) -> BTreeMap<String, String> {
+    let text = output_of(Command::new("dpkg-deb").arg("--field").arg(deb));
+    let mut fields = BTreeMap::new();
+    let mut last: Option<String> = None;
+    for line in text.lines() {
+        if let Some(continued) = line.strip_prefix(' ') {
+            let last = last.as_ref().expect("a continuation after a field");
+            let value: &mut String = fields.get_mut(last).unwrap();
+            value.push('\n');
+            value.push_str(continued);
+        } else if let Some((name, value)) = line.split_once(": ") {
+            fields.insert(name.to_owned(), value.to_owned());
+            last = Some(name.to_owned());
+        }
+    }
+    fields
+}
+
+/// Unpacks `deb` with dpkg into `root`, a package database of its own made there first.
+fn unpack_into(root: &Path, deb: &Path) {
+    let admin = root.join("var/lib/dpkg");
+    for dir in ["info", "updates", "triggers"] {
+        std::fs::create_dir_all(admin.join(dir)).unwrap();
+    }
+    std::fs::write(admin.join("status"), "").unwrap();
+    std::fs::create_dir_all(root.join("var/log")).unwrap();
+    output_of(
+        Command::new("dpkg")
+            .arg(format!("--root={}", root.display()))
+            .arg(format!("--log={}", root.join("var/log/dpkg.log").display()))
+            .args(["--force-not-root", "--unpack"])
+            .arg(deb),
+    );
+}
+
+/// `key=value` lines of a systemd unit, comments and section headers left out.
+fn unit_settings(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut settings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with(['#', ';', '[']) {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            settings
+                .entry(key.trim().to_owned())
+                .or_default()
+                .push(value.trim().to_owned());
+        }
+    }
+    settings
+}
+
+/// The value of a setting the unit must set exactly once.
+fn set_once<'a>(settings: &'a BTreeMap<String, Vec<String>>, key: &str) -> &'a str {
+    match settings.get(key).map(Vec::as_slice) {
+        Some([value]) => value,
+        other => panic!("{UNIT} sets {key} {other:?}, not once"),
+    }
+}
+
+fn sql_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_debian_package_installs_into_an_empty_root_and_its_binary_runs_from_there() {
+    require_cargo_deb();
+    let dir = tempfile::tempdir().unwrap();
+    let deb = build_package(dir.path());
+
+    let fields = control_fields(&deb);
+    assert_eq!(fields["Package"], "kandas");
+    assert_eq!(
+        fields["Version"],
+        format!("{}-1", env!("CARGO_PKG_VERSION"))
+    );
+    for needed in ["libc6", "adduser", "procps"] {
+        assert!(fields["Depends"].contains(needed), "{fields:?}");
+    }
+    for recommended in ["postgresql", "fonts-dejavu-core"] {
+        assert!(fields["Recommends"].contains(recommended), "{fields:?}");
+    }
+
+    let control = dir.path().join("control");
+    output_of(
+        Command::new("dpkg-deb")
+            .arg("--control")
+            .arg(&deb)
+            .arg(&control),
+    );
+    assert!(
+        !control.join("preinst").exists(),
+        "a preinst would run on unpacking, so this test would no longer install without running a maintainer script"
+    );
+    assert_eq!(
+        std::fs::read_to_string(control.join("conffiles")).unwrap(),
+        format!("{CONFFILE}\n")
+    );
+    let postinst = std::fs::read_to_string(control.join("postinst")).unwrap();
+    assert!(
+        postinst.contains("getent passwd kandas") && postinst.contains("adduser --system"),
+        "the postinst makes the kandas user when missing:\n{postinst}"
+    );
+
+    let root = dir.path().join("root");
+    unpack_into(&root, &deb);
+    let log = std::fs::read_to_string(root.join("var/log/dpkg.log")).unwrap();
+    assert!(log.contains("status unpacked kandas"), "{log}");
+    let recorded = output_of(
+        Command::new("dpkg-query")
+            .arg(format!("--root={}", root.display()))
+            .args(["--show", "--showformat=${Status}\n${Conffiles}\n", "kandas"]),
+    );
+    assert!(recorded.starts_with("install ok unpacked\n"), "{recorded}");
+    assert!(recorded.contains(&format!(" {CONFFILE} ")), "{recorded}");
+
+    let binary = root.join("usr/bin/kandas");
+    let mode = std::fs::metadata(&binary).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755, "{mode:o}");
+    let version = output_of(Command::new(&binary).arg("--version"));
+    assert_eq!(
+        version.trim(),
+        format!("kandas {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = output_of(Command::new(&binary).args(["serve", "--help"]));
+    for listed in [
+        "KANDAS_LISTEN",
+        "KANDAS_DATABASE_URL",
+        "KANDAS_CONFIG",
+        "--config",
+    ] {
+        assert!(
+            help.contains(listed),
+            "serve --help lacks {listed}:\n{help}"
+        );
+    }
+
+    let unit = std::fs::read_to_string(root.join(UNIT)).unwrap();
+    let settings = unit_settings(&unit);
+    let one = |key: &str| set_once(&settings, key);
+    assert_eq!(
+        one("ExecStart"),
+        format!("/usr/bin/kandas serve --config {CONFFILE}")
+    );
+    assert_eq!(one("User"), "kandas");
+    assert_eq!(one("StateDirectory"), "kandas");
+    assert_eq!(one("WorkingDirectory"), "/var/lib/kandas");
+    assert_eq!(one("ProtectSystem"), "strict");
+    assert_eq!(one("NoNewPrivileges"), "yes");
+    assert_eq!(one("WantedBy"), "multi-user.target");
+
+    // Configuring only renames the conffile into place; it is the repository's, and the real
+    // loader keeps everything it makes in the unit's state directory.
+    let conffile = root.join(format!("{}.dpkg-new", &CONFFILE[1..]));
+    assert_eq!(
+        std::fs::read(&conffile).unwrap(),
+        std::fs::read(Path::new(MANIFEST_DIR).join("packaging/kandas.toml")).unwrap()
+    );
+    let config = ServeArgs {
+        config: Some(conffile),
+        ..ServeArgs::default()
+    }
+    .resolve()
+    .expect("the packaged configuration loads");
+    let state = Path::new(one("WorkingDirectory"));
+    assert_eq!(config.tls, TlsSource::DevPki(state.join("certs")));
+    if let DatabaseSource::Private(data) = &config.database {
+        assert_eq!(data, &state.join("pg"));
+    }
+
+    let packaged = sql_files(&root.join(MIGRATIONS));
+    let repository = sql_files(&Path::new(MANIFEST_DIR).join("migrations"));
+    assert!(!repository.is_empty());
+    assert_eq!(
+        packaged.keys().collect::<Vec<_>>(),
+        repository.keys().collect::<Vec<_>>()
+    );
+    assert!(packaged == repository, "a packaged migration differs");
+}
