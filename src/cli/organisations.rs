@@ -166,7 +166,9 @@ fn codes(regions: &[Region]) -> Vec<String> {
 }
 
 fn state_name(state: i32) -> &'static str {
-    State::try_from(state).map_or("UNKNOWN", |s| s.as_str_name())
+    // The table reads `ACTIVE`, not the contract's prefixed `STATE_ACTIVE`; --json keeps the
+    // contract's name.
+    State::try_from(state).map_or("UNKNOWN", |s| s.as_str_name().trim_start_matches("STATE_"))
 }
 
 fn jurisdiction(organisation: &pb::Organisation) -> String {

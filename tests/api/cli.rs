@@ -197,7 +197,7 @@ async fn organisations_are_registered_listed_and_suspended_from_the_command_line
         .find(|o| o["id"] == "almaty-psc-07")
         .expect("the new organisation in the JSON list")
         .clone();
-    assert_eq!(entry["state"], "ACTIVE");
+    assert_eq!(entry["state"], "STATE_ACTIVE");
     assert_eq!(entry["national"], false);
     assert_eq!(entry["displayName"], "PSC Almaty No. 7");
 
