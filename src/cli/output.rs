@@ -40,16 +40,13 @@ named! {
     tonic_health::pb::HealthCheckResponse => "grpc.health.v1.HealthCheckResponse",
 }
 
-/// The contract's descriptors and the health service's, read once.
+/// The descriptors of everything the service serves, read once.
 fn descriptors() -> anyhow::Result<&'static DescriptorPool> {
     static POOL: OnceLock<DescriptorPool> = OnceLock::new();
     if let Some(pool) = POOL.get() {
         return Ok(pool);
     }
-    let mut pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)
-        .context("reading the kandas descriptors")?;
-    pool.decode_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .context("reading the health descriptors")?;
+    let pool = crate::server::descriptor_pool().context("reading the served descriptors")?;
     Ok(POOL.get_or_init(|| pool))
 }
 

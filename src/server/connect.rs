@@ -86,11 +86,9 @@ pub struct Contract {
 impl Contract {
     /// The kandas contract, gRPC health and the `google.rpc` error details.
     pub fn served() -> anyhow::Result<Contract> {
-        let mut pool = DescriptorPool::new();
-        for set in crate::server::DESCRIPTOR_SETS {
-            pool.decode_file_descriptor_set(set)?;
-        }
-        Ok(Contract { pool })
+        Ok(Contract {
+            pool: crate::server::descriptor_pool()?,
+        })
     }
 
     /// The method a path names: `/package.Service/Method`.

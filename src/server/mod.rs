@@ -21,3 +21,12 @@ pub const DESCRIPTOR_SETS: [&[u8]; 3] = [
     tonic_health::pb::FILE_DESCRIPTOR_SET,
     tonic_types::pb::FILE_DESCRIPTOR_SET,
 ];
+
+/// [`DESCRIPTOR_SETS`] as one pool, for the proto3 JSON mapping.
+pub fn descriptor_pool() -> Result<prost_reflect::DescriptorPool, prost_reflect::DescriptorError> {
+    let mut pool = prost_reflect::DescriptorPool::new();
+    for set in DESCRIPTOR_SETS {
+        pool.decode_file_descriptor_set(set)?;
+    }
+    Ok(pool)
+}

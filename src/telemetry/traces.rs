@@ -86,9 +86,13 @@ pub fn call_span(method: &'static str, headers: &http::HeaderMap) -> tracing::Sp
         kandas.role = Empty,
         kandas.organisation = Empty,
     );
-    let parent = TraceContextPropagator::new().extract(&Headers(headers));
-    // Without an exporter there is no OpenTelemetry context to join; nothing is lost.
-    let _ = span.set_parent(parent);
+    // A span no layer wants (no exporter, no debug log) has no trace to join: the headers are
+    // not even read.
+    if !span.is_disabled() {
+        let parent = TraceContextPropagator::new().extract(&Headers(headers));
+        // Without an exporter there is no OpenTelemetry context to join; nothing is lost.
+        let _ = span.set_parent(parent);
+    }
     span
 }
 

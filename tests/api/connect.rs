@@ -295,15 +295,7 @@ async fn node_clients() -> std::path::PathBuf {
 
 /// The descriptors the server's reflection serves, as one set for the Node clients.
 fn served_descriptor_set() -> Vec<u8> {
-    let mut merged = prost_types::FileDescriptorSet::default();
-    for set in kandas::server::DESCRIPTOR_SETS {
-        for file in prost_types::FileDescriptorSet::decode(set).unwrap().file {
-            if !merged.file.iter().any(|f| f.name == file.name) {
-                merged.file.push(file);
-            }
-        }
-    }
-    merged.encode_to_vec()
+    kandas::server::descriptor_pool().unwrap().encode_to_vec()
 }
 
 #[tokio::test]

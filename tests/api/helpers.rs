@@ -877,3 +877,24 @@ pub async fn curl(
     let answer = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
     (status.parse().unwrap(), answer)
 }
+
+/// `kandas serve` as an operator starts it, in `dir` (its development PKI lands in
+/// `dir/.kandas/certs`), on a fresh database and a free port, without metrics, and with none
+/// of this process's `KANDAS_` settings: the caller adds its own and where the output goes.
+pub async fn serve_binary(dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("serve")
+        .current_dir(dir)
+        .env("KANDAS_LISTEN", "127.0.0.1:0")
+        .env("KANDAS_METRICS_LISTEN", "off")
+        .env("KANDAS_DATABASE_URL", fresh_database().await)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}

@@ -116,23 +116,12 @@ async fn no_iin_name_or_document_number_in_the_logs_of_a_full_scenario() {
 async fn stderr_of_the_binary(format: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("stderr.log");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = serve_binary(dir.path()).await;
     if let Some(format) = format {
         command.env("KANDAS_LOG_FORMAT", format);
     }
     let mut child = command
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("KANDAS_LISTEN", "127.0.0.1:0")
-        .env("KANDAS_METRICS_LISTEN", "off")
-        .env("KANDAS_DATABASE_URL", fresh_database().await)
         .env("KANDAS_LOG", "kandas=info")
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -144,8 +133,8 @@ async fn stderr_of_the_binary(format: Option<&str>) -> String {
         || async { read().contains("SERVING") },
     )
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = child.start_kill();
+    let _ = child.wait().await;
     read()
 }
 

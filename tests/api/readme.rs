@@ -131,23 +131,27 @@ fn parse_call(words: &[String]) -> Call {
         panic!("expected an address and a method in {words:?}");
     };
     assert_eq!(address, "localhost:50051", "in {words:?}");
-    let cert = cert.unwrap_or_else(|| panic!("no -cert in {words:?}"));
+    Call {
+        role: role_of(cert, key, words),
+        method: method.to_string(),
+        body: body.unwrap_or_else(|| "{}".to_string()),
+    }
+}
+
+/// The role whose pair `$C/<role>.pem` and `$C/<role>.key` a command presents.
+fn role_of(cert: Option<String>, key: Option<String>, words: &[String]) -> String {
+    let cert = cert.unwrap_or_else(|| panic!("no client certificate in {words:?}"));
     let role = cert
-        .rsplit('/')
-        .next()
+        .strip_prefix("$C/")
         .and_then(|file| file.strip_suffix(".pem"))
-        .unwrap_or_else(|| panic!("-cert {cert} is not <dir>/<role>.pem"));
+        .unwrap_or_else(|| panic!("the certificate {cert} is not $C/<role>.pem"));
     // A pasted command with another role's key fails the handshake.
     assert_eq!(
         key.as_deref().and_then(|k| k.strip_suffix(".key")),
         cert.strip_suffix(".pem"),
-        "-key goes with -cert in {words:?}"
+        "the key goes with the certificate in {words:?}"
     );
-    Call {
-        role: role.to_string(),
-        method: method.to_string(),
-        body: body.unwrap_or_else(|| "{}".to_string()),
-    }
+    role.to_string()
 }
 
 /// Every grpcurl command in the text, in order: each one starts a line.
@@ -193,18 +197,8 @@ fn parse_curl(words: &[String]) -> Call {
     let method = url
         .strip_prefix("https://localhost:50051/")
         .unwrap_or_else(|| panic!("{url} is not on https://localhost:50051/"));
-    let cert = cert.unwrap_or_else(|| panic!("no --cert in {words:?}"));
-    let role = cert
-        .strip_prefix("$C/")
-        .and_then(|file| file.strip_suffix(".pem"))
-        .unwrap_or_else(|| panic!("--cert {cert} is not $C/<role>.pem"));
-    assert_eq!(
-        key.as_deref().and_then(|k| k.strip_suffix(".key")),
-        cert.strip_suffix(".pem"),
-        "--key goes with --cert in {words:?}"
-    );
     Call {
-        role: role.to_string(),
+        role: role_of(cert, key, words),
         method: method.to_string(),
         body: body.unwrap_or_else(|| panic!("a Connect call has a body (-d) in {words:?}")),
     }
@@ -224,12 +218,9 @@ fn commands(text: &str, program: &str, parse: fn(&[String]) -> Call) -> Vec<Call
     calls
 }
 
-/// What the server knows, for the JSON mapping: kandas and the health service.
+/// What the server serves, for the JSON mapping.
 fn descriptors() -> DescriptorPool {
-    let mut pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).expect("kandas descriptors");
-    pool.decode_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .expect("health descriptors");
-    pool
+    kandas::server::descriptor_pool().expect("the served descriptors")
 }
 
 fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {

@@ -89,25 +89,13 @@ async fn a_call_is_traced_to_the_collector_as_a_child_of_the_callers_trace() {
     let (collector, endpoint) = Collector::start().await;
     let dir = tempfile::tempdir().unwrap();
     let stdout_path = dir.path().join("stdout.log");
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
-    let mut child = command
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("KANDAS_LISTEN", "127.0.0.1:0")
-        .env("KANDAS_METRICS_LISTEN", "off")
-        .env("KANDAS_DATABASE_URL", fresh_database().await)
+    let mut child = serve_binary(dir.path())
+        .await
         .env("KANDAS_OTLP_ENDPOINT", &endpoint)
         // The SDK's batch delay, short so the test need not wait five seconds.
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stdin(std::process::Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("start the kandas binary");
     let banner = || std::fs::read_to_string(&stdout_path).unwrap_or_default();
