@@ -1,6 +1,8 @@
 //! Compiles the gRPC contract with protox (pure Rust), so building needs no `protoc`.
-use prost::Message;
 use std::{env, fs, path::PathBuf};
+
+#[path = "build/api_reference.rs"]
+mod api_reference;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = PathBuf::from("proto");
@@ -14,12 +16,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // file would otherwise leave a binary that never applies it.
     println!("cargo:rerun-if-changed=migrations");
 
-    let descriptors = protox::compile(&files, [&proto_dir])?;
-    // Reflection serves the same descriptors the code was generated from.
+    let mut compiler = protox::Compiler::new([&proto_dir])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(&files)?;
+    let descriptors = compiler.file_descriptor_set();
+    // Reflection serves the same descriptors the code was generated from, in protox's own
+    // encoding: prost's types drop extension options, and with them the google.api annotations
+    // a reflection client should see.
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(
         out_dir.join("kandas_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    fs::write(
+        out_dir.join("api_reference.md"),
+        api_reference::render(&compiler.descriptor_pool(), "kandas.v1"),
     )?;
 
     fs::write(out_dir.join("kandas_rpcs.rs"), rpc_paths(&descriptors))?;

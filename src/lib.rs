@@ -5,6 +5,8 @@ pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod config;
+#[cfg(test)]
+mod contract;
 pub mod domain;
 pub mod error;
 pub mod local;
