@@ -303,6 +303,13 @@ pub struct ListFilter {
 pub fn within(query: &mut QueryBuilder<Postgres>, scope: &Scope) {
     match scope {
         Scope::Everywhere => {}
+        // Most offices serve one region. Named with `=`, the (region, id) index yields its
+        // files already in id order, and a page stops after its rows; `= ANY` of one element
+        // is planned as a filter over the primary key's order instead, reading the files of
+        // every region until the page fills (ten times slower with twenty regions).
+        Scope::Regions(regions) if regions.len() == 1 => {
+            query.push(" AND a.region = ").push_bind(regions[0].code());
+        }
         Scope::Regions(regions) => {
             let codes: Vec<&str> = regions.iter().map(Region::code).collect();
             query

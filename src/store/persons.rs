@@ -94,8 +94,10 @@ pub async fn get_by_iin<'e>(
     executor: impl PgExecutor<'e>,
     iin: &Iin,
 ) -> Result<Option<PersonRow>, sqlx::Error> {
+    // `iin` is char(12): compared with a text parameter the column would be cast to text,
+    // which no index serves, and every lookup would read the whole table.
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM persons WHERE iin = $1"
+        "SELECT {COLUMNS} FROM persons WHERE iin = $1::char(12)"
     )))
     .bind(iin.as_str())
     .fetch_optional(executor)

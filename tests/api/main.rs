@@ -32,6 +32,7 @@ mod person_record;
 mod point_in_time_restore;
 mod procedure_boundaries;
 mod procedures;
+mod query_plans;
 mod quota;
 mod readme;
 mod record_events;
