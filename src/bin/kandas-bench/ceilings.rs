@@ -12,16 +12,21 @@ use std::time::Duration;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use crate::cost::Watch;
 use crate::data::Template;
 use crate::load::{Answer, Measured, drive, take};
 
-pub(crate) async fn run_transport(channels: &[Channel], duration: Duration) -> Measured {
+pub(crate) async fn run_transport(
+    watch: &Watch,
+    channels: &[Channel],
+    duration: Duration,
+) -> anyhow::Result<Measured> {
     println!("ceiling transport (Health/Check)");
     let clients: Vec<_> = channels
         .iter()
         .map(|c| tonic_health::pb::health_client::HealthClient::new(c.clone()))
         .collect();
-    drive("transport", clients.len(), duration, move |w| {
+    drive(watch, "transport", clients.len(), duration, move |w| {
         let mut client = clients[w].clone();
         async move {
             Some(
@@ -96,6 +101,7 @@ async fn storage_submit(
 }
 
 pub(crate) async fn run_storage(
+    watch: &Watch,
     db: &PgPool,
     template: &Template,
     applicants: &[Uuid],
@@ -118,7 +124,7 @@ pub(crate) async fn run_storage(
     let template = Arc::new(template.clone());
     let pool = db.clone();
     let next = Arc::new(AtomicUsize::new(0));
-    let m = drive("storage", workers, duration, move |_| {
+    let m = drive(watch, "storage", workers, duration, move |_| {
         let (db, template, documents, checklist, caller) = (
             pool.clone(),
             template.clone(),
@@ -137,6 +143,6 @@ pub(crate) async fn run_storage(
             )
         }
     })
-    .await;
+    .await?;
     Ok(m)
 }

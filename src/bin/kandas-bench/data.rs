@@ -120,18 +120,29 @@ impl Template {
     }
 }
 
+/// Audit events stored per filled application: the reads and changes a file collects over its
+/// life, so a million applications come with ten million events, as the issue's scale asks.
+pub(crate) const AUDIT_EVENTS_PER_APPLICATION: i64 = 10;
+
 /// Brings the number of stored applications up to `total`: persons and their open IIN
-/// applications made by generate_series in batches, then ANALYZE. Measured rows go through
-/// gRPC; these only make the tables the size they would be.
+/// applications made by generate_series in batches, spread over the twenty regions; every
+/// second person with a kandas status and a permanent registration, every fourth with a permit
+/// too; and [`AUDIT_EVENTS_PER_APPLICATION`] sealed audit events each, then ANALYZE. Measured
+/// rows go through gRPC; these only make the tables the size they would be.
 pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow::Result<()> {
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
         .fetch_one(db)
         .await?;
     let started = Instant::now();
+    let regions: Vec<&str> = kandas::domain::regions::Region::all()
+        .iter()
+        .map(|r| r.code())
+        .collect();
     let mut next = have as u64;
     const BATCH: u64 = 100_000;
     while next < total {
         let end = (next + BATCH).min(total);
+        let mut tx = db.begin().await?;
         // One person per application; dates spread over a year, passport numbers distinct.
         sqlx::query(
             "WITH p AS (
@@ -140,13 +151,30 @@ pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow
                        CASE WHEN g % 2 = 0 THEN 'male' ELSE 'female' END, 'CHN', true
                 FROM generate_series($1::bigint, $2::bigint - 1) g
                 RETURNING id, (substr(surname, 7))::bigint AS g
+             ), a AS (
+                INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, submission_date,
+                    deadline, details, documents, checklist, pending_step, step_deadline, region)
+                SELECT gen_random_uuid(), 'iin_assignment', p.id, 'submitted', 'urn:kandas:psc:bench-fill',
+                       $3::date - (p.g % 365)::int, $4::date - (p.g % 365)::int, $5,
+                       jsonb_set($6, '{0,number}', to_jsonb('E' || p.g)), $7, 'decide',
+                       $4::date - (p.g % 365)::int, ($8::text[])[1 + p.g % array_length($8::text[], 1)]
+                FROM p
+                RETURNING id, applicant_id, region
+             ), k AS (
+                INSERT INTO kandas_statuses (id, person_id, application_id, certificate_number,
+                    valid_from, valid_until, extension)
+                SELECT gen_random_uuid(), a.applicant_id, a.id, 'K-' || p.g,
+                       $3::date - 200 - (p.g % 300)::int, $3::date + 165 + (p.g % 300)::int, false
+                FROM a JOIN p ON p.id = a.applicant_id WHERE p.g % 2 = 0
+             ), r AS (
+                INSERT INTO registrations (id, person_id, application_id, kind, region, address, registered_on)
+                SELECT gen_random_uuid(), a.applicant_id, a.id, 'permanent', a.region,
+                       'Street ' || p.g, $3::date - 100 - (p.g % 300)::int
+                FROM a JOIN p ON p.id = a.applicant_id WHERE p.g % 2 = 0
              )
-             INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, submission_date,
-                 deadline, details, documents, checklist, pending_step, step_deadline)
-             SELECT gen_random_uuid(), 'iin_assignment', p.id, 'submitted', 'urn:kandas:psc:bench-fill',
-                    $3::date - (p.g % 365)::int, $4::date - (p.g % 365)::int, $5,
-                    jsonb_set($6, '{0,number}', to_jsonb('E' || p.g)), $7, 'decide', $4::date - (p.g % 365)::int
-             FROM p",
+             INSERT INTO permits (id, person_id, application_id, number, granted_on)
+             SELECT gen_random_uuid(), a.applicant_id, a.id, 'BF' || p.g, $3::date - 150 - (p.g % 300)::int
+             FROM a JOIN p ON p.id = a.applicant_id WHERE p.g % 4 = 0",
         )
         .bind(next as i64)
         .bind(end as i64)
@@ -155,19 +183,52 @@ pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow
         .bind(Json(&template.details))
         .bind(Json(&template.documents))
         .bind(Json(&template.checklist))
-        .execute(db)
+        .bind(&regions)
+        .execute(&mut *tx)
         .await
         .context("filling applications")?;
+        fill_audit_events(&mut tx, (end - next) as i64 * AUDIT_EVENTS_PER_APPLICATION).await?;
+        tx.commit().await?;
         next = end;
     }
     sqlx::query("ANALYZE").execute(db).await?;
     if total > have as u64 {
         println!(
-            "filled {} applications (now {total}) in {:.1} s",
+            "filled {} applications (now {total}) with their records and audit events in {:.1} s",
             total - have as u64,
             started.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+/// Appends `count` audit events already sealed, after the chain's head, and moves the head
+/// past them while holding it, so the service's sealer chains its next events on from there.
+/// Their hashes are not a chain (the bench verifies nothing): they only give the log its size.
+async fn fill_audit_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    count: i64,
+) -> anyhow::Result<()> {
+    let (head,): (i64,) = sqlx::query_as("SELECT seq FROM audit_chain_head FOR UPDATE")
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome,
+             seq, prev_hash, hash)
+         SELECT 'urn:kandas:psc:bench-fill', 'psc', '', '/kandas.v1.ApplicationService/GetApplication',
+                'applications/' || gen_random_uuid(), gen_random_uuid()::text, 'OK',
+                s, sha256(int8send(s - 1)), sha256(int8send(s))
+         FROM generate_series($1::bigint + 1, $1::bigint + $2::bigint) s",
+    )
+    .bind(head)
+    .bind(count)
+    .execute(&mut **tx)
+    .await
+    .context("filling audit events")?;
+    sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = sha256(int8send($1))")
+        .bind(head + count)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -58,6 +58,7 @@ fn measured(name: &str, elapsed: Duration, mut latencies: Vec<Duration>) -> Meas
         refused: Vec::new(),
         errors: 0,
         first_error: None,
+        cost: Default::default(),
     }
 }
 
@@ -98,6 +99,7 @@ pub(crate) async fn run_feed(
     );
 
     let channel: Channel = target.channel("registry").await?;
+    let watching = target.watch.open().await?;
     let mut registry = pb::person_service_client::PersonServiceClient::new(channel);
     let opened = Instant::now();
     let mut stream = registry
@@ -118,7 +120,8 @@ pub(crate) async fn run_feed(
         gaps.push(now - last);
         last = now;
     }
-    let catch_up = measured("feed_catch_up", opened.elapsed(), gaps);
+    let mut catch_up = measured("feed_catch_up", opened.elapsed(), gaps);
+    catch_up.cost = target.watch.close(watching).await?;
     println!(
         "  feed_catch_up: {} events in {:.1} s, {:.0} events/s",
         catch_up.latencies.len(),
@@ -127,6 +130,7 @@ pub(crate) async fn run_feed(
     );
 
     let mut delays = Vec::with_capacity(live);
+    let watching = target.watch.open().await?;
     let started = Instant::now();
     for n in 0..live {
         append(db, &[permit(persons[n % PERSONS], n)]).await?;
@@ -134,7 +138,8 @@ pub(crate) async fn run_feed(
         anyhow::ensure!(stream.message().await?.is_some(), "the feed ended early");
         delays.push(committed.elapsed());
     }
-    let live = measured("feed_live", started.elapsed(), delays);
+    let mut live = measured("feed_live", started.elapsed(), delays);
+    live.cost = target.watch.close(watching).await?;
     println!(
         "  feed_live: {} acts, commit to subscriber p50 {:.2} ms, p99 {:.2} ms",
         live.latencies.len(),

@@ -1,11 +1,12 @@
 //! Driving load and measuring it.
 
-use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+use crate::cost::{Cost, Watch};
 
 /// How a call was answered. `Refused` is an expected answer that is not the work itself: a
 /// request shed under overload, or a quota with no places left.
@@ -24,6 +25,8 @@ pub(crate) struct Measured {
     pub(crate) refused: Vec<Duration>,
     pub(crate) errors: u64,
     pub(crate) first_error: Option<String>,
+    /// The server's and PostgreSQL's CPU in the window, and its sequential scans.
+    pub(crate) cost: Cost,
 }
 
 impl Measured {
@@ -46,17 +49,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Runs `call(worker)` in a closed loop on `workers` tasks, no think time, until `duration`
 /// has passed or `call` returns None (its prepared work is used up). Refusals are kept apart.
+/// `watch` measures what the window cost; preparing the work belongs before it.
 pub(crate) async fn drive<F, Fut>(
+    watch: &Watch,
     name: &str,
     workers: usize,
     duration: Duration,
     call: F,
-) -> Measured
+) -> anyhow::Result<Measured>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<Result<Answer, tonic::Status>>> + Send,
 {
     let call = Arc::new(call);
+    let opened = watch.open().await?;
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..workers)
@@ -91,6 +97,7 @@ where
         refused: Vec::new(),
         errors: 0,
         first_error: None,
+        cost: Cost::default(),
     };
     for task in tasks {
         let (done, refused, errors, first) = task.await.expect("a load task panicked");
@@ -100,6 +107,7 @@ where
         m.first_error = m.first_error.or(first);
     }
     m.elapsed = start.elapsed();
+    m.cost = watch.close(opened).await?;
     m.latencies.sort();
     m.refused.sort();
     println!(
@@ -113,40 +121,13 @@ where
             .map(|e| format!(" (first error {e})"))
             .unwrap_or_default()
     );
-    m
-}
-
-/// Rows read by sequential scans so far, per table: a cheap profile of where the database
-/// works harder than an index lookup would.
-async fn seq_scanned(db: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT relname::text, coalesce(seq_tup_read, 0) FROM pg_stat_user_tables ORDER BY relname",
-    )
-    .fetch_all(db)
-    .await?)
-}
-
-/// Runs a scenario and prints which tables it scanned sequentially, and how many rows.
-pub(crate) async fn watched<T>(
-    db: &PgPool,
-    scenario: impl Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<T> {
-    let before = seq_scanned(db).await?;
-    let result = scenario.await?;
-    // Statistics reach the shared counters within a second.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let scans: Vec<String> = seq_scanned(db)
-        .await?
-        .into_iter()
-        .filter_map(|(table, after)| {
-            let was = before.iter().find(|(t, _)| *t == table).map_or(0, |b| b.1);
-            (after - was > 100_000).then(|| format!("{table} {:.1}M", (after - was) as f64 / 1e6))
-        })
-        .collect();
-    if !scans.is_empty() {
-        println!("  rows read by sequential scans: {}", scans.join(", "));
+    for scan in &m.cost.seq_scans {
+        println!(
+            "    sequential scans of {} ({} rows): {}, {} rows read",
+            scan.table, scan.live_rows, scan.scans, scan.rows_read
+        );
     }
-    Ok(result)
+    Ok(m)
 }
 
 /// A random index below `n` (xorshift per thread; quality is irrelevant, speed is not).

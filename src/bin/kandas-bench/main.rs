@@ -12,11 +12,17 @@
 //! submission issued directly through the library's store functions (no gRPC, no rules).
 
 mod ceilings;
+mod cost;
 mod data;
+mod decide;
+mod fairness;
 mod feed;
+mod lists;
 mod load;
+mod prepare;
 mod report;
 mod scenarios;
+mod serve;
 mod soak;
 mod target;
 
@@ -24,11 +30,15 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tonic::transport::Channel;
 
 use crate::ceilings::{run_storage, run_transport};
 use crate::data::{Template, fill, forget, new_persons, write_budget};
+use crate::decide::{Decider, run_decide};
+use crate::fairness::run_fairness;
 use crate::feed::run_feed;
-use crate::load::watched;
+use crate::lists::{run_list_overdue, run_list_own};
+use crate::load::Measured;
 use crate::report::Report;
 use crate::scenarios::{run_check, run_get, run_get_json, run_overload, run_quota, run_submit};
 use crate::soak::{Process, run_soak};
@@ -58,7 +68,8 @@ struct Args {
     /// Short run: 10 s per scenario, fewer quota families.
     #[arg(long)]
     quick: bool,
-    /// Only reads, at 10k and at 1M stored applications, and their ratio.
+    /// Every scenario that depends on the data's size, at --rows (10k) and again at 1M stored
+    /// applications with their records and audit events, and the ratios of the two.
     #[arg(long)]
     scale: bool,
     /// Only these scenarios (comma-separated names, e.g. `get_application,overload`); the
@@ -69,23 +80,18 @@ struct Args {
     /// server's RSS, open descriptors and database connections every minute.
     #[arg(long, value_name = "MINUTES")]
     soak: Option<u64>,
-    /// With --addr and --soak: the server's pid on this machine, to read its /proc entries.
+    /// With --addr: the server's pid on this machine, to read its CPU time and, with --soak,
+    /// its memory and descriptors in /proc.
     #[arg(long, requires = "addr")]
     server_pid: Option<u32>,
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Internal: run as the bench's own server on the files in this directory.
+    #[arg(long, hide = true)]
+    serve_for_bench: Option<PathBuf>,
 }
 
-/// Roles the benchmark calls as.
-const ROLES: [&str; 6] = [
-    "psc",
-    "police",
-    "commission",
-    "employment_center",
-    "admin",
-    "registry",
-];
 /// The quota region whose row every approval contends for: the largest 2025/2026 quota.
 const QUOTA_REGION: &str = "KZ-55";
 /// Total applications in the 1M half of --scale.
@@ -94,6 +100,9 @@ const SCALE_ROWS: u64 = 1_000_000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.serve_for_bench {
+        return serve::serve(dir).await;
+    }
     let secs = args.duration.unwrap_or(if args.quick { 10 } else { 30 });
     let duration = Duration::from_secs(secs);
     let c = args.concurrency.max(1);
@@ -108,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
         "target {} ({}), {c} clients, {each}",
         target.addr,
         if target.local.is_some() {
-            "in-process, private durable PostgreSQL"
+            "a server process of its own on a private durable PostgreSQL"
         } else {
             "remote"
         }
@@ -117,114 +126,146 @@ async fn main() -> anyhow::Result<()> {
     let template = Template::capture(&target, today).await?;
 
     let mut report = Report::default();
+    let mut missed = Vec::new();
     if let Some(minutes) = args.soak {
         fill(&target.db, &template, args.rows).await?;
-        let process = match (&target.local, args.server_pid) {
-            (Some(_), _) => Process::Itself,
-            (None, Some(pid)) => Process::Pid(pid),
-            (None, None) => Process::Unknown,
-        };
+        let process = target.server_pid.map_or(Process::Unknown, Process::Pid);
         report.soak = Some(run_soak(&target, c, minutes, process).await?);
     } else {
         let psc = target.channels("psc", c).await?;
-        let transport = run_transport(&psc, duration).await;
+        let transport = run_transport(&target.watch, &psc, duration).await?;
         report.ceiling("transport", &transport);
-
-        let db = &target.db;
-        if args.scale {
-            let small = args.rows;
-            fill(db, &template, small).await?;
-            let get_small =
-                watched(db, run_get(&target, &psc, duration, "get_application@10k")).await?;
-            let check_small = watched(
-                db,
-                run_check(&target, c, duration, "check_prerequisites@10k"),
-            )
-            .await?;
-            fill(db, &template, SCALE_ROWS).await?;
-            let get_big =
-                watched(db, run_get(&target, &psc, duration, "get_application@1M")).await?;
-            let check_big = watched(
-                db,
-                run_check(&target, c, duration, "check_prerequisites@1M"),
-            )
-            .await?;
-            for m in [&get_small, &check_small, &get_big, &check_big] {
-                report.scenario(m, "transport");
-            }
-            report.print();
-            println!("\nscale ({small} → {SCALE_ROWS} applications):");
-            for (small, big) in [(&get_small, &get_big), (&check_small, &check_big)] {
-                let name = small.name.trim_end_matches("@10k");
-                let rps_ratio = big.rps() / small.rps();
-                let p99_ratio = big.percentile(0.99) / small.percentile(0.99);
-                println!(
-                    "  {name:<20} rps_1M/rps_10k = {rps_ratio:.3}   p99_1M/p99_10k = {p99_ratio:.1}"
-                );
-                report.scale.insert(
-                    name.to_string(),
-                    serde_json::json!({ "rps_1m_over_10k": rps_ratio, "p99_1m_over_10k": p99_ratio }),
-                );
-            }
+        let run = Run {
+            target: &target,
+            args: &args,
+            psc: &psc,
+            template: &template,
+            duration,
+            c,
+        };
+        let sizes: Vec<(u64, &str)> = if args.scale {
+            vec![(args.rows, "@10k"), (SCALE_ROWS, "@1M")]
         } else {
-            let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
-            fill(db, &template, args.rows).await?;
-            // Each write scenario gets fresh persons, and its rows are deleted afterwards (not
-            // measured) so every scenario sees --rows stored applications.
-            let fresh = new_persons(db, write_budget(duration)).await?;
-            let storage = watched(db, run_storage(db, &template, &fresh, c, duration)).await?;
-            forget(db, &fresh).await?;
-            report.ceiling("storage", &storage);
-            if wanted("submit") {
-                let fresh = new_persons(db, write_budget(duration)).await?;
-                let submit = watched(db, run_submit(&fresh, &psc, duration)).await?;
-                forget(db, &fresh).await?;
-                report.scenario(&submit, "storage");
-            }
-            if wanted("get_application") {
-                let get = watched(db, run_get(&target, &psc, duration, "get_application")).await?;
-                report.scenario(&get, "transport");
-            }
-            if wanted("get_application_json") {
-                let json = watched(db, run_get_json(&target, &psc, duration)).await?;
-                report.scenario(&json, "transport");
-            }
-            if wanted("check_prerequisites") {
-                let check =
-                    watched(db, run_check(&target, c, duration, "check_prerequisites")).await?;
-                report.scenario(&check, "transport");
-            }
-            if wanted("quota_decide") {
-                let families = if args.quick { 1_000 } else { 3_000 };
-                let quota = watched(db, run_quota(&target, c, duration, families)).await?;
-                report.scenario(&quota, "storage");
-            }
-            if wanted("feed") {
-                let (catch_up, live) = if args.quick {
-                    (20_000, 200)
-                } else {
-                    (100_000, 1_000)
-                };
-                let run = watched(db, run_feed(&target, catch_up, live)).await?;
-                report.feed(&run);
-            }
-            let mut shed = None;
-            if wanted("overload") {
-                let (served, refused) =
-                    watched(db, run_overload(&target, &psc, c * 10, duration)).await?;
-                report.scenario(&served, "transport");
-                report.scenario(&refused, "transport");
-                shed = Some(refused);
-            }
-            report.print();
-            report.goals(shed.as_ref());
+            vec![(args.rows, "")]
+        };
+        for (rows, label) in &sizes {
+            fill(&target.db, &template, *rows).await?;
+            run.at_size(label, &mut report).await?;
         }
+        if args.scale {
+            report.compare_scales("@10k", "@1M");
+        }
+        let shed = run.once(&mut report).await?;
+        report.print();
+        missed = report.goals(shed.as_ref());
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report.json())?)
+        std::fs::write(path, serde_json::to_string_pretty(&report.json(&missed))?)
             .with_context(|| format!("writing {}", path.display()))?;
         println!("\nJSON written to {}", path.display());
     }
     println!("total time {:.0} s", started.elapsed().as_secs_f64());
     target.stop().await
+}
+
+/// What every scenario runs with.
+struct Run<'a> {
+    target: &'a Target,
+    args: &'a Args,
+    psc: &'a [Channel],
+    template: &'a Template,
+    duration: Duration,
+    c: usize,
+}
+
+impl Run<'_> {
+    fn wanted(&self, name: &str) -> bool {
+        self.args.only.is_empty() || self.args.only.iter().any(|o| o == name)
+    }
+
+    /// The scenarios whose cost may grow with the data, each named with `label` (the size).
+    async fn at_size(&self, label: &str, report: &mut Report) -> anyhow::Result<()> {
+        let (target, db, duration, c) = (self.target, &self.target.db, self.duration, self.c);
+        let named = |mut m: Measured| {
+            m.name.push_str(label);
+            m
+        };
+        let storage_name = format!("storage{label}");
+        // Each write scenario gets fresh persons, and its rows are deleted afterwards (not
+        // measured) so every scenario sees the same number of stored applications.
+        let fresh = new_persons(db, write_budget(duration)).await?;
+        let storage = run_storage(&target.watch, db, self.template, &fresh, c, duration).await?;
+        forget(db, &fresh).await?;
+        report.ceiling(&storage_name, &named(storage));
+        if self.wanted("submit") {
+            let fresh = new_persons(db, write_budget(duration)).await?;
+            let submit = run_submit(target, &fresh, self.psc, duration).await?;
+            forget(db, &fresh).await?;
+            report.scenario(&named(submit), &storage_name);
+        }
+        let decisions = if self.args.quick { 2_000 } else { 6_000 };
+        for decider in Decider::ALL {
+            if self.wanted(decider.scenario()) {
+                let m = run_decide(target, decider, c, duration, decisions).await?;
+                report.scenario(&named(m), &storage_name);
+            }
+        }
+        if self.wanted("quota_decide") {
+            let families = if self.args.quick { 1_000 } else { 3_000 };
+            let quota = run_quota(target, c, duration, families).await?;
+            report.scenario(&named(quota), &storage_name);
+        }
+        if self.wanted("get_application") {
+            let get = run_get(target, self.psc, duration, "get_application").await?;
+            report.scenario(&named(get), "transport");
+        }
+        if self.wanted("get_application_json") && !self.args.scale {
+            let json = run_get_json(target, self.psc, duration).await?;
+            report.scenario(&named(json), "transport");
+        }
+        if self.wanted("check_prerequisites") {
+            let check = run_check(target, c, duration, "check_prerequisites").await?;
+            report.scenario(&named(check), "transport");
+        }
+        if self.wanted("list_overdue") {
+            let list = run_list_overdue(target, c, duration).await?;
+            report.scenario(&named(list), "transport");
+        }
+        if self.wanted("list_own") {
+            let list = run_list_own(target, c, duration).await?;
+            report.scenario(&named(list), "transport");
+        }
+        Ok(())
+    }
+
+    /// The scenarios measured once, on the data as the last size left it: the feed, overload
+    /// and fairness. Returns the shed calls of the overload.
+    async fn once(&self, report: &mut Report) -> anyhow::Result<Option<Measured>> {
+        let (target, duration, c) = (self.target, self.duration, self.c);
+        if self.wanted("feed") && !self.args.scale {
+            let (catch_up, live) = if self.args.quick {
+                (20_000, 200)
+            } else {
+                (100_000, 1_000)
+            };
+            let run = run_feed(target, catch_up, live).await?;
+            report.feed(&run);
+        }
+        let mut shed = None;
+        if self.wanted("overload") {
+            let (served, refused) = run_overload(target, self.psc, c * 10, duration).await?;
+            report.scenario(&served, "transport");
+            report.scenario(&refused, "transport");
+            shed = Some(refused);
+        }
+        if self.wanted("fairness")
+            && let Some((fairness, runs)) = run_fairness(target, (c / 4).max(1), duration).await?
+        {
+            for m in &runs {
+                report.plain(m);
+            }
+            report.fairness = Some(fairness);
+        }
+        Ok(shed)
+    }
 }

@@ -1,24 +1,26 @@
 //! Scenarios: the calls under test.
 
-use anyhow::bail;
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use kandas::pb;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 use tonic::Code;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::QUOTA_REGION;
-use crate::data::{bench_person, date, iin_submission, passport, procedure};
+use crate::data::iin_submission;
 use crate::load::{Answer, Measured, drive, pick, take};
+use crate::prepare::{eligible_quota_application, prepare};
 use crate::target::Target;
 
-type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
+pub(crate) type ApplicationClient =
+    pb::application_service_client::ApplicationServiceClient<Channel>;
 
 pub(crate) async fn run_submit(
+    target: &Target,
     fresh: &[Uuid],
     channels: &[Channel],
     duration: Duration,
@@ -31,7 +33,7 @@ pub(crate) async fn run_submit(
         .map(ApplicationClient::new)
         .collect();
     let next = Arc::new(AtomicUsize::new(0));
-    let m = drive("submit", clients.len(), duration, move |w| {
+    let m = drive(&target.watch, "submit", clients.len(), duration, move |w| {
         let mut client = clients[w].clone();
         let applicant = take(&applicants, &next);
         async move {
@@ -44,12 +46,12 @@ pub(crate) async fn run_submit(
             )
         }
     })
-    .await;
+    .await?;
     Ok(m)
 }
 
 /// Resource names of every stored application (`applications/…`) or applicant (`persons/…`).
-async fn stored(db: &PgPool, persons: bool) -> anyhow::Result<Arc<Vec<String>>> {
+pub(crate) async fn stored(db: &PgPool, persons: bool) -> anyhow::Result<Arc<Vec<String>>> {
     let sql = if persons {
         "SELECT 'persons/' || applicant_id FROM applications"
     } else {
@@ -68,7 +70,7 @@ pub(crate) async fn run_get(
     let applications = stored(&target.db, false).await?;
     println!("scenario {name} ({} stored)", applications.len());
     let clients: Vec<ApplicationClient> = psc.iter().cloned().map(ApplicationClient::new).collect();
-    Ok(drive(name, clients.len(), duration, move |w| {
+    drive(&target.watch, name, clients.len(), duration, move |w| {
         let mut client = clients[w].clone();
         let name = applications[pick(applications.len())].clone();
         async move {
@@ -80,7 +82,7 @@ pub(crate) async fn run_get(
             )
         }
     })
-    .await)
+    .await
 }
 
 /// [`run_get`] in JSON over HTTP (the Connect protocol's unary form) on the same channels, so
@@ -104,7 +106,7 @@ pub(crate) async fn run_get_json(
     )
     .parse()?;
     let channels = psc.to_vec();
-    Ok(drive(name, channels.len(), duration, move |w| {
+    drive(&target.watch, name, channels.len(), duration, move |w| {
         let channel = channels[w].clone();
         let body = serde_json::json!({ "name": applications[pick(applications.len())] });
         let request = http::Request::post(uri.clone())
@@ -133,7 +135,7 @@ pub(crate) async fn run_get_json(
             Some(answer.await)
         }
     })
-    .await)
+    .await
 }
 
 /// CheckPrerequisites (permanent residence permit) of random applicants of stored rows.
@@ -151,7 +153,7 @@ pub(crate) async fn run_check(
         .into_iter()
         .map(pb::prerequisite_service_client::PrerequisiteServiceClient::new)
         .collect();
-    Ok(drive(name, c, duration, move |w| {
+    drive(&target.watch, name, c, duration, move |w| {
         let mut client = clients[w].clone();
         let person = applicants[pick(applicants.len())].clone();
         async move {
@@ -169,13 +171,13 @@ pub(crate) async fn run_check(
             )
         }
     })
-    .await)
+    .await
 }
 
 /// Contended quota approvals: families made eligible through the API beforehand (the path of
-/// tests/common `eligible_family`, families of one), all applying to one region's quota, then
-/// approved by C commission clients at once, each application once. When the region runs out
-/// (repeated runs on one database), QUOTA_EXHAUSTED is an answer, not an error.
+/// tests/api/helpers.rs `eligible_family`, families of one), all applying to one region's
+/// quota, then approved by C commission clients at once, each application once. The quota is
+/// first raised to hold them all; a QUOTA_EXHAUSTED would still be an answer, not an error.
 pub(crate) async fn run_quota(
     target: &Target,
     c: usize,
@@ -187,29 +189,30 @@ pub(crate) async fn run_quota(
         "scenario quota_decide: preparing up to {families} eligible families for {QUOTA_REGION}/{year}"
     );
     let started = Instant::now();
-    let prepared = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..c {
-        let channels = Channels {
-            psc: target.channel("psc").await?,
-            police: target.channel("police").await?,
-            commission: target.channel("commission").await?,
-            employment: target.channel("employment_center").await?,
-        };
-        let (prepared, next) = (prepared.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < families {
-                let ready = eligible_quota_application(&channels, year).await?;
-                prepared.lock().await.push(ready);
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let prepared = Arc::new(std::mem::take(&mut *prepared.lock().await));
+    let prepared = Arc::new(
+        prepare(target, c, families, move |offices| {
+            eligible_quota_application(offices, year)
+        })
+        .await?,
+    );
+    // Places for every family prepared, so each run decides the same work whatever earlier
+    // runs took: approvals that contend for one quota row, not refusals for want of places.
+    let channel = target.channel("admin").await?;
+    let quota = pb::quota_service_client::QuotaServiceClient::new(channel.clone())
+        .get_quota(pb::GetQuotaRequest {
+            region: QUOTA_REGION.into(),
+            year,
+        })
+        .await?
+        .into_inner();
+    pb::admin_service_client::AdminServiceClient::new(channel)
+        .set_quota(pb::SetQuotaRequest {
+            request_id: Uuid::new_v4().to_string(),
+            region: QUOTA_REGION.into(),
+            year,
+            places: quota.taken + prepared.len() as i32,
+        })
+        .await?;
     // A long-running database has current statistics (autovacuum); this one just grew.
     sqlx::query("ANALYZE").execute(&target.db).await?;
     println!(
@@ -225,7 +228,7 @@ pub(crate) async fn run_quota(
         .map(ApplicationClient::new)
         .collect();
     let next = Arc::new(AtomicUsize::new(0));
-    let m = drive("quota_decide", c, duration, move |w| {
+    let m = drive(&target.watch, "quota_decide", c, duration, move |w| {
         let mut client = clients[w].clone();
         let application = take(&prepared, &next);
         async move {
@@ -248,7 +251,7 @@ pub(crate) async fn run_quota(
             })
         }
     })
-    .await;
+    .await?;
     // Refusals for lack of places are answers too: count them with the approvals.
     Ok(merge_refused(m))
 }
@@ -262,167 +265,6 @@ fn merge_refused(mut m: Measured) -> Measured {
     m
 }
 
-struct Channels {
-    pub(crate) psc: Channel,
-    pub(crate) police: Channel,
-    pub(crate) commission: Channel,
-    pub(crate) employment: Channel,
-}
-
-fn plain(kind: pb::DocumentType) -> pb::Document {
-    pb::Document {
-        r#type: kind as i32,
-        form: pb::DocumentForm::Original as i32,
-        language: "kk".into(),
-        number: "F-1".into(),
-        ..Default::default()
-    }
-}
-
-/// One adult ethnic Kazakh from the PRC taken through the API to a forwarded quota application
-/// in QUOTA_REGION: registration with an IIN, kandas status, permit, permanent registration
-/// (each approved), the quota application and its forwarding. Returns (name, etag).
-async fn eligible_quota_application(ch: &Channels, year: i32) -> anyhow::Result<(String, String)> {
-    use pb::application_details::Procedure as P;
-    let mut persons = pb::person_service_client::PersonServiceClient::new(ch.psc.clone());
-    let mut psc = ApplicationClient::new(ch.psc.clone());
-    let mut police = ApplicationClient::new(ch.police.clone());
-    let mut commission = ApplicationClient::new(ch.commission.clone());
-    let mut employment = ApplicationClient::new(ch.employment.clone());
-
-    // A random valid IIN; on the rare collision with a registered one, another.
-    let person = loop {
-        let born =
-            NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Days::new(pick(14_000) as u64);
-        let sex = kandas::domain::iin::Sex::Male;
-        let Ok(Some(iin)) = kandas::domain::iin::Iin::generate(born, sex, 1 + pick(9_000) as u16)
-        else {
-            continue;
-        };
-        let mut p = bench_person(format!("Quota{}", pick(1 << 30)));
-        p.iin = iin.as_str().to_string();
-        p.birth_date = Some(date(born));
-        match persons
-            .register_person(pb::RegisterPersonRequest {
-                request_id: Uuid::new_v4().to_string(),
-                person: Some(p),
-                // Synthetic persons share names by design; none is a duplicate.
-                confirmed_distinct: true,
-                identity_document: None,
-            })
-            .await
-        {
-            Ok(r) => break r.into_inner(),
-            Err(s) if s.code() == Code::AlreadyExists => continue,
-            Err(s) => bail!("registering a quota applicant: {s:?}"),
-        }
-    };
-    let submit = |details: P, documents: Vec<pb::Document>| pb::SubmitApplicationRequest {
-        request_id: Uuid::new_v4().to_string(),
-        applicant: person.name.clone(),
-        documents,
-        details: Some(procedure(details)),
-        region: QUOTA_REGION.into(),
-    };
-    let approve = |a: pb::Application| pb::DecideApplicationRequest {
-        request_id: Uuid::new_v4().to_string(),
-        name: a.name,
-        etag: a.etag,
-        decision: Some(pb::decide_application_request::Decision::Approve(
-            pb::Approval::default(),
-        )),
-    };
-
-    let kandas = psc
-        .submit_application(submit(
-            P::KandasStatusAssignment(pb::KandasStatusAssignment {
-                grounds: vec![pb::kandas_status_assignment::Ground::QuotaRegionResettlement as i32],
-                nationality_in_identity_document: true,
-                ..Default::default()
-            }),
-            vec![
-                plain(pb::DocumentType::ApplicationForm),
-                plain(pb::DocumentType::Biography),
-                passport(NaiveDate::from_ymd_opt(2034, 1, 1).unwrap()),
-            ],
-        ))
-        .await?
-        .into_inner();
-    commission.decide_application(approve(kandas)).await?;
-
-    let permit = psc
-        .submit_application(submit(
-            P::PermanentResidencePermit(pb::PermanentResidencePermit {
-                category: pb::permanent_residence_permit::Category::KandasAndFamily as i32,
-                ethnic_kazakh_from_prc: true,
-                ..Default::default()
-            }),
-            vec![
-                plain(pb::DocumentType::ApplicationForm),
-                pb::Document {
-                    notarized: true,
-                    ..plain(pb::DocumentType::HousingContract)
-                },
-                plain(pb::DocumentType::MedicalCertificate),
-                pb::Document {
-                    photo: Some(pb::PhotoSpec {
-                        count: 1,
-                        width_mm: 35,
-                        height_mm: 45,
-                    }),
-                    ..plain(pb::DocumentType::Photo)
-                },
-            ],
-        ))
-        .await?
-        .into_inner();
-    police.decide_application(approve(permit)).await?;
-
-    let registration = psc
-        .submit_application(submit(
-            P::ResidenceRegistration(pb::ResidenceRegistration {
-                kind: pb::residence_registration::Kind::Permanent as i32,
-                region: QUOTA_REGION.into(),
-                address: "Main street 1".into(),
-                ..Default::default()
-            }),
-            vec![
-                pb::Document {
-                    expiry_date: Some(date(NaiveDate::from_ymd_opt(2040, 1, 1).unwrap())),
-                    ..plain(pb::DocumentType::OwnerIdentityDocument)
-                },
-                plain(pb::DocumentType::OwnerConsent),
-            ],
-        ))
-        .await?
-        .into_inner();
-    police.decide_application(approve(registration)).await?;
-
-    let quota = employment
-        .submit_application(submit(
-            P::RegionalQuotaInclusion(pb::RegionalQuotaInclusion {
-                region: QUOTA_REGION.into(),
-                year,
-                family: vec![],
-            }),
-            vec![],
-        ))
-        .await?
-        .into_inner();
-    pb::quota_service_client::QuotaServiceClient::new(ch.employment.clone())
-        .forward_quota_applications(pb::ForwardQuotaApplicationsRequest {
-            request_id: Uuid::new_v4().to_string(),
-            applications: vec![quota.name.clone()],
-        })
-        .await?;
-    // Forwarding changed the etag: read it as the commission will.
-    let ready = commission
-        .get_application(pb::GetApplicationRequest { name: quota.name })
-        .await?
-        .into_inner();
-    Ok((ready.name, ready.etag))
-}
-
 /// get_application at 10× the concurrency with no think time: far past what the service
 /// sustains. Returns the served calls and, apart, the shed ones (RESOURCE_EXHAUSTED or
 /// UNAVAILABLE) with their own latency.
@@ -432,18 +274,43 @@ pub(crate) async fn run_overload(
     workers: usize,
     duration: Duration,
 ) -> anyhow::Result<(Measured, Measured)> {
-    println!("scenario overload (get_application, {workers} clients, no think time)");
-    let mut channels = psc.to_vec();
-    channels.extend(
-        target
-            .channels("psc", workers.saturating_sub(psc.len()))
-            .await?,
+    println!(
+        "scenario overload (get_application, {workers} clients on {} connections, no think time)",
+        psc.len()
     );
+    // The clients share the scenario's connections: a client certificate may hold only so
+    // many (DEFAULT_MAX_CONNECTIONS_PER_CLIENT), and HTTP/2 carries many calls on each.
     let names = stored(&target.db, false).await?;
-    let clients: Vec<ApplicationClient> =
-        channels.into_iter().map(ApplicationClient::new).collect();
-    let mut served = drive("overload", workers, duration, move |w| {
-        let mut client = clients[w].clone();
+    let clients: Vec<ApplicationClient> = psc.iter().cloned().map(ApplicationClient::new).collect();
+    let mut served =
+        reads_under_load(target, "overload", clients, workers, names, duration).await?;
+    // The window's CPU stays with the served row: it is what all the calls, shed or not, cost.
+    let shed = Measured {
+        name: "overload_shed".into(),
+        concurrency: workers,
+        elapsed: served.elapsed,
+        latencies: std::mem::take(&mut served.refused),
+        refused: Vec::new(),
+        errors: 0,
+        first_error: None,
+        cost: Default::default(),
+    };
+    Ok((served, shed))
+}
+
+/// GetApplication of random stored `names` by `workers` callers sharing `clients` round the
+/// clock, no think time; calls shed under overload (RESOURCE_EXHAUSTED, UNAVAILABLE) are
+/// answers counted apart, as `refused`.
+pub(crate) async fn reads_under_load(
+    target: &Target,
+    name: &str,
+    clients: Vec<ApplicationClient>,
+    workers: usize,
+    names: Arc<Vec<String>>,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
+    drive(&target.watch, name, workers, duration, move |w| {
+        let mut client = clients[w % clients.len()].clone();
         let name = names[pick(names.len())].clone();
         async move {
             Some(
@@ -460,15 +327,5 @@ pub(crate) async fn run_overload(
             )
         }
     })
-    .await;
-    let shed = Measured {
-        name: "overload_shed".into(),
-        concurrency: workers,
-        elapsed: served.elapsed,
-        latencies: std::mem::take(&mut served.refused),
-        refused: Vec::new(),
-        errors: 0,
-        first_error: None,
-    };
-    Ok((served, shed))
+    .await
 }

@@ -19,11 +19,10 @@ use crate::target::Target;
 /// persons are used up its submit turns read an application instead.
 const PERSONS_PER_MINUTE: usize = 30_000;
 
-/// Whose resources are read: the bench itself when the server runs in-process, another
-/// process given by pid, or none (a remote server without --server-pid).
+/// Whose resources are read: the server's process, or none (a remote server without
+/// --server-pid).
 #[derive(Clone, Copy)]
 pub(crate) enum Process {
-    Itself,
     Pid(u32),
     Unknown,
 }
@@ -56,7 +55,6 @@ pub(crate) fn vm_rss_kb(status: &str) -> Option<u64> {
 impl Process {
     fn dir(self) -> Option<String> {
         match self {
-            Process::Itself => Some("/proc/self".into()),
             Process::Pid(pid) => Some(format!("/proc/{pid}")),
             Process::Unknown => None,
         }
@@ -68,14 +66,11 @@ impl Process {
     }
 
     fn fds(self) -> Option<u64> {
-        let listed = std::fs::read_dir(format!("{}/fd", self.dir()?))
-            .ok()?
-            .count() as u64;
-        // Reading our own fd directory holds one descriptor open for the listing itself.
-        Some(match self {
-            Process::Itself => listed.saturating_sub(1),
-            _ => listed,
-        })
+        Some(
+            std::fs::read_dir(format!("{}/fd", self.dir()?))
+                .ok()?
+                .count() as u64,
+        )
     }
 }
 
@@ -140,14 +135,10 @@ pub(crate) async fn run_soak(
     minutes: u64,
     process: Process,
 ) -> anyhow::Result<serde_json::Value> {
-    let in_process = matches!(process, Process::Itself);
     println!(
         "soak: {minutes} min, {c} clients; submit, get_application, check_prerequisites, GetQuota in turn"
     );
     match process {
-        Process::Itself => {
-            println!("  the server runs in this process: RSS and fds include the bench client")
-        }
         Process::Pid(pid) => println!("  server process {pid}"),
         Process::Unknown => println!("  no server pid (--server-pid): RSS and fds unknown"),
     }
@@ -187,7 +178,7 @@ pub(crate) async fn run_soak(
             .collect();
         let (applications, applicants) = (applications.clone(), applicants.clone());
         let name = format!("soak minute {minute}");
-        let m = drive(&name, c, Duration::from_secs(60), move |w| {
+        let m = drive(&target.watch, &name, c, Duration::from_secs(60), move |w| {
             let kind = turn.fetch_add(1, Ordering::Relaxed) % 4;
             let fresh = if kind == 0 {
                 take(&persons, &next)
@@ -227,11 +218,8 @@ pub(crate) async fn run_soak(
                 Some(answered.map(|()| Answer::Done))
             }
         })
-        .await;
+        .await?;
         let (calls, errors) = (m.latencies.len() as u64, m.errors);
-        // The minute's latencies are let go before reading RSS, so the bench's own buffers do
-        // not look like the server's growth when both share the process.
-        drop(m);
         let row = sample(target, process, minute, started, calls, errors).await;
         print(&row);
         rows.push(row);
@@ -240,12 +228,7 @@ pub(crate) async fn run_soak(
     let rss_growth = growth(start.rss_kb, end.rss_kb);
     let fd_growth = growth(start.fds, end.fds);
     println!(
-        "\nsoak summary{}: rss {} → {} kB ({} kB), fds {} → {} ({}), db connections {} → {}",
-        if in_process {
-            " (server in-process: figures include the bench client)"
-        } else {
-            ""
-        },
+        "\nsoak summary: rss {} → {} kB ({} kB), fds {} → {} ({}), db connections {} → {}",
         show(start.rss_kb),
         show(end.rss_kb),
         show(rss_growth.map(|g| format!("{g:+}"))),
@@ -266,11 +249,9 @@ pub(crate) async fn run_soak(
         "minutes": minutes,
         "concurrency": c,
         "server": match process {
-            Process::Itself => serde_json::json!("in-process"),
             Process::Pid(pid) => serde_json::json!(pid),
             Process::Unknown => serde_json::Value::Null,
         },
-        "figures_include_bench_client": in_process,
         "start": start,
         "end": end,
         "per_minute": rows,
@@ -305,8 +286,9 @@ mod tests {
 
     #[test]
     fn own_status_has_a_resident_size() {
-        assert!(Process::Itself.rss_kb().is_some_and(|kb| kb > 0));
-        assert!(Process::Itself.fds().is_some());
+        let itself = Process::Pid(std::process::id());
+        assert!(itself.rss_kb().is_some_and(|kb| kb > 0));
+        assert!(itself.fds().is_some_and(|fds| fds > 0));
         assert_eq!(Process::Unknown.rss_kb(), None);
     }
 }

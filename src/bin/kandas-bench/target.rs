@@ -3,29 +3,37 @@
 use anyhow::Context;
 use kandas::local::pki::{CertificateAuthority, Validity};
 use kandas::local::postgres::{ClusterOptions, LocalCluster, PgBinaries};
-use kandas::server::startup::{Application, Settings, TlsMaterial};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use std::io::BufRead;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-use crate::{Args, ROLES};
+use crate::Args;
+use crate::cost::Watch;
+use crate::serve::{self, IDENTITIES};
 
-/// Resources of an in-process target; dropped in field order (server, cluster, directory).
+/// Resources of a target the bench started: the server's process, then the cluster, then
+/// the directory, stopped in that order.
 pub(crate) struct Local {
-    pub(crate) shutdown: tokio::sync::oneshot::Sender<()>,
-    pub(crate) server: tokio::task::JoinHandle<anyhow::Result<()>>,
-    pub(crate) cluster: LocalCluster,
-    pub(crate) _dir: tempfile::TempDir,
+    server: std::process::Child,
+    /// The read end of the server's standard output, held so a late line cannot fail it.
+    _output: Output,
+    cluster: LocalCluster,
+    _dir: tempfile::TempDir,
 }
 
 pub(crate) struct Target {
     pub(crate) addr: String,
     pub(crate) ca_pem: String,
-    /// (role, certificate PEM, key PEM)
+    /// (identity name, certificate PEM, key PEM); names as in [`IDENTITIES`].
     pub(crate) identities: Vec<(String, String, String)>,
     pub(crate) db: PgPool,
     /// The organisation id of the `registry` identity, which the feed scenario subscribes.
     pub(crate) registry: String,
+    /// The server's process, when it runs on this machine and is known.
+    pub(crate) server_pid: Option<u32>,
+    /// What each measured window cost the server and the database.
+    pub(crate) watch: Watch,
     pub(crate) local: Option<Local>,
 }
 
@@ -37,6 +45,8 @@ impl Target {
         }
     }
 
+    /// A running service with the certificates of `kandas certs`: one per role is needed;
+    /// the fairness and regional-office identities are used when their files are there too.
     pub(crate) async fn remote(addr: &str, args: &Args) -> anyhow::Result<Target> {
         let url = args
             .database_url
@@ -47,20 +57,25 @@ impl Target {
             std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
         };
         let mut identities = Vec::new();
-        for role in ROLES {
-            identities.push((
-                role.to_string(),
-                read(format!("{role}.pem"))?,
-                read(format!("{role}.key"))?,
-            ));
+        for identity in IDENTITIES {
+            let files = read(format!("{}.pem", identity.name))
+                .and_then(|cert| Ok((cert, read(format!("{}.key", identity.name))?)));
+            match files {
+                Ok((cert, key)) => identities.push((identity.name.to_string(), cert, key)),
+                Err(e) if identity.name == identity.role => return Err(e),
+                Err(_) => {}
+            }
         }
+        let db = bench_pool(url).await?;
         Ok(Target {
             addr: addr.to_string(),
             ca_pem: read("ca.pem".into())?,
             identities,
-            db: bench_pool(url).await?,
+            watch: Watch::new(db.clone(), args.server_pid).await?,
+            db,
             // The development PKI's organisation, as `kandas certs` names it.
             registry: "dev-registry".into(),
+            server_pid: args.server_pid,
             local: None,
         })
     }
@@ -74,66 +89,65 @@ impl Target {
         )?;
         let data = dir.path().join("data");
         let root = dir.path().to_path_buf();
-        // Durable settings (ephemeral: false): every commit is fsynced, as in production.
+        // Durable settings (ephemeral: false): every commit is fsynced, as in production. The
+        // buffer cache is sized as a database server's would be (a quarter of an 8 GB one),
+        // not left at PostgreSQL's 128 MB default, which a million files outgrow at once.
+        let options = ClusterOptions {
+            settings: vec![
+                ("shared_buffers".into(), "2GB".into()),
+                ("effective_cache_size".into(), "6GB".into()),
+            ],
+            ..ClusterOptions::default()
+        };
         let cluster = tokio::task::spawn_blocking(move || {
-            LocalCluster::start_with(
-                &PgBinaries::locate()?,
-                &data,
-                ClusterOptions::default(),
-                &root,
-            )
+            LocalCluster::start_with(&PgBinaries::locate()?, &data, options, &root)
         })
         .await??;
         let url = cluster.url("kandas");
 
         let ca = CertificateAuthority::generate("kandas bench CA")?;
-        let server = ca.issue_server(&["localhost"], &["127.0.0.1".parse()?])?;
-        let tls = TlsMaterial {
-            cert_chain_pem: server.cert_pem.into_bytes(),
-            key_pem: server.key_pem.into_bytes(),
-            client_ca_pem: ca.cert_pem().into_bytes(),
-            client_crls: Vec::new(),
-        };
-        // Production defaults (pool of 16, system clock) except the port.
-        let mut settings = Settings::new("127.0.0.1:0".parse()?, url.clone(), tls);
-        // The bench's own organisations, national, as the development PKI's are.
-        for role in ROLES {
-            let role = kandas::domain::role::Role::parse(role).expect("a kandas role");
-            settings
-                .seed_organisations
-                .push(kandas::domain::organisation::Organisation::national(
-                    &format!("bench-{role}"),
-                    role,
-                ));
-        }
-        let app = Application::build(settings).await?;
-        let addr = app.local_addr().to_string();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let server_pair = ca.issue_server(&["localhost"], &["127.0.0.1".parse()?])?;
+        let files = dir.path().join("server");
+        std::fs::create_dir(&files)?;
+        std::fs::write(files.join(serve::DATABASE_URL), &url)?;
+        std::fs::write(files.join(serve::SERVER_CERT), &server_pair.cert_pem)?;
+        std::fs::write(files.join(serve::SERVER_KEY), &server_pair.key_pem)?;
+        std::fs::write(files.join(serve::CLIENT_CA), ca.cert_pem())?;
+        let (server, output, addr) =
+            tokio::task::spawn_blocking(move || spawn_server(&files)).await??;
+
         let mut identities = Vec::new();
-        for role in ROLES {
-            let uri = format!("urn:kandas:{role}:bench-{role}");
-            let pair = ca.issue_client(role, Some(&uri), Validity::Days(1))?;
-            identities.push((role.to_string(), pair.cert_pem, pair.key_pem));
+        for identity in IDENTITIES {
+            let uri = format!("urn:kandas:{}:{}", identity.role, identity.organisation);
+            let pair = ca.issue_client(identity.role, Some(&uri), Validity::Days(1))?;
+            identities.push((identity.name.to_string(), pair.cert_pem, pair.key_pem));
         }
+        let db = bench_pool(&url).await?;
+        let server_pid = Some(server.id());
         Ok(Target {
             addr,
             ca_pem: ca.cert_pem(),
             identities,
-            db: bench_pool(&url).await?,
+            watch: Watch::new(db.clone(), server_pid).await?,
+            db,
             registry: "bench-registry".into(),
+            server_pid,
             local: Some(Local {
-                shutdown,
                 server,
+                _output: output,
                 cluster,
                 _dir: dir,
             }),
         })
     }
 
-    /// `n` channels authenticated as `role`, each its own TLS connection, connected up front so
+    /// Whether an identity's certificate is at hand (a remote target may lack the extra ones).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.identities.iter().any(|(n, _, _)| n == name)
+    }
+
+    /// `n` channels authenticated as the identity `role` (a role's name, or one of the extra
+    /// identities of [`IDENTITIES`]), each its own TLS connection, connected up front so
     /// handshakes are not measured. One connection per client is what many front offices
     /// would open; sharing one HTTP/2 connection would measure that connection's task instead.
     pub(crate) async fn channels(&self, role: &str, n: usize) -> anyhow::Result<Vec<Channel>> {
@@ -160,10 +174,15 @@ impl Target {
 
     pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.db.close().await;
-        if let Some(local) = self.local {
-            let _ = local.shutdown.send(());
-            local.server.await??;
-            tokio::task::spawn_blocking(move || local.cluster.stop()).await??;
+        if let Some(mut local) = self.local {
+            // Closing its standard input is the server's signal to stop.
+            drop(local.server.stdin.take());
+            tokio::task::spawn_blocking(move || {
+                let status = local.server.wait()?;
+                anyhow::ensure!(status.success(), "the server exited with {status}");
+                Ok(local.cluster.stop()?)
+            })
+            .await??;
         }
         Ok(())
     }
@@ -176,4 +195,33 @@ async fn bench_pool(url: &str) -> anyhow::Result<PgPool> {
         .connect(url)
         .await
         .context("connecting to the database")
+}
+
+type Output = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
+
+/// Starts this binary as the server on the files in `dir` and waits until it listens.
+fn spawn_server(dir: &std::path::Path) -> anyhow::Result<(std::process::Child, Output, String)> {
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--serve-for-bench")
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting the server process")?;
+    let stdout = child.stdout.take().context("the server's output")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(line) => {
+                if let Some(addr) = line?.strip_prefix(serve::LISTENING) {
+                    break addr.to_string();
+                }
+            }
+            None => {
+                let status = child.wait()?;
+                anyhow::bail!("the server process ended before listening ({status})");
+            }
+        }
+    };
+    Ok((child, lines, addr))
 }
