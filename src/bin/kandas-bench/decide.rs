@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
+use crate::cost::publish_own;
 use crate::load::{Answer, Measured, drive, take};
 use crate::prepare::{
     approval, kandas_status_submitted, permit_submitted, prepare, registered, with_kandas_status,
@@ -61,14 +62,17 @@ pub(crate) async fn run_decide(
     let started = Instant::now();
     let waiting: Vec<String> = match decider {
         Decider::Psc => {
-            sqlx::query_scalar(
+            let mut connection = target.db.acquire().await?;
+            let names = sqlx::query_scalar(
                 "SELECT 'applications/' || id FROM applications
                  WHERE procedure = 'iin_assignment' AND state = 'submitted'
                  ORDER BY id DESC LIMIT $1",
             )
             .bind(count as i64)
-            .fetch_all(&target.db)
-            .await?
+            .fetch_all(&mut *connection)
+            .await?;
+            publish_own(&mut connection).await?;
+            names
         }
         Decider::Commission => {
             prepare(target, c, count, |offices| async move {

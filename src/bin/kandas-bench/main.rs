@@ -2,8 +2,9 @@
 //! ceiling measured in the same run on the same machine.
 //!
 //! Without `--addr` it starts everything itself: a private PostgreSQL cluster in a temporary
-//! directory (durable settings: fsync and synchronous_commit on, as in production) and a server
-//! on 127.0.0.1:0 with a PKI made here. With `--addr` it targets a running service, with the
+//! directory (durable settings: fsync and synchronous_commit on, as in production) and the
+//! server in a process of its own (this binary, `serve.rs`) on 127.0.0.1:0 with a PKI made
+//! here, so what a call costs the server and the database is read from `/proc` (`cost.rs`). With `--addr` it targets a running service, with the
 //! certificates of `kandas certs` in `--certs` and the service's database in `--database-url`
 //! (needed to fill rows and to measure the storage ceiling).
 //!

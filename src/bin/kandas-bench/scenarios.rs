@@ -11,6 +11,7 @@ use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::QUOTA_REGION;
+use crate::cost::publish_own;
 use crate::data::iin_submission;
 use crate::load::{Answer, Measured, drive, pick, take};
 use crate::prepare::{eligible_quota_application, prepare};
@@ -57,7 +58,10 @@ pub(crate) async fn stored(db: &PgPool, persons: bool) -> anyhow::Result<Arc<Vec
     } else {
         "SELECT 'applications/' || id FROM applications"
     };
-    Ok(Arc::new(sqlx::query_scalar(sql).fetch_all(db).await?))
+    let mut connection = db.acquire().await?;
+    let names = sqlx::query_scalar(sql).fetch_all(&mut *connection).await?;
+    publish_own(&mut connection).await?;
+    Ok(Arc::new(names))
 }
 
 /// GetApplication of random stored applications.
