@@ -92,11 +92,7 @@ fn render_service(
         if method.is_server_streaming() {
             description.push_str(" Streaming: gRPC and gRPC-Web only, not Connect JSON.");
         }
-        if method
-            .options()
-            .get_field_by_name("deprecated")
-            .is_some_and(|v| v.as_bool() == Some(true))
-        {
+        if deprecated(&method.options()) {
             description.insert_str(0, "**Deprecated.** ");
         }
         writeln!(
@@ -144,11 +140,7 @@ fn render_message(
             if let Some(reference) = annotations.resource_reference(&field.options()) {
                 behaviour.push(reference);
             }
-            if field
-                .options()
-                .get_field_by_name("deprecated")
-                .is_some_and(|v| v.as_bool() == Some(true))
-            {
+            if deprecated(&field.options()) {
                 behaviour.push("deprecated".to_owned());
             }
             writeln!(
@@ -274,6 +266,13 @@ impl Annotations {
         }
         options.get_extension(extension).as_message().cloned()
     }
+}
+
+/// Whether an element's options mark it `[deprecated = true]`.
+fn deprecated(options: &DynamicMessage) -> bool {
+    options
+        .get_field_by_name("deprecated")
+        .is_some_and(|v| v.as_bool() == Some(true))
 }
 
 fn string_field(message: &DynamicMessage, name: &str) -> String {

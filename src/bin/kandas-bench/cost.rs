@@ -65,7 +65,13 @@ impl Watch {
         })
     }
 
+    /// The service's process, when it is known.
+    pub(crate) fn server(&self) -> Option<u32> {
+        self.server
+    }
+
     pub(crate) async fn open(&self) -> anyhow::Result<Opened> {
+        self.publish_own().await?;
         Ok(Opened {
             scans: self.settled_scans().await?,
             server_ticks: self.server.and_then(process_ticks),
@@ -110,6 +116,21 @@ impl Watch {
             server_cpu,
             postgres_cpu,
         })
+    }
+
+    /// Has each of the bench's own connections publish its statistics at once, so the reads
+    /// the bench made to prepare a scenario (every stored name, the cleanup of the last one)
+    /// are counted before the window opens, not up to ten seconds later inside it. Between
+    /// windows the bench's pool is idle, so its idle connections are all of them; one taken
+    /// by a window opening at the same moment (fairness runs two) is not waited for.
+    async fn publish_own(&self) -> anyhow::Result<()> {
+        let mut held: Vec<_> = std::iter::from_fn(|| self.db.try_acquire()).collect();
+        for connection in &mut held {
+            sqlx::query("SELECT pg_stat_force_next_flush()")
+                .execute(&mut **connection)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The scan counters once no large read is still arriving. A backend publishes its counts
@@ -157,16 +178,6 @@ impl Watch {
         .await?;
         Ok(rows.unwrap_or(0))
     }
-}
-
-/// Publishes the statistics of the bench's own work on `connection` at once, so that a read
-/// the bench made to prepare a scenario (every stored name, say) is counted before the window
-/// opens, not up to ten seconds later inside it.
-pub(crate) async fn publish_own(connection: &mut sqlx::PgConnection) -> anyhow::Result<()> {
-    sqlx::query("SELECT pg_stat_force_next_flush()")
-        .execute(connection)
-        .await?;
-    Ok(())
 }
 
 struct Stat {

@@ -130,12 +130,9 @@ pub(crate) const AUDIT_EVENTS_PER_APPLICATION: i64 = 10;
 /// too; and [`AUDIT_EVENTS_PER_APPLICATION`] sealed audit events each, then ANALYZE. Measured
 /// rows go through gRPC; these only make the tables the size they would be.
 pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow::Result<()> {
-    let mut connection = db.acquire().await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
-        .fetch_one(&mut *connection)
+        .fetch_one(db)
         .await?;
-    crate::cost::publish_own(&mut connection).await?;
-    drop(connection);
     let started = Instant::now();
     let regions: Vec<&str> = kandas::domain::regions::Region::all()
         .iter()
@@ -250,13 +247,10 @@ pub(crate) async fn new_persons(db: &PgPool, n: usize) -> anyhow::Result<Vec<Uui
 /// Deletes what a write scenario added for `applicants` and vacuums, so every scenario runs
 /// against the same number of stored applications (--rows), not one grown by the last.
 pub(crate) async fn forget(db: &PgPool, applicants: &[Uuid]) -> anyhow::Result<()> {
-    let mut connection = db.acquire().await?;
     sqlx::query("DELETE FROM applications WHERE applicant_id = ANY($1)")
         .bind(applicants)
-        .execute(&mut *connection)
+        .execute(db)
         .await?;
-    crate::cost::publish_own(&mut connection).await?;
-    drop(connection);
     sqlx::query("VACUUM ANALYZE applications")
         .execute(db)
         .await?;

@@ -6,12 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
-use crate::cost::publish_own;
 use crate::load::{Answer, Measured, drive, take};
 use crate::prepare::{
     approval, kandas_status_submitted, permit_submitted, prepare, registered, with_kandas_status,
 };
-use crate::scenarios::ApplicationClient;
 use crate::target::Target;
 
 /// Where the applications decided here are filed.
@@ -62,17 +60,14 @@ pub(crate) async fn run_decide(
     let started = Instant::now();
     let waiting: Vec<String> = match decider {
         Decider::Psc => {
-            let mut connection = target.db.acquire().await?;
-            let names = sqlx::query_scalar(
+            sqlx::query_scalar(
                 "SELECT 'applications/' || id FROM applications
                  WHERE procedure = 'iin_assignment' AND state = 'submitted'
                  ORDER BY id DESC LIMIT $1",
             )
             .bind(count as i64)
-            .fetch_all(&mut *connection)
-            .await?;
-            publish_own(&mut connection).await?;
-            names
+            .fetch_all(&target.db)
+            .await?
         }
         Decider::Commission => {
             prepare(target, c, count, |offices| async move {
@@ -99,12 +94,7 @@ pub(crate) async fn run_decide(
         started.elapsed().as_secs_f64()
     );
     let waiting = Arc::new(waiting);
-    let clients: Vec<ApplicationClient> = target
-        .channels(decider.role(), c)
-        .await?
-        .into_iter()
-        .map(ApplicationClient::new)
-        .collect();
+    let clients = target.application_clients(decider.role(), c).await?;
     let next = Arc::new(AtomicUsize::new(0));
     drive(&target.watch, name, c, duration, move |w| {
         let mut client = clients[w].clone();

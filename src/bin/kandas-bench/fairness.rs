@@ -3,10 +3,9 @@
 
 use serde::Serialize;
 use std::time::Duration;
-use tonic::transport::Channel;
 
 use crate::load::Measured;
-use crate::scenarios::{ApplicationClient, reads_under_load as reads, stored};
+use crate::scenarios::{reads_under_load as reads, stored};
 use crate::target::Target;
 
 /// The flooding organisation's connections: as many as one client certificate may open by
@@ -47,11 +46,10 @@ pub(crate) async fn run_fairness(
         "scenario fairness: psc reads on {neighbour} clients, quiet and then while psc-flood runs {flood} calls at once (10 × its share of {share})"
     );
     let names = stored(&target.db, false).await?;
-    let clients = |channels: Vec<Channel>| -> Vec<ApplicationClient> {
-        channels.into_iter().map(ApplicationClient::new).collect()
-    };
-    let quiet_clients = clients(target.channels("psc", neighbour).await?);
-    let flood_clients = clients(target.channels("psc-flood", FLOOD_CONNECTIONS).await?);
+    let quiet_clients = target.application_clients("psc", neighbour).await?;
+    let flood_clients = target
+        .application_clients("psc-flood", FLOOD_CONNECTIONS)
+        .await?;
 
     let quiet = reads(
         target,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tonic::metadata::MetadataValue;
 
 use crate::load::{Answer, Measured, drive, pick};
-use crate::scenarios::{ApplicationClient, stored};
+use crate::scenarios::stored;
 use crate::target::Target;
 
 /// The first page of the undecided applications past their deadline that a Public Service
@@ -23,12 +23,7 @@ pub(crate) async fn run_list_overdue(
         "psc"
     };
     println!("scenario list_overdue (ListApplications, overdue work of {office})");
-    let clients: Vec<ApplicationClient> = target
-        .channels(office, c)
-        .await?
-        .into_iter()
-        .map(ApplicationClient::new)
-        .collect();
+    let clients = target.application_clients(office, c).await?;
     drive(&target.watch, "list_overdue", c, duration, move |w| {
         let mut client = clients[w].clone();
         async move {
@@ -58,12 +53,7 @@ pub(crate) async fn run_list_own(
 ) -> anyhow::Result<Measured> {
     let applicants = stored(&target.db, true).await?;
     println!("scenario list_own (ListApplications, a portal applicant's own)");
-    let clients: Vec<ApplicationClient> = target
-        .channels("portal", c)
-        .await?
-        .into_iter()
-        .map(ApplicationClient::new)
-        .collect();
+    let clients = target.application_clients("portal", c).await?;
     drive(&target.watch, "list_own", c, duration, move |w| {
         let mut client = clients[w].clone();
         let applicant = applicants[pick(applicants.len())].clone();

@@ -130,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     let mut missed = Vec::new();
     if let Some(minutes) = args.soak {
         fill(&target.db, &template, args.rows).await?;
-        let process = target.server_pid.map_or(Process::Unknown, Process::Pid);
+        let process = target.watch.server().map_or(Process::Unknown, Process::Pid);
         report.soak = Some(run_soak(&target, c, minutes, process).await?);
     } else {
         let psc = target.channels("psc", c).await?;

@@ -11,7 +11,6 @@ use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::QUOTA_REGION;
-use crate::cost::publish_own;
 use crate::data::iin_submission;
 use crate::load::{Answer, Measured, drive, pick, take};
 use crate::prepare::{eligible_quota_application, prepare};
@@ -58,10 +57,7 @@ pub(crate) async fn stored(db: &PgPool, persons: bool) -> anyhow::Result<Arc<Vec
     } else {
         "SELECT 'applications/' || id FROM applications"
     };
-    let mut connection = db.acquire().await?;
-    let names = sqlx::query_scalar(sql).fetch_all(&mut *connection).await?;
-    publish_own(&mut connection).await?;
-    Ok(Arc::new(names))
+    Ok(Arc::new(sqlx::query_scalar(sql).fetch_all(db).await?))
 }
 
 /// GetApplication of random stored applications.
@@ -225,12 +221,7 @@ pub(crate) async fn run_quota(
         started.elapsed().as_secs_f64()
     );
 
-    let clients: Vec<ApplicationClient> = target
-        .channels("commission", c)
-        .await?
-        .into_iter()
-        .map(ApplicationClient::new)
-        .collect();
+    let clients = target.application_clients("commission", c).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let m = drive(&target.watch, "quota_decide", c, duration, move |w| {
         let mut client = clients[w].clone();

@@ -10,6 +10,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::Args;
 use crate::cost::Watch;
+use crate::scenarios::ApplicationClient;
 use crate::serve::{self, IDENTITIES};
 
 /// Resources of a target the bench started: the server's process, then the cluster, then
@@ -30,8 +31,6 @@ pub(crate) struct Target {
     pub(crate) db: PgPool,
     /// The organisation id of the `registry` identity, which the feed scenario subscribes.
     pub(crate) registry: String,
-    /// The server's process, when it runs on this machine and is known.
-    pub(crate) server_pid: Option<u32>,
     /// What each measured window cost the server and the database.
     pub(crate) watch: Watch,
     pub(crate) local: Option<Local>,
@@ -75,7 +74,6 @@ impl Target {
             db,
             // The development PKI's organisation, as `kandas certs` names it.
             registry: "dev-registry".into(),
-            server_pid: args.server_pid,
             local: None,
         })
     }
@@ -131,7 +129,6 @@ impl Target {
             watch: Watch::new(db.clone(), server_pid).await?,
             db,
             registry: "bench-registry".into(),
-            server_pid,
             local: Some(Local {
                 server,
                 _output: output,
@@ -166,6 +163,16 @@ impl Target {
             .await
             .with_context(|| format!("connecting to {} as {role}", self.addr))?;
         Ok(channels)
+    }
+
+    /// [`Target::channels`] as ApplicationService clients.
+    pub(crate) async fn application_clients(
+        &self,
+        role: &str,
+        n: usize,
+    ) -> anyhow::Result<Vec<ApplicationClient>> {
+        let channels = self.channels(role, n).await?;
+        Ok(channels.into_iter().map(ApplicationClient::new).collect())
     }
 
     pub(crate) async fn channel(&self, role: &str) -> anyhow::Result<Channel> {
