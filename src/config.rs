@@ -17,6 +17,7 @@ pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
 pub const DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS: u64 = 5000;
+pub const DEFAULT_SHARE_WAIT_MS: u64 = 500;
 pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
@@ -98,11 +99,15 @@ pub struct ServeArgs {
     /// queueing. Health checks and reflection are never refused [default: 64].
     #[arg(long, env = "KANDAS_MAX_CONCURRENT_REQUESTS")]
     pub max_concurrent_requests: Option<usize>,
-    /// Calls one organisation may have in progress at once; more are refused
-    /// RESOURCE_EXHAUSTED (ORGANISATION_OVER_SHARE) [default: a quarter of
-    /// KANDAS_MAX_CONCURRENT_REQUESTS].
+    /// Calls one organisation may have in progress at once; more wait for one of its places
+    /// (KANDAS_SHARE_WAIT_MS) and are then refused RESOURCE_EXHAUSTED (ORGANISATION_OVER_SHARE)
+    /// [default: half of KANDAS_DB_MAX_CONNECTIONS, at most KANDAS_MAX_CONCURRENT_REQUESTS].
     #[arg(long, env = "KANDAS_MAX_CALLS_PER_ORGANISATION")]
     pub max_calls_per_organisation: Option<usize>,
+    /// How long a call beyond its organisation's share waits, behind that organisation's own
+    /// calls only, for one of its places, in milliseconds [default: 500].
+    #[arg(long, env = "KANDAS_SHARE_WAIT_MS")]
+    pub share_wait_ms: Option<u64>,
     /// A call whose request message has not arrived whole within this many milliseconds is
     /// answered DEADLINE_EXCEEDED and frees its place [default: 5000].
     #[arg(long, env = "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS")]
@@ -193,6 +198,7 @@ struct FileSettings {
     max_message_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
     max_calls_per_organisation: Option<usize>,
+    share_wait_ms: Option<u64>,
     request_arrival_timeout_ms: Option<u64>,
     max_concurrent_streams: Option<u32>,
     max_connections: Option<usize>,
@@ -210,6 +216,7 @@ struct FileSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Isolation {
     pub max_calls_per_organisation: usize,
+    pub share_wait: Duration,
     pub request_arrival_timeout: Duration,
     pub max_concurrent_streams: u32,
     pub max_connections: usize,
@@ -219,10 +226,16 @@ pub struct Isolation {
 }
 
 impl Isolation {
-    /// The defaults, for `max_concurrent_requests` places in all.
-    pub fn defaults(max_concurrent_requests: usize) -> Isolation {
+    /// The defaults, for `max_concurrent_requests` places in all and a database pool of
+    /// `pool` connections. An organisation's share is half the pool: almost every call holds
+    /// a connection, so a partner at full flood leaves the other half to everyone else, and
+    /// the calls running at once stay few enough for the others' to keep their pace on a
+    /// small machine.
+    pub fn defaults(max_concurrent_requests: usize, pool: u32) -> Isolation {
         Isolation {
-            max_calls_per_organisation: (max_concurrent_requests / 4).max(1),
+            max_calls_per_organisation: (pool as usize / 2)
+                .clamp(1, max_concurrent_requests.max(1)),
+            share_wait: Duration::from_millis(DEFAULT_SHARE_WAIT_MS),
             request_arrival_timeout: Duration::from_millis(DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS),
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -304,7 +317,14 @@ impl ServeArgs {
         if max_concurrent_requests == 0 {
             bail!("KANDAS_MAX_CONCURRENT_REQUESTS must be at least 1");
         }
-        let isolation = self.isolation(&file, max_concurrent_requests)?;
+        let db_max_connections = self
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(DEFAULT_DB_MAX_CONNECTIONS);
+        if db_max_connections == 0 {
+            bail!("KANDAS_DB_MAX_CONNECTIONS must be at least 1");
+        }
+        let isolation = self.isolation(&file, max_concurrent_requests, db_max_connections)?;
         let state_dir = self
             .state_dir
             .clone()
@@ -338,13 +358,6 @@ impl ServeArgs {
                 "KANDAS_TLS_CERT, KANDAS_TLS_KEY and KANDAS_CLIENT_CA must be set together (or none of them, for the development PKI)"
             ),
         };
-        let db_max_connections = self
-            .db_max_connections
-            .or(file.db_max_connections)
-            .unwrap_or(DEFAULT_DB_MAX_CONNECTIONS);
-        if db_max_connections == 0 {
-            bail!("KANDAS_DB_MAX_CONNECTIONS must be at least 1");
-        }
         let max_message_bytes = self
             .max_message_bytes
             .or(file.max_message_bytes)
@@ -428,8 +441,13 @@ impl ServeArgs {
 }
 
 impl ServeArgs {
-    fn isolation(&self, file: &FileSettings, places: usize) -> anyhow::Result<Isolation> {
-        let defaults = Isolation::defaults(places);
+    fn isolation(
+        &self,
+        file: &FileSettings,
+        places: usize,
+        pool: u32,
+    ) -> anyhow::Result<Isolation> {
+        let defaults = Isolation::defaults(places, pool);
         let positive = |value: Option<u64>, name: &str| -> anyhow::Result<Option<u64>> {
             match value {
                 Some(0) => bail!("{name} must be at least 1"),
@@ -447,6 +465,11 @@ impl ServeArgs {
             )?
             .unwrap_or(defaults.max_calls_per_organisation)
             .min(places),
+            // No wait (0) is allowed: over-share calls are then refused at once.
+            share_wait: self
+                .share_wait_ms
+                .or(file.share_wait_ms)
+                .map_or(defaults.share_wait, Duration::from_millis),
             request_arrival_timeout: positive(
                 self.request_arrival_timeout_ms
                     .or(file.request_arrival_timeout_ms),
@@ -604,9 +627,22 @@ mod tests {
         let config = ServeArgs::default().resolve().unwrap();
         assert_eq!(
             config.isolation,
-            Isolation::defaults(DEFAULT_MAX_CONCURRENT_REQUESTS)
+            Isolation::defaults(DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_DB_MAX_CONNECTIONS)
         );
-        assert_eq!(config.isolation.max_calls_per_organisation, 16);
+        assert_eq!(config.isolation.max_calls_per_organisation, 8);
+        let pool_of_40 = ServeArgs {
+            db_max_connections: Some(40),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            pool_of_40
+                .resolve()
+                .unwrap()
+                .isolation
+                .max_calls_per_organisation,
+            20,
+            "half the pool"
+        );
         let args = ServeArgs {
             max_concurrent_requests: Some(10),
             max_calls_per_organisation: Some(50),
@@ -619,6 +655,14 @@ mod tests {
             "never above the total"
         );
         assert_eq!(isolation.idle_timeout, Duration::from_secs(7));
+        let no_wait = ServeArgs {
+            share_wait_ms: Some(0),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            no_wait.resolve().unwrap().isolation.share_wait,
+            Duration::ZERO
+        );
         let zero = ServeArgs {
             max_connections_per_client: Some(0),
             ..ServeArgs::default()

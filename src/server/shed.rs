@@ -9,6 +9,13 @@
 //! refusal lets clients back off and retry (with the same `request_id`) while the calls already
 //! admitted still finish within their deadlines; a queue would only make every call late.
 //!
+//! An organisation holds at most its share of the places. Its calls beyond the share wait, in
+//! arrival order and for a bounded time, for one of its own places: only that organisation's
+//! calls are ahead of them and they hold none of the server's places, so the wait slows a
+//! partner that floods to its share without making anyone else late, where an immediate
+//! refusal would let it spin, each refusal costing the server a call's TLS, HTTP/2 and
+//! authentication.
+//!
 //! A place is taken when the call is admitted and given back when its response body ends (or
 //! the client goes away), so a call counts for as long as it occupies the server, not only
 //! while its handler future runs.
@@ -28,6 +35,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::transport::server::TlsConnectInfo;
 
@@ -43,23 +51,15 @@ pub fn never_shed(path: &str) -> bool {
         || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
 }
 
-/// How many places there are, and how many one organisation may hold at once: a partner
-/// flooding the service fills its own share and the others keep theirs.
+/// How many places there are, how many one organisation may hold at once, and how long a
+/// call beyond its organisation's share waits for one of that organisation's own places: a
+/// partner flooding the service fills its own share, waits behind itself, and the others
+/// keep theirs.
 #[derive(Debug, Clone, Copy)]
 pub struct Shares {
     pub total: usize,
     pub per_organisation: usize,
-}
-
-impl Shares {
-    /// The default share: a quarter of the places, so four partners at full flood still
-    /// leave nothing starved and one alone cannot take more than a quarter.
-    pub fn quarter_each(total: usize) -> Shares {
-        Shares {
-            total,
-            per_organisation: (total / 4).max(1),
-        }
-    }
+    pub wait: Duration,
 }
 
 /// Tower layer admitting at most `limit` concurrent calls, and at most a share of them per
@@ -70,7 +70,8 @@ pub struct ShedLayer {
     permits: Arc<Semaphore>,
     limit: usize,
     per_organisation: usize,
-    held: Arc<Mutex<HashMap<String, usize>>>,
+    wait: Duration,
+    shares: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     body: Limits,
 }
 
@@ -81,7 +82,8 @@ impl ShedLayer {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
             per_organisation: shares.per_organisation.clamp(1, limit),
-            held: Arc::default(),
+            wait: shares.wait,
+            shares: Arc::default(),
             body,
         }
     }
@@ -96,29 +98,46 @@ impl ShedLayer {
         self.limit.saturating_sub(self.permits.available_permits())
     }
 
-    /// A place for a call of `client`, or the refusal. A full server is said first: it is
-    /// the reason whatever the caller's share.
-    fn admit(&self, client: Option<String>) -> Result<Place, ApiError> {
+    /// The places of `client`'s organisation. Organisations are the registered partners, a
+    /// bounded set, so their entries are kept.
+    fn share_of(&self, client: String) -> Arc<Semaphore> {
+        let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        shares
+            .entry(client)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_organisation)))
+            .clone()
+    }
+
+    /// A place for a call of `client`, or the refusal. A full server is said first and at
+    /// once: it is the reason whatever the caller's share, and a queue there would make every
+    /// organisation's calls late. A call beyond its organisation's share waits, in arrival
+    /// order, for a place of that organisation's own, holding none of the server's meanwhile:
+    /// only its own organisation's calls are ahead of it, and a partner that floods is slowed
+    /// to its share instead of spinning on refusals, each of which costs the server a call's
+    /// TLS, HTTP/2 and authentication.
+    async fn admit(&self, client: Option<String>) -> Result<Place, ApiError> {
+        if self.permits.available_permits() == 0 {
+            return Err(overloaded(self.limit));
+        }
+        let share = match client {
+            None => None,
+            Some(client) => {
+                let places = self.share_of(client);
+                let place = match places.clone().try_acquire_owned() {
+                    Ok(place) => Ok(place),
+                    Err(_) => match tokio::time::timeout(self.wait, places.acquire_owned()).await {
+                        Ok(Ok(place)) => Ok(place),
+                        Ok(Err(_)) | Err(_) => Err(over_share(self.per_organisation, self.wait)),
+                    },
+                }?;
+                Some(place)
+            }
+        };
         let permit = self
             .permits
             .clone()
             .try_acquire_owned()
             .map_err(|_| overloaded(self.limit))?;
-        let share = match client {
-            None => None,
-            Some(client) => {
-                let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-                let count = held.entry(client.clone()).or_insert(0);
-                if *count >= self.per_organisation {
-                    return Err(over_share(self.per_organisation));
-                }
-                *count += 1;
-                Some(ShareSlot {
-                    held: self.held.clone(),
-                    client,
-                })
-            }
-        };
         Ok(Place {
             _permit: permit,
             _share: share,
@@ -126,30 +145,11 @@ impl ShedLayer {
     }
 }
 
-/// One organisation's count of places held, given back on drop.
-#[derive(Debug)]
-struct ShareSlot {
-    held: Arc<Mutex<HashMap<String, usize>>>,
-    client: String,
-}
-
-impl Drop for ShareSlot {
-    fn drop(&mut self) {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = held.get_mut(&self.client) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(&self.client);
-            }
-        }
-    }
-}
-
 /// A call's place: one of the server's and one of its organisation's.
 #[derive(Debug)]
 struct Place {
     _permit: OwnedSemaphorePermit,
-    _share: Option<ShareSlot>,
+    _share: Option<OwnedSemaphorePermit>,
 }
 
 impl<S> tower::Layer<S> for ShedLayer {
@@ -168,12 +168,13 @@ pub struct ShedService<S> {
     layer: ShedLayer,
 }
 
-/// The refusal of a call beyond its organisation's share.
-pub fn over_share(share: usize) -> ApiError {
+/// The refusal of a call that waited `wait` beyond its organisation's share.
+pub fn over_share(share: usize, wait: Duration) -> ApiError {
     ApiError::ResourceExhausted {
         reason: OVER_SHARE_REASON,
         message: format!(
-            "this organisation already has its share of {share} concurrent calls in progress; retry with backoff (and the same request_id)"
+            "this organisation kept its share of {share} concurrent calls in progress for the {} ms this call waited; retry with backoff (and the same request_id)",
+            wait.as_millis()
         ),
         violations: vec![(
             "kandas:concurrent_requests_per_organisation".to_string(),
@@ -217,33 +218,36 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let place = if never_shed(request.uri().path()) {
-            None
-        } else {
-            let client = request.extensions().get::<Caller>().map(Caller::client);
-            match self.layer.admit(client) {
-                Ok(place) => Some(place),
-                Err(refusal) => {
-                    tracing::debug!(method = %request.uri().path(), code = ?refusal.code(), "call shed");
-                    let status: tonic::Status = refusal.into();
-                    return Box::pin(async move { Ok(status.into_http()) });
-                }
-            }
-        };
-        // Every call, health watches included, keeps its connection from counting as idle.
-        let in_progress = request
-            .extensions()
-            .get::<TlsConnectInfo<ConnectionInfo>>()
-            .map(|info| info.get_ref().activity.begin());
-        let limits = self.layer.body;
-        let request = request.map(|body| tonic::body::Body::new(ArrivingBody::new(body, limits)));
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
-        let future = ready.call(request);
+        let layer = self.layer.clone();
         Box::pin(async move {
-            // Dropping this future (the client went away) drops the place with it.
-            let response = future.await?;
+            // Dropping this future (the client went away) drops the place, or the wait for
+            // one, with it.
+            let place = if never_shed(request.uri().path()) {
+                None
+            } else {
+                let client = request.extensions().get::<Caller>().map(Caller::client);
+                match layer.admit(client).await {
+                    Ok(place) => Some(place),
+                    Err(refusal) => {
+                        tracing::debug!(method = %request.uri().path(), code = ?refusal.code(), "call shed");
+                        let status: tonic::Status = refusal.into();
+                        return Ok(status.into_http());
+                    }
+                }
+            };
+            // Every call, health watches included, keeps its connection from counting as idle.
+            let in_progress = request
+                .extensions()
+                .get::<TlsConnectInfo<ConnectionInfo>>()
+                .map(|info| info.get_ref().activity.begin());
+            // The message's time to arrive runs from admission, not from the wait before it.
+            let limits = layer.body;
+            let request =
+                request.map(|body| tonic::body::Body::new(ArrivingBody::new(body, limits)));
+            let response = ready.call(request).await?;
             Ok(response.map(|body| {
                 if http_body::Body::is_end_stream(&body) {
                     body
@@ -325,11 +329,12 @@ mod tests {
         assert_eq!(info.domain, crate::error::ERROR_DOMAIN);
     }
 
-    fn layer(total: usize, per_organisation: usize) -> ShedLayer {
+    fn layer(total: usize, per_organisation: usize, wait: Duration) -> ShedLayer {
         ShedLayer::new(
             Shares {
                 total,
                 per_organisation,
+                wait,
             },
             Limits {
                 max_message_bytes: 1024,
@@ -338,27 +343,38 @@ mod tests {
         )
     }
 
-    #[test]
-    fn in_flight_counts_taken_places() {
-        let layer = layer(2, 2);
-        let a = layer.admit(None).unwrap();
-        let _b = layer.admit(None).unwrap();
+    const BRIEF: Duration = Duration::from_millis(20);
+    const LONG: Duration = Duration::from_secs(30);
+
+    fn flood() -> Option<String> {
+        Some("urn:kandas:portal:flood".to_string())
+    }
+
+    #[tokio::test]
+    async fn in_flight_counts_taken_places_and_a_full_server_refuses_at_once() {
+        let layer = layer(2, 2, LONG);
+        let a = layer.admit(None).await.unwrap();
+        let _b = layer.admit(None).await.unwrap();
         assert_eq!(layer.in_flight(), 2);
-        assert_eq!(
-            layer.admit(None).unwrap_err().code(),
-            tonic::Code::ResourceExhausted
-        );
+        // With a wait of 30 s, an answer now shows that a full server does not queue.
+        let refused = layer.admit(flood()).await.unwrap_err();
+        assert!(matches!(
+            refused,
+            ApiError::ResourceExhausted {
+                reason: OVERLOADED_REASON,
+                ..
+            }
+        ));
         drop(a);
         assert_eq!(layer.in_flight(), 1);
     }
 
-    #[test]
-    fn one_organisation_holds_at_most_its_share_and_the_others_keep_theirs() {
-        let layer = layer(4, 2);
-        let flood = || Some("urn:kandas:portal:flood".to_string());
-        let first = layer.admit(flood()).unwrap();
-        let _second = layer.admit(flood()).unwrap();
-        let refused = layer.admit(flood()).unwrap_err();
+    #[tokio::test]
+    async fn a_call_beyond_its_share_waits_and_is_refused_when_none_is_given_back() {
+        let layer = layer(4, 2, BRIEF);
+        let _first = layer.admit(flood()).await.unwrap();
+        let _second = layer.admit(flood()).await.unwrap();
+        let refused = layer.admit(flood()).await.unwrap_err();
         assert!(matches!(
             refused,
             ApiError::ResourceExhausted {
@@ -366,21 +382,54 @@ mod tests {
                 ..
             }
         ));
-        let _other = layer
-            .admit(Some("urn:kandas:psc:almaty-01".into()))
-            .expect("another organisation still gets a place");
-        assert_eq!(layer.in_flight(), 3);
-        drop(first);
+        assert_eq!(layer.in_flight(), 2, "the refused call took no place");
         layer
-            .admit(flood())
-            .expect("a share given back is taken again");
+            .admit(Some("urn:kandas:psc:almaty-01".into()))
+            .await
+            .expect("another organisation still gets a place");
     }
 
-    #[test]
-    fn a_call_refused_for_its_share_gives_its_server_place_back() {
-        let layer = layer(3, 1);
-        let _held = layer.admit(Some("urn:kandas:psc:a".into())).unwrap();
-        assert!(layer.admit(Some("urn:kandas:psc:a".into())).is_err());
+    #[tokio::test]
+    async fn a_call_beyond_its_share_is_served_once_its_organisation_gives_a_place_back() {
+        let layer = layer(4, 1, LONG);
+        let first = layer.admit(flood()).await.unwrap();
+        let waiting = tokio::spawn({
+            let layer = layer.clone();
+            async move { layer.admit(flood()).await.map(|_| ()) }
+        });
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "the second call waits for the share"
+        );
+        drop(first);
+        waiting
+            .await
+            .unwrap()
+            .expect("a share given back is taken by the call waiting for it");
+    }
+
+    #[tokio::test]
+    async fn calls_waiting_for_their_share_hold_none_of_the_servers_places() {
+        let layer = layer(2, 1, LONG);
+        let _held = layer.admit(flood()).await.unwrap();
+        let waiters: Vec<_> = (0..8)
+            .map(|_| {
+                let layer = layer.clone();
+                tokio::spawn(async move { layer.admit(flood()).await.map(|_| ()) })
+            })
+            .collect();
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        assert!(waiters.iter().all(|w| !w.is_finished()), "all wait");
         assert_eq!(layer.in_flight(), 1);
+        layer
+            .admit(Some("urn:kandas:psc:a".into()))
+            .await
+            .expect("the last server place is the neighbour's, whatever the flood's queue");
+        for waiter in waiters {
+            waiter.abort();
+        }
     }
 }

@@ -100,7 +100,10 @@ impl Settings {
             },
             max_message_bytes: crate::config::DEFAULT_MAX_MESSAGE_BYTES,
             max_concurrent_requests: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
-            isolation: Isolation::defaults(crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS),
+            isolation: Isolation::defaults(
+                crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+                crate::config::DEFAULT_DB_MAX_CONNECTIONS,
+            ),
             metrics_listen: None,
             metrics_required: true,
             clock: Clock::system(),
@@ -316,6 +319,7 @@ impl Application {
             Shares {
                 total: settings.max_concurrent_requests,
                 per_organisation: isolation.max_calls_per_organisation,
+                wait: isolation.share_wait,
             },
             body_limits,
         );

@@ -38,9 +38,11 @@ pub(crate) async fn run_fairness(
         println!("scenario fairness skipped: no psc-flood certificate for this target");
         return Ok(None);
     }
-    let share =
-        kandas::config::Isolation::defaults(kandas::config::DEFAULT_MAX_CONCURRENT_REQUESTS)
-            .max_calls_per_organisation;
+    let share = kandas::config::Isolation::defaults(
+        kandas::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
+        kandas::config::DEFAULT_DB_MAX_CONNECTIONS,
+    )
+    .max_calls_per_organisation;
     let flood = share * 10;
     println!(
         "scenario fairness: psc reads on {neighbour} clients, quiet and then while psc-flood runs {flood} calls at once (10 × its share of {share})"
