@@ -17,9 +17,38 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
+/// A value stored as text, parsed back from it: the column codec below, and [`Stored`] for
+/// the same text inside JSON that a query assembled (`json_agg`).
+pub trait StoredText: Sized {
+    fn from_stored(text: &str) -> Option<Self>;
+}
+
+/// A domain value read from its stored text inside JSON built by a query. Serde's own
+/// spelling of a type, where it has one, is the API's; this is the column's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored<T>(pub T);
+
+impl<'de, T: StoredText> serde::Deserialize<'de> for Stored<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        T::from_stored(&text).map(Stored).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown {} `{text}` in storage",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
 /// Text codec for an enum with a stable name (`$name`) and its inverse (`$parse`).
 macro_rules! text_column {
     ($ty:ty, $name:ident, $parse:path) => {
+        impl StoredText for $ty {
+            fn from_stored(text: &str) -> Option<Self> {
+                $parse(text)
+            }
+        }
+
         impl Type<Postgres> for $ty {
             fn type_info() -> PgTypeInfo {
                 <str as Type<Postgres>>::type_info()

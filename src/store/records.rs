@@ -2,6 +2,7 @@
 //! approvals issue.
 
 use super::Tx;
+use super::columns::Stored;
 use crate::domain::details::Relation;
 use crate::domain::documents::Document;
 use crate::domain::lifecycle::State;
@@ -53,47 +54,29 @@ pub async fn load(
     conn: &mut PgConnection,
     person_id: Uuid,
 ) -> Result<Option<PersonRecords>, sqlx::Error> {
-    #[allow(clippy::type_complexity)]
-    let person: Option<(Option<String>, NaiveDate, bool, String, Option<NaiveDate>, Option<Uuid>)> = sqlx::query_as(
-        "SELECT iin, birth_date, ethnic_kazakh, citizenship, kazakh_citizenship_since, kazakh_citizenship_application
-         FROM persons WHERE id = $1",
-    )
-    .bind(person_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((iin, birth_date, ethnic_kazakh, citizenship, citizen_since, citizen_app)) = person
+    let Some(row) = sqlx::query_as::<_, RecordsRow>(LOAD)
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(None);
     };
-    let mut records = PersonRecords::new(person_id, birth_date);
-    records.iin = iin.map(|s| s.trim().to_string());
-    records.ethnic_kazakh = ethnic_kazakh;
-    records.citizenship = citizenship;
-    records.kazakh_citizenship = citizen_since.map(|granted_on| CitizenshipRecord {
-        evidence: citizen_app
-            .map(app_name)
-            .unwrap_or_else(|| records.person.clone()),
-        granted_on,
-    });
-
-    #[allow(clippy::type_complexity)]
-    let statuses: Vec<(
-        Uuid,
-        String,
-        NaiveDate,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<AnnulmentGround>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT application_id, certificate_number, valid_from, valid_until,
-                annulled_on, annulment_ground, annulment_basis
-         FROM kandas_statuses WHERE person_id = $1 ORDER BY valid_from",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    records.kandas_statuses = statuses
+    let mut records = PersonRecords::new(person_id, row.birth_date);
+    records.iin = row.iin.map(|s| s.trim().to_string());
+    records.ethnic_kazakh = row.ethnic_kazakh;
+    records.citizenship = row.citizenship;
+    records.kazakh_citizenship = row
+        .kazakh_citizenship_since
+        .map(|granted_on| CitizenshipRecord {
+            evidence: row
+                .kazakh_citizenship_application
+                .map(app_name)
+                .unwrap_or_else(|| records.person.clone()),
+            granted_on,
+        });
+    records.kandas_statuses = row
+        .kandas_statuses
+        .0
         .into_iter()
         .map(
             |(app, number, from, until, on, ground, basis)| KandasStatusRecord {
@@ -101,45 +84,26 @@ pub async fn load(
                 certificate_number: number,
                 valid_from: from,
                 valid_until: until,
-                annulment: annulment((on, ground, basis)),
+                annulment: annulment((on, ground.map(|g| g.0), basis)),
             },
         )
         .collect();
-
-    #[allow(clippy::type_complexity)]
-    let permits: Vec<(
-        Uuid,
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<AnnulmentGround>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT application_id, number, granted_on, annulled_on, annulment_ground, annulment_basis
-         FROM permits WHERE person_id = $1 ORDER BY granted_on",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    records.permits = permits
+    records.permits = row
+        .permits
+        .0
         .into_iter()
         .map(
             |(app, number, granted_on, on, ground, basis)| PermitRecord {
                 evidence: app_name(app),
                 number,
                 granted_on,
-                annulment: annulment((on, ground, basis)),
+                annulment: annulment((on, ground.map(|g| g.0), basis)),
             },
         )
         .collect();
-
-    let cards: Vec<(Uuid, String, NaiveDate, NaiveDate)> = sqlx::query_as(
-        "SELECT application_id, number, issued_on, valid_until FROM cards WHERE person_id = $1 ORDER BY issued_on",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    records.cards = cards
+    records.cards = row
+        .cards
+        .0
         .into_iter()
         .map(|(app, number, issued_on, valid_until)| CardRecord {
             evidence: app_name(app),
@@ -148,70 +112,35 @@ pub async fn load(
             valid_until,
         })
         .collect();
-
-    #[allow(clippy::type_complexity)]
-    let registrations: Vec<(
-        Uuid,
-        RegistrationKind,
-        Region,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<EndReason>,
-    )> = sqlx::query_as(
-        "SELECT application_id, kind, region, registered_on, until, ended_on, end_reason
-         FROM registrations WHERE person_id = $1 ORDER BY registered_on",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    records.registrations = registrations
+    records.registrations = row
+        .registrations
+        .0
         .into_iter()
         .map(
             |(app, kind, region, registered_on, until, ended_on, end_reason)| RegistrationRecord {
                 evidence: app_name(app),
-                kind,
-                region,
+                kind: kind.0,
+                region: region.0,
                 registered_on,
                 until,
-                ended: ending(ended_on, end_reason),
+                ended: ending(ended_on, end_reason.map(|r| r.0)),
             },
         )
         .collect();
-
-    let offences: Vec<(Uuid, OffenceField, NaiveDate)> = sqlx::query_as(
-        "SELECT id, field, offence_date FROM offences WHERE person_id = $1 ORDER BY offence_date",
-    )
-    .bind(person_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    records.offences = offences
+    records.offences = row
+        .offences
+        .0
         .into_iter()
         .map(|(id, field, date)| OffenceRecord {
             evidence: format!("offences/{id}"),
-            field,
+            field: field.0,
             date,
         })
         .collect();
-
-    // Applications this person was part of: as applicant or as a family member.
-    #[allow(clippy::type_complexity)]
-    let applications: Vec<(Uuid, Procedure, State, NaiveDate, Option<NaiveDate>, Option<State>, Json<Vec<Document>>, bool)> =
-        sqlx::query_as(
-            "SELECT a.id, a.procedure, a.state, a.submission_date, d.decision_date, d.outcome, a.documents,
-                    a.applicant_id = $1 AS as_applicant
-             FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
-             -- Two index lookups; an OR across the two sources would scan every application.
-             WHERE a.id IN (SELECT id FROM applications WHERE applicant_id = $1
-                            UNION ALL
-                            SELECT application_id FROM application_members WHERE person_id = $1)
-             ORDER BY a.id",
-        )
-        .bind(person_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    for (id, procedure, state, submitted, decided, outcome, documents, as_applicant) in applications
+    for (id, procedure, state, submitted, decided, outcome, documents, as_applicant) in
+        row.applications.0
     {
+        let (procedure, state, outcome) = (procedure.0, state.0, outcome.map(|o| o.0));
         if state.is_open() && as_applicant {
             records.open_applications.push((procedure, app_name(id)));
         }
@@ -233,8 +162,7 @@ pub async fn load(
                 d.holder == Some(person_id)
             }
         };
-        for document in documents.0.iter().filter(|d| own(d)) {
-            let mut document = document.clone();
+        for mut document in documents.into_iter().filter(|d| own(d)) {
             document.holder = None;
             records.presented.push(PresentedDocument {
                 evidence: app_name(id),
@@ -244,6 +172,95 @@ pub async fn load(
         }
     }
     Ok(Some(records))
+}
+
+/// Everything [`load`] reads, in one statement: a person's records are in seven tables, and
+/// one round trip instead of seven is what a check of prerequisites, and every submission
+/// and decision that judges them, costs both the service and PostgreSQL (each round trip is
+/// a wake-up of the backend and of the service's task). Each table's rows arrive as a JSON
+/// array of arrays, in the order the code used to ask for them.
+const LOAD: &str = "SELECT p.iin, p.birth_date, p.ethnic_kazakh, p.citizenship,
+        p.kazakh_citizenship_since, p.kazakh_citizenship_application,
+        (SELECT coalesce(json_agg(json_build_array(application_id, certificate_number, valid_from,
+                    valid_until, annulled_on, annulment_ground, annulment_basis) ORDER BY valid_from), '[]')
+         FROM kandas_statuses WHERE person_id = $1) AS kandas_statuses,
+        (SELECT coalesce(json_agg(json_build_array(application_id, number, granted_on, annulled_on,
+                    annulment_ground, annulment_basis) ORDER BY granted_on), '[]')
+         FROM permits WHERE person_id = $1) AS permits,
+        (SELECT coalesce(json_agg(json_build_array(application_id, number, issued_on, valid_until)
+                    ORDER BY issued_on), '[]')
+         FROM cards WHERE person_id = $1) AS cards,
+        (SELECT coalesce(json_agg(json_build_array(application_id, kind, region, registered_on, until,
+                    ended_on, end_reason) ORDER BY registered_on), '[]')
+         FROM registrations WHERE person_id = $1) AS registrations,
+        (SELECT coalesce(json_agg(json_build_array(id, field, offence_date) ORDER BY offence_date), '[]')
+         FROM offences WHERE person_id = $1) AS offences,
+        -- Applications the person was part of, as applicant or family member: two index
+        -- lookups; an OR across the two sources would scan every application.
+        (SELECT coalesce(json_agg(json_build_array(a.id, a.procedure, a.state, a.submission_date,
+                    d.decision_date, d.outcome, a.documents, a.applicant_id = $1) ORDER BY a.id), '[]')
+         FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+         WHERE a.id IN (SELECT id FROM applications WHERE applicant_id = $1
+                        UNION ALL
+                        SELECT application_id FROM application_members WHERE person_id = $1))
+         AS applications
+     FROM persons p WHERE p.id = $1";
+
+/// One kandas status as the statement lists it: application, certificate, validity, annulment.
+type StoredStatus = (
+    Uuid,
+    String,
+    NaiveDate,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<Stored<AnnulmentGround>>,
+    Option<String>,
+);
+/// One permit: application, number, granted on, annulment.
+type StoredPermit = (
+    Uuid,
+    String,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<Stored<AnnulmentGround>>,
+    Option<String>,
+);
+/// One registration: application, kind, region, from, until, ending.
+type StoredRegistration = (
+    Uuid,
+    Stored<RegistrationKind>,
+    Stored<Region>,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<Stored<EndReason>>,
+);
+/// One application the person was part of, with its decision and whether as the applicant.
+type StoredApplication = (
+    Uuid,
+    Stored<Procedure>,
+    Stored<State>,
+    NaiveDate,
+    Option<NaiveDate>,
+    Option<Stored<State>>,
+    Vec<Document>,
+    bool,
+);
+
+#[derive(sqlx::FromRow)]
+struct RecordsRow {
+    iin: Option<String>,
+    birth_date: NaiveDate,
+    ethnic_kazakh: bool,
+    citizenship: String,
+    kazakh_citizenship_since: Option<NaiveDate>,
+    kazakh_citizenship_application: Option<Uuid>,
+    kandas_statuses: Json<Vec<StoredStatus>>,
+    permits: Json<Vec<StoredPermit>>,
+    cards: Json<Vec<(Uuid, String, NaiveDate, NaiveDate)>>,
+    registrations: Json<Vec<StoredRegistration>>,
+    offences: Json<Vec<(Uuid, Stored<OffenceField>, NaiveDate)>>,
+    applications: Json<Vec<StoredApplication>>,
 }
 
 /// The records of a person that only the list of records shows.
