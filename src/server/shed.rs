@@ -123,13 +123,15 @@ impl ShedLayer {
             None => None,
             Some(client) => {
                 let places = self.share_of(client);
+                // A free place is taken without arming a timer, the common case.
                 let place = match places.clone().try_acquire_owned() {
-                    Ok(place) => Ok(place),
-                    Err(_) => match tokio::time::timeout(self.wait, places.acquire_owned()).await {
-                        Ok(Ok(place)) => Ok(place),
-                        Ok(Err(_)) | Err(_) => Err(over_share(self.per_organisation, self.wait)),
-                    },
-                }?;
+                    Ok(place) => place,
+                    Err(_) => tokio::time::timeout(self.wait, places.acquire_owned())
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .ok_or_else(|| over_share(self.per_organisation, self.wait))?,
+                };
                 Some(place)
             }
         };

@@ -20,7 +20,15 @@ use sqlx::{Decode, Encode, Postgres, Type};
 /// A value stored as text, parsed back from it: the column codec below, and [`Stored`] for
 /// the same text inside JSON that a query assembled (`json_agg`).
 pub trait StoredText: Sized {
+    /// The type's name, for the error about text it does not know.
+    const NAME: &'static str;
+
     fn from_stored(text: &str) -> Option<Self>;
+
+    /// The value, or the error that says the stored text is none of the type's names.
+    fn parse_stored(text: &str) -> Result<Self, String> {
+        Self::from_stored(text).ok_or_else(|| format!("unknown {} `{text}` in storage", Self::NAME))
+    }
 }
 
 /// A domain value read from its stored text inside JSON built by a query. Serde's own
@@ -31,12 +39,9 @@ pub struct Stored<T>(pub T);
 impl<'de, T: StoredText> serde::Deserialize<'de> for Stored<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        T::from_stored(&text).map(Stored).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown {} `{text}` in storage",
-                std::any::type_name::<T>()
-            ))
-        })
+        T::parse_stored(&text)
+            .map(Stored)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -44,6 +49,8 @@ impl<'de, T: StoredText> serde::Deserialize<'de> for Stored<T> {
 macro_rules! text_column {
     ($ty:ty, $name:ident, $parse:path) => {
         impl StoredText for $ty {
+            const NAME: &'static str = stringify!($ty);
+
             fn from_stored(text: &str) -> Option<Self> {
                 $parse(text)
             }
@@ -73,13 +80,7 @@ macro_rules! text_column {
         impl<'r> Decode<'r, Postgres> for $ty {
             fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
                 let text = <&str as Decode<Postgres>>::decode(value)?;
-                $parse(text).ok_or_else(|| {
-                    format!(
-                        concat!("unknown ", stringify!($ty), " `{}` in storage"),
-                        text
-                    )
-                    .into()
-                })
+                Ok(<$ty as StoredText>::parse_stored(text)?)
             }
         }
     };
