@@ -81,6 +81,7 @@ async fn a_refusal_is_appealed_within_three_months_and_decided_by_another_office
         .decide_appeal(decision(&appeal, true))
         .await
         .unwrap_err();
+    assert_eq!(own.code(), Code::PermissionDenied, "{own:?}");
     assert_reason(&own, "SAME_ORGANISATION");
     let commission = app
         .applications("commission")

@@ -47,7 +47,7 @@ pub async fn file<R: Message + Default>(
     }
     let row = applications::get_for_update(&mut tx, application)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
     ensure_may_submit(&call.caller, row.procedure)?;
     let (Some(refused_by), Some(refused_on), State::Refused) = (
@@ -102,7 +102,7 @@ pub async fn decide<R: Message + Default>(
     }
     let appeal = appeals::get_for_update(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("appeal"))?;
+        .ok_or_else(|| ApiError::missing(call, "appeal"))?;
     let row = applications::get_for_update(&mut tx, appeal.application_id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
@@ -154,6 +154,14 @@ pub async fn pending(
 
 fn refusal(refusal: AppealRefusal, subject: &str) -> ApiError {
     let (reason, message) = match refusal {
+        // Who is calling decides whether it may decide at all (SPEC 5.7): a permission, not a
+        // state of the appeal.
+        AppealRefusal::SameOrganisation => {
+            return ApiError::PermissionDenied {
+                reason: "SAME_ORGANISATION",
+                message: "the organisation that refused does not decide the appeal against its refusal; another office of the deciding role does".into(),
+            };
+        }
         AppealRefusal::NotRefused => (
             "NOT_REFUSED",
             "only a refused application is appealed".to_string(),
@@ -161,10 +169,6 @@ fn refusal(refusal: AppealRefusal, subject: &str) -> ApiError {
         AppealRefusal::WindowClosed { last_day } => (
             "APPEAL_WINDOW_CLOSED",
             format!("the refusal could be appealed until {last_day} (3 months of the decision)"),
-        ),
-        AppealRefusal::SameOrganisation => (
-            "SAME_ORGANISATION",
-            "the organisation that refused does not decide the appeal against its refusal; another office of the deciding role does".to_string(),
         ),
         AppealRefusal::Decided(state) => (
             "APPEAL_DECIDED",
