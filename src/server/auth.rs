@@ -152,15 +152,17 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     Some(roles)
 }
 
-/// How far each RPC reaches into personal files (SPEC 1.1). An RPC absent from the table
-/// reaches nothing, which is the role table's refusal anyway.
-pub fn reach(method: &str) -> Reach {
+/// How far each RPC reaches into personal files (SPEC 1.1). Every RPC of the contract is
+/// named here, those that reach no one's files too, so a new RPC cannot be served before its
+/// reach is decided; `None` for a method the table does not know (the role table refuses it).
+pub fn reach(method: &str) -> Option<Reach> {
     use crate::pb::rpc::{
-        application_service as application, person_service as person,
-        prerequisite_service as prerequisite, quota_service as quota, support_service as support,
+        admin_service as admin, application_service as application, audit_service as audit,
+        person_service as person, prerequisite_service as prerequisite, quota_service as quota,
+        support_service as support,
     };
     use Reach::*;
-    match method {
+    let reach = match method {
         person::GET_PERSON
         | person::REGISTER_PERSON
         | person::UPDATE_PERSON
@@ -197,9 +199,26 @@ pub fn reach(method: &str) -> Reach {
 
         support::GET_ENTITLEMENT | support::LIST_PAYMENTS | support::RECORD_PAYMENT => Files,
 
-        // IIN arithmetic, document catalogues, quotas, calendars, organisations, the audit log.
-        _ => Public,
-    }
+        // IIN arithmetic, quotas, calendars, organisations, subscriptions, the audit log.
+        person::VALIDATE_IIN
+        | quota::GET_QUOTA
+        | quota::LIST_QUOTAS
+        | admin::SET_QUOTA
+        | admin::SET_MCI
+        | admin::LIST_MCI
+        | admin::SET_CALENDAR_YEAR
+        | admin::GET_CALENDAR_YEAR
+        | admin::REGISTER_ORGANISATION
+        | admin::UPDATE_ORGANISATION
+        | admin::LIST_ORGANISATIONS
+        | admin::SET_RECORD_SUBSCRIPTION
+        | admin::LIST_RECORD_SUBSCRIPTIONS
+        | audit::LIST_AUDIT_EVENTS
+        | audit::VERIFY_AUDIT_CHAIN => Public,
+        m if is_open(m) => Public,
+        _ => return None,
+    };
+    Some(reach)
 }
 
 /// Health checks and reflection describe the server, not anyone's files: any certificate the
@@ -276,7 +295,7 @@ pub fn authorize(
 
 /// The acting employee a front-office system names; grants nothing.
 fn operator_id(headers: &http::HeaderMap) -> Result<String, ApiError> {
-    let Some(value) = headers.get(OPERATOR_HEADER) else {
+    let Some(value) = single_header(headers, OPERATOR_HEADER)? else {
         return Ok(String::new());
     };
     value
@@ -292,6 +311,24 @@ fn operator_id(headers: &http::HeaderMap) -> Result<String, ApiError> {
         })
 }
 
+/// The one value of single-valued request metadata. Given twice it is refused rather than
+/// read as either: a proxy and the service that each took a different one would disagree on
+/// whose call this is (SPEC 1.1).
+fn single_header<'h>(
+    headers: &'h http::HeaderMap,
+    name: &'static str,
+) -> Result<Option<&'h http::HeaderValue>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::field(
+            name,
+            "given more than once: this metadata takes exactly one value",
+        ));
+    }
+    Ok(first)
+}
+
 /// The applicant a portal call acts for. The portal signed them in; every kandas RPC it
 /// calls needs one, so no portal call reaches anyone's files without naming whose.
 pub fn applicant_claim(
@@ -302,7 +339,7 @@ pub fn applicant_claim(
     if role != Portal || is_open(method) {
         return Ok(None);
     }
-    let Some(value) = headers.get(APPLICANT_HEADER) else {
+    let Some(value) = single_header(headers, APPLICANT_HEADER)? else {
         return Err(ApiError::PermissionDenied {
             reason: "APPLICANT_REQUIRED",
             message: format!(
@@ -414,7 +451,11 @@ where
             Ok((caller, claim)) => {
                 crate::telemetry::traces::record_caller(caller.role.as_str(), &caller.organisation);
                 request.extensions_mut().insert(caller);
-                request.extensions_mut().insert(reach(&method));
+                // A method the scope table does not know reaches no further than a file
+                // within jurisdiction (the role table refuses it before any handler runs).
+                request
+                    .extensions_mut()
+                    .insert(reach(&method).unwrap_or(Reach::Files));
                 if let Some(claim) = claim {
                     request.extensions_mut().insert(claim);
                 }
@@ -445,6 +486,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_method_of_the_contract_has_its_reach_decided() {
+        let undecided: Vec<&str> = KANDAS_METHODS
+            .iter()
+            .copied()
+            .filter(|method| reach(method).is_none())
+            .collect();
+        assert!(undecided.is_empty(), "no reach for {undecided:?}");
+        assert_eq!(reach("/kandas.v1.PersonService/NoSuchMethod"), None);
+        assert_eq!(reach("/grpc.health.v1.Health/Check"), Some(Reach::Public));
+    }
 
     #[test]
     fn every_method_has_roles_and_every_role_name_round_trips() {
