@@ -5,6 +5,7 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
+use crate::domain::caller::Call;
 use crate::domain::jurisdiction::OutsideJurisdiction;
 use crate::store::Fault;
 use crate::store::conflicts::Conflict;
@@ -147,6 +148,22 @@ impl ApiError {
     pub fn not_found(resource: impl Into<String>) -> Self {
         ApiError::NotFound {
             resource: resource.into(),
+        }
+    }
+
+    /// A file `call` names (its subject) that does not exist. Only a caller that would read
+    /// it wherever it lay is told so; any other gets the refusal a file out of its reach gets,
+    /// so a refusal never tells whether the file exists (AIP-211).
+    pub fn missing(call: &Call, resource: &str) -> Self {
+        Self::missing_as(call, resource, &call.subject)
+    }
+
+    /// As [`ApiError::missing`], for a file named `name` rather than by the call's subject.
+    pub fn missing_as(call: &Call, resource: &str, name: &str) -> Self {
+        let name = if name.is_empty() { resource } else { name };
+        match call.scope().missing(name) {
+            Some(refusal) => refusal.into(),
+            None => ApiError::not_found(resource),
         }
     }
 

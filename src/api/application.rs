@@ -5,11 +5,11 @@ mod appeals;
 mod commands;
 
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
-use super::{next_page, open, parse_name, respond, respond_listing};
+use super::{next_page, open, parse_name, respond, respond_evaluated, respond_listing};
 use crate::domain::admission::Assessment;
 use crate::error::ApiError;
 use crate::pb::{self, application_service_server::ApplicationService};
-use crate::service::applications as use_case;
+use crate::service::applications::{self as use_case, Evaluated};
 use crate::state::AppState;
 use commands::{
     check_command, decide_command, list_query, required_command, submit_command, withdraw_command,
@@ -157,10 +157,13 @@ impl ApplicationService for ApplicationApi {
         let result = match check_command(&call, &req) {
             Ok(submission) => use_case::check_documents(&self.state, &call, &submission)
                 .await
-                .map(|assessment| check_response(&assessment)),
+                .map(|evaluated| Evaluated {
+                    answer: check_response(&evaluated.answer),
+                    persons: evaluated.persons,
+                }),
             Err(error) => Err(error),
         };
-        respond(&self.state, &call, true, result).await
+        respond_evaluated(&self.state, &call, result).await
     }
 
     async fn list_required_documents(
@@ -172,8 +175,10 @@ impl ApplicationService for ApplicationApi {
         let call = call.about(&req.applicant);
         let result = async {
             let command = required_command(&call, req, self.state.clock.today())?;
-            let (checklist, labels) =
-                use_case::required_documents(&self.state, &call, command).await?;
+            let Evaluated {
+                answer: (checklist, labels),
+                persons,
+            } = use_case::required_documents(&self.state, &call, command).await?;
             let checklist = checklist
                 .iter()
                 .map(|item| {
@@ -185,11 +190,13 @@ impl ApplicationService for ApplicationApi {
                     proto
                 })
                 .collect();
-            Ok(pb::ListRequiredDocumentsResponse { checklist })
+            Ok(Evaluated {
+                answer: pb::ListRequiredDocumentsResponse { checklist },
+                persons,
+            })
         }
         .await;
-        // The checklist is no one's file; only a refusal is worth an audit event.
-        respond(&self.state, &call, false, result).await
+        respond_evaluated(&self.state, &call, result).await
     }
 
     async fn decide_application(

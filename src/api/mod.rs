@@ -223,6 +223,20 @@ pub async fn respond_listing<T>(
     respond(state, call, true, result).await
 }
 
+/// Finishes an evaluation of persons' records at the door (a dry run, a checklist): one audit
+/// event per person whose records it read, besides the event of the call, as a list does.
+pub async fn respond_evaluated<T>(
+    state: &AppState,
+    call: &Call,
+    result: ApiResult<crate::service::applications::Evaluated<T>>,
+) -> Result<Response<T>, Status> {
+    let (result, persons) = match result {
+        Ok(evaluated) => (Ok(evaluated.answer), evaluated.persons),
+        Err(error) => (Err(error), Vec::new()),
+    };
+    respond_listing(state, call, |_| persons.clone(), result).await
+}
+
 /// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.
 /// `audit_success` is false for mutations, which audit inside their own transaction.
 pub async fn respond<T>(

@@ -5,7 +5,9 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{encode_cursor, name_of, next_page, open, respond};
+use super::{encode_cursor, name_of, next_page, open, respond, respond_listing};
+use crate::domain::jurisdiction::reads_personal_files;
+use crate::error::ApiError;
 use crate::pb::{self, quota_service_server::QuotaService};
 use crate::service::quota as use_case;
 use crate::state::AppState;
@@ -14,7 +16,7 @@ use commands::{
     QuotaPageKey, decisions_query, forward_command, notified_command, quota_key, quotas_query,
     watch_cursor,
 };
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
 
@@ -54,7 +56,9 @@ fn cursor_of(row: &DecisionRow) -> String {
     encode_cursor(row.seq)
 }
 
-fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {
+/// A decision as `caller` is told it: whose application it was only for a role that reads
+/// personal files (SPEC 1.1).
+fn decision_to_proto(row: &DecisionRow, names_applicant: bool) -> pb::QuotaDecision {
     pb::QuotaDecision {
         cursor: cursor_of(row),
         application: name_of("applications", row.application_id),
@@ -64,7 +68,11 @@ fn decision_to_proto(row: &DecisionRow) -> pb::QuotaDecision {
         places: row.places,
         rent_mci: row.rent_mci,
         decide_time: Some(timestamp(row.decided_at)),
-        applicant: name_of("persons", row.applicant_id),
+        applicant: if names_applicant {
+            name_of("persons", row.applicant_id)
+        } else {
+            String::new()
+        },
         family_size: row.family_size,
         refusal_reason_code: row.reason_code.clone(),
     }
@@ -107,14 +115,28 @@ impl QuotaService for QuotaApi {
         request: Request<pb::ListQuotaDecisionsRequest>,
     ) -> Result<Response<pb::ListQuotaDecisionsResponse>, Status> {
         let call = open(&self.state, &request, DECISIONS).await?;
+        let call = call.about("quota-decisions");
         let req = request.get_ref();
-        let rows = use_case::decisions(&self.state, &call, decisions_query(req)?).await?;
-        // With nothing new the caller keeps its cursor, to ask again from there.
-        let next_cursor = rows.last().map_or_else(|| req.cursor.clone(), cursor_of);
-        Ok(Response::new(pb::ListQuotaDecisionsResponse {
-            decisions: rows.iter().map(decision_to_proto).collect(),
-            next_cursor,
-        }))
+        let names = reads_personal_files(call.caller.role);
+        let result = async {
+            let rows = use_case::decisions(&self.state, &call, decisions_query(req)?).await?;
+            // With nothing new the caller keeps its cursor, to ask again from there.
+            let next_cursor = rows.last().map_or_else(|| req.cursor.clone(), cursor_of);
+            Ok(pb::ListQuotaDecisionsResponse {
+                decisions: rows.iter().map(|r| decision_to_proto(r, names)).collect(),
+                next_cursor,
+            })
+        }
+        .await;
+        // Every applicant a page names is a read of that person.
+        let named = |page: &pb::ListQuotaDecisionsResponse| {
+            page.decisions
+                .iter()
+                .filter(|d| !d.applicant.is_empty())
+                .map(|d| d.applicant.clone())
+                .collect()
+        };
+        respond_listing(&self.state, &call, named, result).await
     }
 
     async fn watch_quota_decisions(
@@ -126,11 +148,24 @@ impl QuotaService for QuotaApi {
         let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER);
         let (state, decided) = (self.state.clone(), self.decided.clone());
         let regions = use_case::regions_asked(&call.scope(), region);
+        let names = reads_personal_files(call.caller.role);
+        let audit = self.state.audit.clone();
         tokio::spawn(use_case::feed(state, regions, decided, after, sender));
-        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|decision| {
-            decision
-                .map(|row| decision_to_proto(&row))
-                .map_err(Status::from)
+        // Each decision that names its applicant is a read of that person, audited before it
+        // is sent.
+        let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).then(move |decision| {
+            let (audit, call) = (audit.clone(), call.clone());
+            async move {
+                let decision = decision_to_proto(&decision?, names);
+                if !decision.applicant.is_empty() {
+                    audit
+                        .record_reads(&call, [decision.applicant.clone()])
+                        .await
+                        .map_err(ApiError::from)?;
+                }
+                Ok(decision)
+            }
+            .map(|answer: Result<pb::QuotaDecision, ApiError>| answer.map_err(Status::from))
         });
         Ok(Response::new(Box::pin(stream)))
     }

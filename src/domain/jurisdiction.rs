@@ -50,9 +50,19 @@ pub struct Placement<'a> {
     pub submitted_by: &'a str,
 }
 
-/// A refusal: the file lies outside the caller's scope.
+/// A refusal: the file lies outside the caller's scope, or does not exist and the caller
+/// could not have read it if it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutsideJurisdiction(pub String);
+
+impl OutsideJurisdiction {
+    /// The one refusal of `name`, the same whether it lies elsewhere or nowhere.
+    pub fn of(name: &str) -> Self {
+        Self(format!(
+            "{name} does not exist or is outside this organisation's jurisdiction"
+        ))
+    }
+}
 
 impl Scope {
     /// The scope of a call `reach`ing into files, by `caller`.
@@ -90,24 +100,24 @@ impl Scope {
         }
     }
 
-    /// Refuses an application outside scope, naming it as the caller did.
+    /// Refuses an application outside scope, naming it as the caller did. The refusal is the
+    /// one a missing file gets ([`Scope::missing`]) and never says where the file lies: a
+    /// caller must learn neither that it exists nor its region (SPEC 1.1, AIP-211).
     pub fn check(&self, placement: Placement<'_>, name: &str) -> Result<(), OutsideJurisdiction> {
         if self.covers(placement) {
             return Ok(());
         }
-        Err(OutsideJurisdiction(match (self, placement.region) {
-            (Scope::Regions(_), Some(region)) => {
-                format!("{name} lies in {region}, outside this organisation's jurisdiction")
-            }
-            (Scope::Regions(_), None) => {
-                format!("{name} lies in no region; only national organisations act on it")
-            }
-            (Scope::OwnWork { .. }, _) => {
-                format!("{name} was not submitted by this organisation")
-            }
-            (Scope::Applicant(_), _) => format!("{name} is not the applicant's own"),
-            _ => format!("this organisation does not read personal files such as {name}"),
-        }))
+        Err(OutsideJurisdiction::of(name))
+    }
+
+    /// What a caller is told of a file it names that does not exist: `None` when this scope
+    /// would read it wherever it lay (the caller may learn it is missing), else the same
+    /// refusal as a file outside its scope.
+    pub fn missing(&self, name: &str) -> Option<OutsideJurisdiction> {
+        match self {
+            Scope::Everywhere => None,
+            _ => Some(OutsideJurisdiction::of(name)),
+        }
     }
 
     /// Whether the caller may act for `applicant` at all: the portal only for its own, an
@@ -134,14 +144,21 @@ impl Scope {
     ) -> Result<(), OutsideJurisdiction> {
         match self {
             Scope::Everywhere | Scope::OwnWork { .. } => Ok(()),
-            Scope::Regions(_) | Scope::Applicant(_) | Scope::Nothing => self.check(
-                Placement {
+            // The region may come from the applicant's records: the refusal does not name it.
+            Scope::Regions(_) | Scope::Applicant(_) | Scope::Nothing => {
+                let placement = Placement {
                     region,
                     applicant,
                     submitted_by: "",
-                },
-                "the application",
-            ),
+                };
+                if self.covers(placement) {
+                    Ok(())
+                } else {
+                    Err(OutsideJurisdiction(
+                        "the application would lie outside this organisation's jurisdiction".into(),
+                    ))
+                }
+            }
         }
     }
 
@@ -162,6 +179,13 @@ impl Scope {
             _ => None,
         }
     }
+}
+
+/// Whether a role reads anyone's personal files at all. The operator sees where quota
+/// decisions fall and a registry what it subscribed to, but neither is told whose files a
+/// placement concerns through a feed meant for offices.
+pub fn reads_personal_files(role: Role) -> bool {
+    !matches!(role, Role::Admin | Role::Registry)
 }
 
 /// Whether an application of `procedure` lies where the applicant is permanently registered,
@@ -300,6 +324,33 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_file_is_told_apart_only_by_a_scope_that_would_read_it_anywhere() {
+        let regional = Scope::of(
+            &caller(Role::Psc, Jurisdiction::Regions(vec![ALMATY])),
+            Reach::Files,
+        );
+        let name = "applications/0190e1d2-0000-7000-8000-000000000001";
+        let elsewhere = regional.check(placed(Some(ASTANA)), name).unwrap_err();
+        assert_eq!(regional.missing(name), Some(elsewhere.clone()));
+        assert!(!elsewhere.0.contains("KZ-"), "{}", elsewhere.0);
+        let national = Scope::of(&caller(Role::Psc, Jurisdiction::National), Reach::Files);
+        assert_eq!(national.missing(name), None);
+        for scope in [
+            Scope::OwnWork {
+                client: "urn:kandas:mission:m".into(),
+            },
+            Scope::Applicant(Uuid::nil()),
+            Scope::Nothing,
+        ] {
+            assert_eq!(scope.missing(name), Some(OutsideJurisdiction::of(name)));
+            assert_eq!(
+                scope.check(placed(Some(ASTANA)), name),
+                Err(OutsideJurisdiction::of(name))
+            );
+        }
+    }
+
+    #[test]
     fn a_regional_office_files_only_in_its_regions() {
         let scope = Scope::of(
             &caller(Role::Psc, Jurisdiction::Regions(vec![ALMATY])),
@@ -307,7 +358,8 @@ mod tests {
         );
         assert!(scope.may_file(Some(ALMATY), Uuid::nil()).is_ok());
         let refused = scope.may_file(Some(ASTANA), Uuid::nil()).unwrap_err();
-        assert!(refused.0.contains("KZ-71"), "{}", refused.0);
+        // Where the application would lie may come from the applicant's records elsewhere.
+        assert!(!refused.0.contains("KZ-71"), "{}", refused.0);
     }
 
     #[test]

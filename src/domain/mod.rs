@@ -7,6 +7,7 @@ pub mod caller;
 pub mod catalogue;
 pub mod correction;
 pub mod details;
+pub mod disclosure;
 pub mod documents;
 pub mod iin;
 pub mod issuance;

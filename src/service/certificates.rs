@@ -51,7 +51,7 @@ pub async fn download<R>(
     let mut tx = state.pool.begin().await?;
     let person = persons::get(&mut *tx, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&mut *tx, call, person.id).await?;
     let certificate = certificates::latest(&mut *tx, person.id, &number)
         .await?

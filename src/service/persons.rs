@@ -186,7 +186,7 @@ pub async fn correct<R: Message + Default>(
     }
     let current = persons::get_for_update(&mut tx, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&mut *tx, call, person).await?;
     // A mission corrects the persons it registered, not everyone its applications include.
     if call.caller.role == Role::Mission
@@ -252,7 +252,7 @@ pub async fn records(
     let mut conn = state.pool.acquire().await?;
     let on_record = records::load(&mut conn, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&mut *conn, call, person).await?;
     let listed = records::load_listed(&mut conn, person).await?;
     let day = as_of.unwrap_or_else(|| state.clock.today());
@@ -267,7 +267,7 @@ pub async fn versions(
 ) -> ApiResult<Vec<persons::VersionRow>> {
     persons::get(&state.pool, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&state.pool, call, person).await?;
     Ok(persons::versions(&state.pool, person).await?)
 }
@@ -291,11 +291,23 @@ pub async fn get(
     lookup: Lookup,
 ) -> ApiResult<(PersonRow, Disclosure)> {
     let by_iin = matches!(lookup, Lookup::Iin(_));
+    let name = match &lookup {
+        Lookup::Name(id) => format!("persons/{id}"),
+        Lookup::Iin(_) => "the person with this IIN".into(),
+    };
     let row = match lookup {
         Lookup::Name(id) => persons::get(&state.pool, id).await?,
         Lookup::Iin(iin) => persons::get_by_iin(&state.pool, &iin).await?,
     }
-    .ok_or_else(|| ApiError::not_found("person"))?;
+    // A psc or police office may learn whether an IIN is held: the lookup of a walk-in is
+    // theirs to make (SPEC 1.1). Anyone else is not told whether a person exists.
+    .ok_or_else(|| {
+        if by_iin && matches!(call.caller.role, Role::Psc | Role::Police) {
+            ApiError::not_found("person")
+        } else {
+            ApiError::missing_as(call, "person", &name)
+        }
+    })?;
     if persons::in_scope(&state.pool, row.id, &call.scope(), &call.caller.client()).await? {
         return Ok((row, Disclosure::Full));
     }
@@ -307,10 +319,7 @@ pub async fn get(
 
 /// The refusal of a person outside the caller's jurisdiction.
 pub fn outside(person: Uuid) -> ApiError {
-    OutsideJurisdiction(format!(
-        "persons/{person} has no application or record in this organisation's jurisdiction"
-    ))
-    .into()
+    OutsideJurisdiction::of(&format!("persons/{person}")).into()
 }
 
 /// Refuses a person outside the caller's scope.
@@ -364,7 +373,7 @@ pub async fn record_arrival<R: Message + Default>(
     }
     persons::get(&mut *tx, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&mut *tx, call, person).await?;
     let notice = ArrivalNotice {
         id: Uuid::now_v7(),

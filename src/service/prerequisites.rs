@@ -67,7 +67,7 @@ pub async fn check(
     let mut conn = state.pool.acquire().await?;
     let records = records::load(&mut conn, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     persons::within(&mut *conn, call, person).await?;
     let quota = quota_applied_for(procedure, region, year)?;
     let query = PrerequisiteQuery::for_procedure(procedure, &records);
@@ -158,7 +158,7 @@ pub async fn record_offence<R: Message + Default>(
     }
     store::persons::get(&mut *tx, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person"))?;
+        .ok_or_else(|| ApiError::missing(call, "person"))?;
     persons::within(&mut *tx, call, person).await?;
     let id = Uuid::now_v7();
     records::insert_offence(

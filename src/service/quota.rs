@@ -117,8 +117,13 @@ pub async fn forward<R: Message + Default>(
     for id in applications {
         let name = format!("applications/{id}");
         let row = applications::get_for_update(&mut tx, id).await?;
-        if let Some(row) = &row {
-            call.scope().check(row.placement(), &name)?;
+        match &row {
+            Some(row) => call.scope().check(row.placement(), &name)?,
+            None => {
+                if let Some(refusal) = call.scope().missing(&name) {
+                    return Err(refusal.into());
+                }
+            }
         }
         match row {
             Some(row)
@@ -178,7 +183,7 @@ pub async fn record_notified<R: Message + Default>(
     }
     let row = applications::get_for_update(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &name)?;
     if row.procedure != Procedure::RegionalQuotaInclusion
         || lifecycle::may_record_notified(row.pending_step).is_err()

@@ -61,7 +61,7 @@ pub async fn end_registration<R: Message + Default>(
     }
     let mut row = records::registration_for_update(&mut tx, person, registration)
         .await?
-        .ok_or_else(|| ApiError::not_found("registration"))?;
+        .ok_or_else(|| ApiError::missing(call, "registration"))?;
     call.scope().check(
         Placement {
             region: Some(row.region),
@@ -146,7 +146,7 @@ pub async fn annul<R: Message + Default>(
     }
     let mut row = records::annullable_for_update(&mut tx, kind, person, &number)
         .await?
-        .ok_or_else(|| ApiError::not_found(kind.collection()))?;
+        .ok_or_else(|| ApiError::missing(call, kind.collection()))?;
     let region = record_within(state, &mut tx, call, &row).await?;
     record_life::check_annulment(
         row.valid_from,

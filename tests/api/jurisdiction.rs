@@ -45,6 +45,63 @@ struct Files {
     registration: String,
     kandas_status: String,
     permit: String,
+    /// `appeals/{id}`: an appeal against a refused IIN application of the region; empty for a
+    /// mission's files.
+    appeal: String,
+}
+
+/// Files that do not exist, named as existing ones are.
+fn absent_files() -> Files {
+    let person = format!("persons/{}", uuid::Uuid::now_v7());
+    Files {
+        person: pb::Person {
+            name: person.clone(),
+            ..Default::default()
+        },
+        application: pb::Application {
+            name: format!("applications/{}", uuid::Uuid::now_v7()),
+            ..Default::default()
+        },
+        region: OUTSIDE,
+        registration: format!("{person}/registrations/{}", uuid::Uuid::now_v7()),
+        kandas_status: format!("{person}/kandas-statuses/KC-2026-999999"),
+        permit: format!("{person}/permits/PR-2026-999999"),
+        appeal: format!("appeals/{}", uuid::Uuid::now_v7()),
+    }
+}
+
+/// An appeal against a refused IIN application of `region`, filed by the national psc.
+async fn appeal_in(app: &TestApp, surname: &str, region: &str) -> String {
+    let applicant = register(&mut app.persons("psc").await, person(surname)).await;
+    let mut applications = app.applications("psc").await;
+    let submitted = applications
+        .submit_application(pb::SubmitApplicationRequest {
+            region: region.into(),
+            ..iin_submission(&applicant.name, vec![passport()])
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let refused = applications
+        .decide_application(refuse(
+            &submitted.name,
+            &submitted.etag,
+            "FORGED_DOCUMENT",
+            "the passport did not check out",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    applications
+        .file_appeal(pb::FileAppealRequest {
+            request_id: request_id(),
+            application: refused.name,
+            grounds: "the passport is genuine".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .name
 }
 
 /// The resource names of `person`'s registration, kandas status and permit.
@@ -78,6 +135,7 @@ async fn files_in(app: &TestApp, first: u32, region: &'static str) -> Files {
     let family = eligible_family(app, first, 1, region).await;
     let application = quota_application_ready(app, &family, region, 2026).await;
     let (registration, kandas_status, permit) = record_names(app, &family[0].name).await;
+    let appeal = appeal_in(app, &format!("Appellant{first}"), region).await;
     Files {
         person: family[0].clone(),
         application,
@@ -85,6 +143,7 @@ async fn files_in(app: &TestApp, first: u32, region: &'static str) -> Files {
         registration,
         kandas_status,
         permit,
+        appeal,
     }
 }
 
@@ -107,6 +166,7 @@ async fn mission_files(app: &TestApp) -> Files {
         registration: String::new(),
         kandas_status: String::new(),
         permit: String::new(),
+        appeal: String::new(),
     }
 }
 
@@ -144,7 +204,6 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "ListAuditEvents"
             | "VerifyAuditChain"
             | "RegisterPerson"
-            | "DecideAppeal"
             | "ListAppeals"
             | "VerifyKandasCertificate"
             | "SetRecordSubscription"
@@ -286,11 +345,9 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             grounds: "probe".into(),
         }
         .encode_to_vec(),
-        // The fixture holds no appeal: deciding one is NOT_FOUND on either side, and the list
-        // is empty; `appeals::` shows them within jurisdiction.
         "DecideAppeal" => pb::DecideAppealRequest {
             request_id: request_id(),
-            name: format!("appeals/{}", uuid::Uuid::now_v7()),
+            name: files.appeal.clone(),
             overturn: false,
             reason: "probe".into(),
         }
@@ -406,6 +463,18 @@ async fn call(
         .map(|r| r.into_inner())
 }
 
+/// A refusal's message with every resource name put in general terms, to compare refusals of
+/// files that exist with those of files that do not.
+fn refusal_text(result: &Result<Bytes, tonic::Status>) -> String {
+    let status = result.as_ref().expect_err("a refusal");
+    status
+        .message()
+        .split(' ')
+        .map(|word| if word.contains('/') { "<name>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn is_outside(result: &Result<Bytes, tonic::Status>) -> bool {
     match result {
         Err(status) if status.code() == Code::PermissionDenied => error_details(status)
@@ -430,6 +499,7 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
     let inside = files_in(&app, 1, INSIDE).await;
     let outside = files_in(&app, 2, OUTSIDE).await;
     let abroad = mission_files(&app).await;
+    let nowhere = absent_files();
     // The regional registry reads its feed of every kind.
     pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await)
         .set_record_subscription(pb::SetRecordSubscriptionRequest {
@@ -498,6 +568,28 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
                         "{role} reached {method} on files outside its jurisdiction: {theirs:?}"
                     );
                     refusals += 1;
+                    // Whether the files exist is not told (AIP-211), nor where they lie.
+                    let missing = call(
+                        channel.clone(),
+                        method,
+                        probe_request(role, method, &nowhere),
+                        &applicant,
+                    )
+                    .await;
+                    assert!(
+                        is_outside(&missing),
+                        "{role}: {method} on files that do not exist is told apart: {missing:?}"
+                    );
+                    assert_eq!(
+                        refusal_text(&missing),
+                        refusal_text(&theirs),
+                        "{role}: {method} refuses missing and outside files in other words"
+                    );
+                    assert!(
+                        !refusal_text(&theirs).contains(others.region),
+                        "{role}: {method}'s refusal names where the file lies: {theirs:?}"
+                    );
+                    refusals += 1;
                 }
                 Expect::Unlisted => assert!(
                     !lists(theirs.as_ref().unwrap(), &others.application.name),
@@ -555,6 +647,40 @@ async fn an_office_sees_the_quota_decisions_of_its_regions_only_and_the_operator
     )
     .await;
     assert_eq!(regional, vec![inside.application.name.clone()]);
+    // The operator sees where decisions fall, never whose; an office sees whose it pays.
+    let applicants = |channel: Channel| async move {
+        pb::quota_service_client::QuotaServiceClient::new(channel)
+            .list_quota_decisions(pb::ListQuotaDecisionsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .decisions
+            .into_iter()
+            .map(|d| d.applicant)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        applicants(app.channel("admin").await).await,
+        vec![String::new(), String::new()]
+    );
+    assert_eq!(
+        applicants(
+            app.channel_as("employment_center", "employment_center-55")
+                .await
+        )
+        .await,
+        vec![inside.person.name.clone()]
+    );
+    let read: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE rpc LIKE '%/ListQuotaDecisions'
+         AND client = 'urn:kandas:employment_center:employment_center-55' AND subject = $1",
+    )
+    .bind(&inside.person.name)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // Two pages named the applicant: the list above and this one.
+    assert_eq!(read, 2, "each page's applicant is a read of that person");
     let all = decided(app.channel("admin").await).await;
     assert_eq!(
         all,

@@ -15,6 +15,7 @@ mod connect;
 mod connections;
 mod database_log;
 mod database_refusals;
+mod dry_runs;
 mod failover;
 mod family_path;
 mod faults;

@@ -231,7 +231,10 @@ async fn ending_a_registration_is_refused_to_others_outside_jurisdiction_and_for
         .end_registration(ending(&unknown, today))
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), Code::NotFound);
+    // A regional office is not told whether a registration exists elsewhere (AIP-211): the
+    // refusal is the one a registration outside its jurisdiction gets.
+    assert_eq!(missing.code(), Code::PermissionDenied);
+    assert_reason(&missing, "OUTSIDE_JURISDICTION");
 
     let future = police
         .end_registration(ending(&name, day(2026, 6, 2)))
@@ -361,7 +364,9 @@ async fn an_annulled_permit_takes_its_card_with_it_and_fails_prerequisites_from_
         ))
         .await
         .unwrap_err();
-    assert_eq!(unknown.code(), Code::NotFound);
+    // A regional office is not told whether a permit exists (AIP-211).
+    assert_eq!(unknown.code(), Code::PermissionDenied);
+    assert_reason(&unknown, "OUTSIDE_JURISDICTION");
     later.stop().await;
 }
 

@@ -80,6 +80,51 @@ impl PrerequisiteCode {
     }
 }
 
+impl PrerequisiteCode {
+    /// The rule in words, with no date, number or record of anyone's: what a caller that may
+    /// not read a person's files is told of a check on them (SPEC 1.1).
+    pub fn rule(self) -> &'static str {
+        match self {
+            PrerequisiteCode::IinAssigned => "an IIN is assigned",
+            PrerequisiteCode::IinNotYetAssigned => "no IIN is assigned yet",
+            PrerequisiteCode::NotACitizen => "not a citizen of Kazakhstan",
+            PrerequisiteCode::NoValidKandasStatus => {
+                "no kandas status valid on the submission date"
+            }
+            PrerequisiteCode::KandasStatusValid => "a kandas status valid on the submission date",
+            PrerequisiteCode::PassportValid180Days => {
+                "a passport valid more than 180 calendar days after the submission date"
+            }
+            PrerequisiteCode::PassportValid => "a passport valid on the submission date",
+            PrerequisiteCode::NoOffence12Months => {
+                "no administrative offence in migration, tax or labour law within the 12 months \
+                 before submission"
+            }
+            PrerequisiteCode::NoRefusal12Months => {
+                "no permanent residence application refused within the 12 months before \
+                 submission"
+            }
+            PrerequisiteCode::NoPermitYet => "no permanent residence permit held",
+            PrerequisiteCode::PermitGranted => "a permanent residence permit granted",
+            PrerequisiteCode::CardRenewalWindow => {
+                "a card is renewed from 45 days before it expires"
+            }
+            PrerequisiteCode::Stateless => "stateless",
+            PrerequisiteCode::PermanentRegistrationActive => "an active permanent registration",
+            PrerequisiteCode::CardHeld => "a residence permit card held",
+            PrerequisiteCode::NoOpenApplication => "no undecided application of the same procedure",
+            PrerequisiteCode::RegistrationLapse => {
+                "a permit holder is permanently registered within 10 calendar days"
+            }
+            PrerequisiteCode::QuotaRegionOfYear => "the region has a quota in the year asked",
+            PrerequisiteCode::RegisteredInQuotaRegion => {
+                "permanently registered in the quota region"
+            }
+            PrerequisiteCode::NotIncludedBefore => "not included in a regional quota before",
+        }
+    }
+}
+
 impl fmt::Display for PrerequisiteCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

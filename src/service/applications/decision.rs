@@ -30,7 +30,7 @@ pub async fn decide<R: Message + Default>(
     let mut tx = state.pool.begin().await?;
     let row = applications::get_for_update(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
     ensure_may_decide(call.caller.role, row.procedure)?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
@@ -142,7 +142,7 @@ pub async fn withdraw<R: Message + Default>(
     let mut tx = state.pool.begin().await?;
     let row = applications::get_for_update(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
     ensure_may_submit(&call.caller, row.procedure)?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {

@@ -9,7 +9,7 @@ mod submission;
 
 pub use decision::{decide, withdraw};
 pub use reading::{ensure_within, get, list};
-pub use submission::{check_documents, quota_facts, required_documents, submit};
+pub use submission::{Evaluated, check_documents, quota_facts, required_documents, submit};
 
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Caller;

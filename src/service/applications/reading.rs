@@ -11,22 +11,23 @@ use uuid::Uuid;
 pub async fn get(state: &AppState, call: &Call, id: Uuid) -> ApiResult<ApplicationRow> {
     let row = applications::get(&state.pool, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
     Ok(row)
 }
 
 /// One more row than the page holds, so the caller can tell whether another page follows.
-/// Refuses a call about an application outside the caller's scope. An unknown application
-/// is left to the use case, which answers NOT_FOUND in its own words.
+/// Refuses a call about an application outside the caller's scope, or about one that does not
+/// exist in the words [`ApiError::missing`] gives.
 pub async fn ensure_within(
     executor: impl sqlx::PgExecutor<'_>,
     call: &Call,
     id: Uuid,
 ) -> ApiResult<()> {
-    if let Some(row) = applications::get(executor, id).await? {
-        call.scope().check(row.placement(), &call.subject)?;
-    }
+    let row = applications::get(executor, id)
+        .await?
+        .ok_or_else(|| ApiError::missing(call, "application"))?;
+    call.scope().check(row.placement(), &call.subject)?;
     Ok(())
 }
 

@@ -5,13 +5,14 @@ use super::{RequiredFor, Submit, load_people};
 use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission};
 use crate::domain::caller::Call;
 use crate::domain::details::{Details, Relation};
+use crate::domain::disclosure;
 use crate::domain::documents::{ChecklistItem, ItemStatus};
 use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::mutation;
 use crate::state::AppState;
-use crate::store::{self, applications, records};
+use crate::store::{self, applications, persons, records};
 use chrono::{Datelike, NaiveDate};
 use prost::Message;
 use uuid::Uuid;
@@ -31,6 +32,19 @@ pub async fn submit<R: Message + Default>(
     } = command;
     let scope = call.scope();
     scope.may_act_for(submission.applicant)?;
+    // Where the application lies is known before anyone's records are read unless it follows
+    // the applicant's permanent registration: refused there first, the refusal is the same
+    // whether or not the applicant exists.
+    if !follows_permanent_registration(submission.details.procedure())
+        && let Ok(region) = jurisdiction::place_application(
+            submission.details.region(),
+            None,
+            named,
+            &call.caller.jurisdiction,
+        )
+    {
+        scope.may_file(region, submission.applicant)?;
+    }
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
@@ -40,7 +54,7 @@ pub async fn submit<R: Message + Default>(
         .await?
         .ok_or_else(|| ApiError::not_found("applicant"))?;
     let today = state.clock.today();
-    let (people, assessment) = assess_on_record(&mut tx, &submission, today).await?;
+    let (people, assessment) = assess_on_record(&mut tx, call, &submission, today).await?;
     let region = jurisdiction::place_application(
         submission.details.region(),
         follows_permanent_registration(submission.details.procedure())
@@ -58,6 +72,13 @@ pub async fn submit<R: Message + Default>(
     })?;
     scope.may_file(region, submission.applicant)?;
     if !assessment.complete() {
+        // The refusal read everyone's records: each is a read of that person (the refusal's
+        // own event names the applicant).
+        drop(tx);
+        state
+            .audit
+            .record_reads(call, evaluated(&people).skip(1))
+            .await?;
         return Err(failed_precondition(
             "APPLICATION_INCOMPLETE",
             "the application cannot be accepted; every problem is listed in the details",
@@ -100,16 +121,27 @@ pub async fn submit<R: Message + Default>(
     Ok(answer)
 }
 
+/// An evaluation of persons' records at the door, and whose records it read: every one of
+/// them is audited as a read of that person (SPEC 1.1, "every read of a file counts").
+pub struct Evaluated<T> {
+    pub answer: T,
+    pub persons: Vec<String>,
+}
+
 /// The dry run: the same assessment as a submission, without submitting.
 pub async fn check_documents(
     state: &AppState,
     call: &Call,
     submission: &Submission,
-) -> ApiResult<Assessment> {
+) -> ApiResult<Evaluated<Assessment>> {
     call.scope().may_act_for(submission.applicant)?;
     let mut conn = state.pool.acquire().await?;
-    let (_, assessment) = assess_on_record(&mut conn, submission, state.clock.today()).await?;
-    Ok(assessment)
+    let (people, assessment) =
+        assess_on_record(&mut conn, call, submission, state.clock.today()).await?;
+    Ok(Evaluated {
+        answer: assessment,
+        persons: evaluated(&people).collect(),
+    })
 }
 
 /// The checklist for an applicant before submitting: with no documents presented, what is
@@ -118,34 +150,46 @@ pub async fn required_documents(
     state: &AppState,
     call: &Call,
     request: RequiredFor,
-) -> ApiResult<(Vec<ChecklistItem>, Vec<(Uuid, String)>)> {
+) -> ApiResult<Evaluated<(Vec<ChecklistItem>, Vec<(Uuid, String)>)>> {
     let today = state.clock.today();
-    let (people, details, labels) = match request {
+    let mut conn = state.pool.acquire().await?;
+    let (people, details, labels, unreadable, persons) = match request {
         RequiredFor::Registered { applicant, details } => {
             call.scope().may_act_for(applicant)?;
-            let mut conn = state.pool.acquire().await?;
             let people = load_people(&mut conn, applicant, &details).await?;
-            (people, details, Vec::new())
+            let unreadable = out_of_reach(&mut conn, call, &people).await?;
+            let persons = evaluated(&people).collect();
+            (people, details, Vec::new(), unreadable, persons)
         }
+        // Stand-ins described in the request: no one's records are read.
         RequiredFor::Described {
             people,
             details,
             labels,
-        } => (*people, details, labels),
+        } => (*people, details, labels, Vec::new(), Vec::new()),
     };
     let submission = Submission {
         applicant: people.applicant.person_id,
         details,
         documents: Vec::new(),
     };
-    let mci = store::quota::mci(&state.pool, today.year()).await?;
-    let assessment = admission::assess(&people, &submission, today, mci);
-    Ok((assessment.checklist, labels))
+    let mci = store::quota::mci(&mut *conn, today.year()).await?;
+    let assessment = disclosure::for_outsider(
+        admission::assess(&people, &submission, today, mci),
+        submission.applicant,
+        &unreadable,
+    );
+    Ok(Evaluated {
+        answer: (assessment.checklist, labels),
+        persons,
+    })
 }
 
-/// Loads everyone's records and what quota eligibility needs, then asks the rules.
+/// Loads everyone's records and what quota eligibility needs, then asks the rules; what the
+/// caller may not read of anyone's records is left out of the answer.
 async fn assess_on_record(
     conn: &mut sqlx::PgConnection,
+    call: &Call,
     submission: &Submission,
     today: NaiveDate,
 ) -> ApiResult<(People, Assessment)> {
@@ -159,7 +203,30 @@ async fn assess_on_record(
         &facts,
         today,
     ));
+    let unreadable = out_of_reach(conn, call, &people).await?;
+    let assessment = disclosure::for_outsider(assessment, submission.applicant, &unreadable);
     Ok((people, assessment))
+}
+
+/// Everyone in `people` whose files the caller may not read.
+async fn out_of_reach(
+    conn: &mut sqlx::PgConnection,
+    call: &Call,
+    people: &People,
+) -> ApiResult<Vec<Uuid>> {
+    let (scope, client) = (call.scope(), call.caller.client());
+    let mut unreadable = Vec::new();
+    for person in people.everyone() {
+        if !persons::in_scope(&mut *conn, person.person_id, &scope, &client).await? {
+            unreadable.push(person.person_id);
+        }
+    }
+    Ok(unreadable)
+}
+
+/// The persons whose records an evaluation read, the applicant first.
+fn evaluated(people: &People) -> impl Iterator<Item = String> + '_ {
+    people.everyone().map(|person| person.person.clone())
 }
 
 /// What the store knows that quota eligibility needs, for everyone in `people`.
