@@ -339,7 +339,7 @@ mod tests {
             Scope::OwnWork {
                 client: "urn:kandas:mission:m".into(),
             },
-            Scope::Applicant(Uuid::nil()),
+            Scope::Applicant(Uuid::now_v7()),
             Scope::Nothing,
         ] {
             assert_eq!(scope.missing(name), Some(OutsideJurisdiction::of(name)));
