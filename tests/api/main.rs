@@ -3,6 +3,7 @@
 //! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
+mod fixture_names;
 mod helpers;
 
 mod appeals;
