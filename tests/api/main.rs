@@ -30,6 +30,7 @@ mod metrics_and_shedding;
 mod organisations;
 mod package;
 mod person_record;
+mod plausible_values;
 mod point_in_time_restore;
 mod procedure_boundaries;
 mod procedures;
