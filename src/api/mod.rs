@@ -12,6 +12,7 @@ pub mod support;
 
 use crate::audit::Entry;
 use crate::domain::caller::{ApplicantClaim, Call, Caller};
+use crate::domain::country::CountryCode;
 use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
@@ -82,6 +83,17 @@ pub fn parse_name(field: &str, value: &str, collection: &str) -> Result<Uuid, Fi
 pub fn parse_region(field: &str, value: &str) -> Result<Region, FieldError> {
     Region::parse(value)
         .ok_or_else(|| FieldError::new(field, "must be an ISO 3166-2:KZ region code, e.g. KZ-55"))
+}
+
+/// A country the request may leave empty, as its ISO 3166-1 alpha-3 or ICAO code in upper
+/// case.
+pub fn optional_country(field: &str, value: &str) -> Result<String, FieldError> {
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    CountryCode::parse(value)
+        .map(|code| code.as_str().to_string())
+        .map_err(|e| FieldError::new(field, format!("{e}; or empty")))
 }
 
 /// A quota year: the years the service plans quotas for.

@@ -5,6 +5,7 @@
 use super::catalogue;
 use super::details::{Details, FamilyMember};
 use super::documents::{ChecklistItem, Document, DocumentType};
+use super::money::Mci;
 use super::prerequisites::{self, Prerequisite, PrerequisiteCode, PrerequisiteQuery};
 use super::records::{Evidence, PersonRecords, age_on};
 use chrono::NaiveDate;
@@ -75,7 +76,7 @@ pub fn assess(
     people: &People,
     submission: &Submission,
     today: NaiveDate,
-    mci: Option<i64>,
+    mci: Option<Mci>,
 ) -> Assessment {
     let case = catalogue::Case {
         details: &submission.details,

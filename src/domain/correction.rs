@@ -47,45 +47,43 @@ impl Correctable {
 }
 
 /// The person `current` becomes when the `fields` named are taken from `proposed`, checked as a
-/// registration is; every problem as `(field, rule)`.
+/// registration is; every problem as `(field, rule)`. `current` is the record as stored: a
+/// correction makes a new version, so a field stored before a rule existed must meet it too.
 pub fn correct(
-    current: &PersonDetails,
+    current: &RawPerson<'_>,
     proposed: &RawPerson<'_>,
     fields: &[Correctable],
     today: NaiveDate,
 ) -> Result<PersonDetails, Vec<(&'static str, String)>> {
     let takes = |field| fields.contains(&field);
+    let pick = |field, proposed, current| if takes(field) { proposed } else { current };
     let merged = RawPerson {
-        surname: if takes(Correctable::Surname) {
-            proposed.surname
-        } else {
-            &current.surname
-        },
-        given_name: if takes(Correctable::GivenName) {
-            proposed.given_name
-        } else {
-            &current.given_name
-        },
-        patronymic: if takes(Correctable::Patronymic) {
-            proposed.patronymic
-        } else {
-            &current.patronymic
-        },
+        surname: pick(Correctable::Surname, proposed.surname, current.surname),
+        given_name: pick(
+            Correctable::GivenName,
+            proposed.given_name,
+            current.given_name,
+        ),
+        patronymic: pick(
+            Correctable::Patronymic,
+            proposed.patronymic,
+            current.patronymic,
+        ),
         birth_date: if takes(Correctable::BirthDate) {
             proposed.birth_date
         } else {
-            Some(current.birth_date)
+            current.birth_date
         },
         sex: if takes(Correctable::Sex) {
             proposed.sex
         } else {
-            Some(current.sex)
+            current.sex
         },
-        citizenship: if takes(Correctable::Citizenship) {
-            proposed.citizenship
-        } else {
-            &current.citizenship
-        },
+        citizenship: pick(
+            Correctable::Citizenship,
+            proposed.citizenship,
+            current.citizenship,
+        ),
         ethnic_kazakh: if takes(Correctable::EthnicKazakh) {
             proposed.ethnic_kazakh
         } else {
@@ -102,7 +100,7 @@ pub struct SupportingDocument {
     pub kind: String,
     pub number: String,
     pub issue_date: Option<NaiveDate>,
-    /// ISO 3166-1 alpha-3, or empty for Kazakhstan.
+    /// ISO 3166-1 alpha-3 or an ICAO code (checked where it was parsed), or empty for Kazakhstan.
     pub issuing_country: String,
 }
 
@@ -111,14 +109,14 @@ mod tests {
     use super::*;
     use crate::domain::iin::Sex;
 
-    fn registered() -> PersonDetails {
-        PersonDetails {
-            surname: "Nurlanof".into(),
-            given_name: "Aidos".into(),
-            patronymic: String::new(),
-            birth_date: NaiveDate::from_ymd_opt(1987, 10, 8).unwrap(),
-            sex: Sex::Male,
-            citizenship: "CHN".into(),
+    fn registered() -> RawPerson<'static> {
+        RawPerson {
+            surname: "Nurlanof",
+            given_name: "Aidos",
+            patronymic: "",
+            birth_date: NaiveDate::from_ymd_opt(1987, 10, 8),
+            sex: Some(Sex::Male),
+            citizenship: "CHN",
             ethnic_kazakh: true,
         }
     }
@@ -137,9 +135,9 @@ mod tests {
         };
         let corrected =
             correct(&registered(), &proposed, &[Correctable::Surname], today()).unwrap();
-        assert_eq!(corrected.surname, "Nurlanov");
-        assert_eq!(corrected.given_name, "Aidos");
-        assert_eq!(corrected.citizenship, "CHN");
+        assert_eq!(corrected.surname.as_str(), "Nurlanov");
+        assert_eq!(corrected.given_name.as_str(), "Aidos");
+        assert_eq!(corrected.citizenship_str(), "CHN");
     }
 
     #[test]
@@ -175,7 +173,7 @@ mod tests {
             today(),
         )
         .unwrap();
-        assert_eq!(corrected.citizenship, "");
+        assert_eq!(corrected.citizenship, None);
     }
 
     #[test]
@@ -184,5 +182,36 @@ mod tests {
             assert_eq!(Correctable::parse(field.path()), Some(field));
         }
         assert_eq!(Correctable::parse("iin"), None);
+    }
+
+    #[test]
+    fn a_field_stored_before_the_rules_must_meet_them_in_the_new_version() {
+        let stored = RawPerson {
+            surname: "Feed1",
+            birth_date: NaiveDate::from_ymd_opt(1800, 1, 1),
+            ..registered()
+        };
+        let proposed = RawPerson {
+            given_name: "Aidar",
+            ..RawPerson::default()
+        };
+        let fields: Vec<&str> = correct(&stored, &proposed, &[Correctable::GivenName], today())
+            .unwrap_err()
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(fields, vec!["surname", "birth_date"]);
+        let proposed = RawPerson {
+            surname: "Nurlanov",
+            given_name: "Aidar",
+            birth_date: NaiveDate::from_ymd_opt(1987, 10, 8),
+            ..RawPerson::default()
+        };
+        let all = [
+            Correctable::Surname,
+            Correctable::GivenName,
+            Correctable::BirthDate,
+        ];
+        assert!(correct(&stored, &proposed, &all, today()).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 //! The same evaluation serves `ListRequiredDocuments`, `CheckDocuments` and
 //! `SubmitApplication`, so the three always agree.
 
+use super::money::Mci;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -189,7 +190,7 @@ pub const PHOTO_SIZE_MM: (u32, u32) = (35, 45);
 pub struct CheckContext {
     pub submission_date: NaiveDate,
     /// MCI of the submission year, when set; money checks need it.
-    pub mci: Option<i64>,
+    pub mci: Option<Mci>,
 }
 
 impl CheckContext {
@@ -310,7 +311,7 @@ fn describe(req: &Requirement, ctx: &CheckContext) -> String {
     for check in req.checks {
         if let Check::AmountAtLeastMci(count) = check {
             let year = ctx.submission_date.year();
-            match ctx.mci.and_then(|mci| count.checked_mul(mci)) {
+            match ctx.mci.and_then(|mci| mci.times(*count)) {
                 Some(amount) => text.push_str(&format!(
                     " ({} MCI = {} tenge in {year})",
                     thousands(*count),
@@ -477,7 +478,7 @@ fn amount_problem(amount: Option<i64>, count: i64, ctx: &CheckContext) -> Option
             thousands(count)
         ));
     };
-    let Some(required) = count.checked_mul(mci) else {
+    let Some(required) = mci.times(count) else {
         return Some(format!(
             "{} MCI of {year} overflows the tenge range",
             thousands(count)
@@ -494,7 +495,7 @@ fn amount_problem(amount: Option<i64>, count: i64, ctx: &CheckContext) -> Option
             thousands(paid),
             thousands(count),
             thousands(required),
-            thousands(mci)
+            thousands(mci.tenge())
         )),
         Some(_) => None,
     }

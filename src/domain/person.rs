@@ -1,20 +1,23 @@
 //! A person's identifying details, parsed once at the edge.
 
 use super::calendar::Term;
+use super::country::{self, CountryCode};
 use super::iin::Sex;
-use chrono::NaiveDate;
+use super::person_name::PersonName;
+use chrono::{Months, NaiveDate};
 use uuid::Uuid;
 
 /// Details of a person as registered; every field already checked by [`PersonDetails::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonDetails {
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: String,
+    pub surname: PersonName,
+    pub given_name: PersonName,
+    pub patronymic: Option<PersonName>,
+    /// Plausible on the day it was parsed (see [`plausible_birth_date`]).
     pub birth_date: NaiveDate,
     pub sex: Sex,
-    /// ISO 3166-1 alpha-3, upper case; empty for a stateless person.
-    pub citizenship: String,
+    /// `None` for a stateless person registered without a code; ICAO's `XXA` says the same.
+    pub citizenship: Option<CountryCode>,
     pub ethnic_kazakh: bool,
 }
 
@@ -30,9 +33,39 @@ pub struct RawPerson<'a> {
     pub ethnic_kazakh: bool,
 }
 
-const MAX_NAME: usize = 200;
-/// The earliest birth year an IIN can encode (century digit 1/2 = 1800s).
-pub const EARLIEST_BIRTH_YEAR: i32 = 1800;
+/// The oldest a person registered is taken to be, in years (SPEC §2.3).
+pub const MAX_AGE_YEARS: u32 = 120;
+
+/// A birth date no later than `today` and at most [`MAX_AGE_YEARS`] before it. An IIN of the
+/// 1800s still validates (SPEC §2.1), but no living person is registered with that birth date.
+pub fn plausible_birth_date(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> {
+    let earliest = today
+        .checked_sub_months(Months::new(12 * MAX_AGE_YEARS))
+        .unwrap_or(NaiveDate::MIN);
+    if date > today {
+        Err(format!("must not be after today ({today})"))
+    } else if date < earliest {
+        Err(format!(
+            "must not be more than {MAX_AGE_YEARS} years before today: {earliest} or later"
+        ))
+    } else {
+        Ok(date)
+    }
+}
+
+const CITIZENSHIP_RULE: &str = "empty for a stateless person, or an ISO 3166-1 alpha-3 code \
+    (e.g. CHN), XXA (stateless), XXB or XXC (refugee), XXX (unspecified)";
+
+/// A citizenship as given: nothing for a stateless person, otherwise a country code. A value of
+/// spaces only is neither.
+pub fn citizenship(value: &str) -> Result<Option<CountryCode>, String> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    CountryCode::parse(value)
+        .map(Some)
+        .map_err(|_| CITIZENSHIP_RULE.to_string())
+}
 
 impl PersonDetails {
     /// Parses raw input as of `today`; returns every problem as `(field, rule)`.
@@ -41,34 +74,51 @@ impl PersonDetails {
         today: NaiveDate,
     ) -> Result<PersonDetails, Vec<(&'static str, String)>> {
         let mut problems = Vec::new();
-        let surname = name(raw.surname, "surname", true, &mut problems);
-        let given_name = name(raw.given_name, "given_name", true, &mut problems);
-        let patronymic = name(raw.patronymic, "patronymic", false, &mut problems);
-        match raw.birth_date {
-            None => problems.push(("birth_date", "required: a valid calendar date".to_string())),
-            Some(d) if d > today => {
-                problems.push(("birth_date", "must not be in the future".to_string()))
-            }
-            Some(d) if chrono::Datelike::year(&d) < EARLIEST_BIRTH_YEAR => problems.push((
-                "birth_date",
-                format!("must be in {EARLIEST_BIRTH_YEAR} or later"),
-            )),
-            Some(_) => {}
-        }
-        if raw.sex.is_none() {
-            problems.push(("sex", "required: MALE or FEMALE".to_string()));
-        }
-        let citizenship = raw.citizenship.trim().to_ascii_uppercase();
-        let alpha3 = citizenship.len() == 3 && citizenship.chars().all(|c| c.is_ascii_uppercase());
-        if !(citizenship.is_empty() || alpha3) {
-            problems.push((
-                "citizenship",
-                "must be an ISO 3166-1 alpha-3 code (e.g. CHN) or empty for a stateless person"
-                    .to_string(),
-            ));
-        }
-        match (raw.birth_date, raw.sex, problems.is_empty()) {
-            (Some(birth_date), Some(sex), true) => Ok(PersonDetails {
+        let surname = kept(
+            &mut problems,
+            "surname",
+            PersonName::parse(raw.surname).map_err(|e| e.to_string()),
+        );
+        let given_name = kept(
+            &mut problems,
+            "given_name",
+            PersonName::parse(raw.given_name).map_err(|e| e.to_string()),
+        );
+        let patronymic = kept(
+            &mut problems,
+            "patronymic",
+            PersonName::parse_optional(raw.patronymic).map_err(|e| e.to_string()),
+        );
+        let birth_date = kept(
+            &mut problems,
+            "birth_date",
+            raw.birth_date
+                .ok_or_else(|| "required: a valid calendar date".to_string())
+                .and_then(|date| plausible_birth_date(date, today)),
+        );
+        let sex = kept(
+            &mut problems,
+            "sex",
+            raw.sex
+                .ok_or_else(|| "required: MALE or FEMALE".to_string()),
+        );
+        let citizenship = kept(&mut problems, "citizenship", citizenship(raw.citizenship));
+        match (
+            surname,
+            given_name,
+            patronymic,
+            birth_date,
+            sex,
+            citizenship,
+        ) {
+            (
+                Some(surname),
+                Some(given_name),
+                Some(patronymic),
+                Some(birth_date),
+                Some(sex),
+                Some(citizenship),
+            ) => Ok(PersonDetails {
                 surname,
                 given_name,
                 patronymic,
@@ -80,6 +130,25 @@ impl PersonDetails {
             _ => Err(problems),
         }
     }
+
+    /// The patronymic as stored: empty when the person has none.
+    pub fn patronymic_str(&self) -> &str {
+        self.patronymic.as_ref().map_or("", PersonName::as_str)
+    }
+
+    /// The citizenship as stored: empty when registered stateless without a code.
+    pub fn citizenship_str(&self) -> &'static str {
+        self.citizenship.map_or("", CountryCode::as_str)
+    }
+}
+
+/// The value parsed, or `None` with its problem kept.
+fn kept<T>(
+    problems: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    parsed: Result<T, String>,
+) -> Option<T> {
+    parsed.map_err(|rule| problems.push((field, rule))).ok()
 }
 
 /// The identity document a person is registered with (SPEC 5.7): one person holds it. The
@@ -88,7 +157,7 @@ impl PersonDetails {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityDocument {
     pub number: String,
-    pub issuing_country: String,
+    pub issuing_country: CountryCode,
 }
 
 const MAX_DOCUMENT_NUMBER: usize = 64;
@@ -111,20 +180,15 @@ impl IdentityDocument {
                 format!("required: 1 to {MAX_DOCUMENT_NUMBER} letters and digits"),
             ));
         }
-        let country = issuing_country.trim().to_ascii_uppercase();
-        if !(country.len() == 3 && country.chars().all(|c| c.is_ascii_uppercase())) {
-            problems.push((
-                "issuing_country",
-                "required: an ISO 3166-1 alpha-3 code, e.g. CHN".to_string(),
-            ));
-        }
-        if problems.is_empty() {
-            Ok(IdentityDocument {
+        let country = CountryCode::parse(issuing_country)
+            .map_err(|_| problems.push(("issuing_country", format!("required: {}", country::RULE))))
+            .ok();
+        match country {
+            Some(issuing_country) if problems.is_empty() => Ok(IdentityDocument {
                 number: kept,
-                issuing_country: country,
-            })
-        } else {
-            Err(problems)
+                issuing_country,
+            }),
+            _ => Err(problems),
         }
     }
 }
@@ -149,23 +213,6 @@ impl ArrivalNotice {
     }
 }
 
-fn name(
-    value: &str,
-    field: &'static str,
-    required: bool,
-    problems: &mut Vec<(&'static str, String)>,
-) -> String {
-    let trimmed = value.trim();
-    if required && trimmed.is_empty() {
-        problems.push((field, "required".to_string()));
-    } else if trimmed.chars().count() > MAX_NAME {
-        problems.push((field, format!("at most {MAX_NAME} characters")));
-    } else if trimmed.chars().any(char::is_control) {
-        problems.push((field, "must not contain control characters".to_string()));
-    }
-    trimmed.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,8 +232,9 @@ mod tests {
             ..RawPerson::default()
         };
         let p = PersonDetails::parse(raw, today()).unwrap();
-        assert_eq!(p.surname, "Nurlanov");
-        assert_eq!(p.citizenship, "CHN");
+        assert_eq!(p.surname.as_str(), "Nurlanov");
+        assert_eq!(p.patronymic, None);
+        assert_eq!(p.citizenship_str(), "CHN");
     }
 
     #[test]
@@ -194,6 +242,7 @@ mod tests {
         let a = IdentityDocument::parse("e 1234-567", "chn").unwrap();
         let b = IdentityDocument::parse("E1234567", "CHN").unwrap();
         assert_eq!(a, b);
+        assert_eq!(a.issuing_country.as_str(), "CHN");
         let fields: Vec<&str> = IdentityDocument::parse("№ 5", "China")
             .unwrap_err()
             .into_iter()
@@ -218,5 +267,85 @@ mod tests {
             fields,
             vec!["surname", "given_name", "birth_date", "sex", "citizenship"]
         );
+    }
+
+    fn born(birth_date: NaiveDate, today: NaiveDate) -> Result<PersonDetails, Vec<&'static str>> {
+        let raw = RawPerson {
+            surname: "Nurlanov",
+            given_name: "Aidos",
+            birth_date: Some(birth_date),
+            sex: Some(Sex::Male),
+            citizenship: "CHN",
+            ..RawPerson::default()
+        };
+        PersonDetails::parse(raw, today)
+            .map_err(|problems| problems.into_iter().map(|(f, _)| f).collect())
+    }
+
+    #[test]
+    fn a_birth_date_is_at_most_a_hundred_and_twenty_years_ago_and_not_after_today() {
+        let today = today();
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(born(d(1906, 11, 20), today), Err(vec!["birth_date"]));
+        assert!(born(d(1906, 11, 21), today).is_ok());
+        assert!(born(today, today).is_ok());
+        assert_eq!(born(d(2026, 11, 22), today), Err(vec!["birth_date"]));
+        assert_eq!(born(d(1800, 1, 1), today), Err(vec!["birth_date"]));
+    }
+
+    #[test]
+    fn a_hundred_and_twenty_years_before_a_leap_day_is_the_last_day_of_that_february() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            plausible_birth_date(d(1900, 2, 28), d(2020, 2, 29)),
+            Ok(d(1900, 2, 28))
+        );
+        assert!(plausible_birth_date(d(1900, 2, 27), d(2020, 2, 29)).is_err());
+    }
+
+    #[test]
+    fn the_birth_date_rule_names_its_bounds() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            plausible_birth_date(d(1800, 1, 1), today()),
+            Err("must not be more than 120 years before today: 1906-11-21 or later".to_string())
+        );
+        assert_eq!(
+            plausible_birth_date(d(2027, 1, 1), today()),
+            Err("must not be after today (2026-11-21)".to_string())
+        );
+    }
+
+    #[test]
+    fn names_are_checked_by_the_name_rule_each_naming_its_field() {
+        let raw = RawPerson {
+            surname: "Nur\u{202E}lanov",
+            given_name: "\u{200B}\u{200B}",
+            patronymic: "Serikuly1",
+            birth_date: NaiveDate::from_ymd_opt(1987, 10, 8),
+            sex: Some(Sex::Male),
+            citizenship: "CHN",
+            ..RawPerson::default()
+        };
+        let problems = PersonDetails::parse(raw, today()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, vec!["surname", "given_name", "patronymic"]);
+        assert!(problems[0].1.contains("U+202E"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_citizenship_is_a_country_code_or_nothing_for_a_stateless_person() {
+        assert_eq!(citizenship(""), Ok(None));
+        assert_eq!(
+            citizenship("xxa").map(|c| c.map(CountryCode::as_str)),
+            Ok(Some("XXA"))
+        );
+        assert_eq!(
+            citizenship("MNG").map(|c| c.map(CountryCode::as_str)),
+            Ok(Some("MNG"))
+        );
+        for value in [" ", "\t", "   ", "China", "ZZZ"] {
+            assert!(citizenship(value).is_err(), "{value:?}");
+        }
     }
 }

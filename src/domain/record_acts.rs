@@ -50,23 +50,23 @@ impl Holder {
 /// A person's identity as the IIN registry keeps it.
 pub fn identity(details: &PersonDetails) -> Identity {
     Identity {
-        surname: details.surname.clone(),
-        given_name: details.given_name.clone(),
-        patronymic: details.patronymic.clone(),
+        surname: details.surname.as_str().to_string(),
+        given_name: details.given_name.as_str().to_string(),
+        patronymic: details.patronymic_str().to_string(),
         birth_date: details.birth_date,
         sex: details.sex.as_str().to_string(),
-        citizenship: details.citizenship.clone(),
+        citizenship: details.citizenship_str().to_string(),
     }
 }
 
 /// The IIN just assigned to `holder`, with the identity it was assigned to.
-pub fn iin_assigned(holder: &Holder, details: &PersonDetails, region: Option<Region>) -> NewEvent {
+pub fn iin_assigned(holder: &Holder, identity: Identity, region: Option<Region>) -> NewEvent {
     holder.event(
         holder.person(),
         region,
         Facts::IinAssigned {
             iin: holder.iin.clone(),
-            identity: identity(details),
+            identity,
         },
     )
 }
@@ -320,7 +320,9 @@ pub fn documents_erased(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::country::CountryCode;
     use crate::domain::iin::Sex;
+    use crate::domain::person_name::PersonName;
     use crate::domain::record_event::EventKind;
     use crate::domain::record_life::{AnnulmentGround, EndReason};
 
@@ -337,14 +339,18 @@ mod tests {
 
     const PERSON: &str = "persons/0190a3b4-0000-7000-8000-000000000001";
 
+    fn name(value: &str) -> PersonName {
+        PersonName::parse(value).unwrap()
+    }
+
     fn details() -> PersonDetails {
         PersonDetails {
-            surname: "Abenov".into(),
-            given_name: "Aidos".into(),
-            patronymic: "Serikuly".into(),
+            surname: name("Abenov"),
+            given_name: name("Aidos"),
+            patronymic: Some(name("Serikuly")),
             birth_date: d(1987, 10, 8),
             sex: Sex::Male,
-            citizenship: "CHN".into(),
+            citizenship: CountryCode::parse("CHN").ok(),
             ethnic_kazakh: true,
         }
     }
@@ -368,7 +374,7 @@ mod tests {
         };
         let pavlodar = Some(Region::Pavlodar);
         vec![
-            iin_assigned(&h, &details(), None),
+            iin_assigned(&h, identity(&details()), None),
             kandas_status_granted(&h, "KC-2026-000001", validity, pavlodar),
             kandas_status_extended(&h, "KC-2026-000001", validity, pavlodar),
             kandas_status_annulled(&h, "KC-2026-000001", &annulment(), pavlodar),
@@ -439,7 +445,7 @@ mod tests {
 
     #[test]
     fn the_iin_registry_receives_the_identity_as_stored() {
-        let event = iin_assigned(&holder(), &details(), Some(Region::Almaty));
+        let event = iin_assigned(&holder(), identity(&details()), Some(Region::Almaty));
         assert_eq!(event.resource, PERSON);
         assert_eq!(event.region, Some(Region::Almaty));
         assert_eq!(
@@ -457,7 +463,7 @@ mod tests {
             }
         );
         let stateless = PersonDetails {
-            citizenship: String::new(),
+            citizenship: None,
             sex: Sex::Female,
             ..details()
         };
@@ -583,7 +589,7 @@ mod tests {
     #[test]
     fn a_correction_names_the_fields_it_changed_and_the_identity_it_made() {
         let corrected = PersonDetails {
-            surname: "Abenuly".into(),
+            surname: name("Abenuly"),
             birth_date: d(1987, 10, 9),
             ..details()
         };

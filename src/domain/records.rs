@@ -215,7 +215,8 @@ pub struct PersonRecords {
     pub iin: Option<String>,
     pub birth_date: NaiveDate,
     pub ethnic_kazakh: bool,
-    /// ISO 3166-1 alpha-3 of the current foreign citizenship; empty when stateless.
+    /// ISO 3166-1 alpha-3 of the current foreign citizenship, or an ICAO code; empty or `XXA`
+    /// when stateless.
     pub citizenship: String,
     pub kazakh_citizenship: Option<CitizenshipRecord>,
     pub kandas_statuses: Vec<KandasStatusRecord>,

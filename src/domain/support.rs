@@ -1,7 +1,7 @@
 //! State support for a family included in the regional quota (SPEC §6), in MCI and whole
 //! tenge at the MCI of the decision year (SPEC §4 Decision).
 
-use super::money::percent_of;
+use super::money::{Mci, percent_of};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -73,19 +73,20 @@ pub fn entitlement(
     persons: i64,
     rent_mci: i64,
     housing_cost: Option<i64>,
-    mci: i64,
+    mci: Mci,
 ) -> Result<Vec<Line>, SupportError> {
     if !RENT_MCI_RANGE.contains(&rent_mci) {
         return Err(SupportError::RentOutOfRange(rent_mci));
     }
     let times = |a: i64, b: i64| a.checked_mul(b).ok_or(SupportError::Overflow);
+    let in_tenge = |count: i64| mci.times(count).ok_or(SupportError::Overflow);
     let relocation_mci = times(RELOCATION_MCI_PER_PERSON, persons)?;
-    let monthly = times(rent_mci, mci)?;
+    let monthly = in_tenge(rent_mci)?;
     let mut lines = vec![
         Line {
             kind: SupportKind::Relocation,
             mci: relocation_mci,
-            tenge: times(relocation_mci, mci)?,
+            tenge: in_tenge(relocation_mci)?,
             per_payment: None,
             per_payment_mci: None,
             max_payments: Some(1),
@@ -103,11 +104,11 @@ pub fn entitlement(
         if cost < 0 {
             return Err(SupportError::NegativeHousingCost);
         }
-        let cap = times(CERTIFICATE_CAP_MCI, mci)?;
+        let cap = in_tenge(CERTIFICATE_CAP_MCI)?;
         let tenge = percent_of(cost, CERTIFICATE_PERCENT).min(cap);
         lines.push(Line {
             kind: SupportKind::MobilityCertificate,
-            mci: tenge / mci,
+            mci: tenge / mci.tenge(),
             tenge,
             per_payment: None,
             per_payment_mci: None,
@@ -256,26 +257,43 @@ mod tests {
     use super::*;
 
     const MCI_2025: i64 = 3932;
+
+    fn mci(tenge: i64) -> Mci {
+        Mci::new(tenge).unwrap()
+    }
+
+    #[test]
+    fn at_the_largest_mci_the_amounts_fit_and_a_sum_that_would_not_is_refused() {
+        let largest = mci(100_000);
+        let lines = entitlement(1_000, 30, Some(i64::MAX), largest).unwrap();
+        assert_eq!(lines[0].tenge, 70 * 1_000 * 100_000);
+        assert_eq!(lines[1].tenge, 12 * 30 * 100_000);
+        assert_eq!(lines[2].tenge, 1_160 * 100_000);
+        assert_eq!(
+            entitlement(i64::MAX / 70, 15, None, largest),
+            Err(SupportError::Overflow)
+        );
+    }
     /// An inclusion decided in June 2025: rent is paid for 2025-07 through 2026-06.
     const DECIDED_2025_06: NaiveDate = NaiveDate::from_ymd_opt(2025, 6, 20).unwrap();
 
     #[test]
     fn spec_worked_example_family_of_four_in_2025() {
-        let lines = entitlement(4, 15, Some(20_000_000), MCI_2025).unwrap();
+        let lines = entitlement(4, 15, Some(20_000_000), mci(MCI_2025)).unwrap();
         assert_eq!(lines[0].mci, 280);
         assert_eq!(lines[0].tenge, 1_100_960);
         assert_eq!(lines[1].per_payment, Some(58_980), "15 MCI a month");
         assert_eq!(lines[1].tenge, 12 * 58_980);
         assert_eq!(lines[2].tenge, 4_561_120, "the certificate cap, 1,160 MCI");
         assert_eq!(
-            entitlement(4, 30, None, MCI_2025).unwrap()[1].per_payment,
+            entitlement(4, 30, None, mci(MCI_2025)).unwrap()[1].per_payment,
             Some(117_960)
         );
     }
 
     #[test]
     fn a_2026_decision_uses_4325_and_the_certificate_is_half_the_cost_under_the_cap() {
-        let lines = entitlement(1, 20, Some(3_000_001), 4325).unwrap();
+        let lines = entitlement(1, 20, Some(3_000_001), mci(4325)).unwrap();
         assert_eq!(lines[0].tenge, 70 * 4325);
         assert_eq!(lines[2].tenge, 1_500_000, "50% rounded down");
     }
@@ -283,19 +301,19 @@ mod tests {
     #[test]
     fn rent_rate_must_be_15_to_30() {
         assert_eq!(
-            entitlement(1, 14, None, MCI_2025),
+            entitlement(1, 14, None, mci(MCI_2025)),
             Err(SupportError::RentOutOfRange(14))
         );
         assert_eq!(
-            entitlement(1, 31, None, MCI_2025),
+            entitlement(1, 31, None, mci(MCI_2025)),
             Err(SupportError::RentOutOfRange(31))
         );
-        assert!(entitlement(1, 30, None, MCI_2025).is_ok());
+        assert!(entitlement(1, 30, None, mci(MCI_2025)).is_ok());
     }
 
     #[test]
     fn payments_never_exceed_a_line() {
-        let lines = entitlement(4, 15, Some(1_000_000), MCI_2025).unwrap();
+        let lines = entitlement(4, 15, Some(1_000_000), mci(MCI_2025)).unwrap();
         let (relocation, rent, certificate) = (&lines[0], &lines[1], &lines[2]);
         assert_eq!(
             check_payment(relocation, 0, 0, 1_100_960, None, DECIDED_2025_06),
@@ -374,7 +392,7 @@ mod tests {
 
     #[test]
     fn a_rent_payment_outside_the_months_is_refused_before_any_amount_rule() {
-        let lines = entitlement(4, 15, None, MCI_2025).unwrap();
+        let lines = entitlement(4, 15, None, mci(MCI_2025)).unwrap();
         let rent = &lines[1];
         assert!(matches!(
             check_payment(rent, 0, 0, 58_980, Some("2025-06"), DECIDED_2025_06),
@@ -388,7 +406,7 @@ mod tests {
 
     #[test]
     fn the_rent_line_carries_the_monthly_rate_in_mci_and_tenge() {
-        let rent = &entitlement(4, 15, None, MCI_2025).unwrap()[1];
+        let rent = &entitlement(4, 15, None, mci(MCI_2025)).unwrap()[1];
         assert_eq!(rent.per_payment_mci, Some(15));
         assert_eq!(rent.per_payment, Some(58_980));
     }

@@ -3,6 +3,7 @@
 
 use crate::domain::calendar::{Calendar, OfficialYear};
 use crate::domain::caller::Call;
+use crate::domain::money::Mci;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
@@ -23,7 +24,7 @@ pub struct SetQuota {
 pub struct SetMci {
     pub key: Idempotency,
     pub year: i32,
-    pub tenge: i64,
+    pub tenge: Mci,
 }
 
 /// SetCalendarYear, parsed: a year whose every date is readable and whose rules hold.
@@ -84,7 +85,7 @@ pub async fn set_mci<R: Message + Default>(
         return Ok(first);
     }
     quota::set_mci(&mut *tx, year, tenge).await?;
-    let answer = present(year, tenge);
+    let answer = present(year, tenge.tenge());
     mutation::commit(tx, call, &key, &format!("mci/{year}"), &answer).await?;
     Ok(answer)
 }

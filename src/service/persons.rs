@@ -207,7 +207,7 @@ pub async fn correct<R: Message + Default>(
         citizenship: &proposed.citizenship,
         ethnic_kazakh: proposed.ethnic_kazakh,
     };
-    let corrected = correction::correct(&current.details(), &raw, &fields, state.clock.today())
+    let corrected = correction::correct(&current.as_raw(), &raw, &fields, state.clock.today())
         .map_err(|problems| {
             ApiError::InvalidArgument(
                 problems

@@ -4,7 +4,8 @@ use super::Tx;
 use crate::domain::correction::SupportingDocument;
 use crate::domain::iin::{Iin, Sex};
 use crate::domain::jurisdiction::Scope;
-use crate::domain::person::{IdentityDocument, PersonDetails};
+use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
+use crate::domain::record_event::Identity;
 use crate::domain::regions::Region;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
@@ -34,15 +35,28 @@ pub struct PersonRow {
 }
 
 impl PersonRow {
-    /// The correctable fields as they stand.
-    pub fn details(&self) -> PersonDetails {
-        PersonDetails {
+    /// The identity the IIN registry is told of, as stored: a row from before SPEC §2.3 is
+    /// told as it stands.
+    pub fn identity(&self) -> Identity {
+        Identity {
             surname: self.surname.clone(),
             given_name: self.given_name.clone(),
             patronymic: self.patronymic.clone(),
             birth_date: self.birth_date,
-            sex: self.sex,
+            sex: self.sex.as_str().to_string(),
             citizenship: self.citizenship.clone(),
+        }
+    }
+
+    /// The correctable fields as stored, for a correction to parse together with the new ones.
+    pub fn as_raw(&self) -> RawPerson<'_> {
+        RawPerson {
+            surname: &self.surname,
+            given_name: &self.given_name,
+            patronymic: &self.patronymic,
+            birth_date: Some(self.birth_date),
+            sex: Some(self.sex),
+            citizenship: &self.citizenship,
             ethnic_kazakh: self.ethnic_kazakh,
         }
     }
@@ -64,12 +78,12 @@ pub async fn insert(
     )))
     .bind(id)
     .bind(iin.map(Iin::as_str))
-    .bind(&details.surname)
-    .bind(&details.given_name)
-    .bind(&details.patronymic)
+    .bind(details.surname.as_str())
+    .bind(details.given_name.as_str())
+    .bind(details.patronymic_str())
     .bind(details.birth_date)
     .bind(details.sex)
-    .bind(&details.citizenship)
+    .bind(details.citizenship_str())
     .bind(details.ethnic_kazakh)
     .bind(registered_by)
     .fetch_one(&mut **tx)
@@ -128,7 +142,7 @@ pub async fn holder_of_document<'e>(
         "SELECT person_id FROM person_documents WHERE number = $1 AND issuing_country = $2",
     )
     .bind(&document.number)
-    .bind(&document.issuing_country)
+    .bind(document.issuing_country.as_str())
     .fetch_optional(executor)
     .await
 }
@@ -145,7 +159,7 @@ pub async fn insert_document(
     )
     .bind(person)
     .bind(&document.number)
-    .bind(&document.issuing_country)
+    .bind(document.issuing_country.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -163,8 +177,8 @@ pub async fn same_identity<'e>(
            AND birth_date = $3 AND sex = $4
          ORDER BY id LIMIT 20",
     )
-    .bind(&details.surname)
-    .bind(&details.given_name)
+    .bind(details.surname.as_str())
+    .bind(details.given_name.as_str())
     .bind(details.birth_date)
     .bind(details.sex)
     .fetch_all(executor)
@@ -222,12 +236,12 @@ pub async fn update(
          WHERE id = $1 RETURNING {COLUMNS}"
     )))
     .bind(id)
-    .bind(&details.surname)
-    .bind(&details.given_name)
-    .bind(&details.patronymic)
+    .bind(details.surname.as_str())
+    .bind(details.given_name.as_str())
+    .bind(details.patronymic_str())
     .bind(details.birth_date)
     .bind(details.sex)
-    .bind(&details.citizenship)
+    .bind(details.citizenship_str())
     .bind(details.ethnic_kazakh)
     .fetch_one(&mut **tx)
     .await

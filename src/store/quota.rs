@@ -1,6 +1,7 @@
 //! Quota places, inclusions, the decision feed, MCI values and entitlement lines.
 
 use super::Tx;
+use crate::domain::money::{Mci, MciOutOfRange};
 use crate::domain::regions::Region;
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgExecutor};
@@ -259,25 +260,31 @@ pub async fn decisions_after<'e>(
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.mci", db.system.name = "postgresql"))]
-pub async fn mci<'e>(executor: impl PgExecutor<'e>, year: i32) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
+/// The MCI of `year`, `None` when not set. A value stored before SetMci kept to the range comes
+/// back as the error that holds it, for the caller to refuse what depends on it.
+pub async fn mci<'e>(
+    executor: impl PgExecutor<'e>,
+    year: i32,
+) -> Result<Option<Result<Mci, MciOutOfRange>>, sqlx::Error> {
+    let tenge: Option<i64> = sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
         .bind(year)
         .fetch_optional(executor)
-        .await
+        .await?;
+    Ok(tenge.map(Mci::new))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.set_mci", db.system.name = "postgresql"))]
 pub async fn set_mci<'e>(
     executor: impl PgExecutor<'e>,
     year: i32,
-    tenge: i64,
+    tenge: Mci,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO mci_values (year, tenge) VALUES ($1, $2)
          ON CONFLICT (year) DO UPDATE SET tenge = EXCLUDED.tenge, updated_at = now()",
     )
     .bind(year)
-    .bind(tenge)
+    .bind(tenge.tenge())
     .execute(executor)
     .await?;
     Ok(())

@@ -162,7 +162,7 @@ async fn audit_pages_are_complete_and_ordered() {
     let app = spawn_app().await;
     let mut persons = app.persons("psc").await;
     for i in 0..7 {
-        register(&mut persons, person(&format!("Page{i}"))).await;
+        register(&mut persons, person(&numbered("Page", i))).await;
     }
     let mut audit = app.audit().await;
     let mut token = String::new();

@@ -12,7 +12,7 @@ use std::process::Command;
 async fn register_some(app: &TestApp, count: usize, tag: &str) {
     let mut persons = app.persons("psc").await;
     for i in 0..count {
-        register(&mut persons, person(&format!("{tag}{i}"))).await;
+        register(&mut persons, person(&numbered(tag, i))).await;
     }
 }
 
@@ -105,7 +105,7 @@ async fn an_untouched_log_exports_and_verifies_offline() {
             .contains("\"kandas-audit-log\"")
     );
     assert!(
-        !lines.contains("Early0"),
+        !lines.contains("Earlya"),
         "the log names persons by resource name only"
     );
 }

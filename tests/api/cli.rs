@@ -338,6 +338,36 @@ async fn mci_is_set_and_listed() {
     );
 }
 
+#[tokio::test]
+async fn an_mci_over_a_hundred_thousand_tenge_is_refused_naming_the_field_and_not_set() {
+    let app = spawn_app().await;
+    let operator = Operator::new(&app);
+    let refused = operator
+        .run(&[
+            "mci",
+            "set",
+            "--year",
+            "2031",
+            "--tenge",
+            "9223372036854775807",
+        ])
+        .await;
+    refused.failed_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("field tenge: must be a whole number of tenge from 1 to 100,000"),
+        "{refused:#?}"
+    );
+    let values = AdminClient::new(app.channel("admin").await)
+        .list_mci(pb::ListMciRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
+    assert!(values.iter().all(|mci| mci.year != 2031), "{values:?}");
+}
+
 /// The 2027 decree in the file format `calendar load --help` documents.
 const DECREE_2027: &str = r#"
 year = 2027

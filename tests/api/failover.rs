@@ -95,7 +95,7 @@ async fn write_until(
     while !stop.load(Ordering::SeqCst) {
         n += 1;
         let request_id = request_id();
-        let surname = format!("Failover{writer}x{n}");
+        let surname = numbered(&numbered("Failover", writer), format!("x{n}"));
         loop {
             let call = persons.register_person(pb::RegisterPersonRequest {
                 request_id: request_id.clone(),

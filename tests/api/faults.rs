@@ -349,7 +349,8 @@ async fn write_load(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let registration = new_registration(&format!("Crash{tag}r{round}"));
+        let registration =
+            new_registration(&numbered(&numbered("Crash", tag), format!("r{round}")));
         let registered =
             tokio::time::timeout(HANG, persons.register_person(call(registration.clone())))
                 .await
@@ -680,7 +681,7 @@ async fn db_load(
         }
         let sent_in = phase.load(Ordering::SeqCst);
         if writer {
-            let request = new_registration(&format!("Outage{round}"));
+            let request = new_registration(&numbered("Outage", round));
             let outcome =
                 tokio::time::timeout(HANG, persons.register_person(call(request.clone())))
                     .await
@@ -913,7 +914,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
         let registered = bounded(
             HANG,
             "RegisterPerson",
-            persons.register_person(call(new_registration(&format!("Applicant{i}")))),
+            persons.register_person(call(new_registration(&numbered("Applicant", i)))),
         )
         .await
         .unwrap();
@@ -931,7 +932,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
     let mut in_flight = Vec::new();
     for (i, applicant) in applicants.iter().enumerate() {
         let mut persons = PersonClient::new(channel.clone());
-        let request = new_registration(&format!("InFlight{i}"));
+        let request = new_registration(&numbered("InFlight", i));
         in_flight.push(tokio::spawn(async move {
             tokio::time::timeout(HANG, persons.register_person(call(request)))
                 .await
@@ -1110,7 +1111,7 @@ async fn a_short_client_deadline_is_honoured_and_leaves_nothing_half_done() {
 
     let mut registrations = Vec::new();
     for k in 0..CALLS {
-        let request = new_registration(&format!("Hurried{k}"));
+        let request = new_registration(&numbered("Hurried", k));
         let mut short = tonic::Request::new(request.clone());
         short.set_timeout(Duration::from_millis(DEADLINES_MS[k % DEADLINES_MS.len()]));
         let outcome = bounded(

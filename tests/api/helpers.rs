@@ -24,6 +24,8 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use uuid::Uuid;
 
+pub use crate::fixture_names::numbered;
+
 pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
 pub type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
 pub type AuditClient = pb::audit_service_client::AuditServiceClient<Channel>;
@@ -545,7 +547,7 @@ pub async fn eligible_family(
     let mut persons = app.persons("psc").await;
     let mut family = Vec::new();
     for n in first..first + size {
-        let mut p = person(&format!("Quota{n}"));
+        let mut p = person(&numbered("Quota", n));
         p.iin = test_iin(n);
         let decoded = kandas::domain::iin::Iin::parse(&p.iin).unwrap().decode();
         let born = decoded.birth_date.unwrap();

@@ -161,7 +161,7 @@ async fn fifty_concurrent_approvals_yield_fifty_distinct_valid_iins() {
     let mut submitted = Vec::new();
     for i in 0..50 {
         // Everyone shares one birth date and sex, so all compete for one IIN prefix.
-        let registered = register(&mut persons, person(&format!("Twin{i}"))).await;
+        let registered = register(&mut persons, person(&numbered("Twin", i))).await;
         let app_row = apps
             .submit_application(iin_submission(&registered.name, vec![passport()]))
             .await
@@ -442,7 +442,7 @@ async fn listing_filters_by_procedure_state_applicant_and_overdue_and_pages() {
     let mut apps = app.applications("psc").await;
     let mut names = Vec::new();
     for i in 0..5 {
-        let p = register(&mut persons, person(&format!("List{i}"))).await;
+        let p = register(&mut persons, person(&numbered("List", i))).await;
         let a = apps
             .submit_application(iin_submission(&p.name, vec![passport()]))
             .await

@@ -3,6 +3,7 @@
 //! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
+mod fixture_names;
 mod helpers;
 
 mod appeals;
@@ -31,6 +32,7 @@ mod metrics_and_shedding;
 mod organisations;
 mod package;
 mod person_record;
+mod plausible_values;
 mod point_in_time_restore;
 mod procedure_boundaries;
 mod procedures;

@@ -28,7 +28,7 @@ async fn register_batch(app: &TestApp, tag: &str, count: usize) -> Vec<String> {
     let mut names = Vec::new();
     for i in 0..count {
         names.push(
-            register(&mut persons, person(&format!("{tag}x{i}")))
+            register(&mut persons, person(&numbered(&format!("{tag}x"), i)))
                 .await
                 .name,
         );

@@ -152,7 +152,7 @@ fn kandas_documents() -> Vec<pb::Document> {
 async fn holder(app: &TestApp, iin: &str, ethnic_kazakh: bool, citizenship: &str) -> pb::Person {
     let mut persons = app.persons("psc").await;
     // Each holder is a different person: the IIN's serial tells them apart by name too.
-    let mut p = person(&format!("Holder {}", &iin[7..11]));
+    let mut p = person(&numbered("Holder ", &iin[7..11]));
     p.iin = iin.into();
     p.ethnic_kazakh = ethnic_kazakh;
     p.citizenship = citizenship.into();

@@ -156,7 +156,7 @@ async fn persons(app: &TestApp, n: usize) -> Vec<Uuid> {
     let mut client = app.persons("psc").await;
     let mut ids = Vec::new();
     for i in 0..n {
-        let registered = register(&mut client, person(&format!("Feedperson{i}"))).await;
+        let registered = register(&mut client, person(&numbered("Feedperson", i))).await;
         ids.push(Uuid::parse_str(registered.name.trim_start_matches("persons/")).unwrap());
     }
     ids
@@ -1036,7 +1036,7 @@ async fn a_catch_up_of_a_hundred_thousand_events_streams_whole_in_bounded_memory
 /// Registers a person and assigns an IIN through `app`'s gRPC: one `iin_assigned` event.
 async fn assign_iin(app: &TestApp, n: usize) -> String {
     let mut persons = app.persons("psc").await;
-    let applicant = register(&mut persons, person(&format!("Replicant{n}"))).await;
+    let applicant = register(&mut persons, person(&numbered("Replicant", n))).await;
     let mut applications = app.applications("psc").await;
     let submitted = applications
         .submit_application(iin_submission(&applicant.name, vec![passport()]))

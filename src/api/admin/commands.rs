@@ -4,6 +4,7 @@
 use crate::api::convert::date_from_proto;
 use crate::api::{Fields, parse_region, parse_request_id};
 use crate::domain::calendar::{DatedDayOff, OfficialYear, Transfer, TransferKind};
+use crate::domain::money::Mci;
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::admin::{SetCalendarYear, SetMci, SetQuota};
@@ -57,14 +58,7 @@ pub(super) fn set_mci_command(req: &pb::SetMciRequest) -> ApiResult<SetMci> {
             "required: a year from 1990 to 2200",
         ))
     };
-    let tenge = if req.tenge <= 0 {
-        Err(FieldError::new(
-            "tenge",
-            "required: a positive whole number of tenge",
-        ))
-    } else {
-        Ok(req.tenge)
-    };
+    let tenge = Mci::new(req.tenge).map_err(|e| FieldError::new("tenge", e.to_string()));
     let (request_id, year, tenge) =
         (parse_request_id(&req.request_id), year, tenge).or_invalid()?;
     Ok(SetMci {

@@ -10,6 +10,7 @@ use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_region, p
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Call;
 use crate::domain::details::{FamilyMember, Relation};
+use crate::domain::person::plausible_birth_date;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::PersonRecords;
 use crate::domain::regions::Region;
@@ -144,8 +145,11 @@ pub(super) fn required_command(
     }
     // Described, not registered: stand-in records carry the ages that matter.
     let description = req.description.clone().unwrap_or_default();
-    let birth_date = |field: String, date: Option<&pb::Date>| {
-        date_from_proto(&field, date).map(|date| date.unwrap_or(today))
+    let birth_date = |field: String, date: Option<&pb::Date>| match date_from_proto(&field, date)? {
+        None => Ok(today),
+        Some(date) => {
+            plausible_birth_date(date, today).map_err(|rule| FieldError::new(field, rule))
+        }
     };
     let applicant_birth = birth_date(
         "description.birth_date".into(),

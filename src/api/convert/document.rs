@@ -143,10 +143,6 @@ pub(super) fn is_sha256_hex(value: &str) -> bool {
     value.len() == 64 && value.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }
 
-pub(super) fn is_country_code(value: &str) -> bool {
-    value.len() == 3 && value.chars().all(|c| c.is_ascii_uppercase())
-}
-
 pub(super) const MAX_DOCUMENTS: usize = 100;
 pub(super) const MAX_TEXT: usize = 256;
 
@@ -208,12 +204,12 @@ pub(super) fn document_from_proto(
             "must be an ISO 639-1 code in lower case, e.g. `kk`",
         ));
     }
-    if !d.issuing_country.is_empty() && !is_country_code(&d.issuing_country) {
-        fields.push(FieldError::new(
-            path("issuing_country"),
-            "must be an ISO 3166-1 alpha-3 code, e.g. `CHN`",
-        ));
-    }
+    let issuing_country = fields
+        .check(optional_country(
+            &path("issuing_country"),
+            &d.issuing_country,
+        ))
+        .unwrap_or_default();
     for (field, value) in [("number", &d.number), ("storage_ref", &d.storage_ref)] {
         if value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
             fields.push(FieldError::new(
@@ -282,7 +278,7 @@ pub(super) fn document_from_proto(
         language: d.language.clone(),
         translation,
         number: d.number.clone(),
-        issuing_country: d.issuing_country.clone(),
+        issuing_country,
         issue_date,
         expiry_date,
         amount_tenge: (d.amount_tenge != 0).then_some(d.amount_tenge),

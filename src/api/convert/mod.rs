@@ -12,7 +12,7 @@ pub use document::*;
 pub use record_event::*;
 
 use super::parse_region;
-use super::{Fields, name_of, parse_name};
+use super::{Fields, name_of, optional_country, parse_name};
 use crate::domain::details::{
     CitizenshipCategory, Details, FamilyMember, KandasGround, Outcome, PermitCategory, Relation,
 };

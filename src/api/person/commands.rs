@@ -2,7 +2,9 @@
 //! field collected in request order.
 
 use crate::api::convert::{date_from_proto, sex_from_proto};
-use crate::api::{Fields, page_size_within, parse_cursor, parse_name, parse_request_id};
+use crate::api::{
+    Fields, optional_country, page_size_within, parse_cursor, parse_name, parse_request_id,
+};
 use crate::domain::correction::{Correctable, SupportingDocument};
 use crate::domain::iin::{Iin, IinError};
 use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
@@ -116,17 +118,18 @@ fn supporting_document(
             "required: the document the correction rests on",
         )]);
     };
-    let (kind, number, issue_date) = (
+    let (kind, number, issue_date, issuing_country) = (
         required_text("supporting_document.kind", &doc.kind),
         required_text("supporting_document.number", &doc.number),
         date_from_proto("supporting_document.issue_date", doc.issue_date.as_ref()),
+        optional_country("supporting_document.issuing_country", &doc.issuing_country),
     )
         .all_valid()?;
     Ok(SupportingDocument {
         kind,
         number,
         issue_date,
-        issuing_country: doc.issuing_country.trim().to_ascii_uppercase(),
+        issuing_country,
     })
 }
 

@@ -44,6 +44,17 @@ pub(crate) fn bench_person(surname: String) -> pb::Person {
     }
 }
 
+/// `prefix` and then `n` spelt in letters (`0` as `a` up to `9` as `j`): a name holds no
+/// digits (SPEC §2.3).
+pub(crate) fn numbered_surname(prefix: &str, n: usize) -> String {
+    let spelt: String = n
+        .to_string()
+        .bytes()
+        .map(|digit| char::from(b'a' + (digit - b'0')))
+        .collect();
+    format!("{prefix}{spelt}")
+}
+
 /// An IIN assignment with a Chinese passport and its notarized Russian translation.
 pub(crate) fn iin_submission(applicant: &str) -> pb::SubmitApplicationRequest {
     pb::SubmitApplicationRequest {

@@ -13,7 +13,7 @@ use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::QUOTA_REGION;
-use crate::data::{bench_person, date, passport, procedure};
+use crate::data::{bench_person, date, numbered_surname, passport, procedure};
 use crate::load::pick;
 use crate::scenarios::ApplicationClient;
 use crate::target::Target;
@@ -135,7 +135,7 @@ pub(crate) async fn registered(offices: &Offices) -> anyhow::Result<pb::Person> 
         else {
             continue;
         };
-        let mut person = bench_person(format!("Path{}", pick(1 << 30)));
+        let mut person = bench_person(numbered_surname("Path", pick(1 << 30)));
         person.iin = iin.as_str().to_string();
         person.birth_date = Some(date(born));
         match persons

@@ -39,6 +39,7 @@ use super::documents::{
     Check, CheckContext, ChecklistItem, Document, DocumentType as T, Requirement, STATE_DUTY_MCI,
     evaluate_with, iin_assignment,
 };
+use super::money::Mci;
 use super::procedure::Procedure;
 use super::records::PersonRecords;
 
@@ -53,7 +54,7 @@ pub struct Case<'a> {
     /// Documents presented now; `holder: None` = applicant, `Some(person_id)` = that family member.
     pub documents: &'a [Document],
     /// MCI of the submission year when set; solvency (1,320 MCI) and state duty (4 MCI) need it.
-    pub mci: Option<i64>,
+    pub mci: Option<Mci>,
 }
 
 impl Case<'_> {

@@ -102,7 +102,7 @@ fn case<'a>(
         applicant,
         family: details.family().iter().zip(family).collect(),
         documents,
-        mci,
+        mci: mci.map(|tenge| Mci::new(tenge).unwrap()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! stateless person's certificate.
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, prerequisite};
+use crate::domain::country::is_stateless;
 
 // SPEC 5.6; seed 000 (names no act for admission to citizenship).
 const BASIS_NOT_A_CITIZEN: &str = "Admission to citizenship of the Republic of Kazakhstan in a \
@@ -42,8 +43,8 @@ impl Ctx<'_> {
     }
 
     pub(super) fn stateless(&self) -> Prerequisite {
-        // Decision: stateless means no foreign citizenship on record (`citizenship` empty) and
-        // not a citizen of Kazakhstan either.
+        // Decision: stateless means no foreign citizenship on record (`citizenship` empty or
+        // ICAO's XXA) and not a citizen of Kazakhstan either.
         if let Some(c) = self
             .records
             .kazakh_citizenship
@@ -62,7 +63,7 @@ impl Ctx<'_> {
             );
         }
         let citizenship = self.records.citizenship.trim();
-        let (satisfied, description) = if citizenship.is_empty() {
+        let (satisfied, description) = if is_stateless(citizenship) {
             (true, "the person holds no citizenship".to_string())
         } else {
             (

@@ -289,13 +289,36 @@ async fn include_in_quota(
     }
     fields.finish()?;
     let mci_year = today.year();
-    let mci = store::quota::mci(&mut **tx, mci_year).await?.ok_or_else(|| {
-        failed_precondition(
-            "MCI_NOT_SET",
-            format!("the MCI for {mci_year} is not set; an administrator sets it with AdminService.SetMci"),
-            vec![Violation::new("MCI_SET", format!("mci/{mci_year}"), format!("MCI of {mci_year}"))],
-        )
-    })?;
+    let mci = match store::quota::mci(&mut **tx, mci_year).await? {
+        Some(Ok(mci)) => mci,
+        None => {
+            return Err(failed_precondition(
+                "MCI_NOT_SET",
+                format!(
+                    "the MCI for {mci_year} is not set; an administrator sets it with AdminService.SetMci"
+                ),
+                vec![Violation::new(
+                    "MCI_SET",
+                    format!("mci/{mci_year}"),
+                    format!("MCI of {mci_year}"),
+                )],
+            ));
+        }
+        Some(Err(stored)) => {
+            return Err(failed_precondition(
+                "MCI_OUT_OF_RANGE",
+                format!(
+                    "the MCI stored for {mci_year} is {} tenge, outside 1 to 100,000; an administrator sets it again with AdminService.SetMci",
+                    stored.0
+                ),
+                vec![Violation::new(
+                    "MCI_SET",
+                    format!("mci/{mci_year}"),
+                    format!("MCI of {mci_year}: {stored}"),
+                )],
+            ));
+        }
+    };
     let lines =
         crate::domain::support::entitlement(everyone.len() as i64, rent_mci, housing_cost, mci)
             .map_err(|e| ApiError::field("approve", e.to_string()))?;
@@ -342,7 +365,7 @@ async fn include_in_quota(
             )],
         ));
     }
-    store::support::insert_lines(tx, row.id, mci_year, mci, &lines).await?;
+    store::support::insert_lines(tx, row.id, mci_year, mci.tenge(), &lines).await?;
     let number = records::next_number(tx, IssuedKind::QuotaInclusion.number_prefix(), year).await?;
     let issued = everyone
         .iter()
@@ -407,7 +430,7 @@ async fn assign_iin(
         },
         events: vec![record_acts::iin_assigned(
             &holder,
-            &person.details(),
+            person.identity(),
             region,
         )],
     })

@@ -173,7 +173,10 @@ pub async fn required_documents(
         details,
         documents: Vec::new(),
     };
-    let mci = store::quota::mci(&mut *conn, today.year()).await?;
+    // An MCI stored out of range is no MCI: the money checks say it is not set.
+    let mci = store::quota::mci(&mut *conn, today.year())
+        .await?
+        .and_then(Result::ok);
     let assessment = disclosure::for_outsider(
         admission::assess(&people, &submission, today, mci),
         submission.applicant,
@@ -194,7 +197,9 @@ async fn assess_on_record(
     today: NaiveDate,
 ) -> ApiResult<(People, Assessment)> {
     let people = load_people(conn, submission.applicant, &submission.details).await?;
-    let mci = store::quota::mci(&mut *conn, today.year()).await?;
+    let mci = store::quota::mci(&mut *conn, today.year())
+        .await?
+        .and_then(Result::ok);
     let mut assessment = admission::assess(&people, submission, today, mci);
     let facts = quota_facts(conn, &people, &submission.details).await?;
     assessment.unmet.extend(admission::quota_eligibility(

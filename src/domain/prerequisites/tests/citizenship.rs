@@ -103,6 +103,10 @@ fn stateless_certificate_needs_no_citizenship() {
     let q = PrerequisiteQuery::bare(Procedure::StatelessPersonCertificate);
     let mut r = person();
     assert_eq!(unmet_codes(&q, &r), vec![PrerequisiteCode::Stateless]);
+    r.citizenship = "XXB".into();
+    assert_eq!(unmet_codes(&q, &r), vec![PrerequisiteCode::Stateless]);
+    r.citizenship = "XXA".into();
+    assert_eq!(unmet_codes(&q, &r), Vec::<PrerequisiteCode>::new());
     r.citizenship.clear();
     assert_eq!(unmet_codes(&q, &r), Vec::<PrerequisiteCode>::new());
     assert_eq!(
