@@ -3,6 +3,7 @@
 //! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
+mod databases;
 mod helpers;
 
 mod appeals;
@@ -15,6 +16,7 @@ mod connect;
 mod connections;
 mod database_log;
 mod database_refusals;
+mod database_restart;
 mod failover;
 mod family_path;
 mod faults;
@@ -24,6 +26,7 @@ mod iin_assignment;
 mod isolation;
 mod jurisdiction;
 mod kandas_certificate;
+mod least_privilege;
 mod logs;
 mod metrics_and_shedding;
 mod organisations;
