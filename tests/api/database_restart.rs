@@ -66,7 +66,8 @@ async fn write_until(
                         false
                     }
                     Err(_) => {
-                        log.other.push(format!("no answer within {CALL_DEADLINE:?}"));
+                        log.other
+                            .push(format!("no answer within {CALL_DEADLINE:?}"));
                         false
                     }
                 }
@@ -136,7 +137,10 @@ async fn a_postmaster_killed_under_load_is_restarted_and_loses_no_acknowledged_w
         )));
     }
     let acked = || log.lock().unwrap().acked.len();
-    wait_until(WAIT, "writes acknowledged", || async { acked() >= ACKED_BEFORE }).await;
+    wait_until(WAIT, "writes acknowledged", || async {
+        acked() >= ACKED_BEFORE
+    })
+    .await;
 
     let killed = cluster.server_pid();
     nix::sys::signal::kill(
@@ -183,7 +187,11 @@ async fn a_postmaster_killed_under_load_is_restarted_and_loses_no_acknowledged_w
         .unwrap();
     let stored: HashSet<String> = stored.iter().map(|id| format!("persons/{id}")).collect();
     let acknowledged: HashSet<String> = log.acked.iter().map(|(_, p, _)| p.clone()).collect();
-    assert_eq!(acknowledged.len(), log.acked.len(), "a request acknowledged twice");
+    assert_eq!(
+        acknowledged.len(),
+        log.acked.len(),
+        "a request acknowledged twice"
+    );
     assert_eq!(
         stored, acknowledged,
         "stored persons differ from the acknowledged ones"
@@ -202,4 +210,79 @@ async fn a_postmaster_killed_under_load_is_restarted_and_loses_no_acknowledged_w
     );
     drop(app);
     tokio::task::block_in_place(|| drop(cluster));
+}
+
+/// `kandas serve` with nothing configured, as an operator first runs it: its private cluster's
+/// postmaster killed, the restart is logged and counted, health comes back, and a SIGTERM
+/// still stops everything cleanly.
+#[tokio::test]
+async fn kandas_serve_restarts_its_private_cluster_logs_and_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let metrics: std::net::SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("KANDAS_LISTEN", "127.0.0.1:0")
+        .env("KANDAS_METRICS_LISTEN", metrics.to_string())
+        .env("KANDAS_LOG", "kandas=info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the kandas binary");
+    let log = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let serving = || log().matches("database takes writes: SERVING").count();
+    wait_until(WAIT, "the binary serving", || async { serving() == 1 }).await;
+
+    let pid_file = dir.path().join(".kandas/pg/postmaster.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_until(WAIT, "the restart logged", || async {
+        log().contains("PostgreSQL restarted")
+    })
+    .await;
+    wait_until(WAIT, "SERVING again", || async { serving() == 2 }).await;
+    let text = log();
+    assert!(text.contains("PostgreSQL exited unexpectedly"), "{text}");
+    assert!(text.contains("NOT_SERVING"), "{text}");
+    let (status, _, body) =
+        http_raw(metrics, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("kandas_database_restarts_total 1"), "{body}");
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id().unwrap() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("kandas stopped")
+        .unwrap();
+    assert!(status.success(), "{status:?}: {}", log());
+    assert!(
+        !pid_file.exists(),
+        "the cluster was stopped with the service"
+    );
 }

@@ -235,11 +235,14 @@ pub(super) fn sql_ident(value: &str) -> String {
     format!("\"{}\"", value.replace('"', "\"\""))
 }
 
+/// Keeps the statements that follow out of the server log, whatever its configuration says:
+/// they carry passwords. A failing statement's text is logged by default.
+const UNLOGGED: &str = "SET log_statement = 'none';\nSET log_min_error_statement = panic;\n";
+
 /// The script that makes the owner and service roles (if missing), takes from them every
-/// attribute beyond logging in, and sets their passwords. A failing statement's text goes to
-/// the server log by default; `log_min_error_statement` keeps these passwords out of it.
+/// attribute beyond logging in, and sets their passwords.
 pub(super) fn roles_script(owner_password: &str, service_password: &str) -> String {
-    let mut script = String::from("SET log_min_error_statement = panic;\n");
+    let mut script = String::from(UNLOGGED);
     for (role, password) in [(OWNER, owner_password), (SERVICE, service_password)] {
         let ident = sql_ident(role);
         script.push_str(&format!(
@@ -273,7 +276,7 @@ pub(super) fn roles_script(owner_password: &str, service_password: &str) -> Stri
 pub(super) fn replication_role_script(password: &str) -> String {
     let ident = sql_ident(REPLICATION);
     format!(
-        "SET log_min_error_statement = panic;\n\
+        "{UNLOGGED}\
          DO $$ BEGIN \
            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) THEN \
              CREATE ROLE {ident}; \

@@ -150,3 +150,25 @@ fn pgpass_lines_are_read_as_libpq_reads_them() {
     assert_eq!(passwords.get("with:colon"), Some("p:w\\d"));
     assert_eq!(passwords.get("short"), None);
 }
+
+#[test]
+fn no_password_reaches_the_server_log_even_when_it_logs_every_statement() {
+    let tmp = open_tempdir();
+    let mut logging = options();
+    logging
+        .settings
+        .push(("log_statement".into(), "all".into()));
+    let cluster =
+        LocalCluster::start_with(&bins(), &tmp.path().join("pg"), logging, tmp.path()).unwrap();
+    let log = fs::read_to_string(cluster.log_path()).unwrap();
+    assert!(
+        log.contains("pg_is_in_recovery"),
+        "statements are logged: {log}"
+    );
+    let passwords = Passwords::read(cluster.password_file()).unwrap();
+    for role in [SUPERUSER, OWNER, SERVICE] {
+        let password = passwords.get(role).unwrap();
+        assert!(!log.contains(password), "{role}'s password is in the log");
+    }
+    cluster.stop().unwrap();
+}
