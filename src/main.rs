@@ -153,31 +153,20 @@ async fn migrate_with(
     database: &Database,
     settings: &PoolSettings,
 ) -> anyhow::Result<Option<String>> {
-    let owner_url = database.migration_url.as_deref().unwrap_or(&database.url);
-    let owner = kandas::store::connect_lazy(owner_url, settings)?;
-    let migrated = kandas::store::migrate(&owner)
-        .await
-        .context("applying database migrations");
-    let granted = match (&migrated, &database.migration_url) {
-        (Ok(()), Some(_)) => {
-            let service = kandas::store::connect_lazy(&database.url, settings)?;
-            let role = kandas::store::privileges::login_role(&service)
+    let service = kandas::store::connect_lazy(&database.url, settings)?;
+    let result = match &database.migration_url {
+        Some(owner) => {
+            kandas::server::startup::migrate_as_owner(owner, &service, settings.acquire_timeout)
                 .await
-                .context("connecting as the service role");
-            service.close().await;
-            match role {
-                Ok(role) => kandas::store::privileges::grant(&owner, &role)
-                    .await
-                    .with_context(|| format!("granting the service role {role} its privileges"))
-                    .map(|()| Some(role)),
-                Err(error) => Err(error),
-            }
+                .map(Some)
         }
-        _ => Ok(None),
+        None => kandas::store::migrate(&service)
+            .await
+            .context("applying database migrations")
+            .map(|()| None),
     };
-    owner.close().await;
-    migrated?;
-    granted
+    service.close().await;
+    result
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {

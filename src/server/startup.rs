@@ -141,34 +141,45 @@ pub struct Application {
     stopping: CancellationToken,
 }
 
+/// Migrates as the owner at `owner_url`, then gives the role `service` logs in as exactly
+/// the privileges of `store::privileges`; returns that role.
+pub async fn migrate_as_owner(
+    owner_url: &str,
+    service: &PgPool,
+    acquire_timeout: Duration,
+) -> anyhow::Result<String> {
+    let owner = store::connect_lazy(
+        owner_url,
+        &PoolSettings {
+            max_connections: 2,
+            acquire_timeout: acquire_timeout.max(Duration::from_secs(10)),
+        },
+    )
+    .context("parsing the migration database URL")?;
+    let prepared = async {
+        store::migrate(&owner)
+            .await
+            .context("applying database migrations as the owner role")?;
+        let role = store::privileges::login_role(service)
+            .await
+            .context("connecting as the service role")?;
+        store::privileges::grant(&owner, &role)
+            .await
+            .with_context(|| format!("granting the service role {role} its privileges"))?;
+        Ok(role)
+    }
+    .await;
+    owner.close().await;
+    prepared
+}
+
 /// Migrates the database and makes sure the service's role cannot rewrite the evidence: with
 /// an owner URL, the owner migrates and grants; either way the role the service logs in as is
 /// checked, and one that could rewrite the audit log stops the start unless that is allowed.
 async fn prepare_database(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
     match &settings.migration_database_url {
         Some(url) => {
-            let owner = store::connect_lazy(
-                url,
-                &PoolSettings {
-                    max_connections: 2,
-                    acquire_timeout: settings.pool.acquire_timeout.max(Duration::from_secs(10)),
-                },
-            )
-            .context("parsing the migration database URL")?;
-            let prepared = async {
-                store::migrate(&owner)
-                    .await
-                    .context("applying database migrations as the owner role")?;
-                let role = store::privileges::login_role(pool)
-                    .await
-                    .context("connecting as the service role")?;
-                store::privileges::grant(&owner, &role)
-                    .await
-                    .with_context(|| format!("granting the service role {role} its privileges"))
-            }
-            .await;
-            owner.close().await;
-            prepared?;
+            migrate_as_owner(url, pool, settings.pool.acquire_timeout).await?;
         }
         None => store::migrate(pool)
             .await

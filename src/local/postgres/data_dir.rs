@@ -185,7 +185,7 @@ pub(super) fn write_hba(data_dir: &Path, run_as: Option<&RunAs>) -> Result<(), L
     if let Some(user) = run_as {
         chown(&path, user)?;
     }
-    tracing::info!(file = %path.display(), "wrote pg_hba.conf: connections over the Unix socket only");
+    tracing::info!(file = %path.display(), "wrote pg_hba.conf: password logins over the Unix socket only");
     Ok(())
 }
 
