@@ -68,6 +68,16 @@ pub struct ServeArgs {
     /// writes and follows a promotion without a restart.
     #[arg(long, env = "KANDAS_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL URL of the schema's owner, for migrations: `serve` and `migrate` migrate as
+    /// it and then give the role of KANDAS_DATABASE_URL, which should own nothing, exactly
+    /// the privileges it needs. Unset: KANDAS_DATABASE_URL migrates too.
+    #[arg(long, env = "KANDAS_MIGRATION_DATABASE_URL")]
+    pub migration_database_url: Option<String>,
+    /// Serve even when the role of KANDAS_DATABASE_URL could rewrite the audit log (a
+    /// superuser, the owner of the schema): an error is logged instead of the start refused
+    /// [default: false].
+    #[arg(long, env = "KANDAS_ALLOW_PRIVILEGED_DATABASE_ROLE", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_privileged_database_role: Option<bool>,
     /// Server certificate chain (PEM). Unset: the development PKI in <state-dir>/certs.
     #[arg(long, env = "KANDAS_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -184,6 +194,8 @@ pub struct CertsArgs {
 struct FileSettings {
     listen: Option<SocketAddr>,
     database_url: Option<String>,
+    migration_database_url: Option<String>,
+    allow_privileged_database_role: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
@@ -278,6 +290,9 @@ pub enum TlsSource {
 pub struct Config {
     pub listen: SocketAddr,
     pub database: DatabaseSource,
+    /// The schema owner's URL, for migrations (only with a configured database).
+    pub migration_database_url: Option<String>,
+    pub allow_privileged_database_role: bool,
     pub tls: TlsSource,
     pub client_crls: Vec<PathBuf>,
     pub db_max_connections: u32,
@@ -335,8 +350,17 @@ impl ServeArgs {
             .clone()
             .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
             .or(file.database_url);
+        let migration_database_url = self
+            .migration_database_url
+            .clone()
+            .or(file.migration_database_url)
+            .filter(|url| !url.trim().is_empty());
         let database = match database_url {
             Some(url) => DatabaseSource::Url(url),
+            None if migration_database_url.is_some() => bail!(
+                "KANDAS_MIGRATION_DATABASE_URL needs KANDAS_DATABASE_URL: the private cluster \
+                 has its own owner and service roles"
+            ),
             None => DatabaseSource::Private(state_dir.join("pg")),
         };
         let cert = self.tls_cert.clone().or(file.tls_cert);
@@ -405,6 +429,11 @@ impl ServeArgs {
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
             database,
+            migration_database_url,
+            allow_privileged_database_role: self
+                .allow_privileged_database_role
+                .or(file.allow_privileged_database_role)
+                .unwrap_or(false),
             tls,
             client_crls,
             db_max_connections,

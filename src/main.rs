@@ -11,7 +11,7 @@ use kandas::config::{
 };
 use kandas::domain::organisation::Organisation;
 use kandas::local::pki::{DevPkiPaths, ensure_dev_pki};
-use kandas::local::postgres::{ClusterOptions, LocalCluster};
+use kandas::local::postgres::{ClusterOptions, DATABASE, LocalCluster};
 use kandas::server::auth::Role;
 use kandas::server::startup::{Application, Settings, TlsFiles};
 use kandas::store::PoolSettings;
@@ -75,10 +75,23 @@ fn certs(out: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The database the configuration names, or a private cluster started for this process.
-async fn database(config: &Config) -> anyhow::Result<(String, Option<LocalCluster>)> {
+/// Where the service's data is: the URL it serves with, the owner's for migrations, and the
+/// private cluster when it runs one.
+struct Database {
+    url: String,
+    migration_url: Option<String>,
+    cluster: Option<LocalCluster>,
+}
+
+/// The database the configuration names, or a private cluster started for this process (its
+/// service role serves, its owner role migrates).
+async fn database(config: &Config) -> anyhow::Result<Database> {
     match &config.database {
-        DatabaseSource::Url(url) => Ok((url.clone(), None)),
+        DatabaseSource::Url(url) => Ok(Database {
+            url: url.clone(),
+            migration_url: config.migration_database_url.clone(),
+            cluster: None,
+        }),
         DatabaseSource::Private(dir) => {
             let dir = dir.clone();
             let cluster = tokio::task::spawn_blocking(move || {
@@ -86,8 +99,28 @@ async fn database(config: &Config) -> anyhow::Result<(String, Option<LocalCluste
             })
             .await
             .context("starting the private PostgreSQL cluster")??;
-            Ok((cluster.url("kandas"), Some(cluster)))
+            Ok(Database {
+                url: cluster.service_url(DATABASE),
+                migration_url: Some(cluster.owner_url(DATABASE)),
+                cluster: Some(cluster),
+            })
         }
+    }
+}
+
+/// Completes with the reason when the private cluster died and could not be restarted; never
+/// without one.
+async fn cluster_lost(failure: Option<tokio::sync::watch::Receiver<Option<String>>>) -> String {
+    let Some(mut failure) = failure else {
+        return std::future::pending().await;
+    };
+    let reason = match failure.wait_for(Option::is_some).await {
+        Ok(reason) => reason.clone(),
+        Err(_) => None,
+    };
+    match reason {
+        Some(reason) => reason,
+        None => std::future::pending().await,
     }
 }
 
@@ -101,27 +134,49 @@ async fn stop_cluster(cluster: Option<LocalCluster>) {
     }
 }
 
+/// Migrates as the owner (the migration URL, else the database URL) and, with both URLs,
+/// gives the database URL's role its privileges.
 async fn migrate(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     kandas::telemetry::init(&config.log, config.log_format);
-    let (url, cluster) = database(&config).await?;
-    let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
-    let result = kandas::store::migrate(&pool).await;
-    pool.close().await;
-    stop_cluster(cluster).await;
-    result?;
-    println!("migrations applied");
+    let database = database(&config).await?;
+    let result = migrate_with(&database, &pool_settings(&config)).await;
+    stop_cluster(database.cluster).await;
+    match result? {
+        Some(role) => println!("migrations applied; the service role {role} has its privileges"),
+        None => println!("migrations applied"),
+    }
     Ok(())
+}
+
+async fn migrate_with(
+    database: &Database,
+    settings: &PoolSettings,
+) -> anyhow::Result<Option<String>> {
+    let service = kandas::store::connect_lazy(&database.url, settings)?;
+    let result = match &database.migration_url {
+        Some(owner) => {
+            kandas::server::startup::migrate_as_owner(owner, &service, settings.acquire_timeout)
+                .await
+                .map(Some)
+        }
+        None => kandas::store::migrate(&service)
+            .await
+            .context("applying database migrations")
+            .map(|()| None),
+    };
+    service.close().await;
+    result
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let config = args.database.resolve()?;
     kandas::telemetry::init(&config.log, config.log_format);
-    let (url, cluster) = database(&config).await?;
-    let pool = kandas::store::connect_lazy(&url, &pool_settings(&config))?;
+    let database = database(&config).await?;
+    let pool = kandas::store::connect_lazy(&database.url, &pool_settings(&config))?;
     let result = write_export(&pool, &args.out).await;
     pool.close().await;
-    stop_cluster(cluster).await;
+    stop_cluster(database.cluster).await;
     let exported = result?;
     println!(
         "exported {} audit events and {} signed heads to {}",
@@ -279,8 +334,15 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
     };
     let tls = files.read()?;
     let signer = audit_signer(&config)?;
-    let (url, cluster) = database(&config).await?;
+    let Database {
+        url,
+        migration_url,
+        cluster,
+    } = database(&config).await?;
     let mut settings = Settings::new(config.listen, url, tls);
+    settings.migration_database_url = migration_url;
+    settings.allow_privileged_database_role = config.allow_privileged_database_role;
+    settings.database_restarts = cluster.as_ref().map(LocalCluster::restarts);
     settings.tls_files = Some(files);
     settings.pool = pool_settings(&config);
     settings.max_message_bytes = config.max_message_bytes;
@@ -310,8 +372,30 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
         "  audit heads signed with key {key_id} ({})",
         key_source(&config)
     );
-    let result = app.run_until(shutdown_signal()).await;
+    let lost = Arc::new(std::sync::Mutex::new(None));
+    let stop = {
+        let lost = lost.clone();
+        let cluster_lost = cluster_lost(cluster.as_ref().map(LocalCluster::failure));
+        async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                reason = cluster_lost => {
+                    eprintln!("kandas: the private PostgreSQL cluster is gone ({reason}); stopping");
+                    *lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+                }
+            }
+        }
+    };
+    let result = app.run_until(stop).await;
     stop_cluster(cluster).await;
+    // Exiting non-zero hands the restart to the service manager (Restart=on-failure).
+    if let Some(reason) = lost
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take()
+    {
+        anyhow::bail!("the private PostgreSQL cluster could not be restarted: {reason}");
+    }
     if result.is_ok() {
         println!("kandas stopped cleanly");
     }

@@ -45,7 +45,17 @@ pub use crate::server::tls::{TlsFiles, TlsMaterial};
 #[derive(Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// The service's database role: it should own nothing (see `crate::store::privileges`).
     pub database_url: String,
+    /// The owner of the schema: migrations run as it, and it then gives the role of
+    /// `database_url` its privileges. `None`: `database_url` migrates too, and so owns the
+    /// schema.
+    pub migration_database_url: Option<String>,
+    /// Serve even when the role of `database_url` could rewrite the audit evidence (a
+    /// superuser, the schema's owner): logged as an error at start instead of refused.
+    pub allow_privileged_database_role: bool,
+    /// Restarts of a private cluster after it died, for the metrics; `None` without one.
+    pub database_restarts: Option<Arc<std::sync::atomic::AtomicU64>>,
     pub tls: TlsMaterial,
     /// Where `tls` was read from: the files are read again when they change or on SIGHUP.
     pub tls_files: Option<TlsFiles>,
@@ -87,6 +97,9 @@ impl Settings {
         Settings {
             listen,
             database_url,
+            migration_database_url: None,
+            allow_privileged_database_role: false,
+            database_restarts: None,
             tls,
             tls_files: None,
             tls_reload_every: Duration::from_secs(2),
@@ -128,15 +141,80 @@ pub struct Application {
     stopping: CancellationToken,
 }
 
+/// Migrates as the owner at `owner_url`, then gives the role `service` logs in as exactly
+/// the privileges of `store::privileges`; returns that role.
+pub async fn migrate_as_owner(
+    owner_url: &str,
+    service: &PgPool,
+    acquire_timeout: Duration,
+) -> anyhow::Result<String> {
+    let owner = store::connect_lazy(
+        owner_url,
+        &PoolSettings {
+            max_connections: 2,
+            acquire_timeout: acquire_timeout.max(Duration::from_secs(10)),
+        },
+    )
+    .context("parsing the migration database URL")?;
+    let prepared = async {
+        store::migrate(&owner)
+            .await
+            .context("applying database migrations as the owner role")?;
+        let role = store::privileges::login_role(service)
+            .await
+            .context("connecting as the service role")?;
+        store::privileges::grant(&owner, &role)
+            .await
+            .with_context(|| format!("granting the service role {role} its privileges"))?;
+        Ok(role)
+    }
+    .await;
+    owner.close().await;
+    prepared
+}
+
+/// Migrates the database and makes sure the service's role cannot rewrite the evidence: with
+/// an owner URL, the owner migrates and grants; either way the role the service logs in as is
+/// checked, and one that could rewrite the audit log stops the start unless that is allowed.
+async fn prepare_database(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
+    match &settings.migration_database_url {
+        Some(url) => {
+            migrate_as_owner(url, pool, settings.pool.acquire_timeout).await?;
+        }
+        None => store::migrate(pool)
+            .await
+            .context("applying database migrations")?,
+    }
+    let excess = store::privileges::excess_privileges(pool)
+        .await
+        .context("checking the service role's privileges")?;
+    if excess.is_empty() {
+        return Ok(());
+    }
+    let problems = excess.join("; ");
+    if settings.allow_privileged_database_role {
+        tracing::error!(
+            %problems,
+            "the service's database role could rewrite the audit log (SPEC 7); serving anyway \
+             because KANDAS_ALLOW_PRIVILEGED_DATABASE_ROLE is set"
+        );
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the service's database role could rewrite the audit log: {problems}. Give \
+         KANDAS_DATABASE_URL a role that owns nothing and KANDAS_MIGRATION_DATABASE_URL the \
+         schema's owner (the owner grants the service role what it needs at every start), or \
+         set KANDAS_ALLOW_PRIVILEGED_DATABASE_ROLE=true to serve anyway"
+    )
+}
+
 impl Application {
     /// Binds the listener (port 0 picks a free one), connects, and applies migrations.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let tls = CurrentTls::new(&settings.tls)?;
         let pool = store::connect_lazy(&settings.database_url, &settings.pool)
             .context("parsing the database URL")?;
-        store::migrate(&pool)
-            .await
-            .context("applying database migrations")?;
+        prepare_database(&pool, &settings).await?;
         let calendar = store::calendar::current(&pool)
             .await
             .context("loading the calendar")?;
@@ -334,6 +412,7 @@ impl Application {
                     shed: Some(shed.clone()),
                     audit: Some(state.audit.clone()),
                     record_streams: Some(state.record_streams.clone()),
+                    database_restarts: settings.database_restarts.clone(),
                 },
                 tasks.clone(),
                 tasks_stop.clone(),

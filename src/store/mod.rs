@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod organisations;
 pub mod persons;
+pub mod privileges;
 pub mod quota;
 pub mod record_events;
 pub mod records;

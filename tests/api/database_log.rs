@@ -13,13 +13,13 @@ async fn a_duplicate_iin_leaves_no_iin_in_the_postgresql_log() {
             port: None,
             ephemeral: true,
             max_connections: 30,
-            settings: Vec::new(),
+            ..ClusterOptions::default()
         },
     )
     .expect("start a dedicated PostgreSQL cluster");
     cluster.ensure_database("kandas").unwrap();
     let ca = kandas::local::pki::CertificateAuthority::generate("log CA").unwrap();
-    let app = spawn_on(cluster.url("kandas"), ca, |_| {}).await;
+    let app = spawn_on(cluster_database(&cluster, "kandas"), ca, |_| {}).await;
     let mut persons = app.persons("psc").await;
     let iin = test_iin(4242);
     let mut holder = person("Holder");

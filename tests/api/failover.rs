@@ -153,7 +153,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_write(
             .unwrap()
     };
     // The standby is named first: the service must skip it and find the primary.
-    let servers = format!("{} {}", standby.url("kandas"), primary.url("kandas"));
+    let servers = servers_database(&[&standby, &primary], "kandas");
     let app = spawn_on(
         servers,
         CertificateAuthority::generate("failover CA").unwrap(),

@@ -50,8 +50,13 @@ async fn bounded<T>(bound: Duration, what: &str, future: impl Future<Output = T>
 /// Registers organisations in the database a `kandas` process will serve, as an operator would
 /// by SQL: the process is configured by environment, and nothing seeds these for it.
 async fn register_organisations(database_url: &str, organisations: &[(&str, String)]) {
+    // Migrated as the owner, as the server will find it.
+    let owner = PgPool::connect(&database_of(database_url).owner)
+        .await
+        .unwrap();
+    kandas::store::migrate(&owner).await.unwrap();
+    owner.close().await;
     let pool = PgPool::connect(database_url).await.unwrap();
-    kandas::store::migrate(&pool).await.unwrap();
     for (role, id) in organisations {
         let role = kandas::domain::role::Role::parse(role).expect("a kandas role");
         let organisation = kandas::domain::organisation::Organisation::national(id, role);
@@ -221,7 +226,11 @@ impl Served {
             .arg("serve")
             .current_dir(dir)
             .env("KANDAS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("KANDAS_DATABASE_URL", database_url)
+            .env("KANDAS_DATABASE_URL", database_of(database_url).service)
+            .env(
+                "KANDAS_MIGRATION_DATABASE_URL",
+                database_of(database_url).owner,
+            )
             .env("KANDAS_TLS_CERT", dir.join("server.pem"))
             .env("KANDAS_TLS_KEY", dir.join("server.key"))
             .env("KANDAS_CLIENT_CA", dir.join("ca.pem"))
@@ -718,7 +727,7 @@ fn start_cluster(dir: PathBuf, port: Option<u16>) -> LocalCluster {
             port,
             ephemeral: true,
             max_connections: 50,
-            settings: Vec::new(),
+            ..ClusterOptions::default()
         },
     )
     .expect("start a dedicated PostgreSQL cluster")
@@ -740,7 +749,7 @@ async fn postgres_stopped_under_load_gives_unavailable_then_recovers_without_res
             .unwrap()
     };
     let pg_port = cluster.port();
-    let url = cluster.url("kandas");
+    let url = cluster_database(&cluster, "kandas");
     let ca = CertificateAuthority::generate("outage CA").unwrap();
     let app = spawn_on(url.clone(), ca, |s| {
         s.health_every = Duration::from_millis(200);

@@ -39,7 +39,7 @@ fn start_cluster(dir: std::path::PathBuf, port: Option<u16>) -> LocalCluster {
             port,
             ephemeral: true,
             max_connections: 50,
-            settings: Vec::new(),
+            ..ClusterOptions::default()
         },
     )
     .expect("start cluster")
@@ -58,7 +58,7 @@ async fn health_turns_not_serving_while_postgres_is_down_and_back_by_itself() {
             .unwrap()
     };
     let port = cluster.port();
-    let url = cluster.url("kandas");
+    let url = cluster_database(&cluster, "kandas");
     let ca = kandas::local::pki::CertificateAuthority::generate("health CA").unwrap();
     let app = spawn_on(url, ca, |s| s.health_every = Duration::from_millis(200)).await;
     let channel = app.channel("psc").await;

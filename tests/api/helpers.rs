@@ -1,7 +1,8 @@
 //! Test harness: a real server on port 0, a fresh database per test, certificates made here.
 //!
 //! With `DATABASE_URL` set, test databases are created on that server; otherwise one throwaway
-//! cluster per test binary is started from the local PostgreSQL binaries.
+//! cluster per test binary is started from the local PostgreSQL binaries. The server under test
+//! migrates as the database's owner role and serves as its service role (see `databases`).
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
@@ -30,47 +31,7 @@ pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
 pub type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
 pub type AuditClient = pb::audit_service_client::AuditServiceClient<Channel>;
 
-/// The URL of a server where test databases can be created.
-fn admin_url() -> String {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => kandas::local::postgres::shared_test_cluster()
-            .expect("start a throwaway PostgreSQL cluster (is the PostgreSQL server package installed?)")
-            .url("postgres"),
-    }
-}
-
-/// Creates an empty database and returns its URL.
-pub async fn fresh_database() -> String {
-    let admin = admin_url();
-    let name = format!("kandas_test_{}", Uuid::new_v4().simple());
-    let pool = PgPool::connect(&admin)
-        .await
-        .expect("connect to the test server");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&pool)
-        .await
-        .expect("create a test database");
-    pool.close().await;
-    with_database(&admin, &name)
-}
-
-/// `url` with its database replaced by `database`, keeping the query: the private cluster's
-/// URL names its socket directory there (`?host=/...`).
-fn with_database(url: &str, database: &str) -> String {
-    let (location, query) = match url.split_once('?') {
-        Some((location, query)) => (location, Some(query)),
-        None => (url, None),
-    };
-    let base = location
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .unwrap_or(location);
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
+pub use crate::databases::{cluster_database, database_of, fresh_database, servers_database};
 
 /// The audit signing key of every test server: one per test binary, so replicas sharing a
 /// database sign with the same key, as replicas of one deployment do.
@@ -114,7 +75,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     .await
 }
 
-/// Starts a server on an existing database, with an existing CA (a second replica).
+/// Starts a server on an existing database (named by its administrator URL), with an existing
+/// CA (a second replica).
 pub async fn spawn_on(
     database_url: String,
     ca: CertificateAuthority,
@@ -129,7 +91,9 @@ pub async fn spawn_on(
         client_ca_pem: ca.cert_pem().into_bytes(),
         client_crls: Vec::new(),
     };
-    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url.clone(), tls);
+    let roles = database_of(&database_url);
+    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), roles.service, tls);
+    settings.migration_database_url = Some(roles.owner);
     settings.clock = Clock::pinned(default_today());
     settings.pool.max_connections = 10;
     // Tests that drive many concurrent calls are about correctness, not shedding (which
@@ -895,8 +859,11 @@ pub async fn serve_binary(dir: &std::path::Path) -> tokio::process::Command {
         .current_dir(dir)
         .env("KANDAS_LISTEN", "127.0.0.1:0")
         .env("KANDAS_METRICS_LISTEN", "off")
-        .env("KANDAS_DATABASE_URL", fresh_database().await)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
+    let roles = database_of(&fresh_database().await);
+    command
+        .env("KANDAS_DATABASE_URL", roles.service)
+        .env("KANDAS_MIGRATION_DATABASE_URL", roles.owner);
     command
 }

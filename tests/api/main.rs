@@ -3,6 +3,7 @@
 //! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
+mod databases;
 mod fixture_names;
 mod helpers;
 
@@ -16,6 +17,7 @@ mod connect;
 mod connections;
 mod database_log;
 mod database_refusals;
+mod database_restart;
 mod dry_runs;
 mod failover;
 mod family_path;
@@ -26,6 +28,7 @@ mod iin_assignment;
 mod isolation;
 mod jurisdiction;
 mod kandas_certificate;
+mod least_privilege;
 mod logs;
 mod metadata;
 mod metrics_and_shedding;

@@ -42,7 +42,9 @@ impl MetricsApp {
             client_ca_pem: ca.cert_pem().into_bytes(),
             client_crls: Vec::new(),
         };
-        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database_url, tls);
+        let roles = database_of(&database_url);
+        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), roles.service, tls);
+        settings.migration_database_url = Some(roles.owner);
         settings.clock = Clock::pinned(default_today());
         settings.pool.max_connections = 10;
         settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());

@@ -20,6 +20,7 @@ fn durable(settings: Vec<(String, String)>) -> ClusterOptions {
         ephemeral: false,
         max_connections: 60,
         settings,
+        ..ClusterOptions::default()
     }
 }
 
@@ -106,7 +107,7 @@ async fn point_in_time_restore_brings_back_the_log_as_it_was_and_nothing_after()
         .unwrap()
     };
     let app = spawn_on(
-        primary.url("kandas"),
+        cluster_database(&primary, "kandas"),
         CertificateAuthority::generate("restore CA").unwrap(),
         |_| {},
     )
@@ -146,7 +147,7 @@ async fn point_in_time_restore_brings_back_the_log_as_it_was_and_nothing_after()
     })
     .expect("restore to the chosen time");
     let app = spawn_on(
-        restored.url("kandas"),
+        cluster_database(&restored, "kandas"),
         CertificateAuthority::generate("restored CA").unwrap(),
         |_| {},
     )

@@ -69,6 +69,7 @@ fn organisation(identity: &Identity) -> anyhow::Result<Organisation> {
 
 /// Files the parent writes into the directory it passes.
 pub(crate) const DATABASE_URL: &str = "database_url";
+pub(crate) const MIGRATION_DATABASE_URL: &str = "migration_database_url";
 pub(crate) const SERVER_CERT: &str = "server.pem";
 pub(crate) const SERVER_KEY: &str = "server.key";
 pub(crate) const CLIENT_CA: &str = "ca.pem";
@@ -90,6 +91,7 @@ pub(crate) async fn serve(dir: &Path) -> anyhow::Result<()> {
         client_crls: Vec::new(),
     };
     let mut settings = Settings::new("127.0.0.1:0".parse()?, url, tls);
+    settings.migration_database_url = Some(String::from_utf8(read(MIGRATION_DATABASE_URL)?)?);
     for identity in IDENTITIES {
         settings.seed_organisations.push(organisation(identity)?);
     }

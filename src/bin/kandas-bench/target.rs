@@ -107,7 +107,16 @@ impl Target {
         let server_pair = ca.issue_server(&["localhost"], &["127.0.0.1".parse()?])?;
         let files = dir.path().join("server");
         std::fs::create_dir(&files)?;
-        std::fs::write(files.join(serve::DATABASE_URL), &url)?;
+        // The server runs as the service role and migrates as the owner, as `kandas serve`
+        // does on its private cluster; the bench fills rows as the superuser.
+        std::fs::write(
+            files.join(serve::DATABASE_URL),
+            cluster.service_url("kandas"),
+        )?;
+        std::fs::write(
+            files.join(serve::MIGRATION_DATABASE_URL),
+            cluster.owner_url("kandas"),
+        )?;
         std::fs::write(files.join(serve::SERVER_CERT), &server_pair.cert_pem)?;
         std::fs::write(files.join(serve::SERVER_KEY), &server_pair.key_pem)?;
         std::fs::write(files.join(serve::CLIENT_CA), ca.cert_pem())?;

@@ -2,27 +2,36 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::DATABASE;
 use super::binaries::PgBinaries;
-use super::data_dir::{clear_stale_pid_file, hba_path, initdb, prepare_data_dir, write_hba};
+use super::data_dir::{
+    clear_stale_pid_file, hba_path, initdb, prepare_data_dir, set_superuser_password, write_hba,
+};
 use super::log::{log_file, log_path_for, open_log, read_log_from};
 use super::postmaster::Postmaster;
 use super::process::{LOG_TAIL_LINES, describe_status, pg_command, run_bounded, tail_lines};
+use super::roles::{
+    OWNER, Passwords, SERVICE, hand_to_owner_script, new_password, pgpass_path, roles_script,
+    sql_ident, sql_literal,
+};
 use super::socket::{
     SocketDir, prepare_socket_dir, socket_conninfo, socket_dir_setting, socket_path, socket_url,
 };
+use super::supervisor::{RestartPolicy, Supervisor};
 use super::user::{RunAs, choose_run_as, ensure_reachable};
+use super::{DATABASE, SUPERUSER};
 use crate::local::LocalError;
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +52,8 @@ pub struct ClusterOptions {
     /// Further server settings, passed as `-c name=value` after the ones above (so they win):
     /// replication, WAL archiving, a recovery target.
     pub settings: Vec<(String, String)>,
+    /// What happens when the server exits without having been asked to.
+    pub restart: RestartPolicy,
 }
 
 impl Default for ClusterOptions {
@@ -52,6 +63,7 @@ impl Default for ClusterOptions {
             ephemeral: false,
             max_connections: 100,
             settings: Vec::new(),
+            restart: RestartPolicy::default(),
         }
     }
 }
@@ -66,7 +78,9 @@ pub struct LocalCluster {
     socket_dir: SocketDir,
     port: u16,
     bins: PgBinaries,
-    postmaster: Arc<Postmaster>,
+    pgpass: PathBuf,
+    passwords: Passwords,
+    supervisor: Arc<Supervisor>,
 }
 
 impl LocalCluster {
@@ -106,10 +120,26 @@ impl LocalCluster {
             ensure_reachable(parent, &data_dir, user, project_root)?;
         }
         prepare_data_dir(&data_dir, run_as.as_ref())?;
+        let pgpass = pgpass_path(&data_dir);
+        let mut passwords = Passwords::read(&pgpass)?;
         if !data_dir.join("PG_VERSION").exists() {
-            initdb(bins, &data_dir, run_as.as_ref(), options.ephemeral)?;
+            let (password, _) = passwords.get_or_make(SUPERUSER)?;
+            initdb(
+                bins,
+                &data_dir,
+                run_as.as_ref(),
+                options.ephemeral,
+                &password,
+            )?;
+            passwords.write(&pgpass, None)?;
         }
         clear_stale_pid_file(&data_dir, PREVIOUS_SERVER_TIMEOUT)?;
+        if passwords.get(SUPERUSER).is_none() {
+            let password = new_password()?;
+            set_superuser_password(bins, &data_dir, run_as.as_ref(), &password)?;
+            passwords.set(SUPERUSER, &password);
+            passwords.write(&pgpass, None)?;
+        }
         write_hba(&data_dir, run_as.as_ref())?;
         let socket_dir = prepare_socket_dir(&data_dir, run_as.as_ref())?;
         let log_path = log_path_for(&data_dir);
@@ -119,36 +149,57 @@ impl LocalCluster {
             Some(port) => port,
             None => free_port()?,
         };
-        let socket = socket_path(socket_dir.path(), port);
-        let log_offset = open_log(&log_path, run_as.as_ref(), &socket)?;
-        let server = Server {
-            data_dir: &data_dir,
-            socket_dir: socket_dir.path(),
+        let launch = Launcher {
+            bins: bins.clone(),
+            data_dir: data_dir.clone(),
+            socket_dir: socket_dir.path().to_path_buf(),
             port,
-            log_path: &log_path,
+            log_path: log_path.clone(),
+            run_as: run_as.clone(),
+            options: options.clone(),
         };
-        let postmaster = start_postmaster(bins, &server, run_as.as_ref(), &options)?;
-        if let Err(e) = wait_until_ready(&postmaster, &server, &socket, log_offset) {
-            postmaster.stop();
-            return Err(e);
-        }
-        let cluster = LocalCluster {
+        let first = launch.launch()?;
+        let supervisor =
+            Supervisor::start(first, Box::new(move || launch.launch()), options.restart)?;
+        let mut cluster = LocalCluster {
             data_dir,
             log_path,
             socket_dir,
             port,
             bins: bins.clone(),
-            postmaster,
+            pgpass,
+            passwords,
+            supervisor,
         };
         // On error, dropping `cluster` stops the server.
+        cluster.ensure_roles()?;
         cluster.ensure_database(DATABASE)?;
         tracing::info!(
             data_dir = %cluster.data_dir.display(),
-            socket = %socket.display(),
+            socket = %socket_path(cluster.socket_dir(), port).display(),
             log = %cluster.log_path.display(),
             "private PostgreSQL cluster running"
         );
         Ok(cluster)
+    }
+
+    /// Makes the owner and service roles (after a standby's promotion, they are there from
+    /// its primary) and sets their passwords from the password file, making those missing.
+    fn ensure_roles(&mut self) -> Result<(), LocalError> {
+        if self.in_recovery()? {
+            return Ok(());
+        }
+        let (owner, made_owner) = self.passwords.get_or_make(OWNER)?;
+        let (service, made_service) = self.passwords.get_or_make(SERVICE)?;
+        if made_owner || made_service {
+            self.passwords.write(&self.pgpass, None)?;
+        }
+        self.psql_script("postgres", &roles_script(&owner, &service))
+            .map(|_| ())
+    }
+
+    fn in_recovery(&self) -> Result<bool, LocalError> {
+        Ok(self.psql("postgres", "SELECT pg_is_in_recovery()")?.trim() == "t")
     }
 
     /// The port number in the socket file's name; nothing listens on it over TCP.
@@ -161,10 +212,51 @@ impl LocalCluster {
         self.socket_dir.path()
     }
 
-    /// `postgres://kandas@localhost:PORT/DATABASE?host=SOCKET_DIR`: the Unix socket, trust
-    /// authentication, no password. sqlx and libpq (psql) both accept it.
+    /// `postgres://kandas:PASSWORD@localhost:PORT/DATABASE?host=SOCKET_DIR`: the superuser
+    /// over the Unix socket. sqlx and libpq (psql) both accept it. It carries a password:
+    /// never log it.
     pub fn url(&self, database: &str) -> String {
-        socket_url(self.socket_dir(), self.port, database)
+        self.url_as(SUPERUSER, database)
+    }
+
+    /// [`url`](Self::url) for the owner role, which migrations run as.
+    pub fn owner_url(&self, database: &str) -> String {
+        self.url_as(OWNER, database)
+    }
+
+    /// [`url`](Self::url) for the service role, which owns nothing.
+    pub fn service_url(&self, database: &str) -> String {
+        self.url_as(SERVICE, database)
+    }
+
+    fn url_as(&self, role: &str, database: &str) -> String {
+        socket_url(
+            self.socket_dir(),
+            self.port,
+            role,
+            self.passwords.get(role).unwrap_or_default(),
+            database,
+        )
+    }
+
+    /// The pgpass file with the roles' passwords (mode 0600, kandas's user's).
+    pub fn password_file(&self) -> &Path {
+        &self.pgpass
+    }
+
+    /// The postmaster's process id now (it changes when the server is restarted).
+    pub fn server_pid(&self) -> i32 {
+        self.supervisor.current().pid
+    }
+
+    /// Restarts after an unexpected exit of the server, counted as they succeed.
+    pub fn restarts(&self) -> Arc<AtomicU64> {
+        self.supervisor.restarts()
+    }
+
+    /// Becomes `Some(reason)` when the server exited and could not be restarted.
+    pub fn failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.supervisor.failure()
     }
 
     /// The client authentication file, rewritten on every start.
@@ -181,41 +273,82 @@ impl LocalCluster {
         &self.log_path
     }
 
-    /// Creates `database` unless it exists.
+    /// Creates `database` unless it exists, owned by the owner role, and hands the owner
+    /// whatever in it another role owns (see [`hand_to_owner_script`]).
     pub fn ensure_database(&self, database: &str) -> Result<(), LocalError> {
-        let literal = database.replace('\'', "''");
         let exists = self.psql(
             "postgres",
-            &format!("SELECT 1 FROM pg_database WHERE datname = '{literal}'"),
+            &format!(
+                "SELECT 1 FROM pg_database WHERE datname = {}",
+                sql_literal(database)
+            ),
         )?;
-        if exists.trim() == "1" {
+        if exists.trim() != "1" {
+            let create = format!(
+                "CREATE DATABASE {} OWNER {}",
+                sql_ident(database),
+                sql_ident(OWNER)
+            );
+            match self.psql("postgres", &create) {
+                Ok(_) => {}
+                // Created concurrently by someone else: fine.
+                Err(LocalError::Command { output, .. }) if output.contains("already exists") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.in_recovery()? {
             return Ok(());
         }
-        let ident = database.replace('"', "\"\"");
-        match self.psql("postgres", &format!("CREATE DATABASE \"{ident}\"")) {
-            Ok(_) => Ok(()),
-            // Created concurrently by someone else: fine.
-            Err(LocalError::Command { output, .. }) if output.contains("already exists") => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.psql_script(database, &hand_to_owner_script(database))
+            .map(|_| ())
     }
 
     /// Runs one SQL command with `psql` over the socket as the superuser; returns unaligned
     /// tuples.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String, LocalError> {
+        let mut cmd = self.psql_command(database);
+        cmd.arg("-c").arg(sql);
+        run_bounded(cmd, PSQL_TIMEOUT)
+    }
+
+    /// [`psql`](Self::psql) for a script that holds a secret: it goes through standard input,
+    /// never the command line, which every user of the machine can read.
+    pub(super) fn psql_script(&self, database: &str, script: &str) -> Result<String, LocalError> {
+        let input = tempfile::tempfile()
+            .and_then(|mut file| {
+                file.write_all(script.as_bytes())?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(file)
+            })
+            .map_err(|e| LocalError::io("preparing a psql script", e))?;
+        let mut cmd = self.psql_command(database);
+        cmd.arg("-f").arg("-").stdin(Stdio::from(input));
+        run_bounded(cmd, PSQL_TIMEOUT)
+    }
+
+    fn psql_command(&self, database: &str) -> Command {
         // psql runs fine as root; only the server refuses root.
         let mut cmd = pg_command(&self.bins.psql(), None, Signal::SIGTERM);
-        cmd.arg("-X")
+        cmd.env("PGPASSFILE", &self.pgpass)
+            .arg("-X")
             .arg("-q")
             .arg("-A")
             .arg("-t")
+            .arg("-w")
             .arg("-v")
             .arg("ON_ERROR_STOP=1")
             .arg("-d")
-            .arg(socket_conninfo(self.socket_dir(), self.port, database))
-            .arg("-c")
-            .arg(sql);
-        run_bounded(cmd, PSQL_TIMEOUT)
+            .arg(socket_conninfo(
+                self.socket_dir(),
+                self.port,
+                SUPERUSER,
+                database,
+            ));
+        cmd
+    }
+
+    pub(super) fn passwords(&self) -> &Passwords {
+        &self.passwords
     }
 
     /// Fast shutdown (SIGINT), waiting for the server to exit; escalates to an immediate
@@ -228,27 +361,29 @@ impl LocalCluster {
         &self.bins
     }
 
-    pub(super) fn postmaster_pid(&self) -> i32 {
-        self.postmaster.pid
+    /// The server as it dies with its machine: no restart follows. Returns its pid.
+    pub(super) fn expect_death(&self) -> i32 {
+        self.supervisor.stop_restarting().pid
     }
 
     /// Waits (briefly) until the server has exited after a signal sent from outside.
     pub(super) fn wait_for_exit(&self) {
-        self.postmaster.wait_exit(PREVIOUS_SERVER_TIMEOUT);
+        self.supervisor.current().wait_exit(PREVIOUS_SERVER_TIMEOUT);
     }
 
     pub(super) fn shutdown(&self) -> Result<(), LocalError> {
-        if self.postmaster.exit_status().is_some() {
+        let postmaster = self.supervisor.stop_restarting();
+        if postmaster.exit_status().is_some() {
             return Ok(());
         }
         let offset = fs::metadata(&self.log_path).map(|m| m.len()).unwrap_or(0);
-        if self.postmaster.stop() {
+        if postmaster.stop() {
             return Ok(());
         }
         Err(LocalError::Server {
             problem: format!(
                 "(pid {}) did not exit after SIGINT, SIGQUIT and SIGKILL",
-                self.postmaster.pid
+                postmaster.pid
             ),
             log: self.log_path.clone(),
             log_tail: tail_lines(&read_log_from(&self.log_path, offset), LOG_TAIL_LINES),
@@ -271,6 +406,40 @@ pub(super) fn free_port() -> Result<u16, LocalError> {
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .map_err(|e| LocalError::io("finding a free TCP port on 127.0.0.1", e))
+}
+
+/// Everything a start of the server needs: the first one and every restart.
+struct Launcher {
+    bins: PgBinaries,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    port: u16,
+    log_path: PathBuf,
+    run_as: Option<RunAs>,
+    options: ClusterOptions,
+}
+
+impl Launcher {
+    /// Starts the server on the existing data directory (never a new one: a restart recovers
+    /// what the WAL holds) and waits until it accepts connections.
+    fn launch(&self) -> Result<Arc<Postmaster>, LocalError> {
+        clear_stale_pid_file(&self.data_dir, PREVIOUS_SERVER_TIMEOUT)?;
+        let socket = socket_path(&self.socket_dir, self.port);
+        let log_offset = open_log(&self.log_path, self.run_as.as_ref(), &socket)?;
+        let server = Server {
+            data_dir: &self.data_dir,
+            socket_dir: &self.socket_dir,
+            port: self.port,
+            log_path: &self.log_path,
+        };
+        let postmaster =
+            start_postmaster(&self.bins, &server, self.run_as.as_ref(), &self.options)?;
+        if let Err(e) = wait_until_ready(&postmaster, &server, &socket, log_offset) {
+            postmaster.stop();
+            return Err(e);
+        }
+        Ok(postmaster)
+    }
 }
 
 /// Where one start of the server keeps its files and its socket.
@@ -302,9 +471,9 @@ fn start_postmaster(
         arg.push(value);
         cmd.arg("-c").arg(arg);
     };
-    // Trust authentication is safe only because the socket directory is the sole way in: no
-    // TCP, a socket only the server's user may use, and `hba_file` pinned to the pg_hba.conf
-    // written at this start, whatever an older postgresql.conf names.
+    // The socket directory is the sole way in: no TCP, a socket only the server's user may
+    // use, and `hba_file` pinned to the pg_hba.conf written at this start (passwords for
+    // every role), whatever an older postgresql.conf names.
     setting("listen_addresses", "".as_ref());
     setting(
         "unix_socket_directories",
@@ -315,6 +484,7 @@ fn start_postmaster(
     // An error's DETAIL quotes the row it concerns (a duplicate IIN, for one): the server log
     // keeps the message and the statement text, whose values are bound, never the data.
     setting("log_error_verbosity", "terse".as_ref());
+    setting("password_encryption", "scram-sha-256".as_ref());
     setting(
         "max_connections",
         options.max_connections.max(1).to_string().as_ref(),

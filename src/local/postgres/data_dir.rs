@@ -2,9 +2,10 @@
 //! postmaster.pid left behind by a server that is gone.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,19 +14,22 @@ use nix::sys::signal::Signal;
 use super::SUPERUSER;
 use super::binaries::PgBinaries;
 use super::process::{pg_command, pid_alive, run_bounded};
+use super::roles::{sql_ident, sql_literal};
 use super::user::{RunAs, chown, chown_recursive};
 use crate::local::LocalError;
 
 const INITDB_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The whole of pg_hba.conf. Trusting whoever reaches the socket trusts exactly the server's OS
-/// user and root, because nobody else can enter the socket directory and there is no TCP; the
-/// same holds for replication (a standby or a base backup made from this cluster).
-const HBA: &str = "\
+/// The whole of pg_hba.conf. Only the server's OS user and root can enter the socket
+/// directory and there is no TCP; and even they must give a role's password, so that sharing
+/// the server's OS account (the `postgres` user, shared with the distribution's own cluster
+/// when kandas runs as root) grants nothing. The same holds for replication (a standby or a
+/// base backup made from this cluster).
+pub(super) const HBA: &str = "\
 # Written by kandas on every start; edits are lost. The server listens only on a Unix socket
-# in a directory that only its own OS user may enter, which is what makes trust safe here.
-local all all trust
-local replication all trust
+# in a directory that only its own OS user may enter, and every role logs in with a password.
+local all all scram-sha-256
+local replication all scram-sha-256
 ";
 
 /// Creates the data directory (mode 0700) and hands it to `run_as`.
@@ -61,20 +65,25 @@ pub(super) fn prepare_data_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Resul
     Ok(())
 }
 
+/// Creates the cluster with `superuser_password` for the superuser, handed to initdb in a
+/// file only the server's user can read (never on a command line, which every user sees).
 pub(super) fn initdb(
     bins: &PgBinaries,
     data_dir: &Path,
     run_as: Option<&RunAs>,
     ephemeral: bool,
+    superuser_password: &str,
 ) -> Result<(), LocalError> {
     tracing::info!(data_dir = %data_dir.display(), "creating a private PostgreSQL cluster");
+    let password_file = private_file_beside(data_dir, run_as, superuser_password)?;
     let mut cmd = pg_command(&bins.initdb(), run_as, Signal::SIGTERM);
     cmd.arg("-D")
         .arg(data_dir)
         .arg("-U")
         .arg(SUPERUSER)
+        .arg(format!("--pwfile={}", password_file.path().display()))
         // Replaced by `write_hba` before the first start; TCP is refused even before that.
-        .arg("--auth-local=trust")
+        .arg("--auth-local=scram-sha-256")
         .arg("--auth-host=reject")
         .arg("-E")
         .arg("UTF8")
@@ -83,6 +92,79 @@ pub(super) fn initdb(
         cmd.arg("--no-sync");
     }
     run_bounded(cmd, INITDB_TIMEOUT).map(|_| ())
+}
+
+/// A file beside `data_dir` holding `content`, mode 0600 and owned by `run_as` (or us), removed
+/// when dropped.
+fn private_file_beside(
+    data_dir: &Path,
+    run_as: Option<&RunAs>,
+    content: &str,
+) -> Result<tempfile::NamedTempFile, LocalError> {
+    let dir = data_dir.parent().unwrap_or(Path::new("/"));
+    let mut file = tempfile::Builder::new()
+        .prefix(".kandas-pg-")
+        .tempfile_in(dir)
+        .map_err(|e| LocalError::io(format!("creating a file in {}", dir.display()), e))?;
+    file.write_all(content.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| LocalError::io(format!("writing {}", file.path().display()), e))?;
+    if let Some(user) = run_as {
+        chown(file.path(), user)?;
+    }
+    Ok(file)
+}
+
+/// Sets the superuser's password of a cluster that is not running, in single-user mode: a
+/// cluster made by an older kandas trusted every local connection and has no password yet.
+/// No server listens meanwhile, so nobody can log in before the password holds.
+pub(super) fn set_superuser_password(
+    bins: &PgBinaries,
+    data_dir: &Path,
+    run_as: Option<&RunAs>,
+    password: &str,
+) -> Result<(), LocalError> {
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        "giving the superuser of a private PostgreSQL cluster made by an older kandas a password"
+    );
+    // Single-user mode reads one statement a line from standard input.
+    let script = tempfile::tempfile()
+        .and_then(|mut file| {
+            writeln!(
+                file,
+                "ALTER ROLE {} PASSWORD {}",
+                sql_ident(SUPERUSER),
+                sql_literal(password)
+            )?;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(file)
+        })
+        .map_err(|e| LocalError::io("preparing the password statement", e))?;
+    let mut cmd = pg_command(&bins.postgres(), run_as, Signal::SIGTERM);
+    cmd.arg("--single")
+        .arg("-D")
+        .arg(data_dir)
+        // The statement's text, which holds the password, never goes to the output.
+        .arg("-c")
+        .arg("log_min_error_statement=panic")
+        .arg("-c")
+        .arg("password_encryption=scram-sha-256")
+        .arg("postgres")
+        .stdin(Stdio::from(script));
+    let output = run_bounded(cmd, INITDB_TIMEOUT)?;
+    // Single-user mode exits 0 after a failed statement: its output tells.
+    if output.contains("ERROR:") || output.contains("FATAL:") {
+        return Err(LocalError::Command {
+            command: format!(
+                "postgres --single -D {} (setting the password)",
+                data_dir.display()
+            ),
+            status: "the statement failed".to_owned(),
+            output,
+        });
+    }
+    Ok(())
 }
 
 /// Writes `pg_hba.conf` unless it already says exactly [`HBA`]: a cluster made by an older
@@ -103,7 +185,7 @@ pub(super) fn write_hba(data_dir: &Path, run_as: Option<&RunAs>) -> Result<(), L
     if let Some(user) = run_as {
         chown(&path, user)?;
     }
-    tracing::info!(file = %path.display(), "wrote pg_hba.conf: connections over the Unix socket only");
+    tracing::info!(file = %path.display(), "wrote pg_hba.conf: password logins over the Unix socket only");
     Ok(())
 }
 

@@ -3,16 +3,20 @@
 //! Layout for a data directory `D` (by default `.kandas/pg`):
 //!
 //! * `D/` is the cluster (made by `initdb -U kandas -E UTF8 --no-locale`); its `pg_hba.conf`
-//!   is rewritten on every start to trust local connections (and local replication) alone, so
-//!   a cluster made by an older kandas, which also trusted TCP from 127.0.0.1, loses its `host`
-//!   lines;
+//!   is rewritten on every start to take a password (`scram-sha-256`) for every local
+//!   connection (and local replication) and nothing else, so a cluster made by an older
+//!   kandas, which trusted local connections and TCP from 127.0.0.1, loses those lines;
+//! * `D.pgpass` (by default `.kandas/pg.pgpass`) holds the passwords of the roles, mode 0600,
+//!   owned by the user kandas runs as (see [`roles`] for the roles and why). A cluster made by
+//!   an older kandas, whose superuser has no password, gets one in single-user mode before its
+//!   first start with passwords;
 //! * `D.log` (by default `.kandas/pg.log`) receives the server's stdout and stderr, appended
 //!   across starts (rotated to `D.log.1` past 10 MiB). It sits next to the data directory rather
 //!   than in it so that it survives deleting the cluster and is easy to find;
 //! * `D.sock/` (by default `.kandas/pg.sock`) holds the server's Unix socket `.s.PGSQL.<port>`.
 //!   The server listens on nothing else (`listen_addresses = ''`), and the directory is mode
 //!   0700 and belongs to the user the server runs as, so only that user and root can connect:
-//!   that gate is what makes trust authentication safe. When `D.sock/.s.PGSQL.<port>` is too
+//!   that gate comes before the passwords. When `D.sock/.s.PGSQL.<port>` is too
 //!   long for a socket address, a fresh 0700 directory with a random name under `/tmp` takes
 //!   its place for as long as the cluster runs. The port only names the socket file; it is
 //!   picked among the free TCP ports so that clusters side by side differ.
@@ -30,11 +34,13 @@
 //! **Lifetime.** The postmaster is spawned from a dedicated thread that lives until the server
 //! exits, with `PR_SET_PDEATHSIG = SIGINT` (fast shutdown) set after the uid switch, so a
 //! SIGKILLed kandas does not leave a server behind (Linux). It runs in its own process group, so
-//! a terminal's Ctrl-C reaches kandas, which then stops the server in order.
+//! a terminal's Ctrl-C reaches kandas, which then stops the server in order. A server that
+//! exits without having been asked to is started again ([`supervisor`]).
 //!
 //! The pieces: `binaries` finds the server binaries, `user` decides who runs them and makes
 //! the data directory reachable for that user, `process` builds and runs their commands,
-//! `postmaster` supervises the server process, `data_dir` and `log` look after the files,
+//! `postmaster` runs and reaps the server process, `supervisor` restarts it, `roles` keeps the
+//! roles and their passwords, `data_dir` and `log` look after the files,
 //! `socket` makes the socket directory and the addresses that reach it,
 //! `cluster` ties them together, `replication` makes standbys, base backups and restores of a
 //! cluster, and `shared` holds the throwaway cluster of a test binary.
@@ -46,8 +52,10 @@ mod log;
 mod postmaster;
 mod process;
 mod replication;
+pub mod roles;
 mod shared;
 mod socket;
+pub mod supervisor;
 mod user;
 
 #[cfg(test)]
@@ -55,9 +63,11 @@ mod tests;
 
 pub use binaries::PgBinaries;
 pub use cluster::{ClusterOptions, LocalCluster};
+pub use roles::{OWNER, SERVICE};
 pub use shared::shared_test_cluster;
+pub use supervisor::RestartPolicy;
 
-/// Superuser created by initdb; every connection uses it.
+/// Superuser created by initdb: kandas's own administration of the cluster (roles, databases).
 pub const SUPERUSER: &str = "kandas";
 /// Database created on every start if missing.
 pub const DATABASE: &str = "kandas";

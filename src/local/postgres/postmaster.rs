@@ -23,6 +23,7 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub(super) struct Postmaster {
     pub(super) pid: i32,
+    pub(super) started: Instant,
     state: Mutex<PostmasterState>,
     changed: Condvar,
 }
@@ -57,6 +58,7 @@ impl Postmaster {
                 };
                 let pm = Arc::new(Postmaster {
                     pid: child.id() as i32,
+                    started: Instant::now(),
                     state: Mutex::new(PostmasterState::default()),
                     changed: Condvar::new(),
                 });
@@ -138,6 +140,17 @@ impl Postmaster {
             }
         }
         false
+    }
+
+    /// Waits for as long as the server runs.
+    pub(super) fn wait_exited(&self) {
+        let mut state = self.lock();
+        while !state.exited {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
     }
 
     /// Waits until the server exits or `timeout` passes; returns whether it exited.

@@ -2,8 +2,9 @@
 //! with real servers: a streaming standby to fail over to, and a base backup plus a WAL archive
 //! to restore to a point in time.
 //!
-//! Every copy runs as the same OS user as its origin and reaches it over the origin's socket;
-//! `pg_hba.conf` trusts replication there for the same reason it trusts everything else.
+//! Every copy runs as the same OS user as its origin and reaches it over the origin's socket
+//! as the replication role, with a password from a file that user can read (see
+//! `super::roles`). The copy gets its origin's password file too: its roles are the origin's.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,10 @@ use super::binaries::PgBinaries;
 use super::cluster::{ClusterOptions, LocalCluster};
 use super::data_dir::prepare_data_dir;
 use super::process::{pg_command, run_bounded};
-use super::socket::socket_conninfo;
+use super::roles::{
+    Passwords, REPLICATION, pgpass_path, replication_pgpass_path, replication_role_script,
+};
+use super::socket::{conninfo_value, socket_conninfo};
 use super::user::{RunAs, choose_run_as, chown, ensure_reachable};
 use crate::local::LocalError;
 
@@ -31,19 +35,44 @@ impl LocalCluster {
     pub fn base_backup(&self, data_dir: &Path, project_root: &Path) -> Result<(), LocalError> {
         let run_as = self.server_user()?;
         prepare_copy_dir(data_dir, run_as.as_ref(), project_root)?;
+        let passfile = self.replication_passfile(run_as.as_ref())?;
         let mut cmd = pg_command(
             &self.bins().pg_basebackup(),
             run_as.as_ref(),
             Signal::SIGTERM,
         );
-        cmd.arg("-D")
+        cmd.env("PGPASSFILE", &passfile)
+            .arg("-D")
             .arg(data_dir)
             .arg("-d")
-            .arg(socket_conninfo(self.socket_dir(), self.port(), "postgres"))
+            .arg(socket_conninfo(
+                self.socket_dir(),
+                self.port(),
+                REPLICATION,
+                "postgres",
+            ))
             .arg("--wal-method=stream")
             .arg("--checkpoint=fast")
             .arg("--no-password");
-        run_bounded(cmd, BASE_BACKUP_TIMEOUT).map(|_| ())
+        run_bounded(cmd, BASE_BACKUP_TIMEOUT)?;
+        // The copy's roles are this cluster's, and so are their passwords.
+        let copy = std::path::absolute(data_dir)
+            .map_err(|e| LocalError::io(format!("resolving {}", data_dir.display()), e))?;
+        self.passwords().write(&pgpass_path(&copy), None)
+    }
+
+    /// Makes the replication role (once) and writes its password for the server's user, who
+    /// runs the copy's walreceiver; returns that file.
+    fn replication_passfile(&self, run_as: Option<&RunAs>) -> Result<PathBuf, LocalError> {
+        let path = replication_pgpass_path(self.data_dir());
+        let mut passwords = Passwords::read(self.password_file())?;
+        let (password, made) = passwords.get_or_make(REPLICATION)?;
+        self.psql_script("postgres", &replication_role_script(&password))?;
+        if made {
+            passwords.write(self.password_file(), None)?;
+        }
+        passwords.only(REPLICATION).write(&path, run_as)?;
+        Ok(path)
     }
 
     /// A streaming standby of this cluster in `data_dir`, made by a base backup and started.
@@ -58,11 +87,13 @@ impl LocalCluster {
         self.base_backup(data_dir, project_root)?;
         let run_as = self.server_user()?;
         write_signal_file(data_dir, "standby.signal", run_as.as_ref())?;
+        let passfile = replication_pgpass_path(self.data_dir());
         options.settings.push((
             "primary_conninfo".into(),
             format!(
-                "{} application_name={name}",
-                socket_conninfo(self.socket_dir(), self.port(), "postgres")
+                "{} passfile={} application_name={name}",
+                socket_conninfo(self.socket_dir(), self.port(), REPLICATION, "postgres"),
+                conninfo_value(&passfile.to_string_lossy()),
             ),
         ));
         LocalCluster::start_with(self.bins(), data_dir, options, project_root)
@@ -82,8 +113,9 @@ impl LocalCluster {
 
     /// SIGKILL to the server and every process of it at once, as when its machine dies: no
     /// shutdown checkpoint, no goodbye to the standbys or the clients.
+    /// Nothing restarts it afterwards: its machine is gone.
     pub fn kill(&self) {
-        let _ = killpg(Pid::from_raw(self.postmaster_pid()), Signal::SIGKILL);
+        let _ = killpg(Pid::from_raw(self.expect_death()), Signal::SIGKILL);
         self.wait_for_exit();
     }
 

@@ -48,10 +48,9 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))
         .map_err(|e| LocalError::io(format!("opening up {}", dir.display()), e))?;
     let options = ClusterOptions {
-        port: None,
         ephemeral: true,
         max_connections: 300,
-        settings: Vec::new(),
+        ..ClusterOptions::default()
     };
     let bins = PgBinaries::locate()?;
     let cluster = match LocalCluster::start_with(&bins, &dir.join("data"), options, &dir) {

@@ -1,5 +1,5 @@
-//! The server's Unix socket: the directory it lives in, which is the only gate in front of trust
-//! authentication, and the addresses (a URL, a libpq connection string) that reach it.
+//! The server's Unix socket: the directory it lives in, the first gate in front of the roles'
+//! passwords, and the addresses (a URL, a libpq connection string) that reach it.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -8,7 +8,6 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::SUPERUSER;
 use super::user::{RunAs, chown, euid};
 use crate::local::LocalError;
 
@@ -118,11 +117,20 @@ fn make_private(dir: &Path, run_as: Option<&RunAs>) -> Result<(), LocalError> {
     Ok(())
 }
 
-/// `postgres://kandas@localhost:PORT/DATABASE?host=SOCKET_DIR`. sqlx and libpq both take a
-/// `host` parameter that starts with `/` as the socket directory, overriding `localhost`.
-pub(super) fn socket_url(socket_dir: &Path, port: u16, database: &str) -> String {
+/// `postgres://USER:PASSWORD@localhost:PORT/DATABASE?host=SOCKET_DIR`. sqlx and libpq both
+/// take a `host` parameter that starts with `/` as the socket directory, overriding
+/// `localhost`.
+pub(super) fn socket_url(
+    socket_dir: &Path,
+    port: u16,
+    user: &str,
+    password: &str,
+    database: &str,
+) -> String {
     format!(
-        "postgres://{SUPERUSER}@localhost:{port}/{}?host={}",
+        "postgres://{}:{}@localhost:{port}/{}?host={}",
+        percent_encode(user.as_bytes(), false),
+        percent_encode(password.as_bytes(), false),
         percent_encode(database.as_bytes(), false),
         percent_encode(socket_dir.as_os_str().as_bytes(), true),
     )
@@ -145,17 +153,19 @@ fn percent_encode(bytes: &[u8], keep_slash: bool) -> String {
     text
 }
 
-/// A libpq connection string for psql: the socket directory, the superuser, `database`.
-pub(super) fn socket_conninfo(socket_dir: &Path, port: u16, database: &str) -> String {
+/// A libpq connection string for psql and the replication tools: the socket directory, `user`
+/// and `database`. The password comes from a pgpass file (`PGPASSFILE` or `passfile=`).
+pub(super) fn socket_conninfo(socket_dir: &Path, port: u16, user: &str, database: &str) -> String {
     format!(
-        "host={} port={port} user={SUPERUSER} dbname={} connect_timeout=10",
+        "host={} port={port} user={} dbname={} connect_timeout=10",
         conninfo_value(&socket_dir.to_string_lossy()),
+        conninfo_value(user),
         conninfo_value(database),
     )
 }
 
 /// A value quoted as libpq's connection strings require for spaces, quotes and backslashes.
-fn conninfo_value(value: &str) -> String {
+pub(super) fn conninfo_value(value: &str) -> String {
     format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 

@@ -110,6 +110,7 @@ mod tests {
             shed: None,
             audit: None,
             record_streams: None,
+            database_restarts: None,
         };
         let request = http::Request::builder()
             .method(method)

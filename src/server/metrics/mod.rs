@@ -183,6 +183,8 @@ pub struct Sources {
     pub shed: Option<ShedLayer>,
     pub audit: Option<crate::audit::AuditWriter>,
     pub record_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
+    /// Restarts of the private PostgreSQL cluster, when the service runs one.
+    pub database_restarts: Option<std::sync::Arc<AtomicU64>>,
 }
 
 impl Sources {
@@ -245,6 +247,13 @@ impl Sources {
                 "kandas_quota_places_remaining",
                 "Places of a regional quota not yet taken",
                 places,
+            );
+        }
+        if let Some(restarts) = &self.database_restarts {
+            registry.register(
+                "kandas_database_restarts",
+                "Restarts of the private PostgreSQL cluster after it exited unexpectedly",
+                ConstCounter::new(restarts.load(Ordering::Relaxed)),
             );
         }
         if let Some(streams) = &self.record_streams {

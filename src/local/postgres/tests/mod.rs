@@ -1,11 +1,13 @@
 //! Unit tests of the private cluster. Most start real servers; the helpers here are shared.
 
+mod auth;
 mod binaries;
 mod cluster;
 mod parent_death;
 mod root;
 mod shared;
 mod socket;
+mod supervisor;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -18,10 +20,17 @@ pub(super) fn bins() -> PgBinaries {
     PgBinaries::locate().expect("PostgreSQL binaries are installed")
 }
 
-/// psql as an outside client would run it, on the socket in `socket_dir`.
-pub(super) fn psql_as_client(socket_dir: &Path, port: u16, sql: &str) -> Result<String, String> {
+/// psql as an outside client would run it, on the socket in `socket_dir`, as the superuser
+/// with the password in `passfile`.
+pub(super) fn psql_as_client(
+    passfile: &Path,
+    socket_dir: &Path,
+    port: u16,
+    sql: &str,
+) -> Result<String, String> {
     let out = Command::new(bins().psql())
-        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+        .env("PGPASSFILE", passfile)
+        .args(["-X", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1"])
         .arg("-h")
         .arg(socket_dir)
         .args(["-p", &port.to_string()])
@@ -37,7 +46,12 @@ pub(super) fn psql_as_client(socket_dir: &Path, port: u16, sql: &str) -> Result<
 
 /// [`psql_as_client`] on a running cluster.
 pub(super) fn psql_on(cluster: &LocalCluster, sql: &str) -> Result<String, String> {
-    psql_as_client(cluster.socket_dir(), cluster.port(), sql)
+    psql_as_client(
+        cluster.password_file(),
+        cluster.socket_dir(),
+        cluster.port(),
+        sql,
+    )
 }
 
 /// A temp dir that the `postgres` user can traverse (tempdir() makes 0700 dirs).

@@ -69,8 +69,12 @@ fn server_dies_with_a_killed_parent() {
     }
     let (port, socket_dir) = address.expect("child started a cluster");
     thread::sleep(Duration::from_millis(500));
-    assert_eq!(psql_as_client(&socket_dir, port, "select 1").unwrap(), "1");
     let data = tmp.path().join("pg");
+    let passfile = tmp.path().join("pg.pgpass");
+    assert_eq!(
+        psql_as_client(&passfile, &socket_dir, port, "select 1").unwrap(),
+        "1"
+    );
     let pid: i32 = fs::read_to_string(data.join("postmaster.pid"))
         .unwrap()
         .lines()

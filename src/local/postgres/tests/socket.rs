@@ -10,17 +10,23 @@ use crate::local::postgres::socket::{
 #[test]
 fn url_names_the_socket_directory_whatever_its_characters() {
     let dir = Path::new("/srv/k a+n&d=a%s?#/.kandas/pg.sock");
-    let url = socket_url(dir, 54321, "kandas");
+    let url = socket_url(dir, 54321, "kandas_service", "0af9", "kandas");
     let options = PgConnectOptions::from_str(&url).unwrap();
     assert_eq!(options.get_socket().map(|p| p.as_path()), Some(dir));
     assert_eq!(options.get_port(), 54321);
-    assert_eq!(options.get_username(), "kandas");
+    assert_eq!(options.get_username(), "kandas_service");
     assert_eq!(options.get_database(), Some("kandas"));
 
-    let plain = socket_url(Path::new("/w/.kandas/pg.sock"), 5433, "postgres");
+    let plain = socket_url(
+        Path::new("/w/.kandas/pg.sock"),
+        5433,
+        "kandas",
+        "ab12",
+        "postgres",
+    );
     assert_eq!(
         plain,
-        "postgres://kandas@localhost:5433/postgres?host=/w/.kandas/pg.sock"
+        "postgres://kandas:ab12@localhost:5433/postgres?host=/w/.kandas/pg.sock"
     );
 }
 
@@ -35,8 +41,8 @@ fn socket_directory_sits_beside_the_data_directory() {
 #[test]
 fn conninfo_and_setting_quote_the_directory() {
     assert_eq!(
-        socket_conninfo(Path::new("/a b/it's\\"), 5, "db"),
-        "host='/a b/it\\'s\\\\' port=5 user=kandas dbname='db' connect_timeout=10"
+        socket_conninfo(Path::new("/a b/it's\\"), 5, "kandas", "db"),
+        "host='/a b/it\\'s\\\\' port=5 user='kandas' dbname='db' connect_timeout=10"
     );
     assert_eq!(
         socket_dir_setting(Path::new("/a,b/\"q\"")),
