@@ -293,6 +293,10 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
     let key_id = signer.key_id().to_string();
     settings.audit_signer = Some(Arc::new(signer));
     settings.audit_previous_keys = config.audit_previous_keys.clone();
+    settings.applicant_trust = kandas::server::startup::ApplicantTrustFiles {
+        cas: config.applicant_signature_ca.clone(),
+        crls: config.applicant_signature_crl.clone(),
+    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

@@ -251,6 +251,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
                 documents: vec![],
                 details: Some(details),
                 region,
+                applicant_confirmation: None,
             }
             .encode_to_vec()
         }
@@ -278,14 +279,19 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             name: application,
             etag: "stale".into(),
             reason: String::new(),
+            applicant_confirmation: None,
         }
         .encode_to_vec(),
         "FileAppeal" => pb::FileAppealRequest {
             request_id: request_id(),
             application,
             grounds: "probe".into(),
+            applicant_confirmation: None,
         }
         .encode_to_vec(),
+        "VerifyApplicantSignatures" => {
+            pb::VerifyApplicantSignaturesRequest { name: application }.encode_to_vec()
+        }
         // The fixture holds no appeal: deciding one is NOT_FOUND on either side, and the list
         // is empty; `appeals::` shows them within jurisdiction.
         "DecideAppeal" => pb::DecideAppealRequest {
@@ -802,6 +808,7 @@ async fn the_portal_acts_only_for_the_applicant_it_names() {
                 name: other.application.name.clone(),
                 etag: other.application.etag.clone(),
                 reason: String::new(),
+                applicant_confirmation: None,
             },
             &me.person.name,
         ))
