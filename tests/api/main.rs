@@ -4,8 +4,10 @@
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
 mod helpers;
+mod signing;
 
 mod appeals;
+mod applicant_signatures;
 mod audit;
 mod audit_evidence;
 mod auth;
