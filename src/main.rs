@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         // No runtime work and its own exit codes: an auditor's script tells "altered" from
         // "could not check".
         Some(Command::Audit(AuditCommand::Verify(args))) => return verify(&args),
+        Some(Command::Signature(command)) => return kandas::cli::signature::run(command),
         // A client of the service: it reports its own failures with its own exit codes.
         Some(Command::Admin(args)) => return runtime.block_on(kandas::cli::run_admin(args)),
     };

@@ -32,6 +32,7 @@ mod organisations;
 mod package;
 mod person_record;
 mod point_in_time_restore;
+mod portal_signatures_doc;
 mod procedure_boundaries;
 mod procedures;
 mod query_plans;
