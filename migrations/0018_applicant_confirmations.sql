@@ -42,6 +42,9 @@ CREATE TABLE applicant_confirmations (
     signer_certificate bytea,
     -- SHA-256 of the signer's certificate, lowercase hex: finds every act of one certificate.
     signer_fingerprint text,
+    -- What the one-use rule below compares: a digest, so that a refused replay's error detail
+    -- (which names the key) carries no IIN.
+    signed_content_sha256 bytea GENERATED ALWAYS AS (sha256(signed_content)) STORED,
     created_at         timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT applicant_confirmations_evidence CHECK (
         (assurance = 'signature' AND signature IS NOT NULL AND signed_content IS NOT NULL
@@ -53,7 +56,7 @@ CREATE TABLE applicant_confirmations (
     -- The canonical bytes name the RPC and the request id, so one signature confirms one act:
     -- another portal replaying it under its own client (where the request id is not yet
     -- claimed) is refused here.
-    CONSTRAINT applicant_signature_used_once UNIQUE (signed_content)
+    CONSTRAINT applicant_signature_used_once UNIQUE (signed_content_sha256)
 );
 CREATE INDEX applicant_confirmations_application ON applicant_confirmations (application_id);
 CREATE INDEX applicant_confirmations_appeal ON applicant_confirmations (appeal_id)

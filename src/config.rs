@@ -735,6 +735,46 @@ mod tests {
     }
 
     #[test]
+    fn applicant_signature_cas_and_crls_come_from_the_file_unless_flags_name_them() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "applicant_signature_ca = [\"/etc/kandas/nca/root.pem\", \"/etc/kandas/nca/rsa.pem\"]\napplicant_signature_crl = [\"/etc/kandas/nca/rsa.crl\"]"
+        )
+        .unwrap();
+        let from_file = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(from_file.applicant_signature_ca.len(), 2);
+        assert_eq!(
+            from_file.applicant_signature_crl,
+            vec![PathBuf::from("/etc/kandas/nca/rsa.crl")]
+        );
+        let flagged = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            applicant_signature_ca: vec!["/srv/nca.pem".into()],
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            flagged.applicant_signature_ca,
+            vec![PathBuf::from("/srv/nca.pem")]
+        );
+        assert!(
+            ServeArgs::default()
+                .resolve()
+                .unwrap()
+                .applicant_signature_ca
+                .is_empty(),
+            "none by default"
+        );
+    }
+
+    #[test]
     fn partial_tls_configuration_is_refused() {
         let args = ServeArgs {
             tls_cert: Some("server.pem".into()),
