@@ -379,6 +379,19 @@ async fn an_sms_confirmation_is_refused_where_the_operator_does_not_accept_it() 
         .unwrap_err();
     assert_reason(&withdrawal, "SMS_CONFIRMATION_NOT_ACCEPTED");
 
+    // Someone with no IIN yet holds no national CA certificate: a signature cannot be theirs.
+    let newcomer = register(&mut app.persons("psc").await, person("Newcomer")).await;
+    let mut unsigned = kandas_submission(&newcomer.name);
+    unsigned.applicant_confirmation = Some(Submitted::ApplicantSignature(vec![0x30, 0x00]));
+    let refused = app
+        .applications("portal")
+        .await
+        .submit_application(for_applicant(unsigned, &newcomer.name))
+        .await
+        .unwrap_err();
+    assert_reason(&refused, "SIGNER_NOT_APPLICANT");
+    assert!(refused.message().contains("no IIN"), "{refused:?}");
+
     // An office acts under its own certificate and states no applicant's confirmation.
     let office = app
         .applications("psc")
