@@ -173,6 +173,15 @@ pub struct ServeArgs {
     /// comma-separated: after a rotation VerifyAuditChain checks the older heads with them.
     #[arg(long, env = "KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS", value_delimiter = ',')]
     pub audit_previous_public_keys: Vec<String>,
+    /// National certification authorities whose certificates applicants sign portal acts with
+    /// (PEM files, comma-separated; every certificate in them is trusted). Unset: no signature
+    /// is trusted, and portals confirm by SMS where allowed. Read again every minute.
+    #[arg(long, env = "KANDAS_APPLICANT_SIGNATURE_CA", value_delimiter = ',')]
+    pub applicant_signature_ca: Vec<PathBuf>,
+    /// Their certificate revocation lists (PEM or DER), comma-separated. Once any is set, a
+    /// signature whose certificate no current CRL covers is refused. Read again every minute.
+    #[arg(long, env = "KANDAS_APPLICANT_SIGNATURE_CRL", value_delimiter = ',')]
+    pub applicant_signature_crl: Vec<PathBuf>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -204,6 +213,8 @@ struct FileSettings {
     certificate_font: Option<PathBuf>,
     audit_signing_key: Option<PathBuf>,
     audit_previous_public_keys: Option<Vec<String>>,
+    applicant_signature_ca: Option<Vec<PathBuf>>,
+    applicant_signature_crl: Option<Vec<PathBuf>>,
     state_dir: Option<PathBuf>,
     db_max_connections: Option<u32>,
     db_acquire_timeout_ms: Option<u64>,
@@ -316,6 +327,9 @@ pub struct Config {
     pub audit_signing_key: AuditKeySource,
     /// The public keys of earlier signing keys, for heads signed before a rotation.
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
+    /// The national CAs trusted for applicants' signatures, and their CRLs.
+    pub applicant_signature_ca: Vec<PathBuf>,
+    pub applicant_signature_crl: Vec<PathBuf>,
 }
 
 impl ServeArgs {
@@ -413,6 +427,17 @@ impl ServeArgs {
             .map(|k| crate::audit::PublicKey::from_argument(k.trim()))
             .collect::<Result<Vec<_>, _>>()
             .context("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS")?;
+        let flag_or_file = |flag: &Vec<PathBuf>, file: &Option<Vec<PathBuf>>| {
+            if flag.is_empty() {
+                file.clone().unwrap_or_default()
+            } else {
+                flag.clone()
+            }
+        };
+        let applicant_signature_ca =
+            flag_or_file(&self.applicant_signature_ca, &file.applicant_signature_ca);
+        let applicant_signature_crl =
+            flag_or_file(&self.applicant_signature_crl, &file.applicant_signature_crl);
         let bootstrap_admin = self
             .bootstrap_admin
             .clone()
@@ -461,6 +486,8 @@ impl ServeArgs {
                 .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
             audit_previous_keys,
+            applicant_signature_ca,
+            applicant_signature_crl,
             audit_signing_key: match self.audit_signing_key.clone().or(file.audit_signing_key) {
                 Some(path) => AuditKeySource::File(path),
                 None => AuditKeySource::Dev(state_dir.join("certs")),
@@ -733,6 +760,46 @@ mod tests {
         assert!(
             error.contains("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn applicant_signature_cas_and_crls_come_from_the_file_unless_flags_name_them() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "applicant_signature_ca = [\"/etc/kandas/nca/root.pem\", \"/etc/kandas/nca/rsa.pem\"]\napplicant_signature_crl = [\"/etc/kandas/nca/rsa.crl\"]"
+        )
+        .unwrap();
+        let from_file = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(from_file.applicant_signature_ca.len(), 2);
+        assert_eq!(
+            from_file.applicant_signature_crl,
+            vec![PathBuf::from("/etc/kandas/nca/rsa.crl")]
+        );
+        let flagged = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            applicant_signature_ca: vec!["/srv/nca.pem".into()],
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            flagged.applicant_signature_ca,
+            vec![PathBuf::from("/srv/nca.pem")]
+        );
+        assert!(
+            ServeArgs::default()
+                .resolve()
+                .unwrap()
+                .applicant_signature_ca
+                .is_empty(),
+            "none by default"
         );
     }
 

@@ -287,6 +287,10 @@ impl From<Conflict> for ApiError {
                 message: "an organisation with this id is already registered (organisation.id)"
                     .into(),
             },
+            Conflict::SignatureAlreadyUsed => ApiError::PermissionDenied {
+                reason: "SIGNATURE_ALREADY_USED",
+                message: "this signature confirmed an act already; each act is signed anew over its own request (applicant_signature)".into(),
+            },
             Conflict::ApplicationAlreadyOpen => precondition(
                 "APPLICATION_ALREADY_OPEN",
                 "an application of this procedure for this person is already waiting for a decision",

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         // No runtime work and its own exit codes: an auditor's script tells "altered" from
         // "could not check".
         Some(Command::Audit(AuditCommand::Verify(args))) => return verify(&args),
+        Some(Command::Signature(command)) => return kandas::cli::signature::run(command),
         // A client of the service: it reports its own failures with its own exit codes.
         Some(Command::Admin(args)) => return runtime.block_on(kandas::cli::run_admin(args)),
     };
@@ -355,6 +356,10 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
     let key_id = signer.key_id().to_string();
     settings.audit_signer = Some(Arc::new(signer));
     settings.audit_previous_keys = config.audit_previous_keys.clone();
+    settings.applicant_trust = kandas::server::startup::ApplicantTrustFiles {
+        cas: config.applicant_signature_ca.clone(),
+        crls: config.applicant_signature_crl.clone(),
+    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

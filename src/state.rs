@@ -3,7 +3,7 @@
 use crate::audit::AuditWriter;
 use crate::domain::calendar::Calendar;
 use crate::domain::organisation::Registry;
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use sqlx::PgPool;
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
@@ -37,6 +37,18 @@ impl Clock {
             Utc::now().with_timezone(&offset).date_naive()
         })
     }
+
+    /// The current moment. A pinned clock stands at noon (UTC+05:00) of its day, so what is
+    /// judged "now" (a certificate's validity) falls on the day the tests pin.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.pinned {
+            None => Utc::now(),
+            Some(day) => {
+                let noon = day.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon"));
+                noon.and_utc() - chrono::Duration::seconds(i64::from(KZ_OFFSET_SECONDS))
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -59,6 +71,9 @@ pub struct AppState {
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
     /// The record event streams open on this replica, for `/metrics`.
     pub record_streams: Arc<StreamGauges>,
+    /// The national CAs trusted for applicants' signatures and their CRLs, read again from
+    /// their files while the server runs.
+    pub applicant_trust: ApplicantTrustCell,
 }
 
 /// What this replica's open streams hold, as the metrics endpoint shows it: a slow subscriber
@@ -131,3 +146,6 @@ pub type CalendarCell = Current<Calendar>;
 /// The organisations registered, as this replica last read them. Authorization reads it on
 /// every call, so it lives in memory.
 pub type OrganisationsCell = Current<Registry>;
+
+/// The national CAs and CRLs in force for applicants' signatures (SPEC 1.1).
+pub type ApplicantTrustCell = Current<crate::domain::signature::TrustStore>;

@@ -3,6 +3,7 @@
 
 mod appeals;
 mod commands;
+pub mod confirmation;
 
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
 use super::{next_page, open, parse_name, respond, respond_evaluated, respond_listing};
@@ -26,6 +27,7 @@ const FILE_APPEAL: &str = crate::pb::rpc::application_service::FILE_APPEAL;
 const DECIDE_APPEAL: &str = crate::pb::rpc::application_service::DECIDE_APPEAL;
 const LIST_APPEALS: &str = crate::pb::rpc::application_service::LIST_APPEALS;
 const REQUIRED: &str = crate::pb::rpc::application_service::LIST_REQUIRED_DOCUMENTS;
+const VERIFY_SIGNATURES: &str = crate::pb::rpc::application_service::VERIFY_APPLICANT_SIGNATURES;
 
 pub struct ApplicationApi {
     state: AppState,
@@ -265,6 +267,25 @@ impl ApplicationService for ApplicationApi {
         }
         .await;
         respond(&self.state, &call, false, result).await
+    }
+
+    async fn verify_applicant_signatures(
+        &self,
+        request: Request<pb::VerifyApplicantSignaturesRequest>,
+    ) -> Result<Response<pb::VerifyApplicantSignaturesResponse>, Status> {
+        let call = open(&self.state, &request, VERIFY_SIGNATURES).await?;
+        let req = request.into_inner();
+        let call = call.about(&req.name);
+        let result = async {
+            let id = parse_name("name", &req.name, "applications")
+                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            let acts = crate::service::confirmation::verify_acts(&self.state, &call, id).await?;
+            Ok(pb::VerifyApplicantSignaturesResponse {
+                acts: acts.iter().map(confirmation::act_to_proto).collect(),
+            })
+        }
+        .await;
+        respond(&self.state, &call, true, result).await
     }
 
     async fn list_appeals(

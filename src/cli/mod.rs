@@ -1,5 +1,5 @@
-//! The `kandas` command line: the server's own commands (`serve`, `migrate`, `certs`, `audit`)
-//! and `admin`, the operator's client of a running service.
+//! The `kandas` command line: the server's own commands (`serve`, `migrate`, `certs`, `audit`,
+//! `signature`) and `admin`, the operator's client of a running service.
 //!
 //! `admin` speaks to the service only through its public gRPC contract over mutual TLS, with
 //! the operator's certificate, exactly as any other caller: it is granted, refused and audited
@@ -17,6 +17,7 @@ mod organisations;
 mod output;
 mod quotas;
 mod request_id;
+pub mod signature;
 mod values;
 
 pub use admin::{AdminArgs, run_admin};
@@ -48,6 +49,10 @@ pub enum Command {
     /// Export the audit log with its signed heads, or verify an export offline.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Verify an applicant's signature offline, from its bytes and the national CA's
+    /// certificate.
+    #[command(subcommand)]
+    Signature(signature::SignatureCommand),
     /// Operate a running service over mutual TLS with an admin certificate: organisations,
     /// quotas, MCI, the calendar, the audit log and health.
     #[command(after_help = admin::EXIT_CODES)]

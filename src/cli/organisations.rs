@@ -45,13 +45,17 @@ pub struct RegisterArgs {
     /// Register it suspended: its certificates are refused until it is made active
     #[arg(long)]
     pub suspended: bool,
+    /// A portal: whether its statement that the applicant confirmed an act by SMS code is
+    /// accepted in place of the applicant's signature [default: accepted]
+    #[arg(long, value_enum, value_name = "ACCEPTED|REFUSED")]
+    pub sms_confirmation: Option<SmsArg>,
     #[command(flatten)]
     pub request_id: RequestIdArgs,
 }
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).multiple(true)
-    .args(["display_name", "regions", "national", "state"])))]
+    .args(["display_name", "regions", "national", "state", "sms_confirmation"])))]
 pub struct UpdateArgs {
     /// The organisation's id (or its name, organisations/<id>)
     #[arg(value_name = "ID")]
@@ -69,6 +73,9 @@ pub struct UpdateArgs {
     /// active, or suspended to refuse its certificates
     #[arg(long, value_enum)]
     pub state: Option<StateArg>,
+    /// A portal: accepted, or refused to require the applicant's own signature
+    #[arg(long, value_enum, value_name = "ACCEPTED|REFUSED")]
+    pub sms_confirmation: Option<SmsArg>,
     /// The etag of the version you read (from `list`): a change made since then refuses the
     /// update ABORTED instead of being overwritten [default: whatever is stored]
     #[arg(long)]
@@ -81,6 +88,19 @@ pub struct UpdateArgs {
 pub enum StateArg {
     Active,
     Suspended,
+}
+
+/// Whether a portal's SMS confirmations are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmsArg {
+    Accepted,
+    Refused,
+}
+
+impl SmsArg {
+    fn accepted(self) -> bool {
+        self == SmsArg::Accepted
+    }
 }
 
 impl StateArg {
@@ -130,6 +150,7 @@ pub async fn run(command: OrganisationsCommand, session: &Session) -> Result<(),
                     regions: codes(&args.regions),
                     national: args.national,
                     state: state as i32,
+                    accepts_sms_confirmation: args.sms_confirmation.map(SmsArg::accepted),
                     ..pb::Organisation::default()
                 }),
             };
@@ -150,6 +171,7 @@ pub async fn run(command: OrganisationsCommand, session: &Session) -> Result<(),
                 regions: codes(&args.regions),
                 national: args.national.then_some(true),
                 state: args.state.map(|s| s.to_proto() as i32),
+                accepts_sms_confirmation: args.sms_confirmation.map(SmsArg::accepted),
             };
             let updated = client
                 .update_organisation(request)
@@ -195,12 +217,16 @@ fn render_list(list: &pb::ListOrganisationsResponse) -> String {
 
 fn render_one(organisation: &pb::Organisation) -> String {
     format!(
-        "{}\n  role:          {}\n  display name:  {}\n  jurisdiction:  {}\n  state:         {}\n  etag:          {}\n  updated:       {}\n",
+        "{}\n  role:          {}\n  display name:  {}\n  jurisdiction:  {}\n  state:         {}\n  SMS confirms:  {}\n  etag:          {}\n  updated:       {}\n",
         organisation.name,
         organisation.role,
         organisation.display_name,
         jurisdiction(organisation),
         state_name(organisation.state),
+        match organisation.accepts_sms_confirmation {
+            Some(false) => "refused",
+            _ => "accepted",
+        },
         organisation.etag,
         output::timestamp(organisation.update_time.as_ref()),
     )

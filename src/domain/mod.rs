@@ -29,6 +29,7 @@ pub mod records;
 pub mod regions;
 pub mod retention;
 pub mod role;
+pub mod signature;
 pub mod support;
 pub mod verification_code;
 

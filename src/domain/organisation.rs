@@ -75,6 +75,9 @@ pub struct Organisation {
     pub display_name: String,
     pub jurisdiction: Jurisdiction,
     pub state: OrganisationState,
+    /// A portal's statement that the applicant confirmed an act by SMS is accepted in place
+    /// of the applicant's signature (SPEC 1.1).
+    pub accepts_sms_confirmation: bool,
 }
 
 impl Organisation {
@@ -86,6 +89,7 @@ impl Organisation {
             display_name: id.to_string(),
             jurisdiction: Jurisdiction::National,
             state: OrganisationState::Active,
+            accepts_sms_confirmation: true,
         }
     }
 }
@@ -143,6 +147,7 @@ mod tests {
             display_name: id.into(),
             jurisdiction: Jurisdiction::Regions(vec![Region::Almaty]),
             state,
+            accepts_sms_confirmation: true,
         }
     }
 

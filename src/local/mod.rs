@@ -5,6 +5,7 @@
 //! contracts") and by the test suites. Everything here is blocking and bounded in time; call it
 //! from `tokio::task::spawn_blocking` (or before the runtime starts) in async code.
 
+pub mod national_ca;
 pub mod pki;
 pub mod postgres;
 

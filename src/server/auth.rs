@@ -121,6 +121,8 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         application::DECIDE_APPLICATION | application::DECIDE_APPEAL => &[Psc, Commission, Police],
         application::FILE_APPEAL => SUBMITTERS,
         application::LIST_APPEALS => &[Psc, Commission, Police],
+        // The applicant's signatures are evidence for the offices that decide and investigate.
+        application::VERIFY_APPLICANT_SIGNATURES => &[Psc, Commission, Police],
 
         prerequisite::CHECK_PREREQUISITES => &[Police, Psc, Commission, EmploymentCenter],
         prerequisite::RECORD_OFFENCE => &[Police],
@@ -190,7 +192,8 @@ pub fn reach(method: &str) -> Option<Reach> {
         | application::WITHDRAW_APPLICATION
         | application::FILE_APPEAL
         | application::DECIDE_APPEAL
-        | application::LIST_APPEALS => Files,
+        | application::LIST_APPEALS
+        | application::VERIFY_APPLICANT_SIGNATURES => Files,
 
         prerequisite::CHECK_PREREQUISITES | prerequisite::RECORD_OFFENCE => PoliceNationwide,
 

@@ -90,6 +90,9 @@ pub struct Settings {
     pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
     /// Public keys of earlier signing keys: heads signed before a rotation verify with them.
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
+    /// The national CAs trusted for applicants' signatures (PEM files) and their CRLs (PEM or
+    /// DER files): read at start, where a bad file stops the start, and again every minute.
+    pub applicant_trust: ApplicantTrustFiles,
 }
 
 impl Settings {
@@ -126,9 +129,41 @@ impl Settings {
             certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
             audit_signer: None,
             audit_previous_keys: Vec::new(),
+            applicant_trust: ApplicantTrustFiles::default(),
         }
     }
 }
+
+/// Where the national CAs for applicants' signatures and their CRLs are read from.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicantTrustFiles {
+    pub cas: Vec<std::path::PathBuf>,
+    pub crls: Vec<std::path::PathBuf>,
+}
+
+impl ApplicantTrustFiles {
+    /// Reads and parses every file; an error names the file and what is wrong with it.
+    pub fn read(&self) -> anyhow::Result<crate::domain::signature::TrustStore> {
+        let read = |paths: &[std::path::PathBuf]| -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+            paths
+                .iter()
+                .map(|path| {
+                    std::fs::read(path)
+                        .map(|bytes| (path.display().to_string(), bytes))
+                        .with_context(|| format!("reading {}", path.display()))
+                })
+                .collect()
+        };
+        Ok(crate::domain::signature::TrustStore::from_files(
+            &read(&self.cas)?,
+            &read(&self.crls)?,
+        )?)
+    }
+}
+
+/// How often the applicant signature CA and CRL files are read again: a new CRL is in force
+/// within a minute, without a restart.
+const APPLICANT_TRUST_REREAD: Duration = Duration::from_secs(60);
 
 /// A bound, migrated, ready-to-run server.
 pub struct Application {
@@ -248,6 +283,25 @@ impl Application {
                  until it is (Debian: apt-get install fonts-dejavu-core)"
             );
         }
+        let applicant_trust = settings
+            .applicant_trust
+            .read()
+            .context("KANDAS_APPLICANT_SIGNATURE_CA / KANDAS_APPLICANT_SIGNATURE_CRL")?;
+        let (cas, crls) = applicant_trust.counts();
+        if cas == 0 {
+            tracing::warn!(
+                "no national CA is trusted for applicants' signatures \
+                 (KANDAS_APPLICANT_SIGNATURE_CA): every signed portal act is refused"
+            );
+        } else if crls == 0 {
+            tracing::warn!(
+                cas,
+                "no CRL is configured for applicants' signatures \
+                 (KANDAS_APPLICANT_SIGNATURE_CRL): revoked certificates are not refused"
+            );
+        } else {
+            tracing::info!(cas, crls, "national CAs trusted for applicants' signatures");
+        }
         let stopping = CancellationToken::new();
         let state = AppState {
             shutdown: stopping.clone(),
@@ -260,6 +314,7 @@ impl Application {
             audit_signer: settings.audit_signer.clone(),
             audit_previous_keys: settings.audit_previous_keys.clone(),
             record_streams: Default::default(),
+            applicant_trust: crate::state::ApplicantTrustCell::new(applicant_trust),
         };
         Ok(Application {
             listener,
@@ -377,6 +432,22 @@ impl Application {
                 "organisations",
                 async move || crate::service::organisations::load(&pool).await,
             )
+        });
+
+        spawn_until(&tasks, &tasks_stop, {
+            let files = settings.applicant_trust.clone();
+            // Nothing announces a changed file: only the re-read's tick wakes it.
+            let (never, unchanged) = tokio::sync::watch::channel(0u64);
+            let reread = state.applicant_trust.clone().keep_fresh(
+                unchanged,
+                APPLICANT_TRUST_REREAD,
+                "applicant signature CAs and CRLs",
+                async move || files.read(),
+            );
+            async move {
+                let _never = never;
+                reread.await
+            }
         });
 
         let reflection = || {

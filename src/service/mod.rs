@@ -7,6 +7,7 @@ pub mod admin;
 pub mod applications;
 pub mod audit_log;
 pub mod certificates;
+pub mod confirmation;
 pub mod mutation;
 pub mod organisations;
 pub mod persons;

@@ -31,6 +31,7 @@ pub struct UpdateOrganisation {
     pub display_name: Option<String>,
     pub jurisdiction: Option<Jurisdiction>,
     pub state: Option<OrganisationState>,
+    pub accepts_sms_confirmation: Option<bool>,
 }
 
 pub fn name_of(id: &str) -> String {
@@ -70,6 +71,7 @@ pub async fn update<R: Message + Default>(
         display_name,
         jurisdiction,
         state: new_state,
+        accepts_sms_confirmation,
     } = command;
     let name = name_of(&id);
     let mut tx = state.pool.begin().await?;
@@ -91,6 +93,9 @@ pub async fn update<R: Message + Default>(
     }
     if let Some(new_state) = new_state {
         changed.state = new_state;
+    }
+    if let Some(accepts) = accepts_sms_confirmation {
+        changed.accepts_sms_confirmation = accepts;
     }
     let row = organisations::update(&mut tx, &changed, stored.version)
         .await?

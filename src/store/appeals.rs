@@ -4,6 +4,7 @@ use super::Tx;
 use super::applications::within;
 use crate::domain::appeal::AppealState;
 use crate::domain::jurisdiction::Scope;
+use crate::domain::signature::Assurance;
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -23,10 +24,11 @@ pub struct AppealRow {
     pub decided_by: Option<String>,
     pub decided_on: Option<NaiveDate>,
     pub reason: String,
+    pub filing_assurance: Assurance,
 }
 
 const COLUMNS: &str = "id, application_id, filed_by, filed_on, grounds, refused_by, refused_on,
-    refusal_code, deadline, state, decided_by, decided_on, reason";
+    refusal_code, deadline, state, decided_by, decided_on, reason, filing_assurance";
 
 /// A new appeal, with the refusal it is against.
 pub struct NewAppeal<'a> {
@@ -41,14 +43,15 @@ pub struct NewAppeal<'a> {
     pub refusal_code: &'a str,
     pub refusal_text: &'a str,
     pub deadline: NaiveDate,
+    pub assurance: Assurance,
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.insert", db.system.name = "postgresql"))]
 pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO appeals (id, application_id, filed_by, operator_id, filed_on, grounds,
-            refused_by, refused_on, refusal_code, refusal_text, deadline, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING {COLUMNS}"
+            refused_by, refused_on, refusal_code, refusal_text, deadline, state, filing_assurance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12) RETURNING {COLUMNS}"
     )))
     .bind(appeal.id)
     .bind(appeal.application_id)
@@ -61,6 +64,7 @@ pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow
     .bind(appeal.refusal_code)
     .bind(appeal.refusal_text)
     .bind(appeal.deadline)
+    .bind(appeal.assurance)
     .fetch_one(&mut **tx)
     .await
 }

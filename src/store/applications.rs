@@ -7,6 +7,7 @@ use crate::domain::jurisdiction::{Placement, Scope};
 use crate::domain::lifecycle::{State, Step};
 use crate::domain::procedure::Procedure;
 use crate::domain::regions::Region;
+use crate::domain::signature::Assurance;
 use chrono::{DateTime, NaiveDate, Utc};
 // Queries built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
@@ -36,6 +37,8 @@ pub struct ApplicationRow {
     pub step_deadline: Option<NaiveDate>,
     pub forwarded_on: Option<NaiveDate>,
     pub notified_on: Option<NaiveDate>,
+    pub submission_assurance: Assurance,
+    pub withdrawal_assurance: Option<Assurance>,
     #[sqlx(flatten)]
     pub decision: DecisionColumns,
 }
@@ -57,6 +60,7 @@ const SELECT: &str =
     "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id, a.region,
     a.submission_date, a.deadline, a.deadline_provisional, a.details, a.documents, a.checklist,
     a.version, a.created_at, a.updated_at, a.pending_step, a.step_deadline, a.forwarded_on, a.notified_on,
+    a.submission_assurance, a.withdrawal_assurance,
     d.outcome, d.decided_by, d.decided_at, d.decision_date, d.reason_code, d.reason_text, d.result
     FROM applications a LEFT JOIN decisions d ON d.application_id = a.id";
 
@@ -76,6 +80,7 @@ pub struct NewApplication<'a> {
     pub details: &'a Details,
     pub documents: &'a [Document],
     pub checklist: &'a [ChecklistItem],
+    pub assurance: Assurance,
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.insert", db.system.name = "postgresql"))]
@@ -85,8 +90,9 @@ pub async fn insert(
 ) -> Result<ApplicationRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, operator_id,
-            submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline, region)
-         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline, region,
+            submission_assurance)
+         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(app.id)
     .bind(app.details.procedure())
@@ -102,6 +108,7 @@ pub async fn insert(
     .bind(app.pending_step)
     .bind(app.step_deadline)
     .bind(app.region)
+    .bind(app.assurance)
     .execute(&mut **tx)
     .await?;
     get(&mut **tx, app.id)
@@ -363,4 +370,19 @@ pub async fn list<'e>(
     }
     query.push(" ORDER BY a.id LIMIT ").push_bind(limit);
     query.build_query_as().fetch_all(executor).await
+}
+
+/// Records how the applicant confirmed the withdrawal.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.set_withdrawal_assurance", db.system.name = "postgresql"))]
+pub async fn set_withdrawal_assurance(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    assurance: Assurance,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE applications SET withdrawal_assurance = $2 WHERE id = $1")
+        .bind(id)
+        .bind(assurance)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

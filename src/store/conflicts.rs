@@ -20,6 +20,8 @@ pub enum Conflict {
     AboveEntitlement,
     /// `organisations_already_registered`: the organisation id is taken.
     OrganisationAlreadyRegistered,
+    /// `applicant_signature_used_once`: these signed bytes confirmed an act already.
+    SignatureAlreadyUsed,
 }
 
 impl Conflict {
@@ -36,6 +38,7 @@ impl Conflict {
             "permits_one_per_person" => Some(Self::PermitAlreadyGranted),
             "payments_one_rent_per_month" => Some(Self::RentMonthPaid),
             "organisations_already_registered" => Some(Self::OrganisationAlreadyRegistered),
+            "applicant_signature_used_once" => Some(Self::SignatureAlreadyUsed),
             name if name.starts_with("entitlement_lines") => Some(Self::AboveEntitlement),
             _ => None,
         }

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod calendar;
 pub mod certificates;
 pub mod columns;
+pub mod confirmations;
 pub mod conflicts;
 pub mod idempotency;
 pub mod notifications;

@@ -27,6 +27,7 @@ struct Stored {
     regions: Vec<Region>,
     national: bool,
     state: OrganisationState,
+    accepts_sms_confirmation: bool,
     version: i32,
     updated_at: DateTime<Utc>,
 }
@@ -46,6 +47,7 @@ impl From<Stored> for OrganisationRow {
                 display_name: row.display_name,
                 jurisdiction,
                 state: row.state,
+                accepts_sms_confirmation: row.accepts_sms_confirmation,
             },
             version: row.version,
             updated_at: row.updated_at,
@@ -56,7 +58,7 @@ impl From<Stored> for OrganisationRow {
 /// The columns a [`Stored`] row reads; a macro, since sqlx takes only static SQL.
 macro_rules! columns {
     () => {
-        "id, role, display_name, regions, national, state, version, updated_at"
+        "id, role, display_name, regions, national, state, accepts_sms_confirmation, version, updated_at"
     };
 }
 
@@ -122,8 +124,9 @@ pub async fn insert(
 ) -> Result<OrganisationRow, sqlx::Error> {
     let (national, regions) = national_and_regions(organisation);
     let row: Stored = sqlx::query_as(concat!(
-        "INSERT INTO organisations (id, role, display_name, regions, national, state)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        "INSERT INTO organisations (id, role, display_name, regions, national, state,
+             accepts_sms_confirmation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
         columns!(),
         ""
     ))
@@ -133,6 +136,7 @@ pub async fn insert(
     .bind(&regions)
     .bind(national)
     .bind(organisation.state)
+    .bind(organisation.accepts_sms_confirmation)
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.into())
@@ -147,8 +151,9 @@ pub async fn insert_if_absent<'e>(
 ) -> Result<bool, sqlx::Error> {
     let (national, regions) = national_and_regions(organisation);
     let done = sqlx::query(
-        "INSERT INTO organisations (id, role, display_name, regions, national, state)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO organisations (id, role, display_name, regions, national, state,
+             accepts_sms_confirmation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&organisation.id)
     .bind(organisation.role)
@@ -156,6 +161,7 @@ pub async fn insert_if_absent<'e>(
     .bind(&regions)
     .bind(national)
     .bind(organisation.state)
+    .bind(organisation.accepts_sms_confirmation)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -172,7 +178,7 @@ pub async fn update(
     let (national, regions) = national_and_regions(organisation);
     let row: Option<Stored> = sqlx::query_as(concat!(
         "UPDATE organisations SET display_name = $2, regions = $3, national = $4, state = $5,
-             version = version + 1, updated_at = now()
+             accepts_sms_confirmation = $7, version = version + 1, updated_at = now()
          WHERE id = $1 AND version = $6 RETURNING ",
         columns!(),
         ""
@@ -183,6 +189,7 @@ pub async fn update(
     .bind(national)
     .bind(organisation.state)
     .bind(version)
+    .bind(organisation.accepts_sms_confirmation)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(OrganisationRow::from))

@@ -61,6 +61,8 @@ pub const TABLES: &[(&str, Access)] = &[
     // Issuing an IIN takes the prefix's next serial with INSERT .. ON CONFLICT DO UPDATE.
     ("iin_serials", Access::Table(READ_WRITE)),
     ("applications", Access::Table(READ_WRITE)),
+    // The applicant's confirmation of each portal act: evidence, kept as it was given.
+    ("applicant_confirmations", Access::Table(READ_APPEND)),
     // An overturned appeal removes the refusal it overturned (the appeal keeps a copy).
     ("decisions", Access::Table(&[Select, Insert, Delete])),
     ("idempotency_keys", Access::Table(READ_WRITE)),

@@ -33,6 +33,7 @@ fn appeal_of(application: &pb::Application) -> pb::FileAppealRequest {
         request_id: request_id(),
         application: application.name.clone(),
         grounds: "the passport is genuine; the consulate confirms it".into(),
+        applicant_confirmation: None,
     }
 }
 
@@ -179,6 +180,7 @@ async fn a_late_appeal_and_an_appeal_of_no_refusal_are_refused_and_an_upheld_ref
             request_id: "x".into(),
             application: "people/1".into(),
             grounds: String::new(),
+            applicant_confirmation: None,
         })
         .await
         .unwrap_err();

@@ -248,6 +248,54 @@ async fn organisations_are_registered_listed_and_suspended_from_the_command_line
 }
 
 #[tokio::test]
+async fn a_portals_sms_confirmations_are_refused_and_accepted_again_from_the_command_line() {
+    let app = spawn_app().await;
+    let operator = Operator::new(&app);
+    let registered = operator
+        .run(&[
+            "organisations",
+            "register",
+            "egov-portal",
+            "--role",
+            "portal",
+            "--national",
+            "--display-name",
+            "eGov portal",
+            "--sms-confirmation",
+            "refused",
+        ])
+        .await;
+    registered.succeeded();
+    assert!(
+        registered.stdout.contains("SMS confirms:  refused"),
+        "{registered:#?}"
+    );
+    let stored = |organisations: Vec<pb::Organisation>| {
+        organisations
+            .into_iter()
+            .find(|o| o.id == "egov-portal")
+            .expect("registered through the command line")
+            .accepts_sms_confirmation
+    };
+    let mut admin = AdminClient::new(app.channel("admin").await);
+    let list = || pb::ListOrganisationsRequest::default();
+    let before = admin.list_organisations(list()).await.unwrap().into_inner();
+    assert_eq!(stored(before.organisations), Some(false));
+    let updated = operator
+        .run(&[
+            "organisations",
+            "update",
+            "egov-portal",
+            "--sms-confirmation",
+            "accepted",
+        ])
+        .await;
+    updated.succeeded();
+    let after = admin.list_organisations(list()).await.unwrap().into_inner();
+    assert_eq!(stored(after.organisations), Some(true));
+}
+
+#[tokio::test]
 async fn quotas_are_set_and_read_back() {
     let app = spawn_app().await;
     let operator = Operator::new(&app);

@@ -166,6 +166,7 @@ async fn an_office_learns_whether_records_satisfy_a_walk_in_but_not_which_record
             documents: vec![],
             details: Some(permit()),
             region: INSIDE.into(),
+            applicant_confirmation: None,
         })
         .await
         .unwrap_err();

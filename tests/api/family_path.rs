@@ -389,6 +389,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
             request_id: request_id(),
             application: permit.name.clone(),
             grounds: "the owner confirms the housing contract in writing".into(),
+            applicant_confirmation: None,
         })
         .await
         .expect("appealed within 3 months")

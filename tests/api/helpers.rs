@@ -381,6 +381,17 @@ pub fn for_applicant<T>(message: T, applicant: &str) -> tonic::Request<T> {
     request
 }
 
+/// The portal's statement that the applicant confirmed an act by SMS code (SPEC 1.1), which
+/// the test portals are allowed to make.
+pub fn sms_confirmed() -> pb::SmsConfirmation {
+    pb::SmsConfirmation {
+        confirm_time: Some(prost_types::Timestamp {
+            seconds: 1_780_297_000,
+            nanos: 0,
+        }),
+    }
+}
+
 pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
     pb::DecideApplicationRequest {
         request_id: request_id(),

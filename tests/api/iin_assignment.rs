@@ -455,6 +455,7 @@ async fn listing_filters_by_procedure_state_applicant_and_overdue_and_pages() {
         name: names[0].1.name.clone(),
         etag: names[0].1.etag.clone(),
         reason: "applicant moved".into(),
+        applicant_confirmation: None,
     })
     .await
     .unwrap();

@@ -97,6 +97,7 @@ async fn appeal_in(app: &TestApp, surname: &str, region: &str) -> String {
             request_id: request_id(),
             application: refused.name,
             grounds: "the passport is genuine".into(),
+            applicant_confirmation: None,
         })
         .await
         .unwrap()
@@ -315,6 +316,7 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
                 documents: vec![],
                 details: Some(details),
                 region,
+                applicant_confirmation: None,
             }
             .encode_to_vec()
         }
@@ -342,14 +344,19 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
             name: application,
             etag: "stale".into(),
             reason: String::new(),
+            applicant_confirmation: None,
         }
         .encode_to_vec(),
         "FileAppeal" => pb::FileAppealRequest {
             request_id: request_id(),
             application,
             grounds: "probe".into(),
+            applicant_confirmation: None,
         }
         .encode_to_vec(),
+        "VerifyApplicantSignatures" => {
+            pb::VerifyApplicantSignaturesRequest { name: application }.encode_to_vec()
+        }
         "DecideAppeal" => pb::DecideAppealRequest {
             request_id: request_id(),
             name: files.appeal.clone(),
@@ -933,6 +940,7 @@ async fn the_portal_acts_only_for_the_applicant_it_names() {
                 name: other.application.name.clone(),
                 etag: other.application.etag.clone(),
                 reason: String::new(),
+                applicant_confirmation: None,
             },
             &me.person.name,
         ))

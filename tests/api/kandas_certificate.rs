@@ -75,6 +75,7 @@ async fn granted(
             documents,
             details: Some(details),
             region: INSIDE.into(),
+            applicant_confirmation: None,
         })
         .await
         .expect("psc-55 files the application")

@@ -6,8 +6,10 @@
 mod databases;
 mod fixture_names;
 mod helpers;
+mod signing;
 
 mod appeals;
+mod applicant_signatures;
 mod audit;
 mod audit_evidence;
 mod auth;
@@ -37,6 +39,7 @@ mod package;
 mod person_record;
 mod plausible_values;
 mod point_in_time_restore;
+mod portal_signatures_doc;
 mod procedure_boundaries;
 mod procedures;
 mod query_plans;

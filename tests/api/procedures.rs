@@ -38,6 +38,12 @@ async fn submit(
                 applicant: applicant.into(),
                 documents,
                 details: Some(details),
+                // The portal says how the applicant confirmed it; offices act on their own.
+                applicant_confirmation: (role == "portal").then(|| {
+                    pb::submit_application_request::ApplicantConfirmation::SmsConfirmation(
+                        sms_confirmed(),
+                    )
+                }),
                 ..Default::default()
             },
             applicant,

@@ -75,6 +75,11 @@ async fn each_step_has_its_own_deadline_and_can_be_overdue() {
                 applicant: family[0].name.clone(),
                 documents: vec![],
                 details: Some(quota_details(&family, "KZ-10", 2026)),
+                applicant_confirmation: Some(
+                    pb::submit_application_request::ApplicantConfirmation::SmsConfirmation(
+                        sms_confirmed(),
+                    ),
+                ),
                 ..Default::default()
             },
             &family[0].name,

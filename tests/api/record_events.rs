@@ -91,6 +91,7 @@ async fn submit(
             documents,
             details: Some(details),
             region: region.into(),
+            applicant_confirmation: None,
         })
         .await
     {

@@ -36,6 +36,7 @@ pub(super) fn organisation_to_proto(row: &OrganisationRow) -> pb::Organisation {
         state: state as i32,
         etag: etag(row.version),
         update_time: Some(timestamp(row.updated_at)),
+        accepts_sms_confirmation: Some(organisation.accepts_sms_confirmation),
     }
 }
 
@@ -80,6 +81,7 @@ pub(super) fn register_command(
             display_name,
             jurisdiction,
             state,
+            accepts_sms_confirmation: given.accepts_sms_confirmation.unwrap_or(true),
         },
     })
 }
@@ -115,6 +117,7 @@ pub(super) fn update_command(req: &pb::UpdateOrganisationRequest) -> ApiResult<U
         display_name,
         jurisdiction,
         state,
+        accepts_sms_confirmation: req.accepts_sms_confirmation,
     })
 }
 

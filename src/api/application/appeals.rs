@@ -1,6 +1,8 @@
 //! Appeals: requests parsed into the commands of `service::applications::appeal`, and an
 //! appeal as the API shows it.
 
+use super::confirmation::{Stated, presented};
+use crate::api::convert::assurance_to_proto;
 use crate::api::convert::date_to_proto;
 use crate::api::{name_of, page_size, parse_name, parse_request_id, required_text};
 use crate::domain::appeal::AppealState;
@@ -19,16 +21,24 @@ fn text(field: &str, value: &str) -> Result<String, FieldError> {
 }
 
 pub(in crate::api) fn file_command(req: &pb::FileAppealRequest) -> ApiResult<FileAppeal> {
-    let (request_id, application, grounds) = (
+    let (request_id, application, grounds, confirmation) = (
         parse_request_id(&req.request_id),
         parse_name("application", &req.application, "applications"),
         text("grounds", &req.grounds),
+        presented(req, |bare| {
+            use pb::file_appeal_request::ApplicantConfirmation as C;
+            bare.applicant_confirmation.take().map(|given| match given {
+                C::ApplicantSignature(der) => Stated::Signature(der),
+                C::SmsConfirmation(sms) => Stated::Sms(sms),
+            })
+        }),
     )
         .or_invalid()?;
     Ok(FileAppeal {
         key: Idempotency::new(request_id, req),
         application,
         grounds,
+        confirmation,
     })
 }
 
@@ -72,5 +82,6 @@ pub(in crate::api) fn appeal_to_proto(row: &AppealRow, today: NaiveDate) -> pb::
         decided_by: row.decided_by.clone().unwrap_or_default(),
         decided_on: row.decided_on.map(date_to_proto),
         reason: row.reason.clone(),
+        filing_assurance: assurance_to_proto(row.filing_assurance) as i32,
     }
 }

@@ -2,6 +2,7 @@
 //! malformed field is collected, and permission to submit a procedure is checked before the
 //! rest of the request is.
 
+use super::confirmation::{Stated, presented};
 use crate::api::convert::{
     date_from_proto, details_from_proto, documents_from_proto, procedure_from_proto,
     state_from_proto,
@@ -80,10 +81,17 @@ pub(super) fn submit_command(call: &Call, req: &pb::SubmitApplicationRequest) ->
     if let Some(procedure) = requested_procedure(req.details.as_ref()) {
         ensure_may_submit(&call.caller, procedure)?;
     }
-    let (request_id, submission, region) = (
+    let (request_id, submission, region, confirmation) = (
         parse_request_id(&req.request_id),
         parse_submission(&req.applicant, req.details.as_ref(), &req.documents),
         optional_region(&req.region),
+        presented(req, |bare| {
+            use pb::submit_application_request::ApplicantConfirmation as C;
+            bare.applicant_confirmation.take().map(|given| match given {
+                C::ApplicantSignature(der) => Stated::Signature(der),
+                C::SmsConfirmation(sms) => Stated::Sms(sms),
+            })
+        }),
     )
         .or_invalid()?;
     if let (Some(named), Some(said)) = (region, submission.details.region())
@@ -98,6 +106,7 @@ pub(super) fn submit_command(call: &Call, req: &pb::SubmitApplicationRequest) ->
         key: Idempotency::new(request_id, req),
         submission,
         region,
+        confirmation,
     })
 }
 
@@ -314,15 +323,23 @@ pub(super) fn withdraw_command(req: &pb::WithdrawApplicationRequest) -> ApiResul
     } else {
         Ok(())
     };
-    let (request_id, application, ()) = (
+    let (request_id, application, (), confirmation) = (
         parse_request_id(&req.request_id),
         parse_name("name", &req.name, "applications"),
         reason,
+        presented(req, |bare| {
+            use pb::withdraw_application_request::ApplicantConfirmation as C;
+            bare.applicant_confirmation.take().map(|given| match given {
+                C::ApplicantSignature(der) => Stated::Signature(der),
+                C::SmsConfirmation(sms) => Stated::Sms(sms),
+            })
+        }),
     )
         .or_invalid()?;
     Ok(Withdraw {
         key: Idempotency::new(request_id, req),
         application,
         etag: req.etag.clone(),
+        confirmation,
     })
 }

@@ -1,6 +1,7 @@
 //! An application as the API shows it: state, steps, decision and what it issued.
 
 use super::*;
+use crate::domain::signature::Assurance;
 
 pub(super) fn issued_kind_to_proto(kind: IssuedKind) -> pb::issued_record::Kind {
     use pb::issued_record::Kind;
@@ -101,5 +102,19 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
         checklist: row.checklist.0.iter().map(checklist_to_proto).collect(),
         decision,
         details: Some(details_to_proto(&row.details.0)),
+        submission_assurance: assurance_to_proto(row.submission_assurance) as i32,
+        withdrawal_assurance: row
+            .withdrawal_assurance
+            .map_or(pb::ApplicantAssurance::Unspecified, assurance_to_proto)
+            as i32,
+    }
+}
+
+/// How the applicant confirmed an act, as the API names it.
+pub fn assurance_to_proto(assurance: Assurance) -> pb::ApplicantAssurance {
+    match assurance {
+        Assurance::None => pb::ApplicantAssurance::None,
+        Assurance::Sms => pb::ApplicantAssurance::Sms,
+        Assurance::Signature => pb::ApplicantAssurance::Signature,
     }
 }

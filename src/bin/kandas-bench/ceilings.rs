@@ -80,6 +80,7 @@ async fn storage_submit(
             details: &details,
             documents,
             checklist,
+            assurance: kandas::domain::signature::Assurance::None,
         },
     )
     .await?;

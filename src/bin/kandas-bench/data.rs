@@ -65,6 +65,7 @@ pub(crate) fn iin_submission(applicant: &str) -> pb::SubmitApplicationRequest {
             pb::application_details::Procedure::IinAssignment(pb::IinAssignment::default()),
         )),
         region: "KZ-75".into(),
+        applicant_confirmation: None,
     }
 }
 

@@ -24,6 +24,7 @@ mod prepare;
 mod report;
 mod scenarios;
 mod serve;
+mod signature_cost;
 mod soak;
 mod target;
 
@@ -88,6 +89,10 @@ struct Args {
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Instead of the scenarios: verify one applicant's signature this many times per kind of
+    /// key (ECDSA P-256, RSA 2048; without and with a CRL) and print the cost per call.
+    #[arg(long, value_name = "CALLS")]
+    signature_cost: Option<u32>,
     /// Internal: run as the bench's own server on the files in this directory.
     #[arg(long, hide = true)]
     serve_for_bench: Option<PathBuf>,
@@ -103,6 +108,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.serve_for_bench {
         return serve::serve(dir).await;
+    }
+    if let Some(calls) = args.signature_cost {
+        return signature_cost::run(calls);
     }
     let secs = args.duration.unwrap_or(if args.quick { 10 } else { 30 });
     let duration = Duration::from_secs(secs);

@@ -97,6 +97,7 @@ fn submission(
         documents,
         details: Some(procedure(details)),
         region: region.into(),
+        applicant_confirmation: None,
     }
 }
 

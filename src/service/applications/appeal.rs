@@ -7,6 +7,7 @@ use crate::domain::appeal::{self, AppealRefusal, AppealState};
 use crate::domain::caller::Call;
 use crate::domain::lifecycle::{self, State};
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::confirmation::{self, Presented};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::appeals::{self, AppealRow, NewAppeal};
@@ -19,6 +20,8 @@ pub struct FileAppeal {
     pub key: Idempotency,
     pub application: Uuid,
     pub grounds: String,
+    /// How the applicant confirmed it (a portal's call).
+    pub confirmation: Presented,
 }
 
 /// DecideAppeal, parsed.
@@ -40,6 +43,7 @@ pub async fn file<R: Message + Default>(
         key,
         application,
         grounds,
+        confirmation,
     } = command;
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
@@ -60,6 +64,8 @@ pub async fn file<R: Message + Default>(
     let today = state.clock.today();
     let calendar = state.calendar.current();
     appeal::may_file(today, refused_on).map_err(|r| refusal(r, &call.subject))?;
+    let confirmed =
+        confirmation::check(state, &mut tx, call, row.applicant_id, &confirmation).await?;
     let appeal = appeals::insert(
         &mut tx,
         &NewAppeal {
@@ -74,7 +80,17 @@ pub async fn file<R: Message + Default>(
             refusal_code: row.decision.reason_code.as_deref().unwrap_or(""),
             refusal_text: row.decision.reason_text.as_deref().unwrap_or(""),
             deadline: calendar.deadline(today, appeal::DECISION_TERM).date,
+            assurance: confirmed.assurance,
         },
+    )
+    .await?;
+    confirmation::record(
+        &mut tx,
+        call,
+        key.request_id,
+        application,
+        Some(appeal.id),
+        &confirmed,
     )
     .await?;
     let answer = present(&appeal);

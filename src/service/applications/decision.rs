@@ -7,7 +7,7 @@ use crate::domain::caller::Call;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::lifecycle::{self, State, Step};
 use crate::error::{ApiError, ApiResult};
-use crate::service::mutation;
+use crate::service::{confirmation, mutation};
 use crate::state::AppState;
 use crate::store::applications::{self, ApplicationRow};
 use crate::store::{self, Tx};
@@ -138,6 +138,7 @@ pub async fn withdraw<R: Message + Default>(
         key,
         application: id,
         etag,
+        confirmation,
     } = command;
     let mut tx = state.pool.begin().await?;
     let row = applications::get_for_update(&mut tx, id)
@@ -150,7 +151,11 @@ pub async fn withdraw<R: Message + Default>(
     }
     ensure_fresh(&etag, row.version)?;
     lifecycle::may_withdraw(row.state).map_err(refused)?;
+    let confirmed =
+        confirmation::check(state, &mut tx, call, row.applicant_id, &confirmation).await?;
     applications::set_state(&mut tx, id, State::Withdrawn, Step::Done, None).await?;
+    applications::set_withdrawal_assurance(&mut tx, id, confirmed.assurance).await?;
+    confirmation::record(&mut tx, call, key.request_id, id, None, &confirmed).await?;
     let row = applications::get(&mut *tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;

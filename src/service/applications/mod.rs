@@ -18,6 +18,7 @@ use crate::domain::lifecycle::Refusal;
 use crate::domain::procedure::Procedure;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::service::confirmation::Presented;
 use crate::service::mutation::Idempotency;
 use crate::store::records;
 use uuid::Uuid;
@@ -26,6 +27,8 @@ use uuid::Uuid;
 pub struct Submit {
     pub key: Idempotency,
     pub submission: Submission,
+    /// How the applicant confirmed it (a portal's call).
+    pub confirmation: Presented,
     /// The region the submitter names, where the application cannot say it itself.
     pub region: Option<crate::domain::regions::Region>,
 }
@@ -71,6 +74,8 @@ pub struct Withdraw {
     pub key: Idempotency,
     pub application: Uuid,
     pub etag: String,
+    /// How the applicant confirmed it (a portal's call).
+    pub confirmation: Presented,
 }
 
 /// ListApplications, parsed.

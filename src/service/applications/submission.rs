@@ -10,7 +10,7 @@ use crate::domain::documents::{ChecklistItem, ItemStatus};
 use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
-use crate::service::mutation;
+use crate::service::{confirmation, mutation};
 use crate::state::AppState;
 use crate::store::{self, applications, persons, records};
 use chrono::{Datelike, NaiveDate};
@@ -29,6 +29,7 @@ pub async fn submit<R: Message + Default>(
         key,
         submission,
         region: named,
+        confirmation,
     } = command;
     let scope = call.scope();
     scope.may_act_for(submission.applicant)?;
@@ -53,6 +54,9 @@ pub async fn submit<R: Message + Default>(
     store::persons::get_for_update(&mut tx, submission.applicant)
         .await?
         .ok_or_else(|| ApiError::not_found("applicant"))?;
+    // An act the applicant did not confirm reads nothing of their file.
+    let confirmed =
+        confirmation::check(state, &mut tx, call, submission.applicant, &confirmation).await?;
     let today = state.clock.today();
     let (people, assessment) = assess_on_record(&mut tx, call, &submission, today).await?;
     let region = jurisdiction::place_application(
@@ -105,9 +109,11 @@ pub async fn submit<R: Message + Default>(
             details: &submission.details,
             documents: &submission.documents,
             checklist: &assessment.checklist,
+            assurance: confirmed.assurance,
         },
     )
     .await?;
+    confirmation::record(&mut tx, call, key.request_id, id, None, &confirmed).await?;
     let members: Vec<(Uuid, Relation)> = submission
         .details
         .family()
