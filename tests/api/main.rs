@@ -25,6 +25,7 @@ mod isolation;
 mod jurisdiction;
 mod kandas_certificate;
 mod logs;
+mod malformed_frames;
 mod metrics_and_shedding;
 mod organisations;
 mod package;
