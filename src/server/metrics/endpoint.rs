@@ -110,6 +110,8 @@ mod tests {
             shed: None,
             audit: None,
             record_streams: None,
+            tls: None,
+            connections: None,
         };
         let request = http::Request::builder()
             .method(method)

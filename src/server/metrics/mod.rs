@@ -22,12 +22,16 @@
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
 //!
+//! - The client CRLs in force and refused, and the connections open, handshaking, refused
+//!   and closed (see [`transport`]).
+//!
 //! The call families live as long as the server; everything read at scrape time goes into a
 //! registry built for that scrape, so a scrape shows the values of that moment and nothing
 //! has to be kept in step between scrapes.
 
 mod endpoint;
 mod layer;
+mod transport;
 
 pub use endpoint::{bind, serve};
 pub use layer::MetricsLayer;
@@ -228,6 +232,8 @@ pub struct Sources {
     pub shed: Option<ShedLayer>,
     pub audit: Option<crate::audit::AuditWriter>,
     pub record_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
+    pub tls: Option<crate::server::tls::CurrentTls>,
+    pub connections: Option<crate::server::connections::Connections>,
 }
 
 impl Sources {
@@ -235,6 +241,12 @@ impl Sources {
     pub async fn render(&self) -> String {
         let mut registry = Registry::default();
         self.metrics.register(&mut registry);
+        if let Some(tls) = &self.tls {
+            transport::register_crls(tls, &mut registry);
+        }
+        if let Some(connections) = &self.connections {
+            transport::register_connections(connections, &mut registry);
+        }
         if let Some(shed) = &self.shed {
             registry.register(
                 "kandas_rpc_in_flight",
