@@ -140,6 +140,14 @@ impl CurrentTls {
                 "client CRL refused, the one in force is kept: {refusal}"
             );
         }
+        // Without any CRL the verifier would check no revocation at all, where with one it
+        // refuses a certificate whose status no CRL gives: CRL files are configured, so
+        // revocation stays required.
+        anyhow::ensure!(
+            material.client_crls.is_empty() || !crls.is_empty(),
+            "no client CRL would be in force: every CRL read was refused and the CA of each one \
+             in force is gone from the client CA file"
+        );
         let next = in_force(&material, cas, crls, before.generation + 1)?;
         for crl in next.crls.crls() {
             if !before.crls.crls().any(|old| old == crl) {

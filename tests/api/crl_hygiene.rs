@@ -118,6 +118,26 @@ async fn an_expired_crl_and_an_older_crl_are_refused_and_the_one_in_force_kept()
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_client_ca_replaced_without_a_crl_of_its_own_is_not_taken_unchecked() {
+    let ca = CertificateAuthority::generate("clients CA").unwrap();
+    let next = CertificateAuthority::generate("next clients CA").unwrap();
+    let files = write_files(&ca, &ca, &ca.revocation_list(&[], 1).unwrap());
+    let app = start_with(&files, Duration::from_millis(100), metrics_on).await;
+    let (old, new) = (client(&ca, "psc-kept"), client(&next, "psc-sibling"));
+    assert!(served(&app, &ca, &old).await);
+    // The CRL file still holds the old CA's CRL, now of a CA no longer configured: taking the
+    // new CA file would leave no CRL, and no revocation checked at all.
+    replace(&files.files.client_ca, &next.cert_pem());
+    refused_for(&app, "foreign_issuer").await;
+    assert!(
+        !served(&app, &ca, &new).await,
+        "the new CA's certificates are not let in unchecked"
+    );
+    assert!(served(&app, &ca, &old).await, "the files in force stay");
+    app.stop().await;
+}
+
 fn material(ca: &CertificateAuthority, crl: Vec<u8>) -> TlsMaterial {
     let server = ca
         .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])
