@@ -22,7 +22,11 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
-pub const DEFAULT_MAX_HANDSHAKES_PER_SOURCE: usize = 16;
+/// Above what one host's callers open at once (a partner's connection pool of
+/// `DEFAULT_MAX_CONNECTIONS_PER_CLIENT`, several offices behind one address), since a real
+/// handshake lasts milliseconds; half the default handshake places, so one host flooding
+/// leaves the other half to everyone else.
+pub const DEFAULT_MAX_HANDSHAKES_PER_SOURCE: usize = 64;
 pub const DEFAULT_MAX_CONNECTION_AGE_S: u64 = 3600;
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
 /// DejaVu Sans as Debian's `fonts-dejavu-core` installs it: it has every Kazakh letter.
@@ -129,7 +133,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_MAX_HANDSHAKES")]
     pub max_handshakes: Option<usize>,
     /// Connections still in their TLS handshake from one IPv4 address or IPv6 /64; more are
-    /// closed at once [default: 16].
+    /// closed at once [default: 64].
     #[arg(long, env = "KANDAS_MAX_HANDSHAKES_PER_SOURCE")]
     pub max_handshakes_per_source: Option<usize>,
     /// Time for the TLS handshake, and then for the client's first bytes, in milliseconds
@@ -725,7 +729,7 @@ mod tests {
         };
         let isolation = args.resolve().unwrap().isolation;
         assert_eq!(isolation.max_handshakes, 25, "a quarter of the connections");
-        assert_eq!(isolation.max_handshakes_per_source, 16);
+        assert_eq!(isolation.max_handshakes_per_source, 64);
         assert_eq!(isolation.max_connection_age, Duration::from_secs(600));
         let too_many = ServeArgs {
             max_connections: Some(100),
