@@ -22,6 +22,12 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
+/// Above what one host's callers open at once (a partner's connection pool of
+/// `DEFAULT_MAX_CONNECTIONS_PER_CLIENT`, several offices behind one address), since a real
+/// handshake lasts milliseconds; half the default handshake places, so one host flooding
+/// leaves the other half to everyone else.
+pub const DEFAULT_MAX_HANDSHAKES_PER_SOURCE: usize = 64;
+pub const DEFAULT_MAX_CONNECTION_AGE_S: u64 = 3600;
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
 /// DejaVu Sans as Debian's `fonts-dejavu-core` installs it: it has every Kazakh letter.
 pub const DEFAULT_CERTIFICATE_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -131,10 +137,23 @@ pub struct ServeArgs {
     /// Open connections of one client certificate [default: 32].
     #[arg(long, env = "KANDAS_MAX_CONNECTIONS_PER_CLIENT")]
     pub max_connections_per_client: Option<usize>,
+    /// Connections still in their TLS handshake, in all; when they are all taken the oldest is
+    /// given up for a new one. The rest of KANDAS_MAX_CONNECTIONS is kept for connections
+    /// that authenticated [default: a quarter of KANDAS_MAX_CONNECTIONS].
+    #[arg(long, env = "KANDAS_MAX_HANDSHAKES")]
+    pub max_handshakes: Option<usize>,
+    /// Connections still in their TLS handshake from one IPv4 address or IPv6 /64; more are
+    /// closed at once [default: 64].
+    #[arg(long, env = "KANDAS_MAX_HANDSHAKES_PER_SOURCE")]
+    pub max_handshakes_per_source: Option<usize>,
     /// Time for the TLS handshake, and then for the client's first bytes, in milliseconds
     /// [default: 5000].
     #[arg(long, env = "KANDAS_HANDSHAKE_TIMEOUT_MS")]
     pub handshake_timeout_ms: Option<u64>,
+    /// A connection this many seconds old is asked to go away (HTTP/2 GOAWAY; its client
+    /// reconnects, with a fresh handshake) and closed a minute later [default: 3600].
+    #[arg(long, env = "KANDAS_MAX_CONNECTION_AGE_S")]
+    pub max_connection_age_s: Option<u64>,
     /// A connection with no call for this many seconds is closed [default: 300].
     #[arg(long, env = "KANDAS_IDLE_TIMEOUT_S")]
     pub idle_timeout_s: Option<u64>,
@@ -226,7 +245,10 @@ struct FileSettings {
     max_concurrent_streams: Option<u32>,
     max_connections: Option<usize>,
     max_connections_per_client: Option<usize>,
+    max_handshakes: Option<usize>,
+    max_handshakes_per_source: Option<usize>,
     handshake_timeout_ms: Option<u64>,
+    max_connection_age_s: Option<u64>,
     idle_timeout_s: Option<u64>,
     metrics_listen: Option<String>,
     log: Option<String>,
@@ -244,8 +266,13 @@ pub struct Isolation {
     pub max_concurrent_streams: u32,
     pub max_connections: usize,
     pub max_connections_per_client: usize,
+    /// Connections still handshaking, in all: the rest of `max_connections` is kept for
+    /// connections that authenticated.
+    pub max_handshakes: usize,
+    pub max_handshakes_per_source: usize,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
+    pub max_connection_age: Duration,
 }
 
 impl Isolation {
@@ -263,10 +290,19 @@ impl Isolation {
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+            max_handshakes: default_max_handshakes(DEFAULT_MAX_CONNECTIONS),
+            max_handshakes_per_source: DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
             handshake_timeout: Duration::from_millis(DEFAULT_HANDSHAKE_TIMEOUT_MS),
             idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_S),
+            max_connection_age: Duration::from_secs(DEFAULT_MAX_CONNECTION_AGE_S),
         }
     }
+}
+
+/// A quarter of the connections may be handshaking: a flood of slow handshakes then leaves
+/// three quarters to callers that authenticated.
+pub fn default_max_handshakes(max_connections: usize) -> usize {
+    (max_connections / 4).max(1)
 }
 
 /// Where the database is.
@@ -513,6 +549,21 @@ impl ServeArgs {
         let count = |value: Option<usize>, name: &str| -> anyhow::Result<Option<usize>> {
             positive(value.map(|v| v as u64), name).map(|v| v.map(|v| v as usize))
         };
+        let max_connections = count(
+            self.max_connections.or(file.max_connections),
+            "KANDAS_MAX_CONNECTIONS",
+        )?
+        .unwrap_or(defaults.max_connections);
+        let max_handshakes = count(
+            self.max_handshakes.or(file.max_handshakes),
+            "KANDAS_MAX_HANDSHAKES",
+        )?
+        .unwrap_or_else(|| default_max_handshakes(max_connections));
+        if max_handshakes > max_connections {
+            bail!(
+                "KANDAS_MAX_HANDSHAKES ({max_handshakes}) must not be above KANDAS_MAX_CONNECTIONS ({max_connections})"
+            );
+        }
         let isolation = Isolation {
             max_calls_per_organisation: count(
                 self.max_calls_per_organisation
@@ -541,17 +592,20 @@ impl ServeArgs {
             .map_or(defaults.max_concurrent_streams, |v| {
                 u32::try_from(v).unwrap_or(u32::MAX)
             }),
-            max_connections: count(
-                self.max_connections.or(file.max_connections),
-                "KANDAS_MAX_CONNECTIONS",
-            )?
-            .unwrap_or(defaults.max_connections),
+            max_connections,
             max_connections_per_client: count(
                 self.max_connections_per_client
                     .or(file.max_connections_per_client),
                 "KANDAS_MAX_CONNECTIONS_PER_CLIENT",
             )?
             .unwrap_or(defaults.max_connections_per_client),
+            max_handshakes,
+            max_handshakes_per_source: count(
+                self.max_handshakes_per_source
+                    .or(file.max_handshakes_per_source),
+                "KANDAS_MAX_HANDSHAKES_PER_SOURCE",
+            )?
+            .unwrap_or(defaults.max_handshakes_per_source),
             handshake_timeout: positive(
                 self.handshake_timeout_ms.or(file.handshake_timeout_ms),
                 "KANDAS_HANDSHAKE_TIMEOUT_MS",
@@ -562,6 +616,11 @@ impl ServeArgs {
                 "KANDAS_IDLE_TIMEOUT_S",
             )?
             .map_or(defaults.idle_timeout, Duration::from_secs),
+            max_connection_age: positive(
+                self.max_connection_age_s.or(file.max_connection_age_s),
+                "KANDAS_MAX_CONNECTION_AGE_S",
+            )?
+            .map_or(defaults.max_connection_age, Duration::from_secs),
         };
         Ok(isolation)
     }
@@ -719,6 +778,22 @@ mod tests {
             no_wait.resolve().unwrap().isolation.share_wait,
             Duration::ZERO
         );
+        let args = ServeArgs {
+            max_connections: Some(100),
+            max_connection_age_s: Some(600),
+            ..ServeArgs::default()
+        };
+        let isolation = args.resolve().unwrap().isolation;
+        assert_eq!(isolation.max_handshakes, 25, "a quarter of the connections");
+        assert_eq!(isolation.max_handshakes_per_source, 64);
+        assert_eq!(isolation.max_connection_age, Duration::from_secs(600));
+        let too_many = ServeArgs {
+            max_connections: Some(100),
+            max_handshakes: Some(101),
+            ..ServeArgs::default()
+        };
+        let error = too_many.resolve().unwrap_err().to_string();
+        assert!(error.contains("KANDAS_MAX_HANDSHAKES"), "{error}");
         let zero = ServeArgs {
             max_connections_per_client: Some(0),
             ..ServeArgs::default()

@@ -188,6 +188,18 @@ impl CertificateAuthority {
         revoked_pems: &[&str],
         number: u64,
     ) -> Result<String, LocalError> {
+        let next_update = OffsetDateTime::now_utc() + Duration::days(7);
+        self.revocation_list_until(revoked_pems, number, next_update)
+    }
+
+    /// A CRL like [`Self::revocation_list`] whose next update is `next_update` (in the past
+    /// for a CRL an operator forgot to renew), issued a day before it at the latest.
+    pub fn revocation_list_until(
+        &self,
+        revoked_pems: &[&str],
+        number: u64,
+        next_update: OffsetDateTime,
+    ) -> Result<String, LocalError> {
         let now = OffsetDateTime::now_utc();
         let mut revoked_certs = Vec::new();
         for pem in revoked_pems {
@@ -203,8 +215,8 @@ impl CertificateAuthority {
             });
         }
         let crl = rcgen::CertificateRevocationListParams {
-            this_update: now - BACKDATE,
-            next_update: now + Duration::days(7),
+            this_update: (now - BACKDATE).min(next_update - Duration::days(1)),
+            next_update,
             crl_number: rcgen::SerialNumber::from(number),
             issuing_distribution_point: None,
             revoked_certs,

@@ -277,6 +277,7 @@ pub fn authorize(
             reason: "CLIENT_CERTIFICATE_REQUIRED",
             message: "a client certificate is required".into(),
         })?;
+    still_standing(extensions)?;
     let (role, organisation) = identity_from_certificate(leaf.as_ref())?;
     let jurisdiction = admitted(registry, role, &organisation, method)?;
     let permitted = allowed_roles(method).is_some_and(|roles| roles.contains(&role));
@@ -294,6 +295,20 @@ pub fn authorize(
         jurisdiction,
         applicant: None,
     })
+}
+
+/// The refusal of any call on a connection whose certificate was revoked, or whose
+/// organisation was suspended, after its handshake (`crate::server::standing`), until the
+/// connection is gone.
+fn still_standing(extensions: &http::Extensions) -> Result<(), ApiError> {
+    let lapse = extensions
+        .get::<TlsConnectInfo<ConnectionInfo>>()
+        .and_then(|info| info.get_ref().standing.as_ref())
+        .and_then(|standing| standing.lapse());
+    match lapse {
+        Some(lapse) => Err(lapse.refusal()),
+        None => Ok(()),
+    }
 }
 
 /// The acting employee a front-office system names; grants nothing.

@@ -4,11 +4,22 @@
 //! - At most `max_total` connections are open; past it a new one is closed at once (the
 //!   client retries, possibly on another replica), and the accept loop keeps accepting so the
 //!   kernel's queue never stalls the clients that are within the limit.
+//! - Of those, at most `max_handshakes` are still handshaking, and at most
+//!   `max_handshakes_per_source` from one source (see `crate::server::handshakes`): the
+//!   others are kept for connections that authenticated.
 //! - At most `max_per_client` are open per client certificate, counted after the handshake.
 //! - The TLS handshake, and then the client's first bytes, each get `handshake_timeout`.
 //! - A connection with no call for `idle_timeout` is closed; one with a call in progress (an
 //!   open feed included) never is.
+//! - A connection is closed at once when its certificate is revoked or its organisation
+//!   suspended (`crate::server::standing`), and in any case `max_age` after it opened (tonic
+//!   asks the client to go away at `max_age`; this closes what is still open a grace later).
+//!
+//! Refusals are counted, not logged one by one (`crate::server::refusals`).
 
+use crate::server::handshakes::{Handshakes, Source};
+use crate::server::refusals::{Refusals, Refused};
+use crate::server::standing::{Established, Standing};
 use crate::server::tls::CurrentTls;
 use std::collections::HashMap;
 use std::io;
@@ -23,16 +34,58 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::{Instant, Sleep};
 use tokio_rustls::server::TlsStream;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::transport::server::Connected;
+
+/// How long a connection past its maximum age has to finish what it started before it is
+/// closed: a call in progress finishes, a stream is cut and its client reconnects.
+pub const MAX_AGE_GRACE: Duration = Duration::from_secs(60);
 
 /// The limits of [`accept_loop`].
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_total: usize,
     pub max_per_client: usize,
+    pub max_handshakes: usize,
+    pub max_handshakes_per_source: usize,
     pub handshake_timeout: Duration,
     pub idle_timeout: Duration,
+    pub max_age: Duration,
+}
+
+/// What the accept loop shares with the connection watcher and the metrics.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    places: Arc<Semaphore>,
+    max_total: usize,
+    pub handshakes: Arc<Handshakes>,
+    pub refusals: Arc<Refusals>,
+    pub established: Arc<Established>,
+}
+
+impl Connections {
+    pub fn new(limits: &ConnectionLimits) -> Connections {
+        let max_total = limits.max_total.max(1);
+        Connections {
+            places: Arc::new(Semaphore::new(max_total)),
+            max_total,
+            handshakes: Arc::new(Handshakes::new(
+                limits.max_handshakes.min(max_total),
+                limits.max_handshakes_per_source,
+            )),
+            refusals: Arc::default(),
+            established: Arc::default(),
+        }
+    }
+
+    /// Connections open now, handshaking or not.
+    pub fn open(&self) -> usize {
+        self.max_total - self.places.available_permits()
+    }
+
+    pub fn limit(&self) -> usize {
+        self.max_total
+    }
 }
 
 /// What the request layers learn about a call's connection, beside its certificates.
@@ -40,6 +93,8 @@ pub struct ConnectionLimits {
 pub struct ConnectionInfo {
     pub remote_addr: Option<SocketAddr>,
     pub activity: Arc<Activity>,
+    /// Whether the connection still serves; set once its handshake is done.
+    pub standing: Option<Arc<Standing>>,
 }
 
 /// Calls in progress on one connection and when the last one ended.
@@ -121,8 +176,8 @@ impl PerClient {
     }
 }
 
-/// A TCP connection held within the limits: it owns its places and ends itself when silent
-/// or idle for too long.
+/// A TCP connection held within the limits: it owns its places and ends itself when silent,
+/// idle or old for too long, or when it no longer stands.
 pub struct Held {
     tcp: TcpStream,
     info: ConnectionInfo,
@@ -130,6 +185,10 @@ pub struct Held {
     /// Until the client's first bytes after the handshake.
     first_bytes: Option<Pin<Box<Sleep>>>,
     idle: Pin<Box<Sleep>>,
+    /// The maximum age and its grace.
+    too_old: Pin<Box<Sleep>>,
+    /// Ready when the connection lapsed (`crate::server::standing`).
+    lapsed: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     _place: OwnedSemaphorePermit,
     client: Option<ClientSlot>,
 }
@@ -139,6 +198,7 @@ impl Held {
         let info = ConnectionInfo {
             remote_addr: tcp.peer_addr().ok(),
             activity: Arc::new(Activity::new()),
+            standing: None,
         };
         Self {
             tcp,
@@ -146,19 +206,45 @@ impl Held {
             idle_timeout: limits.idle_timeout,
             first_bytes: None,
             idle: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+            too_old: Box::pin(tokio::time::sleep(
+                limits.max_age.saturating_add(MAX_AGE_GRACE),
+            )),
+            lapsed: None,
             _place: place,
             client: None,
         }
     }
 
     /// The handshake is done: the client has this long to start talking.
-    fn handshake_done(&mut self, client: ClientSlot, first_bytes_within: Duration) {
+    fn handshake_done(
+        &mut self,
+        client: ClientSlot,
+        standing: Arc<Standing>,
+        first_bytes_within: Duration,
+    ) {
         self.client = Some(client);
+        self.lapsed = Some(Box::pin(standing.closed().clone().cancelled_owned()));
+        self.info.standing = Some(standing);
         self.first_bytes = Some(Box::pin(tokio::time::sleep(first_bytes_within)));
+    }
+
+    fn has_lapsed(&self) -> bool {
+        self.info
+            .standing
+            .as_ref()
+            .is_some_and(|standing| standing.closed().is_cancelled())
     }
 
     /// Whether the connection has outstayed its welcome; re-arms the timers otherwise.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(lapsed) = self.lapsed.as_mut()
+            && lapsed.as_mut().poll(cx).is_ready()
+        {
+            return true;
+        }
+        if self.too_old.as_mut().poll(cx).is_ready() {
+            return true;
+        }
         if let Some(first) = self.first_bytes.as_mut()
             && first.as_mut().poll(cx).is_ready()
         {
@@ -188,6 +274,9 @@ impl AsyncRead for Held {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.has_lapsed() {
+            return Poll::Ready(Err(lapsed()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.tcp).poll_read(cx, buf) {
             Poll::Ready(result) => {
@@ -196,13 +285,24 @@ impl AsyncRead for Held {
                 }
                 Poll::Ready(result)
             }
-            Poll::Pending if this.expired(cx) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "connection silent or idle for too long",
-            ))),
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(if this.has_lapsed() {
+                lapsed()
+            } else {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection silent, idle or open for too long",
+                )
+            })),
             Poll::Pending => Poll::Pending,
         }
     }
+}
+
+fn lapsed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the connection's certificate or organisation no longer admits it",
+    )
 }
 
 impl AsyncWrite for Held {
@@ -211,6 +311,9 @@ impl AsyncWrite for Held {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.has_lapsed() {
+            return Poll::Ready(Err(lapsed()));
+        }
         Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
     }
 
@@ -240,10 +343,10 @@ pub async fn accept_loop(
     listener: TcpListener,
     tls: CurrentTls,
     limits: ConnectionLimits,
+    shared: Connections,
     connections: mpsc::Sender<Result<Connection, io::Error>>,
     stopping: CancellationToken,
 ) {
-    let places = Arc::new(Semaphore::new(limits.max_total.max(1)));
     let per_client = Arc::new(PerClient::default());
     let mut backoff = Duration::from_millis(5);
     loop {
@@ -265,40 +368,61 @@ pub async fn accept_loop(
                 continue;
             }
         };
-        let Ok(place) = places.clone().try_acquire_owned() else {
-            tracing::info!(%peer, "connection refused: at the limit of open connections");
-            drop(tcp);
+        let Ok(place) = shared.places.clone().try_acquire_owned() else {
+            shared.refusals.note(Refused::TotalLimit);
+            tracing::debug!(%peer, "connection refused: at the limit of open connections");
             continue;
         };
+        let Some(handshake) = shared.handshakes.admit(Source::of(peer.ip())) else {
+            shared.refusals.note(Refused::SourceHandshakes);
+            tracing::debug!(%peer, "connection refused: its source has its limit of handshakes");
+            continue;
+        };
+        if handshake.gave_up_oldest {
+            shared.refusals.note(Refused::OldestHandshake);
+        }
         let _ = tcp.set_nodelay(true);
         let acceptor = tls.acceptor();
         let connections = connections.clone();
         let per_client = per_client.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
             let held = Held::new(tcp, place, &limits);
-            let mut stream =
-                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(held)).await {
-                    Ok(Ok(stream)) => stream,
-                    Ok(Err(error)) => {
-                        tracing::info!(%peer, %error, "TLS handshake refused");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::info!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
+            let slot = handshake.slot;
+            let handshaken = tokio::select! {
+                handshaken = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(held)) => handshaken,
+                () = slot.given_up().cancelled() => {
+                    tracing::debug!(%peer, "TLS handshake given up for a newer one");
+                    return;
+                }
+            };
+            drop(slot);
+            let mut stream = match handshaken {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    shared.refusals.note(Refused::HandshakeFailed);
+                    tracing::debug!(%peer, %error, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    shared.refusals.note(Refused::HandshakeTimeout);
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
             let (held, session) = stream.get_mut();
-            let certificate = session
+            let chain: Vec<_> = session
                 .peer_certificates()
-                .and_then(|chain| chain.first())
-                .map(|leaf| leaf.as_ref().to_vec())
+                .map(|chain| chain.iter().map(|c| c.clone().into_owned()).collect())
                 .unwrap_or_default();
-            let Some(slot) = per_client.take(certificate, limits.max_per_client) else {
-                tracing::info!(%peer, "connection refused: the client certificate has its limit of connections");
+            let key = chain.first().map(|leaf| leaf.to_vec()).unwrap_or_default();
+            let Some(client) = per_client.take(key, limits.max_per_client) else {
+                shared.refusals.note(Refused::ClientLimit);
+                tracing::debug!(%peer, "connection refused: the client certificate has its limit of connections");
                 return;
             };
-            held.handshake_done(slot, limits.handshake_timeout);
+            let standing = shared.established.admit(chain);
+            held.handshake_done(client, standing, limits.handshake_timeout);
             let _ = connections.send(Ok(stream)).await;
         });
     }

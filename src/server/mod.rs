@@ -6,10 +6,14 @@ pub mod auth;
 pub mod codec;
 pub mod connect;
 pub mod connections;
+pub mod crl;
+pub mod handshakes;
 pub mod health;
 pub mod metrics;
+pub mod refusals;
 pub mod request_body;
 pub mod shed;
+pub mod standing;
 pub mod startup;
 pub mod tls;
 

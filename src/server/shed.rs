@@ -27,7 +27,7 @@
 //! to see an overloaded replica as alive, and neither touches the database.
 
 use super::connections::{CallInProgress, ConnectionInfo};
-use super::request_body::{ArrivingBody, Limits};
+use super::request_body::{ArrivingBody, Limits, MalformedNote};
 use crate::domain::caller::Caller;
 use crate::error::ApiError;
 use futures_util::future::BoxFuture;
@@ -247,8 +247,10 @@ where
                 .map(|info| info.get_ref().activity.begin());
             // The message's time to arrive runs from admission, not from the wait before it.
             let limits = layer.body;
-            let request =
-                request.map(|body| tonic::body::Body::new(ArrivingBody::new(body, limits)));
+            let note = request.extensions().get::<MalformedNote>().cloned();
+            let (parts, body) = request.into_parts();
+            let body = ArrivingBody::new(body, limits, &parts.headers, note);
+            let request = http::Request::from_parts(parts, tonic::body::Body::new(body));
             let response = ready.call(request).await?;
             Ok(response.map(|body| {
                 if http_body::Body::is_end_stream(&body) {

@@ -14,7 +14,7 @@ use crate::pb::{
 };
 use crate::server::auth::AuthLayer;
 use crate::server::connect::{ConnectLayer, Contract, RefuseUndecodableLayer};
-use crate::server::connections::{Connection, ConnectionLimits, accept_loop};
+use crate::server::connections::{Connection, ConnectionLimits, Connections, accept_loop};
 use crate::server::metrics::{Metrics, MetricsLayer};
 use crate::server::request_body::Limits;
 use crate::server::shed::{Shares, ShedLayer};
@@ -38,6 +38,11 @@ use tonic_health::ServingStatus;
 /// How often retention looks for documents due for erasure: a day's delay at most matters
 /// little against a year's term, and an hourly look keeps each run small.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How often open connections are checked against the organisations in force (and, after a
+/// reload, against the TLS configuration): "within seconds" of a suspension or a revocation.
+const STANDING_EVERY: Duration = Duration::from_secs(1);
+/// How often refused connections are summarised in the log.
+const REFUSALS_LOGGED_EVERY: Duration = Duration::from_secs(10);
 
 pub use crate::server::tls::{TlsFiles, TlsMaterial};
 
@@ -246,7 +251,7 @@ async fn prepare_database(pool: &PgPool, settings: &Settings) -> anyhow::Result<
 impl Application {
     /// Binds the listener (port 0 picks a free one), connects, and applies migrations.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let tls = CurrentTls::new(&settings.tls)?;
+        let tls = CurrentTls::new(&settings.tls, settings.tls_files.as_ref())?;
         let pool = store::connect_lazy(&settings.database_url, &settings.pool)
             .context("parsing the database URL")?;
         prepare_database(&pool, &settings).await?;
@@ -474,6 +479,16 @@ impl Application {
         );
         let connect = ConnectLayer::new(Arc::new(Contract::served()?), body_limits);
         let metrics = Arc::new(Metrics::new());
+        let limits = ConnectionLimits {
+            max_total: isolation.max_connections,
+            max_per_client: isolation.max_connections_per_client,
+            max_handshakes: isolation.max_handshakes,
+            max_handshakes_per_source: isolation.max_handshakes_per_source,
+            handshake_timeout: isolation.handshake_timeout,
+            idle_timeout: isolation.idle_timeout,
+            max_age: isolation.max_connection_age,
+        };
+        let open = Connections::new(&limits);
         if let Some(listener) = metrics_listener {
             tasks.spawn(crate::server::metrics::serve(
                 listener,
@@ -484,6 +499,8 @@ impl Application {
                     audit: Some(state.audit.clone()),
                     record_streams: Some(state.record_streams.clone()),
                     database_restarts: settings.database_restarts.clone(),
+                    tls: Some(tls.clone()),
+                    connections: Some(open.clone()),
                 },
                 tasks.clone(),
                 tasks_stop.clone(),
@@ -501,6 +518,21 @@ impl Application {
                 settings.tls_reload_every,
             ),
         );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::server::standing::keep_answerable(
+                open.established.clone(),
+                tls.clone(),
+                state.organisations.clone(),
+                STANDING_EVERY,
+            ),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::server::refusals::summarize(open.refusals.clone(), REFUSALS_LOGGED_EVERY),
+        );
         // It returns by itself when shutdown starts; the stop only covers a server that ends
         // without one (an error).
         spawn_until(
@@ -509,12 +541,8 @@ impl Application {
             accept_loop(
                 listener,
                 tls,
-                ConnectionLimits {
-                    max_total: isolation.max_connections,
-                    max_per_client: isolation.max_connections_per_client,
-                    handshake_timeout: isolation.handshake_timeout,
-                    idle_timeout: isolation.idle_timeout,
-                },
+                limits,
+                open,
                 connections,
                 state.shutdown.clone(),
             ),
@@ -524,6 +552,9 @@ impl Application {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
             .max_concurrent_streams(isolation.max_concurrent_streams)
+            // A GOAWAY at the maximum age; `Held` closes what is still open a grace later
+            // (tonic's own grace would skip the GOAWAY).
+            .max_connection_age(isolation.max_connection_age)
             // gRPC-Web and Connect callers (browsers, `curl`, HTTP client libraries) may speak
             // HTTP/1.1; TLS's ALPN offers both.
             .accept_http1(true)

@@ -15,9 +15,18 @@ async fn tls_connection(
     app: &TestApp,
     id: &IssuedPair,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    tls_connection_to(app.addr, &app.ca.cert_pem(), id).await
+}
+
+/// A TLS connection as `id` to a server whose certificate `server_ca_pem` issued.
+pub(crate) async fn tls_connection_to(
+    addr: std::net::SocketAddr,
+    server_ca_pem: &str,
+    id: &IssuedPair,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(CertificateDer::from_pem_slice(app.ca.cert_pem().as_bytes()).unwrap())
+        .add(CertificateDer::from_pem_slice(server_ca_pem.as_bytes()).unwrap())
         .unwrap();
     let chain = vec![CertificateDer::from_pem_slice(id.cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
@@ -29,14 +38,14 @@ async fn tls_connection(
         .with_client_auth_cert(chain, key)
         .unwrap();
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let tcp = TcpStream::connect(app.addr).await?;
+    let tcp = TcpStream::connect(addr).await?;
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
 }
 
 /// Whether the server ends the connection within `bound` (EOF or an error on read).
-async fn closed_within(
+pub(crate) async fn closed_within(
     stream: &mut tokio_rustls::client::TlsStream<TcpStream>,
     bound: Duration,
 ) -> bool {
@@ -53,7 +62,8 @@ async fn closed_within(
 }
 
 /// The client's HTTP/2 preface and an empty SETTINGS frame: a connection that has spoken.
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+pub(crate) const H2_PREFACE: &[u8] =
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
 #[tokio::test]
 async fn a_connection_silent_after_its_handshake_is_closed() {

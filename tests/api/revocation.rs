@@ -1,6 +1,8 @@
 //! Revocation and rotation without a restart: a CRL written while the server runs refuses the
 //! certificate it names and no other; a new server certificate is served to new connections
-//! while those already open keep working; SIGHUP reloads at once and ends nothing.
+//! while those already open keep working; SIGHUP reloads at once and ends no connection that
+//! still stands. The helpers here (TLS files, a server reading them) serve `crl_hygiene` and
+//! `open_connections` too.
 
 use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
@@ -10,13 +12,17 @@ use std::path::Path;
 use std::time::Duration;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-struct Files {
+pub(crate) struct Files {
     _dir: tempfile::TempDir,
-    files: TlsFiles,
+    pub(crate) files: TlsFiles,
 }
 
 /// Writes the server's TLS files (server pair of `server_ca`, client CA `ca`, the CRL).
-fn write_files(ca: &CertificateAuthority, server_ca: &CertificateAuthority, crl: &str) -> Files {
+pub(crate) fn write_files(
+    ca: &CertificateAuthority,
+    server_ca: &CertificateAuthority,
+    crl: &str,
+) -> Files {
     let dir = tempfile::tempdir().unwrap();
     let files = TlsFiles {
         cert: dir.path().join("server.pem"),
@@ -39,13 +45,13 @@ fn write_server(files: &TlsFiles, server_ca: &CertificateAuthority) {
 }
 
 /// Replaces a file whole, as an operator's `mv` would, so no half-written file is read.
-fn replace(path: &Path, text: &str) {
+pub(crate) fn replace(path: &Path, text: &str) {
     let staged = path.with_extension("new");
     std::fs::write(&staged, text).unwrap();
     std::fs::rename(&staged, path).unwrap();
 }
 
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     server_ca: &CertificateAuthority,
     id: &IssuedPair,
@@ -63,14 +69,18 @@ async fn connect(
 }
 
 /// Whether a fresh connection as `id` is served.
-async fn served(app: &TestApp, server_ca: &CertificateAuthority, id: &IssuedPair) -> bool {
+pub(crate) async fn served(
+    app: &TestApp,
+    server_ca: &CertificateAuthority,
+    id: &IssuedPair,
+) -> bool {
     match connect(app, server_ca, id).await {
         Ok(channel) => validate(channel).await,
         Err(_) => false,
     }
 }
 
-async fn validate(channel: Channel) -> bool {
+pub(crate) async fn validate(channel: Channel) -> bool {
     pb::person_service_client::PersonServiceClient::new(channel)
         .validate_iin(pb::ValidateIinRequest {
             iin: "871008401427".into(),
@@ -80,7 +90,7 @@ async fn validate(channel: Channel) -> bool {
         .is_ok()
 }
 
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..100 {
         if check().await {
             return;
@@ -91,6 +101,16 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 async fn start(files: &Files, reload_every: Duration) -> TestApp {
+    start_with(files, reload_every, |_| {}).await
+}
+
+/// A server reading `files` (looked at every `reload_every`), with the organisations of
+/// [`client`] registered, and the settings `adjust` changes.
+pub(crate) async fn start_with(
+    files: &Files,
+    reload_every: Duration,
+    adjust: impl FnOnce(&mut kandas::server::startup::Settings),
+) -> TestApp {
     let ca = CertificateAuthority::generate("unused").unwrap();
     let material: TlsMaterial = files.files.read().unwrap();
     let tls_files = files.files.clone();
@@ -98,14 +118,28 @@ async fn start(files: &Files, reload_every: Duration) -> TestApp {
         s.tls = material;
         s.tls_files = Some(tls_files);
         s.tls_reload_every = reload_every;
-        for org in ["psc-stolen", "psc-sibling", "psc-rotation", "psc-hup"] {
+        for org in CLIENTS {
             register_national(s, "psc", org);
         }
+        adjust(s);
     })
     .await
 }
 
-fn client(ca: &CertificateAuthority, org: &str) -> IssuedPair {
+/// The organisations (all `psc`) the tests with TLS files call as.
+const CLIENTS: [&str; 8] = [
+    "psc-stolen",
+    "psc-sibling",
+    "psc-rotation",
+    "psc-hup",
+    "psc-kept",
+    "psc-open",
+    "psc-stream",
+    "psc-suspended",
+];
+
+/// A client certificate of `ca` for `urn:kandas:psc:<org>`.
+pub(crate) fn client(ca: &CertificateAuthority, org: &str) -> IssuedPair {
     let uri = format!("urn:kandas:psc:{org}");
     ca.issue_client(org, Some(&uri), Validity::Days(1)).unwrap()
 }
@@ -168,7 +202,9 @@ async fn sighup_reloads_at_once_and_does_not_stop_the_server() {
     let files = write_files(&ca, &ca, &ca.revocation_list(&[], 1).unwrap());
     // Files are looked at only hourly here: what reloads them is the signal.
     let app = start(&files, Duration::from_secs(3600)).await;
-    let open = connect(&app, &ca, &stolen).await.unwrap();
+    let sibling = client(&ca, "psc-sibling");
+    let open = connect(&app, &ca, &sibling).await.unwrap();
+    assert!(validate(open.clone()).await);
     replace(
         &files.files.client_crls[0],
         &ca.revocation_list(&[&stolen.cert_pem], 2).unwrap(),
@@ -181,6 +217,9 @@ async fn sighup_reloads_at_once_and_does_not_stop_the_server() {
         async || !served(&app, &ca, &stolen).await,
     )
     .await;
-    assert!(validate(open).await, "SIGHUP ends no connection");
+    assert!(
+        validate(open).await,
+        "SIGHUP ends no connection whose certificate still verifies"
+    );
     app.stop().await;
 }

@@ -111,6 +111,8 @@ mod tests {
             audit: None,
             record_streams: None,
             database_restarts: None,
+            tls: None,
+            connections: None,
         };
         let request = http::Request::builder()
             .method(method)

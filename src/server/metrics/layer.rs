@@ -8,8 +8,13 @@
 //! wrapping the body. A call whose response never ends (the client went away, the stream was
 //! reset) is counted as `CANCELLED`. The duration runs until the status is known, so a
 //! `WatchQuotaDecisions` stream is timed for its whole life.
+//!
+//! A call refused for its malformed framing (`crate::server::request_body`) is counted apart,
+//! by kind, whatever its code; the server's own faults (`INTERNAL`, `UNKNOWN`, `DATA_LOSS`
+//! that are not such a refusal) are counted apart too, for alerting.
 
 use super::Metrics;
+use crate::server::request_body::MalformedNote;
 use crate::telemetry::traces;
 use futures_util::future::BoxFuture;
 use std::pin::Pin;
@@ -54,6 +59,8 @@ struct CallRecord {
     method: &'static str,
     start: Instant,
     span: tracing::Span,
+    /// Set by the request body when the client's framing was wrong.
+    malformed: MalformedNote,
     done: bool,
 }
 
@@ -63,6 +70,8 @@ impl CallRecord {
             self.done = true;
             self.metrics
                 .record_method(self.method, code, self.start.elapsed());
+            self.metrics
+                .record_fault(self.method, code, self.malformed.kind());
             traces::record_code(&self.span, code);
         }
     }
@@ -101,14 +110,17 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let method = Metrics::method_label(request.uri().path());
         let span = traces::call_span(method, request.headers());
+        let malformed = MalformedNote::default();
+        request.extensions_mut().insert(malformed.clone());
         let mut record = CallRecord {
             method,
             metrics: self.metrics.clone(),
             start: Instant::now(),
             span: span.clone(),
+            malformed,
             done: false,
         };
         // The clone that was polled ready is the one that must be called.
@@ -201,6 +213,7 @@ mod tests {
             metrics: metrics.clone(),
             start: Instant::now(),
             span: tracing::Span::none(),
+            malformed: MalformedNote::default(),
             done: false,
         });
         let mut registry = prometheus_client::registry::Registry::default();

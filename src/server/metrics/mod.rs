@@ -1,7 +1,10 @@
 //! Prometheus metrics on a separate plain-HTTP port (`GET /metrics`, OpenMetrics text).
 //!
 //! - `kandas_rpc_requests_total{method,code}` and `kandas_rpc_duration_seconds{method}` are
-//!   recorded by [`MetricsLayer`] around every gRPC call (see [`layer`]).
+//!   recorded by [`MetricsLayer`] around every gRPC call (see [`layer`]);
+//!   `kandas_rpc_malformed_requests_total{method,kind}` counts the calls refused for the
+//!   client's framing, and `kandas_rpc_server_errors_total{method,code}` the server's own
+//!   faults, the signal to alert on.
 //! - `kandas_rpc_in_flight` and `kandas_rpc_concurrency_limit`: calls holding a place under
 //!   load shedding, and the limit.
 //! - `kandas_db_pool_connections{state="idle"|"used"}` and `kandas_db_pool_max`, read from the
@@ -19,16 +22,21 @@
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
 //!
+//! - The client CRLs in force and refused, and the connections open, handshaking, refused
+//!   and closed (see [`transport`]).
+//!
 //! The call families live as long as the server; everything read at scrape time goes into a
 //! registry built for that scrape, so a scrape shows the values of that moment and nothing
 //! has to be kept in step between scrapes.
 
 mod endpoint;
 mod layer;
+mod transport;
 
 pub use endpoint::{bind, serve};
 pub use layer::MetricsLayer;
 
+use crate::server::request_body::Malformed;
 use crate::server::shed::ShedLayer;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -113,11 +121,19 @@ struct QuotaLabels {
     year: i32,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MalformedLabels {
+    method: &'static str,
+    kind: &'static str,
+}
+
 /// The call metrics, shared by every connection.
 #[derive(Debug)]
 pub struct Metrics {
     requests: Family<CallLabels, Counter>,
     durations: Family<MethodLabels, Histogram>,
+    malformed: Family<MalformedLabels, Counter>,
+    server_errors: Family<CallLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -131,6 +147,8 @@ impl Metrics {
         Metrics {
             requests: Family::default(),
             durations: Family::new_with_constructor(|| Histogram::new(BUCKETS)),
+            malformed: Family::default(),
+            server_errors: Family::default(),
         }
     }
 
@@ -160,6 +178,27 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Counts a call refused for the client's framing, or else a fault of the server's own.
+    fn record_fault(&self, method: &'static str, code: Code, malformed: Option<Malformed>) {
+        match malformed {
+            Some(kind) => {
+                self.malformed
+                    .get_or_create(&MalformedLabels {
+                        method,
+                        kind: kind.label(),
+                    })
+                    .inc();
+            }
+            None if matches!(code, Code::Internal | Code::Unknown | Code::DataLoss) => {
+                let code = CODE_NAMES[code as usize];
+                self.server_errors
+                    .get_or_create(&CallLabels { method, code })
+                    .inc();
+            }
+            None => {}
+        }
+    }
+
     /// Adds the call families (only series that have seen a call) to a scrape's registry.
     fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -171,6 +210,16 @@ impl Metrics {
             "kandas_rpc_duration_seconds",
             "Time from a call's arrival to its status, by method",
             self.durations.clone(),
+        );
+        registry.register(
+            "kandas_rpc_malformed_requests",
+            "Calls refused because the client's gRPC framing was wrong (reason MALFORMED_FRAME), by method and kind; the client's fault, whatever the code",
+            self.malformed.clone(),
+        );
+        registry.register(
+            "kandas_rpc_server_errors",
+            "Calls that ended INTERNAL, UNKNOWN or DATA_LOSS through a fault of the server's own (malformed requests not counted): alert on it",
+            self.server_errors.clone(),
         );
     }
 }
@@ -185,6 +234,8 @@ pub struct Sources {
     pub record_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
     /// Restarts of the private PostgreSQL cluster, when the service runs one.
     pub database_restarts: Option<std::sync::Arc<AtomicU64>>,
+    pub tls: Option<crate::server::tls::CurrentTls>,
+    pub connections: Option<crate::server::connections::Connections>,
 }
 
 impl Sources {
@@ -192,6 +243,12 @@ impl Sources {
     pub async fn render(&self) -> String {
         let mut registry = Registry::default();
         self.metrics.register(&mut registry);
+        if let Some(tls) = &self.tls {
+            transport::register_crls(tls, &mut registry);
+        }
+        if let Some(connections) = &self.connections {
+            transport::register_connections(connections, &mut registry);
+        }
         if let Some(shed) = &self.shed {
             registry.register(
                 "kandas_rpc_in_flight",
@@ -347,6 +404,8 @@ impl Sources {
 mod tests {
     use super::*;
 
+    const M: &str = "/kandas.v1.PersonService/ValidateIin";
+
     fn encoded(metrics: &Metrics) -> String {
         let mut registry = Registry::default();
         metrics.register(&mut registry);
@@ -379,5 +438,29 @@ mod tests {
         }
         assert!(!out.contains("GetPerson"), "untouched series are not shown");
         assert!(!out.contains("evil"), "unknown paths are counted as other");
+    }
+
+    #[test]
+    fn a_malformed_request_is_counted_apart_from_the_servers_own_faults() {
+        let metrics = Metrics::new();
+        let m = "kandas.v1.PersonService/ValidateIin";
+        let compressed = Some(Malformed::CompressedWithoutEncoding);
+        metrics.record_fault(&M[1..], Code::Internal, compressed);
+        metrics.record_fault(&M[1..], Code::InvalidArgument, Some(Malformed::Truncated));
+        metrics.record_fault(&M[1..], Code::Internal, None);
+        metrics.record_fault(&M[1..], Code::InvalidArgument, None);
+        let out = encoded(&metrics);
+        for line in [
+            format!(
+                "kandas_rpc_malformed_requests_total{{method=\"{m}\",kind=\"compressed_without_encoding\"}} 1"
+            ),
+            format!(
+                "kandas_rpc_malformed_requests_total{{method=\"{m}\",kind=\"truncated_frame\"}} 1"
+            ),
+            format!("kandas_rpc_server_errors_total{{method=\"{m}\",code=\"INTERNAL\"}} 1"),
+        ] {
+            assert!(out.lines().any(|l| l == line), "missing {line} in\n{out}");
+        }
+        assert!(!out.contains("code=\"INVALID_ARGUMENT\""), "{out}");
     }
 }
