@@ -372,11 +372,6 @@ fn evaluate_required(
     )
 }
 
-/// Every failed check of one document, in words (without an MCI: money checks fail).
-pub fn problems_of(doc: &Document, checks: &[Check], submission_date: NaiveDate) -> Vec<String> {
-    problems_on(doc, checks, &CheckContext::on(submission_date))
-}
-
 /// Every failed check of one document, in words.
 pub fn problems_on(doc: &Document, checks: &[Check], ctx: &CheckContext) -> Vec<String> {
     let submission_date = ctx.submission_date;
