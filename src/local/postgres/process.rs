@@ -51,6 +51,10 @@ pub(super) fn pg_command(program: &Path, run_as: Option<&RunAs>, death_signal: S
 }
 
 #[cfg(target_os = "linux")]
+#[expect(
+    unsafe_code,
+    reason = "pre_exec is unsafe: the closure runs between fork and exec"
+)]
 fn set_death_signal(cmd: &mut Command, signal: Signal) {
     use nix::sys::prctl::set_pdeathsig;
     use nix::unistd::getppid;

@@ -66,7 +66,13 @@ fn start_shared() -> Result<SharedCluster, LocalError> {
     // SAFETY: registers a plain `extern "C" fn()` that never unwinds (see below); atexit
     // only stores the pointer. If it cannot (out of memory), the cluster is left to
     // PR_SET_PDEATHSIG and the next run's cleanup, as after a kill.
-    unsafe { nix::libc::atexit(stop_shared_at_exit) };
+    #[expect(
+        unsafe_code,
+        reason = "atexit is the C runtime's; nix does not wrap it"
+    )]
+    unsafe {
+        nix::libc::atexit(stop_shared_at_exit)
+    };
     Ok(SharedCluster { cluster, dir })
 }
 
