@@ -5,7 +5,7 @@
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::jurisdiction::OutsideJurisdiction;
 use crate::store::Fault;
 use crate::store::conflicts::Conflict;

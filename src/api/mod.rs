@@ -11,7 +11,8 @@ pub mod quota;
 pub mod support;
 
 use crate::audit::Entry;
-use crate::domain::caller::{ApplicantClaim, Call, Caller};
+use crate::domain::call::Call;
+use crate::domain::caller::{ApplicantClaim, Caller};
 use crate::domain::country::CountryCode;
 use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;

@@ -11,7 +11,7 @@
 //! Mutations do not come here: their event belongs to the transaction of the change.
 
 use super::Entry;
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::store::is_unavailable;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

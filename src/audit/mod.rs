@@ -20,7 +20,8 @@ pub mod signing;
 pub use group_commit::{AuditError, AuditWriter};
 pub use signing::{HeadSigner, PublicKey, SignedHead};
 
-use crate::domain::caller::{Call, Caller};
+use crate::domain::call::Call;
+use crate::domain::caller::Caller;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 // Queries built with format! join only constant fragments; values are always bound.

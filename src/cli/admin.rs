@@ -3,16 +3,15 @@
 
 use super::audit::{self, AuditCommand};
 use super::calendar::{self, CalendarCommand};
-use super::connection::{ConnectError, Connection, ConnectionArgs};
-use super::failure::Failure;
+use super::connection::ConnectionArgs;
 use super::health::{self, HealthArgs};
 use super::mci::{self, MciCommand};
 use super::organisations::{self, OrganisationsCommand};
 use super::output::Format;
 use super::quotas::{self, QuotasCommand};
+use super::session::Session;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
-use tonic::transport::Channel;
 
 pub const EXIT_CODES: &str = "\
 Exit codes: 0 done (for `health`, SERVING; for `audit verify-chain`, intact); 1 the service
@@ -56,32 +55,13 @@ pub enum AdminCommand {
     Health(HealthArgs),
 }
 
-/// What every command works with: where to call and how to print.
-pub struct Session {
-    connection: Connection,
-    pub format: Format,
-}
-
-impl Session {
-    /// Opens the channel when a command is ready to call, so a command refused for its own
-    /// input never waits on the network.
-    pub async fn channel(&self) -> Result<Channel, Failure> {
-        self.connection.open().await.map_err(|error| match error {
-            ConnectError::Files(error) => Failure::Local(error),
-            ConnectError::Unreachable(error) => Failure::Unreachable(error),
-        })
-    }
-}
-
 pub async fn run_admin(args: AdminArgs) -> ExitCode {
-    let session = Session {
-        connection: args.connection.resolve(),
-        format: if args.json {
-            Format::Json
-        } else {
-            Format::Human
-        },
+    let format = if args.json {
+        Format::Json
+    } else {
+        Format::Human
     };
+    let session = Session::new(args.connection.resolve(), format);
     let result = match args.command {
         AdminCommand::Organisations(command) => organisations::run(command, &session).await,
         AdminCommand::Quotas(command) => quotas::run(command, &session).await,

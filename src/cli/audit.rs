@@ -2,9 +2,9 @@
 //! (`kandas audit export` and `kandas audit verify` work on the database and on an export
 //! file instead, with no server.)
 
-use super::admin::Session;
 use super::failure::Failure;
 use super::output::{self, Table};
+use super::session::Session;
 use crate::pb::{self, audit_service_client::AuditServiceClient};
 use clap::{Args, Subcommand};
 use std::num::NonZeroU32;

@@ -1,11 +1,11 @@
 //! `kandas admin calendar`: a year's official calendar loaded from the decree (SPEC 3), and a
 //! year shown as the service counts terms in it.
 
-use super::admin::Session;
 use super::calendar_file;
 use super::failure::Failure;
 use super::output;
 use super::request_id::RequestIdArgs;
+use super::session::Session;
 use crate::pb::{self, admin_service_client::AdminServiceClient};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

@@ -1,9 +1,9 @@
 //! `kandas admin health`: the service's grpc.health.v1 Check, for a person or a probe. The
 //! service reports NOT_SERVING while its database does not take writes.
 
-use super::admin::Session;
 use super::failure::Failure;
 use super::output;
+use super::session::Session;
 use clap::Args;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse, health_client::HealthClient};

@@ -1,10 +1,10 @@
 //! `kandas admin mci`: the monthly calculation index of each year (SPEC 4), in tenge, which
 //! every amount "in MCI" is multiplied by.
 
-use super::admin::Session;
 use super::failure::Failure;
 use super::output::{self, Table};
 use super::request_id::RequestIdArgs;
+use super::session::Session;
 use crate::pb::{self, admin_service_client::AdminServiceClient};
 use clap::{Args, Subcommand};
 

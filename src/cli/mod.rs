@@ -17,6 +17,7 @@ mod organisations;
 mod output;
 mod quotas;
 mod request_id;
+mod session;
 pub mod signature;
 mod values;
 

@@ -1,10 +1,10 @@
 //! `kandas admin organisations`: the registry of organisations whose certificates the service
 //! honours (SPEC 1.1), through AdminService.
 
-use super::admin::Session;
 use super::failure::Failure;
 use super::output::{self, Table};
 use super::request_id::RequestIdArgs;
+use super::session::Session;
 use super::values::{self, OrganisationId};
 use crate::domain::regions::Region;
 use crate::domain::role::Role;

@@ -1,10 +1,10 @@
 //! `kandas admin quotas`: a region's resettlement places for a year (SPEC 6), set through
 //! AdminService and read through QuotaService.
 
-use super::admin::Session;
 use super::failure::Failure;
 use super::output::{self, Table};
 use super::request_id::RequestIdArgs;
+use super::session::Session;
 use super::values;
 use crate::domain::regions::Region;
 use crate::pb::{

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod appeal;
 pub mod calendar;
+pub mod call;
 pub mod caller;
 pub mod catalogue;
 pub mod correction;

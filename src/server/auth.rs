@@ -10,79 +10,27 @@
 //! Every refusal of a caller whose certificate names them is audited.
 
 use crate::audit::{AuditWriter, Entry};
-use crate::domain::caller::{ApplicantClaim, Call};
+use crate::domain::call::Call;
+use crate::domain::caller::ApplicantClaim;
 use crate::domain::iin::Iin;
 use crate::domain::jurisdiction::Reach;
-use crate::domain::organisation::{Jurisdiction, NotActive, Registry, is_valid_id};
+use crate::domain::organisation::{Jurisdiction, NotActive, Registry};
 use crate::error::ApiError;
 use crate::server::connections::ConnectionInfo;
+use crate::server::identity::identity_from_certificate;
 use crate::state::OrganisationsCell;
 use futures_util::future::BoxFuture;
 use std::task::{Context, Poll};
 use tonic::transport::server::TlsConnectInfo;
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 pub use crate::domain::caller::Caller;
 pub use crate::domain::role::Role;
 use Role::*;
 
-const URN_PREFIX: &str = "urn:kandas:";
 const OPERATOR_HEADER: &str = "x-operator-id";
 const MAX_OPERATOR_ID: usize = 128;
 /// The portal's authenticated applicant (SPEC 1.1): `persons/{id}` or an IIN.
 pub const APPLICANT_HEADER: &str = "x-kandas-applicant";
-
-/// Reads the caller's role and organisation from a DER certificate's URI SAN.
-pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError> {
-    let unauthenticated = |message: &str| ApiError::Unauthenticated {
-        reason: "CLIENT_IDENTITY_INVALID",
-        message: message.to_string(),
-    };
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|_| unauthenticated("client certificate cannot be parsed"))?;
-    let san = cert
-        .subject_alternative_name()
-        .map_err(|_| unauthenticated("client certificate has a malformed subjectAltName"))?;
-    let uris: Vec<&str> = san
-        .map(|ext| {
-            ext.value
-                .general_names
-                .iter()
-                .filter_map(|name| match name {
-                    GeneralName::URI(uri) if uri.starts_with(URN_PREFIX) => Some(*uri),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let uri = match uris.as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(unauthenticated(
-                "client certificate has no URI SAN of the form urn:kandas:<role>:<organisation>",
-            ));
-        }
-        _ => {
-            return Err(unauthenticated(
-                "client certificate names more than one kandas identity",
-            ));
-        }
-    };
-    let rest = &uri[URN_PREFIX.len()..];
-    let (role, organisation) = rest
-        .split_once(':')
-        .ok_or_else(|| unauthenticated("URI SAN must be urn:kandas:<role>:<organisation>"))?;
-    let role = Role::parse(role).ok_or_else(|| ApiError::Unauthenticated {
-        reason: "UNKNOWN_ROLE",
-        message: format!("role `{role}` in the client certificate is not a kandas role"),
-    })?;
-    if !is_valid_id(organisation) {
-        return Err(unauthenticated(
-            "organisation id in the URI SAN must be 1-64 characters of A-Z a-z 0-9 - _ .",
-        ));
-    }
-    Ok((role, organisation.to_string()))
-}
 
 /// Which roles may call each RPC. An RPC absent from the table is refused to everyone.
 pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {

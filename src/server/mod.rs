@@ -9,6 +9,7 @@ pub mod connections;
 pub mod crl;
 pub mod handshakes;
 pub mod health;
+pub mod identity;
 pub mod metrics;
 pub mod refusals;
 pub mod request_body;

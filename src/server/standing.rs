@@ -107,7 +107,7 @@ impl Established {
     pub fn admit(&self, chain: Vec<CertificateDer<'static>>) -> Arc<Standing> {
         let identity = chain
             .first()
-            .and_then(|leaf| crate::server::auth::identity_from_certificate(leaf).ok());
+            .and_then(|leaf| crate::server::identity::identity_from_certificate(leaf).ok());
         let standing = Arc::new(Standing {
             chain,
             identity,

@@ -2,7 +2,7 @@
 //! Commands arrive parsed; each change owns its transaction.
 
 use crate::domain::calendar::{Calendar, OfficialYear};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::money::Mci;
 use crate::domain::regions::Region;
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};

@@ -5,7 +5,7 @@
 //! person's record (ListPersonRecords shows it), but a fresh paper would only ever verify as
 //! no longer valid.
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::record_list::{Standing, status_standing};
 use crate::domain::verification_code::{RANDOM_BYTES, VerificationCode};
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};

@@ -4,7 +4,7 @@
 //! only from an organisation the operator lets confirm by SMS. Other roles act under their
 //! own certificate and carry none.
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::iin::Iin;
 use crate::domain::role::Role;
 use crate::domain::signature::{self, Assurance, RequestDigest};

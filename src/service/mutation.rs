@@ -3,7 +3,7 @@
 //! a crash or a timeout gets the first answer and nothing is done twice.
 
 use crate::audit::Entry;
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, idempotency};
 use prost::Message;

@@ -2,7 +2,7 @@
 //! keeping every replica's copy of the registry current. Commands arrive parsed; each change
 //! owns its transaction.
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState, Registry};
 use crate::error::{ApiError, ApiResult};
 use crate::service::mutation::{self, Idempotency};

@@ -2,7 +2,7 @@
 //! of a person's arrival. Commands arrive parsed; each mutation owns its transaction.
 
 use crate::audit::Entry;
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::correction::{self, Correctable, SupportingDocument};
 use crate::domain::iin::Iin;
 use crate::domain::jurisdiction::OutsideJurisdiction;

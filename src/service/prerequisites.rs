@@ -2,7 +2,7 @@
 //! before deciding, and the offences they record (which the permit's look-back then counts).
 
 use crate::domain::admission::{self, People};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::details::Details;
 use crate::domain::prerequisites::{self, Prerequisite, PrerequisiteQuery};
 use crate::domain::procedure::Procedure;

@@ -1,7 +1,7 @@
 //! The quota's use cases: reading places and the decision feed, forwarding quota applications
 //! to the commission, and recording that an applicant was told of the decision (SPEC 6).
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::jurisdiction::Scope;
 use crate::domain::lifecycle;
 use crate::domain::procedure::Procedure;

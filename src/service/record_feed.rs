@@ -6,7 +6,7 @@
 //! person before it is sent (SPEC §7): a page whose audit fails is not sent at all.
 
 use crate::audit::Entry;
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Violation, failed_precondition};

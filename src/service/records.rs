@@ -2,7 +2,7 @@
 //! kandas status and police a permanent residence permit. Each mutation owns its transaction,
 //! its idempotency claim and its audit event, and acts only within the caller's jurisdiction.
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::jurisdiction::Placement;
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::record_life::{

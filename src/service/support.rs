@@ -1,7 +1,7 @@
 //! Support's use cases: the entitlement an approved quota inclusion fixed, payments checked
 //! against it, and the payments made (SPEC 6).
 
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::applications;

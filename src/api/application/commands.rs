@@ -9,7 +9,7 @@ use crate::api::convert::{
 };
 use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_region, parse_request_id};
 use crate::domain::admission::{People, Submission};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::details::{FamilyMember, Relation};
 use crate::domain::person::plausible_birth_date;
 use crate::domain::procedure::Procedure;

@@ -15,8 +15,7 @@ use uuid::Uuid;
 use crate::QUOTA_REGION;
 use crate::data::{bench_person, date, numbered_surname, passport, procedure};
 use crate::load::pick;
-use crate::scenarios::ApplicationClient;
-use crate::target::Target;
+use crate::target::{ApplicationClient, Target};
 
 /// One channel per office a path passes through.
 #[derive(Clone)]

@@ -14,10 +14,7 @@ use crate::QUOTA_REGION;
 use crate::data::iin_submission;
 use crate::load::{Answer, Measured, drive, pick, take};
 use crate::prepare::{eligible_quota_application, prepare};
-use crate::target::Target;
-
-pub(crate) type ApplicationClient =
-    pb::application_service_client::ApplicationServiceClient<Channel>;
+use crate::target::{ApplicationClient, Target};
 
 pub(crate) async fn run_submit(
     target: &Target,

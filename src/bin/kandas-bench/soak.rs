@@ -12,7 +12,7 @@ use tonic::transport::Channel;
 use crate::QUOTA_REGION;
 use crate::data::{forget, iin_submission, new_persons};
 use crate::load::{Answer, drive, pick, take};
-use crate::target::Target;
+use crate::target::{ApplicationClient, Target};
 
 /// Fresh persons made before each minute for its submissions. A quarter of the calls submit,
 /// and this machine answers well under 2,000 calls a second in this mix; once a minute's
@@ -123,7 +123,6 @@ fn growth(start: Option<u64>, end: Option<u64>) -> Option<i64> {
     Some(end? as i64 - start? as i64)
 }
 
-type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
 type PrerequisiteClient = pb::prerequisite_service_client::PrerequisiteServiceClient<Channel>;
 type QuotaClient = pb::quota_service_client::QuotaServiceClient<Channel>;
 

@@ -10,7 +10,6 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::Args;
 use crate::cost::Watch;
-use crate::scenarios::ApplicationClient;
 use crate::serve::{self, IDENTITIES};
 
 /// Resources of a target the bench started: the server's process, then the cluster, then
@@ -212,6 +211,10 @@ async fn bench_pool(url: &str) -> anyhow::Result<PgPool> {
         .await
         .context("connecting to the database")
 }
+
+/// The client every scenario calls the application service with.
+pub(crate) type ApplicationClient =
+    kandas::pb::application_service_client::ApplicationServiceClient<Channel>;
 
 type Output = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
 

@@ -4,7 +4,7 @@
 
 use super::ensure_may_submit;
 use crate::domain::appeal::{self, AppealRefusal, AppealState};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::lifecycle::{self, State};
 use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
 use crate::service::confirmation::{self, Presented};

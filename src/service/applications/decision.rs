@@ -3,7 +3,7 @@
 
 use super::{Decide, Verdict, Withdraw, ensure_fresh, ensure_may_decide, ensure_may_submit};
 use super::{issuance, refused};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::lifecycle::{self, State, Step};
 use crate::error::{ApiError, ApiResult};

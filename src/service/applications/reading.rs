@@ -1,7 +1,7 @@
 //! Reading applications: one by name, or a page of them by filter.
 
 use super::ListQuery;
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::applications::{self, ApplicationRow, ListFilter};

@@ -3,7 +3,7 @@
 
 use super::{RequiredFor, Submit, load_people};
 use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission};
-use crate::domain::caller::Call;
+use crate::domain::call::Call;
 use crate::domain::details::{Details, Relation};
 use crate::domain::disclosure;
 use crate::domain::documents::{ChecklistItem, ItemStatus};
