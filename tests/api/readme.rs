@@ -426,6 +426,38 @@ fn markdown_files(dir: &Path, found: &mut Vec<String>) {
     }
 }
 
+/// The README's first fenced block is the quick start: exactly the command that serves and the
+/// one that tests, each a script in the repository, and CI runs the test one as printed.
+#[test]
+fn the_readme_starts_with_two_commands_and_ci_runs_the_test_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let readme = read(&Path::new(ROOT).join("README.md"));
+    let block = readme
+        .split("```")
+        .nth(1)
+        .expect("README.md has a fenced block");
+    let commands: Vec<&str> = block
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert_eq!(commands, ["scripts/serve", "scripts/test"]);
+    for command in &commands {
+        let mode = std::fs::metadata(Path::new(ROOT).join(command))
+            .unwrap_or_else(|e| panic!("{command}: {e}"))
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0, "{command} is not executable");
+    }
+    let ci = read(&Path::new(ROOT).join(".ci/run"));
+    assert!(
+        ci.lines().any(|line| line.trim() == commands[1]),
+        ".ci/run does not run {}",
+        commands[1]
+    );
+}
+
 #[test]
 fn every_page_of_the_book_is_in_its_summary_so_its_examples_are_replayed() {
     let summary = read(&Path::new(BOOK).join("SUMMARY.md"));
