@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::Path;
 use uuid::Uuid;
 
-/// The format, for `--help` and README.
+/// The format, for `--help` and the book's `kandas admin` page.
 pub const FORMAT: &str = r#"The calendar file (TOML) holds one year's official calendar as the government decree
 gives it. Public holidays that recur every year (1-2 January, 8 March, Nauryz, ...) and
 their move off a weekend are rules the service already applies; the file adds what only the

@@ -1,4 +1,4 @@
-//! docs/portal-signatures.md replayed: its worked example of canonical bytes, its OpenSSL
+//! The book's portal signature page (docs/src/integrating/portal-signatures.md) replayed: its worked example of canonical bytes, its OpenSSL
 //! signing command run with the real openssl binary against the server, and its offline
 //! verification command run with the real kandas binary.
 
@@ -10,7 +10,7 @@ use kandas::pb;
 use kandas::pb::rpc::application_service::{SUBMIT_APPLICATION, WITHDRAW_APPLICATION};
 use prost::Message;
 
-const DOC: &str = include_str!("../../docs/portal-signatures.md");
+const DOC: &str = include_str!("../../docs/src/integrating/portal-signatures.md");
 /// The IIN the document's examples use.
 const EXAMPLE_IIN: &str = "871008300016";
 

@@ -1,4 +1,5 @@
-//! The README's grpcurl and curl examples, replayed call by call against a real server, so what
+//! The grpcurl and curl examples of README.md and of the book in docs/ (every page, in the order
+//! docs/src/SUMMARY.md lists them), replayed call by call against a real server, so what
 //! a newcomer pastes first cannot drift from the contract.
 //!
 //! A grpcurl body goes through the proto3 JSON mapping with the service's own descriptors, as
@@ -10,15 +11,16 @@ use kandas::pb;
 use prost::Message;
 use prost::bytes::Bytes;
 use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, MethodDescriptor};
+use std::path::Path;
 use std::time::Duration;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 
-/// How many grpcurl calls README.md shows today. Finding fewer means the parser (or an edit
-/// of the README) lost some; raise it when the README gains calls.
-const CALLS_IN_README: usize = 15;
+/// How many grpcurl calls the README and the book show today. Finding fewer means the parser
+/// (or an edit of a page) lost some; raise it when the pages gain calls.
+const CALLS_IN_DOCS: usize = 15;
 /// The same for curl: every grpcurl call but reflection's `list`.
-const CURL_CALLS_IN_README: usize = 14;
+const CURL_CALLS_IN_DOCS: usize = 14;
 
 /// Which earlier call's latest answer fills each placeholder, and with which of its fields
 /// (a JSON pointer into the answer in the proto3 JSON mapping, as grpcurl prints it).
@@ -50,7 +52,7 @@ const PLACEHOLDERS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The README names the development PKI's organisations, `dev-<role>`; the test server
+/// The examples name the development PKI's organisations, `dev-<role>`; the test server
 /// registers the same for its certificates as `test-<role>`.
 const DEV_ORGANISATIONS: (&str, &str) = ("organisations/dev-", "organisations/test-");
 
@@ -65,7 +67,7 @@ struct Call {
     body: String,
 }
 
-/// Splits one shell command into words the way sh would for what the README uses: single
+/// Splits one shell command into words the way sh would for what the examples use: single
 /// quotes keep everything (newlines too), a backslash before a newline continues the
 /// command, an unquoted newline ends it.
 fn shell_words(text: &str) -> Vec<String> {
@@ -99,7 +101,7 @@ fn shell_words(text: &str) -> Vec<String> {
     words
 }
 
-/// Reads the words of one grpcurl command. Any flag the README starts to use fails here
+/// Reads the words of one grpcurl command. Any flag the examples start to use fails here
 /// until this test learns what it means, rather than being replayed without it.
 fn parse_call(words: &[String]) -> Call {
     assert_eq!(words.first().map(String::as_str), Some("grpcurl"));
@@ -122,7 +124,7 @@ fn parse_call(words: &[String]) -> Call {
             "-key" => key = rest.next().cloned(),
             "-d" => body = rest.next().cloned(),
             flag if flag.starts_with('-') => {
-                panic!("the README uses grpcurl flag {flag}, which this test does not replay")
+                panic!("the examples use grpcurl flag {flag}, which this test does not replay")
             }
             _ => positional.push(word.as_str()),
         }
@@ -184,7 +186,7 @@ fn parse_curl(words: &[String]) -> Call {
             }
             "-d" => body = rest.next().cloned(),
             flag if flag.starts_with('-') => {
-                panic!("the README uses curl flag {flag}, which this test does not replay")
+                panic!("the examples use curl flag {flag}, which this test does not replay")
             }
             _ => url = Some(word.as_str()),
         }
@@ -234,7 +236,7 @@ fn find_method(pool: &DescriptorPool, path: &str) -> MethodDescriptor {
         .unwrap_or_else(|| panic!("{service} has no method {method}"))
 }
 
-/// The README's placeholders replaced by the field of the latest answer they refer to.
+/// The examples' placeholders replaced by the field of the latest answer they refer to.
 fn fill_placeholders(body: &str, answers: &[(String, DynamicMessage)]) -> String {
     let mut body = body.replace(DEV_ORGANISATIONS.0, DEV_ORGANISATIONS.1);
     for (placeholder, from, field) in PLACEHOLDERS {
@@ -321,7 +323,7 @@ async fn list_services(channel: Channel) -> Vec<String> {
     list.service.into_iter().map(|s| s.name).collect()
 }
 
-/// Waits for the first database probe, as someone pasting the README does by starting the
+/// Waits for the first database probe, as someone pasting the examples does by starting the
 /// service first: until then health is NOT_SERVING.
 async fn wait_until_serving(channel: Channel) {
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -340,14 +342,14 @@ async fn wait_until_serving(channel: Channel) {
     panic!("the server never became SERVING");
 }
 
-/// Every answer of `method`, in the README's order, as its generated type.
+/// Every answer of `method`, in the examples' order, as its generated type.
 fn answers_of<T: Message + Default>(answers: &[(String, DynamicMessage)], method: &str) -> Vec<T> {
     let typed: Vec<T> = answers
         .iter()
         .filter(|(m, _)| m == method)
         .map(|(_, answer)| answer.transcode_to().expect("transcode the answer"))
         .collect();
-    assert!(!typed.is_empty(), "the README no longer calls {method}");
+    assert!(!typed.is_empty(), "the examples no longer call {method}");
     typed
 }
 
@@ -381,17 +383,109 @@ fn a_body_may_span_lines_a_backslash_continues_the_command_and_a_pipe_ends_it() 
     );
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("read README.md")
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src");
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// The pages SUMMARY.md links, in its order.
+fn book_pages(summary: &str) -> Vec<&str> {
+    summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')'))
+        .map(|(page, _)| page)
+        .filter(|page| page.ends_with(".md"))
+        .collect()
+}
+
+/// README.md, then every page of the book as a reader meets them: later calls fill their
+/// placeholders from earlier answers, so the order is the SUMMARY's.
+fn documentation() -> String {
+    let mut text = read(&Path::new(ROOT).join("README.md"));
+    let summary = read(&Path::new(BOOK).join("SUMMARY.md"));
+    for page in book_pages(&summary) {
+        text.push('\n');
+        text.push_str(&read(&Path::new(BOOK).join(page)));
+    }
+    text
+}
+
+/// Every Markdown file under `dir`, relative to `BOOK`.
+fn markdown_files(dir: &Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            markdown_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "md") {
+            let relative = path.strip_prefix(BOOK).unwrap();
+            found.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// The README's first fenced block is the quick start: exactly the command that serves and the
+/// one that tests, each a script in the repository, and CI runs the test one as printed.
+#[test]
+fn the_readme_starts_with_two_commands_and_ci_runs_the_test_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let readme = read(&Path::new(ROOT).join("README.md"));
+    let block = readme
+        .split("```")
+        .nth(1)
+        .expect("README.md has a fenced block");
+    let commands: Vec<&str> = block
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert_eq!(commands, ["scripts/serve", "scripts/test"]);
+    for command in &commands {
+        let mode = std::fs::metadata(Path::new(ROOT).join(command))
+            .unwrap_or_else(|e| panic!("{command}: {e}"))
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0, "{command} is not executable");
+    }
+    let ci = read(&Path::new(ROOT).join(".ci/run"));
+    assert!(
+        ci.lines().any(|line| line.trim() == commands[1]),
+        ".ci/run does not run {}",
+        commands[1]
+    );
+}
+
+#[test]
+fn every_page_of_the_book_is_in_its_summary_so_its_examples_are_replayed() {
+    let summary = read(&Path::new(BOOK).join("SUMMARY.md"));
+    let listed = book_pages(&summary);
+    let mut files = Vec::new();
+    markdown_files(Path::new(BOOK), &mut files);
+    files.retain(|file| file != "SUMMARY.md");
+    files.sort();
+    for file in &files {
+        assert!(
+            listed.contains(&file.as_str()),
+            "docs/src/{file} is not in SUMMARY.md"
+        );
+    }
+    for page in &listed {
+        assert!(
+            files.iter().any(|file| file == page),
+            "SUMMARY.md lists {page}, which is missing"
+        );
+    }
 }
 
 #[tokio::test]
-async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
-    let calls = grpcurl_calls(&readme());
+async fn every_grpcurl_call_in_the_readme_and_the_book_succeeds_as_printed() {
+    let calls = grpcurl_calls(&documentation());
     assert!(
-        calls.len() >= CALLS_IN_README,
-        "found {} grpcurl calls in README.md, expected at least {CALLS_IN_README}: {calls:#?}",
+        calls.len() >= CALLS_IN_DOCS,
+        "found {} grpcurl calls in README.md and docs/src, expected at least {CALLS_IN_DOCS}: {calls:#?}",
         calls.len()
     );
 
@@ -422,7 +516,7 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
         }
     }
 
-    let listed = listed.expect("the README lists the services");
+    let listed = listed.expect("the examples list the services");
     for service in pool.services() {
         assert!(
             listed.iter().any(|s| s == service.full_name()),
@@ -435,11 +529,11 @@ async fn every_grpcurl_call_in_the_readme_succeeds_as_printed() {
 }
 
 #[tokio::test]
-async fn every_curl_call_in_the_readme_succeeds_as_printed() {
-    let calls = commands(&readme(), "curl", parse_curl);
+async fn every_curl_call_in_the_readme_and_the_book_succeeds_as_printed() {
+    let calls = commands(&documentation(), "curl", parse_curl);
     assert!(
-        calls.len() >= CURL_CALLS_IN_README,
-        "found {} curl calls in README.md, expected at least {CURL_CALLS_IN_README}: {calls:#?}",
+        calls.len() >= CURL_CALLS_IN_DOCS,
+        "found {} curl calls in README.md and docs/src, expected at least {CURL_CALLS_IN_DOCS}: {calls:#?}",
         calls.len()
     );
 
@@ -474,7 +568,7 @@ async fn every_curl_call_in_the_readme_succeeds_as_printed() {
     check_answers(&app, &answers).await;
 }
 
-/// What the README's calls, in either form, must have done.
+/// What the examples' calls, in either form, must have done.
 async fn check_answers(app: &TestApp, answers: &[(String, DynamicMessage)]) {
     let health: tonic_health::pb::HealthCheckResponse =
         answer_of(answers, "grpc.health.v1.Health/Check");

@@ -203,8 +203,8 @@ impl Report {
         }
     }
 
-    /// The performance goals README states, each met or missed by how much. Returns the
-    /// goals missed, as the JSON carries them.
+    /// The performance goals docs/src/performance/index.md states, each met or missed by how
+    /// much. Returns the goals missed, as the JSON carries them.
     pub(crate) fn goals(&self, shed: Option<&Measured>) -> Vec<String> {
         println!("\ngoals:");
         let mut missed = Vec::new();
