@@ -94,3 +94,11 @@ kandas_need_mdbook() {
         cargo install mdbook --version 0.5.4 --locked --no-default-features --features search
     fi
 }
+
+# cargo-deny checks the dependency tree's licences, bans and sources against deny.toml.
+kandas_need_cargo_deny() {
+    if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
+        echo "prerequisites: installing cargo-deny"
+        cargo install cargo-deny --version 0.20.2 --locked
+    fi
+}
