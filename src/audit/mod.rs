@@ -443,29 +443,29 @@ pub async fn sign_head(
         sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR SHARE")
             .fetch_one(&mut *tx)
             .await?;
-    if let Some(kept) = evidence.keeper.last() {
-        if let Err(found) = still_extends(&mut tx, &kept, seq, evidence.tag_key()).await? {
-            // The kept head shows that the log is bad, not where it starts to be: the hashes
-            // this replica sealed, and those of witness exports, can show an earlier place.
-            let known = evidence.keeper.known_upto(found.first_bad);
-            let positions: Vec<i64> = known.iter().map(|(seq, _)| *seq).collect();
-            let logged: std::collections::HashMap<i64, Vec<u8>> =
-                sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
-                    .bind(&positions)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
-            let contradiction = kept_head::refine(found, &known, &logged);
-            tracing::error!(
-                first_bad = contradiction.first_bad,
-                kept_seq = contradiction.kept_seq,
-                error = %contradiction,
-                "audit log contradicts the head this service signed: head signing stopped"
-            );
-            evidence.keeper.stop(contradiction.clone());
-            return Err(contradiction.into());
-        }
+    if let Some(kept) = evidence.keeper.last()
+        && let Err(found) = still_extends(&mut tx, &kept, seq, evidence.tag_key()).await?
+    {
+        // The kept head shows that the log is bad, not where it starts to be: the hashes
+        // this replica sealed, and those of witness exports, can show an earlier place.
+        let known = evidence.keeper.known_upto(found.first_bad);
+        let positions: Vec<i64> = known.iter().map(|(seq, _)| *seq).collect();
+        let logged: std::collections::HashMap<i64, Vec<u8>> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
+                .bind(&positions)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        let contradiction = kept_head::refine(found, &known, &logged);
+        tracing::error!(
+            first_bad = contradiction.first_bad,
+            kept_seq = contradiction.kept_seq,
+            error = %contradiction,
+            "audit log contradicts the head this service signed: head signing stopped"
+        );
+        evidence.keeper.stop(contradiction.clone());
+        return Err(contradiction.into());
     }
     if seq == 0 {
         return Ok(None);
