@@ -201,6 +201,11 @@ impl HeadKeeper {
                 "witnessed audit heads that no key of this service signed are ignored"
             );
         }
+        // Only the latest positions, as for those sealed here: memory stays bounded however
+        // large the witness exports are.
+        while known.len() > REMEMBERED {
+            known.pop_first();
+        }
         let last = genuine.iter().fold(None, later);
         if let Some(head) = &last {
             tracing::info!(seq = head.seq, "learned the last signed audit head");
