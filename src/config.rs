@@ -61,6 +61,11 @@ pub struct VerifyArgs {
     /// `audit-signing.pub`). Repeat it for the keys before a rotation.
     #[arg(long = "public-key", value_name = "KEY", required = true)]
     pub public_keys: Vec<String>,
+    /// Signed heads the log must still agree with, held outside the database: an earlier
+    /// export, the service's head file, a registry's copy of the heads it received. Repeat
+    /// it for several. A log that contradicts one is reported with the first bad position.
+    #[arg(long = "witness", value_name = "FILE")]
+    pub witnesses: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -192,6 +197,15 @@ pub struct ServeArgs {
     /// comma-separated: after a rotation VerifyAuditChain checks the older heads with them.
     #[arg(long, env = "KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS", value_delimiter = ',')]
     pub audit_previous_public_keys: Vec<String>,
+    /// File where the service keeps the last audit head it signed, outside the database: it
+    /// never signs a head that does not extend it. Unset: beside the signing key, named like it
+    /// with the extension `.head` (e.g. audit-signing.head).
+    #[arg(long, env = "KANDAS_AUDIT_HEAD_FILE")]
+    pub audit_head_file: Option<PathBuf>,
+    /// Witnesses of earlier signed heads, comma-separated files: earlier exports, another
+    /// replica's head file, a registry's copy. Read at start; the log must still agree with them.
+    #[arg(long, env = "KANDAS_AUDIT_WITNESSES", value_delimiter = ',')]
+    pub audit_witnesses: Vec<PathBuf>,
     /// National certification authorities whose certificates applicants sign portal acts with
     /// (PEM files, comma-separated; every certificate in them is trusted). Unset: no signature
     /// is trusted, and portals confirm by SMS where allowed. Read again every minute.
@@ -232,6 +246,8 @@ struct FileSettings {
     certificate_font: Option<PathBuf>,
     audit_signing_key: Option<PathBuf>,
     audit_previous_public_keys: Option<Vec<String>>,
+    audit_head_file: Option<PathBuf>,
+    audit_witnesses: Option<Vec<PathBuf>>,
     applicant_signature_ca: Option<Vec<PathBuf>>,
     applicant_signature_crl: Option<Vec<PathBuf>>,
     state_dir: Option<PathBuf>,
@@ -321,6 +337,18 @@ pub enum AuditKeySource {
     Dev(PathBuf),
 }
 
+impl AuditKeySource {
+    /// The default head file: beside the key, named like it, so one key has one kept head.
+    pub fn head_file(&self) -> PathBuf {
+        match self {
+            AuditKeySource::File(path) => path.with_extension("head"),
+            AuditKeySource::Dev(dir) => crate::audit::signing::dev_key_paths(dir)
+                .0
+                .with_extension("head"),
+        }
+    }
+}
+
 /// Where the TLS material is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
@@ -363,6 +391,10 @@ pub struct Config {
     pub audit_signing_key: AuditKeySource,
     /// The public keys of earlier signing keys, for heads signed before a rotation.
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
+    /// Where the last signed head is kept outside the database.
+    pub audit_head_file: PathBuf,
+    /// Files holding earlier signed heads, read at start.
+    pub audit_witnesses: Vec<PathBuf>,
     /// The national CAs trusted for applicants' signatures, and their CRLs.
     pub applicant_signature_ca: Vec<PathBuf>,
     pub applicant_signature_crl: Vec<PathBuf>,
@@ -472,6 +504,16 @@ impl ServeArgs {
         };
         let applicant_signature_ca =
             flag_or_file(&self.applicant_signature_ca, &file.applicant_signature_ca);
+        let audit_witnesses = flag_or_file(&self.audit_witnesses, &file.audit_witnesses);
+        let audit_signing_key = match self.audit_signing_key.clone().or(file.audit_signing_key) {
+            Some(path) => AuditKeySource::File(path),
+            None => AuditKeySource::Dev(state_dir.join("certs")),
+        };
+        let audit_head_file = self
+            .audit_head_file
+            .clone()
+            .or(file.audit_head_file)
+            .unwrap_or_else(|| audit_signing_key.head_file());
         let applicant_signature_crl =
             flag_or_file(&self.applicant_signature_crl, &file.applicant_signature_crl);
         let bootstrap_admin = self
@@ -522,12 +564,11 @@ impl ServeArgs {
                 .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
             audit_previous_keys,
+            audit_head_file,
+            audit_witnesses,
             applicant_signature_ca,
             applicant_signature_crl,
-            audit_signing_key: match self.audit_signing_key.clone().or(file.audit_signing_key) {
-                Some(path) => AuditKeySource::File(path),
-                None => AuditKeySource::Dev(state_dir.join("certs")),
-            },
+            audit_signing_key,
         })
     }
 }

@@ -222,6 +222,25 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut witnesses = Vec::with_capacity(args.witnesses.len());
+    for path in &args.witnesses {
+        let read = std::fs::File::open(path)
+            .map_err(|error| error.to_string())
+            .and_then(|file| {
+                kandas::audit::offline::read_witness(std::io::BufReader::new(file))
+                    .map_err(|error| error.to_string())
+            });
+        match read {
+            Ok(witness) => witnesses.push(witness),
+            Err(error) => {
+                eprintln!(
+                    "kandas: the witness {} cannot be used: {error}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     let file = match std::fs::File::open(&args.file) {
         Ok(file) => file,
         Err(error) => {
@@ -229,7 +248,11 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match kandas::audit::offline::verify_export(std::io::BufReader::new(file), &keys) {
+    let report = match kandas::audit::offline::verify_export_with(
+        std::io::BufReader::new(file),
+        &keys,
+        &witnesses,
+    ) {
         Ok(report) => report,
         Err(error) => {
             eprintln!(
@@ -356,6 +379,8 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
     let key_id = signer.key_id().to_string();
     settings.audit_signer = Some(Arc::new(signer));
     settings.audit_previous_keys = config.audit_previous_keys.clone();
+    settings.audit_head_file = Some(config.audit_head_file.clone());
+    settings.audit_witnesses = config.audit_witnesses.clone();
     settings.applicant_trust = kandas::server::startup::ApplicantTrustFiles {
         cas: config.applicant_signature_ca.clone(),
         crls: config.applicant_signature_crl.clone(),

@@ -10,7 +10,7 @@
 //!
 //! Mutations do not come here: their event belongs to the transaction of the change.
 
-use super::Entry;
+use super::{Entry, Evidence, tag};
 use crate::domain::call::Call;
 use crate::store::is_unavailable;
 use std::sync::Arc;
@@ -38,6 +38,7 @@ pub enum AuditError {
 
 /// One event, owned, on its way to the writer.
 struct Pending {
+    recorded_at: chrono::DateTime<chrono::Utc>,
     client: String,
     role: &'static str,
     operator_id: String,
@@ -46,6 +47,7 @@ struct Pending {
     subject: String,
     request_id: String,
     outcome: String,
+    tag: Option<Vec<u8>>,
     done: oneshot::Sender<Result<(), AuditError>>,
 }
 
@@ -54,6 +56,7 @@ struct Pending {
 pub struct AuditWriter {
     queue: mpsc::Sender<Pending>,
     counts: Arc<Counts>,
+    evidence: Arc<Evidence>,
 }
 
 /// What the writer has done since it started, for `/metrics`.
@@ -68,16 +71,31 @@ pub struct Counts {
 }
 
 impl AuditWriter {
-    /// Starts the writer task. It ends when the last handle is dropped.
-    pub fn start(pool: sqlx::PgPool) -> AuditWriter {
+    /// Starts the writer task. It ends when the last handle is dropped. Events are tagged
+    /// with the key of `evidence`.
+    pub fn start(pool: sqlx::PgPool, evidence: Arc<Evidence>) -> AuditWriter {
         let (queue, events) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
         tokio::spawn(write_batches(pool, events, counts.clone()));
-        AuditWriter { queue, counts }
+        AuditWriter {
+            queue,
+            counts,
+            evidence,
+        }
     }
 
     pub fn counts(&self) -> &Counts {
         &self.counts
+    }
+
+    /// The replica's audit evidence: its keys, its kept head, what its sealer refused.
+    pub fn evidence(&self) -> &Arc<Evidence> {
+        &self.evidence
+    }
+
+    /// The key that tags events written in a transaction of their own ([`super::record`]).
+    pub fn tag_key(&self) -> Option<&tag::TagKey> {
+        self.evidence.tag_key()
     }
 
     /// One event of `call` about each distinct one of `subjects` (a list or a feed page that
@@ -105,15 +123,31 @@ impl AuditWriter {
     /// Appends one event and returns once it is committed.
     pub async fn record(&self, entry: &Entry<'_>) -> Result<(), AuditError> {
         let (done, committed) = oneshot::channel();
+        let client = entry.caller.client();
+        let applicant = entry.applicant();
+        let content = tag::Tagged {
+            recorded_at: tag::recording_time(chrono::Utc::now()),
+            client: &client,
+            role: entry.caller.role.as_str(),
+            operator_id: &entry.caller.operator_id,
+            rpc: entry.rpc,
+            subject: entry.subject,
+            request_id: entry.request_id,
+            outcome: entry.outcome,
+            applicant: &applicant,
+        };
+        let tag = self.tag_key().map(|key| key.tag(&content));
         let pending = Pending {
-            client: entry.caller.client(),
+            recorded_at: content.recorded_at,
             role: entry.caller.role.as_str(),
             operator_id: entry.caller.operator_id.clone(),
-            applicant: entry.applicant(),
             rpc: entry.rpc.to_string(),
             subject: entry.subject.to_string(),
             request_id: entry.request_id.to_string(),
             outcome: entry.outcome.to_string(),
+            tag,
+            client,
+            applicant,
             done,
         };
         self.queue
@@ -187,9 +221,9 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
         batch.iter().map(field).collect()
     }
     sqlx::query(
-        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant)
+        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant, recorded_at, tag)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::text[], $7::text[], $8::text[])",
+                              $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[])",
     )
     .bind(column(batch, |e| &e.client))
     .bind(column(batch, |e| e.role))
@@ -199,6 +233,8 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
     .bind(column(batch, |e| &e.request_id))
     .bind(column(batch, |e| &e.outcome))
     .bind(column(batch, |e| &e.applicant))
+    .bind(batch.iter().map(|e| e.recorded_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|e| e.tag.clone()).collect::<Vec<_>>())
     .execute(pool)
     .await?;
     Ok(())

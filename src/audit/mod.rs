@@ -12,13 +12,19 @@
 //! heads are stored beside the events, exported with them ([`export`]) and checked offline
 //! ([`offline`]) as well as here.
 
+pub mod evidence;
 pub mod export;
 mod group_commit;
+pub mod kept_head;
 pub mod offline;
 pub mod signing;
+pub mod tag;
 
+pub use evidence::Evidence;
 pub use group_commit::{AuditError, AuditWriter};
+pub use kept_head::{Contradiction, HeadKeeper};
 pub use signing::{HeadSigner, PublicKey, SignedHead};
+pub use tag::TagKey;
 
 use crate::domain::call::Call;
 use crate::domain::caller::Caller;
@@ -63,43 +69,80 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Appends one event.
+/// Appends one event, stamped with the time now and tagged with `tag_key` (the service's
+/// own key; `None` only where no signing key was given, and then nothing is tagged).
 pub async fn record<'e>(
     executor: impl PgExecutor<'e>,
+    tag_key: Option<&TagKey>,
     entry: &Entry<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    let client = entry.caller.client();
+    let applicant = entry.applicant();
+    insert_one(
+        executor,
+        tag_key,
+        &tag::Tagged {
+            recorded_at: tag::recording_time(Utc::now()),
+            client: &client,
+            role: entry.caller.role.as_str(),
+            operator_id: &entry.caller.operator_id,
+            rpc: entry.rpc,
+            subject: entry.subject,
+            request_id: entry.request_id,
+            outcome: entry.outcome,
+            applicant: &applicant,
+        },
     )
-    .bind(entry.caller.client())
-    .bind(entry.caller.role.as_str())
-    .bind(&entry.caller.operator_id)
-    .bind(entry.rpc)
-    .bind(entry.subject)
-    .bind(entry.request_id)
-    .bind(entry.outcome)
-    .bind(entry.applicant())
-    .execute(executor)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Appends one event of an act the service does by itself (no caller): `actor` names the job,
 /// e.g. `retention`, recorded as client `urn:kandas:system:<actor>` in role `system`.
 pub async fn record_system<'e>(
     executor: impl PgExecutor<'e>,
+    tag_key: Option<&TagKey>,
     actor: &str,
     act: &str,
     subject: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
-         VALUES ($1, 'system', '', $2, $3, '', 'OK')",
+    let client = format!("urn:kandas:system:{actor}");
+    insert_one(
+        executor,
+        tag_key,
+        &tag::Tagged {
+            recorded_at: tag::recording_time(Utc::now()),
+            client: &client,
+            role: "system",
+            operator_id: "",
+            rpc: act,
+            subject,
+            request_id: "",
+            outcome: "OK",
+            applicant: "",
+        },
     )
-    .bind(format!("urn:kandas:system:{actor}"))
-    .bind(act)
-    .bind(subject)
+    .await
+}
+
+async fn insert_one<'e>(
+    executor: impl PgExecutor<'e>,
+    tag_key: Option<&TagKey>,
+    event: &tag::Tagged<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, tag)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(event.recorded_at)
+    .bind(event.client)
+    .bind(event.role)
+    .bind(event.operator_id)
+    .bind(event.rpc)
+    .bind(event.subject)
+    .bind(event.request_id)
+    .bind(event.outcome)
+    .bind(event.applicant)
+    .bind(tag_key.map(|key| key.tag(event)))
     .execute(executor)
     .await?;
     Ok(())
@@ -117,12 +160,31 @@ pub struct EventRow {
     pub request_id: String,
     pub outcome: String,
     pub applicant: String,
+    /// The service's tag ([`tag`]); `None` on events written before tags, or not by it.
+    pub tag: Option<Vec<u8>>,
     pub seq: Option<i64>,
     pub prev_hash: Option<Vec<u8>>,
     pub hash: Option<Vec<u8>>,
 }
 
-const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, seq, prev_hash, hash";
+impl EventRow {
+    /// The content the event's tag covers.
+    pub fn tagged(&self) -> tag::Tagged<'_> {
+        tag::Tagged {
+            recorded_at: self.recorded_at,
+            client: &self.client,
+            role: &self.role,
+            operator_id: &self.operator_id,
+            rpc: &self.rpc,
+            subject: &self.subject,
+            request_id: &self.request_id,
+            outcome: &self.outcome,
+            applicant: &self.applicant,
+        }
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, tag, seq, prev_hash, hash";
 
 /// The chain hash of one event. Every field is length-prefixed so no two different events
 /// can serialise to the same bytes.
@@ -150,43 +212,86 @@ pub fn chain_hash(prev_hash: &[u8], seq: i64, event: &EventRow) -> Vec<u8> {
         hasher.update((event.applicant.len() as u64).to_be_bytes());
         hasher.update(event.applicant.as_bytes());
     }
+    // Likewise the tag, so a sealed event's tag is part of what the chain (and a signed head)
+    // vouches for, and events sealed before tags hash as they were.
+    if let Some(tag) = &event.tag {
+        hasher.update([b't']);
+        hasher.update((tag.len() as u64).to_be_bytes());
+        hasher.update(tag);
+    }
     hasher.finalize().to_vec()
 }
 
 const SEAL_BATCH: i64 = 1000;
 
-/// Seals every event written so far into the chain; returns how many it sealed.
-pub async fn seal_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let mut total = 0;
+/// What one round of sealing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sealed {
+    /// Events linked into the chain.
+    pub sealed: u64,
+    /// Events refused: kept out of the chain and listed in `audit_refusals`.
+    pub refused: u64,
+}
+
+/// Seals every event written so far into the chain, except those whose tag does not verify
+/// with the tag key of `evidence` (none: nothing is tagged, everything is sealed as written).
+/// Refusals are counted in `evidence`, and the positions sealed remembered by its keeper.
+pub async fn seal_pending(pool: &PgPool, evidence: &Evidence) -> Result<Sealed, sqlx::Error> {
+    let mut total = Sealed::default();
     loop {
-        let sealed = seal_batch(pool).await?;
-        total += sealed;
-        if sealed < SEAL_BATCH as u64 {
+        let (batch, seen) = seal_batch(pool, evidence).await?;
+        total.sealed += batch.sealed;
+        total.refused += batch.refused;
+        evidence.count_refused(batch.refused);
+        if seen < SEAL_BATCH as u64 {
             return Ok(total);
         }
     }
 }
 
-async fn seal_batch(pool: &PgPool) -> Result<u64, sqlx::Error> {
+/// One batch; also returns how many unsealed events it looked at.
+async fn seal_batch(pool: &PgPool, evidence: &Evidence) -> Result<(Sealed, u64), sqlx::Error> {
+    let tag_key = evidence.tag_key();
     let mut tx = pool.begin().await?;
     let (mut seq, mut hash): (i64, Vec<u8>) =
         sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
             .fetch_one(&mut *tx)
             .await?;
+    // Refused events stay unsealed for good; the sealer passes over them.
     let events: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT $1"
+        "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE seq IS NULL
+           AND NOT EXISTS (SELECT 1 FROM audit_refusals r WHERE r.event_id = e.id)
+         ORDER BY id LIMIT $1"
     )))
     .bind(SEAL_BATCH)
     .fetch_all(&mut *tx)
     .await?;
     if events.is_empty() {
-        return Ok(0);
+        return Ok((Sealed::default(), 0));
     }
+    let seen = events.len() as u64;
     let mut ids = Vec::with_capacity(events.len());
     let mut seqs = Vec::with_capacity(events.len());
     let mut prevs = Vec::with_capacity(events.len());
     let mut hashes = Vec::with_capacity(events.len());
+    let (mut refused_ids, mut reasons, mut afters) = (Vec::new(), Vec::new(), Vec::new());
     for event in &events {
+        if let Some(key) = tag_key
+            && let Some(refusal) = tag::judge(key, &event.tagged(), event.tag.as_deref())
+        {
+            // Only the id and the reason: the event names a person by resource name, and
+            // a log line is no place for it.
+            tracing::warn!(
+                event_id = event.id,
+                reason = refusal.as_str(),
+                after_seq = seq,
+                "audit event refused: not sealed into the chain"
+            );
+            refused_ids.push(event.id);
+            reasons.push(refusal.as_str());
+            afters.push(seq);
+            continue;
+        }
         seq += 1;
         let next = chain_hash(&hash, seq, event);
         ids.push(event.id);
@@ -194,28 +299,68 @@ async fn seal_batch(pool: &PgPool) -> Result<u64, sqlx::Error> {
         prevs.push(std::mem::replace(&mut hash, next.clone()));
         hashes.push(next);
     }
-    sqlx::query(
-        "UPDATE audit_events e SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev_hash, hash)
-         WHERE e.id = s.id AND e.id BETWEEN $5 AND $6",
-    )
-    .bind(&ids)
-    .bind(&seqs)
-    .bind(&prevs)
-    .bind(&hashes)
-    // The id range is redundant but keeps the plan an index range scan: without it, a batch
-    // of a thousand ids made PostgreSQL hash-join against a sequential scan of the whole log.
-    .bind(ids[0])
-    .bind(ids[ids.len() - 1])
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2")
-        .bind(seq)
-        .bind(&hash)
+    if !refused_ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO audit_refusals (event_id, reason, after_seq)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])",
+        )
+        .bind(&refused_ids)
+        .bind(&reasons)
+        .bind(&afters)
         .execute(&mut *tx)
         .await?;
+    }
+    if !ids.is_empty() {
+        sqlx::query(
+            "UPDATE audit_events e SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev_hash, hash)
+             WHERE e.id = s.id AND e.id BETWEEN $5 AND $6",
+        )
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(&prevs)
+        .bind(&hashes)
+        // The id range is redundant but keeps the plan an index range scan: without it, a batch
+        // of a thousand ids made PostgreSQL hash-join against a sequential scan of the whole log.
+        .bind(ids[0])
+        .bind(ids[ids.len() - 1])
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2")
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
-    Ok(events.len() as u64)
+    evidence.keeper.remember(&seqs, &hashes);
+    Ok((
+        Sealed {
+            sealed: ids.len() as u64,
+            refused: refused_ids.len() as u64,
+        },
+        seen,
+    ))
+}
+
+/// An event the sealer refused, as verification reports it.
+#[derive(Debug, Clone, FromRow)]
+pub struct RefusalRow {
+    pub event_id: i64,
+    pub reason: String,
+    pub after_seq: i64,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// Every refused event, oldest first, with the time it claims (if the row still exists).
+pub async fn refusals<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<RefusalRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.event_id, r.reason, r.after_seq, e.recorded_at
+         FROM audit_refusals r LEFT JOIN audit_events e ON e.id = r.event_id
+         ORDER BY r.event_id",
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// A head is signed at least this often while the service runs (SPEC §7).
@@ -234,6 +379,15 @@ pub enum SignError {
         "the audit chain head ({seq}) contradicts the last signed head ({signed}); not signing it"
     )]
     Contradicts { seq: i64, signed: i64 },
+    /// The log does not extend the head this service kept outside the database: signing
+    /// stops until an operator has looked.
+    #[error("{0}; audit head signing has stopped")]
+    Contradiction(#[from] Contradiction),
+    /// Signing stopped earlier, for this contradiction.
+    #[error("audit head signing stopped earlier: {0}")]
+    Stopped(Contradiction),
+    #[error(transparent)]
+    Keep(#[from] kept_head::KeptHeadError),
 }
 
 const HEAD_COLUMNS: &str = "seq, hash, signed_at, key_id, signature";
@@ -271,18 +425,49 @@ pub async fn signed_heads<'e>(
     Ok(rows.into_iter().map(SignedHead::from).collect())
 }
 
-/// Signs the current chain head and stores the signature; `None` when the chain is empty or
-/// the head is signed already.
+/// Signs the current chain head and stores the signature; `None` when the chain is empty, or
+/// there is no signing key. Refuses (and stops signing for good) when the chain does not extend
+/// the head kept outside the database ([`kept_head`]).
 pub async fn sign_head(
     pool: &PgPool,
-    signer: &HeadSigner,
+    evidence: &Evidence,
 ) -> Result<Option<SignedHead>, SignError> {
+    if let Some(stopped) = evidence.keeper.stopped() {
+        return Err(SignError::Stopped(stopped));
+    }
+    let Some(signer) = &evidence.signer else {
+        return Ok(None);
+    };
     let mut tx = pool.begin().await?;
     // Shared lock: no seal moves the head between reading and signing it.
     let (seq, hash): (i64, Vec<u8>) =
         sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR SHARE")
             .fetch_one(&mut *tx)
             .await?;
+    if let Some(kept) = evidence.keeper.last()
+        && let Err(found) = still_extends(&mut tx, &kept, seq, evidence.tag_key()).await?
+    {
+        // The kept head shows that the log is bad, not where it starts to be: the hashes
+        // this replica sealed, and those of witness exports, can show an earlier place.
+        let known = evidence.keeper.known_upto(found.first_bad);
+        let positions: Vec<i64> = known.iter().map(|(seq, _)| *seq).collect();
+        let logged: std::collections::HashMap<i64, Vec<u8>> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
+                .bind(&positions)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        let contradiction = kept_head::refine(found, &known, &logged);
+        tracing::error!(
+            first_bad = contradiction.first_bad,
+            kept_seq = contradiction.kept_seq,
+            error = %contradiction,
+            "audit log contradicts the head this service signed: head signing stopped"
+        );
+        evidence.keeper.stop(contradiction.clone());
+        return Err(contradiction.into());
+    }
     if seq == 0 {
         return Ok(None);
     }
@@ -312,46 +497,180 @@ pub async fn sign_head(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // Kept only once committed: a head that was never stored must not become the one every
+    // later head has to extend.
+    evidence.keeper.keep(&head)?;
     Ok(Some(head))
+}
+
+/// Whether the chain, now ending at `chain_end`, extends `kept`: the kept position still has
+/// the kept hash, the database still holds the kept head, and every event sealed after it links
+/// to the one before and carries the service's tag.
+async fn still_extends(
+    tx: &mut sqlx::PgConnection,
+    kept: &SignedHead,
+    chain_end: i64,
+    tag_key: Option<&TagKey>,
+) -> Result<Result<(), Contradiction>, sqlx::Error> {
+    let hash_at_kept: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+            .bind(kept.seq)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    let kept_in_log: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
+                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
+    )
+    .bind(kept.seq)
+    .bind(&kept.hash)
+    .bind(&kept.signature)
+    .fetch_one(&mut *tx)
+    .await?;
+    let seen = kept_head::Seen {
+        chain_end,
+        hash_at_kept,
+        kept_in_log,
+    };
+    if let Err(contradiction) = kept_head::extends(kept, &seen) {
+        return Ok(Err(contradiction));
+    }
+    let mut prev = kept.hash.clone();
+    let mut after = kept.seq;
+    while after < chain_end {
+        let page: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        )))
+        .bind(after)
+        .bind(chain_end)
+        .bind(VERIFY_PAGE)
+        .fetch_all(&mut *tx)
+        .await?;
+        if page.is_empty() {
+            // The head claims events that are not there.
+            return Ok(Err(Contradiction {
+                first_bad: after + 1,
+                kept_seq: kept.seq,
+                kind: kept_head::ContradictionKind::Unlinked,
+            }));
+        }
+        if let Some((seq, kind)) = segment_fault(&mut prev, after, &page, tag_key) {
+            return Ok(Err(Contradiction {
+                first_bad: seq,
+                kept_seq: kept.seq,
+                kind,
+            }));
+        }
+        after = page.last().and_then(|e| e.seq).unwrap_or(chain_end);
+    }
+    Ok(Ok(()))
+}
+
+/// The first event of `page` (sealed after position `after`, whose hash is `prev`) that does
+/// not follow on, or is not the service's; advances `prev` past the page when all do.
+fn segment_fault(
+    prev: &mut Vec<u8>,
+    after: i64,
+    page: &[EventRow],
+    tag_key: Option<&TagKey>,
+) -> Option<(i64, kept_head::ContradictionKind)> {
+    use kept_head::ContradictionKind::{Unlinked, Untagged};
+    let mut expected = after + 1;
+    for event in page {
+        let seq = event.seq.unwrap_or_default();
+        if seq != expected || event.prev_hash.as_deref() != Some(prev.as_slice()) {
+            return Some((expected, Unlinked));
+        }
+        if event.hash.as_deref() != Some(chain_hash(prev, seq, event).as_slice()) {
+            return Some((seq, Unlinked));
+        }
+        if let Some(key) = tag_key
+            && tag::judge(key, &event.tagged(), event.tag.as_deref()).is_some()
+        {
+            return Some((seq, Untagged));
+        }
+        *prev = event.hash.clone().unwrap_or_default();
+        expected = seq + 1;
+    }
+    None
 }
 
 /// Signs the head now if events were sealed since the last signature (or none was made
 /// yet); used on demand, e.g. before verifying and at shutdown.
 pub async fn sign_if_moved(
     pool: &PgPool,
-    signer: &HeadSigner,
+    evidence: &Evidence,
 ) -> Result<Option<SignedHead>, SignError> {
     let moved: bool = sqlx::query_scalar(
         "SELECT h.seq > coalesce((SELECT max(seq) FROM audit_signed_heads), 0) FROM audit_chain_head h",
     )
     .fetch_one(pool)
     .await?;
-    if moved {
-        sign_head(pool, signer).await
+    // The kept head is checked whenever one is known, moved or not: a log cut together with
+    // its heads looks unmoved to the database.
+    if moved || evidence.keeper.last().is_some() {
+        sign_head(pool, evidence).await
     } else {
         Ok(None)
     }
 }
 
+/// The health name that reports whether this replica signs audit heads: NOT_SERVING once the
+/// log has contradicted a head it signed.
+pub const HEAD_SIGNING_HEALTH: &str = "kandas.audit.HeadSigning";
+
 /// Seals in the background until the process stops, and signs the head: soon after new events
 /// are sealed (at most every [`SIGN_AT_MOST_EVERY`]) and at least every
 /// [`SIGN_AT_LEAST_EVERY`]. Failures (e.g. the database is down) are logged and retried on the
-/// next tick; nothing is lost because events wait unsealed.
-pub async fn run_sealer(pool: PgPool, every: Duration, signer: Option<Arc<HeadSigner>>) {
+/// next tick; nothing is lost because events wait unsealed. A contradiction stops signing (not
+/// sealing) and sets [`HEAD_SIGNING_HEALTH`] NOT_SERVING.
+pub async fn run_sealer(
+    pool: PgPool,
+    every: Duration,
+    evidence: Arc<Evidence>,
+    health: Option<tonic_health::server::HealthReporter>,
+) {
+    use tonic_health::ServingStatus;
+    if let Some(health) = &health {
+        let status = if evidence.signer.is_some() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        health.set_service_status(HEAD_SIGNING_HEALTH, status).await;
+    }
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_signed: Option<Instant> = None;
     let mut unsigned = false;
+    let mut reported_stop = false;
     loop {
         ticker.tick().await;
-        match seal_pending(&pool).await {
-            Ok(sealed) => unsigned |= sealed > 0,
+        match seal_pending(&pool, &evidence).await {
+            Ok(done) => unsigned |= done.sealed > 0,
             Err(error) => {
                 tracing::debug!(%error, "audit sealing deferred");
                 continue;
             }
         }
-        let Some(signer) = &signer else { continue };
+        if evidence.signer.is_none() {
+            continue;
+        }
+        if let Some(stopped) = evidence.keeper.stopped() {
+            if !reported_stop {
+                if let Some(health) = &health {
+                    health
+                        .set_service_status(HEAD_SIGNING_HEALTH, ServingStatus::NotServing)
+                        .await;
+                }
+                tracing::error!(
+                    first_bad = stopped.first_bad,
+                    "audit head signing is stopped until the contradiction is resolved (docs/src/operating/audit-against-administrator.md)"
+                );
+                reported_stop = true;
+            }
+            continue;
+        }
         let due = match last_signed {
             None => true,
             Some(at) => {
@@ -362,7 +681,7 @@ pub async fn run_sealer(pool: PgPool, every: Duration, signer: Option<Arc<HeadSi
         if !due {
             continue;
         }
-        match sign_head(&pool, signer).await {
+        match sign_head(&pool, &evidence).await {
             Ok(_) => {
                 last_signed = Some(Instant::now());
                 unsigned = false;
@@ -371,6 +690,8 @@ pub async fn run_sealer(pool: PgPool, every: Duration, signer: Option<Arc<HeadSi
                 tracing::error!(%error, "audit log does not match its signed heads");
                 last_signed = Some(Instant::now());
             }
+            // Logged where it was found; the next tick reports the stop.
+            Err(SignError::Contradiction(_) | SignError::Stopped(_)) => {}
             Err(error) => tracing::debug!(%error, "audit head signing deferred"),
         }
     }
@@ -406,7 +727,11 @@ const VERIFY_PAGE: i64 = 5000;
 /// Walks the whole chain in `seq` order and reports every inconsistency, then checks every
 /// signed head against it with `keys` (the current public key, and older ones after a
 /// rotation).
-pub async fn verify(pool: &PgPool, keys: &[PublicKey]) -> Result<Verification, sqlx::Error> {
+pub async fn verify(
+    pool: &PgPool,
+    keys: &[PublicKey],
+    evidence: &Evidence,
+) -> Result<Verification, sqlx::Error> {
     let (head_seq, head_hash): (i64, Vec<u8>) =
         sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
             .fetch_one(pool)
@@ -474,7 +799,8 @@ pub async fn verify(pool: &PgPool, keys: &[PublicKey]) -> Result<Verification, s
     }
     let chain_end = expected_seq - 1;
     let heads = signed_heads(pool).await?;
-    let positions: Vec<i64> = heads.iter().map(|h| h.seq).collect();
+    let witnessed = evidence.keeper.witnessed();
+    let positions: Vec<i64> = heads.iter().chain(&witnessed).map(|h| h.seq).collect();
     let hashes: std::collections::HashMap<i64, Vec<u8>> =
         sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
             .bind(&positions)
@@ -488,6 +814,34 @@ pub async fn verify(pool: &PgPool, keys: &[PublicKey]) -> Result<Verification, s
         |seq| hashes.get(&seq).map(Vec::as_slice),
         chain_end,
     ));
+    problems.extend(offline::check_witnessed(
+        &witnessed,
+        &heads,
+        |seq| hashes.get(&seq).map(Vec::as_slice),
+        chain_end,
+    ));
+    if let Some(stopped) = evidence.keeper.stopped() {
+        problems.push(Problem {
+            seq: stopped.first_bad,
+            problem: format!("head signing stopped: {stopped}"),
+        });
+    }
+    for refused in refusals(pool).await? {
+        let reason = tag::Refusal::parse(&refused.reason)
+            .map(tag::Refusal::explain)
+            .unwrap_or("was refused");
+        let claimed = refused
+            .recorded_at
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .unwrap_or_else(|| "an unknown time (the row is gone)".into());
+        problems.push(Problem {
+            seq: refused.after_seq + 1,
+            problem: format!(
+                "event id {} claiming to be recorded at {claimed} {reason}; it was kept out of the chain",
+                refused.event_id
+            ),
+        });
+    }
     problems.sort_by_key(|p| p.seq);
     Ok(Verification {
         verified,

@@ -2,13 +2,20 @@
 //! file and the public key(s).
 //!
 //! The file is JSON Lines, one object per line, each with a `type`:
-//! 1. one `header`: `format` (`kandas-audit-log`), `version` (1), `exported_at`, and the
+//! 1. one `header`: `format` (`kandas-audit-log`), `version` (2), `exported_at`, and the
 //!    number of `events` and `heads` that follow;
 //! 2. one `head` per signed head, in the order they were signed (positions never decrease):
 //!    `seq`, `hash` (hex), `signed_at` (RFC 3339, microseconds), `key_id`, `signature` (hex);
 //! 3. one `event` per sealed event in position order, with every field the chain hash covers:
 //!    `seq`, `id`, `recorded_at`, `client`, `role`, `operator_id`, `rpc`, `subject`,
-//!    `request_id`, `outcome`, `applicant`, and `prev_hash`, `hash` (hex).
+//!    `request_id`, `outcome`, `applicant`, `tag` (hex; absent on events from before tags),
+//!    and `prev_hash`, `hash` (hex).
+//!
+//! Version 2 added `tag`; version 1 files (no tags) still verify.
+//!
+//! A witness ([`read_witness`]) is any file of such lines: an earlier export, the service's head
+//! file (one `head` line), or a registry's copy of the heads it received. Its heads, and the
+//! event hashes of an export, are what the log must still agree with ([`check_witnessed`]).
 //!
 //! Heads come first so a verifier reads the events once, in one pass, keeping only the hashes
 //! at signed positions. The chain is recomputed with [`super::chain_hash`], the sealer's own.
@@ -21,7 +28,9 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 pub const FORMAT: &str = "kandas-audit-log";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Versions this verifier reads.
+const READS: [u32; 2] = [1, 2];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -62,6 +71,8 @@ struct EventLine {
     request_id: String,
     outcome: String,
     applicant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tag: Option<String>,
     prev_hash: String,
     hash: String,
 }
@@ -107,6 +118,7 @@ pub fn event_line(event: &EventRow) -> Option<String> {
         request_id: event.request_id.clone(),
         outcome: event.outcome.clone(),
         applicant: event.applicant.clone(),
+        tag: event.tag.as_ref().map(hex::encode),
         prev_hash: hex::encode(event.prev_hash.as_deref()?),
         hash: hex::encode(event.hash.as_deref()?),
     })))
@@ -217,6 +229,109 @@ pub fn check_heads<'h>(
     problems
 }
 
+/// Checks the log against heads a witness holds: each must still be in the log's signed heads
+/// (`logged`), within the chain, with the chain's hash at its position. A log cut together with
+/// its heads, or rewritten and signed over, or stripped of its heads, is caught here.
+pub fn check_witnessed<'h>(
+    witnessed: &[SignedHead],
+    logged: &[SignedHead],
+    hash_at: impl Fn(i64) -> Option<&'h [u8]>,
+    chain_end: i64,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut beyond_end_reported = false;
+    // A witness may hold every head of years of signing: look each up, not through a list.
+    let logged: std::collections::HashSet<(i64, &[u8], &[u8])> = logged
+        .iter()
+        .map(|l| (l.seq, l.hash.as_slice(), l.signature.as_slice()))
+        .collect();
+    for head in witnessed {
+        let when = head
+            .signed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        if head.seq > chain_end {
+            if !beyond_end_reported {
+                problems.push(problem(
+                    chain_end + 1,
+                    format!(
+                        "the log ends at {chain_end} but a witness holds a head signed at {when} up to {}: events were removed from the end",
+                        head.seq
+                    ),
+                ));
+                beyond_end_reported = true;
+            }
+            continue;
+        }
+        if hash_at(head.seq) != Some(head.hash.as_slice()) {
+            problems.push(problem(
+                head.seq,
+                format!("the chain here differs from the head signed at {when} that a witness holds: the log up to here was rewritten"),
+            ));
+        } else if !logged.contains(&(head.seq, head.hash.as_slice(), head.signature.as_slice())) {
+            problems.push(problem(
+                head.seq,
+                format!("the head signed at {when} that a witness holds is missing from the log's signed heads: signed heads were deleted"),
+            ));
+        }
+    }
+    problems
+}
+
+/// What a witness file holds: signed heads, and the event hashes if it is an export.
+#[derive(Debug, Clone, Default)]
+pub struct Witness {
+    pub heads: Vec<SignedHead>,
+    pub event_hashes: std::collections::BTreeMap<i64, Vec<u8>>,
+}
+
+/// Reads a witness: every `head` line, and the `hash` of every `event` line, of any version.
+pub fn read_witness(input: impl BufRead) -> Result<Witness, FormatError> {
+    let mut witness = Witness::default();
+    for (index, text) in input.lines().enumerate() {
+        let number = index + 1;
+        let text = text.map_err(|e| FormatError {
+            line: number,
+            message: format!("cannot be read: {e}"),
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(&text).map_err(|e| FormatError {
+            line: number,
+            message: format!("not a line of an audit export or head file: {e}"),
+        })?;
+        match line {
+            Line::Header(_) => {}
+            Line::Head(h) => witness.heads.push(SignedHead {
+                seq: h.seq,
+                hash: decode_hex(&h.hash, number, "hash")?,
+                signed_at: h.signed_at,
+                key_id: h.key_id,
+                signature: decode_hex(&h.signature, number, "signature")?,
+            }),
+            Line::Event(e) => {
+                witness
+                    .event_hashes
+                    .insert(e.seq, decode_hex(&e.hash, number, "hash")?);
+            }
+        }
+    }
+    Ok(witness)
+}
+
+/// The first position where a witness's event hashes and the log's differ (an event there
+/// the witness saw that the log lacks, or has otherwise): with an earlier export as witness,
+/// the exact place a rewrite begins.
+pub fn first_divergence(
+    witness: &std::collections::BTreeMap<i64, Vec<u8>>,
+    log: &HashMap<i64, Vec<u8>>,
+) -> Option<i64> {
+    witness
+        .iter()
+        .find(|&(seq, hash)| log.get(seq) != Some(hash))
+        .map(|(seq, _)| *seq)
+}
+
 fn decode_hex(text: &str, line: usize, what: &str) -> Result<Vec<u8>, FormatError> {
     hex::decode(text).map_err(|_| FormatError {
         line,
@@ -226,7 +341,29 @@ fn decode_hex(text: &str, line: usize, what: &str) -> Result<Vec<u8>, FormatErro
 
 /// Verifies an export read from `input` against `keys` (several after a rotation).
 pub fn verify_export(input: impl BufRead, keys: &[PublicKey]) -> Result<Report, FormatError> {
+    verify_export_with(input, keys, &[])
+}
+
+/// Verifies an export as [`verify_export`] does, and against `witnesses` too: the heads they
+/// hold must be in the log and agree with its chain, and an earlier export's events must
+/// still have their hashes. The first position where the log disagrees is reported.
+pub fn verify_export_with(
+    input: impl BufRead,
+    keys: &[PublicKey],
+    witnesses: &[Witness],
+) -> Result<Report, FormatError> {
     let mut report = Report::default();
+    // The log's hashes at the positions a witness speaks of, filled in as the events pass.
+    let mut wanted: HashMap<i64, Vec<u8>> = witnesses
+        .iter()
+        .flat_map(|w| {
+            w.heads
+                .iter()
+                .map(|h| h.seq)
+                .chain(w.event_hashes.keys().copied())
+        })
+        .map(|seq| (seq, Vec::new()))
+        .collect();
     let mut header: Option<Header> = None;
     let mut heads: Vec<SignedHead> = Vec::new();
     let mut head_positions: HashMap<i64, Vec<u8>> = HashMap::new();
@@ -254,11 +391,11 @@ pub fn verify_export(input: impl BufRead, keys: &[PublicKey]) -> Result<Report, 
                         message: "the header must be the first line, and only once".into(),
                     });
                 }
-                if h.format != FORMAT || h.version != VERSION {
+                if h.format != FORMAT || !READS.contains(&h.version) {
                     return Err(FormatError {
                         line: number,
                         message: format!(
-                            "format {} version {} is not {FORMAT} version {VERSION}",
+                            "format {} version {} is not {FORMAT} version 1 or {VERSION}",
                             h.format, h.version
                         ),
                     });
@@ -324,6 +461,11 @@ pub fn verify_export(input: impl BufRead, keys: &[PublicKey]) -> Result<Report, 
                     request_id: e.request_id,
                     outcome: e.outcome,
                     applicant: e.applicant,
+                    tag: e
+                        .tag
+                        .as_deref()
+                        .map(|t| decode_hex(t, number, "tag"))
+                        .transpose()?,
                     seq: Some(seq),
                     prev_hash: None,
                     hash: None,
@@ -335,6 +477,9 @@ pub fn verify_export(input: impl BufRead, keys: &[PublicKey]) -> Result<Report, 
                     ));
                 }
                 if let Some(slot) = head_positions.get_mut(&seq) {
+                    *slot = stated_hash.clone();
+                }
+                if let Some(slot) = wanted.get_mut(&seq) {
                     *slot = stated_hash.clone();
                 }
                 prev = stated_hash;
@@ -379,6 +524,35 @@ pub fn verify_export(input: impl BufRead, keys: &[PublicKey]) -> Result<Report, 
         },
         report.last_seq,
     ));
+    let log_hashes: HashMap<i64, Vec<u8>> =
+        wanted.into_iter().filter(|(_, h)| !h.is_empty()).collect();
+    for witness in witnesses {
+        let (genuine, foreign): (Vec<SignedHead>, Vec<SignedHead>) =
+            witness.heads.iter().cloned().partition(|head| {
+                keys.iter()
+                    .any(|key| key.key_id() == head.key_id && key.verifies(head))
+            });
+        for head in foreign {
+            report.problems.push(problem(
+                head.seq,
+                "a witness holds a head that no public key given verifies: a forged witness, or a key is missing",
+            ));
+        }
+        report.problems.extend(check_witnessed(
+            &genuine,
+            &heads,
+            |seq| log_hashes.get(&seq).map(Vec::as_slice),
+            report.last_seq,
+        ));
+        if let Some(seq) = first_divergence(&witness.event_hashes, &log_hashes) {
+            let what = if seq > report.last_seq {
+                "a witness export holds this event and the log does not: events were removed"
+            } else {
+                "the event here differs from the one a witness export holds: the log was rewritten from here"
+            };
+            report.problems.push(problem(seq, what));
+        }
+    }
     report.heads = heads.len();
     report.last_signed = heads.iter().map(|h| h.seq).max().unwrap_or(0);
     report.problems.sort_by_key(|p| p.seq);
@@ -402,6 +576,7 @@ mod tests {
             request_id: String::new(),
             outcome: "OK".into(),
             applicant: String::new(),
+            tag: None,
             seq: None,
             prev_hash: None,
             hash: None,

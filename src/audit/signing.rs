@@ -6,6 +6,7 @@
 //! `openssl genpkey -algorithm ed25519` writes it) or DER, or a raw 32-byte seed. A public key
 //! is written and read as 64 lowercase hex digits (the raw 32-byte Ed25519 key).
 
+use super::tag::TagKey;
 use chrono::{DateTime, Utc};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use rustls::pki_types::PrivatePkcs8KeyDer;
@@ -69,10 +70,11 @@ pub enum KeyError {
     Write(String),
 }
 
-/// The signing half, held by the sealer only.
+/// The signing half, held by the service only; it also yields the key that tags events.
 pub struct HeadSigner {
     pair: Ed25519KeyPair,
     key_id: String,
+    tag_key: TagKey,
 }
 
 impl std::fmt::Debug for HeadSigner {
@@ -84,26 +86,37 @@ impl std::fmt::Debug for HeadSigner {
 }
 
 impl HeadSigner {
-    fn new(pair: Ed25519KeyPair) -> Self {
+    fn new(pair: Ed25519KeyPair, seed: &[u8; 32]) -> Self {
         let key_id = key_id(pair.public_key().as_ref());
-        Self { pair, key_id }
+        Self {
+            pair,
+            key_id,
+            tag_key: TagKey::derive(seed),
+        }
+    }
+
+    fn from_pkcs8(der: &[u8]) -> Option<Self> {
+        let seed = pkcs8_seed(der)?;
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).ok()?;
+        Some(Self::new(pair, &seed))
     }
 
     /// A signer from the bytes of a key file (see the module comment for the formats).
     pub fn from_key_bytes(bytes: &[u8]) -> Option<Self> {
         if let Ok(der) = PrivatePkcs8KeyDer::from_pem_slice(bytes) {
-            return Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
-                .ok()
-                .map(Self::new);
+            return Self::from_pkcs8(der.secret_pkcs8_der());
         }
-        if bytes.len() == 32 {
-            return Ed25519KeyPair::from_seed_unchecked(bytes)
+        if let Ok(seed) = <[u8; 32]>::try_from(bytes) {
+            return Ed25519KeyPair::from_seed_unchecked(&seed)
                 .ok()
-                .map(Self::new);
+                .map(|pair| Self::new(pair, &seed));
         }
-        Ed25519KeyPair::from_pkcs8_maybe_unchecked(bytes)
-            .ok()
-            .map(Self::new)
+        Self::from_pkcs8(bytes)
+    }
+
+    /// The key that tags the audit events this service writes ([`super::tag`]).
+    pub fn tag_key(&self) -> &TagKey {
+        &self.tag_key
     }
 
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
@@ -121,9 +134,9 @@ impl HeadSigner {
         let rng = ring::rand::SystemRandom::new();
         let document = Ed25519KeyPair::generate_pkcs8(&rng)
             .map_err(|_| KeyError::Write("no random numbers".into()))?;
-        let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
-            .map_err(|_| KeyError::Write("generated key does not parse".into()))?;
-        Ok((Self::new(pair), pkcs8_pem(document.as_ref())))
+        let signer = Self::from_pkcs8(document.as_ref())
+            .ok_or_else(|| KeyError::Write("generated key does not parse".into()))?;
+        Ok((signer, pkcs8_pem(document.as_ref())))
     }
 
     pub fn key_id(&self) -> &str {
@@ -150,6 +163,18 @@ impl HeadSigner {
             signature: signature.as_ref().to_vec(),
         }
     }
+}
+
+/// The 32-byte seed inside an Ed25519 PKCS#8 document (RFC 8410): after the algorithm
+/// identifier 1.3.101.112, the private key is an OCTET STRING holding an OCTET STRING of 32
+/// bytes. ring reads the key but does not give the seed back, and the tag key derives from it.
+fn pkcs8_seed(der: &[u8]) -> Option<[u8; 32]> {
+    const OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+    const SEED: &[u8] = &[0x04, 0x22, 0x04, 0x20];
+    let after_oid = der.windows(OID.len()).position(|w| w == OID)? + OID.len();
+    let rest = &der[after_oid..];
+    let start = rest.windows(SEED.len()).position(|w| w == SEED)? + SEED.len();
+    rest.get(start..start + 32)?.try_into().ok()
 }
 
 fn pkcs8_pem(der: &[u8]) -> String {
@@ -294,6 +319,34 @@ mod tests {
             HeadSigner::from_key_bytes(&[9; 32]).unwrap().public_key()
         );
         assert!(HeadSigner::from_key_bytes(b"not a key").is_none());
+    }
+
+    #[test]
+    fn the_tag_key_follows_the_signing_key_in_every_format() {
+        use super::super::tag::{Tagged, judge};
+        let event = Tagged {
+            recorded_at: at(1_700_000_000_000_000),
+            client: "urn:kandas:psc:almaty-01",
+            role: "psc",
+            operator_id: "",
+            rpc: "/kandas.v1.PersonService/GetPerson",
+            subject: "persons/a",
+            request_id: "",
+            outcome: "OK",
+            applicant: "",
+        };
+        let (signer, pem) = HeadSigner::generate().unwrap();
+        let tag = signer.tag_key().tag(&event);
+        let loaded = HeadSigner::from_key_bytes(pem.as_bytes()).unwrap();
+        assert_eq!(judge(loaded.tag_key(), &event, Some(&tag)), None);
+        let (other, _) = HeadSigner::generate().unwrap();
+        assert!(judge(other.tag_key(), &event, Some(&tag)).is_some());
+        // A PKCS#8 file and the raw seed inside it are the same key, with the same tag key.
+        let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap();
+        let seed = pkcs8_seed(der.secret_pkcs8_der()).unwrap();
+        let seeded = HeadSigner::from_key_bytes(&seed).unwrap();
+        assert_eq!(seeded.public_key(), signer.public_key());
+        assert_eq!(judge(seeded.tag_key(), &event, Some(&tag)), None);
     }
 
     #[test]

@@ -95,6 +95,11 @@ pub struct Settings {
     pub audit_signer: Option<Arc<crate::audit::HeadSigner>>,
     /// Public keys of earlier signing keys: heads signed before a rotation verify with them.
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
+    /// Where the last signed head is kept outside the database; `None` keeps it in memory
+    /// only (tests). `kandas serve` always has one.
+    pub audit_head_file: Option<std::path::PathBuf>,
+    /// Files holding earlier signed heads (exports, head files, a registry's copy).
+    pub audit_witnesses: Vec<std::path::PathBuf>,
     /// The national CAs trusted for applicants' signatures (PEM files) and their CRLs (PEM or
     /// DER files): read at start, where a bad file stops the start, and again every minute.
     pub applicant_trust: ApplicantTrustFiles,
@@ -134,6 +139,8 @@ impl Settings {
             certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
             audit_signer: None,
             audit_previous_keys: Vec::new(),
+            audit_head_file: None,
+            audit_witnesses: Vec::new(),
             applicant_trust: ApplicantTrustFiles::default(),
         }
     }
@@ -307,10 +314,24 @@ impl Application {
         } else {
             tracing::info!(cas, crls, "national CAs trusted for applicants' signatures");
         }
+        let evidence = match &settings.audit_signer {
+            Some(signer) => {
+                let mut keys = settings.audit_previous_keys.clone();
+                keys.push(signer.public_key());
+                let keeper = crate::audit::HeadKeeper::load(
+                    settings.audit_head_file.clone(),
+                    &settings.audit_witnesses,
+                    &keys,
+                )
+                .context("learning the last signed audit head (KANDAS_AUDIT_HEAD_FILE, KANDAS_AUDIT_WITNESSES)")?;
+                crate::audit::Evidence::new(Some(signer.clone()), keeper)
+            }
+            None => crate::audit::Evidence::unsigned(),
+        };
         let stopping = CancellationToken::new();
         let state = AppState {
             shutdown: stopping.clone(),
-            audit: crate::audit::AuditWriter::start(pool.clone()),
+            audit: crate::audit::AuditWriter::start(pool.clone(), Arc::new(evidence)),
             pool,
             calendar: CalendarCell::new(calendar),
             organisations: OrganisationsCell::new(registry),
@@ -381,7 +402,7 @@ impl Application {
             &tasks_stop,
             crate::server::health::watch_database(
                 state.pool.clone(),
-                health_reporter,
+                health_reporter.clone(),
                 settings.health_every,
             ),
         );
@@ -391,13 +412,19 @@ impl Application {
             crate::audit::run_sealer(
                 state.pool.clone(),
                 settings.seal_every,
-                state.audit_signer.clone(),
+                state.audit.evidence().clone(),
+                Some(health_reporter),
             ),
         );
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::service::retention::run_every(state.pool.clone(), state.clock, RETENTION_EVERY),
+            crate::service::retention::run_every(
+                state.pool.clone(),
+                state.audit.evidence().clone(),
+                state.clock,
+                RETENTION_EVERY,
+            ),
         );
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
@@ -616,10 +643,12 @@ impl Application {
         tasks.close();
         tasks.wait().await;
         // Seal what the last requests wrote, so a clean stop leaves no event waiting.
-        if let Err(error) = crate::audit::seal_pending(&state.pool).await {
+        let evidence = state.audit.evidence();
+        if let Err(error) = crate::audit::seal_pending(&state.pool, evidence).await {
             tracing::warn!(%error, "could not seal the last audit events; the next start will");
-        } else if let Some(signer) = &state.audit_signer
-            && let Err(error) = crate::audit::sign_if_moved(&state.pool, signer).await
+        } else if evidence.signer.is_some()
+            && evidence.keeper.stopped().is_none()
+            && let Err(error) = crate::audit::sign_if_moved(&state.pool, evidence).await
         {
             // The last events stay chained; the sealer of the next start signs them.
             tracing::warn!(%error, "could not sign the last audit chain head");

@@ -68,7 +68,7 @@ pub async fn set_quota<R: Message + Default>(
         }
     };
     let answer = present(&row);
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 
@@ -86,7 +86,15 @@ pub async fn set_mci<R: Message + Default>(
     }
     quota::set_mci(&mut *tx, year, tenge).await?;
     let answer = present(year, tenge.tenge());
-    mutation::commit(tx, call, &key, &format!("mci/{year}"), &answer).await?;
+    mutation::commit(
+        &state.audit,
+        tx,
+        call,
+        &key,
+        &format!("mci/{year}"),
+        &answer,
+    )
+    .await?;
     Ok(answer)
 }
 
@@ -116,7 +124,7 @@ pub async fn set_calendar_year<R: Message + Default>(
         .map_err(ApiError::internal)?;
     let answer = present(&updated, official.year);
     let name = format!("calendar/{}", official.year);
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     state.calendar.replace(updated);
     Ok(answer)
 }

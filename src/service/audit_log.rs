@@ -18,16 +18,18 @@ pub async fn list(state: &AppState, query: EventQuery) -> ApiResult<Vec<EventRow
 /// Seals (and signs) what is waiting first, so the answer covers everything written so far.
 /// The signed heads are checked with this server's public key and the earlier ones.
 pub async fn verify(state: &AppState) -> ApiResult<Verification> {
-    audit::seal_pending(&state.pool).await?;
+    let evidence = state.audit.evidence();
+    audit::seal_pending(&state.pool, evidence).await?;
     let mut keys = state.audit_previous_keys.clone();
-    if let Some(signer) = &state.audit_signer {
-        match audit::sign_if_moved(&state.pool, signer).await {
+    if let Some(signer) = &evidence.signer {
+        match audit::sign_if_moved(&state.pool, evidence).await {
             Ok(_) => {}
             Err(audit::SignError::Database(error)) => return Err(error.into()),
-            // Refused because the log contradicts its heads: the verification below says where.
-            Err(audit::SignError::Contradicts { .. }) => {}
+            // Refused because the log contradicts its heads, or the head file could not be
+            // written: the verification below says where, the log says why.
+            Err(error) => tracing::debug!(%error, "audit head not signed before verifying"),
         }
         keys.push(signer.public_key());
     }
-    Ok(audit::verify(&state.pool, &keys).await?)
+    Ok(audit::verify(&state.pool, &keys, evidence).await?)
 }

@@ -2,7 +2,7 @@
 //! transaction, and store the answer and the audit event in the same commit, so a retry after
 //! a crash or a timeout gets the first answer and nothing is done twice.
 
-use crate::audit::Entry;
+use crate::audit::{AuditWriter, Entry};
 use crate::domain::call::Call;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Tx, idempotency};
@@ -49,6 +49,7 @@ pub async fn claim<Resp: Message + Default>(
 /// Stores the response of an idempotent mutation, records it in the audit log under
 /// `subject` (the resource as it now is: a new application's own name), and commits.
 pub async fn commit<Resp: Message>(
+    audit: &AuditWriter,
     mut tx: Tx<'_>,
     call: &Call,
     key: &Idempotency,
@@ -63,7 +64,7 @@ pub async fn commit<Resp: Message>(
         request_id,
         ..call.clone()
     };
-    crate::audit::record(&mut *tx, &Entry::of(&call, "OK")).await?;
+    crate::audit::record(&mut *tx, audit.tag_key(), &Entry::of(&call, "OK")).await?;
     tx.commit().await?;
     Ok(())
 }

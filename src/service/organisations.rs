@@ -52,7 +52,15 @@ pub async fn register<R: Message + Default>(
     }
     let row = organisations::insert(&mut tx, &organisation).await?;
     let answer = present(&row);
-    mutation::commit(tx, call, &key, &name_of(&organisation.id), &answer).await?;
+    mutation::commit(
+        &state.audit,
+        tx,
+        call,
+        &key,
+        &name_of(&organisation.id),
+        &answer,
+    )
+    .await?;
     reload(&state.pool, &state.organisations).await;
     Ok(answer)
 }
@@ -101,7 +109,7 @@ pub async fn update<R: Message + Default>(
         .await?
         .ok_or_else(|| mutation::stale("organisation"))?;
     let answer = present(&row);
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     reload(&state.pool, &state.organisations).await;
     Ok(answer)
 }

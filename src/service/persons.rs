@@ -137,10 +137,15 @@ pub async fn register<R: Message + Default>(
     if !candidates.is_empty() {
         // The statement that this is someone else is an act of its own, found under the person.
         let stated = call.clone().about(&name);
-        crate::audit::record(&mut *tx, &Entry::of(&stated, "CONFIRMED_DISTINCT")).await?;
+        crate::audit::record(
+            &mut *tx,
+            state.audit.tag_key(),
+            &Entry::of(&stated, "CONFIRMED_DISTINCT"),
+        )
+        .await?;
     }
     let answer = present(&row);
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 
@@ -238,7 +243,7 @@ pub async fn correct<R: Message + Default>(
     );
     let answer = present(&row);
     record_events::append(&mut tx, &[event]).await?;
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
 
@@ -394,6 +399,6 @@ pub async fn record_arrival<R: Message + Default>(
     )
     .await?;
     let answer = present(&notice);
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }

@@ -179,6 +179,6 @@ pub async fn record_offence<R: Message + Default>(
         description,
     });
     let name = format!("persons/{person}");
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

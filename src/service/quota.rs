@@ -159,7 +159,7 @@ pub async fn forward<R: Message + Default>(
         ));
     }
     let answer = present(&forwarded);
-    mutation::commit(tx, call, &key, "applications", &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, "applications", &answer).await?;
     Ok(answer)
 }
 
@@ -212,7 +212,7 @@ pub async fn record_notified<R: Message + Default>(
     }
     applications::mark_notified(&mut tx, id, on).await?;
     let answer = present(row.step_deadline.is_some_and(|due| on > due));
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 

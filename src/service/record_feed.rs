@@ -104,7 +104,7 @@ pub async fn set_subscription<R: Message + Default>(
     let row = record_events::set_subscription(&mut tx, &organisation, &subscription.kinds).await?;
     let head = record_events::head(&mut *tx).await?;
     let answer = present(&Standing { row, head });
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 

@@ -84,7 +84,7 @@ pub async fn end_registration<R: Message + Default>(
         end,
     );
     record_events::append(&mut tx, &[ended]).await?;
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
 
@@ -172,7 +172,7 @@ pub async fn annul<R: Message + Default>(
     row.annulment = Some(annulment);
     let answer = present(&Annulled { kind, row, cards });
     record_events::append(&mut tx, &[annulled]).await?;
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
 

@@ -18,7 +18,12 @@ pub const ERASE_ACT: &str = "retention/EraseKandasDocuments";
 
 /// Erases every application's documents due on `today`, in batches; returns how many this
 /// replica erased (none while another holds the lock).
-pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Error> {
+/// Its audit events are tagged with `tag_key`, as every event the service writes.
+pub async fn run_once(
+    pool: &PgPool,
+    tag_key: Option<&crate::audit::TagKey>,
+    today: NaiveDate,
+) -> Result<u64, sqlx::Error> {
     let closed_by = retention::latest_closing_due(today);
     let mut erased = 0;
     loop {
@@ -42,7 +47,8 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
                 continue;
             }
             let subject = format!("applications/{}", application.id);
-            crate::audit::record_system(&mut *tx, "retention", ERASE_ACT, &subject).await?;
+            crate::audit::record_system(&mut *tx, tag_key, "retention", ERASE_ACT, &subject)
+                .await?;
             let applicant = Holder::new(
                 application.applicant_id,
                 application.applicant_iin.as_deref(),
@@ -66,11 +72,16 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> Result<u64, sqlx::Erro
 
 /// Runs retention every `every` until the process ends; a failed run is logged and retried at
 /// the next.
-pub async fn run_every(pool: PgPool, clock: crate::state::Clock, every: Duration) {
+pub async fn run_every(
+    pool: PgPool,
+    evidence: std::sync::Arc<crate::audit::Evidence>,
+    clock: crate::state::Clock,
+    every: Duration,
+) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        match run_once(&pool, clock.today()).await {
+        match run_once(&pool, evidence.tag_key(), clock.today()).await {
             Ok(erased) if erased > 0 => {
                 tracing::info!(erased, "retention erased kandas documents")
             }

@@ -116,7 +116,7 @@ pub async fn record_payment<R: Message + Default>(
     )
     .await?;
     let answer = present(&payment);
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 

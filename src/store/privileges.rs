@@ -37,9 +37,11 @@ pub enum Access {
     /// These privileges on the whole table.
     Table(&'static [Privilege]),
     /// Audit evidence: read it, and add rows giving only the `insert` columns; the database
-    /// fills in the rest (identity, time of recording, chain position), so a row cannot be
-    /// backdated or planted inside the chain. `seal` columns may be written once by the
-    /// sealer, and a trigger refuses any change to a sealed row.
+    /// fills in the rest (identity, chain position), so a row cannot be planted inside the
+    /// chain. The time of recording the service states itself (its tag covers it), and a
+    /// trigger refuses one more than five minutes from the database clock, so a row cannot be
+    /// backdated. `seal` columns may be written once by the sealer, and a trigger refuses any
+    /// change to a sealed row.
     Evidence {
         insert: &'static [&'static str],
         seal: &'static [&'static str],
@@ -94,6 +96,7 @@ pub const TABLES: &[(&str, Access)] = &[
         "audit_events",
         Access::Evidence {
             insert: &[
+                "recorded_at",
                 "client",
                 "role",
                 "operator_id",
@@ -102,6 +105,7 @@ pub const TABLES: &[(&str, Access)] = &[
                 "request_id",
                 "outcome",
                 "applicant",
+                "tag",
             ],
             // The sealer links events into the chain in place; `audit_events_append_only`
             // refuses any update of a sealed event.
@@ -120,6 +124,14 @@ pub const TABLES: &[(&str, Access)] = &[
         "audit_signed_heads",
         Access::Evidence {
             insert: &["seq", "hash", "signed_at", "key_id", "signature"],
+            seal: &[],
+        },
+    ),
+    (
+        // The sealer lists the events it will not seal; the time is the database's.
+        "audit_refusals",
+        Access::Evidence {
+            insert: &["event_id", "reason", "after_seq"],
             seal: &[],
         },
     ),
@@ -365,10 +377,12 @@ mod tests {
         assert!(revoke < first_grant, "{script}");
         assert!(script.contains("TO \"kandas\"\"service\""), "{script}");
         assert!(
-            script.contains("GRANT INSERT (\"client\", \"role\""),
+            script.contains("GRANT INSERT (\"recorded_at\", \"client\", \"role\""),
             "{script}"
         );
-        assert!(!script.contains("recorded_at"), "{script}");
+        // Neither the identity nor a chain position can be chosen by the service.
+        assert!(!script.contains("\"id\""), "{script}");
+        assert!(!script.contains("INSERT (\"seq\""), "{script}");
         assert!(
             script.contains("GRANT SELECT, INSERT, UPDATE ON \"persons\""),
             "{script}"

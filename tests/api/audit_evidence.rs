@@ -211,7 +211,24 @@ async fn a_chain_recomputed_after_an_edit_is_caught_at_the_first_signed_head_aft
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    both_report(&app, first_head_after, "rewritten").await;
+    // Offline, the export alone shows the rewrite at the first signed head after the edit.
+    let report = offline(&export(&app).await);
+    assert_eq!(
+        report.first_bad(),
+        Some(first_head_after),
+        "{:?}",
+        report.problems
+    );
+    assert!(report.problems[0].problem.contains("rewritten"));
+    // The service also remembers the hashes it sealed, and names the edited event itself.
+    let online = app.verify_audit_chain().await;
+    assert!(!online.intact);
+    assert_eq!(online.first_bad_sequence, edited, "{:?}", online.problems);
+    assert!(
+        online.problems[0].problem.contains("rewritten"),
+        "{:?}",
+        online.problems
+    );
 }
 
 fn kandas_verify(file: &std::path::Path, key: &str) -> std::process::Output {

@@ -11,6 +11,8 @@ use sqlx::{Connection, PgConnection};
 const NOT_PERMITTED: &str = "42501";
 /// "integrity_constraint_violation", as the audit triggers raise it.
 const AUDIT_TRIGGER: &str = "23000";
+/// "check_violation", as `audit_events_recorded_now` raises it.
+const NOT_NOW: &str = "23514";
 
 /// Twelve events, sealed and signed: enough for "the last ten" and "event 10".
 async fn sealed_log() -> TestApp {
@@ -148,13 +150,22 @@ async fn the_service_role_cannot_backdate_an_event_it_inserts() {
     let app = sealed_log().await;
     let (events, heads) = counts(&app).await;
     let mut service = as_service(&app).await;
-    // Attack F: a plain INSERT of an event three days old.
+    // Attack F: a plain INSERT of an event three days old. The service states the time of its
+    // events (its tag covers it), but the database refuses one far from its own clock.
     assert_refused(
         &mut service,
         "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome)
          VALUES (now() - interval '3 days', 'urn:kandas:psc:test-psc', 'psc', '', 'GetPerson',
                  'persons/framed', 'r', 'OK')",
-        NOT_PERMITTED,
+        NOT_NOW,
+    )
+    .await;
+    assert_refused(
+        &mut service,
+        "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome)
+         VALUES (clock_timestamp() + interval '1 hour', 'urn:kandas:psc:test-psc', 'psc', '', 'GetPerson',
+                 'persons/framed', 'r', 'OK')",
+        NOT_NOW,
     )
     .await;
     // Nor can it choose the identity or a place in the chain.
@@ -211,6 +222,15 @@ async fn the_service_role_cannot_delete_the_signed_heads() {
         NOT_PERMITTED,
     )
     .await;
+    // Nor can it clear the list of events the sealer refused, or mark a genuine one refused
+    // after the fact (it may only add rows; the sealer's are checked again at verification).
+    for sql in [
+        "DELETE FROM audit_refusals",
+        "TRUNCATE audit_refusals",
+        "UPDATE audit_refusals SET reason = 'untagged'",
+    ] {
+        assert_refused(&mut service, sql, NOT_PERMITTED).await;
+    }
     assert_untouched(&app, events, heads).await;
 }
 

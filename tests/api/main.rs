@@ -11,6 +11,7 @@ mod signing;
 mod appeals;
 mod applicant_signatures;
 mod audit;
+mod audit_attacks;
 mod audit_evidence;
 mod auth;
 mod calendar_admin;

@@ -803,10 +803,27 @@ async fn retention_tells_the_registries_whose_documents_it_erased_once() {
     approved(&app, "commission", &application).await;
     assert_eq!(kinds(&feed(&app).await), vec!["kandas_status_granted"]);
 
-    assert_eq!(run_once(&app.pool, day(2026, 5, 20)).await.unwrap(), 0);
+    let signer = test_audit_signer();
+    let tag_key = Some(signer.tag_key());
+    assert_eq!(
+        run_once(&app.pool, tag_key, day(2026, 5, 20))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(feed(&app).await.len(), 1, "kept through the year");
-    assert_eq!(run_once(&app.pool, day(2026, 5, 21)).await.unwrap(), 1);
-    assert_eq!(run_once(&app.pool, day(2026, 5, 22)).await.unwrap(), 0);
+    assert_eq!(
+        run_once(&app.pool, tag_key, day(2026, 5, 21))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        run_once(&app.pool, tag_key, day(2026, 5, 22))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         new_events(&app, 1).await,
         vec![Event {

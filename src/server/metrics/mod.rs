@@ -13,6 +13,10 @@
 //!   retention job erased, read from the database at each scrape.
 //! - `kandas_audit_commits_total`, `kandas_audit_events_total` and
 //!   `kandas_audit_failed_commits_total`: the group writer of read and failure audit events.
+//! - `kandas_audit_refused_events_total`: events this replica's sealer kept out of the chain
+//!   (no valid tag); `kandas_audit_signing_stopped` (1 once the log contradicted a head this
+//!   replica signed) and `kandas_audit_contradiction_sequence` (its first bad position, 0 if
+//!   none). See docs/src/operating/audit-against-administrator.md.
 //! - `kandas_record_feed_head` and `kandas_record_feed_lag{organisation}` (feed positions
 //!   committed after each registry's acknowledged one), read from the database at scrape time
 //!   (at most [`MAX_SUBSCRIBER_SERIES`] subscribers), so every replica shows the same figures;
@@ -278,6 +282,23 @@ impl Sources {
                 "kandas_audit_failed_commits",
                 "Group commits that failed; their events were then written one by one, and a call was refused only if its own event failed",
                 load(&counts.failed_batches),
+            );
+            let evidence = audit.evidence();
+            registry.register(
+                "kandas_audit_refused_events",
+                "Audit events the sealer refused to seal because their tag was missing or wrong: rows the service did not write",
+                ConstCounter::new(evidence.refused()),
+            );
+            let stopped = evidence.keeper.stopped();
+            registry.register(
+                "kandas_audit_signing_stopped",
+                "1 once the audit log contradicted a head this replica signed: it signs no more heads",
+                ConstGauge::new(i64::from(stopped.is_some())),
+            );
+            registry.register(
+                "kandas_audit_contradiction_sequence",
+                "The first bad position of the audit log found when signing stopped; 0 while signing",
+                ConstGauge::new(stopped.map(|c| c.first_bad).unwrap_or(0)),
             );
         }
         let size = i64::from(self.pool.size());

@@ -94,7 +94,7 @@ pub async fn file<R: Message + Default>(
     )
     .await?;
     let answer = present(&appeal);
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
 
@@ -153,7 +153,7 @@ pub async fn decide<R: Message + Default>(
     let decided =
         appeals::decide(&mut tx, id, outcome, &call.caller.client(), today, &reason).await?;
     let answer = present(&decided);
-    mutation::commit(tx, call, &key, &call.subject, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
 }
 

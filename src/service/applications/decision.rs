@@ -87,7 +87,7 @@ pub async fn decide<R: Message + Default>(
     // Last before the commit, after the quota feed's head: the record feed's head lock is
     // held briefly and always taken second.
     store::record_events::append(&mut tx, &events).await?;
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 
@@ -162,6 +162,6 @@ pub async fn withdraw<R: Message + Default>(
     let today = state.clock.today();
     let answer = present(&row, today);
     let name = format!("applications/{id}");
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

@@ -123,7 +123,7 @@ pub async fn submit<R: Message + Default>(
     records::insert_members(&mut tx, id, &members).await?;
     let answer = present(&row, today);
     let name = format!("applications/{id}");
-    mutation::commit(tx, call, &key, &name, &answer).await?;
+    mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
 

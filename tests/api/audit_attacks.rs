@@ -1,0 +1,390 @@
+//! The attacks of SPEC §7 by a true database superuser who also deletes signed heads or plants
+//! rows (triggers bypassed with `session_replication_role = replica`). Each must be reported by
+//! the service (VerifyAuditChain, health, metrics) or by the offline verifier given a witness:
+//! - B: the last ten events cut, with the heads that cover them;
+//! - D: event 10 edited, the chain recomputed, the heads from 10 on deleted;
+//! - F: an event planted with a plain INSERT, backdated three days;
+//! - G: every signed head deleted.
+
+use crate::helpers::*;
+use kandas::audit::offline::{Report, Witness, read_witness, verify_export_with};
+use kandas::audit::{EventRow, ListFilter, chain_hash};
+use kandas::local::pki::CertificateAuthority;
+use std::path::{Path, PathBuf};
+use tonic_health::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// A server whose kept head lives in `dir`, with metrics.
+async fn serving(
+    database_url: Option<(String, CertificateAuthority)>,
+    head_file: &Path,
+) -> TestApp {
+    let head_file = head_file.to_path_buf();
+    let adjust = move |s: &mut kandas::server::startup::Settings| {
+        s.audit_head_file = Some(head_file);
+        s.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    };
+    match database_url {
+        None => spawn_app_with(adjust).await,
+        Some((url, ca)) => spawn_on(url, ca, adjust).await,
+    }
+}
+
+/// Twelve events, sealed and signed at 2 and at 12, the head kept in the returned directory.
+async fn signed_log() -> (TestApp, tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let head_file = dir.path().join("audit-signing.head");
+    let app = serving(None, &head_file).await;
+    register_some(&app, 2, "Early").await;
+    assert_eq!(app.verify_audit_chain().await.last_signed_sequence, 2);
+    register_some(&app, 10, "Witness").await;
+    let verified = app.verify_audit_chain().await;
+    assert!(verified.intact, "{:?}", verified.problems);
+    assert_eq!(verified.verified_events, 12);
+    assert_eq!(verified.last_signed_sequence, 12);
+    assert!(
+        head_file.exists(),
+        "the kept head is written beside the key"
+    );
+    (app, dir, head_file)
+}
+
+async fn register_some(app: &TestApp, count: usize, prefix: &str) {
+    let mut persons = app.persons("psc").await;
+    for i in 0..count {
+        register(&mut persons, person(&numbered(prefix, i))).await;
+    }
+}
+
+/// Runs `statements` as a database superuser with the triggers off.
+async fn as_superuser(app: &TestApp, statements: &[String]) {
+    let admin = sqlx::PgPool::connect(&database_of(&app.database_url).admin)
+        .await
+        .unwrap();
+    let mut tx = admin.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    admin.close().await;
+}
+
+async fn export_to(app: &TestApp, path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    kandas::audit::export::export(&app.pool, &mut out)
+        .await
+        .expect("export the audit log");
+    std::fs::write(path, &out).unwrap();
+    out
+}
+
+fn witness(path: &Path) -> Witness {
+    read_witness(std::io::BufReader::new(std::fs::File::open(path).unwrap())).unwrap()
+}
+
+fn offline(export: &[u8], witnesses: &[Witness]) -> Report {
+    verify_export_with(export, &[test_audit_signer().public_key()], witnesses)
+        .expect("a well-formed export")
+}
+
+async fn head_signing(app: &TestApp) -> i32 {
+    HealthClient::new(app.channel("admin").await)
+        .check(HealthCheckRequest {
+            service: kandas::audit::HEAD_SIGNING_HEALTH.into(),
+        })
+        .await
+        .map(|r| r.into_inner().status)
+        .unwrap_or(-1)
+}
+
+fn metric(text: &str, name: &str) -> i64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+}
+
+/// Signing has stopped for `first_bad`, as health and metrics say.
+async fn assert_signing_stopped(app: &TestApp, first_bad: i64) {
+    wait_until(
+        std::time::Duration::from_secs(10),
+        "kandas.audit.HeadSigning NOT_SERVING",
+        || async { head_signing(app).await == ServingStatus::NotServing as i32 },
+    )
+    .await;
+    let text = metrics_text(app).await;
+    assert_eq!(metric(&text, "kandas_audit_signing_stopped"), 1);
+    assert_eq!(
+        metric(&text, "kandas_audit_contradiction_sequence"),
+        first_bad
+    );
+}
+
+async fn heads_after(app: &TestApp, seq: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_signed_heads WHERE seq > $1")
+        .bind(seq)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn b_cutting_the_last_ten_events_with_their_heads_is_reported_and_never_signed_over() {
+    let (app, dir, _) = signed_log().await;
+    let earlier = dir.path().join("earlier-export.jsonl");
+    export_to(&app, &earlier).await;
+    as_superuser(
+        &app,
+        &[
+            "DELETE FROM audit_events WHERE seq > 2".into(),
+            "DELETE FROM audit_signed_heads WHERE seq > 2".into(),
+            "UPDATE audit_chain_head SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)".into(),
+        ],
+    )
+    .await;
+    let cut = app.verify_audit_chain().await;
+    assert!(!cut.intact, "{cut:?}");
+    assert_eq!(cut.first_bad_sequence, 3, "{:?}", cut.problems);
+    assert!(
+        cut.problems.iter().any(|p| p.problem.contains("removed")),
+        "{:?}",
+        cut.problems
+    );
+    assert_signing_stopped(&app, 3).await;
+
+    // More traffic: sealed into the shortened chain, but never signed.
+    register_some(&app, 3, "Traffic").await;
+    let later = app.verify_audit_chain().await;
+    assert!(!later.intact);
+    assert_eq!(later.first_bad_sequence, 3, "{:?}", later.problems);
+    assert_eq!(
+        heads_after(&app, 2).await,
+        0,
+        "the shortened chain was signed"
+    );
+
+    // Offline, the earlier export as witness pins the cut to its first event.
+    let now = export_to(&app, &dir.path().join("now.jsonl")).await;
+    let report = offline(&now, &[witness(&earlier)]);
+    assert_eq!(report.first_bad(), Some(3), "{:?}", report.problems);
+    // Without a witness the export alone looks whole: that is why witnesses exist.
+    assert!(offline(&now, &[]).intact());
+}
+
+#[tokio::test]
+async fn d_an_edited_and_recomputed_chain_with_its_later_heads_deleted_is_reported() {
+    let (app, dir, _) = signed_log().await;
+    let earlier = dir.path().join("earlier-export.jsonl");
+    export_to(&app, &earlier).await;
+    let mut events: Vec<EventRow> = kandas::audit::list(&app.pool, &ListFilter::default(), 100)
+        .await
+        .unwrap();
+    events.sort_by_key(|e| e.seq);
+    let edited = 10_i64;
+    let mut statements = Vec::new();
+    let mut prev = events[edited as usize - 2].hash.clone().unwrap();
+    for event in &mut events[edited as usize - 1..] {
+        let seq = event.seq.unwrap();
+        if seq == edited {
+            event.outcome = "PermissionDenied".into();
+        }
+        let hash = chain_hash(&prev, seq, event);
+        statements.push(format!(
+            "UPDATE audit_events SET outcome = '{}', prev_hash = '\\x{}', hash = '\\x{}' WHERE seq = {seq}",
+            event.outcome,
+            hex::encode(&prev),
+            hex::encode(&hash)
+        ));
+        prev = hash;
+    }
+    statements.push(format!(
+        "UPDATE audit_chain_head SET hash = '\\x{}'",
+        hex::encode(&prev)
+    ));
+    statements.push(format!(
+        "DELETE FROM audit_signed_heads WHERE seq >= {edited}"
+    ));
+    as_superuser(&app, &statements).await;
+
+    // The chain is consistent and the heads left agree with it; only the kept head tells.
+    let verified = app.verify_audit_chain().await;
+    assert!(!verified.intact, "{verified:?}");
+    assert!(
+        verified
+            .problems
+            .iter()
+            .any(|p| p.problem.contains("rewritten")),
+        "{:?}",
+        verified.problems
+    );
+    // The kept head (12) shows the rewrite; the hashes this replica sealed show where it starts.
+    assert_eq!(
+        verified.first_bad_sequence, edited,
+        "{:?}",
+        verified.problems
+    );
+    assert_signing_stopped(&app, edited).await;
+    register_some(&app, 2, "Traffic").await;
+    app.verify_audit_chain().await;
+    assert_eq!(
+        heads_after(&app, edited - 1).await,
+        0,
+        "the rewrite was signed"
+    );
+
+    // An earlier export as witness names the edited event itself.
+    let now = export_to(&app, &dir.path().join("now.jsonl")).await;
+    let report = offline(&now, &[witness(&earlier)]);
+    assert_eq!(report.first_bad(), Some(edited), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn f_a_backdated_event_planted_by_a_superuser_is_refused_and_kept_out_of_the_chain() {
+    let (app, dir, _) = signed_log().await;
+    as_superuser(
+        &app,
+        &[
+            // Untagged: a plain INSERT.
+            "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome)
+             VALUES (clock_timestamp() - interval '3 days', 'urn:kandas:psc:test-psc', 'psc', '',
+                     '/kandas.v1.PersonService/GetPerson', 'persons/framed', '', 'OK')".into(),
+            // With a made-up tag.
+            format!(
+                "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, tag)
+                 VALUES (clock_timestamp() - interval '3 days', 'urn:kandas:psc:test-psc', 'psc', '',
+                         '/kandas.v1.PersonService/GetPerson', 'persons/framed', '', 'OK', '\\x{}')",
+                hex::encode([7u8; 32])
+            ),
+        ],
+    )
+    .await;
+    let verified = app.verify_audit_chain().await;
+    assert!(!verified.intact, "{verified:?}");
+    assert_eq!(verified.verified_events, 12, "a planted event was sealed");
+    let refusals: Vec<String> = verified
+        .problems
+        .iter()
+        .filter(|p| p.problem.contains("kept out of the chain"))
+        .map(|p| p.problem.clone())
+        .collect();
+    assert_eq!(refusals.len(), 2, "{:?}", verified.problems);
+    assert!(refusals[0].contains("no tag"), "{refusals:?}");
+    assert!(refusals[1].contains("does not match"), "{refusals:?}");
+    assert_eq!(verified.first_bad_sequence, 13);
+    let unsealed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE subject = 'persons/framed' AND seq IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(unsealed, 2);
+    let text = metrics_text(&app).await;
+    assert_eq!(metric(&text, "kandas_audit_refused_events_total"), 2);
+
+    // Genuine events are sealed and signed on as before, past the refused ones.
+    register_some(&app, 2, "Traffic").await;
+    let after = app.verify_audit_chain().await;
+    assert_eq!(after.verified_events, 14);
+    assert_eq!(after.last_signed_sequence, 14);
+    assert_eq!(head_signing(&app).await, ServingStatus::Serving as i32);
+    let export = export_to(&app, &dir.path().join("now.jsonl")).await;
+    assert!(!String::from_utf8_lossy(&export).contains("persons/framed"));
+    assert!(offline(&export, &[]).intact());
+}
+
+#[tokio::test]
+async fn g_deleting_every_signed_head_is_reported_and_the_service_does_not_sign_afresh() {
+    let (app, dir, head_file) = signed_log().await;
+    as_superuser(&app, &["DELETE FROM audit_signed_heads".into()]).await;
+    let verified = app.verify_audit_chain().await;
+    assert!(!verified.intact, "{verified:?}");
+    assert_eq!(verified.first_bad_sequence, 12, "{:?}", verified.problems);
+    assert!(
+        verified
+            .problems
+            .iter()
+            .any(|p| p.problem.contains("signed heads were deleted")),
+        "{:?}",
+        verified.problems
+    );
+    assert_signing_stopped(&app, 12).await;
+    register_some(&app, 2, "Traffic").await;
+    app.verify_audit_chain().await;
+    assert_eq!(heads_after(&app, 0).await, 0, "the service signed afresh");
+
+    // Offline, the service's head file is itself a witness.
+    let export = export_to(&app, &dir.path().join("now.jsonl")).await;
+    let report = offline(&export, &[witness(&head_file)]);
+    assert_eq!(report.first_bad(), Some(1), "{:?}", report.problems);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.problem.contains("signed heads were deleted")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test]
+async fn after_a_restart_the_service_learns_its_last_head_from_the_head_file() {
+    let (app, _dir, head_file) = signed_log().await;
+    let (url, ca) = (app.database_url.clone(), app.same_ca());
+    app.stop().await;
+    let kept = witness(&head_file).heads;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].seq, 12);
+    // Attack G while the service is down.
+    let restarted = serving(Some((url, ca)), &head_file).await;
+    as_superuser(&restarted, &["DELETE FROM audit_signed_heads".into()]).await;
+    let verified = restarted.verify_audit_chain().await;
+    assert!(!verified.intact, "{verified:?}");
+    assert_eq!(verified.first_bad_sequence, 12, "{:?}", verified.problems);
+    assert_signing_stopped(&restarted, 12).await;
+}
+
+#[tokio::test]
+async fn kandas_audit_verify_with_a_witness_names_the_first_bad_position() {
+    let (app, dir, _) = signed_log().await;
+    let earlier = dir.path().join("earlier.jsonl");
+    export_to(&app, &earlier).await;
+    as_superuser(
+        &app,
+        &[
+            "DELETE FROM audit_events WHERE seq > 2".into(),
+            "DELETE FROM audit_signed_heads WHERE seq > 2".into(),
+            "UPDATE audit_chain_head SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)".into(),
+        ],
+    )
+    .await;
+    let now = dir.path().join("now.jsonl");
+    export_to(&app, &now).await;
+    let key = test_audit_signer().public_key().to_hex();
+    let run = |witness: Option<&Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
+        command
+            .args(["audit", "verify"])
+            .arg(&now)
+            .args(["--public-key", &key])
+            .env_remove("KANDAS_CONFIG");
+        if let Some(witness) = witness {
+            command.arg("--witness").arg(witness);
+        }
+        command.output().expect("run kandas audit verify")
+    };
+    let alone = run(None);
+    assert_eq!(alone.status.code(), Some(0), "{alone:?}");
+    let witnessed = run(Some(&earlier));
+    assert_eq!(witnessed.status.code(), Some(1), "{witnessed:?}");
+    let stdout = String::from_utf8_lossy(&witnessed.stdout);
+    assert!(stdout.contains("first bad position 3"), "{stdout}");
+    let missing = run(Some(&dir.path().join("absent.jsonl")));
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+}
