@@ -305,7 +305,7 @@ fn test_tls() -> TlsMaterial {
 
 #[tokio::test]
 async fn a_superuser_alone_is_refused_unless_explicitly_allowed() {
-    let admin = fresh_database().await;
+    let admin = empty_database().await;
     let settings = Settings::new("127.0.0.1:0".parse().unwrap(), admin.clone(), test_tls());
     let error = match Application::build(settings.clone()).await {
         Ok(_) => panic!("a superuser's URL alone was served"),
@@ -325,7 +325,7 @@ async fn a_superuser_alone_is_refused_unless_explicitly_allowed() {
     drop(app);
 
     // The owner alone (it migrates, so it owns the evidence) is refused as well.
-    let owner = database_of(&fresh_database().await).owner;
+    let owner = database_of(&empty_database().await).owner;
     let settings = Settings::new("127.0.0.1:0".parse().unwrap(), owner, test_tls());
     let error = match Application::build(settings).await {
         Ok(_) => panic!("the owner's URL alone was served"),
