@@ -151,7 +151,11 @@ fn material(ca: &CertificateAuthority, crl: Vec<u8>) -> TlsMaterial {
 }
 
 async fn start_error(tls: TlsMaterial) -> String {
-    let settings = Settings::new("127.0.0.1:0".parse().unwrap(), fresh_database().await, tls);
+    let settings = Settings::new(
+        "127.0.0.1:0".parse().unwrap(),
+        migrated_database().await,
+        tls,
+    );
     match Application::build(settings).await {
         Ok(_) => panic!("the server started"),
         Err(error) => format!("{error:#}"),

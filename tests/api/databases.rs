@@ -3,16 +3,24 @@
 //! that every test also exercises the service's least privilege.
 //!
 //! A database is known by its administrator's URL, which tests pass around (`app.database_url`,
-//! `fresh_database()`); the owner's and service's URLs are kept here under it. The throwaway
+//! `migrated_database()`); the owner's and service's URLs are kept here under it. The throwaway
 //! cluster has its own owner and service roles. With `DATABASE_URL` naming another server, this
 //! process makes its own pair there, with fresh passwords and names of its own, so that
 //! test runs side by side never change each other's roles.
+//!
+//! Migrating was most of what starting a test server cost, so this process migrates once, into
+//! a template database, and most tests get a copy of it (`migrated_database()`): the copy has
+//! the schema, its rows, their owner and the service role's grants exactly as migrating leaves
+//! them, and the server under test still runs its own migration step on it (finding nothing
+//! left to apply, and granting again). Tests of the binary's first start, and of who may
+//! migrate, take an empty database (`empty_database()`) and migrate it for real.
 #![allow(dead_code)]
 
 use kandas::local::postgres::LocalCluster;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -47,8 +55,8 @@ pub fn database_of(admin: &str) -> TestDatabase {
         .cloned()
         .unwrap_or_else(|| {
             panic!(
-                "a database the harness did not make: use fresh_database(), cluster_database() \
-                 or servers_database()"
+                "a database the harness did not make: use migrated_database(), empty_database(), \
+                 cluster_database() or servers_database()"
             )
         })
 }
@@ -168,25 +176,111 @@ fn with_login(url: &str, (user, password): &(String, String)) -> String {
     format!("{scheme}://{user}:{password}@{hosts}")
 }
 
-/// Creates an empty database owned by the owner role and returns its administrator URL.
-pub async fn fresh_database() -> String {
+/// Creates an empty database owned by the owner role and returns its administrator URL: for
+/// tests in which the server under test, or the `kandas` binary, migrates for real.
+pub async fn empty_database() -> String {
     let server = test_server().await;
+    let name = create_database(server, "").await;
+    register_database(server, &name)
+}
+
+/// Creates a database as migrating leaves it, a copy of this process's template, and returns
+/// its administrator URL.
+pub async fn migrated_database() -> String {
+    let server = test_server().await;
+    let template = template_database(server).await;
+    let name = create_database(server, &format!("TEMPLATE {template}")).await;
+    register_database(server, &name)
+}
+
+/// How often a copy is tried while the template is still in use (see [`create_database`]).
+const COPY_ATTEMPTS: u32 = 100;
+const COPY_RETRY: Duration = Duration::from_millis(100);
+
+/// Creates `kandas_test_<random>` from `source` (empty, or `TEMPLATE <name>`), owned by the
+/// owner role, and returns its name.
+async fn create_database(server: &TestServer, source: &str) -> String {
     let name = format!("kandas_test_{}", Uuid::new_v4().simple());
+    let statement = format!("CREATE DATABASE {name} {source} OWNER {}", server.owner.0);
     let pool = PgPool::connect(&server.admin)
         .await
         .expect("connect to the test server");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} OWNER {}",
-        server.owner.0
-    )))
-    .execute(&pool)
-    .await
-    .expect("create a test database");
+    let mut attempt = 1;
+    loop {
+        match sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
+            .execute(&pool)
+            .await
+        {
+            Ok(_) => break,
+            // PostgreSQL copies a template only while no other session is connected to it
+            // (55006 object_in_use: "source database ... is being accessed by other users"),
+            // and waits only a few seconds for one to leave. None of ours stays connected once
+            // the template is made, and it takes no new connections, but the last migrating
+            // session may still be on its way out when the first copies are asked for.
+            Err(error) if is_object_in_use(&error) && attempt < COPY_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(COPY_RETRY).await;
+            }
+            Err(error) => panic!("create a test database ({statement}): {error}"),
+        }
+    }
     pool.close().await;
-    let admin = with_database(&server.admin, &name);
+    name
+}
+
+fn is_object_in_use(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("55006"))
+}
+
+/// Registers the database `name` of `server` with its three roles; returns its administrator
+/// URL.
+fn register_database(server: &TestServer, name: &str) -> String {
+    let admin = with_database(&server.admin, name);
     register(TestDatabase {
         owner: with_login(&admin, &server.owner),
         service: with_login(&admin, &server.service),
         admin,
     })
+}
+
+/// The name of this process's template on `server`, made on first use by the same step the
+/// server takes at its start (`migrate_as_owner`): migrated as the owner role, then the service
+/// role granted its privileges. Made once, however many tests ask for it at once; a test that
+/// fails while making it leaves it to the next one that asks.
+async fn template_database(server: &'static TestServer) -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = create_database(server, "").await;
+            let admin = with_database(&server.admin, &name);
+            let service = PgPool::connect(&with_login(&admin, &server.service))
+                .await
+                .expect("connect to the template database as the service role");
+            kandas::server::startup::migrate_as_owner(
+                &with_login(&admin, &server.owner),
+                &service,
+                Duration::from_secs(30),
+            )
+            .await
+            .expect("migrate the template database as the owner role and grant the service role");
+            // Closed, not dropped: a session still open to the template refuses every copy.
+            // (migrate_as_owner closes the owner's pool itself.)
+            service.close().await;
+            let pool = PgPool::connect(&server.admin)
+                .await
+                .expect("connect to the test server");
+            // Nothing connects to the template again, autovacuum included, so nothing holds up
+            // a copy. What a copy does not take from it (pg_database: per-database settings,
+            // CONNECT and TEMP privileges) the harness never sets: a copy has the defaults an
+            // empty database has.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+            )))
+            .execute(&pool)
+            .await
+            .expect("close the template database to new connections");
+            pool.close().await;
+            name
+        })
+        .await
 }

@@ -48,14 +48,10 @@ async fn bounded<T>(bound: Duration, what: &str, future: impl Future<Output = T>
 }
 
 /// Registers organisations in the database a `kandas` process will serve, as an operator would
-/// by SQL: the process is configured by environment, and nothing seeds these for it.
+/// by SQL: the process is configured by environment, and nothing seeds these for it. The
+/// database is a `migrated_database()`: its tables are there, made by the owner role, as the
+/// server will find them.
 async fn register_organisations(database_url: &str, organisations: &[(&str, String)]) {
-    // Migrated as the owner, as the server will find it.
-    let owner = PgPool::connect(&database_of(database_url).owner)
-        .await
-        .unwrap();
-    kandas::store::migrate(&owner).await.unwrap();
-    owner.close().await;
     let pool = PgPool::connect(database_url).await.unwrap();
     for (role, id) in organisations {
         let role = kandas::domain::role::Role::parse(role).expect("a kandas role");
@@ -403,7 +399,7 @@ async fn sigkill_under_write_load_loses_no_acknowledged_write_and_retries_never_
     const ROUNDS: usize = 400;
     const ACKS_BEFORE_KILL: usize = 60;
 
-    let database_url = fresh_database().await;
+    let database_url = migrated_database().await;
     let pki = Pki::new();
     let ca_pem = pki.ca.cert_pem();
     let port = free_port();
@@ -909,7 +905,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
     // pool of 16), so none waits for a place and every one is inside PostgreSQL.
     const EACH: usize = 4;
 
-    let database_url = fresh_database().await;
+    let database_url = migrated_database().await;
     let pki = Pki::new();
     let ca_pem = pki.ca.cert_pem();
     let id = pki.identity("psc", "sigterm");
@@ -1027,7 +1023,7 @@ async fn sigterm_lets_in_flight_calls_finish_then_exits_zero_and_refuses_connect
 /// (UNAVAILABLE, which clients retry elsewhere), not accepted, TLS-handshaken and then reset.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn new_connections_are_refused_while_draining() {
-    let database_url = fresh_database().await;
+    let database_url = migrated_database().await;
     let pki = Pki::new();
     let ca_pem = pki.ca.cert_pem();
     let id = pki.identity("psc", "drain");

@@ -1,8 +1,10 @@
 //! Test harness: a real server on port 0, a fresh database per test, certificates made here.
 //!
 //! With `DATABASE_URL` set, test databases are created on that server; otherwise one throwaway
-//! cluster per test binary is started from the local PostgreSQL binaries. The server under test
-//! migrates as the database's owner role and serves as its service role (see `databases`).
+//! cluster per test binary is started from the local PostgreSQL binaries. A test's database is a
+//! copy of one migrated once per test binary; the server under test still migrates as the
+//! database's owner role (finding nothing to apply) and serves as its service role (see
+//! `databases`).
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
@@ -31,7 +33,9 @@ pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
 pub type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
 pub type AuditClient = pb::audit_service_client::AuditServiceClient<Channel>;
 
-pub use crate::databases::{cluster_database, database_of, fresh_database, servers_database};
+pub use crate::databases::{
+    cluster_database, database_of, empty_database, migrated_database, servers_database,
+};
 
 /// The audit signing key of every test server: one per test binary, so replicas sharing a
 /// database sign with the same key, as replicas of one deployment do.
@@ -66,7 +70,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server; `adjust` may change settings (e.g. pin another date).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let database_url = fresh_database().await;
+    let database_url = migrated_database().await;
     spawn_on(
         database_url,
         CertificateAuthority::generate("kandas test CA").unwrap(),
@@ -856,8 +860,9 @@ pub async fn curl(
 }
 
 /// `kandas serve` as an operator starts it, in `dir` (its development PKI lands in
-/// `dir/.kandas/certs`), on a fresh database and a free port, without metrics, and with none
-/// of this process's `KANDAS_` settings: the caller adds its own and where the output goes.
+/// `dir/.kandas/certs`), on an empty database (which it migrates, as at a first start) and a
+/// free port, without metrics, and with none of this process's `KANDAS_` settings: the caller
+/// adds its own and where the output goes.
 pub async fn serve_binary(dir: &std::path::Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
     for (key, _) in std::env::vars_os() {
@@ -872,7 +877,7 @@ pub async fn serve_binary(dir: &std::path::Path) -> tokio::process::Command {
         .env("KANDAS_METRICS_LISTEN", "off")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    let roles = database_of(&fresh_database().await);
+    let roles = database_of(&empty_database().await);
     command
         .env("KANDAS_DATABASE_URL", roles.service)
         .env("KANDAS_MIGRATION_DATABASE_URL", roles.owner);

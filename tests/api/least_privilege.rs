@@ -325,7 +325,7 @@ fn test_tls() -> TlsMaterial {
 
 #[tokio::test]
 async fn a_superuser_alone_is_refused_unless_explicitly_allowed() {
-    let admin = fresh_database().await;
+    let admin = empty_database().await;
     let settings = Settings::new("127.0.0.1:0".parse().unwrap(), admin.clone(), test_tls());
     let error = match Application::build(settings.clone()).await {
         Ok(_) => panic!("a superuser's URL alone was served"),
@@ -345,7 +345,7 @@ async fn a_superuser_alone_is_refused_unless_explicitly_allowed() {
     drop(app);
 
     // The owner alone (it migrates, so it owns the evidence) is refused as well.
-    let owner = database_of(&fresh_database().await).owner;
+    let owner = database_of(&empty_database().await).owner;
     let settings = Settings::new("127.0.0.1:0".parse().unwrap(), owner, test_tls());
     let error = match Application::build(settings).await {
         Ok(_) => panic!("the owner's URL alone was served"),
@@ -356,4 +356,68 @@ async fn a_superuser_alone_is_refused_unless_explicitly_allowed() {
         error.contains("owns (or is a member of the owner of)"),
         "{error}"
     );
+}
+
+/// A test database copied from the harness's template is what migrating an empty one leaves:
+/// the same owner of the database, the schema, each table and function, the same grants to the
+/// service role down to the columns, every migration recorded, and no per-database settings.
+/// Roles are the cluster's, so the copy's grants name the same service role.
+#[tokio::test]
+async fn a_database_copied_from_the_template_is_as_migrating_an_empty_one_leaves_it() {
+    let copied = migrated_database().await;
+    let migrated = empty_database().await;
+    let roles = database_of(&migrated);
+    let service = sqlx::PgPool::connect(&roles.service)
+        .await
+        .expect("connect as the service role");
+    kandas::server::startup::migrate_as_owner(
+        &roles.owner,
+        &service,
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .expect("migrate as the owner and grant the service role");
+    service.close().await;
+    assert_eq!(catalogue(&copied).await, catalogue(&migrated).await);
+}
+
+/// Who owns what in the database `admin` names, who may do what there, and what is migrated.
+async fn catalogue(admin: &str) -> Vec<String> {
+    let pool = sqlx::PgPool::connect(admin)
+        .await
+        .expect("connect as the administrator");
+    let lines = sqlx::query_scalar(
+        "SELECT 'database owned by ' || pg_get_userbyid(datdba)::text
+         FROM pg_database WHERE datname = current_database()
+         UNION ALL
+         SELECT 'database settings: ' || count(*)::text
+         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+         WHERE d.datname = current_database()
+         UNION ALL
+         SELECT 'schema public owned by ' || pg_get_userbyid(nspowner)::text || ' acl '
+                || coalesce(nspacl::text, '-')
+         FROM pg_namespace WHERE nspname = 'public'
+         UNION ALL
+         SELECT 'relation ' || relname::text || ' (' || relkind::text || ') owned by '
+                || pg_get_userbyid(relowner)::text || ' acl ' || coalesce(relacl::text, '-')
+         FROM pg_class WHERE relnamespace = 'public'::regnamespace
+         UNION ALL
+         SELECT 'column ' || a.attrelid::regclass::text || '.' || a.attname::text || ' acl '
+                || a.attacl::text
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = 'public'::regnamespace AND a.attacl IS NOT NULL
+         UNION ALL
+         SELECT 'function ' || oid::regprocedure::text || ' owned by '
+                || pg_get_userbyid(proowner)::text
+         FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+         UNION ALL
+         SELECT 'migration ' || version::text || ' ' || encode(checksum, 'hex')
+         FROM _sqlx_migrations WHERE success
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("read the catalogue");
+    pool.close().await;
+    lines
 }

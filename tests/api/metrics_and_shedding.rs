@@ -31,7 +31,7 @@ struct MetricsApp {
 
 impl MetricsApp {
     async fn spawn() -> MetricsApp {
-        let database_url = fresh_database().await;
+        let database_url = migrated_database().await;
         let ca = CertificateAuthority::generate("kandas test CA").unwrap();
         let server = ca
             .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])

@@ -114,7 +114,7 @@ pub(crate) async fn start_with(
     let ca = CertificateAuthority::generate("unused").unwrap();
     let material: TlsMaterial = files.files.read().unwrap();
     let tls_files = files.files.clone();
-    spawn_on(fresh_database().await, ca, move |s| {
+    spawn_on(migrated_database().await, ca, move |s| {
         s.tls = material;
         s.tls_files = Some(tls_files);
         s.tls_reload_every = reload_every;
