@@ -277,6 +277,50 @@ pub fn check_witnessed<'h>(
     problems
 }
 
+/// The non-blank lines of an export or head file, each parsed with its 1-based number; `what`
+/// names the file kind in the error for a line that is not one of its lines.
+fn lines_of<'a>(
+    input: impl BufRead + 'a,
+    what: &'a str,
+) -> impl Iterator<Item = Result<(usize, Line), FormatError>> + 'a {
+    input.lines().enumerate().filter_map(move |(index, text)| {
+        let number = index + 1;
+        let text = match text {
+            Ok(text) => text,
+            Err(e) => {
+                return Some(Err(FormatError {
+                    line: number,
+                    message: format!("cannot be read: {e}"),
+                }));
+            }
+        };
+        if text.trim().is_empty() {
+            return None;
+        }
+        Some(
+            serde_json::from_str(&text)
+                .map(|line| (number, line))
+                .map_err(|e| FormatError {
+                    line: number,
+                    message: format!("not a line of {what}: {e}"),
+                }),
+        )
+    })
+}
+
+impl HeadLine {
+    /// The signed head this line states, its hex decoded.
+    fn decode(self, number: usize) -> Result<SignedHead, FormatError> {
+        Ok(SignedHead {
+            seq: self.seq,
+            hash: decode_hex(&self.hash, number, "hash")?,
+            signed_at: self.signed_at,
+            key_id: self.key_id,
+            signature: decode_hex(&self.signature, number, "signature")?,
+        })
+    }
+}
+
 /// What a witness file holds: signed heads, and the event hashes if it is an export.
 #[derive(Debug, Clone, Default)]
 pub struct Witness {
@@ -287,28 +331,11 @@ pub struct Witness {
 /// Reads a witness: every `head` line, and the `hash` of every `event` line, of any version.
 pub fn read_witness(input: impl BufRead) -> Result<Witness, FormatError> {
     let mut witness = Witness::default();
-    for (index, text) in input.lines().enumerate() {
-        let number = index + 1;
-        let text = text.map_err(|e| FormatError {
-            line: number,
-            message: format!("cannot be read: {e}"),
-        })?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let line: Line = serde_json::from_str(&text).map_err(|e| FormatError {
-            line: number,
-            message: format!("not a line of an audit export or head file: {e}"),
-        })?;
+    for parsed in lines_of(input, "an audit export or head file") {
+        let (number, line) = parsed?;
         match line {
             Line::Header(_) => {}
-            Line::Head(h) => witness.heads.push(SignedHead {
-                seq: h.seq,
-                hash: decode_hex(&h.hash, number, "hash")?,
-                signed_at: h.signed_at,
-                key_id: h.key_id,
-                signature: decode_hex(&h.signature, number, "signature")?,
-            }),
+            Line::Head(h) => witness.heads.push(h.decode(number)?),
             Line::Event(e) => {
                 witness
                     .event_hashes
@@ -370,19 +397,8 @@ pub fn verify_export_with(
     let mut prev = vec![0u8; 32];
     let mut expected = 1_i64;
     let mut seen_event = false;
-    for (index, text) in input.lines().enumerate() {
-        let number = index + 1;
-        let text = text.map_err(|e| FormatError {
-            line: number,
-            message: format!("cannot be read: {e}"),
-        })?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let line: Line = serde_json::from_str(&text).map_err(|e| FormatError {
-            line: number,
-            message: format!("not a line of an audit export: {e}"),
-        })?;
+    for parsed in lines_of(input, "an audit export") {
+        let (number, line) = parsed?;
         match line {
             Line::Header(h) => {
                 if header.is_some() || number != 1 {
@@ -415,13 +431,7 @@ pub fn verify_export_with(
                         message: "signed heads must come before the events".into(),
                     });
                 }
-                let head = SignedHead {
-                    seq: h.seq,
-                    hash: decode_hex(&h.hash, number, "hash")?,
-                    signed_at: h.signed_at,
-                    key_id: h.key_id,
-                    signature: decode_hex(&h.signature, number, "signature")?,
-                };
+                let head = h.decode(number)?;
                 head_positions.insert(head.seq, Vec::new());
                 heads.push(head);
             }
