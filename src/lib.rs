@@ -7,12 +7,15 @@ pub mod cli;
 pub mod config;
 #[cfg(test)]
 mod contract;
-pub mod domain;
+/// The pure rules of SPEC.md, a crate of their own.
+pub use kandas_domain as domain;
 pub mod error;
-pub mod local;
+/// The private PostgreSQL cluster and development PKI, a crate of their own.
+pub use kandas_local as local;
 pub mod render;
 pub mod server;
 pub mod service;
+pub mod signature;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -148,4 +148,4 @@ pub type CalendarCell = Current<Calendar>;
 pub type OrganisationsCell = Current<Registry>;
 
 /// The national CAs and CRLs in force for applicants' signatures (SPEC 1.1).
-pub type ApplicantTrustCell = Current<crate::domain::signature::TrustStore>;
+pub type ApplicantTrustCell = Current<crate::signature::TrustStore>;

@@ -4,7 +4,7 @@
 //! 1 when it is refused, 2 when a file cannot be used.
 
 use crate::domain::iin::Iin;
-use crate::domain::signature::{TrustStore, verify};
+use crate::signature::{TrustStore, verify};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

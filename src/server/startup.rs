@@ -155,7 +155,7 @@ pub struct ApplicantTrustFiles {
 
 impl ApplicantTrustFiles {
     /// Reads and parses every file; an error names the file and what is wrong with it.
-    pub fn read(&self) -> anyhow::Result<crate::domain::signature::TrustStore> {
+    pub fn read(&self) -> anyhow::Result<crate::signature::TrustStore> {
         let read = |paths: &[std::path::PathBuf]| -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             paths
                 .iter()
@@ -166,7 +166,7 @@ impl ApplicantTrustFiles {
                 })
                 .collect()
         };
-        Ok(crate::domain::signature::TrustStore::from_files(
+        Ok(crate::signature::TrustStore::from_files(
             &read(&self.cas)?,
             &read(&self.crls)?,
         )?)

@@ -7,8 +7,8 @@
 use crate::domain::call::Call;
 use crate::domain::iin::Iin;
 use crate::domain::role::Role;
-use crate::domain::signature::{self, Assurance, RequestDigest};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::signature::{self, Assurance, RequestDigest};
 use crate::state::AppState;
 use crate::store::confirmations::{self, Evidence, NewConfirmation};
 use crate::store::{Tx, persons};

@@ -5,7 +5,8 @@ pub mod appeals;
 pub mod applications;
 pub mod calendar;
 pub mod certificates;
-pub mod columns;
+/// The column codecs of domain values, kept beside the types (the domain crate's `sqlx` feature).
+pub use crate::domain::columns;
 pub mod confirmations;
 pub mod conflicts;
 pub mod idempotency;

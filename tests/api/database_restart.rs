@@ -40,7 +40,7 @@ async fn write_until(
     while !stop.load(Ordering::SeqCst) {
         n += 1;
         let request_id = request_id();
-        let surname = crate::fixture_names::numbered("Restart", format!("{writer}x{n}"));
+        let surname = numbered("Restart", format!("{writer}x{n}"));
         loop {
             let call = persons.register_person(pb::RegisterPersonRequest {
                 request_id: request_id.clone(),

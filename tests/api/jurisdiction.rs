@@ -136,12 +136,7 @@ async fn files_in(app: &TestApp, first: u32, region: &'static str) -> Files {
     let family = eligible_family(app, first, 1, region).await;
     let application = quota_application_ready(app, &family, region, 2026).await;
     let (registration, kandas_status, permit) = record_names(app, &family[0].name).await;
-    let appeal = appeal_in(
-        app,
-        &crate::fixture_names::numbered("Appellant", first),
-        region,
-    )
-    .await;
+    let appeal = appeal_in(app, &numbered("Appellant", first), region).await;
     Files {
         person: family[0].clone(),
         application,

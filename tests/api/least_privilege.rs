@@ -19,11 +19,7 @@ async fn sealed_log() -> TestApp {
     let app = spawn_app().await;
     let mut persons = app.persons("psc").await;
     for i in 0..12 {
-        register(
-            &mut persons,
-            person(&crate::fixture_names::numbered("Witness", i)),
-        )
-        .await;
+        register(&mut persons, person(&numbered("Witness", i))).await;
     }
     let verified = app.verify_audit_chain().await;
     assert!(verified.intact, "{:?}", verified.problems);

@@ -3,8 +3,6 @@
 //! Every test drives the real server over real gRPC with mutual TLS against real PostgreSQL.
 //! One binary links once, shares one throwaway cluster, and runs every area in parallel.
 
-mod databases;
-mod fixture_names;
 mod helpers;
 mod signing;
 

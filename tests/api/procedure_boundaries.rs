@@ -505,7 +505,7 @@ async fn kandas_status_deadline_is_35_working_days_across_nauryz() {
 
 #[tokio::test]
 async fn permit_deadlines_of_45_and_60_calendar_days_move_off_days_off() {
-    // Checked against src/domain/calendar.rs (Term::CalendarDays: start + N, then the next
+    // Checked against crates/kandas-domain/src/calendar.rs (Term::CalendarDays: start + N, then the next
     // working day on or after it; days off of 2026 as in SPEC 3):
     // - 45 days from Thursday 22 January 2026 = Sunday 8 March; Monday 9 March is the
     //   carried-over 8 March, so the deadline is Tuesday 10 March;

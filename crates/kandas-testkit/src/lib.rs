@@ -1,0 +1,891 @@
+//! The integration tests' harness: a real server on port 0, a fresh database per test,
+//! certificates made here.
+//!
+//! With `DATABASE_URL` set, test databases are created on that server; otherwise one throwaway
+//! cluster per test binary is started from the local PostgreSQL binaries. A test's database is a
+//! copy of one migrated once per test binary; the server under test still migrates as the
+//! database's owner role (finding nothing to apply) and serves as its service role (see
+//! [`databases`]).
+
+pub mod databases;
+pub mod fixture_names;
+
+use chrono::NaiveDate;
+use kandas::domain::organisation::Organisation;
+use kandas::domain::role::Role;
+use kandas::local::pki::{CertificateAuthority, IssuedPair, Validity};
+use kandas::pb;
+use kandas::server::startup::{Application, Settings, TlsMaterial};
+use kandas::state::Clock;
+use prost::bytes::{Buf, BufMut, Bytes};
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use uuid::Uuid;
+
+pub use crate::fixture_names::numbered;
+
+pub type PersonClient = pb::person_service_client::PersonServiceClient<Channel>;
+pub type ApplicationClient = pb::application_service_client::ApplicationServiceClient<Channel>;
+pub type AuditClient = pb::audit_service_client::AuditServiceClient<Channel>;
+
+pub use crate::databases::{
+    cluster_database, database_of, empty_database, migrated_database, servers_database,
+};
+
+/// The audit signing key of every test server: one per test binary, so replicas sharing a
+/// database sign with the same key, as replicas of one deployment do.
+pub fn test_audit_signer() -> std::sync::Arc<kandas::audit::HeadSigner> {
+    static SIGNER: std::sync::OnceLock<std::sync::Arc<kandas::audit::HeadSigner>> =
+        std::sync::OnceLock::new();
+    SIGNER
+        .get_or_init(|| std::sync::Arc::new(kandas::audit::HeadSigner::generate().unwrap().0))
+        .clone()
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// Where `/metrics` is served, when the test asked for it (`metrics_listen`).
+    pub metrics: Option<SocketAddr>,
+    pub pool: PgPool,
+    pub database_url: String,
+    pub ca: CertificateAuthority,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Today as the tests see it unless they pin another date: a Monday, far from holidays.
+pub fn default_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server; `adjust` may change settings (e.g. pin another date).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database_url = migrated_database().await;
+    spawn_on(
+        database_url,
+        CertificateAuthority::generate("kandas test CA").unwrap(),
+        adjust,
+    )
+    .await
+}
+
+/// Starts a server on an existing database (named by its administrator URL), with an existing
+/// CA (a second replica).
+pub async fn spawn_on(
+    database_url: String,
+    ca: CertificateAuthority,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let server = ca
+        .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])
+        .unwrap();
+    let tls = TlsMaterial {
+        cert_chain_pem: server.cert_pem.into_bytes(),
+        key_pem: server.key_pem.into_bytes(),
+        client_ca_pem: ca.cert_pem().into_bytes(),
+        client_crls: Vec::new(),
+    };
+    let roles = database_of(&database_url);
+    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), roles.service, tls);
+    settings.migration_database_url = Some(roles.owner);
+    settings.clock = Clock::pinned(default_today());
+    settings.pool.max_connections = 10;
+    // Tests that drive many concurrent calls are about correctness, not shedding (which
+    // tests/metrics_and_shedding.rs covers with a small limit of its own).
+    settings.max_concurrent_requests = 1024;
+    // One test role is one organisation: its share is the whole (the server clamps it to
+    // whatever limit a test sets); tests of the shares set their own.
+    settings.isolation.max_calls_per_organisation = 1024;
+    // Tests fire hundreds of calls on one fresh connection, some before the client has read
+    // the server's SETTINGS; a stream over the advertised limit would be refused.
+    settings.isolation.max_concurrent_streams = 1024;
+    // The organisations of `TestApp::identity`: every test may call as any role.
+    settings.seed_organisations = test_organisations();
+    settings.audit_signer = Some(test_audit_signer());
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("build the server");
+    let addr = app.local_addr();
+    let metrics = app.metrics_addr();
+    // The test's own pool follows the database the way the server's does, several servers too.
+    let pool = kandas::store::connect_lazy(
+        &database_url,
+        &kandas::store::PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        metrics,
+        pool,
+        database_url,
+        ca,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// The same CA again, for a second replica that trusts the same clients.
+    pub fn same_ca(&self) -> CertificateAuthority {
+        CertificateAuthority::from_pem(&self.ca.cert_pem(), &self.ca.key_pem()).unwrap()
+    }
+
+    /// A client certificate for `urn:kandas:<role>:<org>`.
+    pub fn identity(&self, role: &str) -> IssuedPair {
+        let uri = format!("urn:kandas:{role}:test-{role}");
+        self.ca
+            .issue_client(role, Some(&uri), Validity::Days(1))
+            .unwrap()
+    }
+
+    /// A channel authenticated as `role`.
+    pub async fn channel(&self, role: &str) -> Channel {
+        self.channel_with(Some(self.identity(role)), &self.ca.cert_pem())
+            .await
+            .expect("connect")
+    }
+
+    /// A channel as organisation `org` in role `role`, on a connection of its own.
+    pub async fn channel_as(&self, role: &str, org: &str) -> Channel {
+        let uri = format!("urn:kandas:{role}:{org}");
+        let identity = self
+            .ca
+            .issue_client(org, Some(&uri), Validity::Days(1))
+            .unwrap();
+        self.channel_with(Some(identity), &self.ca.cert_pem())
+            .await
+            .expect("connect")
+    }
+
+    /// A channel with any client identity (or none), trusting `server_ca_pem`.
+    pub async fn channel_with(
+        &self,
+        identity: Option<IssuedPair>,
+        server_ca_pem: &str,
+    ) -> Result<Channel, tonic::transport::Error> {
+        self.endpoint(identity, server_ca_pem)?.connect().await
+    }
+
+    /// A channel as organisation `org` in role `role` whose HTTP/2 windows are `window` bytes:
+    /// when the client stops reading, the server can send no more than that before it waits.
+    pub async fn channel_with_window(&self, role: &str, org: &str, window: u32) -> Channel {
+        let uri = format!("urn:kandas:{role}:{org}");
+        let identity = self
+            .ca
+            .issue_client(org, Some(&uri), Validity::Days(1))
+            .unwrap();
+        self.endpoint(Some(identity), &self.ca.cert_pem())
+            .unwrap()
+            .initial_stream_window_size(window)
+            .initial_connection_window_size(window)
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    fn endpoint(
+        &self,
+        identity: Option<IssuedPair>,
+        server_ca_pem: &str,
+    ) -> Result<Endpoint, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(server_ca_pem))
+            .domain_name("localhost");
+        if let Some(id) = identity {
+            tls = tls.identity(Identity::from_pem(id.cert_pem, id.key_pem));
+        }
+        Channel::from_shared(format!("https://{}", self.addr))
+            .unwrap()
+            .tls_config(tls)
+    }
+
+    pub async fn persons(&self, role: &str) -> PersonClient {
+        PersonClient::new(self.channel(role).await)
+    }
+
+    pub async fn applications(&self, role: &str) -> ApplicationClient {
+        ApplicationClient::new(self.channel(role).await)
+    }
+
+    pub async fn audit(&self) -> AuditClient {
+        AuditClient::new(self.channel("admin").await)
+    }
+
+    /// VerifyAuditChain as the administrator (it seals and signs what is pending first).
+    pub async fn verify_audit_chain(&self) -> pb::VerifyAuditChainResponse {
+        self.audit()
+            .await
+            .verify_audit_chain(pb::VerifyAuditChainRequest {})
+            .await
+            .expect("VerifyAuditChain")
+            .into_inner()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> pb::Date {
+    pb::Date {
+        year: y,
+        month: m as i32,
+        day: d as i32,
+    }
+}
+
+pub fn request_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// A person to register: born 1987-10-08, male, Chinese citizen.
+pub fn person(surname: &str) -> pb::Person {
+    pb::Person {
+        surname: surname.into(),
+        given_name: "Aidos".into(),
+        patronymic: String::new(),
+        birth_date: Some(date(1987, 10, 8)),
+        sex: pb::Sex::Male as i32,
+        citizenship: "CHN".into(),
+        ethnic_kazakh: true,
+        ..Default::default()
+    }
+}
+
+pub async fn register(client: &mut PersonClient, person: pb::Person) -> pb::Person {
+    client
+        .register_person(pb::RegisterPersonRequest {
+            request_id: request_id(),
+            person: Some(person),
+            ..Default::default()
+        })
+        .await
+        .expect("register person")
+        .into_inner()
+}
+
+/// A document of `kind` held by `holder` (empty: the applicant).
+pub fn doc(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        r#type: kind as i32,
+        holder: holder.into(),
+        form: pb::DocumentForm::Original as i32,
+        language: "kk".into(),
+        number: format!("N-{}", kind as i32),
+        ..Default::default()
+    }
+}
+
+/// A notarized document of `kind` held by `holder`.
+pub fn notarized(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        notarized: true,
+        ..doc(kind, holder)
+    }
+}
+
+/// `count` photos of 35×45 mm of `holder`.
+pub fn photos(holder: &str, count: i32) -> pb::Document {
+    pb::Document {
+        photo: Some(pb::PhotoSpec {
+            count,
+            width_mm: 35,
+            height_mm: 45,
+        }),
+        ..doc(pb::DocumentType::Photo, holder)
+    }
+}
+
+/// A Chinese passport with a notarized Russian translation, valid until 2030.
+pub fn passport() -> pb::Document {
+    pb::Document {
+        r#type: pb::DocumentType::IdentityDocument as i32,
+        form: pb::DocumentForm::Original as i32,
+        language: "zh".into(),
+        translation: Some(pb::Translation {
+            language: "ru".into(),
+            notarized: true,
+        }),
+        number: "E12345678".into(),
+        issuing_country: "CHN".into(),
+        issue_date: Some(date(2020, 1, 15)),
+        expiry_date: Some(date(2030, 1, 14)),
+        ..Default::default()
+    }
+}
+
+/// Typed details of a procedure.
+pub fn details(procedure: pb::application_details::Procedure) -> pb::ApplicationDetails {
+    pb::ApplicationDetails {
+        procedure: Some(procedure),
+    }
+}
+
+pub fn iin_details(by_representative: bool) -> pb::ApplicationDetails {
+    details(pb::application_details::Procedure::IinAssignment(
+        pb::IinAssignment { by_representative },
+    ))
+}
+
+pub fn iin_submission(
+    applicant: &str,
+    documents: Vec<pb::Document>,
+) -> pb::SubmitApplicationRequest {
+    pb::SubmitApplicationRequest {
+        request_id: request_id(),
+        applicant: applicant.into(),
+        documents,
+        details: Some(iin_details(false)),
+        ..Default::default()
+    }
+}
+
+/// A request as the portal sends it: for the applicant signed in to it (`persons/{id}` or an
+/// IIN).
+pub fn for_applicant<T>(message: T, applicant: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-kandas-applicant", applicant.parse().unwrap());
+    request
+}
+
+/// The portal's statement that the applicant confirmed an act by SMS code (SPEC 1.1), which
+/// the test portals are allowed to make.
+pub fn sms_confirmed() -> pb::SmsConfirmation {
+    pb::SmsConfirmation {
+        confirm_time: Some(prost_types::Timestamp {
+            seconds: 1_780_297_000,
+            nanos: 0,
+        }),
+    }
+}
+
+pub fn approve(name: &str, etag: &str) -> pb::DecideApplicationRequest {
+    pb::DecideApplicationRequest {
+        request_id: request_id(),
+        name: name.into(),
+        etag: etag.into(),
+        decision: Some(pb::decide_application_request::Decision::Approve(
+            pb::Approval::default(),
+        )),
+    }
+}
+
+/// A refusal of the application `name` at `etag`, for a reason.
+pub fn refuse(name: &str, etag: &str, code: &str, text: &str) -> pb::DecideApplicationRequest {
+    pb::DecideApplicationRequest {
+        request_id: request_id(),
+        name: name.into(),
+        etag: etag.into(),
+        decision: Some(pb::decide_application_request::Decision::Refuse(
+            pb::Refusal {
+                reason_code: code.into(),
+                reason_text: text.into(),
+            },
+        )),
+    }
+}
+
+/// The google.rpc details of an error status.
+pub fn error_details(status: &tonic::Status) -> tonic_types::ErrorDetails {
+    use tonic_types::StatusExt;
+    status.get_error_details()
+}
+
+/// The field paths an INVALID_ARGUMENT names, in order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    error_details(status)
+        .bad_request()
+        .expect("INVALID_ARGUMENT carries BadRequest")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect()
+}
+
+/// Asserts a status carries an ErrorInfo in the kandas domain with this reason.
+pub fn assert_reason(status: &tonic::Status, reason: &str) {
+    let details = error_details(status);
+    let info = details
+        .error_info()
+        .expect("every error carries an ErrorInfo");
+    assert_eq!(info.domain, "kandas.gov.kz");
+    assert_eq!(info.reason, reason, "status: {status:?}");
+}
+
+/// A distinct valid IIN for test person number `n` (adults born in 1980-1989).
+pub fn test_iin(n: u32) -> String {
+    use kandas::domain::iin::{Iin, Sex};
+    let birth = chrono::NaiveDate::from_ymd_opt(
+        1980 + (n % 10) as i32,
+        1 + (n / 10 % 12),
+        1 + (n / 120 % 28),
+    )
+    .unwrap();
+    let mut serial = (n / 3360 + 1) as u16;
+    loop {
+        if let Ok(Some(iin)) = Iin::generate(birth, Sex::Male, serial) {
+            return iin.as_str().to_string();
+        }
+        serial += 1;
+    }
+}
+
+fn plain(kind: pb::DocumentType, holder: &str) -> pb::Document {
+    pb::Document {
+        r#type: kind as i32,
+        holder: holder.into(),
+        form: pb::DocumentForm::Original as i32,
+        language: "kk".into(),
+        number: "F-1".into(),
+        ..Default::default()
+    }
+}
+
+async fn submit_ok(
+    app: &TestApp,
+    applicant: &str,
+    details: pb::ApplicationDetails,
+    documents: Vec<pb::Document>,
+) -> pb::Application {
+    match app
+        .applications("psc")
+        .await
+        .submit_application(pb::SubmitApplicationRequest {
+            request_id: request_id(),
+            applicant: applicant.into(),
+            documents,
+            details: Some(details),
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(r) => r.into_inner(),
+        Err(e) => panic!(
+            "fixture submission refused: {:?}",
+            error_details(&e).precondition_failure()
+        ),
+    }
+}
+
+async fn approve_as(app: &TestApp, role: &str, application: &pb::Application) {
+    app.applications(role)
+        .await
+        .decide_application(approve(&application.name, &application.etag))
+        .await
+        .expect("fixture approval");
+}
+
+/// Registers a family of adult ethnic Kazakhs from the PRC (persons `first..first+size`,
+/// applicant first) and takes them through the API to what quota eligibility needs: a
+/// kandas status, a permit and a permanent registration in `region`. Returns the persons.
+pub async fn eligible_family(
+    app: &TestApp,
+    first: u32,
+    size: u32,
+    region: &str,
+) -> Vec<pb::Person> {
+    use pb::application_details::Procedure as P;
+    let mut persons = app.persons("psc").await;
+    let mut family = Vec::new();
+    for n in first..first + size {
+        let mut p = person(&numbered("Quota", n));
+        p.iin = test_iin(n);
+        let decoded = kandas::domain::iin::Iin::parse(&p.iin).unwrap().decode();
+        let born = decoded.birth_date.unwrap();
+        p.birth_date = Some(date(
+            chrono::Datelike::year(&born),
+            chrono::Datelike::month(&born),
+            chrono::Datelike::day(&born),
+        ));
+        family.push(register(&mut persons, p).await);
+    }
+    let applicant = family[0].name.clone();
+    let members: Vec<pb::FamilyMember> = family[1..]
+        .iter()
+        .map(|m| pb::FamilyMember {
+            person: m.name.clone(),
+            relation: pb::Relation::OtherRelative as i32,
+        })
+        .collect();
+    let holders: Vec<String> = std::iter::once(String::new())
+        .chain(family[1..].iter().map(|m| m.name.clone()))
+        .collect();
+
+    let mut documents = vec![
+        plain(pb::DocumentType::ApplicationForm, ""),
+        plain(pb::DocumentType::Biography, ""),
+    ];
+    documents.extend(holders.iter().map(|h| pb::Document {
+        holder: h.clone(),
+        expiry_date: Some(date(2034, 1, 1)),
+        ..passport()
+    }));
+    let kandas = submit_ok(
+        app,
+        &applicant,
+        details(P::KandasStatusAssignment(pb::KandasStatusAssignment {
+            grounds: vec![pb::kandas_status_assignment::Ground::QuotaRegionResettlement as i32],
+            nationality_in_identity_document: true,
+            consent_via_foreign_institution: false,
+            family: members.clone(),
+        })),
+        documents,
+    )
+    .await;
+    approve_as(app, "commission", &kandas).await;
+
+    let mut documents = vec![
+        plain(pb::DocumentType::ApplicationForm, ""),
+        pb::Document {
+            notarized: true,
+            ..plain(pb::DocumentType::HousingContract, "")
+        },
+    ];
+    for h in &holders {
+        documents.push(plain(pb::DocumentType::MedicalCertificate, h));
+        documents.push(pb::Document {
+            photo: Some(pb::PhotoSpec {
+                count: 1,
+                width_mm: 35,
+                height_mm: 45,
+            }),
+            ..plain(pb::DocumentType::Photo, h)
+        });
+    }
+    let permit = submit_ok(
+        app,
+        &applicant,
+        details(P::PermanentResidencePermit(pb::PermanentResidencePermit {
+            category: pb::permanent_residence_permit::Category::KandasAndFamily as i32,
+            ethnic_kazakh_from_prc: true,
+            family: members.clone(),
+            ..Default::default()
+        })),
+        documents,
+    )
+    .await;
+    approve_as(app, "police", &permit).await;
+
+    let registration = submit_ok(
+        app,
+        &applicant,
+        details(P::ResidenceRegistration(pb::ResidenceRegistration {
+            kind: pb::residence_registration::Kind::Permanent as i32,
+            region: region.into(),
+            address: "Main street 1".into(),
+            family: members,
+            ..Default::default()
+        })),
+        vec![
+            pb::Document {
+                expiry_date: Some(date(2040, 1, 1)),
+                ..plain(pb::DocumentType::OwnerIdentityDocument, "")
+            },
+            plain(pb::DocumentType::OwnerConsent, ""),
+        ],
+    )
+    .await;
+    approve_as(app, "police", &registration).await;
+    family
+}
+
+/// Typed details of a quota inclusion for this family.
+pub fn quota_details(family: &[pb::Person], region: &str, year: i32) -> pb::ApplicationDetails {
+    details(pb::application_details::Procedure::RegionalQuotaInclusion(
+        pb::RegionalQuotaInclusion {
+            region: region.into(),
+            year,
+            family: family[1..]
+                .iter()
+                .map(|m| pb::FamilyMember {
+                    person: m.name.clone(),
+                    relation: pb::Relation::OtherRelative as i32,
+                })
+                .collect(),
+        },
+    ))
+}
+
+/// Submits (as the employment center) and forwards a quota application; returns it as the
+/// commission will see it.
+pub async fn quota_application_ready(
+    app: &TestApp,
+    family: &[pb::Person],
+    region: &str,
+    year: i32,
+) -> pb::Application {
+    let submitted = app
+        .applications("employment_center")
+        .await
+        .submit_application(pb::SubmitApplicationRequest {
+            request_id: request_id(),
+            applicant: family[0].name.clone(),
+            documents: vec![],
+            details: Some(quota_details(family, region, year)),
+            ..Default::default()
+        })
+        .await
+        .expect("quota application accepted")
+        .into_inner();
+    pb::quota_service_client::QuotaServiceClient::new(app.channel("employment_center").await)
+        .forward_quota_applications(pb::ForwardQuotaApplicationsRequest {
+            request_id: request_id(),
+            applications: vec![submitted.name.clone()],
+        })
+        .await
+        .expect("forwarded");
+    app.applications("commission")
+        .await
+        .get_application(pb::GetApplicationRequest {
+            name: submitted.name,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The commission's approval of a quota application with a rent rate (and housing cost).
+pub fn quota_approval(
+    name: &str,
+    etag: &str,
+    rent_mci: i32,
+    housing_cost_tenge: i64,
+) -> pb::DecideApplicationRequest {
+    pb::DecideApplicationRequest {
+        request_id: request_id(),
+        name: name.into(),
+        etag: etag.into(),
+        decision: Some(pb::decide_application_request::Decision::Approve(
+            pb::Approval {
+                rent_mci,
+                housing_cost_tenge,
+            },
+        )),
+    }
+}
+
+/// Sends bytes as they are and takes the response body as bytes: for calls made from
+/// descriptors or from arbitrary input rather than through the generated clients.
+#[derive(Default)]
+pub struct RawCodec;
+
+pub struct RawEncoder;
+pub struct RawDecoder;
+
+impl Encoder for RawEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: Bytes, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        buf.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawDecoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(buf.copy_to_bytes(buf.remaining())))
+    }
+}
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
+    }
+}
+
+/// Registers one more organisation, national, when the server starts: for tests that call with
+/// certificates of their own.
+pub fn register_national(settings: &mut Settings, role: &str, id: &str) {
+    let role = Role::parse(role).expect("a kandas role");
+    settings
+        .seed_organisations
+        .push(Organisation::national(id, role));
+}
+
+/// Registers one more organisation acting in `regions` only, when the server starts.
+pub fn register_regional(settings: &mut Settings, role: &str, id: &str, regions: &[&str]) {
+    use kandas::domain::organisation::Jurisdiction;
+    use kandas::domain::regions::Region;
+    let role = Role::parse(role).expect("a kandas role");
+    let regions = regions
+        .iter()
+        .map(|code| Region::parse(code).expect("a region code"))
+        .collect();
+    settings.seed_organisations.push(Organisation {
+        jurisdiction: Jurisdiction::Regions(regions),
+        ..Organisation::national(id, role)
+    });
+}
+
+/// The organisations of [`TestApp::identity`], `test-<role>` for every role, national.
+pub fn test_organisations() -> Vec<Organisation> {
+    Role::ALL
+        .into_iter()
+        .map(|role| Organisation::national(&format!("test-{role}"), role))
+        .collect()
+}
+
+/// Sends raw bytes and returns the status line, the head and the body of the answer.
+pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (String, String, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect to metrics");
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).expect("UTF-8 answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.lines().next().unwrap().to_string();
+    (status, head.to_string(), body.to_string())
+}
+
+/// The metrics text of a server started with `metrics_listen`.
+pub async fn metrics_text(app: &TestApp) -> String {
+    let addr = app
+        .metrics
+        .expect("the test serves metrics (metrics_listen)");
+    let (status, _, body) =
+        http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    body
+}
+
+/// Waits for `condition` (checked every 50 ms) for at most `bound`.
+pub async fn wait_until<F, Fut>(bound: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + bound;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {bound:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The CA and the client pairs of `roles`, as files curl and Node read.
+pub fn write_certificates(app: &TestApp, dir: &std::path::Path, roles: &[&str]) {
+    std::fs::write(dir.join("ca.pem"), app.ca.cert_pem()).unwrap();
+    for role in roles {
+        let pair = app.identity(role);
+        std::fs::write(dir.join(format!("{role}.pem")), &pair.cert_pem).unwrap();
+        std::fs::write(dir.join(format!("{role}.key")), &pair.key_pem).unwrap();
+    }
+}
+
+/// One Connect unary call with curl: the HTTP status and the JSON answer.
+pub async fn curl(
+    app: &TestApp,
+    dir: &std::path::Path,
+    role: &str,
+    path: &str,
+    body: &str,
+    extra: &[&str],
+) -> (u16, serde_json::Value) {
+    // The server runs on this test's runtime: curl is awaited, never blocked on.
+    let output = tokio::process::Command::new("curl")
+        .current_dir(dir)
+        .args(["--silent", "--show-error", "--cacert", "ca.pem"])
+        .args([
+            "--cert",
+            &format!("{role}.pem"),
+            "--key",
+            &format!("{role}.key"),
+        ])
+        .args(["--header", "Content-Type: application/json"])
+        .args(["--data-binary", body])
+        .args(["--write-out", "\n%{http_code}"])
+        .args(extra)
+        .arg(format!("https://localhost:{}{path}", app.addr.port()))
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("curl cannot be run ({e}): apt-get install curl"));
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "curl failed: {printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (answer, status) = printed.rsplit_once('\n').expect("curl printed the status");
+    let answer = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    (status.parse().unwrap(), answer)
+}
+
+/// `kandas serve` (the binary at `kandas`) as an operator starts it, in `dir` (its development
+/// PKI lands in `dir/.kandas/certs`), on an empty database (which it migrates, as at a first
+/// start) and a free port, without metrics, and with none of this process's `KANDAS_`
+/// settings: the caller adds its own and where the output goes.
+pub async fn serve_binary(
+    kandas: &std::path::Path,
+    dir: &std::path::Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(kandas);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KANDAS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("serve")
+        .current_dir(dir)
+        .env("KANDAS_LISTEN", "127.0.0.1:0")
+        .env("KANDAS_METRICS_LISTEN", "off")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let roles = database_of(&empty_database().await);
+    command
+        .env("KANDAS_DATABASE_URL", roles.service)
+        .env("KANDAS_MIGRATION_DATABASE_URL", roles.owner);
+    command
+}
