@@ -9,26 +9,70 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod duration;
+pub use duration::{DurationIn, Millis, Seconds};
+
+/// Declares the settings struct and its layering: flags and environment (which clap fills)
+/// over the TOML file, field by field, so a new setting cannot be forgotten in the merge.
+macro_rules! settings {
+    (
+        $(#[$outer:meta])*
+        pub struct $name:ident {
+            $( $(#[$attr:meta])* pub $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$outer])*
+        pub struct $name {
+            $( $(#[$attr])* pub $field: $ty, )*
+        }
+
+        impl $name {
+            /// Each setting of `self`, or of `lower` where `self` leaves it unset.
+            fn over(self, lower: $name) -> $name {
+                $name { $( $field: Layer::over(self.$field, lower.$field), )* }
+            }
+        }
+    };
+}
+
+/// A setting that a higher layer may leave unset.
+trait Layer {
+    fn over(self, lower: Self) -> Self;
+}
+
+impl<T> Layer for Option<T> {
+    fn over(self, lower: Self) -> Self {
+        self.or(lower)
+    }
+}
+
+/// A list is unset when empty: clap gives an empty one for an absent flag.
+impl<T> Layer for Vec<T> {
+    fn over(self, lower: Self) -> Self {
+        if self.is_empty() { lower } else { self }
+    }
+}
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_STATE_DIR: &str = ".kandas";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
-pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 1000;
-pub const DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS: u64 = 5000;
-pub const DEFAULT_SHARE_WAIT_MS: u64 = 500;
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1000);
+pub const DEFAULT_REQUEST_ARRIVAL_TIMEOUT: Duration = Duration::from_millis(5000);
+pub const DEFAULT_SHARE_WAIT: Duration = Duration::from_millis(500);
 pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 32;
-pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5000;
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(5000);
 /// Above what one host's callers open at once (a partner's connection pool of
 /// `DEFAULT_MAX_CONNECTIONS_PER_CLIENT`, several offices behind one address), since a real
 /// handshake lasts milliseconds; half the default handshake places, so one host flooding
 /// leaves the other half to everyone else.
 pub const DEFAULT_MAX_HANDSHAKES_PER_SOURCE: usize = 64;
-pub const DEFAULT_MAX_CONNECTION_AGE_S: u64 = 3600;
-pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
+pub const DEFAULT_MAX_CONNECTION_AGE: Duration = Duration::from_secs(3600);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// DejaVu Sans as Debian's `fonts-dejavu-core` installs it: it has every Kazakh letter.
 pub const DEFAULT_CERTIFICATE_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
@@ -68,7 +112,13 @@ pub struct VerifyArgs {
     pub witnesses: Vec<PathBuf>,
 }
 
-#[derive(Debug, Args, Default, Clone)]
+settings! {
+/// The settings of `serve`, `migrate` and `audit export`, each declared once: its doc comment
+/// is its `--help`, its flag and `KANDAS_*` variable are in `#[arg]`, its TOML key is its name,
+/// and its default is the `[default: …]` of its help, which the tests hold to what
+/// [`ServeArgs::resolve`] does and to the packaged kandas.toml and the operating docs.
+#[derive(Debug, Args, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:50051].
     #[arg(long, env = "KANDAS_LISTEN")]
@@ -92,15 +142,16 @@ pub struct ServeArgs {
     /// Server certificate chain (PEM). Unset: the development PKI in <state-dir>/certs.
     #[arg(long, env = "KANDAS_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
-    /// Server private key (PEM).
+    /// Server private key (PEM). Unset: with KANDAS_TLS_CERT, the development PKI's.
     #[arg(long, env = "KANDAS_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
-    /// CA certificate(s) that client certificates must chain to (PEM).
+    /// CA certificate(s) that client certificates must chain to (PEM). Unset: with
+    /// KANDAS_TLS_CERT, the development PKI's.
     #[arg(long, env = "KANDAS_CLIENT_CA")]
     pub client_ca: Option<PathBuf>,
     /// Certificate revocation lists (PEM or DER) of the client CA, comma-separated. A revoked
     /// client certificate is refused at the handshake; the files are read again when they
-    /// change, with the certificates, and on SIGHUP.
+    /// change, with the certificates, and on SIGHUP. Unset: no revocation checks.
     #[arg(long, env = "KANDAS_CLIENT_CRL", value_delimiter = ',')]
     pub client_crl: Vec<PathBuf>,
     /// Directory for the private cluster and development PKI [default: .kandas].
@@ -110,9 +161,9 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
     /// How long a call waits for a PostgreSQL connection before failing UNAVAILABLE, in
-    /// milliseconds [default: 1000].
+    /// milliseconds or with a unit (`2s`) [default: 1000].
     #[arg(long, env = "KANDAS_DB_ACQUIRE_TIMEOUT_MS")]
-    pub db_acquire_timeout_ms: Option<u64>,
+    pub db_acquire_timeout_ms: Option<Millis>,
     /// Largest request message accepted, in bytes [default: 1048576].
     #[arg(long, env = "KANDAS_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -126,13 +177,15 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_MAX_CALLS_PER_ORGANISATION")]
     pub max_calls_per_organisation: Option<usize>,
     /// How long a call beyond its organisation's share waits, behind that organisation's own
-    /// calls only, for one of its places, in milliseconds [default: 500].
+    /// calls only, for one of its places, in milliseconds or with a unit; 0 refuses at once
+    /// [default: 500].
     #[arg(long, env = "KANDAS_SHARE_WAIT_MS")]
-    pub share_wait_ms: Option<u64>,
-    /// A call whose request message has not arrived whole within this many milliseconds is
-    /// answered DEADLINE_EXCEEDED and frees its place [default: 5000].
+    pub share_wait_ms: Option<Millis>,
+    /// A call whose request message has not arrived whole within this many milliseconds (or
+    /// this time with its unit, `5s`) is answered DEADLINE_EXCEEDED and frees its place
+    /// [default: 5000].
     #[arg(long, env = "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS")]
-    pub request_arrival_timeout_ms: Option<u64>,
+    pub request_arrival_timeout_ms: Option<Millis>,
     /// HTTP/2 streams one connection may open at once, as advertised to clients [default: 100].
     #[arg(long, env = "KANDAS_MAX_CONCURRENT_STREAMS")]
     pub max_concurrent_streams: Option<u32>,
@@ -151,17 +204,19 @@ pub struct ServeArgs {
     /// closed at once [default: 64].
     #[arg(long, env = "KANDAS_MAX_HANDSHAKES_PER_SOURCE")]
     pub max_handshakes_per_source: Option<usize>,
-    /// Time for the TLS handshake, and then for the client's first bytes, in milliseconds
-    /// [default: 5000].
+    /// Time for the TLS handshake, and then for the client's first bytes, in milliseconds or
+    /// with a unit [default: 5000].
     #[arg(long, env = "KANDAS_HANDSHAKE_TIMEOUT_MS")]
-    pub handshake_timeout_ms: Option<u64>,
-    /// A connection this many seconds old is asked to go away (HTTP/2 GOAWAY; its client
-    /// reconnects, with a fresh handshake) and closed a minute later [default: 3600].
+    pub handshake_timeout_ms: Option<Millis>,
+    /// A connection this many seconds old (or this old with a unit, `1h`) is asked to go away
+    /// (HTTP/2 GOAWAY; its client reconnects, with a fresh handshake) and closed a minute later
+    /// [default: 3600].
     #[arg(long, env = "KANDAS_MAX_CONNECTION_AGE_S")]
-    pub max_connection_age_s: Option<u64>,
-    /// A connection with no call for this many seconds is closed [default: 300].
+    pub max_connection_age_s: Option<Seconds>,
+    /// A connection with no call for this many seconds (or this long with a unit, `5m`) is
+    /// closed [default: 300].
     #[arg(long, env = "KANDAS_IDLE_TIMEOUT_S")]
-    pub idle_timeout_s: Option<u64>,
+    pub idle_timeout_s: Option<Seconds>,
     /// Plain-HTTP address of the Prometheus `/metrics` endpoint, or `off`
     /// [default: 127.0.0.1:9464].
     #[arg(long, env = "KANDAS_METRICS_LISTEN")]
@@ -174,13 +229,13 @@ pub struct ServeArgs {
     #[arg(long, env = "KANDAS_LOG_FORMAT", value_enum)]
     pub log_format: Option<crate::telemetry::LogFormat>,
     /// OpenTelemetry collector to export traces to over OTLP/gRPC, e.g.
-    /// `http://127.0.0.1:4317`; unset exports none. Spans name the RPC, its code and the
+    /// `http://127.0.0.1:4317`. Unset: none exported. Spans name the RPC, its code and the
     /// caller's role and organisation, never personal data.
     #[arg(long, env = "KANDAS_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
     /// Organisation id registered at start as a national admin organisation, unless that id
     /// is registered already: the first administrator of a production database, who then
-    /// registers the others with RegisterOrganisation.
+    /// registers the others with RegisterOrganisation. Unset: none.
     #[arg(long, env = "KANDAS_BOOTSTRAP_ADMIN")]
     pub bootstrap_admin: Option<String>,
     /// TrueType font the re-issued kandas certificates are set in, read at each download;
@@ -195,6 +250,7 @@ pub struct ServeArgs {
     pub audit_signing_key: Option<PathBuf>,
     /// Public keys of earlier audit signing keys (64 hex digits or files holding them),
     /// comma-separated: after a rotation VerifyAuditChain checks the older heads with them.
+    /// Unset: none.
     #[arg(long, env = "KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS", value_delimiter = ',')]
     pub audit_previous_public_keys: Vec<String>,
     /// File where the service keeps the last audit head it signed, outside the database: it
@@ -204,6 +260,7 @@ pub struct ServeArgs {
     pub audit_head_file: Option<PathBuf>,
     /// Witnesses of earlier signed heads, comma-separated files: earlier exports, another
     /// replica's head file, a registry's copy. Read at start; the log must still agree with them.
+    /// Unset: none.
     #[arg(long, env = "KANDAS_AUDIT_WITNESSES", value_delimiter = ',')]
     pub audit_witnesses: Vec<PathBuf>,
     /// National certification authorities whose certificates applicants sign portal acts with
@@ -213,11 +270,14 @@ pub struct ServeArgs {
     pub applicant_signature_ca: Vec<PathBuf>,
     /// Their certificate revocation lists (PEM or DER), comma-separated. Once any is set, a
     /// signature whose certificate no current CRL covers is refused. Read again every minute.
+    /// Unset: no revocation checks.
     #[arg(long, env = "KANDAS_APPLICANT_SIGNATURE_CRL", value_delimiter = ',')]
     pub applicant_signature_crl: Vec<PathBuf>,
     /// TOML file with any of the settings above (snake_case keys); flags and variables win.
     #[arg(long, env = "KANDAS_CONFIG")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
+}
 }
 
 #[derive(Debug, Args)]
@@ -228,48 +288,6 @@ pub struct CertsArgs {
     /// Replace an existing PKI instead of reusing it.
     #[arg(long)]
     pub force: bool,
-}
-
-/// The optional TOML file: the same settings as the flags.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    listen: Option<SocketAddr>,
-    database_url: Option<String>,
-    migration_database_url: Option<String>,
-    allow_privileged_database_role: Option<bool>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    client_ca: Option<PathBuf>,
-    client_crl: Option<Vec<PathBuf>>,
-    bootstrap_admin: Option<String>,
-    certificate_font: Option<PathBuf>,
-    audit_signing_key: Option<PathBuf>,
-    audit_previous_public_keys: Option<Vec<String>>,
-    audit_head_file: Option<PathBuf>,
-    audit_witnesses: Option<Vec<PathBuf>>,
-    applicant_signature_ca: Option<Vec<PathBuf>>,
-    applicant_signature_crl: Option<Vec<PathBuf>>,
-    state_dir: Option<PathBuf>,
-    db_max_connections: Option<u32>,
-    db_acquire_timeout_ms: Option<u64>,
-    max_message_bytes: Option<usize>,
-    max_concurrent_requests: Option<usize>,
-    max_calls_per_organisation: Option<usize>,
-    share_wait_ms: Option<u64>,
-    request_arrival_timeout_ms: Option<u64>,
-    max_concurrent_streams: Option<u32>,
-    max_connections: Option<usize>,
-    max_connections_per_client: Option<usize>,
-    max_handshakes: Option<usize>,
-    max_handshakes_per_source: Option<usize>,
-    handshake_timeout_ms: Option<u64>,
-    max_connection_age_s: Option<u64>,
-    idle_timeout_s: Option<u64>,
-    metrics_listen: Option<String>,
-    log: Option<String>,
-    log_format: Option<crate::telemetry::LogFormat>,
-    otlp_endpoint: Option<String>,
 }
 
 /// How partners are kept from taking more than their share: per organisation, per
@@ -301,16 +319,16 @@ impl Isolation {
         Isolation {
             max_calls_per_organisation: (pool as usize / 2)
                 .clamp(1, max_concurrent_requests.max(1)),
-            share_wait: Duration::from_millis(DEFAULT_SHARE_WAIT_MS),
-            request_arrival_timeout: Duration::from_millis(DEFAULT_REQUEST_ARRIVAL_TIMEOUT_MS),
+            share_wait: DEFAULT_SHARE_WAIT,
+            request_arrival_timeout: DEFAULT_REQUEST_ARRIVAL_TIMEOUT,
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             max_handshakes: default_max_handshakes(DEFAULT_MAX_CONNECTIONS),
             max_handshakes_per_source: DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
-            handshake_timeout: Duration::from_millis(DEFAULT_HANDSHAKE_TIMEOUT_MS),
-            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_S),
-            max_connection_age: Duration::from_secs(DEFAULT_MAX_CONNECTION_AGE_S),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connection_age: DEFAULT_MAX_CONNECTION_AGE,
         }
     }
 }
@@ -403,41 +421,34 @@ pub struct Config {
 impl ServeArgs {
     /// Merges flags/environment with the TOML file and the defaults.
     pub fn resolve(&self) -> anyhow::Result<Config> {
-        let file = match &self.config {
-            Some(path) => read_file_settings(path)?,
-            None => FileSettings::default(),
+        let mut given = self.clone();
+        // DATABASE_URL, the variable sqlx and libpq tools share, ranks below KANDAS_DATABASE_URL
+        // and above the file.
+        given.database_url = given
+            .database_url
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()));
+        let set = match &self.config {
+            Some(path) => given.over(read_file_settings(path)?),
+            None => given,
         };
-        let max_concurrent_requests = self
+        let max_concurrent_requests = set
             .max_concurrent_requests
-            .or(file.max_concurrent_requests)
             .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
         if max_concurrent_requests == 0 {
             bail!("KANDAS_MAX_CONCURRENT_REQUESTS must be at least 1");
         }
-        let db_max_connections = self
-            .db_max_connections
-            .or(file.db_max_connections)
-            .unwrap_or(DEFAULT_DB_MAX_CONNECTIONS);
+        let db_max_connections = set.db_max_connections.unwrap_or(DEFAULT_DB_MAX_CONNECTIONS);
         if db_max_connections == 0 {
             bail!("KANDAS_DB_MAX_CONNECTIONS must be at least 1");
         }
-        let isolation = self.isolation(&file, max_concurrent_requests, db_max_connections)?;
-        let state_dir = self
+        let isolation = set.isolation(max_concurrent_requests, db_max_connections)?;
+        let state_dir = set
             .state_dir
-            .clone()
-            .or(file.state_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
-        let database_url = self
-            .database_url
-            .clone()
-            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
-            .or(file.database_url);
-        let migration_database_url = self
+        let migration_database_url = set
             .migration_database_url
-            .clone()
-            .or(file.migration_database_url)
             .filter(|url| !url.trim().is_empty());
-        let database = match database_url {
+        let database = match set.database_url {
             Some(url) => DatabaseSource::Url(url),
             None if migration_database_url.is_some() => bail!(
                 "KANDAS_MIGRATION_DATABASE_URL needs KANDAS_DATABASE_URL: the private cluster \
@@ -445,15 +456,7 @@ impl ServeArgs {
             ),
             None => DatabaseSource::Private(state_dir.join("pg")),
         };
-        let cert = self.tls_cert.clone().or(file.tls_cert);
-        let key = self.tls_key.clone().or(file.tls_key);
-        let client_ca = self.client_ca.clone().or(file.client_ca);
-        let client_crls = if self.client_crl.is_empty() {
-            file.client_crl.unwrap_or_default()
-        } else {
-            self.client_crl.clone()
-        };
-        let tls = match (cert, key, client_ca) {
+        let tls = match (set.tls_cert, set.tls_key, set.client_ca) {
             (None, None, None) => TlsSource::DevPki(state_dir.join("certs")),
             (Some(cert), Some(key), Some(client_ca)) => TlsSource::Files {
                 cert,
@@ -464,206 +467,145 @@ impl ServeArgs {
                 "KANDAS_TLS_CERT, KANDAS_TLS_KEY and KANDAS_CLIENT_CA must be set together (or none of them, for the development PKI)"
             ),
         };
-        let max_message_bytes = self
-            .max_message_bytes
-            .or(file.max_message_bytes)
-            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        let max_message_bytes = set.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
         if max_message_bytes < 1024 {
             bail!("KANDAS_MAX_MESSAGE_BYTES must be at least 1024");
         }
-        let db_acquire_timeout_ms = self
+        let db_acquire_timeout = set
             .db_acquire_timeout_ms
-            .or(file.db_acquire_timeout_ms)
-            .unwrap_or(DEFAULT_DB_ACQUIRE_TIMEOUT_MS);
-        if db_acquire_timeout_ms == 0 {
+            .map_or(DEFAULT_DB_ACQUIRE_TIMEOUT, |t| t.0);
+        if db_acquire_timeout.is_zero() {
             bail!("KANDAS_DB_ACQUIRE_TIMEOUT_MS must be at least 1");
         }
-        let configured_metrics = self
-            .metrics_listen
-            .as_deref()
-            .or(file.metrics_listen.as_deref());
-        let metrics_listen =
-            parse_metrics_listen(configured_metrics.unwrap_or(DEFAULT_METRICS_LISTEN))?;
-        let previous_keys = if self.audit_previous_public_keys.is_empty() {
-            file.audit_previous_public_keys.clone().unwrap_or_default()
-        } else {
-            self.audit_previous_public_keys.clone()
-        };
-        let audit_previous_keys = previous_keys
+        let metrics_listen = parse_metrics_listen(
+            set.metrics_listen
+                .as_deref()
+                .unwrap_or(DEFAULT_METRICS_LISTEN),
+        )?;
+        let audit_previous_keys = set
+            .audit_previous_public_keys
             .iter()
             .filter(|k| !k.trim().is_empty())
             .map(|k| crate::audit::PublicKey::from_argument(k.trim()))
             .collect::<Result<Vec<_>, _>>()
             .context("KANDAS_AUDIT_PREVIOUS_PUBLIC_KEYS")?;
-        let flag_or_file = |flag: &Vec<PathBuf>, file: &Option<Vec<PathBuf>>| {
-            if flag.is_empty() {
-                file.clone().unwrap_or_default()
-            } else {
-                flag.clone()
-            }
-        };
-        let applicant_signature_ca =
-            flag_or_file(&self.applicant_signature_ca, &file.applicant_signature_ca);
-        let audit_witnesses = flag_or_file(&self.audit_witnesses, &file.audit_witnesses);
-        let audit_signing_key = match self.audit_signing_key.clone().or(file.audit_signing_key) {
+        let audit_signing_key = match set.audit_signing_key {
             Some(path) => AuditKeySource::File(path),
             None => AuditKeySource::Dev(state_dir.join("certs")),
         };
-        let audit_head_file = self
+        let audit_head_file = set
             .audit_head_file
-            .clone()
-            .or(file.audit_head_file)
             .unwrap_or_else(|| audit_signing_key.head_file());
-        let applicant_signature_crl =
-            flag_or_file(&self.applicant_signature_crl, &file.applicant_signature_crl);
-        let bootstrap_admin = self
-            .bootstrap_admin
-            .clone()
-            .or(file.bootstrap_admin)
-            .filter(|id| !id.is_empty());
+        let bootstrap_admin = set.bootstrap_admin.filter(|id| !id.is_empty());
         if let Some(id) = &bootstrap_admin
             && !crate::domain::organisation::is_valid_id(id)
         {
             bail!("KANDAS_BOOTSTRAP_ADMIN must be 1-64 characters of A-Z a-z 0-9 - _ .");
         }
         Ok(Config {
-            listen: self
+            listen: set
                 .listen
-                .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
             database,
             migration_database_url,
-            allow_privileged_database_role: self
-                .allow_privileged_database_role
-                .or(file.allow_privileged_database_role)
-                .unwrap_or(false),
+            allow_privileged_database_role: set.allow_privileged_database_role.unwrap_or(false),
             tls,
-            client_crls,
+            client_crls: set.client_crl,
             db_max_connections,
-            db_acquire_timeout: Duration::from_millis(db_acquire_timeout_ms),
+            db_acquire_timeout,
             max_message_bytes,
             max_concurrent_requests,
             isolation,
             metrics_listen,
-            metrics_listen_configured: configured_metrics.is_some(),
-            log: self
+            metrics_listen_configured: set.metrics_listen.is_some(),
+            log: set
                 .log
-                .clone()
-                .or(file.log)
                 .unwrap_or_else(|| crate::telemetry::DEFAULT_FILTER.to_string()),
-            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
-            otlp_endpoint: self
+            log_format: set.log_format.unwrap_or_default(),
+            otlp_endpoint: set
                 .otlp_endpoint
-                .clone()
-                .or(file.otlp_endpoint)
                 .filter(|endpoint| !endpoint.trim().is_empty()),
             bootstrap_admin,
-            certificate_font: self
+            certificate_font: set
                 .certificate_font
-                .clone()
-                .or(file.certificate_font)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CERTIFICATE_FONT)),
             audit_previous_keys,
             audit_head_file,
-            audit_witnesses,
-            applicant_signature_ca,
-            applicant_signature_crl,
+            audit_witnesses: set.audit_witnesses,
+            applicant_signature_ca: set.applicant_signature_ca,
+            applicant_signature_crl: set.applicant_signature_crl,
             audit_signing_key,
         })
     }
-}
 
-impl ServeArgs {
-    fn isolation(
-        &self,
-        file: &FileSettings,
-        places: usize,
-        pool: u32,
-    ) -> anyhow::Result<Isolation> {
+    /// The isolation settings of `self`, already merged with the file.
+    fn isolation(&self, places: usize, pool: u32) -> anyhow::Result<Isolation> {
         let defaults = Isolation::defaults(places, pool);
-        let positive = |value: Option<u64>, name: &str| -> anyhow::Result<Option<u64>> {
+        let count = |value: Option<usize>, name: &str| -> anyhow::Result<Option<usize>> {
             match value {
                 Some(0) => bail!("{name} must be at least 1"),
                 other => Ok(other),
             }
         };
-        let count = |value: Option<usize>, name: &str| -> anyhow::Result<Option<usize>> {
-            positive(value.map(|v| v as u64), name).map(|v| v.map(|v| v as usize))
+        let time = |value: Option<Duration>, name: &str| -> anyhow::Result<Option<Duration>> {
+            match value {
+                Some(t) if t.is_zero() => bail!("{name} must be at least 1"),
+                other => Ok(other),
+            }
         };
-        let max_connections = count(
-            self.max_connections.or(file.max_connections),
-            "KANDAS_MAX_CONNECTIONS",
-        )?
-        .unwrap_or(defaults.max_connections);
-        let max_handshakes = count(
-            self.max_handshakes.or(file.max_handshakes),
-            "KANDAS_MAX_HANDSHAKES",
-        )?
-        .unwrap_or_else(|| default_max_handshakes(max_connections));
+        let max_connections = count(self.max_connections, "KANDAS_MAX_CONNECTIONS")?
+            .unwrap_or(defaults.max_connections);
+        let max_handshakes = count(self.max_handshakes, "KANDAS_MAX_HANDSHAKES")?
+            .unwrap_or_else(|| default_max_handshakes(max_connections));
         if max_handshakes > max_connections {
             bail!(
                 "KANDAS_MAX_HANDSHAKES ({max_handshakes}) must not be above KANDAS_MAX_CONNECTIONS ({max_connections})"
             );
         }
-        let isolation = Isolation {
+        let max_concurrent_streams = match self.max_concurrent_streams {
+            Some(0) => bail!("KANDAS_MAX_CONCURRENT_STREAMS must be at least 1"),
+            other => other.unwrap_or(defaults.max_concurrent_streams),
+        };
+        Ok(Isolation {
             max_calls_per_organisation: count(
-                self.max_calls_per_organisation
-                    .or(file.max_calls_per_organisation),
+                self.max_calls_per_organisation,
                 "KANDAS_MAX_CALLS_PER_ORGANISATION",
             )?
             .unwrap_or(defaults.max_calls_per_organisation)
             .min(places),
             // No wait (0) is allowed: over-share calls are then refused at once.
-            share_wait: self
-                .share_wait_ms
-                .or(file.share_wait_ms)
-                .map_or(defaults.share_wait, Duration::from_millis),
-            request_arrival_timeout: positive(
-                self.request_arrival_timeout_ms
-                    .or(file.request_arrival_timeout_ms),
+            share_wait: self.share_wait_ms.map_or(defaults.share_wait, |t| t.0),
+            request_arrival_timeout: time(
+                self.request_arrival_timeout_ms.map(|t| t.0),
                 "KANDAS_REQUEST_ARRIVAL_TIMEOUT_MS",
             )?
-            .map_or(defaults.request_arrival_timeout, Duration::from_millis),
-            max_concurrent_streams: positive(
-                self.max_concurrent_streams
-                    .or(file.max_concurrent_streams)
-                    .map(u64::from),
-                "KANDAS_MAX_CONCURRENT_STREAMS",
-            )?
-            .map_or(defaults.max_concurrent_streams, |v| {
-                u32::try_from(v).unwrap_or(u32::MAX)
-            }),
+            .unwrap_or(defaults.request_arrival_timeout),
+            max_concurrent_streams,
             max_connections,
             max_connections_per_client: count(
-                self.max_connections_per_client
-                    .or(file.max_connections_per_client),
+                self.max_connections_per_client,
                 "KANDAS_MAX_CONNECTIONS_PER_CLIENT",
             )?
             .unwrap_or(defaults.max_connections_per_client),
             max_handshakes,
             max_handshakes_per_source: count(
-                self.max_handshakes_per_source
-                    .or(file.max_handshakes_per_source),
+                self.max_handshakes_per_source,
                 "KANDAS_MAX_HANDSHAKES_PER_SOURCE",
             )?
             .unwrap_or(defaults.max_handshakes_per_source),
-            handshake_timeout: positive(
-                self.handshake_timeout_ms.or(file.handshake_timeout_ms),
+            handshake_timeout: time(
+                self.handshake_timeout_ms.map(|t| t.0),
                 "KANDAS_HANDSHAKE_TIMEOUT_MS",
             )?
-            .map_or(defaults.handshake_timeout, Duration::from_millis),
-            idle_timeout: positive(
-                self.idle_timeout_s.or(file.idle_timeout_s),
-                "KANDAS_IDLE_TIMEOUT_S",
-            )?
-            .map_or(defaults.idle_timeout, Duration::from_secs),
-            max_connection_age: positive(
-                self.max_connection_age_s.or(file.max_connection_age_s),
+            .unwrap_or(defaults.handshake_timeout),
+            idle_timeout: time(self.idle_timeout_s.map(|t| t.0), "KANDAS_IDLE_TIMEOUT_S")?
+                .unwrap_or(defaults.idle_timeout),
+            max_connection_age: time(
+                self.max_connection_age_s.map(|t| t.0),
                 "KANDAS_MAX_CONNECTION_AGE_S",
             )?
-            .map_or(defaults.max_connection_age, Duration::from_secs),
-        };
-        Ok(isolation)
+            .unwrap_or(defaults.max_connection_age),
+        })
     }
 }
 
@@ -678,7 +620,7 @@ fn parse_metrics_listen(value: &str) -> anyhow::Result<Option<SocketAddr>> {
     })
 }
 
-fn read_file_settings(path: &Path) -> anyhow::Result<FileSettings> {
+fn read_file_settings(path: &Path) -> anyhow::Result<ServeArgs> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the configuration file {}", path.display()))?;
     toml::from_str(&text)

@@ -363,28 +363,13 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
         migration_url,
         cluster,
     } = database(&config).await?;
-    let mut settings = Settings::new(config.listen, url, tls);
+    let mut settings = Settings::configured(&config, url, tls);
     settings.migration_database_url = migration_url;
-    settings.allow_privileged_database_role = config.allow_privileged_database_role;
     settings.database_restarts = cluster.as_ref().map(LocalCluster::restarts);
     settings.tls_files = Some(files);
-    settings.pool = pool_settings(&config);
-    settings.max_message_bytes = config.max_message_bytes;
-    settings.max_concurrent_requests = config.max_concurrent_requests;
-    settings.isolation = config.isolation;
-    settings.metrics_listen = config.metrics_listen;
-    settings.metrics_required = config.metrics_listen_configured;
     settings.seed_organisations = seed_organisations(&config, dev_pki.is_some());
-    settings.certificate_font = config.certificate_font.clone();
     let key_id = signer.key_id().to_string();
     settings.audit_signer = Some(Arc::new(signer));
-    settings.audit_previous_keys = config.audit_previous_keys.clone();
-    settings.audit_head_file = Some(config.audit_head_file.clone());
-    settings.audit_witnesses = config.audit_witnesses.clone();
-    settings.applicant_trust = kandas::server::startup::ApplicantTrustFiles {
-        cas: config.applicant_signature_ca.clone(),
-        crls: config.applicant_signature_crl.clone(),
-    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(error) => {

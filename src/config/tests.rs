@@ -67,7 +67,7 @@ fn overload_and_metrics_settings_default_and_can_be_turned_off() {
     let args = ServeArgs {
         metrics_listen: Some("off".into()),
         max_concurrent_requests: Some(8),
-        db_acquire_timeout_ms: Some(250),
+        db_acquire_timeout_ms: Some(250.into()),
         ..ServeArgs::default()
     };
     let config = args.resolve().unwrap();
@@ -113,7 +113,7 @@ fn isolation_defaults_follow_the_places_and_zero_is_refused() {
     let args = ServeArgs {
         max_concurrent_requests: Some(10),
         max_calls_per_organisation: Some(50),
-        idle_timeout_s: Some(7),
+        idle_timeout_s: Some(7.into()),
         ..ServeArgs::default()
     };
     let isolation = args.resolve().unwrap().isolation;
@@ -123,7 +123,7 @@ fn isolation_defaults_follow_the_places_and_zero_is_refused() {
     );
     assert_eq!(isolation.idle_timeout, Duration::from_secs(7));
     let no_wait = ServeArgs {
-        share_wait_ms: Some(0),
+        share_wait_ms: Some(0.into()),
         ..ServeArgs::default()
     };
     assert_eq!(
@@ -132,7 +132,7 @@ fn isolation_defaults_follow_the_places_and_zero_is_refused() {
     );
     let args = ServeArgs {
         max_connections: Some(100),
-        max_connection_age_s: Some(600),
+        max_connection_age_s: Some(600.into()),
         ..ServeArgs::default()
     };
     let isolation = args.resolve().unwrap().isolation;
@@ -250,7 +250,7 @@ mod packaged_file {
 
     /// The keys the loader accepts, as serde's derive hands them to a deserializer: this
     /// one keeps them and deserializes nothing.
-    fn accepted_keys() -> Vec<&'static str> {
+    pub(super) fn accepted_keys() -> Vec<&'static str> {
         #[derive(Default)]
         struct KeyRecorder(&'static [&'static str]);
         impl<'de> de::Deserializer<'de> for &mut KeyRecorder {
@@ -274,8 +274,8 @@ mod packaged_file {
             }
         }
         let mut recorder = KeyRecorder::default();
-        let _ = FileSettings::deserialize(&mut recorder);
-        assert!(!recorder.0.is_empty(), "FileSettings named no keys");
+        let _ = ServeArgs::deserialize(&mut recorder);
+        assert!(!recorder.0.is_empty(), "ServeArgs named no keys");
         recorder.0.to_vec()
     }
 
@@ -371,5 +371,224 @@ mod packaged_file {
         assert_eq!(config.metrics_listen, None);
         assert_eq!(config.log_format, crate::telemetry::LogFormat::Json);
         assert_eq!(config.audit_previous_keys.len(), 1);
+    }
+}
+
+/// Every setting as clap declares it (flag, variable, help with its default), held to the
+/// TOML keys, to what `resolve` does, and to the operating docs and the packaged file: a
+/// setting added without documenting it fails here.
+mod declared_once {
+    use super::*;
+    use clap::FromArgMatches;
+
+    const DOCS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/operating/configuration.md"
+    );
+    const PACKAGED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/kandas.toml");
+
+    struct Setting {
+        flag: String,
+        key: String,
+        env: String,
+        help: String,
+    }
+
+    impl Setting {
+        /// The `[default: …]` of the help.
+        fn default(&self) -> Option<&str> {
+            let (_, rest) = self.help.rsplit_once("[default: ")?;
+            rest.split_once(']').map(|(value, _)| value)
+        }
+    }
+
+    fn command() -> clap::Command {
+        ServeArgs::augment_args(clap::Command::new("serve"))
+    }
+
+    fn settings() -> Vec<Setting> {
+        let settings: Vec<Setting> = command()
+            .get_arguments()
+            .filter(|arg| arg.get_id() != "config")
+            .map(|arg| {
+                let flag = arg
+                    .get_long()
+                    .expect("every setting has a flag")
+                    .to_string();
+                let help = arg.get_long_help().or(arg.get_help());
+                Setting {
+                    key: flag.replace('-', "_"),
+                    env: arg
+                        .get_env()
+                        .unwrap_or_else(|| panic!("--{flag} has no KANDAS_* variable"))
+                        .to_string_lossy()
+                        .into_owned(),
+                    help: help.map(ToString::to_string).unwrap_or_default(),
+                    flag,
+                }
+            })
+            .collect();
+        assert!(settings.len() > 30, "the settings were not found");
+        settings
+    }
+
+    /// `args` on the command line, resolved.
+    fn resolve_flags(args: &[&str]) -> anyhow::Result<Config> {
+        let matches =
+            command().try_get_matches_from(std::iter::once("serve").chain(args.iter().copied()))?;
+        ServeArgs::from_arg_matches(&matches)?.resolve()
+    }
+
+    /// The resolved settings, but for whether the metrics address was given (which its
+    /// default, given explicitly, changes).
+    fn comparable(config: Config) -> String {
+        format!(
+            "{:?}",
+            Config {
+                metrics_listen_configured: false,
+                ..config
+            }
+        )
+    }
+
+    /// The settings whose help default is a value the flag takes (not prose such as "half of
+    /// …"), with that value.
+    fn value_defaults() -> Vec<(Setting, String)> {
+        settings()
+            .into_iter()
+            .filter_map(|setting| {
+                let value = setting.default()?.to_string();
+                resolve_flags(&[&format!("--{}", setting.flag), &value])
+                    .is_ok()
+                    .then_some((setting, value))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_flag_is_a_toml_key_and_a_kandas_variable_of_the_same_name() {
+        let keys = super::packaged_file::accepted_keys();
+        let settings = settings();
+        for setting in &settings {
+            assert!(
+                keys.contains(&setting.key.as_str()),
+                "--{} is no TOML key",
+                setting.flag
+            );
+            assert_eq!(
+                setting.env,
+                format!("KANDAS_{}", setting.key.to_uppercase())
+            );
+            assert!(
+                setting.help.len() > 20
+                    && (setting.default().is_some() || setting.help.contains("Unset")),
+                "--{} needs a help that says what it does and its default ([default: …] or \
+                 Unset: …): {}",
+                setting.flag,
+                setting.help
+            );
+        }
+        assert_eq!(keys.len(), settings.len(), "each TOML key is a flag");
+    }
+
+    #[test]
+    fn each_default_in_the_help_is_what_leaving_the_setting_out_gives() {
+        let nothing = comparable(ServeArgs::default().resolve().unwrap());
+        let checked = value_defaults();
+        for (setting, value) in &checked {
+            let given =
+                comparable(resolve_flags(&[&format!("--{}", setting.flag), value]).unwrap());
+            assert_eq!(
+                given, nothing,
+                "--{} {value} is not its default",
+                setting.flag
+            );
+        }
+        assert!(
+            checked.len() >= 18,
+            "only {} defaults were values",
+            checked.len()
+        );
+        // A duration's default is in the unit its name gives.
+        let unit = resolve_flags(&["--share-wait-ms", "500ms", "--idle-timeout-s", "5m"]).unwrap();
+        assert_eq!(comparable(unit), nothing);
+    }
+
+    #[test]
+    fn times_in_the_file_take_a_unit_and_an_unknown_key_stops_the_start() {
+        let resolve = |text: &str| {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(text.as_bytes()).unwrap();
+            ServeArgs {
+                config: Some(file.path().to_path_buf()),
+                ..ServeArgs::default()
+            }
+            .resolve()
+        };
+        let config = resolve("db_acquire_timeout_ms = \"2s\"\nidle_timeout_s = 90\n").unwrap();
+        assert_eq!(config.db_acquire_timeout, Duration::from_secs(2));
+        assert_eq!(config.isolation.idle_timeout, Duration::from_secs(90));
+        for (text, named) in [
+            ("db_acquire_timeout = 5\n", "db_acquire_timeout"),
+            ("share_wait_ms = \"soon\"\n", "share_wait_ms"),
+            (
+                "handshake_timeout_ms = \"0s\"\n",
+                "KANDAS_HANDSHAKE_TIMEOUT_MS",
+            ),
+        ] {
+            let error = format!("{:#}", resolve(text).unwrap_err());
+            assert!(error.contains(named), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_operating_docs_table_each_variable_with_its_default() {
+        let docs = std::fs::read_to_string(DOCS).unwrap();
+        let rows: Vec<Vec<&str>> = docs
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| line.split(" | ").collect())
+            .collect();
+        let row = |env: &str| {
+            rows.iter()
+                .find(|row| row[0].contains(&format!("`{env}`")))
+                .unwrap_or_else(|| panic!("{DOCS} has no row for {env}"))
+        };
+        for setting in settings() {
+            row(&setting.env);
+        }
+        for (setting, value) in value_defaults() {
+            let default = row(&setting.env)[1];
+            assert!(
+                default.contains(&format!("`{value}`")),
+                "{DOCS}: {} defaults to `{value}`, not {default}",
+                setting.env
+            );
+        }
+    }
+
+    #[test]
+    fn the_packaged_file_gives_each_default_above_its_key() {
+        let text = std::fs::read_to_string(PACKAGED).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (setting, value) in value_defaults() {
+            let at = lines
+                .iter()
+                .position(|line| {
+                    let line = line.strip_prefix('#').unwrap_or(line);
+                    line.starts_with(&format!("{} = ", setting.key))
+                })
+                .unwrap_or_else(|| panic!("packaging/kandas.toml does not show {}", setting.key));
+            let stated = lines[..at]
+                .iter()
+                .rev()
+                .find(|line| line.starts_with("# Default:"))
+                .unwrap();
+            assert!(
+                stated.contains(&value),
+                "packaging/kandas.toml: {} defaults to {value}, not {stated}",
+                setting.key
+            );
+        }
     }
 }

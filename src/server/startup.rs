@@ -4,7 +4,7 @@ use crate::api::{
     admin::AdminApi, application::ApplicationApi, audit::AuditApi, person::PersonApi,
     prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
-use crate::config::Isolation;
+use crate::config::{Config, Isolation};
 use crate::domain::organisation::Organisation;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
@@ -106,42 +106,57 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of `kandas serve` with nothing configured, but binding and writing nothing
+    /// beyond the API: no metrics endpoint, the signed head kept in memory, heads unsigned.
+    /// Tests and embedders start from it.
     pub fn new(listen: SocketAddr, database_url: String, tls: TlsMaterial) -> Settings {
+        let defaults = crate::config::ServeArgs::default()
+            .resolve()
+            .expect("the defaults of the settings resolve");
         Settings {
             listen,
+            metrics_listen: None,
+            metrics_required: true,
+            audit_head_file: None,
+            ..Settings::configured(&defaults, database_url, tls)
+        }
+    }
+
+    /// What `config` says, serving the database at `database_url` with `tls`, read from the
+    /// files `config` names. What only exists once the process runs (the signer, a private
+    /// cluster's restarts, the organisations to seed) is left for the caller to add.
+    pub fn configured(config: &Config, database_url: String, tls: TlsMaterial) -> Settings {
+        Settings {
+            listen: config.listen,
             database_url,
-            migration_database_url: None,
-            allow_privileged_database_role: false,
+            migration_database_url: config.migration_database_url.clone(),
+            allow_privileged_database_role: config.allow_privileged_database_role,
             database_restarts: None,
             tls,
             tls_files: None,
             tls_reload_every: Duration::from_secs(2),
             pool: PoolSettings {
-                max_connections: crate::config::DEFAULT_DB_MAX_CONNECTIONS,
-                // Under overload a call waiting for a connection fails UNAVAILABLE soon rather
-                // than piling up behind the others.
-                acquire_timeout: Duration::from_millis(
-                    crate::config::DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
-                ),
+                max_connections: config.db_max_connections,
+                acquire_timeout: config.db_acquire_timeout,
             },
-            max_message_bytes: crate::config::DEFAULT_MAX_MESSAGE_BYTES,
-            max_concurrent_requests: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
-            isolation: Isolation::defaults(
-                crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
-                crate::config::DEFAULT_DB_MAX_CONNECTIONS,
-            ),
-            metrics_listen: None,
-            metrics_required: true,
+            max_message_bytes: config.max_message_bytes,
+            max_concurrent_requests: config.max_concurrent_requests,
+            isolation: config.isolation,
+            metrics_listen: config.metrics_listen,
+            metrics_required: config.metrics_listen_configured,
             clock: Clock::system(),
             seal_every: Duration::from_millis(500),
             health_every: Duration::from_secs(1),
             seed_organisations: Vec::new(),
-            certificate_font: crate::config::DEFAULT_CERTIFICATE_FONT.into(),
+            certificate_font: config.certificate_font.clone(),
             audit_signer: None,
-            audit_previous_keys: Vec::new(),
-            audit_head_file: None,
-            audit_witnesses: Vec::new(),
-            applicant_trust: ApplicantTrustFiles::default(),
+            audit_previous_keys: config.audit_previous_keys.clone(),
+            audit_head_file: Some(config.audit_head_file.clone()),
+            audit_witnesses: config.audit_witnesses.clone(),
+            applicant_trust: ApplicantTrustFiles {
+                cas: config.applicant_signature_ca.clone(),
+                crls: config.applicant_signature_crl.clone(),
+            },
         }
     }
 }
