@@ -1,6 +1,6 @@
 //! The one error type of the service and its one mapping to `google.rpc.Status`.
 //!
-//! Every error carries an `ErrorInfo` (domain `kandas.gov.kz`, an UPPER_SNAKE_CASE reason);
+//! Every error carries an `ErrorInfo` (domain `kandas.gov.kz`, one of the [`Reason`]s);
 //! malformed input carries `BadRequest` field violations, unmet conditions a
 //! `PreconditionFailure` listing all of them, exhausted quota a `QuotaFailure`. Internal details
 //! are logged here, once, and never sent.
