@@ -1,33 +1,69 @@
-//! Checks of the contract as built: the committed API reference is the one the proto gives,
-//! and the descriptors the port serves keep the proto's annotations.
+//! Checks of the contract as built: the committed API reference is the one the proto and the
+//! error reasons give, and the descriptors the port serves keep the proto's annotations.
 
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/api_reference.md"));
 const COMMITTED_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/api/reference.md");
 
-/// `api/reference.md` is what `build.rs` writes from the proto today. With
-/// `KANDAS_WRITE_API_REFERENCE=1` the test writes it instead of comparing.
+/// The whole reference: what `build.rs` writes from the proto, then every error reason.
+fn reference() -> String {
+    format!("{GENERATED}\n{}", reasons_section())
+}
+
+/// The reasons' section of the reference: every reason, its codes and when it is given.
+fn reasons_section() -> String {
+    use crate::error::Reason;
+    use strum::{EnumMessage, IntoEnumIterator};
+    let mut text = String::from(
+        "<a id=\"error-reasons\"></a>\n\n## Error reasons\n\n\
+         Every error carries a `google.rpc.ErrorInfo` with domain `kandas.gov.kz` and one of \
+         these reasons (written from `Reason` in `src/error/reason.rs`). A client matches on \
+         the reason; the message is for people and may change.\n\n\
+         | Reason | Code | When |\n| --- | --- | --- |\n",
+    );
+    for reason in Reason::iter() {
+        let codes = reason
+            .codes()
+            .iter()
+            .map(|&code| format!("`{}`", crate::error::code_name(code)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let when = reason
+            .get_documentation()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        text.push_str(&format!("| `{reason}` | {codes} | {when} |\n"));
+    }
+    text
+}
+
+/// `api/reference.md` is what `build.rs` writes from the proto today, followed by the error
+/// reasons of `crate::error::Reason`. With `KANDAS_WRITE_API_REFERENCE=1` the test writes it
+/// instead of comparing.
 #[test]
 fn api_reference_is_current() {
+    let generated = reference();
     if std::env::var_os("KANDAS_WRITE_API_REFERENCE").is_some() {
-        std::fs::write(COMMITTED_PATH, GENERATED).expect("api/reference.md is writable");
+        std::fs::write(COMMITTED_PATH, &generated).expect("api/reference.md is writable");
         return;
     }
     let committed = std::fs::read_to_string(COMMITTED_PATH).unwrap_or_default();
-    if committed != GENERATED {
+    if committed != generated {
         let first_difference = committed
             .lines()
-            .zip(GENERATED.lines())
+            .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .unwrap_or_else(|| committed.lines().count().min(GENERATED.lines().count()));
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
-            "api/reference.md differs from the proto from line {}: committed {:?}, generated {:?}; \
+            "api/reference.md differs from the proto and the reasons from line {}: committed {:?}, generated {:?}; \
              rewrite it with KANDAS_WRITE_API_REFERENCE=1 cargo test --lib api_reference",
             first_difference + 1,
             committed
                 .lines()
                 .nth(first_difference)
                 .unwrap_or("<end of file>"),
-            GENERATED
+            generated
                 .lines()
                 .nth(first_difference)
                 .unwrap_or("<end of file>"),
@@ -103,5 +139,17 @@ fn served_descriptors_carry_the_google_api_annotations() {
     assert_eq!(
         descriptor.get_field_by_name("type").unwrap().as_str(),
         Some("kandas.gov.kz/Person")
+    );
+}
+
+#[test]
+fn the_reasons_section_lists_every_reason_with_its_codes() {
+    let section = reasons_section();
+    for reason in <crate::error::Reason as strum::IntoEnumIterator>::iter() {
+        assert!(section.contains(&format!("| `{reason}` |")), "{reason}");
+    }
+    assert!(
+        section.contains("| `MALFORMED_FRAME` | `INTERNAL`, `INVALID_ARGUMENT` |"),
+        "{section}"
     );
 }

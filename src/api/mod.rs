@@ -17,7 +17,7 @@ use crate::domain::country::CountryCode;
 use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
-use crate::error::{ApiError, ApiResult, FieldError, NOT_OUR_CURSOR};
+use crate::error::{ApiError, ApiResult, FieldError, NOT_OUR_CURSOR, Reason};
 use crate::service::persons;
 use crate::state::AppState;
 use base64::Engine;
@@ -37,7 +37,7 @@ pub async fn open<T>(
         .cloned()
         .ok_or_else(|| {
             Status::from(ApiError::Unauthenticated {
-                reason: "CLIENT_IDENTITY_MISSING",
+                reason: Reason::ClientIdentityMissing,
                 message: "no verified client identity".into(),
             })
         })?;

@@ -87,7 +87,9 @@ pub fn run(command: SignatureCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(refusal) => {
-            println!("REFUSED: {refusal}");
+            // The reason as the service would send it, so an office reads the same word here.
+            let reason = crate::error::Reason::from(refusal.reason);
+            println!("REFUSED: {reason}: {}", refusal.message);
             ExitCode::from(1)
         }
     }

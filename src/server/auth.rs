@@ -15,7 +15,7 @@ use crate::domain::caller::ApplicantClaim;
 use crate::domain::iin::Iin;
 use crate::domain::jurisdiction::Reach;
 use crate::domain::organisation::{Jurisdiction, NotActive, Registry};
-use crate::error::ApiError;
+use crate::error::{ApiError, Reason};
 use crate::server::connections::ConnectionInfo;
 use crate::server::identity::identity_from_certificate;
 use crate::state::OrganisationsCell;
@@ -189,7 +189,7 @@ fn admitted(
     method: &str,
 ) -> Result<Jurisdiction, ApiError> {
     let refused = |why: String| ApiError::PermissionDenied {
-        reason: "ORGANISATION_NOT_ACTIVE",
+        reason: Reason::OrganisationNotActive,
         message: format!("organisation `{organisation}` {why}"),
     };
     match registry.admit(role, organisation) {
@@ -222,7 +222,7 @@ pub fn authorize(
         .as_ref()
         .and_then(|chain| chain.first())
         .ok_or_else(|| ApiError::Unauthenticated {
-            reason: "CLIENT_CERTIFICATE_REQUIRED",
+            reason: Reason::ClientCertificateRequired,
             message: "a client certificate is required".into(),
         })?;
     still_standing(extensions)?;
@@ -231,7 +231,7 @@ pub fn authorize(
     let permitted = allowed_roles(method).is_some_and(|roles| roles.contains(&role));
     if !permitted {
         return Err(ApiError::PermissionDenied {
-            reason: "ROLE_NOT_PERMITTED",
+            reason: Reason::RoleNotPermitted,
             message: format!("role `{role}` may not call {method}"),
         });
     }
@@ -307,7 +307,7 @@ pub fn applicant_claim(
     }
     let Some(value) = single_header(headers, APPLICANT_HEADER)? else {
         return Err(ApiError::PermissionDenied {
-            reason: "APPLICANT_REQUIRED",
+            reason: Reason::ApplicantRequired,
             message: format!(
                 "a portal call must name its signed-in applicant in `{APPLICANT_HEADER}` \
                  (`persons/{{id}}` or an IIN)"

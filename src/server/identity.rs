@@ -4,7 +4,7 @@
 
 use crate::domain::organisation::is_valid_id;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reason};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 const URN_PREFIX: &str = "urn:kandas:";
@@ -12,7 +12,7 @@ const URN_PREFIX: &str = "urn:kandas:";
 /// Reads the caller's role and organisation from a DER certificate's URI SAN.
 pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError> {
     let unauthenticated = |message: &str| ApiError::Unauthenticated {
-        reason: "CLIENT_IDENTITY_INVALID",
+        reason: Reason::ClientIdentityInvalid,
         message: message.to_string(),
     };
     let (_, cert) = X509Certificate::from_der(der)
@@ -50,7 +50,7 @@ pub fn identity_from_certificate(der: &[u8]) -> Result<(Role, String), ApiError>
         .split_once(':')
         .ok_or_else(|| unauthenticated("URI SAN must be urn:kandas:<role>:<organisation>"))?;
     let role = Role::parse(role).ok_or_else(|| ApiError::Unauthenticated {
-        reason: "UNKNOWN_ROLE",
+        reason: Reason::UnknownRole,
         message: format!("role `{role}` in the client certificate is not a kandas role"),
     })?;
     if !is_valid_id(organisation) {

@@ -18,7 +18,7 @@
 //!   says `INTERNAL` for an unparsable request; the service's contract says invalid input is
 //!   `INVALID_ARGUMENT`, as `crate::server::codec` answers for a message that does not decode).
 
-use crate::error::{ApiError, ERROR_DOMAIN};
+use crate::error::{ApiError, ERROR_DOMAIN, Reason};
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame};
 use std::pin::Pin;
@@ -28,13 +28,6 @@ use std::time::Duration;
 use tokio::time::Sleep;
 use tonic::Code;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
-
-/// Reason of the refusal of a message over the size limit.
-pub const TOO_LARGE_REASON: &str = "MESSAGE_TOO_LARGE";
-/// Reason of the refusal of a request whose message did not arrive in time.
-pub const TOO_SLOW_REASON: &str = "REQUEST_NOT_RECEIVED_IN_TIME";
-/// Reason of the refusal of a request whose gRPC framing is wrong.
-pub const MALFORMED_REASON: &str = "MALFORMED_FRAME";
 
 /// Where the metrics layer learns that a call failed on the client's framing: the body sets
 /// the kind, the metrics layer reads it when the call ends.
@@ -91,7 +84,7 @@ impl Malformed {
             ),
         };
         let mut details = ErrorDetails::with_error_info(
-            MALFORMED_REASON,
+            Reason::MalformedFrame.as_str(),
             ERROR_DOMAIN,
             [("kind".to_string(), self.label().to_string())],
         );
@@ -239,7 +232,7 @@ pub(crate) fn too_large(limit: usize, size: Option<usize>) -> tonic::Status {
         None => format!("the request message is over the limit of {limit} bytes"),
     };
     ApiError::ResourceExhausted {
-        reason: TOO_LARGE_REASON,
+        reason: Reason::MessageTooLarge,
         message,
         violations: vec![(
             "kandas:max_message_bytes".to_string(),
@@ -251,7 +244,7 @@ pub(crate) fn too_large(limit: usize, size: Option<usize>) -> tonic::Status {
 
 pub(crate) fn too_slow(timeout: Duration) -> tonic::Status {
     ApiError::DeadlineExceeded {
-        reason: TOO_SLOW_REASON,
+        reason: Reason::RequestNotReceivedInTime,
         message: format!(
             "the request message did not arrive within {} s",
             timeout.as_secs_f32()
@@ -355,7 +348,7 @@ mod tests {
         let status = body.inspect(&framed(5, b"")).unwrap_err();
         assert_eq!(status.code(), tonic::Code::ResourceExhausted);
         let info = status.get_error_details().error_info().cloned().unwrap();
-        assert_eq!(info.reason, TOO_LARGE_REASON);
+        assert_eq!(info.reason, Reason::MessageTooLarge.as_str());
         assert!(status.message().contains("limit of 4 bytes"), "{status:?}");
     }
 
@@ -399,7 +392,7 @@ mod tests {
         assert_eq!(
             reason_and_kind(&status),
             (
-                MALFORMED_REASON.into(),
+                Reason::MalformedFrame.to_string(),
                 "compressed_without_encoding".into()
             )
         );

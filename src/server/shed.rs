@@ -29,7 +29,7 @@
 use super::connections::{CallInProgress, ConnectionInfo};
 use super::request_body::{ArrivingBody, Limits, MalformedNote};
 use crate::domain::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reason};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -38,11 +38,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::transport::server::TlsConnectInfo;
-
-/// Reason of the `ErrorInfo` sent with a shed call.
-pub const OVERLOADED_REASON: &str = "SERVER_OVERLOADED";
-/// Reason of the refusal of a call beyond its organisation's share.
-pub const OVER_SHARE_REASON: &str = "ORGANISATION_OVER_SHARE";
 
 /// RPC paths that are never shed.
 pub fn never_shed(path: &str) -> bool {
@@ -173,7 +168,7 @@ pub struct ShedService<S> {
 /// The refusal of a call that waited `wait` beyond its organisation's share.
 pub fn over_share(share: usize, wait: Duration) -> ApiError {
     ApiError::ResourceExhausted {
-        reason: OVER_SHARE_REASON,
+        reason: Reason::OrganisationOverShare,
         message: format!(
             "this organisation kept its share of {share} concurrent calls in progress for the {} ms this call waited; retry with backoff (and the same request_id)",
             wait.as_millis()
@@ -188,7 +183,7 @@ pub fn over_share(share: usize, wait: Duration) -> ApiError {
 /// The refusal, through the one error model.
 pub fn overloaded(limit: usize) -> ApiError {
     ApiError::ResourceExhausted {
-        reason: OVERLOADED_REASON,
+        reason: Reason::ServerOverloaded,
         message: format!(
             "the server is serving its limit of {limit} concurrent calls; retry with backoff (and the same request_id)"
         ),
@@ -329,7 +324,7 @@ mod tests {
         assert_eq!(status.code(), tonic::Code::ResourceExhausted);
         let details = status.get_error_details();
         let info = details.error_info().expect("ErrorInfo");
-        assert_eq!(info.reason, OVERLOADED_REASON);
+        assert_eq!(info.reason, Reason::ServerOverloaded.as_str());
         assert_eq!(info.domain, crate::error::ERROR_DOMAIN);
     }
 
@@ -365,7 +360,7 @@ mod tests {
         assert!(matches!(
             refused,
             ApiError::ResourceExhausted {
-                reason: OVERLOADED_REASON,
+                reason: Reason::ServerOverloaded,
                 ..
             }
         ));
@@ -382,7 +377,7 @@ mod tests {
         assert!(matches!(
             refused,
             ApiError::ResourceExhausted {
-                reason: OVER_SHARE_REASON,
+                reason: Reason::OrganisationOverShare,
                 ..
             }
         ));

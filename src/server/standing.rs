@@ -10,7 +10,7 @@
 
 use crate::domain::organisation::{NotActive, Registry};
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reason};
 use crate::server::tls::CurrentTls;
 use crate::state::OrganisationsCell;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -20,11 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// Reason of the refusal of a call on a connection whose certificate is now revoked.
-pub const REVOKED_REASON: &str = "CERTIFICATE_REVOKED";
-/// Reason of the refusal of a call on a connection whose certificate no longer verifies.
-pub const NOT_TRUSTED_REASON: &str = "CERTIFICATE_NOT_TRUSTED";
 
 /// Why a connection no longer serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,17 +43,17 @@ impl Lapse {
     pub fn refusal(&self) -> ApiError {
         match self {
             Lapse::Revoked => ApiError::Unauthenticated {
-                reason: REVOKED_REASON,
+                reason: Reason::CertificateRevoked,
                 message: "the client certificate of this connection has been revoked".into(),
             },
             Lapse::NotTrusted(why) => ApiError::Unauthenticated {
-                reason: NOT_TRUSTED_REASON,
+                reason: Reason::CertificateNotTrusted,
                 message: format!(
                     "the client certificate of this connection no longer verifies: {why}"
                 ),
             },
             Lapse::OrganisationNotActive(why) => ApiError::PermissionDenied {
-                reason: "ORGANISATION_NOT_ACTIVE",
+                reason: Reason::OrganisationNotActive,
                 message: format!("the organisation of this connection {why}"),
             },
         }

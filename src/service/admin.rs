@@ -5,7 +5,7 @@ use crate::domain::calendar::{Calendar, OfficialYear};
 use crate::domain::call::Call;
 use crate::domain::money::Mci;
 use crate::domain::regions::Region;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::calendar;
@@ -55,7 +55,7 @@ pub async fn set_quota<R: Message + Default>(
         quota::SetQuota::Set(row) => row,
         quota::SetQuota::BelowTaken { taken } => {
             return Err(failed_precondition(
-                "QUOTA_BELOW_TAKEN",
+                Reason::QuotaBelowTaken,
                 format!(
                     "{taken} places of {region} {year} are already taken; the quota cannot be set to {places}"
                 ),

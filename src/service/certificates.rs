@@ -8,7 +8,7 @@
 use crate::domain::call::Call;
 use crate::domain::record_list::{Standing, status_standing};
 use crate::domain::verification_code::{RANDOM_BYTES, VerificationCode};
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::persons::within;
 use crate::state::AppState;
 use crate::store::Tx;
@@ -76,11 +76,11 @@ fn ensure_in_force(name: &str, certificate: &CertificateRow, today: NaiveDate) -
     let (reason, message) = match status_standing(status, today) {
         Standing::Valid | Standing::NotYet => return Ok(()),
         Standing::Annulled(from) => (
-            "KANDAS_STATUS_ANNULLED",
+            Reason::KandasStatusAnnulled,
             format!("{name} is annulled from {from}; an annulled certificate is not re-issued"),
         ),
         Standing::Expired | Standing::Ended(_) => (
-            "KANDAS_STATUS_EXPIRED",
+            Reason::KandasStatusExpired,
             format!(
                 "{name} was valid through {}; an expired certificate is not re-issued",
                 status.valid_until
@@ -90,7 +90,7 @@ fn ensure_in_force(name: &str, certificate: &CertificateRow, today: NaiveDate) -
     Err(failed_precondition(
         reason,
         message.clone(),
-        vec![Violation::new(reason, name, message)],
+        vec![Violation::new(reason.as_str(), name, message)],
     ))
 }
 

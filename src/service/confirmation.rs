@@ -7,7 +7,7 @@
 use crate::domain::call::Call;
 use crate::domain::iin::Iin;
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Reason};
 use crate::signature::{self, Assurance, RequestDigest};
 use crate::state::AppState;
 use crate::store::confirmations::{self, Evidence, NewConfirmation};
@@ -64,7 +64,7 @@ pub async fn check(
     }
     match &presented.given {
         Given::None => Err(ApiError::PermissionDenied {
-            reason: "APPLICANT_CONFIRMATION_REQUIRED",
+            reason: Reason::ApplicantConfirmationRequired,
             message: "a portal act needs the applicant's own confirmation: applicant_signature \
                       (their CMS signature over the request's canonical bytes) or \
                       sms_confirmation"
@@ -78,7 +78,7 @@ pub async fn check(
                 .is_some_and(|o| o.accepts_sms_confirmation);
             if !accepts {
                 return Err(ApiError::PermissionDenied {
-                    reason: "SMS_CONFIRMATION_NOT_ACCEPTED",
+                    reason: Reason::SmsConfirmationNotAccepted,
                     message: format!(
                         "organisation `{}` may not confirm acts by SMS: the applicant signs \
                          (applicant_signature)",
@@ -96,7 +96,7 @@ pub async fn check(
         Given::Signature(der) => {
             let iin = applicant_iin(tx, applicant).await?.ok_or_else(|| {
                 refused(
-                    signature::Reason::NotApplicant.code(),
+                    Reason::SignerNotApplicant,
                     "the applicant has no IIN on record, so no national CA certificate is \
                      theirs; the portal confirms by SMS until an IIN is assigned"
                         .into(),
@@ -105,7 +105,7 @@ pub async fn check(
             let content = signature::signed_content(call.rpc, &iin, &presented.request);
             let trust = state.applicant_trust.current();
             let signer = signature::verify(der, &content, &trust, at, Some(&iin))
-                .map_err(|refusal| refused(refusal.reason.code(), refusal.message))?;
+                .map_err(|refusal| refused(refusal.reason.into(), refusal.message))?;
             Ok(confirmed(
                 Assurance::Signature,
                 Some(Evidence::Signature {
@@ -162,7 +162,7 @@ fn only_portal(field: &str) -> ApiError {
     )])
 }
 
-fn refused(reason: &'static str, message: String) -> ApiError {
+fn refused(reason: Reason, message: String) -> ApiError {
     ApiError::PermissionDenied { reason, message }
 }
 

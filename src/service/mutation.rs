@@ -4,7 +4,7 @@
 
 use crate::audit::{AuditWriter, Entry};
 use crate::domain::call::Call;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Reason};
 use crate::store::{Tx, idempotency};
 use prost::Message;
 use uuid::Uuid;
@@ -87,7 +87,7 @@ pub fn ensure_fresh(what: &str, given: &str, version: i32) -> ApiResult<()> {
 /// The refusal of a change to `what` made on a version that is no longer current.
 pub fn stale(what: &str) -> ApiError {
     ApiError::Aborted {
-        reason: "ETAG_MISMATCH",
+        reason: Reason::EtagMismatch,
         message: format!(
             "the {what} changed since it was read; read it again and retry with the new etag"
         ),

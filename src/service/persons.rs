@@ -11,7 +11,7 @@ use crate::domain::person::{
 };
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult, FieldError, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, FieldError, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::persons::{self, PersonRow};
@@ -92,7 +92,7 @@ pub async fn register<R: Message + Default>(
         && let Some(holder) = persons::holder_of_document(&mut *tx, document).await?
     {
         return Err(ApiError::AlreadyExists {
-            reason: "IDENTITY_DOCUMENT_HELD",
+            reason: Reason::IdentityDocumentHeld,
             message: format!(
                 "persons/{holder} holds this identity document already: one person, one record"
             ),
@@ -152,7 +152,7 @@ pub async fn register<R: Message + Default>(
 /// The refusal of a registration that may be someone registered already.
 fn possible_duplicate(candidates: &[Uuid]) -> ApiError {
     failed_precondition(
-        "POSSIBLE_DUPLICATE",
+        Reason::PossibleDuplicate,
         "a person with the same surname, given name, birth date and sex is registered; if this \
          is someone else, register again with `confirmed_distinct`",
         candidates
@@ -347,7 +347,7 @@ pub async fn holder_of(state: &AppState, iin: &Iin) -> ApiResult<Uuid> {
         .await?
         .map(|row| row.id)
         .ok_or_else(|| ApiError::PermissionDenied {
-            reason: "APPLICANT_UNKNOWN",
+            reason: Reason::ApplicantUnknown,
             message: "no person holds the IIN named in `x-kandas-applicant`".into(),
         })
 }

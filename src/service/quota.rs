@@ -6,7 +6,7 @@ use crate::domain::jurisdiction::Scope;
 use crate::domain::lifecycle;
 use crate::domain::procedure::Procedure;
 use crate::domain::regions::Region;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::applications;
@@ -153,7 +153,7 @@ pub async fn forward<R: Message + Default>(
     }
     if !problems.is_empty() {
         return Err(failed_precondition(
-            "NOT_FORWARDABLE",
+            Reason::NotForwardable,
             "some applications cannot be forwarded; nothing was forwarded",
             problems,
         ));
@@ -189,7 +189,7 @@ pub async fn record_notified<R: Message + Default>(
         || lifecycle::may_record_notified(row.pending_step).is_err()
     {
         return Err(failed_precondition(
-            "NOT_AWAITING_NOTIFICATION",
+            Reason::NotAwaitingNotification,
             "only a decided quota application whose applicant was not yet notified",
             vec![Violation::new(
                 "AWAITING_NOTIFICATION",

@@ -9,7 +9,7 @@ use crate::audit::Entry;
 use crate::domain::call::Call;
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::service::organisations::name_of;
 use crate::state::{AppState, StreamGauges};
@@ -86,13 +86,13 @@ pub async fn set_subscription<R: Message + Default>(
     match registered {
         None => {
             return Err(refusal(
-                "ORGANISATION_NOT_REGISTERED",
+                Reason::OrganisationNotRegistered,
                 format!("{name} is not registered; register it with role `registry` first"),
             ));
         }
         Some(row) if row.organisation.role != Role::Registry => {
             return Err(refusal(
-                "NOT_A_REGISTRY",
+                Reason::NotARegistry,
                 format!(
                     "{name} is registered with role `{}`; only a `registry` organisation receives record events",
                     row.organisation.role
@@ -124,7 +124,7 @@ pub async fn subscriptions(
 
 fn no_subscription(organisation: &str) -> ApiError {
     failed_precondition(
-        "NO_SUBSCRIPTION",
+        Reason::NoSubscription,
         format!(
             "{} has no record subscription; the operator sets one with SetRecordSubscription",
             name_of(organisation)
@@ -212,7 +212,7 @@ fn admitted_now(state: &AppState, call: &Call) -> ApiResult<Call> {
     let admitted = registry
         .admit(call.caller.role, organisation)
         .map_err(|_| ApiError::PermissionDenied {
-            reason: "ORGANISATION_NOT_ACTIVE",
+            reason: Reason::OrganisationNotActive,
             message: format!("organisation `{organisation}` is no longer active in this role"),
         })?;
     let mut call = call.clone();
@@ -260,7 +260,7 @@ impl Drop for OpenStream {
 
 fn stopping() -> ApiError {
     ApiError::Unavailable {
-        reason: "SERVER_STOPPING",
+        reason: Reason::ServerStopping,
         message: "the server is stopping; resume after the last cursor received".into(),
     }
 }

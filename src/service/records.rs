@@ -9,7 +9,7 @@ use crate::domain::record_life::{
     self, AnnulRefusal, AnnullableKind, Annulment, EndRefusal, RegistrationEnd,
 };
 use crate::domain::regions::Region;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::records::{self, AnnullableRow, RegistrationRow};
@@ -91,25 +91,25 @@ pub async fn end_registration<R: Message + Default>(
 fn end_refused(name: &str, refusal: EndRefusal) -> ApiError {
     let (reason, message) = match refusal {
         EndRefusal::AlreadyEnded(end) => (
-            "REGISTRATION_ALREADY_ENDED",
+            Reason::RegistrationAlreadyEnded,
             format!(
                 "{name} was already ended with {} as its last day",
                 end.last_day
             ),
         ),
         EndRefusal::BeforeStart(start) => (
-            "REGISTRATION_NOT_STARTED",
+            Reason::RegistrationNotStarted,
             format!("{name} began on {start}; its last day cannot be earlier"),
         ),
         EndRefusal::EndsEarlier(until) => (
-            "REGISTRATION_ENDS_EARLIER",
+            Reason::RegistrationEndsEarlier,
             format!("{name} already ends on {until}; it can only be ended earlier"),
         ),
     };
     failed_precondition(
         reason,
         message.clone(),
-        vec![Violation::new(reason, name, message)],
+        vec![Violation::new(reason.as_str(), name, message)],
     )
 }
 
@@ -132,7 +132,7 @@ pub async fn annul<R: Message + Default>(
     let annuls = kind.annulled_by();
     if call.caller.role != annuls {
         return Err(ApiError::PermissionDenied {
-            reason: "RECORD_KIND_NOT_ANNULLED_BY_ROLE",
+            reason: Reason::RecordKindNotAnnulledByRole,
             message: format!(
                 "{} is annulled by `{annuls}` only (the body that granted it), not by `{}`",
                 kind.words(),
@@ -225,21 +225,21 @@ async fn fallen_cards(tx: &mut Tx<'_>, person: Uuid, number: &str) -> ApiResult<
 fn annul_refused(name: &str, refusal: AnnulRefusal) -> ApiError {
     let (reason, message) = match refusal {
         AnnulRefusal::AlreadyAnnulled(a) => (
-            "RECORD_ALREADY_ANNULLED",
+            Reason::RecordAlreadyAnnulled,
             format!("{name} was already {}", a.describe()),
         ),
         AnnulRefusal::BeforeIssue(from) => (
-            "ANNULMENT_BEFORE_ISSUE",
+            Reason::AnnulmentBeforeIssue,
             format!("{name} is valid from {from}; it cannot be annulled from an earlier date"),
         ),
         AnnulRefusal::ExpiredBefore(until) => (
-            "RECORD_EXPIRED",
+            Reason::RecordExpired,
             format!("{name} was valid through {until} only; there is nothing left to annul"),
         ),
     };
     failed_precondition(
         reason,
         message.clone(),
-        vec![Violation::new(reason, name, message)],
+        vec![Violation::new(reason.as_str(), name, message)],
     )
 }

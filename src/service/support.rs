@@ -3,7 +3,7 @@
 
 use crate::domain::call::Call;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::applications;
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
@@ -134,31 +134,31 @@ pub async fn payments(
 fn refused(problem: PaymentProblem, line: &str) -> ApiError {
     let (reason, what) = match problem {
         PaymentProblem::NotPositive => (
-            "PAYMENT_NOT_POSITIVE",
+            Reason::PaymentNotPositive,
             "a payment is a positive amount".to_string(),
         ),
         PaymentProblem::AboveSinglePayment { cap } => (
-            "ABOVE_MONTHLY_AMOUNT",
+            Reason::AboveMonthlyAmount,
             format!("a single payment of this line is at most {cap} tenge"),
         ),
         PaymentProblem::AboveLine { remaining } => (
-            "ABOVE_ENTITLEMENT",
+            Reason::AboveEntitlement,
             format!("only {remaining} tenge of this line remain unpaid"),
         ),
         PaymentProblem::TooManyPayments { max } => (
-            "PAYMENTS_EXHAUSTED",
+            Reason::PaymentsExhausted,
             format!("this line allows at most {max} payments, all made"),
         ),
         PaymentProblem::PeriodRequired => (
-            "PERIOD_REQUIRED",
+            Reason::PeriodRequired,
             "a rent payment names the month paid (period YYYY-MM)".to_string(),
         ),
         PaymentProblem::PeriodNotAllowed => (
-            "PERIOD_NOT_ALLOWED",
+            Reason::PeriodNotAllowed,
             "only rent payments name a month".to_string(),
         ),
         PaymentProblem::PeriodOutsideRentMonths { first, last } => (
-            "PERIOD_OUTSIDE_RENT_MONTHS",
+            Reason::PeriodOutsideRentMonths,
             format!(
                 "rent is paid for the 12 months after the inclusion decision: {first} to {last}"
             ),
@@ -167,6 +167,6 @@ fn refused(problem: PaymentProblem, line: &str) -> ApiError {
     failed_precondition(
         reason,
         what.clone(),
-        vec![Violation::new(reason, line, what)],
+        vec![Violation::new(reason.as_str(), line, what)],
     )
 }

@@ -52,8 +52,10 @@ pub fn run(iterations: u32) -> anyhow::Result<()> {
             let trust = TrustStore::from_files(&cas, &crls)?;
             let at = Utc::now();
             // One call outside the timing: it must verify, or the loop measures a refusal.
-            verify(&signature, &content, &trust, at, Some(&iin))
-                .map_err(|refusal| anyhow::anyhow!("{refusal}"))?;
+            verify(&signature, &content, &trust, at, Some(&iin)).map_err(|refusal| {
+                let reason = kandas::error::Reason::from(refusal.reason);
+                anyhow::anyhow!("{reason}: {}", refusal.message)
+            })?;
             let started = Instant::now();
             for _ in 0..iterations {
                 let _ = verify(&signature, &content, &trust, at, Some(&iin));

@@ -4,7 +4,7 @@
 
 use crate::api::convert::{assurance_to_proto, timestamp};
 use crate::domain::signature::RequestDigest;
-use crate::error::FieldError;
+use crate::error::{FieldError, Reason};
 use crate::pb;
 use crate::service::confirmation::{Given, Presented, Verdict, VerifiedAct};
 use chrono::{DateTime, Utc};
@@ -62,7 +62,7 @@ fn verdict_to_proto(verdict: &Verdict) -> pb::SignatureVerdict {
         },
         Verdict::Refused(refusal) => pb::SignatureVerdict {
             valid: false,
-            reason: refusal.reason.code().to_string(),
+            reason: Reason::from(refusal.reason).to_string(),
             message: refusal.message.clone(),
             revoke_time: None,
         },

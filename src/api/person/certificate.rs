@@ -3,7 +3,7 @@
 
 use crate::api::convert::date_to_proto;
 use crate::domain::record_list::Standing;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::pb;
 use crate::render::FontError;
 use crate::render::kandas_certificate::{self, Holder, KandasCertificate};
@@ -15,7 +15,7 @@ const FONT_SETTING: &str = "KANDAS_CERTIFICATE_FONT";
 
 /// The refusal of a download because of the font, naming the setting; the path and the cause
 /// go to the log, as they are the operator's to fix.
-fn font_refused(reason: &'static str, why: &str) -> ApiError {
+fn font_refused(reason: Reason, why: &str) -> ApiError {
     let message = format!(
         "kandas certificates cannot be set: the font {FONT_SETTING} {why}; the operator sets \
          {FONT_SETTING} to a TrueType font with Cyrillic and Kazakh letters (Debian: \
@@ -24,7 +24,7 @@ fn font_refused(reason: &'static str, why: &str) -> ApiError {
     failed_precondition(
         reason,
         message.clone(),
-        vec![Violation::new(reason, FONT_SETTING, message)],
+        vec![Violation::new(reason.as_str(), FONT_SETTING, message)],
     )
 }
 
@@ -33,7 +33,7 @@ fn font_refused(reason: &'static str, why: &str) -> ApiError {
 pub(super) async fn read_font(path: &Path) -> Result<Vec<u8>, ApiError> {
     tokio::fs::read(path).await.map_err(|error| {
         tracing::warn!(font = %path.display(), %error, "the certificate font cannot be read");
-        font_refused("CERTIFICATE_FONT_UNAVAILABLE", "cannot be read")
+        font_refused(Reason::CertificateFontUnavailable, "cannot be read")
     })
 }
 
@@ -41,10 +41,10 @@ fn render_refused(error: FontError) -> ApiError {
     tracing::warn!(%error, "the certificate font cannot set a certificate");
     match error {
         FontError::MissingGlyph => font_refused(
-            "CERTIFICATE_FONT_INCOMPLETE",
+            Reason::CertificateFontIncomplete,
             "lacks a letter this certificate needs",
         ),
-        other => font_refused("CERTIFICATE_FONT_UNUSABLE", &other.to_string()),
+        other => font_refused(Reason::CertificateFontUnusable, &other.to_string()),
     }
 }
 

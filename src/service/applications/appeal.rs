@@ -6,7 +6,7 @@ use super::ensure_may_submit;
 use crate::domain::appeal::{self, AppealRefusal, AppealState};
 use crate::domain::call::Call;
 use crate::domain::lifecycle::{self, State};
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::confirmation::{self, Presented};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
@@ -125,7 +125,7 @@ pub async fn decide<R: Message + Default>(
     call.scope().check(row.placement(), &call.subject)?;
     if call.caller.role != row.procedure.decider() {
         return Err(ApiError::PermissionDenied {
-            reason: "ROLE_MAY_NOT_DECIDE_PROCEDURE",
+            reason: Reason::RoleMayNotDecideProcedure,
             message: format!(
                 "only `{}` decides appeals of {} applications",
                 row.procedure.decider(),
@@ -174,26 +174,30 @@ fn refusal(refusal: AppealRefusal, subject: &str) -> ApiError {
         // state of the appeal.
         AppealRefusal::SameOrganisation => {
             return ApiError::PermissionDenied {
-                reason: "SAME_ORGANISATION",
+                reason: Reason::SameOrganisation,
                 message: "the organisation that refused does not decide the appeal against its refusal; another office of the deciding role does".into(),
             };
         }
         AppealRefusal::NotRefused => (
-            "NOT_REFUSED",
+            Reason::NotRefused,
             "only a refused application is appealed".to_string(),
         ),
         AppealRefusal::WindowClosed { last_day } => (
-            "APPEAL_WINDOW_CLOSED",
+            Reason::AppealWindowClosed,
             format!("the refusal could be appealed until {last_day} (3 months of the decision)"),
         ),
         AppealRefusal::Decided(state) => (
-            "APPEAL_DECIDED",
+            Reason::AppealDecided,
             format!("the appeal was decided already: {}", state.as_str()),
         ),
     };
     failed_precondition(
         reason,
         message.clone(),
-        vec![Violation::new(reason, subject.to_string(), message)],
+        vec![Violation::new(
+            reason.as_str(),
+            subject.to_string(),
+            message,
+        )],
     )
 }

@@ -11,7 +11,9 @@ use crate::domain::prerequisites::{self, PrerequisiteCode};
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::record_event::NewEvent;
 use crate::domain::regions::Region;
-use crate::error::{ApiError, ApiResult, FieldError, Fields, Violation, failed_precondition};
+use crate::error::{
+    ApiError, ApiResult, FieldError, Fields, Reason, Violation, failed_precondition,
+};
 use crate::store::applications::ApplicationRow;
 use crate::store::persons::{self, IssueError};
 use crate::store::{self, Tx, records};
@@ -73,7 +75,7 @@ pub async fn approve(
                 .and_then(|r| r.kandas_statuses.into_iter().max_by_key(|s| s.valid_until))
                 .ok_or_else(|| {
                     failed_precondition(
-                        "NO_KANDAS_STATUS",
+                        Reason::NoKandasStatus,
                         "there is no kandas status to extend",
                         vec![Violation::new(
                             "KANDAS_STATUS_VALID",
@@ -142,7 +144,7 @@ pub async fn approve(
                 .and_then(|(expiry, _)| issuance::card_valid_until(today, expiry))
                 .ok_or_else(|| {
                     failed_precondition(
-                        "PASSPORT_EXPIRED",
+                        Reason::PassportExpired,
                         "the card cannot outlive the passport, which is no longer valid",
                         vec![Violation::new(
                             "PASSPORT_VALID",
@@ -293,7 +295,7 @@ async fn include_in_quota(
         Some(Ok(mci)) => mci,
         None => {
             return Err(failed_precondition(
-                "MCI_NOT_SET",
+                Reason::MciNotSet,
                 format!(
                     "the MCI for {mci_year} is not set; an administrator sets it with AdminService.SetMci"
                 ),
@@ -306,7 +308,7 @@ async fn include_in_quota(
         }
         Some(Err(stored)) => {
             return Err(failed_precondition(
-                "MCI_OUT_OF_RANGE",
+                Reason::MciOutOfRange,
                 format!(
                     "the MCI stored for {mci_year} is {} tenge, outside 1 to 100,000; an administrator sets it again with AdminService.SetMci",
                     stored.0
@@ -330,7 +332,7 @@ async fn include_in_quota(
             remaining,
         } => {
             return Err(ApiError::ResourceExhausted {
-                reason: "QUOTA_EXHAUSTED",
+                reason: Reason::QuotaExhausted,
                 message: format!(
                     "the {year} quota of {region} has {remaining} of {total} places left; {places} requested"
                 ),
@@ -344,7 +346,7 @@ async fn include_in_quota(
         }
         store::quota::Allocation::NoQuota => {
             return Err(failed_precondition(
-                "NOT_A_QUOTA_REGION",
+                Reason::NotAQuotaRegion,
                 format!("{region} has no quota for {year}"),
                 vec![Violation::new(
                     "QUOTA_REGION",
@@ -356,7 +358,7 @@ async fn include_in_quota(
     }
     if let Err(person) = store::quota::include(tx, everyone, row.id, region, year).await? {
         return Err(failed_precondition(
-            "ALREADY_INCLUDED",
+            Reason::AlreadyIncluded,
             "a person of this family was already included in a quota; nobody is included twice",
             vec![Violation::new(
                 PrerequisiteCode::NotIncludedBefore,
@@ -394,7 +396,7 @@ async fn assign_iin(
         .ok_or_else(|| ApiError::not_found("applicant"))?;
     if person.iin.is_some() {
         return Err(failed_precondition(
-            "IIN_ALREADY_ASSIGNED",
+            Reason::IinAlreadyAssigned,
             "the person already holds an IIN",
             vec![Violation::new(
                 "IIN_NOT_YET_ASSIGNED",
@@ -406,7 +408,7 @@ async fn assign_iin(
     let iin = persons::issue_iin(tx, &person).await.map_err(|e| match e {
         IssueError::Database(db) => ApiError::from(db),
         IssueError::SerialsExhausted => ApiError::ResourceExhausted {
-            reason: "IIN_SERIALS_EXHAUSTED",
+            reason: Reason::IinSerialsExhausted,
             message: "every IIN serial for this birth date and sex has been issued".into(),
             violations: vec![(
                 "iin_serials".into(),
@@ -414,7 +416,7 @@ async fn assign_iin(
             )],
         },
         IssueError::Unencodable => failed_precondition(
-            "BIRTH_DATE_NOT_ENCODABLE",
+            Reason::BirthDateNotEncodable,
             "the birth date cannot be encoded in an IIN",
             vec![Violation::new(
                 "BIRTH_DATE_NOT_ENCODABLE",

@@ -17,7 +17,7 @@ use crate::domain::details::Details;
 use crate::domain::lifecycle::Refusal;
 use crate::domain::procedure::Procedure;
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::confirmation::Presented;
 use crate::service::mutation::Idempotency;
 use crate::store::records;
@@ -94,7 +94,7 @@ pub fn ensure_may_submit(caller: &Caller, procedure: Procedure) -> ApiResult<()>
         Ok(())
     } else {
         Err(ApiError::PermissionDenied {
-            reason: "ROLE_MAY_NOT_SUBMIT_PROCEDURE",
+            reason: Reason::RoleMayNotSubmitProcedure,
             message: format!(
                 "role `{}` may not submit {} applications",
                 caller.role,
@@ -110,7 +110,7 @@ fn ensure_may_decide(role: Role, procedure: Procedure) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::PermissionDenied {
-            reason: "ROLE_MAY_NOT_DECIDE_PROCEDURE",
+            reason: Reason::RoleMayNotDecideProcedure,
             message: format!(
                 "only `{}` decides {} applications",
                 procedure.decider(),
@@ -131,7 +131,7 @@ fn ensure_fresh(given: &str, version: i32) -> ApiResult<()> {
 fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Final(state) => failed_precondition(
-            "APPLICATION_FINAL",
+            Reason::ApplicationFinal,
             format!("the application is already {state}; a decision is final"),
             vec![Violation::new(
                 "APPLICATION_FINAL",
@@ -140,7 +140,7 @@ fn refused(refusal: Refusal) -> ApiError {
             )],
         ),
         Refusal::NotForwarded => failed_precondition(
-            "NOT_FORWARDED",
+            Reason::NotForwarded,
             "the employment center has not forwarded this application to the commission yet",
             vec![Violation::new(
                 "FORWARDED",
@@ -149,7 +149,7 @@ fn refused(refusal: Refusal) -> ApiError {
             )],
         ),
         Refusal::WrongStep(step) => failed_precondition(
-            "WRONG_STEP",
+            Reason::WrongStep,
             format!("the application waits for `{step}`"),
             vec![Violation::new(
                 "PENDING_STEP",

@@ -9,7 +9,7 @@ use crate::domain::disclosure;
 use crate::domain::documents::{ChecklistItem, ItemStatus};
 use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
-use crate::error::{ApiError, ApiResult, Violation, failed_precondition};
+use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::{confirmation, mutation};
 use crate::state::AppState;
 use crate::store::{self, applications, persons, records};
@@ -84,7 +84,7 @@ pub async fn submit<R: Message + Default>(
             .record_reads(call, evaluated(&people).skip(1))
             .await?;
         return Err(failed_precondition(
-            "APPLICATION_INCOMPLETE",
+            Reason::ApplicationIncomplete,
             "the application cannot be accepted; every problem is listed in the details",
             violations(&assessment),
         ));

@@ -1,7 +1,7 @@
 //! Why a signature is not accepted, in the words the caller and the offices are given. No
 //! message names a person: the IIN and names stay in the certificate.
 
-/// What is wrong with a signature; each is one ErrorInfo reason.
+/// What is wrong with a signature; each is sent as an ErrorInfo reason of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// Not a CMS SignedData in DER, or without exactly one signer and its certificate.
@@ -25,25 +25,6 @@ pub enum Reason {
     NotApplicant,
 }
 
-impl Reason {
-    /// The ErrorInfo reason.
-    pub fn code(self) -> &'static str {
-        match self {
-            Reason::Malformed => "SIGNATURE_MALFORMED",
-            Reason::AlgorithmUnsupported => "SIGNATURE_ALGORITHM_UNSUPPORTED",
-            Reason::Invalid => "SIGNATURE_INVALID",
-            Reason::ContentMismatch => "SIGNED_CONTENT_MISMATCH",
-            Reason::CertificateUntrusted => "SIGNER_CERTIFICATE_UNTRUSTED",
-            Reason::CertificateExpired => "SIGNER_CERTIFICATE_EXPIRED",
-            Reason::CertificateNotYetValid => "SIGNER_CERTIFICATE_NOT_YET_VALID",
-            Reason::CertificateRevoked => "SIGNER_CERTIFICATE_REVOKED",
-            Reason::RevocationUnknown => "SIGNER_REVOCATION_UNKNOWN",
-            Reason::KeyUsage => "SIGNER_CERTIFICATE_KEY_USAGE",
-            Reason::NotApplicant => "SIGNER_NOT_APPLICANT",
-        }
-    }
-}
-
 /// A refused signature: the reason and what exactly is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -57,11 +38,5 @@ impl Refusal {
             reason,
             message: message.into(),
         }
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.reason.code(), self.message)
     }
 }
