@@ -102,3 +102,15 @@ kandas_need_cargo_deny() {
         cargo install cargo-deny --version 0.20.2 --locked
     fi
 }
+
+# sqlx-cli migrates the throwaway database scripts/sqlx-prepare builds and writes .sqlx/, the
+# offline data the query macros compile against; pinned to the sqlx in Cargo.lock, whose
+# offline format it must write. PostgreSQL only, over rustls like the service.
+kandas_need_sqlx_cli() {
+    if [ "$(sqlx --version 2>/dev/null)" != "sqlx-cli 0.9.0" ] \
+        || ! command -v cargo-sqlx >/dev/null 2>&1; then
+        echo "prerequisites: installing sqlx-cli"
+        cargo install sqlx-cli --version 0.9.0 --locked --no-default-features \
+            --features postgres,rustls
+    fi
+}

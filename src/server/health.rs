@@ -29,8 +29,7 @@ pub async fn watch_database(
         ticker.tick().await;
         // Serving means taking writes: a standby or a database set read-only answers the
         // probe but would refuse every submission and decision.
-        let probe =
-            sqlx::query_scalar::<_, bool>(crate::store::writer::TAKES_WRITES).fetch_one(&pool);
+        let probe = crate::store::writer::takes_writes(&pool);
         let up = matches!(
             tokio::time::timeout(every.max(Duration::from_secs(1)), probe).await,
             Ok(Ok(true))

@@ -27,6 +27,7 @@ pub struct AppealRow {
     pub filing_assurance: Assurance,
 }
 
+/// The columns of [`AppealRow`], for the one statement whose filter is assembled at run time.
 const COLUMNS: &str = "id, application_id, filed_by, filed_on, grounds, refused_by, refused_on,
     refusal_code, deadline, state, decided_by, decided_on, reason, filing_assurance";
 
@@ -48,23 +49,27 @@ pub struct NewAppeal<'a> {
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.insert", db.system.name = "postgresql"))]
 pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO appeals (id, application_id, filed_by, operator_id, filed_on, grounds,
+    sqlx::query_as!(
+        AppealRow,
+        r#"INSERT INTO appeals (id, application_id, filed_by, operator_id, filed_on, grounds,
             refused_by, refused_on, refusal_code, refusal_text, deadline, state, filing_assurance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12) RETURNING {COLUMNS}"
-    )))
-    .bind(appeal.id)
-    .bind(appeal.application_id)
-    .bind(appeal.filed_by)
-    .bind(appeal.operator_id)
-    .bind(appeal.filed_on)
-    .bind(appeal.grounds)
-    .bind(appeal.refused_by)
-    .bind(appeal.refused_on)
-    .bind(appeal.refusal_code)
-    .bind(appeal.refusal_text)
-    .bind(appeal.deadline)
-    .bind(appeal.assurance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)
+         RETURNING id, application_id, filed_by, filed_on, grounds, refused_by, refused_on,
+            refusal_code, deadline, state AS "state: AppealState", decided_by, decided_on, reason,
+            filing_assurance AS "filing_assurance: Assurance""#,
+        appeal.id,
+        appeal.application_id,
+        appeal.filed_by,
+        appeal.operator_id,
+        appeal.filed_on,
+        appeal.grounds,
+        appeal.refused_by,
+        appeal.refused_on,
+        appeal.refusal_code,
+        appeal.refusal_text,
+        appeal.deadline,
+        appeal.assurance.as_str(),
+    )
     .fetch_one(&mut **tx)
     .await
 }
@@ -72,10 +77,14 @@ pub async fn insert(tx: &mut Tx<'_>, appeal: &NewAppeal<'_>) -> Result<AppealRow
 /// Reads and locks an appeal for its decision.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.appeals.get_for_update", db.system.name = "postgresql"))]
 pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<AppealRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM appeals WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        AppealRow,
+        r#"SELECT id, application_id, filed_by, filed_on, grounds, refused_by, refused_on,
+            refusal_code, deadline, state AS "state: AppealState", decided_by, decided_on, reason,
+            filing_assurance AS "filing_assurance: Assurance"
+         FROM appeals WHERE id = $1 FOR UPDATE"#,
+        id
+    )
     .fetch_optional(&mut **tx)
     .await
 }
@@ -89,15 +98,19 @@ pub async fn decide(
     decided_on: NaiveDate,
     reason: &str,
 ) -> Result<AppealRow, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE appeals SET state = $2, decided_by = $3, decided_on = $4, reason = $5
-         WHERE id = $1 RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(state)
-    .bind(decided_by)
-    .bind(decided_on)
-    .bind(reason)
+    sqlx::query_as!(
+        AppealRow,
+        r#"UPDATE appeals SET state = $2, decided_by = $3, decided_on = $4, reason = $5
+         WHERE id = $1
+         RETURNING id, application_id, filed_by, filed_on, grounds, refused_by, refused_on,
+            refusal_code, deadline, state AS "state: AppealState", decided_by, decided_on, reason,
+            filing_assurance AS "filing_assurance: Assurance""#,
+        id,
+        state.as_str(),
+        decided_by,
+        decided_on,
+        reason
+    )
     .fetch_one(&mut **tx)
     .await
 }
@@ -111,6 +124,7 @@ pub async fn pending<'e>(
     overdue_on: Option<NaiveDate>,
     limit: i64,
 ) -> Result<Vec<AppealRow>, sqlx::Error> {
+    // Dynamic: the scope's filter (`within`) is assembled at run time.
     let columns: Vec<String> = COLUMNS
         .split(',')
         .map(|c| format!("p.{}", c.trim()))

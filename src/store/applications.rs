@@ -9,7 +9,7 @@ use crate::domain::procedure::Procedure;
 use crate::domain::regions::Region;
 use crate::domain::signature::Assurance;
 use chrono::{DateTime, NaiveDate, Utc};
-// Queries built with format! join only constant fragments; values are always bound.
+// The statements built with format! join only constant fragments; values are always bound.
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
@@ -56,6 +56,9 @@ pub struct DecisionColumns {
     pub result: Option<Json<Outcome>>,
 }
 
+/// The columns of [`ApplicationRow`]. Shared, and so run-time text, by the three statements
+/// that read whole applications: `query_as!` cannot fill the flattened [`DecisionColumns`],
+/// and `list` adds the filters it is asked for.
 const SELECT: &str =
     "SELECT a.id, a.procedure, a.applicant_id, a.state, a.submitted_by, a.operator_id, a.region,
     a.submission_date, a.deadline, a.deadline_provisional, a.details, a.documents, a.checklist,
@@ -88,27 +91,27 @@ pub async fn insert(
     tx: &mut Tx<'_>,
     app: &NewApplication<'_>,
 ) -> Result<ApplicationRow, sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO applications (id, procedure, applicant_id, state, submitted_by, operator_id,
             submission_date, deadline, deadline_provisional, details, documents, checklist, pending_step, step_deadline, region,
             submission_assurance)
          VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        app.id,
+        app.details.procedure().as_str(),
+        app.applicant_id,
+        app.submitted_by,
+        app.operator_id,
+        app.submission_date,
+        app.deadline,
+        app.deadline_provisional,
+        Json(app.details) as _,
+        Json(app.documents) as _,
+        Json(app.checklist) as _,
+        app.pending_step.as_str(),
+        app.step_deadline,
+        app.region.map(|region| region.code()),
+        app.assurance.as_str()
     )
-    .bind(app.id)
-    .bind(app.details.procedure())
-    .bind(app.applicant_id)
-    .bind(app.submitted_by)
-    .bind(app.operator_id)
-    .bind(app.submission_date)
-    .bind(app.deadline)
-    .bind(app.deadline_provisional)
-    .bind(Json(app.details))
-    .bind(Json(app.documents))
-    .bind(Json(app.checklist))
-    .bind(app.pending_step)
-    .bind(app.step_deadline)
-    .bind(app.region)
-    .bind(app.assurance)
     .execute(&mut **tx)
     .await?;
     get(&mut **tx, app.id)
@@ -159,11 +162,11 @@ pub async fn open_for<'e>(
     applicant_id: Uuid,
     procedure: Procedure,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM applications WHERE applicant_id = $1 AND procedure = $2 AND state = 'submitted' LIMIT 1",
+        applicant_id,
+        procedure.as_str()
     )
-    .bind(applicant_id)
-    .bind(procedure)
     .fetch_optional(executor)
     .await
 }
@@ -186,18 +189,18 @@ pub struct Decision<'a> {
 /// row lock and has checked that the application is still open.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.decide", db.system.name = "postgresql"))]
 pub async fn decide(tx: &mut Tx<'_>, id: Uuid, decision: &Decision<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO decisions (application_id, outcome, decided_by, operator_id, decision_date, reason_code, reason_text, result)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        decision.outcome.as_str(),
+        decision.decided_by,
+        decision.operator_id,
+        decision.decision_date,
+        decision.reason_code,
+        decision.reason_text,
+        Json(decision.result) as _
     )
-    .bind(id)
-    .bind(decision.outcome)
-    .bind(decision.decided_by)
-    .bind(decision.operator_id)
-    .bind(decision.decision_date)
-    .bind(decision.reason_code)
-    .bind(decision.reason_text)
-    .bind(Json(decision.result))
     .execute(&mut **tx)
     .await?;
     set_state(
@@ -219,14 +222,14 @@ pub async fn set_state(
     step: Step,
     step_deadline: Option<NaiveDate>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applications SET state = $2, pending_step = $3, step_deadline = $4,
             version = version + 1, updated_at = now() WHERE id = $1",
+        id,
+        state.as_str(),
+        step.as_str(),
+        step_deadline
     )
-    .bind(id)
-    .bind(state)
-    .bind(step)
-    .bind(step_deadline)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -241,18 +244,17 @@ pub async fn reopen(
     deadline: Option<NaiveDate>,
     deadline_provisional: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM decisions WHERE application_id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM decisions WHERE application_id = $1", id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applications SET state = 'submitted', pending_step = 'decide', deadline = $2,
             step_deadline = $2, deadline_provisional = $3, version = version + 1, updated_at = now()
          WHERE id = $1",
+        id,
+        deadline,
+        deadline_provisional
     )
-    .bind(id)
-    .bind(deadline)
-    .bind(deadline_provisional)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -265,14 +267,14 @@ pub async fn mark_forwarded(
     on: NaiveDate,
     decision_deadline: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applications SET forwarded_on = $2, pending_step = 'decide', step_deadline = $3, deadline = $3,
             version = version + 1, updated_at = now()
          WHERE id = $1",
+        id,
+        on,
+        decision_deadline
     )
-    .bind(id)
-    .bind(on)
-    .bind(decision_deadline)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -280,13 +282,13 @@ pub async fn mark_forwarded(
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.applications.mark_notified", db.system.name = "postgresql"))]
 pub async fn mark_notified(tx: &mut Tx<'_>, id: Uuid, on: NaiveDate) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applications SET notified_on = $2, pending_step = 'done', step_deadline = NULL,
             version = version + 1, updated_at = now()
          WHERE id = $1",
+        id,
+        on
     )
-    .bind(id)
-    .bind(on)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -379,10 +381,12 @@ pub async fn set_withdrawal_assurance(
     id: Uuid,
     assurance: Assurance,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE applications SET withdrawal_assurance = $2 WHERE id = $1")
-        .bind(id)
-        .bind(assurance)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE applications SET withdrawal_assurance = $2 WHERE id = $1",
+        id,
+        assurance.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::records::annulment;
 use crate::domain::record_life::AnnulmentGround;
 use crate::domain::records::KandasStatusRecord;
 use chrono::NaiveDate;
-use sqlx::{AssertSqlSafe, PgExecutor};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// One grant or extension of a kandas status as its certificate prints it.
@@ -24,7 +24,7 @@ pub struct CertificateRow {
     pub decided_by_name: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+/// A status row with its decision and the deciding organisation.
 struct Columns {
     status_id: Uuid,
     person_id: Uuid,
@@ -61,18 +61,6 @@ impl From<Columns> for CertificateRow {
     }
 }
 
-/// A status row with its decision and the deciding organisation; `decided_by` is a client URI
-/// `urn:kandas:<role>:<organisation>`, and organisation ids hold no colon.
-const SELECT: &str =
-    "SELECT s.id AS status_id, s.person_id, s.application_id, s.certificate_number,
-            s.valid_from, s.valid_until, s.extension,
-            s.annulled_on, s.annulment_ground, s.annulment_basis,
-            d.decision_date, split_part(d.decided_by, ':', 4) AS decided_by,
-            o.display_name AS decided_by_name
-     FROM kandas_statuses s
-     JOIN decisions d ON d.application_id = s.application_id
-     LEFT JOIN organisations o ON o.id = split_part(d.decided_by, ':', 4)";
-
 /// The latest grant or extension of certificate `number` of `person_id`: the one a re-issue
 /// prints, as it carries the validity in force last.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.certificates.latest", db.system.name = "postgresql"))]
@@ -81,12 +69,23 @@ pub async fn latest<'e>(
     person_id: Uuid,
     number: &str,
 ) -> Result<Option<CertificateRow>, sqlx::Error> {
-    let row: Option<Columns> = sqlx::query_as(AssertSqlSafe(format!(
-        "{SELECT} WHERE s.person_id = $1 AND s.certificate_number = $2
-         ORDER BY s.valid_from DESC, s.id DESC LIMIT 1"
-    )))
-    .bind(person_id)
-    .bind(number)
+    // `decided_by` is a client URI `urn:kandas:<role>:<organisation>`, and organisation ids
+    // hold no colon.
+    let row = sqlx::query_as!(
+        Columns,
+        r#"SELECT s.id AS status_id, s.person_id, s.application_id, s.certificate_number,
+                s.valid_from, s.valid_until, s.extension, s.annulled_on,
+                s.annulment_ground AS "annulment_ground: AnnulmentGround", s.annulment_basis,
+                d.decision_date, split_part(d.decided_by, ':', 4) AS "decided_by!",
+                o.display_name AS "decided_by_name?"
+         FROM kandas_statuses s
+         JOIN decisions d ON d.application_id = s.application_id
+         LEFT JOIN organisations o ON o.id = split_part(d.decided_by, ':', 4)
+         WHERE s.person_id = $1 AND s.certificate_number = $2
+         ORDER BY s.valid_from DESC, s.id DESC LIMIT 1"#,
+        person_id,
+        number
+    )
     .fetch_optional(executor)
     .await?;
     Ok(row.map(CertificateRow::from))
@@ -98,10 +97,20 @@ pub async fn by_code<'e>(
     executor: impl PgExecutor<'e>,
     code: &str,
 ) -> Result<Option<CertificateRow>, sqlx::Error> {
-    let row: Option<Columns> = sqlx::query_as(AssertSqlSafe(format!(
-        "{SELECT} JOIN certificate_codes c ON c.status_id = s.id WHERE c.code = $1"
-    )))
-    .bind(code)
+    // The same columns as `latest`, found through the code instead.
+    let row = sqlx::query_as!(
+        Columns,
+        r#"SELECT s.id AS status_id, s.person_id, s.application_id, s.certificate_number,
+                s.valid_from, s.valid_until, s.extension, s.annulled_on,
+                s.annulment_ground AS "annulment_ground: AnnulmentGround", s.annulment_basis,
+                d.decision_date, split_part(d.decided_by, ':', 4) AS "decided_by!",
+                o.display_name AS "decided_by_name?"
+         FROM kandas_statuses s
+         JOIN decisions d ON d.application_id = s.application_id
+         LEFT JOIN organisations o ON o.id = split_part(d.decided_by, ':', 4)
+         JOIN certificate_codes c ON c.status_id = s.id WHERE c.code = $1"#,
+        code
+    )
     .fetch_optional(executor)
     .await?;
     Ok(row.map(CertificateRow::from))
@@ -117,18 +126,18 @@ pub async fn code_for(
     status_id: Uuid,
     candidate: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH stored AS (
+    sqlx::query_scalar!(
+        r#"WITH stored AS (
              INSERT INTO certificate_codes (status_id, code) VALUES ($1, $2)
              ON CONFLICT DO NOTHING
              RETURNING code)
-         SELECT code FROM stored
+         SELECT code AS "code!" FROM stored
          UNION ALL
          SELECT code FROM certificate_codes WHERE status_id = $1
-         LIMIT 1",
+         LIMIT 1"#,
+        status_id,
+        candidate
     )
-    .bind(status_id)
-    .bind(candidate)
     .fetch_optional(&mut **tx)
     .await
 }

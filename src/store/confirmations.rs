@@ -4,7 +4,7 @@
 use super::Tx;
 use crate::domain::signature::Assurance;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// The evidence of one act.
@@ -33,7 +33,7 @@ pub struct NewConfirmation<'a> {
     pub evidence: &'a Evidence,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ConfirmationRow {
     pub rpc: String,
     pub client: String,
@@ -75,25 +75,25 @@ pub async fn insert(tx: &mut Tx<'_>, new: &NewConfirmation<'_>) -> Result<(), sq
             Some(signer_fingerprint.as_str()),
         ),
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO applicant_confirmations (id, application_id, appeal_id, rpc, client,
             request_id, assurance, confirmed_at, sms_confirmed_at, signature, signed_content,
             signer_certificate, signer_fingerprint)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        Uuid::now_v7(),
+        new.application_id,
+        new.appeal_id,
+        new.rpc,
+        new.client,
+        new.request_id,
+        assurance.as_str(),
+        new.confirmed_at,
+        sms,
+        signature,
+        content,
+        certificate,
+        fingerprint
     )
-    .bind(Uuid::now_v7())
-    .bind(new.application_id)
-    .bind(new.appeal_id)
-    .bind(new.rpc)
-    .bind(new.client)
-    .bind(new.request_id)
-    .bind(assurance)
-    .bind(new.confirmed_at)
-    .bind(sms)
-    .bind(signature)
-    .bind(content)
-    .bind(certificate)
-    .bind(fingerprint)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -105,12 +105,14 @@ pub async fn of_application<'e>(
     executor: impl PgExecutor<'e>,
     application_id: Uuid,
 ) -> Result<Vec<ConfirmationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT rpc, client, request_id, appeal_id, assurance, confirmed_at, sms_confirmed_at,
-                signature, signed_content, signer_certificate, signer_fingerprint
-         FROM applicant_confirmations WHERE application_id = $1 ORDER BY created_at, id",
+    sqlx::query_as!(
+        ConfirmationRow,
+        r#"SELECT rpc, client, request_id, appeal_id, assurance AS "assurance: Assurance",
+                confirmed_at, sms_confirmed_at, signature, signed_content, signer_certificate,
+                signer_fingerprint
+         FROM applicant_confirmations WHERE application_id = $1 ORDER BY created_at, id"#,
+        application_id
     )
-    .bind(application_id)
     .fetch_all(executor)
     .await
 }

@@ -36,29 +36,29 @@ pub async fn claim(
     rpc: &str,
     hash: &[u8],
 ) -> Result<Claim, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO idempotency_keys (client, request_id, rpc, request_hash, response)
          VALUES ($1, $2, $3, $4, '') ON CONFLICT DO NOTHING",
+        client,
+        request_id,
+        rpc,
+        hash
     )
-    .bind(client)
-    .bind(request_id)
-    .bind(rpc)
-    .bind(hash)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::New);
     }
-    let (stored_rpc, stored_hash, response): (String, Vec<u8>, Vec<u8>) = sqlx::query_as(
+    let stored = sqlx::query!(
         "SELECT rpc, request_hash, response FROM idempotency_keys WHERE client = $1 AND request_id = $2",
+        client,
+        request_id
     )
-    .bind(client)
-    .bind(request_id)
     .fetch_one(&mut **tx)
     .await?;
-    if stored_rpc == rpc && stored_hash == hash {
-        Ok(Claim::Replay(response))
+    if stored.rpc == rpc && stored.request_hash == hash {
+        Ok(Claim::Replay(stored.response))
     } else {
         Ok(Claim::Mismatch)
     }
@@ -72,11 +72,13 @@ pub async fn complete(
     request_id: Uuid,
     response: &[u8],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE idempotency_keys SET response = $3 WHERE client = $1 AND request_id = $2")
-        .bind(client)
-        .bind(request_id)
-        .bind(response)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE idempotency_keys SET response = $3 WHERE client = $1 AND request_id = $2",
+        client,
+        request_id,
+        response
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

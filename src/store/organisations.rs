@@ -6,7 +6,7 @@ use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState}
 use crate::domain::regions::Region;
 use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 
 /// Channel the `organisations_announce` trigger notifies on every change.
 pub const ORGANISATIONS_CHANNEL: &str = "kandas_organisations";
@@ -19,7 +19,6 @@ pub struct OrganisationRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(FromRow)]
 struct Stored {
     id: String,
     role: Role,
@@ -55,19 +54,17 @@ impl From<Stored> for OrganisationRow {
     }
 }
 
-/// The columns a [`Stored`] row reads; a macro, since sqlx takes only static SQL.
-macro_rules! columns {
-    () => {
-        "id, role, display_name, regions, national, state, accepts_sms_confirmation, version, updated_at"
-    };
-}
-
 /// Every organisation registered.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.all", db.system.name = "postgresql"))]
 pub async fn all<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<Organisation>, sqlx::Error> {
-    let rows: Vec<Stored> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM organisations"))
-        .fetch_all(executor)
-        .await?;
+    let rows = sqlx::query_as!(
+        Stored,
+        r#"SELECT id, role AS "role: Role", display_name, regions AS "regions: Vec<Region>", national,
+            state AS "state: OrganisationState", accepts_sms_confirmation, version, updated_at
+         FROM organisations"#
+    )
+    .fetch_all(executor)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|row| OrganisationRow::from(row).organisation)
@@ -81,14 +78,15 @@ pub async fn page<'e>(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<OrganisationRow>, sqlx::Error> {
-    let rows: Vec<Stored> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM organisations WHERE $1::text IS NULL OR id > $1
-         ORDER BY id LIMIT $2"
-    ))
-    .bind(after)
-    .bind(limit)
+    let rows = sqlx::query_as!(
+        Stored,
+        r#"SELECT id, role AS "role: Role", display_name, regions AS "regions: Vec<Region>", national,
+            state AS "state: OrganisationState", accepts_sms_confirmation, version, updated_at
+         FROM organisations WHERE $1::text IS NULL OR id > $1
+         ORDER BY id LIMIT $2"#,
+        after,
+        limit
+    )
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(OrganisationRow::from).collect())
@@ -97,12 +95,13 @@ pub async fn page<'e>(
 /// One organisation, locked until the transaction ends so a concurrent change waits.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.organisations.lock", db.system.name = "postgresql"))]
 pub async fn lock(tx: &mut Tx<'_>, id: &str) -> Result<Option<OrganisationRow>, sqlx::Error> {
-    let row: Option<Stored> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM organisations WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    let row = sqlx::query_as!(
+        Stored,
+        r#"SELECT id, role AS "role: Role", display_name, regions AS "regions: Vec<Region>", national,
+            state AS "state: OrganisationState", accepts_sms_confirmation, version, updated_at
+         FROM organisations WHERE id = $1 FOR UPDATE"#,
+        id
+    )
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(OrganisationRow::from))
@@ -123,20 +122,21 @@ pub async fn insert(
     organisation: &Organisation,
 ) -> Result<OrganisationRow, sqlx::Error> {
     let (national, regions) = national_and_regions(organisation);
-    let row: Stored = sqlx::query_as(concat!(
-        "INSERT INTO organisations (id, role, display_name, regions, national, state,
+    let row = sqlx::query_as!(
+        Stored,
+        r#"INSERT INTO organisations (id, role, display_name, regions, national, state,
              accepts_sms_confirmation)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-        columns!(),
-        ""
-    ))
-    .bind(&organisation.id)
-    .bind(organisation.role)
-    .bind(&organisation.display_name)
-    .bind(&regions)
-    .bind(national)
-    .bind(organisation.state)
-    .bind(organisation.accepts_sms_confirmation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, role AS "role: Role", display_name, regions AS "regions: Vec<Region>", national,
+            state AS "state: OrganisationState", accepts_sms_confirmation, version, updated_at"#,
+        &organisation.id,
+        organisation.role.as_str(),
+        &organisation.display_name,
+        &regions as _,
+        national,
+        organisation.state.as_str(),
+        organisation.accepts_sms_confirmation
+    )
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.into())
@@ -150,18 +150,18 @@ pub async fn insert_if_absent<'e>(
     organisation: &Organisation,
 ) -> Result<bool, sqlx::Error> {
     let (national, regions) = national_and_regions(organisation);
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO organisations (id, role, display_name, regions, national, state,
              accepts_sms_confirmation)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        &organisation.id,
+        organisation.role.as_str(),
+        &organisation.display_name,
+        &regions as _,
+        national,
+        organisation.state.as_str(),
+        organisation.accepts_sms_confirmation
     )
-    .bind(&organisation.id)
-    .bind(organisation.role)
-    .bind(&organisation.display_name)
-    .bind(&regions)
-    .bind(national)
-    .bind(organisation.state)
-    .bind(organisation.accepts_sms_confirmation)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -176,20 +176,21 @@ pub async fn update(
     version: i32,
 ) -> Result<Option<OrganisationRow>, sqlx::Error> {
     let (national, regions) = national_and_regions(organisation);
-    let row: Option<Stored> = sqlx::query_as(concat!(
-        "UPDATE organisations SET display_name = $2, regions = $3, national = $4, state = $5,
+    let row = sqlx::query_as!(
+        Stored,
+        r#"UPDATE organisations SET display_name = $2, regions = $3, national = $4, state = $5,
              accepts_sms_confirmation = $7, version = version + 1, updated_at = now()
-         WHERE id = $1 AND version = $6 RETURNING ",
-        columns!(),
-        ""
-    ))
-    .bind(&organisation.id)
-    .bind(&organisation.display_name)
-    .bind(&regions)
-    .bind(national)
-    .bind(organisation.state)
-    .bind(version)
-    .bind(organisation.accepts_sms_confirmation)
+         WHERE id = $1 AND version = $6
+         RETURNING id, role AS "role: Role", display_name, regions AS "regions: Vec<Region>", national,
+            state AS "state: OrganisationState", accepts_sms_confirmation, version, updated_at"#,
+        &organisation.id,
+        &organisation.display_name,
+        &regions as _,
+        national,
+        organisation.state.as_str(),
+        version,
+        organisation.accepts_sms_confirmation
+    )
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(OrganisationRow::from))

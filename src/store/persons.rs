@@ -6,10 +6,7 @@ use crate::domain::iin::{Iin, Sex};
 use crate::domain::jurisdiction::Scope;
 use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
 use crate::domain::record_event::Identity;
-use crate::domain::regions::Region;
 use chrono::{DateTime, NaiveDate, Utc};
-// Queries built with format! join only constant fragments; values are always bound.
-use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor};
 use std::collections::HashMap;
@@ -62,8 +59,6 @@ impl PersonRow {
     }
 }
 
-const COLUMNS: &str = "id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by";
-
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.insert", db.system.name = "postgresql"))]
 pub async fn insert(
     tx: &mut Tx<'_>,
@@ -72,20 +67,23 @@ pub async fn insert(
     details: &PersonDetails,
     registered_by: &str,
 ) -> Result<PersonRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "INSERT INTO persons (id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, registered_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(iin.map(Iin::as_str))
-    .bind(details.surname.as_str())
-    .bind(details.given_name.as_str())
-    .bind(details.patronymic_str())
-    .bind(details.birth_date)
-    .bind(details.sex)
-    .bind(details.citizenship_str())
-    .bind(details.ethnic_kazakh)
-    .bind(registered_by)
+    sqlx::query_as!(
+        PersonRow,
+        r#"INSERT INTO persons (id, iin, surname, given_name, patronymic, birth_date, sex, citizenship, ethnic_kazakh, registered_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, iin, surname, given_name, patronymic, birth_date, sex AS "sex: Sex", citizenship,
+            ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by"#,
+        id,
+        iin.map(Iin::as_str),
+        details.surname.as_str(),
+        details.given_name.as_str(),
+        details.patronymic_str(),
+        details.birth_date,
+        details.sex.as_str(),
+        details.citizenship_str(),
+        details.ethnic_kazakh,
+        registered_by,
+    )
     .fetch_one(&mut **tx)
     .await
 }
@@ -95,10 +93,13 @@ pub async fn get<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
 ) -> Result<Option<PersonRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM persons WHERE id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        PersonRow,
+        r#"SELECT id, iin, surname, given_name, patronymic, birth_date, sex AS "sex: Sex", citizenship,
+            ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by
+         FROM persons WHERE id = $1"#,
+        id
+    )
     .fetch_optional(executor)
     .await
 }
@@ -110,10 +111,13 @@ pub async fn get_by_iin<'e>(
 ) -> Result<Option<PersonRow>, sqlx::Error> {
     // `iin` is char(12): compared with a text parameter the column would be cast to text,
     // which no index serves, and every lookup would read the whole table.
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM persons WHERE iin = $1::char(12)"
-    )))
-    .bind(iin.as_str())
+    sqlx::query_as!(
+        PersonRow,
+        r#"SELECT id, iin, surname, given_name, patronymic, birth_date, sex AS "sex: Sex", citizenship,
+            ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by
+         FROM persons WHERE iin = $1::char(12)"#,
+        iin.as_str()
+    )
     .fetch_optional(executor)
     .await
 }
@@ -124,12 +128,13 @@ pub async fn iins<'e>(
     executor: impl PgExecutor<'e>,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, iin FROM persons WHERE id = ANY($1) AND iin IS NOT NULL")
-            .bind(ids)
-            .fetch_all(executor)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        r#"SELECT id, iin AS "iin!" FROM persons WHERE id = ANY($1) AND iin IS NOT NULL"#,
+        ids
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.iin)).collect())
 }
 
 /// The person who holds an identity document, if anyone does.
@@ -138,11 +143,11 @@ pub async fn holder_of_document<'e>(
     executor: impl PgExecutor<'e>,
     document: &IdentityDocument,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT person_id FROM person_documents WHERE number = $1 AND issuing_country = $2",
+        &document.number,
+        document.issuing_country.as_str()
     )
-    .bind(&document.number)
-    .bind(document.issuing_country.as_str())
     .fetch_optional(executor)
     .await
 }
@@ -154,12 +159,12 @@ pub async fn insert_document(
     person: Uuid,
     document: &IdentityDocument,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO person_documents (person_id, number, issuing_country) VALUES ($1, $2, $3)",
+        person,
+        &document.number,
+        document.issuing_country.as_str()
     )
-    .bind(person)
-    .bind(&document.number)
-    .bind(document.issuing_country.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -171,16 +176,16 @@ pub async fn same_identity<'e>(
     executor: impl PgExecutor<'e>,
     details: &PersonDetails,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM persons
          WHERE lower(surname) = lower($1) AND lower(given_name) = lower($2)
            AND birth_date = $3 AND sex = $4
          ORDER BY id LIMIT 20",
+        details.surname.as_str(),
+        details.given_name.as_str(),
+        details.birth_date,
+        details.sex.as_str()
     )
-    .bind(details.surname.as_str())
-    .bind(details.given_name.as_str())
-    .bind(details.birth_date)
-    .bind(details.sex)
     .fetch_all(executor)
     .await
 }
@@ -200,25 +205,25 @@ pub async fn record_version(
     person: &PersonRow,
     change: &Change<'_>,
 ) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO person_versions (person_id, revision, surname, given_name, patronymic,
             birth_date, sex, citizenship, ethnic_kazakh, changed_by, operator_id, reason, document)
          SELECT $1, COALESCE(max(revision), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
          FROM person_versions WHERE person_id = $1
          RETURNING revision",
+        person.id,
+        &person.surname,
+        &person.given_name,
+        &person.patronymic,
+        person.birth_date,
+        person.sex.as_str(),
+        &person.citizenship,
+        person.ethnic_kazakh,
+        change.changed_by,
+        change.operator_id,
+        change.reason,
+        change.document.map(Json) as _
     )
-    .bind(person.id)
-    .bind(&person.surname)
-    .bind(&person.given_name)
-    .bind(&person.patronymic)
-    .bind(person.birth_date)
-    .bind(person.sex)
-    .bind(&person.citizenship)
-    .bind(person.ethnic_kazakh)
-    .bind(change.changed_by)
-    .bind(change.operator_id)
-    .bind(change.reason)
-    .bind(change.document.map(Json))
     .fetch_one(&mut **tx)
     .await
 }
@@ -230,19 +235,22 @@ pub async fn update(
     id: Uuid,
     details: &PersonDetails,
 ) -> Result<PersonRow, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "UPDATE persons SET surname = $2, given_name = $3, patronymic = $4, birth_date = $5,
+    sqlx::query_as!(
+        PersonRow,
+        r#"UPDATE persons SET surname = $2, given_name = $3, patronymic = $4, birth_date = $5,
             sex = $6, citizenship = $7, ethnic_kazakh = $8, version = version + 1
-         WHERE id = $1 RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(details.surname.as_str())
-    .bind(details.given_name.as_str())
-    .bind(details.patronymic_str())
-    .bind(details.birth_date)
-    .bind(details.sex)
-    .bind(details.citizenship_str())
-    .bind(details.ethnic_kazakh)
+         WHERE id = $1
+         RETURNING id, iin, surname, given_name, patronymic, birth_date, sex AS "sex: Sex", citizenship,
+            ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by"#,
+        id,
+        details.surname.as_str(),
+        details.given_name.as_str(),
+        details.patronymic_str(),
+        details.birth_date,
+        details.sex.as_str(),
+        details.citizenship_str(),
+        details.ethnic_kazakh,
+    )
     .fetch_one(&mut **tx)
     .await
 }
@@ -270,12 +278,14 @@ pub async fn versions<'e>(
     executor: impl PgExecutor<'e>,
     id: Uuid,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT revision, surname, given_name, patronymic, birth_date, sex, citizenship,
-            ethnic_kazakh, changed_by, operator_id, reason, document, changed_at
-         FROM person_versions WHERE person_id = $1 ORDER BY revision",
+    sqlx::query_as!(
+        VersionRow,
+        r#"SELECT revision, surname, given_name, patronymic, birth_date, sex AS "sex: Sex",
+            citizenship, ethnic_kazakh, changed_by, operator_id, reason,
+            document AS "document: Json<SupportingDocument>", changed_at
+         FROM person_versions WHERE person_id = $1 ORDER BY revision"#,
+        id
     )
-    .bind(id)
     .fetch_all(executor)
     .await
 }
@@ -291,44 +301,57 @@ pub async fn in_scope<'e>(
     scope: &Scope,
     client: &str,
 ) -> Result<bool, sqlx::Error> {
-    // `$1` the person, `$2` the caller's client URI; `{a}` says which applications count.
-    const INCLUDED: &str = "SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND p.registered_by = $2)
-        OR EXISTS (SELECT 1 FROM applications a WHERE a.applicant_id = $1 AND {a})
-        OR EXISTS (SELECT 1 FROM application_members m JOIN applications a ON a.id = m.application_id
-                   WHERE m.person_id = $1 AND {a})";
-    let query = match scope {
-        Scope::Everywhere => return Ok(true),
-        Scope::Applicant(applicant) => return Ok(*applicant == id),
-        Scope::Nothing => return Ok(false),
-        Scope::OwnWork { .. } => INCLUDED.replace("{a}", "a.submitted_by = $2"),
-        Scope::Regions(regions) => {
-            let codes: Vec<&str> = regions.iter().map(Region::code).collect();
-            let query = format!(
-                "{} OR EXISTS (SELECT 1 FROM registrations r WHERE r.person_id = $1 AND r.region = ANY($3))",
-                INCLUDED.replace("{a}", "a.region = ANY($3)")
-            );
-            return sqlx::query_scalar(AssertSqlSafe(query))
-                .bind(id)
-                .bind(client)
-                .bind(codes)
-                .fetch_one(executor)
-                .await;
-        }
-    };
-    sqlx::query_scalar(AssertSqlSafe(query))
-        .bind(id)
-        .bind(client)
-        .fetch_one(executor)
-        .await
+    // A mission's own work and a region's scope differ in which applications count, and a
+    // region also counts registrations: two statements rather than one assembled from parts.
+    let included =
+        match scope {
+            Scope::Everywhere => return Ok(true),
+            Scope::Applicant(applicant) => return Ok(*applicant == id),
+            Scope::Nothing => return Ok(false),
+            Scope::OwnWork { .. } => sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND p.registered_by = $2)
+                    OR EXISTS (SELECT 1 FROM applications a
+                               WHERE a.applicant_id = $1 AND a.submitted_by = $2)
+                    OR EXISTS (SELECT 1 FROM application_members m
+                               JOIN applications a ON a.id = m.application_id
+                               WHERE m.person_id = $1 AND a.submitted_by = $2) AS "included!""#,
+                id,
+                client
+            )
+            .fetch_one(executor)
+            .await?,
+            Scope::Regions(regions) => {
+                let codes: Vec<String> = regions.iter().map(|r| r.code().to_string()).collect();
+                sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND p.registered_by = $2)
+                    OR EXISTS (SELECT 1 FROM applications a
+                               WHERE a.applicant_id = $1 AND a.region = ANY($3))
+                    OR EXISTS (SELECT 1 FROM application_members m
+                               JOIN applications a ON a.id = m.application_id
+                               WHERE m.person_id = $1 AND a.region = ANY($3))
+                    OR EXISTS (SELECT 1 FROM registrations r
+                               WHERE r.person_id = $1 AND r.region = ANY($3)) AS "included!""#,
+                id,
+                client,
+                &codes
+            )
+            .fetch_one(executor)
+            .await?
+            }
+        };
+    Ok(included)
 }
 
 /// Reads a person and locks the row for the rest of the transaction.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.get_for_update", db.system.name = "postgresql"))]
 pub async fn get_for_update(tx: &mut Tx<'_>, id: Uuid) -> Result<Option<PersonRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM persons WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        PersonRow,
+        r#"SELECT id, iin, surname, given_name, patronymic, birth_date, sex AS "sex: Sex", citizenship,
+            ethnic_kazakh, created_at, version, kazakh_citizenship_since, registered_by
+         FROM persons WHERE id = $1 FOR UPDATE"#,
+        id
+    )
     .fetch_optional(&mut **tx)
     .await
 }
@@ -349,12 +372,12 @@ pub enum IssueError {
 pub async fn issue_iin(tx: &mut Tx<'_>, person: &PersonRow) -> Result<Iin, IssueError> {
     let prefix = Iin::prefix(person.birth_date, person.sex).map_err(|_| IssueError::Unencodable)?;
     loop {
-        let serial: i32 = sqlx::query_scalar(
+        let serial: i32 = sqlx::query_scalar!(
             "INSERT INTO iin_serials (prefix, last_serial) VALUES ($1, 1)
              ON CONFLICT (prefix) DO UPDATE SET last_serial = iin_serials.last_serial + 1
              RETURNING last_serial",
+            &prefix
         )
-        .bind(&prefix)
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match super::violated_constraint(&e) {
@@ -371,11 +394,13 @@ pub async fn issue_iin(tx: &mut Tx<'_>, person: &PersonRow) -> Result<Iin, Issue
         if get_by_iin(&mut **tx, &candidate).await?.is_some() {
             continue;
         }
-        sqlx::query("UPDATE persons SET iin = $2, version = version + 1 WHERE id = $1")
-            .bind(person.id)
-            .bind(candidate.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE persons SET iin = $2, version = version + 1 WHERE id = $1",
+            person.id,
+            candidate.as_str()
+        )
+        .execute(&mut **tx)
+        .await?;
         return Ok(candidate);
     }
 }

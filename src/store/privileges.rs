@@ -159,10 +159,10 @@ pub async fn undecided_tables(pool: &PgPool) -> Result<Vec<String>, sqlx::Error>
 
 /// The tables, views and foreign tables of the schema.
 async fn schema_tables<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_class c
+    sqlx::query_scalar!(
+        r#"SELECT c.relname::text AS "name!" FROM pg_class c
          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-         ORDER BY 1",
+         ORDER BY 1"#
     )
     .fetch_all(executor)
     .await
@@ -186,7 +186,7 @@ pub enum GrantError {
 /// the migrations. Replicas starting together take turns.
 pub async fn grant(owner: &PgPool, service_role: &str) -> Result<(), GrantError> {
     let mut tx = owner.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kandas.privileges'))")
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('kandas.privileges'))")
         .execute(&mut *tx)
         .await?;
     let tables = schema_tables(&mut *tx).await?;
@@ -199,6 +199,7 @@ pub async fn grant(owner: &PgPool, service_role: &str) -> Result<(), GrantError>
         return Err(GrantError::Undecided(undecided));
     }
     let script = grant_script(&tables, service_role);
+    // Dynamic: role and table names are identifiers, which no parameter can carry.
     sqlx::raw_sql(AssertSqlSafe(script))
         .execute(&mut *tx)
         .await?;
@@ -265,7 +266,7 @@ fn ident(name: &str) -> String {
 
 /// The role a pool logs in as.
 pub async fn login_role(pool: &PgPool) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT session_user::text")
+    sqlx::query_scalar!(r#"SELECT session_user::text AS "role!""#)
         .fetch_one(pool)
         .await
 }
@@ -273,33 +274,29 @@ pub async fn login_role(pool: &PgPool) -> Result<String, sqlx::Error> {
 /// Every way in which the role `pool` logs in as could rewrite the audit evidence or change
 /// the schema: empty when it has least privilege.
 pub async fn excess_privileges(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
-    let (role, superuser, create_role, owns_schema, owned, rewritable): (
-        String,
-        bool,
-        bool,
-        bool,
-        Vec<String>,
-        Vec<String>,
-    ) = sqlx::query_as(
-        "SELECT r.rolname::text, r.rolsuper, r.rolcreaterole,
-                pg_has_role(session_user, n.nspowner, 'MEMBER'),
+    let row = sqlx::query!(
+        r#"SELECT r.rolname::text AS "role!", r.rolsuper AS "superuser!",
+                r.rolcreaterole AS "create_role!",
+                pg_has_role(session_user, n.nspowner, 'MEMBER') AS "owns_schema!",
                 ARRAY(SELECT c.relname::text FROM pg_class c
                       WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
                         AND pg_has_role(session_user, c.relowner, 'MEMBER')
-                      ORDER BY 1),
+                      ORDER BY 1) AS "owned!",
                 ARRAY(SELECT c.relname::text FROM pg_class c
                       WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
-                        AND c.relname LIKE 'audit\\_%'
+                        AND c.relname LIKE 'audit\_%'
                         AND (has_table_privilege(session_user, c.oid, 'UPDATE')
                              OR has_table_privilege(session_user, c.oid, 'DELETE')
                              OR has_table_privilege(session_user, c.oid, 'TRUNCATE')
                              OR has_table_privilege(session_user, c.oid, 'TRIGGER'))
-                      ORDER BY 1)
+                      ORDER BY 1) AS "rewritable!"
          FROM pg_roles r, pg_namespace n
-         WHERE r.rolname = session_user AND n.nspname = 'public'",
+         WHERE r.rolname = session_user AND n.nspname = 'public'"#
     )
     .fetch_one(pool)
     .await?;
+    let (role, owned, rewritable) = (row.role, row.owned, row.rewritable);
+    let (superuser, create_role, owns_schema) = (row.superuser, row.create_role, row.owns_schema);
     let mut problems = Vec::new();
     if superuser {
         problems.push(format!("the role {role} is a superuser"));

@@ -38,12 +38,12 @@ pub async fn allocate(
     year: i32,
     places: i32,
 ) -> Result<Allocation, sqlx::Error> {
-    let taken = sqlx::query(
+    let taken = sqlx::query!(
         "UPDATE quotas SET taken = taken + $3 WHERE region = $1 AND year = $2 AND taken + $3 <= places",
+        region.code(),
+        year,
+        places
     )
-    .bind(region)
-    .bind(year)
-    .bind(places)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -66,11 +66,15 @@ pub async fn get<'e>(
     region: Region,
     year: i32,
 ) -> Result<Option<QuotaRow>, sqlx::Error> {
-    sqlx::query_as("SELECT region, year, places, taken FROM quotas WHERE region = $1 AND year = $2")
-        .bind(region)
-        .bind(year)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as!(
+        QuotaRow,
+        r#"SELECT region AS "region: Region", year, places, taken
+           FROM quotas WHERE region = $1 AND year = $2"#,
+        region.code(),
+        year
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 /// Quotas of one year (or all) in (year, region) order, after `after`, `limit` at most.
@@ -81,16 +85,17 @@ pub async fn list<'e>(
     after: Option<(i32, Region)>,
     limit: i64,
 ) -> Result<Vec<QuotaRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT region, year, places, taken FROM quotas
+    sqlx::query_as!(
+        QuotaRow,
+        r#"SELECT region AS "region: Region", year, places, taken FROM quotas
          WHERE ($1::integer IS NULL OR year = $1)
            AND ($2::integer IS NULL OR (year, region) > ($2, $3::text))
-         ORDER BY year, region LIMIT $4",
+         ORDER BY year, region LIMIT $4"#,
+        year,
+        after.map(|(year, _)| year),
+        after.map(|(_, region)| region.code()),
+        limit
     )
-    .bind(year)
-    .bind(after.map(|(year, _)| year))
-    .bind(after.map(|(_, region)| region.code()))
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -109,14 +114,15 @@ pub async fn set(
     year: i32,
     places: i32,
 ) -> Result<SetQuota, sqlx::Error> {
-    let row: Option<QuotaRow> = sqlx::query_as(
-        "INSERT INTO quotas (region, year, places) VALUES ($1, $2, $3)
+    let row: Option<QuotaRow> = sqlx::query_as!(
+        QuotaRow,
+        r#"INSERT INTO quotas (region, year, places) VALUES ($1, $2, $3)
          ON CONFLICT (region, year) DO UPDATE SET places = EXCLUDED.places WHERE quotas.taken <= EXCLUDED.places
-         RETURNING region, year, places, taken",
+         RETURNING region AS "region: Region", year, places, taken"#,
+        region.code(),
+        year,
+        places
     )
-    .bind(region)
-    .bind(year)
-    .bind(places)
     .fetch_optional(&mut **tx)
     .await?;
     match row {
@@ -141,14 +147,14 @@ pub async fn include(
     year: i32,
 ) -> Result<Result<(), Uuid>, sqlx::Error> {
     for person in persons {
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO quota_inclusions (person_id, application_id, region, year) VALUES ($1, $2, $3, $4)
              ON CONFLICT (person_id) DO NOTHING",
+            person,
+            application_id,
+            region.code(),
+            year
         )
-        .bind(person)
-        .bind(application_id)
-        .bind(region)
-        .bind(year)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -165,12 +171,16 @@ pub async fn already_included<'e>(
     executor: impl PgExecutor<'e>,
     persons: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT person_id, application_id FROM quota_inclusions WHERE person_id = ANY($1)",
+        persons
     )
-    .bind(persons)
     .fetch_all(executor)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.person_id, row.application_id))
+        .collect())
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -209,29 +219,27 @@ pub async fn append_decision(
     tx: &mut Tx<'_>,
     decision: &NewDecision<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let seq: i64 = sqlx::query_scalar("UPDATE quota_feed_head SET seq = seq + 1 RETURNING seq")
+    let seq: i64 = sqlx::query_scalar!("UPDATE quota_feed_head SET seq = seq + 1 RETURNING seq")
         .fetch_one(&mut **tx)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO quota_decisions (seq, application_id, region, year, approved, places, rent_mci,
                                       applicant_id, family_size, reason_code)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        seq,
+        decision.application_id,
+        decision.region.code(),
+        decision.year,
+        decision.approved,
+        decision.places,
+        decision.rent_mci,
+        decision.applicant_id,
+        decision.family_size,
+        decision.reason_code
     )
-    .bind(seq)
-    .bind(decision.application_id)
-    .bind(decision.region)
-    .bind(decision.year)
-    .bind(decision.approved)
-    .bind(decision.places)
-    .bind(decision.rent_mci)
-    .bind(decision.applicant_id)
-    .bind(decision.family_size)
-    .bind(decision.reason_code)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(FEED_CHANNEL)
-        .bind(seq.to_string())
+    sqlx::query!("SELECT pg_notify($1, $2)", FEED_CHANNEL, seq.to_string())
         .execute(&mut **tx)
         .await?;
     Ok(seq)
@@ -245,16 +253,18 @@ pub async fn decisions_after<'e>(
     limit: i64,
     regions: Option<&[Region]>,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    let codes: Option<Vec<&str>> = regions.map(|r| r.iter().map(Region::code).collect());
-    sqlx::query_as(
-        "SELECT seq, application_id, region, year, approved, places, rent_mci, decided_at,
-                applicant_id, family_size, reason_code
+    let codes: Option<Vec<String>> =
+        regions.map(|r| r.iter().map(|region| region.code().to_string()).collect());
+    sqlx::query_as!(
+        DecisionRow,
+        r#"SELECT seq, application_id, region AS "region: Region", year, approved, places,
+                rent_mci, decided_at, applicant_id, family_size, reason_code
          FROM quota_decisions WHERE seq > $1 AND ($3::text[] IS NULL OR region = ANY($3))
-         ORDER BY seq LIMIT $2",
+         ORDER BY seq LIMIT $2"#,
+        after,
+        limit,
+        codes.as_deref()
     )
-    .bind(after)
-    .bind(limit)
-    .bind(codes)
     .fetch_all(executor)
     .await
 }
@@ -266,10 +276,10 @@ pub async fn mci<'e>(
     executor: impl PgExecutor<'e>,
     year: i32,
 ) -> Result<Option<Result<Mci, MciOutOfRange>>, sqlx::Error> {
-    let tenge: Option<i64> = sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
-        .bind(year)
-        .fetch_optional(executor)
-        .await?;
+    let tenge: Option<i64> =
+        sqlx::query_scalar!("SELECT tenge FROM mci_values WHERE year = $1", year)
+            .fetch_optional(executor)
+            .await?;
     Ok(tenge.map(Mci::new))
 }
 
@@ -279,12 +289,12 @@ pub async fn set_mci<'e>(
     year: i32,
     tenge: Mci,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO mci_values (year, tenge) VALUES ($1, $2)
          ON CONFLICT (year) DO UPDATE SET tenge = EXCLUDED.tenge, updated_at = now()",
+        year,
+        tenge.tenge()
     )
-    .bind(year)
-    .bind(tenge.tenge())
     .execute(executor)
     .await?;
     Ok(())
@@ -292,7 +302,8 @@ pub async fn set_mci<'e>(
 
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.quota.all_mci", db.system.name = "postgresql"))]
 pub async fn all_mci<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<(i32, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT year, tenge FROM mci_values ORDER BY year")
+    let rows = sqlx::query!("SELECT year, tenge FROM mci_values ORDER BY year")
         .fetch_all(executor)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.year, row.tenge)).collect())
 }

@@ -54,10 +54,43 @@ pub async fn load(
     conn: &mut PgConnection,
     person_id: Uuid,
 ) -> Result<Option<PersonRecords>, sqlx::Error> {
-    let Some(row) = sqlx::query_as::<_, RecordsRow>(LOAD)
-        .bind(person_id)
-        .fetch_optional(&mut *conn)
-        .await?
+    // Everything this reads, in one statement: a person's records are in seven tables, and
+    // one round trip instead of seven is what a check of prerequisites, and every submission
+    // and decision that judges them, costs both the service and PostgreSQL (each round trip is
+    // a wake-up of the backend and of the service's task). Each table's rows arrive as a JSON
+    // array of arrays, in the order the code used to ask for them.
+    let Some(row) = sqlx::query_as!(
+        RecordsRow,
+        r#"SELECT p.iin, p.birth_date, p.ethnic_kazakh, p.citizenship,
+        p.kazakh_citizenship_since, p.kazakh_citizenship_application,
+        (SELECT coalesce(json_agg(json_build_array(application_id, certificate_number, valid_from,
+                    valid_until, annulled_on, annulment_ground, annulment_basis) ORDER BY valid_from), '[]')
+         FROM kandas_statuses WHERE person_id = $1) AS "kandas_statuses!: Json<Vec<StoredStatus>>",
+        (SELECT coalesce(json_agg(json_build_array(application_id, number, granted_on, annulled_on,
+                    annulment_ground, annulment_basis) ORDER BY granted_on), '[]')
+         FROM permits WHERE person_id = $1) AS "permits!: Json<Vec<StoredPermit>>",
+        (SELECT coalesce(json_agg(json_build_array(application_id, number, issued_on, valid_until)
+                    ORDER BY issued_on), '[]')
+         FROM cards WHERE person_id = $1) AS "cards!: Json<Vec<(Uuid, String, NaiveDate, NaiveDate)>>",
+        (SELECT coalesce(json_agg(json_build_array(application_id, kind, region, registered_on, until,
+                    ended_on, end_reason) ORDER BY registered_on), '[]')
+         FROM registrations WHERE person_id = $1) AS "registrations!: Json<Vec<StoredRegistration>>",
+        (SELECT coalesce(json_agg(json_build_array(id, field, offence_date) ORDER BY offence_date), '[]')
+         FROM offences WHERE person_id = $1) AS "offences!: Json<Vec<(Uuid, Stored<OffenceField>, NaiveDate)>>",
+        -- Applications the person was part of, as applicant or family member: two index
+        -- lookups; an OR across the two sources would scan every application.
+        (SELECT coalesce(json_agg(json_build_array(a.id, a.procedure, a.state, a.submission_date,
+                    d.decision_date, d.outcome, a.documents, a.applicant_id = $1) ORDER BY a.id), '[]')
+         FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+         WHERE a.id IN (SELECT id FROM applications WHERE applicant_id = $1
+                        UNION ALL
+                        SELECT application_id FROM application_members WHERE person_id = $1))
+         AS "applications!: Json<Vec<StoredApplication>>"
+     FROM persons p WHERE p.id = $1"#,
+        person_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
     else {
         return Ok(None);
     };
@@ -174,38 +207,6 @@ pub async fn load(
     Ok(Some(records))
 }
 
-/// Everything [`load`] reads, in one statement: a person's records are in seven tables, and
-/// one round trip instead of seven is what a check of prerequisites, and every submission
-/// and decision that judges them, costs both the service and PostgreSQL (each round trip is
-/// a wake-up of the backend and of the service's task). Each table's rows arrive as a JSON
-/// array of arrays, in the order the code used to ask for them.
-const LOAD: &str = "SELECT p.iin, p.birth_date, p.ethnic_kazakh, p.citizenship,
-        p.kazakh_citizenship_since, p.kazakh_citizenship_application,
-        (SELECT coalesce(json_agg(json_build_array(application_id, certificate_number, valid_from,
-                    valid_until, annulled_on, annulment_ground, annulment_basis) ORDER BY valid_from), '[]')
-         FROM kandas_statuses WHERE person_id = $1) AS kandas_statuses,
-        (SELECT coalesce(json_agg(json_build_array(application_id, number, granted_on, annulled_on,
-                    annulment_ground, annulment_basis) ORDER BY granted_on), '[]')
-         FROM permits WHERE person_id = $1) AS permits,
-        (SELECT coalesce(json_agg(json_build_array(application_id, number, issued_on, valid_until)
-                    ORDER BY issued_on), '[]')
-         FROM cards WHERE person_id = $1) AS cards,
-        (SELECT coalesce(json_agg(json_build_array(application_id, kind, region, registered_on, until,
-                    ended_on, end_reason) ORDER BY registered_on), '[]')
-         FROM registrations WHERE person_id = $1) AS registrations,
-        (SELECT coalesce(json_agg(json_build_array(id, field, offence_date) ORDER BY offence_date), '[]')
-         FROM offences WHERE person_id = $1) AS offences,
-        -- Applications the person was part of, as applicant or family member: two index
-        -- lookups; an OR across the two sources would scan every application.
-        (SELECT coalesce(json_agg(json_build_array(a.id, a.procedure, a.state, a.submission_date,
-                    d.decision_date, d.outcome, a.documents, a.applicant_id = $1) ORDER BY a.id), '[]')
-         FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
-         WHERE a.id IN (SELECT id FROM applications WHERE applicant_id = $1
-                        UNION ALL
-                        SELECT application_id FROM application_members WHERE person_id = $1))
-         AS applications
-     FROM persons p WHERE p.id = $1";
-
 /// One kandas status as the statement lists it: application, certificate, validity, annulment.
 type StoredStatus = (
     Uuid,
@@ -247,7 +248,6 @@ type StoredApplication = (
     bool,
 );
 
-#[derive(sqlx::FromRow)]
 struct RecordsRow {
     iin: Option<String>,
     birth_date: NaiveDate,
@@ -269,35 +269,35 @@ pub async fn load_listed(
     conn: &mut PgConnection,
     person_id: Uuid,
 ) -> Result<ListedRecords, sqlx::Error> {
-    let certificates: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+    let certificates = sqlx::query!(
         "SELECT application_id, number, issued_on FROM stateless_certificates
          WHERE person_id = $1 ORDER BY issued_on, number",
+        person_id
     )
-    .bind(person_id)
     .fetch_all(&mut *conn)
     .await?;
-    let inclusion: Option<(Uuid, Region, i32, NaiveDate)> = sqlx::query_as(
-        "SELECT i.application_id, i.region, i.year, d.decision_date
+    let inclusion = sqlx::query!(
+        r#"SELECT i.application_id, i.region AS "region: Region", i.year, d.decision_date
          FROM quota_inclusions i JOIN decisions d ON d.application_id = i.application_id
-         WHERE i.person_id = $1",
+         WHERE i.person_id = $1"#,
+        person_id
     )
-    .bind(person_id)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(ListedRecords {
         stateless_certificates: certificates
             .into_iter()
-            .map(|(app, number, issued_on)| StatelessCertificateRecord {
-                evidence: app_name(app),
-                number,
-                issued_on,
+            .map(|row| StatelessCertificateRecord {
+                evidence: app_name(row.application_id),
+                number: row.number,
+                issued_on: row.issued_on,
             })
             .collect(),
-        quota_inclusion: inclusion.map(|(app, region, year, decided_on)| QuotaInclusionRecord {
-            evidence: app_name(app),
-            region,
-            year,
-            decided_on,
+        quota_inclusion: inclusion.map(|row| QuotaInclusionRecord {
+            evidence: app_name(row.application_id),
+            region: row.region,
+            year: row.year,
+            decided_on: row.decision_date,
         }),
     })
 }
@@ -305,7 +305,7 @@ pub async fn load_listed(
 /// The next number of an issued document, e.g. `KC-2026-000042`.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.next_number", db.system.name = "postgresql"))]
 pub async fn next_number(tx: &mut Tx<'_>, prefix: &str, year: i32) -> Result<String, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT nextval('issued_numbers')")
+    let n: i64 = sqlx::query_scalar!(r#"SELECT nextval('issued_numbers') AS "n!""#)
         .fetch_one(&mut **tx)
         .await?;
     Ok(format!("{prefix}-{year}-{n:06}"))
@@ -321,17 +321,17 @@ pub async fn insert_kandas_status(
     valid_until: NaiveDate,
     extension: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO kandas_statuses (id, person_id, application_id, certificate_number, valid_from, valid_until, extension)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        Uuid::now_v7(),
+        person_id,
+        application_id,
+        number,
+        valid_from,
+        valid_until,
+        extension
     )
-    .bind(Uuid::now_v7())
-    .bind(person_id)
-    .bind(application_id)
-    .bind(number)
-    .bind(valid_from)
-    .bind(valid_until)
-    .bind(extension)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -345,12 +345,14 @@ pub async fn insert_permit(
     number: &str,
     granted_on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO permits (id, person_id, application_id, number, granted_on) VALUES ($1, $2, $3, $4, $5)")
-        .bind(Uuid::now_v7())
-        .bind(person_id)
-        .bind(application_id)
-        .bind(number)
-        .bind(granted_on)
+    sqlx::query!(
+        "INSERT INTO permits (id, person_id, application_id, number, granted_on) VALUES ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        person_id,
+        application_id,
+        number,
+        granted_on
+    )
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -365,13 +367,15 @@ pub async fn insert_card(
     issued_on: NaiveDate,
     valid_until: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO cards (id, person_id, application_id, number, issued_on, valid_until) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(Uuid::now_v7())
-        .bind(person_id)
-        .bind(application_id)
-        .bind(number)
-        .bind(issued_on)
-        .bind(valid_until)
+    sqlx::query!(
+        "INSERT INTO cards (id, person_id, application_id, number, issued_on, valid_until) VALUES ($1, $2, $3, $4, $5, $6)",
+        Uuid::now_v7(),
+        person_id,
+        application_id,
+        number,
+        issued_on,
+        valid_until
+    )
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -385,12 +389,14 @@ pub async fn insert_stateless_certificate(
     number: &str,
     issued_on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO stateless_certificates (id, person_id, application_id, number, issued_on) VALUES ($1, $2, $3, $4, $5)")
-        .bind(Uuid::now_v7())
-        .bind(person_id)
-        .bind(application_id)
-        .bind(number)
-        .bind(issued_on)
+    sqlx::query!(
+        "INSERT INTO stateless_certificates (id, person_id, application_id, number, issued_on) VALUES ($1, $2, $3, $4, $5)",
+        Uuid::now_v7(),
+        person_id,
+        application_id,
+        number,
+        issued_on
+    )
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -411,28 +417,28 @@ pub async fn insert_registration(
     until: Option<NaiveDate>,
 ) -> Result<Uuid, sqlx::Error> {
     if kind == RegistrationKind::Permanent {
-        sqlx::query(
-            "UPDATE registrations SET until = $2 - 1
+        sqlx::query!(
+            "UPDATE registrations SET until = $2::date - 1
              WHERE person_id = $1 AND kind = 'permanent' AND until IS NULL AND ended_on IS NULL",
+            person_id,
+            registered_on
         )
-        .bind(person_id)
-        .bind(registered_on)
         .execute(&mut **tx)
         .await?;
     }
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO registrations (id, person_id, application_id, kind, region, address, registered_on, until)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        person_id,
+        application_id,
+        kind.as_str(),
+        region.code(),
+        address,
+        registered_on,
+        until
     )
-    .bind(id)
-    .bind(person_id)
-    .bind(application_id)
-    .bind(kind)
-    .bind(region)
-    .bind(address)
-    .bind(registered_on)
-    .bind(until)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -445,13 +451,13 @@ pub async fn grant_citizenship(
     application_id: Uuid,
     granted_on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE persons SET kazakh_citizenship_since = $2, kazakh_citizenship_application = $3, version = version + 1
          WHERE id = $1 AND kazakh_citizenship_since IS NULL",
+        person_id,
+        granted_on,
+        application_id
     )
-    .bind(person_id)
-    .bind(granted_on)
-    .bind(application_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -464,11 +470,13 @@ pub async fn insert_members(
     members: &[(Uuid, Relation)],
 ) -> Result<(), sqlx::Error> {
     for (position, (person_id, relation)) in members.iter().enumerate() {
-        sqlx::query("INSERT INTO application_members (application_id, person_id, relation, position) VALUES ($1, $2, $3, $4)")
-            .bind(application_id)
-            .bind(person_id)
-            .bind(*relation)
-            .bind(position as i32)
+        sqlx::query!(
+            "INSERT INTO application_members (application_id, person_id, relation, position) VALUES ($1, $2, $3, $4)",
+            application_id,
+            person_id,
+            relation.as_str(),
+            position as i32
+        )
             .execute(&mut **tx)
             .await?;
     }
@@ -485,13 +493,15 @@ pub async fn insert_offence(
     description: &str,
     recorded_by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO offences (id, person_id, field, offence_date, description, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(person_id)
-        .bind(field)
-        .bind(date)
-        .bind(description)
-        .bind(recorded_by)
+    sqlx::query!(
+        "INSERT INTO offences (id, person_id, field, offence_date, description, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        person_id,
+        field.as_str(),
+        date,
+        description,
+        recorded_by
+    )
         .execute(conn)
         .await?;
     Ok(())
@@ -509,18 +519,18 @@ pub async fn insert_arrival_notification(
     host: &str,
     recorded_by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO arrival_notifications (id, person_id, entry_date, notified_on, due_date, late, host, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        person_id,
+        entry_date,
+        notified_on,
+        due_date,
+        notified_on > due_date,
+        host,
+        recorded_by
     )
-    .bind(id)
-    .bind(person_id)
-    .bind(entry_date)
-    .bind(notified_on)
-    .bind(due_date)
-    .bind(notified_on > due_date)
-    .bind(host)
-    .bind(recorded_by)
     .execute(conn)
     .await?;
     Ok(())
@@ -556,15 +566,17 @@ pub async fn registration_for_update(
     person_id: Uuid,
     id: Uuid,
 ) -> Result<Option<RegistrationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.person_id, r.application_id, r.kind, r.region, r.address, r.registered_on,
-                r.until, r.ended_on, r.end_reason, a.submitted_by
+    sqlx::query_as!(
+        RegistrationRow,
+        r#"SELECT r.id, r.person_id, r.application_id, r.kind AS "kind: RegistrationKind",
+                r.region AS "region: Region", r.address, r.registered_on, r.until, r.ended_on,
+                r.end_reason AS "end_reason: EndReason", a.submitted_by
          FROM registrations r JOIN applications a ON a.id = r.application_id
          WHERE r.id = $1 AND r.person_id = $2
-         FOR UPDATE OF r",
+         FOR UPDATE OF r"#,
+        id,
+        person_id
     )
-    .bind(id)
-    .bind(person_id)
     .fetch_optional(&mut **tx)
     .await
 }
@@ -575,12 +587,14 @@ pub async fn end_registration(
     id: Uuid,
     end: RegistrationEnd,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registrations SET ended_on = $2, end_reason = $3 WHERE id = $1")
-        .bind(id)
-        .bind(end.last_day)
-        .bind(end.reason)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE registrations SET ended_on = $2, end_reason = $3 WHERE id = $1",
+        id,
+        end.last_day,
+        end.reason.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -598,6 +612,16 @@ pub struct AnnullableRow {
     pub annulment: Option<Annulment>,
 }
 
+/// One row of a kandas status chain or a permit; `valid_until` is `None` for a permit.
+struct AnnullableColumns {
+    application_id: Uuid,
+    valid_from: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    annulled_on: Option<NaiveDate>,
+    annulment_ground: Option<AnnulmentGround>,
+    annulment_basis: Option<String>,
+}
+
 /// The record of `kind` numbered `number` of `person_id`, its rows locked until the
 /// transaction ends.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.records.annullable_for_update", db.system.name = "postgresql"))]
@@ -607,47 +631,51 @@ pub async fn annullable_for_update(
     person_id: Uuid,
     number: &str,
 ) -> Result<Option<AnnullableRow>, sqlx::Error> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        Uuid,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        Option<AnnulmentGround>,
-        Option<String>,
-    )> = sqlx::query_as(match kind {
+    // A kandas status and a permit keep their rows in tables of different shapes.
+    let rows: Vec<AnnullableColumns> = match kind {
         AnnullableKind::KandasStatus => {
-            "SELECT application_id, valid_from, valid_until,
-                    annulled_on, annulment_ground, annulment_basis
+            sqlx::query_as!(
+                AnnullableColumns,
+                r#"SELECT application_id, valid_from, valid_until AS "valid_until?",
+                    annulled_on, annulment_ground AS "annulment_ground: AnnulmentGround",
+                    annulment_basis
              FROM kandas_statuses WHERE person_id = $1 AND certificate_number = $2
              ORDER BY valid_from, id
-             FOR UPDATE"
+             FOR UPDATE"#,
+                person_id,
+                number
+            )
+            .fetch_all(&mut **tx)
+            .await?
         }
         AnnullableKind::Permit => {
-            "SELECT application_id, granted_on, NULL::date,
-                    annulled_on, annulment_ground, annulment_basis
+            sqlx::query_as!(
+                AnnullableColumns,
+                r#"SELECT application_id, granted_on AS valid_from, NULL::date AS valid_until,
+                    annulled_on, annulment_ground AS "annulment_ground: AnnulmentGround",
+                    annulment_basis
              FROM permits WHERE person_id = $1 AND number = $2
              ORDER BY granted_on, id
-             FOR UPDATE"
+             FOR UPDATE"#,
+                person_id,
+                number
+            )
+            .fetch_all(&mut **tx)
+            .await?
         }
-    })
-    .bind(person_id)
-    .bind(number)
-    .fetch_all(&mut **tx)
-    .await?;
+    };
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(None);
     };
     Ok(Some(AnnullableRow {
         person_id,
-        application_id: last.0,
+        application_id: last.application_id,
         number: number.to_string(),
-        valid_from: first.1,
-        valid_until: rows.iter().filter_map(|r| r.2).max(),
-        annulment: rows
-            .iter()
-            .rev()
-            .find_map(|r| annulment((r.3, r.4, r.5.clone()))),
+        valid_from: first.valid_from,
+        valid_until: rows.iter().filter_map(|r| r.valid_until).max(),
+        annulment: rows.iter().rev().find_map(|r| {
+            annulment((r.annulled_on, r.annulment_ground, r.annulment_basis.clone()))
+        }),
     }))
 }
 
@@ -661,24 +689,36 @@ pub async fn annul(
     number: &str,
     annulment: &Annulment,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(match kind {
+    // As in `annullable_for_update`: one statement per table.
+    match kind {
         AnnullableKind::KandasStatus => {
-            "UPDATE kandas_statuses
+            sqlx::query!(
+                "UPDATE kandas_statuses
              SET annulled_on = $3, annulment_ground = $4, annulment_basis = $5
              WHERE person_id = $1 AND certificate_number = $2 AND annulled_on IS NULL
-               AND valid_until >= $3"
+               AND valid_until >= $3",
+                person_id,
+                number,
+                annulment.from,
+                annulment.ground.as_str(),
+                &annulment.legal_basis
+            )
+            .execute(&mut **tx)
+            .await?
         }
         AnnullableKind::Permit => {
-            "UPDATE permits SET annulled_on = $3, annulment_ground = $4, annulment_basis = $5
-             WHERE person_id = $1 AND number = $2 AND annulled_on IS NULL"
+            sqlx::query!(
+                "UPDATE permits SET annulled_on = $3, annulment_ground = $4, annulment_basis = $5
+             WHERE person_id = $1 AND number = $2 AND annulled_on IS NULL",
+                person_id,
+                number,
+                annulment.from,
+                annulment.ground.as_str(),
+                &annulment.legal_basis
+            )
+            .execute(&mut **tx)
+            .await?
         }
-    })
-    .bind(person_id)
-    .bind(number)
-    .bind(annulment.from)
-    .bind(annulment.ground)
-    .bind(&annulment.legal_basis)
-    .execute(&mut **tx)
-    .await?;
+    };
     Ok(())
 }

@@ -4,12 +4,11 @@ use super::Tx;
 use crate::domain::documents::Document;
 use crate::domain::regions::Region;
 use chrono::NaiveDate;
-use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 /// A closed application whose documents are still kept.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Kept {
     pub id: Uuid,
     pub applicant_id: Uuid,
@@ -24,9 +23,11 @@ pub struct Kept {
 /// Takes the retention lock for this transaction, if no other replica holds it.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.try_lock", db.system.name = "postgresql"))]
 pub async fn try_lock(tx: &mut Tx<'_>) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('kandas.retention'))")
-        .fetch_one(&mut **tx)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock(hashtext('kandas.retention')) AS "locked!""#
+    )
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Kandas status applications closed on or before `closed_by` whose documents are kept,
@@ -38,8 +39,12 @@ pub async fn kept(
     limit: i64,
 ) -> Result<Vec<Kept>, sqlx::Error> {
     // A withdrawal has no decision: its day is the local date (UTC+05:00) of the last change.
-    sqlx::query_as(
-        "SELECT id, applicant_id, applicant_iin, region, closed_on, documents FROM (
+    sqlx::query_as!(
+        Kept,
+        r#"SELECT id AS "id!", applicant_id AS "applicant_id!", applicant_iin,
+                region AS "region: Region", closed_on AS "closed_on!",
+                documents AS "documents!: Json<Vec<Document>>"
+         FROM (
             SELECT a.id, a.applicant_id, p.iin AS applicant_iin, a.region, a.documents,
                    COALESCE(d.decision_date,
                             ((a.updated_at AT TIME ZONE 'UTC') + interval '5 hours')::date) AS closed_on
@@ -49,10 +54,10 @@ pub async fn kept(
               AND a.state <> 'submitted' AND a.documents_erased_on IS NULL
          ) closed
          WHERE closed_on <= $1
-         ORDER BY closed_on, id LIMIT $2",
+         ORDER BY closed_on, id LIMIT $2"#,
+        closed_by,
+        limit
     )
-    .bind(closed_by)
-    .bind(limit)
     .fetch_all(&mut **tx)
     .await
 }
@@ -60,9 +65,11 @@ pub async fn kept(
 /// How many applications' documents retention has erased, on every replica.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.erased_count", db.system.name = "postgresql"))]
 pub async fn erased_count<'e>(executor: impl sqlx::PgExecutor<'e>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM applications WHERE documents_erased_on IS NOT NULL")
-        .fetch_one(executor)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "erased!" FROM applications WHERE documents_erased_on IS NOT NULL"#
+    )
+    .fetch_one(executor)
+    .await
 }
 
 /// Replaces an application's documents with what is left of them once erased; `false` when
@@ -74,13 +81,13 @@ pub async fn erase(
     documents: &[Document],
     on: NaiveDate,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE applications SET documents = $2, documents_erased_on = $3
          WHERE id = $1 AND documents_erased_on IS NULL",
+        id,
+        Json(documents) as _,
+        on
     )
-    .bind(id)
-    .bind(Json(documents))
-    .bind(on)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -3,10 +3,10 @@
 use super::Tx;
 use crate::domain::support::{Line, SupportKind};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct LineRow {
     pub kind: SupportKind,
     pub mci_year: i32,
@@ -45,18 +45,18 @@ pub async fn insert_lines(
     lines: &[Line],
 ) -> Result<(), sqlx::Error> {
     for line in lines {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO entitlement_lines (application_id, kind, mci_year, mci_tenge, mci, tenge, per_payment, max_payments)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            application_id,
+            line.kind.as_str(),
+            mci_year,
+            mci_tenge,
+            line.mci,
+            line.tenge,
+            line.per_payment,
+            line.max_payments
         )
-        .bind(application_id)
-        .bind(line.kind.as_str())
-        .bind(mci_year)
-        .bind(mci_tenge)
-        .bind(line.mci)
-        .bind(line.tenge)
-        .bind(line.per_payment)
-        .bind(line.max_payments)
         .execute(&mut **tx)
         .await?;
     }
@@ -68,16 +68,17 @@ pub async fn lines<'e>(
     executor: impl PgExecutor<'e>,
     application_id: Uuid,
 ) -> Result<Vec<LineRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT l.kind, l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
+    sqlx::query_as!(
+        LineRow,
+        r#"SELECT l.kind AS "kind: SupportKind", l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
                 CASE WHEN l.kind = 'rent' THEN q.rent_mci::bigint END AS per_payment_mci,
                 l.max_payments, l.paid_tenge, l.payments, d.decision_date
          FROM entitlement_lines l JOIN decisions d USING (application_id)
          JOIN quota_decisions q USING (application_id)
          WHERE l.application_id = $1
-         ORDER BY CASE l.kind WHEN 'relocation' THEN 1 WHEN 'rent' THEN 2 ELSE 3 END",
+         ORDER BY CASE l.kind WHEN 'relocation' THEN 1 WHEN 'rent' THEN 2 ELSE 3 END"#,
+        application_id
     )
-    .bind(application_id)
     .fetch_all(executor)
     .await
 }
@@ -89,21 +90,22 @@ pub async fn line_for_update(
     application_id: Uuid,
     kind: SupportKind,
 ) -> Result<Option<LineRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT l.kind, l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
+    sqlx::query_as!(
+        LineRow,
+        r#"SELECT l.kind AS "kind: SupportKind", l.mci_year, l.mci_tenge, l.mci, l.tenge, l.per_payment,
                 CASE WHEN l.kind = 'rent' THEN q.rent_mci::bigint END AS per_payment_mci,
                 l.max_payments, l.paid_tenge, l.payments, d.decision_date
          FROM entitlement_lines l JOIN decisions d USING (application_id)
          JOIN quota_decisions q USING (application_id)
-         WHERE l.application_id = $1 AND l.kind = $2 FOR UPDATE OF l",
+         WHERE l.application_id = $1 AND l.kind = $2 FOR UPDATE OF l"#,
+        application_id,
+        kind.as_str()
     )
-    .bind(application_id)
-    .bind(kind.as_str())
     .fetch_optional(&mut **tx)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct PaymentRow {
     pub id: Uuid,
     pub application_id: Uuid,
@@ -123,25 +125,26 @@ pub async fn record_payment(
     period: &str,
     recorded_by: &str,
 ) -> Result<PaymentRow, sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE entitlement_lines SET paid_tenge = paid_tenge + $3, payments = payments + 1
          WHERE application_id = $1 AND kind = $2",
+        application_id,
+        kind.as_str(),
+        tenge
     )
-    .bind(application_id)
-    .bind(kind.as_str())
-    .bind(tenge)
     .execute(&mut **tx)
     .await?;
-    sqlx::query_as(
-        "INSERT INTO payments (id, application_id, kind, tenge, period, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id, application_id, kind, tenge, period, created_at",
+    sqlx::query_as!(
+        PaymentRow,
+        r#"INSERT INTO payments (id, application_id, kind, tenge, period, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING id, application_id, kind AS "kind: SupportKind", tenge, period, created_at"#,
+        Uuid::now_v7(),
+        application_id,
+        kind.as_str(),
+        tenge,
+        period,
+        recorded_by
     )
-    .bind(Uuid::now_v7())
-    .bind(application_id)
-    .bind(kind.as_str())
-    .bind(tenge)
-    .bind(period)
-    .bind(recorded_by)
     .fetch_one(&mut **tx)
     .await
 }
@@ -153,13 +156,15 @@ pub async fn payments<'e>(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, application_id, kind, tenge, period, created_at FROM payments
-         WHERE application_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+    sqlx::query_as!(
+        PaymentRow,
+        r#"SELECT id, application_id, kind AS "kind: SupportKind", tenge, period, created_at
+         FROM payments
+         WHERE application_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3"#,
+        application_id,
+        after,
+        limit
     )
-    .bind(application_id)
-    .bind(after)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }

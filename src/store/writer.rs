@@ -17,12 +17,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
-
-/// True exactly on a server that takes writes: the health check asks the same.
-pub const TAKES_WRITES: &str = "SELECT NOT pg_is_in_recovery() \
-     AND current_setting('transaction_read_only') = 'off'";
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgExecutor, PgPool};
 
 /// How often the pool's server is checked while it takes writes.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -223,10 +219,14 @@ async fn follow_writer(pool: PgPool, route: Arc<Route>) {
     }
 }
 
-async fn takes_writes(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar::<_, bool>(TAKES_WRITES)
-        .fetch_one(connection)
-        .await
+/// True exactly on a server that takes writes: the health check asks the same.
+pub async fn takes_writes<'e>(executor: impl PgExecutor<'e>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT NOT pg_is_in_recovery()
+             AND current_setting('transaction_read_only') = 'off' AS "takes_writes!""#
+    )
+    .fetch_one(executor)
+    .await
 }
 
 /// Whether the pool's server takes writes, asked over one of its connections. A pool too busy
@@ -235,7 +235,7 @@ async fn takes_writes(connection: &mut PgConnection) -> Result<bool, sqlx::Error
 async fn takes_writes_through(pool: &PgPool) -> bool {
     let check = async {
         let mut connection = pool.acquire().await?;
-        takes_writes(&mut connection).await
+        takes_writes(&mut *connection).await
     };
     matches!(
         tokio::time::timeout(PROBE_TIMEOUT, check).await,

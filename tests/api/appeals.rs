@@ -48,12 +48,14 @@ fn decision(appeal: &pb::Appeal, overturn: bool) -> pb::DecideAppealRequest {
 
 /// Moves a refusal's date back, as if it had been decided then.
 async fn refused_on(app: &TestApp, application: &pb::Application, day: &str) {
-    sqlx::query("UPDATE decisions SET decision_date = $2::date WHERE application_id = $1::uuid")
-        .bind(application.name.trim_start_matches("applications/"))
-        .bind(day)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE decisions SET decision_date = $2::text::date WHERE application_id = $1::text::uuid",
+        application.name.trim_start_matches("applications/"),
+        day
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -190,7 +192,7 @@ async fn a_late_appeal_and_an_appeal_of_no_refusal_are_refused_and_an_upheld_ref
     );
 
     // Past its 5 working days, the appeal is listed as overdue.
-    sqlx::query("UPDATE appeals SET deadline = DATE '2026-05-29'")
+    sqlx::query!("UPDATE appeals SET deadline = DATE '2026-05-29'")
         .execute(&app.pool)
         .await
         .unwrap();

@@ -28,6 +28,7 @@ async fn verify_signatures(
         .map(|r| r.into_inner())
 }
 
+// Run-time text: each caller hands its own count.
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(&app.pool)
@@ -533,15 +534,15 @@ async fn a_withdrawal_and_an_appeal_are_confirmed_too_and_a_signature_confirms_o
 
     // Whoever moves another act's genuine evidence onto this one (a byte added, so the
     // database's own one-use rule does not stop it) is caught on re-verification.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applicant_confirmations SET signature = s.signature,
              signed_content = s.signed_content || '\\x0a'::bytea
          FROM (SELECT signature, signed_content FROM applicant_confirmations
                WHERE rpc = $1 LIMIT 1) s
          WHERE rpc = $2",
+        WITHDRAW_APPLICATION,
+        FILE_APPEAL
     )
-    .bind(WITHDRAW_APPLICATION)
-    .bind(FILE_APPEAL)
     .execute(&app.pool)
     .await
     .unwrap();

@@ -72,11 +72,11 @@ async fn the_log_is_append_only_for_ordinary_writers() {
     let app = spawn_app().await;
     some_activity(&app).await;
     app.verify_audit_chain().await;
-    let update = sqlx::query("UPDATE audit_events SET outcome = 'OK'")
+    let update = sqlx::query!("UPDATE audit_events SET outcome = 'OK'")
         .execute(&app.pool)
         .await;
     assert!(update.is_err());
-    let delete = sqlx::query("DELETE FROM audit_events")
+    let delete = sqlx::query!("DELETE FROM audit_events")
         .execute(&app.pool)
         .await;
     assert!(delete.is_err());
@@ -217,14 +217,15 @@ async fn concurrent_reads_each_leave_one_event() {
     for read in futures_util::future::join_all(reads).await {
         read.unwrap().expect("every read is served");
     }
-    let (events, commits): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(DISTINCT xmin::text) FROM audit_events
-         WHERE rpc = '/kandas.v1.PersonService/GetPerson' AND subject = $1 AND outcome = 'OK'",
+    let counted = sqlx::query!(
+        r#"SELECT count(*) AS "events!", count(DISTINCT xmin::text) AS "commits!" FROM audit_events
+         WHERE rpc = '/kandas.v1.PersonService/GetPerson' AND subject = $1 AND outcome = 'OK'"#,
+        &registered.name
     )
-    .bind(&registered.name)
     .fetch_one(&app.pool)
     .await
     .unwrap();
+    let (events, commits) = (counted.events, counted.commits);
     assert_eq!(events, READS as i64);
     // Not a timing assertion: however the reads interleave, 300 of them on a pool of a few
     // connections cannot all have committed alone unless the writer never groups.
@@ -286,13 +287,16 @@ async fn a_read_that_cannot_be_audited_is_not_served() {
             result.expect("a read whose event is written is served");
         }
     }
-    let outcomes: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT subject, outcome, count(*) FROM audit_events
-         WHERE rpc = '/kandas.v1.PersonService/GetPerson' GROUP BY 1, 2 ORDER BY 1, 2",
+    let outcomes: Vec<(String, String, i64)> = sqlx::query!(
+        r#"SELECT subject, outcome, count(*) AS "count!" FROM audit_events
+         WHERE rpc = '/kandas.v1.PersonService/GetPerson' GROUP BY 1, 2 ORDER BY 1, 2"#
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap();
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.subject, row.outcome, row.count))
+    .collect();
     let mut expected = vec![
         (refused.name.clone(), "Internal".to_string(), 20),
         (served.name.clone(), "OK".to_string(), 20),

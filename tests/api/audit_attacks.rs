@@ -128,11 +128,13 @@ async fn assert_signing_stopped(app: &TestApp, first_bad: i64) {
 }
 
 async fn heads_after(app: &TestApp, seq: i64) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_signed_heads WHERE seq > $1")
-        .bind(seq)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_signed_heads WHERE seq > $1"#,
+        seq
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -278,8 +280,8 @@ async fn f_a_backdated_event_planted_by_a_superuser_is_refused_and_kept_out_of_t
     assert!(refusals[0].contains("no tag"), "{refusals:?}");
     assert!(refusals[1].contains("does not match"), "{refusals:?}");
     assert_eq!(verified.first_bad_sequence, 13);
-    let unsealed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events WHERE subject = 'persons/framed' AND seq IS NULL",
+    let unsealed: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE subject = 'persons/framed' AND seq IS NULL"#
     )
     .fetch_one(&app.pool)
     .await

@@ -205,12 +205,13 @@ async fn a_chain_recomputed_after_an_edit_is_caught_at_the_first_signed_head_aft
     ));
     let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
     tamper(&app, &statements).await;
-    let first_head_after: i64 =
-        sqlx::query_scalar("SELECT min(seq) FROM audit_signed_heads WHERE seq >= $1")
-            .bind(edited)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let first_head_after: i64 = sqlx::query_scalar!(
+        r#"SELECT min(seq) AS "seq!" FROM audit_signed_heads WHERE seq >= $1"#,
+        edited
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     // Offline, the export alone shows the rewrite at the first signed head after the edit.
     let report = offline(&export(&app).await);
     assert_eq!(
@@ -292,12 +293,13 @@ async fn a_clean_stop_seals_and_signs_the_last_events() {
     register_some(&app, 2, "Stopping").await;
     let pool = app.pool.clone();
     app.stop().await;
-    let (head, signed): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT seq, (SELECT max(seq) FROM audit_signed_heads) FROM audit_chain_head",
+    let stored = sqlx::query!(
+        r#"SELECT seq, (SELECT max(seq) FROM audit_signed_heads) AS "signed?" FROM audit_chain_head"#
     )
     .fetch_one(&pool)
     .await
     .unwrap();
+    let (head, signed) = (stored.seq, stored.signed);
     assert_eq!((head, signed), (2, Some(2)));
 }
 
@@ -350,10 +352,11 @@ async fn the_sealer_signs_new_events_by_itself_within_seconds() {
         + kandas::audit::SIGN_AT_MOST_EVERY
         + std::time::Duration::from_secs(10);
     loop {
-        let signed: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_signed_heads")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let signed: Option<i64> =
+            sqlx::query_scalar!(r#"SELECT max(seq) AS "seq?" FROM audit_signed_heads"#)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
         if signed == Some(2) {
             break;
         }

@@ -116,7 +116,7 @@ async fn portal_may_not_decide_and_nothing_changes() {
         .unwrap_err();
     assert_eq!(error.code(), Code::PermissionDenied);
 
-    let state: String = sqlx::query_scalar("SELECT state FROM applications")
+    let state: String = sqlx::query_scalar!("SELECT state FROM applications")
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -168,7 +168,7 @@ async fn every_rpc_refuses_every_role_it_is_not_granted_to() {
         }
     }
     // Nothing those calls did was stored: refused calls touch nothing.
-    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
+    let persons: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM persons"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -189,12 +189,13 @@ async fn operator_id_is_recorded_and_a_malformed_one_is_refused() {
         .metadata_mut()
         .insert("x-operator-id", "clerk-042".parse().unwrap());
     let registered = persons.register_person(request).await.unwrap().into_inner();
-    let operator: String =
-        sqlx::query_scalar("SELECT operator_id FROM audit_events WHERE subject = $1")
-            .bind(&registered.name)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let operator: String = sqlx::query_scalar!(
+        "SELECT operator_id FROM audit_events WHERE subject = $1",
+        &registered.name
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(operator, "clerk-042");
 
     let mut request = tonic::Request::new(pb::ValidateIinRequest {

@@ -74,11 +74,16 @@ fn detail<'a>(error: &'a Value, type_name: &str) -> &'a Value {
 }
 
 async fn audited(app: &TestApp, rpc: &str) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT role, outcome FROM audit_events WHERE rpc = $1 ORDER BY recorded_at, id")
-        .bind(rpc)
-        .fetch_all(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query!(
+        "SELECT role, outcome FROM audit_events WHERE rpc = $1 ORDER BY recorded_at, id",
+        rpc
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.role, row.outcome))
+    .collect()
 }
 
 #[tokio::test]
@@ -135,7 +140,7 @@ async fn curl_registers_a_person_submits_and_approves_an_iin_application_in_json
         audited(&app, decide).await,
         vec![("psc".into(), "OK".into())]
     );
-    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
+    let persons: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM persons"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -189,7 +194,7 @@ async fn a_refusal_in_json_is_connect_error_json_with_the_same_details() {
 }
 
 async fn persons_stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM persons")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM persons"#)
         .fetch_one(&app.pool)
         .await
         .unwrap()

@@ -38,7 +38,7 @@ async fn set_read_only(app: &TestApp, on: bool) {
         .execute(&mut admin)
         .await
         .unwrap();
-    let database: String = sqlx::query_scalar("SELECT current_database()")
+    let database: String = sqlx::query_scalar!(r#"SELECT current_database() AS "database!""#)
         .fetch_one(&mut admin)
         .await
         .unwrap();
@@ -49,11 +49,11 @@ async fn set_read_only(app: &TestApp, on: bool) {
     .execute(&mut admin)
     .await
     .unwrap();
-    sqlx::query(
+    sqlx::query!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
-    .execute(&mut admin)
+    .fetch_all(&mut admin)
     .await
     .unwrap();
     admin.close().await.unwrap();

@@ -181,7 +181,7 @@ async fn a_postmaster_killed_under_load_is_restarted_and_loses_no_acknowledged_w
         "refusals other than UNAVAILABLE: {:?}",
         log.other
     );
-    let stored: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM persons")
+    let stored: Vec<uuid::Uuid> = sqlx::query_scalar!("SELECT id FROM persons")
         .fetch_all(&app.pool)
         .await
         .unwrap();

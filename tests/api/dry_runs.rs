@@ -18,20 +18,19 @@ async fn person_with_records(app: &TestApp, first: u32, region: &str) -> (pb::Pe
     let family = eligible_family(app, first, 1, region).await;
     let application = quota_application_ready(app, &family, region, 2026).await;
     let id = uuid::Uuid::parse_str(family[0].name.trim_start_matches("persons/")).unwrap();
-    let status: String =
-        sqlx::query_scalar("SELECT certificate_number FROM kandas_statuses WHERE person_id = $1")
-            .bind(id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    let permit: String = sqlx::query_scalar("SELECT number FROM permits WHERE person_id = $1")
-        .bind(id)
+    let status: String = sqlx::query_scalar!(
+        "SELECT certificate_number FROM kandas_statuses WHERE person_id = $1",
+        id
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let permit: String = sqlx::query_scalar!("SELECT number FROM permits WHERE person_id = $1", id)
         .fetch_one(&app.pool)
         .await
         .unwrap();
     let applications: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM applications WHERE applicant_id = $1")
-            .bind(id)
+        sqlx::query_scalar!("SELECT id FROM applications WHERE applicant_id = $1", id)
             .fetch_all(&app.pool)
             .await
             .unwrap();
@@ -62,13 +61,13 @@ fn shown(answer: &[u8], identifiers: &[String]) -> Vec<String> {
 }
 
 async fn reads_audited(app: &TestApp, rpc: &str, client: &str, person: &str) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events
-         WHERE rpc LIKE '%' || $1 AND client = $2 AND subject = $3 AND outcome = 'OK'",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events
+         WHERE rpc LIKE '%' || $1 AND client = $2 AND subject = $3 AND outcome = 'OK'"#,
+        rpc,
+        client,
+        person
     )
-    .bind(rpc)
-    .bind(client)
-    .bind(person)
     .fetch_one(&app.pool)
     .await
     .unwrap()
@@ -196,12 +195,12 @@ async fn an_office_learns_whether_records_satisfy_a_walk_in_but_not_which_record
             "{client} {rpc}: {audited} reads of the walk-in audited"
         );
     }
-    let refusals: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events WHERE rpc LIKE '%/SubmitApplication'
+    let refusals: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE rpc LIKE '%/SubmitApplication'
          AND client = 'urn:kandas:police:police-55' AND subject = $1
-         AND outcome = 'FailedPrecondition'",
+         AND outcome = 'FailedPrecondition'"#,
+        &walk_in.name
     )
-    .bind(&walk_in.name)
     .fetch_one(&app.pool)
     .await
     .unwrap();

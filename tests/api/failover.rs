@@ -241,7 +241,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_write(
     );
 
     // Every acknowledged write is on the promoted standby, once.
-    let stored: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM persons")
+    let stored: Vec<uuid::Uuid> = sqlx::query_scalar!("SELECT id FROM persons")
         .fetch_all(&app.pool)
         .await
         .unwrap();

@@ -603,11 +603,12 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
 
     // The family moves out: police end the permanent registration, and the list of records
     // shows it ended from the next day while citizenship stands.
-    let registration: String = sqlx::query_scalar(
-        "SELECT id::text FROM registrations WHERE person_id = $1::uuid AND kind = 'permanent'
-         ORDER BY registered_on DESC LIMIT 1",
+    let registration: String = sqlx::query_scalar!(
+        r#"SELECT id::text AS "id!" FROM registrations
+         WHERE person_id = $1::text::uuid AND kind = 'permanent'
+         ORDER BY registered_on DESC LIMIT 1"#,
+        applicant.name.trim_start_matches("persons/")
     )
-    .bind(applicant.name.trim_start_matches("persons/"))
     .fetch_one(&today.pool)
     .await
     .unwrap();

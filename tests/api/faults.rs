@@ -164,6 +164,7 @@ fn uuid_of(name: &str) -> uuid::Uuid {
     uuid::Uuid::parse_str(id).expect("a UUID resource id")
 }
 
+// Run-time text, here and in `count_by_id`: each caller hands its own count.
 async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)

@@ -277,7 +277,7 @@ async fn a_request_over_the_configured_size_is_refused_and_stores_nothing() {
         ),
         "{refused:?}"
     );
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
+    let stored: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM persons"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();

@@ -100,13 +100,14 @@ async fn the_database_refuses_to_change_an_assigned_iin() {
     holder.iin = "871008401427".into();
     let registered = register(&mut persons, holder).await;
     let id = registered.name.trim_start_matches("persons/");
-    let changed = sqlx::query("UPDATE persons SET iin = '760212350620' WHERE id = $1::uuid")
-        .bind(id)
-        .execute(&app.pool)
-        .await;
+    let changed = sqlx::query!(
+        "UPDATE persons SET iin = '760212350620' WHERE id = $1::text::uuid",
+        id
+    )
+    .execute(&app.pool)
+    .await;
     assert!(changed.is_err(), "the trigger keeps an IIN immutable");
-    let deleted = sqlx::query("DELETE FROM persons WHERE id = $1::uuid")
-        .bind(id)
+    let deleted = sqlx::query!("DELETE FROM persons WHERE id = $1::text::uuid", id)
         .execute(&app.pool)
         .await;
     assert!(deleted.is_err(), "a person holding an IIN is never deleted");
@@ -192,11 +193,12 @@ async fn fifty_concurrent_approvals_yield_fifty_distinct_valid_iins() {
         iins.insert(r.iin);
     }
     assert_eq!(iins.len(), 50);
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(DISTINCT iin) FROM persons WHERE iin IS NOT NULL")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let stored: i64 = sqlx::query_scalar!(
+        r#"SELECT count(DISTINCT iin) AS "count!" FROM persons WHERE iin IS NOT NULL"#
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(stored, 50);
 }
 
@@ -226,7 +228,7 @@ async fn a_retried_submission_creates_one_application() {
         .into_inner();
     names.insert(retry.name);
     assert_eq!(names.len(), 1);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+    let count: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM applications"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -323,7 +325,7 @@ async fn two_concurrent_decisions_exactly_one_wins() {
             assert_eq!(e.code(), Code::Aborted, "losers see a stale etag: {e:?}");
         }
     }
-    let decisions: i64 = sqlx::query_scalar("SELECT count(*) FROM decisions")
+    let decisions: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM decisions"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -396,7 +398,7 @@ async fn an_incomplete_submission_lists_every_problem_and_stores_nothing() {
         vec![pb::checklist_item::Status::Invalid as i32; 2]
     );
 
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+    let count: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM applications"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();

@@ -109,19 +109,18 @@ async fn appeal_in(app: &TestApp, surname: &str, region: &str) -> String {
 async fn record_names(app: &TestApp, person: &str) -> (String, String, String) {
     let id = uuid::Uuid::parse_str(person.trim_start_matches("persons/")).unwrap();
     let registration: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM registrations WHERE person_id = $1")
-            .bind(id)
+        sqlx::query_scalar!("SELECT id FROM registrations WHERE person_id = $1", id)
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let status: String =
-        sqlx::query_scalar("SELECT certificate_number FROM kandas_statuses WHERE person_id = $1")
-            .bind(id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    let permit: String = sqlx::query_scalar("SELECT number FROM permits WHERE person_id = $1")
-        .bind(id)
+    let status: String = sqlx::query_scalar!(
+        "SELECT certificate_number FROM kandas_statuses WHERE person_id = $1",
+        id
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let permit: String = sqlx::query_scalar!("SELECT number FROM permits WHERE person_id = $1", id)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -609,11 +608,12 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
     assert!(probes > 60, "the table covered {probes} role × RPC pairs");
 
     // Every refusal left an audit event naming it.
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE outcome = 'PermissionDenied'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE outcome = 'PermissionDenied'"#
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert!(
         audited >= refusals,
         "{refusals} refusals, {audited} audited"
@@ -678,11 +678,11 @@ async fn an_office_sees_the_quota_decisions_of_its_regions_only_and_the_operator
         .await,
         vec![inside.person.name.clone()]
     );
-    let read: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events WHERE rpc LIKE '%/ListQuotaDecisions'
-         AND client = 'urn:kandas:employment_center:employment_center-55' AND subject = $1",
+    let read: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE rpc LIKE '%/ListQuotaDecisions'
+         AND client = 'urn:kandas:employment_center:employment_center-55' AND subject = $1"#,
+        &inside.person.name
     )
-    .bind(&inside.person.name)
     .fetch_one(&app.pool)
     .await
     .unwrap();
@@ -757,10 +757,10 @@ async fn an_office_looking_up_a_newcomer_by_iin_learns_who_they_are_and_nothing_
         .unwrap_err();
     assert_reason(&refused, "OUTSIDE_JURISDICTION");
     // The lookup is audited under the person, never by the IIN.
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events WHERE rpc LIKE '%/GetPerson' AND subject = $1",
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE rpc LIKE '%/GetPerson' AND subject = $1"#,
+        &outside.person.name
     )
-    .bind(&outside.person.name)
     .fetch_one(&app.pool)
     .await
     .unwrap();
@@ -942,11 +942,13 @@ async fn the_portal_acts_only_for_the_applicant_it_names() {
         .await
         .unwrap_err();
     assert_reason(&withdraw, "OUTSIDE_JURISDICTION");
-    let state: String = sqlx::query_scalar("SELECT state FROM applications WHERE id = $1::uuid")
-        .bind(other.application.name.trim_start_matches("applications/"))
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let state: String = sqlx::query_scalar!(
+        "SELECT state FROM applications WHERE id = $1::text::uuid",
+        other.application.name.trim_start_matches("applications/")
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(state, "submitted");
     let submit = portal
         .submit_application(for_applicant(
@@ -967,8 +969,8 @@ async fn the_portal_acts_only_for_the_applicant_it_names() {
     assert_reason(&submit, "OUTSIDE_JURISDICTION");
 
     // Each portal call is recorded with the applicant it acted for.
-    let applicants: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT applicant FROM audit_events WHERE role = 'portal' AND applicant <> ''",
+    let applicants: Vec<String> = sqlx::query_scalar!(
+        "SELECT DISTINCT applicant FROM audit_events WHERE role = 'portal' AND applicant <> ''"
     )
     .fetch_all(&app.pool)
     .await
@@ -1009,12 +1011,15 @@ async fn a_refusal_by_role_or_registration_is_audited() {
         .await
         .unwrap_err();
     assert_reason(&refused, "ROLE_NOT_PERMITTED");
-    let events: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT client, rpc, outcome FROM audit_events WHERE outcome = 'PermissionDenied' ORDER BY id",
+    let events: Vec<(String, String, String)> = sqlx::query!(
+        "SELECT client, rpc, outcome FROM audit_events WHERE outcome = 'PermissionDenied' ORDER BY id"
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap();
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.client, row.rpc, row.outcome))
+    .collect();
     assert_eq!(
         events,
         vec![
@@ -1038,20 +1043,19 @@ async fn each_office_sees_the_overdue_work_of_its_own_regions() {
     let inside = files_in(&app, 1, INSIDE).await;
     let outside = files_in(&app, 2, OUTSIDE).await;
     // Both quota applications wait for the commission past their step's deadline.
-    sqlx::query(
+    let ids: Vec<String> = [&inside, &outside]
+        .iter()
+        .map(|f| {
+            f.application
+                .name
+                .trim_start_matches("applications/")
+                .to_string()
+        })
+        .collect();
+    sqlx::query!(
         "UPDATE applications SET step_deadline = DATE '2026-05-01'
-         WHERE id = ANY($1::uuid[])",
-    )
-    .bind(
-        [&inside, &outside]
-            .iter()
-            .map(|f| {
-                f.application
-                    .name
-                    .trim_start_matches("applications/")
-                    .to_string()
-            })
-            .collect::<Vec<_>>(),
+         WHERE id = ANY($1::text[]::uuid[])",
+        &ids
     )
     .execute(&app.pool)
     .await

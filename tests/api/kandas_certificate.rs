@@ -276,23 +276,24 @@ async fn psc_downloads_a_certificate_a_pdf_reader_shows_and_anyone_verifies_its_
     // Each download and each verification is audited under the person; the code is not kept
     // in the log.
     for (rpc, at_least) in [(DOWNLOAD, 2), (VERIFY, 5)] {
-        let events: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_events WHERE rpc = $1 AND subject = $2 AND outcome = 'OK'",
+        let events: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM audit_events WHERE rpc = $1 AND subject = $2 AND outcome = 'OK'"#,
+            rpc,
+            &holder.name
         )
-        .bind(rpc)
-        .bind(&holder.name)
         .fetch_one(&app.pool)
         .await
         .unwrap();
         assert!(events >= at_least, "{rpc}: {events} events");
     }
     let stored = code.replace('-', "");
-    let leaked: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events e WHERE position($1 in e::text) > 0")
-            .bind(&stored)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let leaked: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events e WHERE position($1 in e::text) > 0"#,
+        &stored
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(leaked, 0);
 }
 
@@ -322,7 +323,7 @@ async fn only_a_psc_within_its_jurisdiction_downloads_and_a_code_must_be_one() {
         .unwrap_err();
     assert_eq!(elsewhere.code(), Code::PermissionDenied);
     assert_reason(&elsewhere, "OUTSIDE_JURISDICTION");
-    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM certificate_codes")
+    let codes: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM certificate_codes"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -368,7 +369,7 @@ async fn only_a_psc_within_its_jurisdiction_downloads_and_a_code_must_be_one() {
         !refused.message().contains("/nonexistent"),
         "the path stays in the log"
     );
-    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM certificate_codes")
+    let codes: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM certificate_codes"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();

@@ -35,6 +35,7 @@ async fn as_service(app: &TestApp) -> PgConnection {
 }
 
 /// Runs `sql` and returns the SQLSTATE it was refused with; panics if it was not refused.
+// Run-time text: each caller hands the statement it expects refused.
 async fn refused(connection: &mut PgConnection, sql: &str) -> String {
     match sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(&mut *connection)
@@ -58,24 +59,21 @@ async fn assert_refused(connection: &mut PgConnection, sql: &str, code: &str) {
 
 /// The log as it stood: its events and heads, and both verifiers still say intact.
 async fn assert_untouched(app: &TestApp, events: i64, heads: i64) {
-    let counted: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_signed_heads)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let counted = counts(app).await;
     assert!(counted.0 >= events && counted.1 >= heads, "{counted:?}");
     let verified = app.verify_audit_chain().await;
     assert!(verified.intact, "{:?}", verified.problems);
 }
 
 async fn counts(app: &TestApp) -> (i64, i64) {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_signed_heads)",
+    let counted = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM audit_events) AS "events!",
+                  (SELECT count(*) FROM audit_signed_heads) AS "heads!""#
     )
     .fetch_one(&app.pool)
     .await
-    .unwrap()
+    .unwrap();
+    (counted.events, counted.heads)
 }
 
 #[tokio::test]
@@ -183,12 +181,13 @@ async fn the_service_role_cannot_backdate_an_event_it_inserts() {
     // What it may insert is stamped by the database with the time of its recording (and
     // rolled back here: only the refusals are the point).
     let mut tx = service.begin().await.unwrap();
-    let recorded_seconds_ago: f64 = sqlx::query_scalar(
-        "WITH added AS (
+    let recorded_seconds_ago: f64 = sqlx::query_scalar!(
+        r#"WITH added AS (
              INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome)
              VALUES ('c', 'psc', '', 'GetPerson', 'persons/framed', 'r', 'OK')
              RETURNING recorded_at)
-         SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 FROM added",
+         SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 AS "seconds!"
+         FROM added"#
     )
     .fetch_one(&mut *tx)
     .await
@@ -234,9 +233,9 @@ async fn the_service_role_cannot_delete_the_signed_heads() {
 async fn the_service_role_owns_nothing_and_may_create_nothing() {
     let app = spawn_app().await;
     let mut service = as_service(&app).await;
-    let owned: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM pg_class WHERE relowner = session_user::regrole)
-              + (SELECT count(*) FROM pg_proc WHERE proowner = session_user::regrole)",
+    let owned: i64 = sqlx::query_scalar!(
+        r#"SELECT (SELECT count(*) FROM pg_class WHERE relowner = session_user::regrole)
+              + (SELECT count(*) FROM pg_proc WHERE proowner = session_user::regrole) AS "owned!""#
     )
     .fetch_one(&mut service)
     .await
@@ -282,9 +281,9 @@ async fn every_table_has_a_privilege_decision_and_a_new_one_without_fails() {
         Vec::<String>::new()
     );
     // No decision stands for a table the migrations do not make.
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT relname::text FROM pg_class
-         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'f')",
+    let tables: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT relname::text AS "name!" FROM pg_class
+         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'f')"#
     )
     .fetch_all(&owner)
     .await
@@ -382,8 +381,8 @@ async fn catalogue(admin: &str) -> Vec<String> {
     let pool = sqlx::PgPool::connect(admin)
         .await
         .expect("connect as the administrator");
-    let lines = sqlx::query_scalar(
-        "SELECT 'database owned by ' || pg_get_userbyid(datdba)::text
+    let lines = sqlx::query_scalar!(
+        r#"SELECT 'database owned by ' || pg_get_userbyid(datdba)::text AS "line!"
          FROM pg_database WHERE datname = current_database()
          UNION ALL
          SELECT 'database settings: ' || count(*)::text
@@ -409,7 +408,7 @@ async fn catalogue(admin: &str) -> Vec<String> {
          UNION ALL
          SELECT 'migration ' || version::text || ' ' || encode(checksum, 'hex')
          FROM _sqlx_migrations WHERE success
-         ORDER BY 1",
+         ORDER BY 1"#
     )
     .fetch_all(&pool)
     .await

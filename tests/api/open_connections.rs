@@ -132,7 +132,7 @@ async fn a_suspended_organisations_open_connection_is_closed_and_its_calls_refus
         .unwrap();
     other.write_all(H2_PREFACE).await.unwrap();
 
-    sqlx::query("UPDATE organisations SET state = 'suspended' WHERE id = 'police-suspended'")
+    sqlx::query!("UPDATE organisations SET state = 'suspended' WHERE id = 'police-suspended'")
         .execute(&app.pool)
         .await
         .unwrap();

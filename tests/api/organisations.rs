@@ -290,7 +290,7 @@ async fn a_suspension_made_by_sql_without_a_notification_still_reaches_a_replica
         .execute(&app.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE organisations SET state = 'suspended' WHERE id = 'test-police'")
+    sqlx::query!("UPDATE organisations SET state = 'suspended' WHERE id = 'test-police'")
         .execute(&app.pool)
         .await
         .unwrap();

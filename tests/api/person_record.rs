@@ -105,12 +105,15 @@ async fn a_look_alike_is_refused_until_the_office_states_it_is_someone_else() {
         .expect("stated to be someone else")
         .into_inner();
     assert_ne!(distinct.name, first.name);
-    let stated: Vec<(String, String)> = sqlx::query_as(
-        "SELECT subject, outcome FROM audit_events WHERE outcome = 'CONFIRMED_DISTINCT'",
+    let stated: Vec<(String, String)> = sqlx::query!(
+        "SELECT subject, outcome FROM audit_events WHERE outcome = 'CONFIRMED_DISTINCT'"
     )
     .fetch_all(&app.pool)
     .await
-    .unwrap();
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.subject, row.outcome))
+    .collect();
     assert_eq!(
         stated,
         vec![(distinct.name.clone(), "CONFIRMED_DISTINCT".to_string())]

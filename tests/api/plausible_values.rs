@@ -9,7 +9,7 @@ use kandas::pb::application_details::Procedure as P;
 use tonic::Code;
 
 async fn persons_stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM persons")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM persons"#)
         .fetch_one(&app.pool)
         .await
         .unwrap()
@@ -310,8 +310,7 @@ async fn a_described_applicant_or_member_born_too_long_ago_is_refused_naming_who
 }
 
 async fn mci_of(app: &TestApp, year: i32) -> Option<i64> {
-    sqlx::query_scalar("SELECT tenge FROM mci_values WHERE year = $1")
-        .bind(year)
+    sqlx::query_scalar!("SELECT tenge FROM mci_values WHERE year = $1", year)
         .fetch_optional(&app.pool)
         .await
         .unwrap()
@@ -343,18 +342,18 @@ async fn an_mci_stored_out_of_range_refuses_the_approval_before_anything_is_stor
     let family = eligible_family(&app, 1, 2, "KZ-55").await;
     let ready = quota_application_ready(&app, &family, "KZ-55", 2026).await;
     // As the attack left it: a value stored before SetMci kept to the range.
-    sqlx::query("UPDATE mci_values SET tenge = $1 WHERE year = 2026")
-        .bind(i64::MAX)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE mci_values SET tenge = $1 WHERE year = 2026",
+        i64::MAX
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let taken = || async {
-        sqlx::query_scalar::<_, i32>(
-            "SELECT taken FROM quotas WHERE region = 'KZ-55' AND year = 2026",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar!("SELECT taken FROM quotas WHERE region = 'KZ-55' AND year = 2026")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
     };
     let taken_before = taken().await;
     let mut commission = app.applications("commission").await;
@@ -366,7 +365,7 @@ async fn an_mci_stored_out_of_range_refuses_the_approval_before_anything_is_stor
     assert_reason(&status, "MCI_OUT_OF_RANGE");
     assert!(status.message().contains("2026"), "{}", status.message());
     assert_eq!(taken().await, taken_before);
-    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM entitlement_lines")
+    let lines: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM entitlement_lines"#)
         .fetch_one(&app.pool)
         .await
         .unwrap();

@@ -45,7 +45,7 @@ async fn verify_chain(app: &TestApp) -> pb::VerifyAuditChainResponse {
 }
 
 async fn person_names(app: &TestApp) -> HashSet<String> {
-    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM persons")
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar!("SELECT id FROM persons")
         .fetch_all(&app.pool)
         .await
         .unwrap();
@@ -54,10 +54,15 @@ async fn person_names(app: &TestApp) -> HashSet<String> {
 
 /// The signed heads as stored: position, hash and signing time.
 async fn signed_heads(app: &TestApp) -> Vec<(i64, Vec<u8>, String)> {
-    sqlx::query_as("SELECT seq, hash, signed_at::text FROM audit_signed_heads ORDER BY id")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap()
+    sqlx::query!(
+        r#"SELECT seq, hash, signed_at::text AS "signed_at!" FROM audit_signed_heads ORDER BY id"#
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.seq, row.hash, row.signed_at))
+    .collect()
 }
 
 /// Closes the current WAL segment and waits until the archive holds it, so a restore can
@@ -173,7 +178,7 @@ async fn point_in_time_restore_brings_back_the_log_as_it_was_and_nothing_after()
         .expect("export the restored log");
     let report = verify_export(&export[..], &[test_audit_signer().public_key()]).unwrap();
     assert!(report.intact(), "{:?}", report.problems);
-    let subjects: Vec<String> = sqlx::query_scalar("SELECT subject FROM audit_events")
+    let subjects: Vec<String> = sqlx::query_scalar!("SELECT subject FROM audit_events")
         .fetch_all(&app.pool)
         .await
         .unwrap();

@@ -10,11 +10,13 @@ use kandas::store::persons;
 
 /// Sequential scans of `table` so far in this transaction.
 async fn seq_scans(tx: &mut sqlx::PgConnection, table: &str) -> i64 {
-    sqlx::query_scalar("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = $1")
-        .bind(table)
-        .fetch_one(tx)
-        .await
-        .unwrap()
+    sqlx::query_scalar!(
+        r#"SELECT seq_scan AS "seq_scan!" FROM pg_stat_xact_user_tables WHERE relname = $1"#,
+        table
+    )
+    .fetch_one(tx)
+    .await
+    .unwrap()
 }
 
 async fn priced_out(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {

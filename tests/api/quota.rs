@@ -350,7 +350,7 @@ async fn too_few_places_is_resource_exhausted_and_quotas_never_go_below_taken() 
     assert_eq!((raised.places, raised.taken, raised.remaining), (2, 2, 0));
     // Even a direct write cannot over-commit.
     let direct =
-        sqlx::query("UPDATE quotas SET taken = places + 1 WHERE region = 'KZ-27' AND year = 2026")
+        sqlx::query!("UPDATE quotas SET taken = places + 1 WHERE region = 'KZ-27' AND year = 2026")
             .execute(&app.pool)
             .await;
     assert!(direct.is_err());
@@ -431,11 +431,12 @@ async fn two_hundred_concurrent_approvals_on_two_replicas_take_exactly_the_quota
     assert_eq!(approved, PLACES);
     let q = quota(&b, "KZ-27", 2026).await;
     assert_eq!((q.taken, q.remaining), (PLACES, 0));
-    let included: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM quota_inclusions WHERE region = 'KZ-27'")
-            .fetch_one(&a.pool)
-            .await
-            .unwrap();
+    let included: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM quota_inclusions WHERE region = 'KZ-27'"#
+    )
+    .fetch_one(&a.pool)
+    .await
+    .unwrap();
     assert_eq!(included, i64::from(PLACES));
 }
 
@@ -564,9 +565,9 @@ async fn many_watchers_share_one_listening_connection() {
         .list_quotas(pb::ListQuotasRequest::default())
         .await
         .expect("other calls still get a connection");
-    let listening: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity
-         WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    let listening: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM pg_stat_activity
+         WHERE datname = current_database() AND query ILIKE 'LISTEN%'"#
     )
     .fetch_one(&app.pool)
     .await

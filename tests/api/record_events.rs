@@ -287,10 +287,10 @@ async fn each_record_a_family_is_issued_is_one_event_per_person_where_it_lies() 
     }
 
     for (event, holder) in events[..2].iter().zip([a, b]) {
-        let number: String = sqlx::query_scalar(
+        let number: String = sqlx::query_scalar!(
             "SELECT certificate_number FROM kandas_statuses WHERE person_id = $1",
+            uuid_of(&holder.name)
         )
-        .bind(uuid_of(&holder.name))
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -312,11 +312,13 @@ async fn each_record_a_family_is_issued_is_one_event_per_person_where_it_lies() 
         );
     }
     for (event, holder) in events[2..4].iter().zip([a, b]) {
-        let number: String = sqlx::query_scalar("SELECT number FROM permits WHERE person_id = $1")
-            .bind(uuid_of(&holder.name))
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let number: String = sqlx::query_scalar!(
+            "SELECT number FROM permits WHERE person_id = $1",
+            uuid_of(&holder.name)
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
         assert_eq!(event.resource, format!("{}/permits/{number}", holder.name));
         assert_eq!(
             event.facts,
@@ -329,12 +331,13 @@ async fn each_record_a_family_is_issued_is_one_event_per_person_where_it_lies() 
         );
     }
     for (event, holder) in events[4..].iter().zip([a, b]) {
-        let id: uuid::Uuid =
-            sqlx::query_scalar("SELECT id FROM registrations WHERE person_id = $1")
-                .bind(uuid_of(&holder.name))
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
+        let id: uuid::Uuid = sqlx::query_scalar!(
+            "SELECT id FROM registrations WHERE person_id = $1",
+            uuid_of(&holder.name)
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
         assert_eq!(
             event.resource,
             format!("{}/registrations/{id}", holder.name)

@@ -404,9 +404,9 @@ async fn an_act_rolled_back_leaves_no_event_and_no_gap() {
     });
     let mut waits = 0;
     while waits == 0 {
-        waits = sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        waits = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "waits!" FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'"#
         )
         .fetch_one(&app.pool)
         .await
@@ -673,13 +673,13 @@ async fn the_feed_is_read_by_pages_acknowledged_and_shown_to_the_operator_and_in
     // Each person whose event was delivered is audited as read by the registry; the person of
     // the cards, which it does not receive, is not.
     let audited = async |person: Uuid| -> i64 {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM audit_events
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM audit_events
              WHERE client = $1 AND rpc = '/kandas.v1.PersonService/ListRecordEvents'
-               AND subject = $2 AND outcome = 'OK'",
+               AND subject = $2 AND outcome = 'OK'"#,
+            format!("urn:kandas:registry:{IIN_REGISTRY}"),
+            format!("persons/{person}")
         )
-        .bind(format!("urn:kandas:registry:{IIN_REGISTRY}"))
-        .bind(format!("persons/{person}"))
         .fetch_one(&app.pool)
         .await
         .unwrap()
@@ -909,12 +909,12 @@ async fn an_open_stream_follows_its_registry_narrowed_and_ends_when_it_is_suspen
         .expect_err("with the refusal");
     assert_eq!(ended.code(), Code::PermissionDenied, "{ended:?}");
     assert_reason(&ended, "ORGANISATION_NOT_ACTIVE");
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events
          WHERE client = $1 AND rpc = '/kandas.v1.PersonService/WatchRecordEvents'
-           AND outcome = 'PermissionDenied'",
+           AND outcome = 'PermissionDenied'"#,
+        format!("urn:kandas:registry:{IIN_REGISTRY}")
     )
-    .bind(format!("urn:kandas:registry:{IIN_REGISTRY}"))
     .fetch_one(&app.pool)
     .await
     .unwrap();
@@ -930,12 +930,12 @@ fn gauge(text: &str, name: &str) -> i64 {
 
 /// Pages of the stream audited so far: each page audits each of its persons once.
 async fn pages_audited(pool: &PgPool, persons: usize) -> i64 {
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_events
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events
          WHERE client = $1 AND rpc = '/kandas.v1.PersonService/WatchRecordEvents'
-           AND subject LIKE 'persons/%'",
+           AND subject LIKE 'persons/%'"#,
+        format!("urn:kandas:registry:{IIN_REGISTRY}")
     )
-    .bind(format!("urn:kandas:registry:{IIN_REGISTRY}"))
     .fetch_one(pool)
     .await
     .unwrap();

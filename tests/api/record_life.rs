@@ -48,6 +48,7 @@ async fn later(app: &TestApp, today: NaiveDate) -> TestApp {
     .await
 }
 
+// Run-time text: each caller names the table its record lies in.
 async fn record_name(app: &TestApp, person: &str, sql: &'static str, collection: &str) -> String {
     let id = uuid::Uuid::parse_str(person.trim_start_matches("persons/")).unwrap();
     let key: String = sqlx::query_scalar(sql)

@@ -10,13 +10,16 @@ fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
 }
 
 async fn kandas_documents(app: &TestApp) -> Vec<(serde_json::Value, Option<chrono::NaiveDate>)> {
-    sqlx::query_as(
+    sqlx::query!(
         "SELECT documents, documents_erased_on FROM applications
-         WHERE procedure = 'kandas_status_assignment'",
+         WHERE procedure = 'kandas_status_assignment'"
     )
     .fetch_all(&app.pool)
     .await
     .unwrap()
+    .into_iter()
+    .map(|row| (row.documents, row.documents_erased_on))
+    .collect()
 }
 
 #[tokio::test]
@@ -62,19 +65,20 @@ async fn kandas_documents_are_erased_the_day_after_a_year_from_the_decision() {
     assert!(!text.contains("E12345678"), "the number is gone: {text}");
     assert!(text.contains("identity_document"), "the kind stays: {text}");
     // The decision and the checklist's outcome stay.
-    let (outcome, checklist): (String, serde_json::Value) = sqlx::query_as(
+    let decided = sqlx::query!(
         "SELECT d.outcome, a.checklist FROM applications a JOIN decisions d ON d.application_id = a.id
-         WHERE a.procedure = 'kandas_status_assignment'",
+         WHERE a.procedure = 'kandas_status_assignment'"
     )
     .fetch_one(&app.pool)
     .await
     .unwrap();
+    let (outcome, checklist) = (decided.outcome, decided.checklist);
     assert_eq!(outcome, "approved");
     assert!(checklist.as_array().is_some_and(|items| !items.is_empty()));
     // Every other procedure keeps its documents.
-    let others: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM applications WHERE documents_erased_on IS NOT NULL
-         AND procedure <> 'kandas_status_assignment'",
+    let others: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM applications WHERE documents_erased_on IS NOT NULL
+         AND procedure <> 'kandas_status_assignment'"#
     )
     .fetch_one(&app.pool)
     .await
@@ -82,10 +86,13 @@ async fn kandas_documents_are_erased_the_day_after_a_year_from_the_decision() {
     assert_eq!(others, 0);
 
     let audited: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT client, role, rpc FROM audit_events WHERE role = 'system'")
+        sqlx::query!("SELECT client, role, rpc FROM audit_events WHERE role = 'system'")
             .fetch_all(&app.pool)
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.client, row.role, row.rpc))
+            .collect();
     assert_eq!(
         audited,
         vec![(

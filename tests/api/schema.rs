@@ -9,8 +9,8 @@ use crate::helpers::*;
 #[tokio::test]
 async fn every_foreign_key_leads_an_index() {
     let app = spawn_app().await;
-    let unindexed: Vec<String> = sqlx::query_scalar(
-        "SELECT c.conrelid::regclass::text || ' ' || pg_get_constraintdef(c.oid)
+    let unindexed: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT c.conrelid::regclass::text || ' ' || pg_get_constraintdef(c.oid) AS "constraint!"
          FROM pg_constraint c
          WHERE c.contype = 'f'
            AND c.connamespace = 'public'::regnamespace
@@ -21,7 +21,7 @@ async fn every_foreign_key_leads_an_index() {
                           [1:cardinality(c.conkey)] AS lead
                ) k
                WHERE i.indrelid = c.conrelid AND k.lead @> c.conkey AND k.lead <@ c.conkey)
-         ORDER BY 1",
+         ORDER BY 1"#
     )
     .fetch_all(&app.pool)
     .await

@@ -39,11 +39,13 @@ async fn details_of_an_unknown_shape_are_internal_and_never_a_default() {
     let name = submitted(&app).await;
     assert!(get(&app, &name).await.is_ok());
     let id = name.trim_start_matches("applications/");
-    sqlx::query("UPDATE applications SET details = '{\"teleportation\": {}}' WHERE id = $1::uuid")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE applications SET details = '{\"teleportation\": {}}' WHERE id = $1::text::uuid",
+        id
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let status = get(&app, &name)
         .await
         .expect_err("an unreadable row is not served");
@@ -68,11 +70,13 @@ async fn a_step_the_code_does_not_know_is_internal() {
         .execute(&app.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE applications SET pending_step = 'appeal' WHERE id = $1::uuid")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE applications SET pending_step = 'appeal' WHERE id = $1::text::uuid",
+        id
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let status = get(&app, &name)
         .await
         .expect_err("unknown step is not served");

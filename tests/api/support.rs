@@ -209,8 +209,8 @@ async fn payments_never_exceed_a_line_and_retries_never_duplicate() {
     .into_inner();
     assert_eq!(listed.payments.len(), 1 + 12 + 2);
     // The database refuses an overpayment even from a writer that skips the checks.
-    let bypass = sqlx::query(
-        "UPDATE entitlement_lines SET paid_tenge = tenge + 1 WHERE kind = 'relocation'",
+    let bypass = sqlx::query!(
+        "UPDATE entitlement_lines SET paid_tenge = tenge + 1 WHERE kind = 'relocation'"
     )
     .execute(&app.pool)
     .await;

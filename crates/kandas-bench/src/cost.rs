@@ -50,7 +50,7 @@ impl Watch {
     /// `server` is the service's process when it is on this machine; PostgreSQL's postmaster
     /// is found through a backend of `db`, when it runs here too.
     pub(crate) async fn new(db: PgPool, server: Option<u32>) -> anyhow::Result<Watch> {
-        let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        let backend: i32 = sqlx::query_scalar!(r#"SELECT pg_backend_pid() AS "pid!""#)
             .fetch_one(&db)
             .await?;
         let postmaster = u32::try_from(backend)
@@ -126,7 +126,7 @@ impl Watch {
     async fn publish_own(&self) -> anyhow::Result<()> {
         let mut held: Vec<_> = std::iter::from_fn(|| self.db.try_acquire()).collect();
         for connection in &mut held {
-            sqlx::query("SELECT pg_stat_force_next_flush()")
+            sqlx::query!("SELECT pg_stat_force_next_flush()")
                 .execute(&mut **connection)
                 .await?;
         }
@@ -156,24 +156,28 @@ impl Watch {
 
     /// Sequential scans and the rows they read, per table, since the statistics were reset.
     async fn scans(&self) -> anyhow::Result<HashMap<String, (i64, i64)>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT relname::text, coalesce(seq_scan, 0), coalesce(seq_tup_read, 0)
-             FROM pg_stat_user_tables",
+        let rows = sqlx::query!(
+            r#"SELECT relname::text AS "table!", coalesce(seq_scan, 0) AS "scans!",
+                    coalesce(seq_tup_read, 0) AS "rows_read!"
+             FROM pg_stat_user_tables"#
         )
         .fetch_all(&self.db)
         .await?;
-        Ok(rows.into_iter().map(|(t, s, r)| (t, (s, r))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.table, (row.scans, row.rows_read)))
+            .collect())
     }
 
     /// The table's size: the planner's estimate (kept by ANALYZE and autovacuum), or the
     /// statistics' count of live rows when that is larger (a table filled since its analysis).
     async fn live_rows(&self, table: &str) -> anyhow::Result<i64> {
-        let rows: Option<i64> = sqlx::query_scalar(
-            "SELECT greatest(c.reltuples::bigint, s.n_live_tup)
+        let rows: Option<i64> = sqlx::query_scalar!(
+            r#"SELECT greatest(c.reltuples::bigint, s.n_live_tup) AS "rows!"
              FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-             WHERE s.relname = $1",
+             WHERE s.relname = $1"#,
+            table
         )
-        .bind(table)
         .fetch_optional(&self.db)
         .await?;
         Ok(rows.unwrap_or(0))

@@ -5,7 +5,6 @@ use chrono::{Datelike, NaiveDate};
 use kandas::pb;
 use prost::Message;
 use sqlx::PgPool;
-use sqlx::types::Json;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -110,23 +109,18 @@ impl Template {
             .context("the template IIN submission was refused")?
             .into_inner();
         let id = Uuid::parse_str(application.name.trim_start_matches("applications/"))?;
-        let (deadline, details, documents, checklist): (
-            Option<NaiveDate>,
-            Json<serde_json::Value>,
-            Json<serde_json::Value>,
-            Json<serde_json::Value>,
-        ) = sqlx::query_as(
+        let stored = sqlx::query!(
             "SELECT deadline, details, documents, checklist FROM applications WHERE id = $1",
+            id
         )
-        .bind(id)
         .fetch_one(&target.db)
         .await?;
         Ok(Template {
             submission_date: today,
-            deadline,
-            details: details.0,
-            documents: documents.0,
-            checklist: checklist.0,
+            deadline: stored.deadline,
+            details: stored.details,
+            documents: stored.documents,
+            checklist: stored.checklist,
             response: application.encode_to_vec(),
         })
     }
@@ -142,13 +136,13 @@ pub(crate) const AUDIT_EVENTS_PER_APPLICATION: i64 = 10;
 /// too; and [`AUDIT_EVENTS_PER_APPLICATION`] sealed audit events each, then ANALYZE. Measured
 /// rows go through gRPC; these only make the tables the size they would be.
 pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow::Result<()> {
-    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+    let have: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM applications"#)
         .fetch_one(db)
         .await?;
     let started = Instant::now();
-    let regions: Vec<&str> = kandas::domain::regions::Region::all()
+    let regions: Vec<String> = kandas::domain::regions::Region::all()
         .iter()
-        .map(|r| r.code())
+        .map(|r| r.code().to_string())
         .collect();
     let mut next = have as u64;
     const BATCH: u64 = 100_000;
@@ -156,7 +150,7 @@ pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow
         let end = (next + BATCH).min(total);
         let mut tx = db.begin().await?;
         // One person per application; dates spread over a year, passport numbers distinct.
-        sqlx::query(
+        sqlx::query!(
             "WITH p AS (
                 INSERT INTO persons (id, surname, given_name, birth_date, sex, citizenship, ethnic_kazakh)
                 SELECT gen_random_uuid(), 'Filled' || g, 'Aidos', date '1960-01-01' + (g % 15000)::int,
@@ -187,15 +181,15 @@ pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow
              INSERT INTO permits (id, person_id, application_id, number, granted_on)
              SELECT gen_random_uuid(), a.applicant_id, a.id, 'BF' || p.g, $3::date - 150 - (p.g % 300)::int
              FROM a JOIN p ON p.id = a.applicant_id WHERE p.g % 4 = 0",
+            next as i64,
+            end as i64,
+            template.submission_date,
+            template.deadline,
+            &template.details,
+            &template.documents,
+            &template.checklist,
+            &regions
         )
-        .bind(next as i64)
-        .bind(end as i64)
-        .bind(template.submission_date)
-        .bind(template.deadline)
-        .bind(Json(&template.details))
-        .bind(Json(&template.documents))
-        .bind(Json(&template.checklist))
-        .bind(&regions)
         .execute(&mut *tx)
         .await
         .context("filling applications")?;
@@ -203,7 +197,7 @@ pub(crate) async fn fill(db: &PgPool, template: &Template, total: u64) -> anyhow
         tx.commit().await?;
         next = end;
     }
-    sqlx::query("ANALYZE").execute(db).await?;
+    sqlx::query!("ANALYZE").execute(db).await?;
     if total > have as u64 {
         println!(
             "filled {} applications (now {total}) with their records and audit events in {:.1} s",
@@ -221,37 +215,39 @@ async fn fill_audit_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     count: i64,
 ) -> anyhow::Result<()> {
-    let (head,): (i64,) = sqlx::query_as("SELECT seq FROM audit_chain_head FOR UPDATE")
+    let head: i64 = sqlx::query_scalar!("SELECT seq FROM audit_chain_head FOR UPDATE")
         .fetch_one(&mut **tx)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome,
              seq, prev_hash, hash)
          SELECT 'urn:kandas:psc:bench-fill', 'psc', '', '/kandas.v1.ApplicationService/GetApplication',
                 'applications/' || gen_random_uuid(), gen_random_uuid()::text, 'OK',
                 s, sha256(int8send(s - 1)), sha256(int8send(s))
          FROM generate_series($1::bigint + 1, $1::bigint + $2::bigint) s",
+        head,
+        count
     )
-    .bind(head)
-    .bind(count)
     .execute(&mut **tx)
     .await
     .context("filling audit events")?;
-    sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = sha256(int8send($1))")
-        .bind(head + count)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE audit_chain_head SET seq = $1, hash = sha256(int8send($1))",
+        head + count
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
 /// `n` new persons, as RegisterPerson would have stored them (registration is not measured).
 pub(crate) async fn new_persons(db: &PgPool, n: usize) -> anyhow::Result<Vec<Uuid>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO persons (id, surname, given_name, birth_date, sex, citizenship, ethnic_kazakh)
          SELECT gen_random_uuid(), 'Fresh' || g, 'Aidos', date '1987-10-08', 'male', 'CHN', true
          FROM generate_series(1, $1) g RETURNING id",
+        n as i64
     )
-    .bind(n as i64)
     .fetch_all(db)
     .await?)
 }
@@ -259,11 +255,13 @@ pub(crate) async fn new_persons(db: &PgPool, n: usize) -> anyhow::Result<Vec<Uui
 /// Deletes what a write scenario added for `applicants` and vacuums, so every scenario runs
 /// against the same number of stored applications (--rows), not one grown by the last.
 pub(crate) async fn forget(db: &PgPool, applicants: &[Uuid]) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM applications WHERE applicant_id = ANY($1)")
-        .bind(applicants)
-        .execute(db)
-        .await?;
-    sqlx::query("VACUUM ANALYZE applications")
+    sqlx::query!(
+        "DELETE FROM applications WHERE applicant_id = ANY($1)",
+        applicants
+    )
+    .execute(db)
+    .await?;
+    sqlx::query!("VACUUM ANALYZE applications")
         .execute(db)
         .await?;
     Ok(())

@@ -60,12 +60,12 @@ pub(crate) async fn run_decide(
     let started = Instant::now();
     let waiting: Vec<String> = match decider {
         Decider::Psc => {
-            sqlx::query_scalar(
-                "SELECT 'applications/' || id FROM applications
+            sqlx::query_scalar!(
+                r#"SELECT 'applications/' || id AS "name!" FROM applications
                  WHERE procedure = 'iin_assignment' AND state = 'submitted'
-                 ORDER BY id DESC LIMIT $1",
+                 ORDER BY id DESC LIMIT $1"#,
+                count as i64
             )
-            .bind(count as i64)
             .fetch_all(&target.db)
             .await?
         }
@@ -87,7 +87,7 @@ pub(crate) async fn run_decide(
         }
     };
     // A long-running database has current statistics (autovacuum); this one just grew.
-    sqlx::query("ANALYZE").execute(&target.db).await?;
+    sqlx::query!("ANALYZE").execute(&target.db).await?;
     println!(
         "  prepared {} in {:.1} s (not measured)",
         waiting.len(),

@@ -92,7 +92,7 @@ pub(crate) async fn run_feed(
     // A table filled a moment ago has no statistics yet, and without them a page's query
     // reads every event of its kind after the cursor before sorting out the first 500; on a
     // long-running database autovacuum has analyzed it, as here.
-    sqlx::query("ANALYZE record_events").execute(db).await?;
+    sqlx::query!("ANALYZE record_events").execute(db).await?;
     println!(
         "  stored {catch_up} events in {:.1} s (not measured)",
         filling.elapsed().as_secs_f64()

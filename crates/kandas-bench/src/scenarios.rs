@@ -49,12 +49,16 @@ pub(crate) async fn run_submit(
 
 /// Resource names of every stored application (`applications/…`) or applicant (`persons/…`).
 pub(crate) async fn stored(db: &PgPool, persons: bool) -> anyhow::Result<Arc<Vec<String>>> {
-    let sql = if persons {
-        "SELECT 'persons/' || applicant_id FROM applications"
+    let names = if persons {
+        sqlx::query_scalar!(r#"SELECT 'persons/' || applicant_id AS "name!" FROM applications"#)
+            .fetch_all(db)
+            .await?
     } else {
-        "SELECT 'applications/' || id FROM applications"
+        sqlx::query_scalar!(r#"SELECT 'applications/' || id AS "name!" FROM applications"#)
+            .fetch_all(db)
+            .await?
     };
-    Ok(Arc::new(sqlx::query_scalar(sql).fetch_all(db).await?))
+    Ok(Arc::new(names))
 }
 
 /// GetApplication of random stored applications.
@@ -211,7 +215,7 @@ pub(crate) async fn run_quota(
         })
         .await?;
     // A long-running database has current statistics (autovacuum); this one just grew.
-    sqlx::query("ANALYZE").execute(&target.db).await?;
+    sqlx::query!("ANALYZE").execute(&target.db).await?;
     println!(
         "  prepared {} in {:.1} s (10 RPCs each, not measured)",
         prepared.len(),

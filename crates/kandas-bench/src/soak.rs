@@ -82,13 +82,14 @@ async fn sample(
     calls: u64,
     errors: u64,
 ) -> Sample {
-    let counts: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE application_name = 'kandas')
-         FROM pg_stat_activity WHERE datname = current_database()",
+    let counts = sqlx::query!(
+        r#"SELECT count(*) AS "all!", count(*) FILTER (WHERE application_name = 'kandas') AS "service!"
+         FROM pg_stat_activity WHERE datname = current_database()"#
     )
     .fetch_one(&target.db)
     .await
-    .ok();
+    .ok()
+    .map(|row| (row.all, row.service));
     Sample {
         minute,
         seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
@@ -142,12 +143,12 @@ pub(crate) async fn run_soak(
         Process::Unknown => println!("  no server pid (--server-pid): RSS and fds unknown"),
     }
     let applications: Arc<Vec<String>> = Arc::new(
-        sqlx::query_scalar("SELECT 'applications/' || id FROM applications")
+        sqlx::query_scalar!(r#"SELECT 'applications/' || id AS "name!" FROM applications"#)
             .fetch_all(&target.db)
             .await?,
     );
     let applicants: Arc<Vec<String>> = Arc::new(
-        sqlx::query_scalar("SELECT 'persons/' || applicant_id FROM applications")
+        sqlx::query_scalar!(r#"SELECT 'persons/' || applicant_id AS "name!" FROM applications"#)
             .fetch_all(&target.db)
             .await?,
     );

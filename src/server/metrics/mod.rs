@@ -395,10 +395,11 @@ impl Sources {
     /// The remaining places of every quota, or `None` when the database does not answer in
     /// time (the family is then left out of this scrape).
     async fn quota_places(&self) -> Option<Family<QuotaLabels, Gauge>> {
-        let query = sqlx::query_as::<_, (String, i32, i32)>(
-            "SELECT region, year, places - taken FROM quotas ORDER BY year, region LIMIT $1",
+        let query = sqlx::query!(
+            r#"SELECT region, year, places - taken AS "remaining!"
+               FROM quotas ORDER BY year, region LIMIT $1"#,
+            MAX_QUOTA_SERIES
         )
-        .bind(MAX_QUOTA_SERIES)
         .fetch_all(&self.pool);
         let rows = match tokio::time::timeout(QUOTA_QUERY_TIMEOUT, query).await {
             Ok(Ok(rows)) => rows,
@@ -412,10 +413,12 @@ impl Sources {
             }
         };
         let places = Family::<QuotaLabels, Gauge>::default();
-        for (region, year, remaining) in rows {
-            places
-                .get_or_create(&QuotaLabels { region, year })
-                .set(i64::from(remaining));
+        for row in rows {
+            let labels = QuotaLabels {
+                region: row.region,
+                year: row.year,
+            };
+            places.get_or_create(&labels).set(i64::from(row.remaining));
         }
         Some(places)
     }
