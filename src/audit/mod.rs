@@ -450,7 +450,14 @@ pub async fn sign_head(
             .fetch_one(&mut *tx)
             .await?;
     if let Some(kept) = evidence.keeper.last()
-        && let Err(found) = still_extends(&mut tx, &kept, seq, evidence.tag_key()).await?
+        && let Err(found) = still_extends(
+            &mut tx,
+            &kept,
+            evidence.keeper.replaced().as_ref(),
+            seq,
+            evidence.tag_key(),
+        )
+        .await?
     {
         // The kept head shows that the log is bad, not where it starts to be: the hashes
         // this replica sealed, and those of witness exports, can show an earlier place.
@@ -509,11 +516,13 @@ pub async fn sign_head(
 }
 
 /// Whether the chain, now ending at `chain_end`, extends `kept`: the kept position still has
-/// the kept hash, the database still holds the kept head, and every event sealed after it links
-/// to the one before and carries the service's tag.
+/// the kept hash, the database still holds the kept head and the one it `replaced` (a deletion
+/// that raced the signature of the kept head removed that one), and every event sealed after
+/// it links to the one before and carries the service's tag.
 async fn still_extends(
     tx: &mut sqlx::PgConnection,
     kept: &SignedHead,
+    replaced: Option<&SignedHead>,
     chain_end: i64,
     tag_key: Option<&TagKey>,
 ) -> Result<Result<(), Contradiction>, sqlx::Error> {
@@ -523,21 +532,18 @@ async fn still_extends(
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
-    let kept_in_log: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
-                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
-    )
-    .bind(kept.seq)
-    .bind(&kept.hash)
-    .bind(&kept.signature)
-    .fetch_one(&mut *tx)
-    .await?;
+    let kept_in_log = holds(&mut *tx, kept).await?;
+    let replaced_in_log = match replaced {
+        Some(replaced) => holds(&mut *tx, replaced).await?,
+        None => true,
+    };
     let seen = kept_head::Seen {
         chain_end,
         hash_at_kept,
         kept_in_log,
+        replaced_in_log,
     };
-    if let Err(contradiction) = kept_head::extends(kept, &seen) {
+    if let Err(contradiction) = kept_head::extends(kept, replaced, &seen) {
         return Ok(Err(contradiction));
     }
     let mut prev = kept.hash.clone();
@@ -569,6 +575,19 @@ async fn still_extends(
         after = page.last().and_then(|e| e.seq).unwrap_or(chain_end);
     }
     Ok(Ok(()))
+}
+
+/// Whether `audit_signed_heads` holds `head` (same position, hash and signature).
+async fn holds(tx: &mut sqlx::PgConnection, head: &SignedHead) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
+                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
+    )
+    .bind(head.seq)
+    .bind(&head.hash)
+    .bind(&head.signature)
+    .fetch_one(tx)
+    .await
 }
 
 /// The first event of `page` (sealed after position `after`, whose hash is `prev`) that does
