@@ -430,8 +430,8 @@ pub async fn signed_heads<'e>(
     Ok(rows.into_iter().map(SignedHead::from).collect())
 }
 
-/// Signs the current chain head and stores the signature; `None` when the chain is empty, or
-/// there is no signing key. Refuses (and stops signing for good) when the chain does not extend
+/// Signs the current chain head and stores the signature; `None` when the chain is empty, has
+/// not moved past the last signed head, or there is no signing key. Refuses (and stops signing for good) when the chain does not extend
 /// the head kept outside the database ([`kept_head`]).
 pub async fn sign_head(
     pool: &PgPool,
@@ -444,9 +444,10 @@ pub async fn sign_head(
         return Ok(None);
     };
     let mut tx = pool.begin().await?;
-    // Shared lock: no seal moves the head between reading and signing it.
+    // No seal moves the head between reading and signing it, and signers take turns (the
+    // sealer's tick, VerifyAuditChain, another replica): the second finds the head signed.
     let (seq, hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR SHARE")
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
             .fetch_one(&mut *tx)
             .await?;
     if let Some(kept) = evidence.keeper.last()
@@ -495,6 +496,11 @@ pub async fn sign_head(
             seq,
             signed: last.seq,
         });
+    }
+    // Nothing sealed since the last signature: that head already vouches for this chain, and a
+    // second row at the same position would add nothing. The kept head was checked all the same.
+    if last.as_ref().is_some_and(|last| seq == last.seq) {
+        return Ok(None);
     }
     let head = signer.sign(seq, &hash, Utc::now());
     sqlx::query(
@@ -619,8 +625,8 @@ fn segment_fault(
     None
 }
 
-/// Signs the head now if events were sealed since the last signature (or none was made
-/// yet); used on demand, e.g. before verifying and at shutdown.
+/// Checks the kept head, and signs the head now if events were sealed since the last
+/// signature (or none was made yet); used on demand, e.g. before verifying and at shutdown.
 pub async fn sign_if_moved(
     pool: &PgPool,
     evidence: &Evidence,

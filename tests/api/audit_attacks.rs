@@ -350,7 +350,27 @@ async fn after_a_restart_the_service_learns_its_last_head_from_the_head_file() {
     assert_signing_stopped(&restarted, 12).await;
 }
 
-/// The race behind a flaky run of the test above: a superuser's `DELETE FROM audit_signed_heads`
+#[tokio::test]
+async fn verifying_or_stopping_an_unmoved_log_adds_no_second_head_at_its_position() {
+    let (app, _dir, head_file) = signed_log().await;
+    let pool = app.pool.clone();
+    let at_12 = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_signed_heads WHERE seq = 12")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(at_12().await, 1);
+    let kept = witness(&head_file).heads;
+    for _ in 0..2 {
+        assert!(app.verify_audit_chain().await.intact);
+    }
+    app.stop().await;
+    assert_eq!(at_12().await, 1, "the unmoved head was signed again");
+    assert_eq!(witness(&head_file).heads, kept);
+}
+
+/// The race behind a flaky run of `after_a_restart_the_service_learns_its_last_head_from_the_head_file`: a superuser's `DELETE FROM audit_signed_heads`
 /// whose snapshot falls between a signature's check that the database holds the kept head and
 /// that signature's commit removes the kept head but not the new one, which then becomes the
 /// kept head. Staged here without timing: the delete stays uncommitted while the service signs.
