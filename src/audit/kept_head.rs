@@ -6,8 +6,16 @@
 //! signing key, and learns it again at start from that file and from its witnesses (earlier
 //! exports, a registry's copy). It signs a new head only if the chain still extends the kept
 //! one: the chain reaches the kept position, the event there still has the kept hash, the
-//! database still holds the kept head, and every event sealed since links and is tagged. If not,
-//! it stops signing and says where the log stops being what it signed.
+//! database still holds the kept head (and the one it replaced), and every event sealed since
+//! links and is tagged. If not, it stops signing and says where the log stops being what it
+//! signed.
+//!
+//! Why the replaced head too: the check and the new head's insert are one transaction of the
+//! service's, but a superuser's `DELETE FROM audit_signed_heads` is another, and PostgreSQL does
+//! not order them. A delete whose snapshot is taken after the check found the kept head and
+//! before the new head commits removes the kept head and leaves the new one, which becomes the
+//! kept head. Checking only the kept head, the service would never notice; the head it replaced
+//! is gone, and the next check finds that.
 
 use super::offline::{self, FormatError};
 use super::signing::{PublicKey, SignedHead};
@@ -36,7 +44,7 @@ pub enum ContradictionKind {
         "the chain at the signed position no longer has the signed hash: the log was rewritten"
     )]
     Rewritten,
-    #[error("the database no longer holds the signed head: signed heads were deleted")]
+    #[error("the database no longer holds a head this service signed: signed heads were deleted")]
     HeadDeleted,
     #[error("an event sealed since the signed head does not link to the one before it")]
     Unlinked,
@@ -53,10 +61,17 @@ pub struct Seen {
     pub hash_at_kept: Option<Vec<u8>>,
     /// Whether `audit_signed_heads` still holds the kept head (same position, hash, signature).
     pub kept_in_log: bool,
+    /// Whether it still holds the head the kept one replaced (true when there is none).
+    pub replaced_in_log: bool,
 }
 
-/// Whether a chain seen as `seen` extends `kept`: the decision to sign or to stop.
-pub fn extends(kept: &SignedHead, seen: &Seen) -> Result<(), Contradiction> {
+/// Whether a chain seen as `seen` extends `kept` (which replaced `replaced`, if this process
+/// signed it): the decision to sign or to stop.
+pub fn extends(
+    kept: &SignedHead,
+    replaced: Option<&SignedHead>,
+    seen: &Seen,
+) -> Result<(), Contradiction> {
     let contradiction = |first_bad, kind| Contradiction {
         first_bad,
         kept_seq: kept.seq,
@@ -73,6 +88,11 @@ pub fn extends(kept: &SignedHead, seen: &Seen) -> Result<(), Contradiction> {
     }
     if !seen.kept_in_log {
         return Err(contradiction(kept.seq, ContradictionKind::HeadDeleted));
+    }
+    if let Some(replaced) = replaced
+        && !seen.replaced_in_log
+    {
+        return Err(contradiction(replaced.seq, ContradictionKind::HeadDeleted));
     }
     Ok(())
 }
@@ -132,12 +152,19 @@ pub enum KeptHeadError {
     },
 }
 
+/// The last head kept, and the one it replaced while this process ran.
+#[derive(Debug, Default)]
+struct Kept {
+    last: Option<SignedHead>,
+    replaced: Option<SignedHead>,
+}
+
 /// The kept head, its file and the heads witnesses hold.
 #[derive(Debug)]
 pub struct HeadKeeper {
     /// `None`: kept in memory only (tests; a service always has a file).
     file: Option<PathBuf>,
-    last: Mutex<Option<SignedHead>>,
+    kept: Mutex<Kept>,
     /// Every head the witnesses and the head file held at start that verifies with a key of
     /// this service: verification checks each against the log.
     witnessed: Vec<SignedHead>,
@@ -153,7 +180,7 @@ impl HeadKeeper {
     pub fn in_memory() -> Self {
         Self {
             file: None,
-            last: Mutex::new(None),
+            kept: Mutex::new(Kept::default()),
             witnessed: Vec::new(),
             stopped: Mutex::new(None),
             known: Mutex::new(BTreeMap::new()),
@@ -212,7 +239,10 @@ impl HeadKeeper {
         }
         Ok(Self {
             file,
-            last: Mutex::new(last),
+            kept: Mutex::new(Kept {
+                last,
+                replaced: None,
+            }),
             witnessed: genuine,
             stopped: Mutex::new(None),
             known: Mutex::new(known),
@@ -221,7 +251,18 @@ impl HeadKeeper {
 
     /// The head every new one must extend, if any is known.
     pub fn last(&self) -> Option<SignedHead> {
-        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.kept().last.clone()
+    }
+
+    /// The head the kept one replaced, if this process signed the kept one: the database must
+    /// still hold it too, since a deletion of heads that raced that signature removes it (and
+    /// not the new head).
+    pub fn replaced(&self) -> Option<SignedHead> {
+        self.kept().replaced.clone()
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The heads to check the log against: the witnesses' and the kept one.
@@ -246,7 +287,10 @@ impl HeadKeeper {
                 }
             })?;
         }
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(head.clone());
+        let mut kept = self.kept();
+        if let Some(before) = kept.last.replace(head.clone()) {
+            kept.replaced = Some(before);
+        }
         Ok(())
     }
 
@@ -334,20 +378,21 @@ mod tests {
             chain_end,
             hash_at_kept: hash_at_kept.map(|h| vec![h; 32]),
             kept_in_log,
+            replaced_in_log: true,
         }
     }
 
     #[test]
     fn a_chain_that_grew_past_the_kept_head_extends_it() {
         let kept = head(20, 1);
-        assert_eq!(extends(&kept, &seen(20, Some(1), true)), Ok(()));
-        assert_eq!(extends(&kept, &seen(35, Some(1), true)), Ok(()));
+        assert_eq!(extends(&kept, None, &seen(20, Some(1), true)), Ok(()));
+        assert_eq!(extends(&kept, None, &seen(35, Some(1), true)), Ok(()));
     }
 
     #[test]
     fn a_chain_cut_below_the_kept_head_is_truncated_after_its_end() {
         let kept = head(20, 1);
-        let refused = extends(&kept, &seen(10, None, false)).unwrap_err();
+        let refused = extends(&kept, None, &seen(10, None, false)).unwrap_err();
         assert_eq!(refused.kind, ContradictionKind::Truncated);
         assert_eq!(refused.first_bad, 11);
         assert_eq!(refused.kept_seq, 20);
@@ -357,7 +402,7 @@ mod tests {
     fn a_chain_cut_and_regrown_past_the_kept_head_is_rewritten_there() {
         // Attack B after more traffic: the chain is as long again, but not the same chain.
         let kept = head(20, 1);
-        let refused = extends(&kept, &seen(25, Some(2), false)).unwrap_err();
+        let refused = extends(&kept, None, &seen(25, Some(2), false)).unwrap_err();
         assert_eq!(refused.kind, ContradictionKind::Rewritten);
         assert_eq!(refused.first_bad, 20);
     }
@@ -365,14 +410,41 @@ mod tests {
     #[test]
     fn an_intact_chain_whose_heads_were_deleted_contradicts_the_kept_head() {
         let kept = head(20, 1);
-        let refused = extends(&kept, &seen(20, Some(1), false)).unwrap_err();
+        let refused = extends(&kept, None, &seen(20, Some(1), false)).unwrap_err();
         assert_eq!(refused.kind, ContradictionKind::HeadDeleted);
+    }
+
+    #[test]
+    fn a_head_deleted_while_the_next_was_signed_is_found_at_the_next_check() {
+        // A superuser's DELETE of every head took its snapshot after the signature at 12
+        // checked that 5 was held, and before the new head committed: 5 is gone, 12 is not.
+        let replaced = head(5, 5);
+        let kept = head(12, 1);
+        let mut after_the_race = seen(12, Some(1), true);
+        assert_eq!(extends(&kept, Some(&replaced), &after_the_race), Ok(()));
+        after_the_race.replaced_in_log = false;
+        let refused = extends(&kept, Some(&replaced), &after_the_race).unwrap_err();
+        assert_eq!(refused.kind, ContradictionKind::HeadDeleted);
+        assert_eq!(refused.first_bad, 5);
+        assert_eq!(refused.kept_seq, 12);
+    }
+
+    #[test]
+    fn the_keeper_remembers_the_head_the_kept_one_replaced() {
+        let keeper = HeadKeeper::in_memory();
+        let (first, second) = (head(5, 5), head(12, 1));
+        keeper.keep(&first).unwrap();
+        assert_eq!(keeper.replaced(), None);
+        keeper.keep(&second).unwrap();
+        assert_eq!(keeper.last(), Some(second.clone()));
+        assert_eq!(keeper.replaced(), Some(first));
+        assert_eq!(keeper.witnessed(), vec![second]);
     }
 
     #[test]
     fn a_contradiction_moves_to_the_first_hash_the_service_knows_otherwise() {
         let kept = head(12, 1);
-        let found = extends(&kept, &seen(12, Some(2), true)).unwrap_err();
+        let found = extends(&kept, None, &seen(12, Some(2), true)).unwrap_err();
         let known: Vec<(i64, Vec<u8>)> = (8..=12).map(|seq| (seq, vec![seq as u8; 32])).collect();
         let mut logged: std::collections::HashMap<i64, Vec<u8>> = known.iter().cloned().collect();
         assert_eq!(refine(found.clone(), &known, &logged), found);

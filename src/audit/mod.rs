@@ -430,8 +430,8 @@ pub async fn signed_heads<'e>(
     Ok(rows.into_iter().map(SignedHead::from).collect())
 }
 
-/// Signs the current chain head and stores the signature; `None` when the chain is empty, or
-/// there is no signing key. Refuses (and stops signing for good) when the chain does not extend
+/// Signs the current chain head and stores the signature; `None` when the chain is empty, has
+/// not moved past the last signed head, or there is no signing key. Refuses (and stops signing for good) when the chain does not extend
 /// the head kept outside the database ([`kept_head`]).
 pub async fn sign_head(
     pool: &PgPool,
@@ -444,13 +444,21 @@ pub async fn sign_head(
         return Ok(None);
     };
     let mut tx = pool.begin().await?;
-    // Shared lock: no seal moves the head between reading and signing it.
+    // No seal moves the head between reading and signing it, and signers take turns (the
+    // sealer's tick, VerifyAuditChain, another replica): the second finds the head signed.
     let (seq, hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR SHARE")
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
             .fetch_one(&mut *tx)
             .await?;
     if let Some(kept) = evidence.keeper.last()
-        && let Err(found) = still_extends(&mut tx, &kept, seq, evidence.tag_key()).await?
+        && let Err(found) = still_extends(
+            &mut tx,
+            &kept,
+            evidence.keeper.replaced().as_ref(),
+            seq,
+            evidence.tag_key(),
+        )
+        .await?
     {
         // The kept head shows that the log is bad, not where it starts to be: the hashes
         // this replica sealed, and those of witness exports, can show an earlier place.
@@ -489,6 +497,11 @@ pub async fn sign_head(
             signed: last.seq,
         });
     }
+    // Nothing sealed since the last signature: that head already vouches for this chain, and a
+    // second row at the same position would add nothing. The kept head was checked all the same.
+    if last.as_ref().is_some_and(|last| seq == last.seq) {
+        return Ok(None);
+    }
     let head = signer.sign(seq, &hash, Utc::now());
     sqlx::query(
         "INSERT INTO audit_signed_heads (seq, hash, signed_at, key_id, signature)
@@ -509,11 +522,13 @@ pub async fn sign_head(
 }
 
 /// Whether the chain, now ending at `chain_end`, extends `kept`: the kept position still has
-/// the kept hash, the database still holds the kept head, and every event sealed after it links
-/// to the one before and carries the service's tag.
+/// the kept hash, the database still holds the kept head and the one it `replaced` (a deletion
+/// that raced the signature of the kept head removed that one), and every event sealed after
+/// it links to the one before and carries the service's tag.
 async fn still_extends(
     tx: &mut sqlx::PgConnection,
     kept: &SignedHead,
+    replaced: Option<&SignedHead>,
     chain_end: i64,
     tag_key: Option<&TagKey>,
 ) -> Result<Result<(), Contradiction>, sqlx::Error> {
@@ -523,21 +538,18 @@ async fn still_extends(
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
-    let kept_in_log: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
-                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
-    )
-    .bind(kept.seq)
-    .bind(&kept.hash)
-    .bind(&kept.signature)
-    .fetch_one(&mut *tx)
-    .await?;
+    let kept_in_log = holds(&mut *tx, kept).await?;
+    let replaced_in_log = match replaced {
+        Some(replaced) => holds(&mut *tx, replaced).await?,
+        None => true,
+    };
     let seen = kept_head::Seen {
         chain_end,
         hash_at_kept,
         kept_in_log,
+        replaced_in_log,
     };
-    if let Err(contradiction) = kept_head::extends(kept, &seen) {
+    if let Err(contradiction) = kept_head::extends(kept, replaced, &seen) {
         return Ok(Err(contradiction));
     }
     let mut prev = kept.hash.clone();
@@ -571,6 +583,19 @@ async fn still_extends(
     Ok(Ok(()))
 }
 
+/// Whether `audit_signed_heads` holds `head` (same position, hash and signature).
+async fn holds(tx: &mut sqlx::PgConnection, head: &SignedHead) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
+                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
+    )
+    .bind(head.seq)
+    .bind(&head.hash)
+    .bind(&head.signature)
+    .fetch_one(tx)
+    .await
+}
+
 /// The first event of `page` (sealed after position `after`, whose hash is `prev`) that does
 /// not follow on, or is not the service's; advances `prev` past the page when all do.
 fn segment_fault(
@@ -600,8 +625,8 @@ fn segment_fault(
     None
 }
 
-/// Signs the head now if events were sealed since the last signature (or none was made
-/// yet); used on demand, e.g. before verifying and at shutdown.
+/// Checks the kept head, and signs the head now if events were sealed since the last
+/// signature (or none was made yet); used on demand, e.g. before verifying and at shutdown.
 pub async fn sign_if_moved(
     pool: &PgPool,
     evidence: &Evidence,
