@@ -447,8 +447,8 @@ async fn a_subscriber_gets_only_its_kinds_and_regions_and_a_new_kind_applies_wit
     })
     .await;
     subscribe(&app, IIN_REGISTRY, &[EventKind::PermitGranted]).await;
-    subscribe(&app, POPULATION, &EventKind::ALL).await;
-    subscribe(&app, "almaty-registry", &EventKind::ALL).await;
+    subscribe(&app, POPULATION, &EventKind::PERSONAL).await;
+    subscribe(&app, "almaty-registry", &EventKind::PERSONAL).await;
     let people = persons(&app, 2).await;
 
     // One event of every kind, half in Almaty and half in Astana.
