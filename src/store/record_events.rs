@@ -107,8 +107,8 @@ pub struct Page {
 }
 
 /// The events after `after` of `kinds` (in `regions`, or everywhere when `None`; a signed audit
-/// head, in no region, reaches every subscriber to its kind), at most `limit`. One snapshot reads the head and the events, so `covered` never passes an event
-/// the page could not see.
+/// head, in no region, reaches every subscriber to its kind), at most `limit`. One snapshot
+/// reads the head and the events, so `covered` never passes an event the page could not see.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.page", db.system.name = "postgresql"))]
 pub async fn page(
     pool: &PgPool,
