@@ -514,6 +514,16 @@ pub async fn sign_head(
     .bind(&head.signature)
     .execute(&mut *tx)
     .await?;
+    // Published to the registries in the same transaction: the feed holds every head the
+    // database does, and a head that rolls back is never published.
+    let published = crate::domain::record_event::NewEvent::audit_head_signed(
+        head.seq,
+        &head.hash,
+        head.signed_at,
+        &head.key_id,
+        &head.signature,
+    );
+    crate::store::record_events::append(&mut tx, &[published]).await?;
     tx.commit().await?;
     // Kept only once committed: a head that was never stored must not become the one every
     // later head has to extend.

@@ -3,7 +3,8 @@
 //! at a time or as a stream, and acknowledges how far it has processed them.
 //!
 //! Every event delivered is a read of its person's data, so each page is audited person by
-//! person before it is sent (SPEC §7): a page whose audit fails is not sent at all.
+//! person before it is sent (SPEC §7): a page whose audit fails is not sent at all. A signed
+//! audit head is about no person and is not audited as a read.
 
 use crate::audit::Entry;
 use crate::domain::call::Call;
@@ -288,10 +289,12 @@ pub async fn watch(
             let read = async {
                 let call = admitted_now(&state, &call)?;
                 let page = page(&state, &call, after, WATCH_PAGE).await?;
+                // A signed audit head is about no person: nothing of anyone's is read.
                 let persons = page
                     .events
                     .iter()
-                    .map(|e| format!("persons/{}", e.person_id));
+                    .filter_map(|e| e.subject.person_id())
+                    .map(|id| format!("persons/{id}"));
                 state.audit.record_reads(&call, persons).await?;
                 Ok::<_, ApiError>(page)
             };

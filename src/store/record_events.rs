@@ -1,7 +1,7 @@
 //! The record event feed and the registries' subscriptions to it.
 
 use super::Tx;
-use crate::domain::record_event::{EventKind, Facts, NewEvent, RecordEvent};
+use crate::domain::record_event::{EventKind, Facts, NewEvent, RecordEvent, Subject};
 use crate::domain::regions::Region;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -28,8 +28,11 @@ pub async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<(), sqlx::Er
     let seqs: Vec<i64> = (first..=last).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.facts.kind().as_str()).collect();
     let resources: Vec<&str> = events.iter().map(|e| e.resource.as_str()).collect();
-    let persons: Vec<Uuid> = events.iter().map(|e| e.person_id).collect();
-    let regions: Vec<Option<&str>> = events.iter().map(|e| e.region.map(|r| r.code())).collect();
+    let persons: Vec<Option<Uuid>> = events.iter().map(|e| e.subject.person_id()).collect();
+    let regions: Vec<Option<&str>> = events
+        .iter()
+        .map(|e| e.subject.region().map(|r| r.code()))
+        .collect();
     let facts: Vec<serde_json::Value> = events
         .iter()
         .map(|e| serde_json::to_value(&e.facts))
@@ -61,21 +64,36 @@ struct EventRow {
     seq: i64,
     occurred_at: DateTime<Utc>,
     resource: String,
-    person_id: Uuid,
+    person_id: Option<Uuid>,
     region: Option<Region>,
     facts: Json<Facts>,
 }
 
-impl From<EventRow> for RecordEvent {
-    fn from(row: EventRow) -> Self {
-        RecordEvent {
+impl TryFrom<EventRow> for RecordEvent {
+    type Error = sqlx::Error;
+
+    /// The table's check gives every kind but a signed audit head its person; a row without
+    /// one is refused rather than shown as about nobody.
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        let subject = match (row.facts.0.kind().is_personal(), row.person_id) {
+            (true, Some(id)) => Subject::Person {
+                id,
+                region: row.region,
+            },
+            (false, _) => Subject::AuditLog,
+            (true, None) => {
+                return Err(sqlx::Error::Decode(
+                    format!("record event {} has no person", row.seq).into(),
+                ));
+            }
+        };
+        Ok(RecordEvent {
             seq: row.seq,
             occurred_at: row.occurred_at,
             resource: row.resource,
-            person_id: row.person_id,
-            region: row.region,
+            subject,
             facts: row.facts.0,
-        }
+        })
     }
 }
 
@@ -88,9 +106,9 @@ pub struct Page {
     pub covered: i64,
 }
 
-/// The events after `after` of `kinds` (in `regions`, or everywhere when `None`), at most
-/// `limit`. One snapshot reads the head and the events, so `covered` never passes an event
-/// the page could not see.
+/// The events after `after` of `kinds` (in `regions`, or everywhere when `None`; a signed audit
+/// head, in no region, reaches every subscriber to its kind), at most `limit`. One snapshot
+/// reads the head and the events, so `covered` never passes an event the page could not see.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.page", db.system.name = "postgresql"))]
 pub async fn page(
     pool: &PgPool,
@@ -111,7 +129,7 @@ pub async fn page(
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT seq, occurred_at, resource, person_id, region, facts FROM record_events
          WHERE seq > $1 AND seq <= $2 AND kind = ANY($3)
-           AND ($4::text[] IS NULL OR region = ANY($4))
+           AND ($4::text[] IS NULL OR region = ANY($4) OR kind = 'audit_head_signed')
          ORDER BY seq LIMIT $5",
     )
     .bind(after)
@@ -128,7 +146,10 @@ pub async fn page(
         _ => head.max(after),
     };
     Ok(Page {
-        events: rows.into_iter().map(RecordEvent::from).collect(),
+        events: rows
+            .into_iter()
+            .map(RecordEvent::try_from)
+            .collect::<Result<_, _>>()?,
         covered,
     })
 }

@@ -10,9 +10,13 @@ use crate::helpers::*;
 use kandas::audit::offline::{Report, Witness, read_witness, verify_export_with};
 use kandas::audit::{EventRow, ListFilter, chain_hash};
 use kandas::local::pki::CertificateAuthority;
+use kandas::pb;
 use std::path::{Path, PathBuf};
 use tonic_health::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// A registry that keeps the signed heads the record feed publishes.
+const WITNESS_REGISTRY: &str = "almaty-registry";
 
 /// A server whose kept head lives in `dir`, with metrics.
 async fn serving(
@@ -23,6 +27,8 @@ async fn serving(
     let adjust = move |s: &mut kandas::server::startup::Settings| {
         s.audit_head_file = Some(head_file);
         s.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        // Regional, so the heads are shown to reach a registry whatever its jurisdiction.
+        register_regional(s, "registry", WITNESS_REGISTRY, &["KZ-75"]);
     };
     match database_url {
         None => spawn_app_with(adjust).await,
@@ -473,4 +479,136 @@ async fn kandas_audit_verify_with_a_witness_names_the_first_bad_position() {
     assert!(stdout.contains("first bad position 3"), "{stdout}");
     let missing = run(Some(&dir.path().join("absent.jsonl")));
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+}
+
+/// Every signed head the witness registry's feed holds now, read as a registry reads it.
+async fn registry_copy(app: &TestApp) -> Vec<pb::RecordEvent> {
+    pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await)
+        .set_record_subscription(pb::SetRecordSubscriptionRequest {
+            request_id: request_id(),
+            organisation: format!("organisations/{WITNESS_REGISTRY}"),
+            kinds: vec![pb::record_event::Kind::AuditHeadSigned as i32],
+        })
+        .await
+        .expect("subscribed to the signed heads");
+    let mut feed = PersonClient::new(app.channel_as("registry", WITNESS_REGISTRY).await);
+    let (mut cursor, mut events) = (String::new(), Vec::new());
+    loop {
+        let page = feed
+            .list_record_events(pb::ListRecordEventsRequest {
+                cursor: cursor.clone(),
+                page_size: 1000,
+            })
+            .await
+            .expect("a page of the feed")
+            .into_inner();
+        if page.events.is_empty() {
+            return events;
+        }
+        events.extend(page.events);
+        cursor = page.next_cursor;
+    }
+}
+
+/// The heads as `audit_signed_heads` holds them, in order.
+async fn signed_heads(app: &TestApp) -> Vec<(i64, Vec<u8>, i64, String, Vec<u8>)> {
+    sqlx::query_as(
+        "SELECT seq, hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature
+         FROM audit_signed_heads ORDER BY seq",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// `events` as a registry writes them: one JSON line each, in the proto3 JSON mapping that
+/// grpcurl and the Connect protocol print (int64 as strings, bytes in base64).
+fn json_lines(events: &[pb::RecordEvent], proto_names: bool) -> String {
+    use prost::Message;
+    let pool = kandas::server::descriptor_pool().unwrap();
+    let descriptor = pool.get_message_by_name("kandas.v1.RecordEvent").unwrap();
+    let options = prost_reflect::SerializeOptions::new().use_proto_field_name(proto_names);
+    let mut out = String::new();
+    for event in events {
+        let message = prost_reflect::DynamicMessage::decode(
+            descriptor.clone(),
+            event.encode_to_vec().as_slice(),
+        )
+        .unwrap();
+        let mut json = serde_json::Serializer::new(Vec::new());
+        message.serialize_with_options(&mut json, &options).unwrap();
+        out.push_str(std::str::from_utf8(&json.into_inner()).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_registrys_copy_of_the_signed_heads_is_a_witness_that_reveals_a_cut() {
+    let (app, dir, _) = signed_log().await;
+    let before = signed_heads(&app).await;
+    assert!(before.len() >= 2, "{before:?}");
+    let copy = registry_copy(&app).await;
+    let after = signed_heads(&app).await;
+
+    // The feed holds each head the database holds, as stored, about no person or region.
+    assert!(copy.len() >= before.len() && copy.len() <= after.len());
+    for (event, row) in copy.iter().zip(&after) {
+        assert_eq!(event.kind, pb::record_event::Kind::AuditHeadSigned as i32);
+        assert!(event.person.is_empty() && event.region.is_empty() && event.iin.is_empty());
+        let Some(pb::record_event::Facts::AuditHeadSigned(head)) = &event.facts else {
+            panic!("{event:?}");
+        };
+        let at = head.signed_at.unwrap();
+        let micros = at.seconds * 1_000_000 + i64::from(at.nanos / 1000);
+        assert_eq!(
+            (head.seq, &head.hash, micros, &head.key_id, &head.signature),
+            (row.0, &row.1, row.2, &row.3, &row.4)
+        );
+    }
+
+    let camel = dir.path().join("registry-heads.jsonl");
+    std::fs::write(&camel, json_lines(&copy, false)).unwrap();
+    let snake = dir.path().join("registry-heads-proto-names.jsonl");
+    std::fs::write(&snake, json_lines(&copy, true)).unwrap();
+    assert_eq!(witness(&camel).heads.len(), copy.len());
+    assert_eq!(witness(&snake).heads.len(), copy.len());
+
+    let key = test_audit_signer().public_key().to_hex();
+    let verify = |export: &Path, witness: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kandas"))
+            .args(["audit", "verify"])
+            .arg(export)
+            .args(["--public-key", &key])
+            .arg("--witness")
+            .arg(witness)
+            .env_remove("KANDAS_CONFIG")
+            .output()
+            .expect("run kandas audit verify")
+    };
+    let intact = dir.path().join("intact.jsonl");
+    export_to(&app, &intact).await;
+    for witness in [&camel, &snake] {
+        let run = verify(&intact, witness);
+        assert_eq!(run.status.code(), Some(0), "{run:?}");
+    }
+
+    // Attack B, with the events not yet sealed gone too, so the log ends at 2.
+    as_superuser(
+        &app,
+        &[
+            "DELETE FROM audit_events WHERE seq > 2 OR seq IS NULL".into(),
+            "DELETE FROM audit_signed_heads WHERE seq > 2".into(),
+            "UPDATE audit_chain_head SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)".into(),
+        ],
+    )
+    .await;
+    let cut = dir.path().join("cut.jsonl");
+    export_to(&app, &cut).await;
+    for witness in [&camel, &snake] {
+        let run = verify(&cut, witness);
+        assert_eq!(run.status.code(), Some(1), "{run:?}");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains("first bad position 3"), "{stdout}");
+    }
 }

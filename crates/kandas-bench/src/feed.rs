@@ -1,7 +1,7 @@
 //! The record event feed: how fast a registry catches up over N stored events, and how soon an
 //! event reaches a watching registry after its act commits.
 
-use kandas::domain::record_event::{EventKind, Facts, NewEvent};
+use kandas::domain::record_event::{EventKind, Facts, NewEvent, Subject};
 use kandas::pb;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -30,8 +30,10 @@ fn permit(person: Uuid, n: usize) -> NewEvent {
     let on = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date");
     NewEvent {
         resource: format!("persons/{person}/permits/B-{n}"),
-        person_id: person,
-        region: kandas::domain::regions::Region::parse("KZ-75"),
+        subject: Subject::Person {
+            id: person,
+            region: kandas::domain::regions::Region::parse("KZ-75"),
+        },
         facts: Facts::PermitGranted {
             iin: "871008401427".into(),
             number: format!("B-{n}"),

@@ -10,7 +10,7 @@
 
 use super::correction::Correctable;
 use super::person::PersonDetails;
-use super::record_event::{Facts, Identity, NewEvent};
+use super::record_event::{Facts, Identity, NewEvent, Subject};
 use super::record_life::{Annulment, RegistrationEnd};
 use super::records::RegistrationKind;
 use super::regions::Region;
@@ -40,8 +40,10 @@ impl Holder {
     fn event(&self, resource: String, region: Option<Region>, facts: Facts) -> NewEvent {
         NewEvent {
             resource,
-            person_id: self.person_id,
-            region,
+            subject: Subject::Person {
+                id: self.person_id,
+                region,
+            },
             facts,
         }
     }
@@ -412,7 +414,7 @@ mod tests {
     #[test]
     fn there_is_one_constructor_for_every_kind() {
         let kinds: Vec<EventKind> = one_of_each().iter().map(|e| e.facts.kind()).collect();
-        assert_eq!(kinds, EventKind::ALL.to_vec());
+        assert_eq!(kinds, EventKind::PERSONAL.to_vec());
     }
 
     #[test]
@@ -420,7 +422,7 @@ mod tests {
         for event in one_of_each() {
             let json = serde_json::to_value(&event.facts).unwrap();
             assert_eq!(json["iin"], "871008401427", "{json}");
-            assert_eq!(event.person_id, holder().person_id);
+            assert_eq!(event.subject.person_id(), Some(holder().person_id));
             assert!(
                 event.resource.starts_with(PERSON)
                     || event.facts.kind() == EventKind::DocumentsErased,
@@ -447,7 +449,7 @@ mod tests {
     fn the_iin_registry_receives_the_identity_as_stored() {
         let event = iin_assigned(&holder(), identity(&details()), Some(Region::Almaty));
         assert_eq!(event.resource, PERSON);
-        assert_eq!(event.region, Some(Region::Almaty));
+        assert_eq!(event.subject.region(), Some(Region::Almaty));
         assert_eq!(
             event.facts,
             Facts::IinAssigned {
@@ -509,7 +511,7 @@ mod tests {
             d(2026, 6, 1),
             Some(d(2026, 11, 30)),
         );
-        assert_eq!(made.region, Some(Region::Almaty));
+        assert_eq!(made.subject.region(), Some(Region::Almaty));
         assert_eq!(
             made.facts,
             Facts::RegistrationMade {
@@ -614,7 +616,7 @@ mod tests {
         assert_eq!(changed, vec!["birth_date", "surname"]);
         assert_eq!(identity.surname, "Abenuly");
         assert_eq!(identity.birth_date, d(1987, 10, 9));
-        assert_eq!(event.region, None);
+        assert_eq!(event.subject.region(), None);
     }
 
     #[test]
@@ -630,7 +632,7 @@ mod tests {
             event.resource,
             "applications/0190a3b4-0000-7000-8000-0000000000bb"
         );
-        assert_eq!(event.person_id, holder().person_id);
+        assert_eq!(event.subject.person_id(), Some(holder().person_id));
         assert_eq!(
             event.facts,
             Facts::DocumentsErased {

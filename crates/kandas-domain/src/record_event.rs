@@ -25,10 +25,32 @@ pub enum EventKind {
     PersonCorrected,
     /// Retention erased what identified the papers of a kandas status application.
     DocumentsErased,
+    /// The service signed a head of its audit log: about no person, so every registry may hold
+    /// it as a witness of the log outside the database.
+    AuditHeadSigned,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    /// Every kind, the acts on persons' records and the signed audit heads.
+    pub const ALL: [EventKind; 14] = [
+        EventKind::IinAssigned,
+        EventKind::KandasStatusGranted,
+        EventKind::KandasStatusExtended,
+        EventKind::KandasStatusAnnulled,
+        EventKind::PermitGranted,
+        EventKind::PermitAnnulled,
+        EventKind::CardIssued,
+        EventKind::RegistrationMade,
+        EventKind::RegistrationEnded,
+        EventKind::StatelessCertificateIssued,
+        EventKind::CitizenshipGranted,
+        EventKind::PersonCorrected,
+        EventKind::DocumentsErased,
+        EventKind::AuditHeadSigned,
+    ];
+
+    /// The kinds that are acts on a person's records: each event of these has a person.
+    pub const PERSONAL: [EventKind; 13] = [
         EventKind::IinAssigned,
         EventKind::KandasStatusGranted,
         EventKind::KandasStatusExtended,
@@ -60,11 +82,17 @@ impl EventKind {
             EventKind::CitizenshipGranted => "citizenship_granted",
             EventKind::PersonCorrected => "person_corrected",
             EventKind::DocumentsErased => "documents_erased",
+            EventKind::AuditHeadSigned => "audit_head_signed",
         }
     }
 
     pub fn parse(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether events of this kind are about a person; only a signed audit head is not.
+    pub fn is_personal(self) -> bool {
+        self != EventKind::AuditHeadSigned
     }
 }
 
@@ -81,8 +109,8 @@ pub struct Identity {
     pub citizenship: String,
 }
 
-/// What a registry needs of one act. Every variant carries the holder's IIN, by which the
-/// registries know a person (empty for a person who has none yet).
+/// What a registry needs of one act. Every variant of an act on a person's records carries the
+/// holder's IIN, by which the registries know a person (empty for a person who has none yet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Facts {
@@ -170,6 +198,17 @@ pub enum Facts {
         application: String,
         erased_on: NaiveDate,
     },
+    /// A signed head of the audit log, as `audit_signed_heads` holds it (SPEC §7). A registry
+    /// keeps it and hands it to an auditor, who checks a later export against it.
+    AuditHeadSigned {
+        seq: i64,
+        /// Hex, as the audit export writes it.
+        hash: String,
+        signed_at: chrono::DateTime<chrono::Utc>,
+        key_id: String,
+        /// Hex.
+        signature: String,
+    },
 }
 
 impl Facts {
@@ -188,6 +227,35 @@ impl Facts {
             Facts::CitizenshipGranted { .. } => EventKind::CitizenshipGranted,
             Facts::PersonCorrected { .. } => EventKind::PersonCorrected,
             Facts::DocumentsErased { .. } => EventKind::DocumentsErased,
+            Facts::AuditHeadSigned { .. } => EventKind::AuditHeadSigned,
+        }
+    }
+}
+
+/// Whom an event is about. Every act on records is about a person; a signed audit head is
+/// about the log itself, and lies in no region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Person {
+        id: Uuid,
+        /// Where the record lies, for registries whose jurisdiction is regions.
+        region: Option<Region>,
+    },
+    AuditLog,
+}
+
+impl Subject {
+    pub fn person_id(&self) -> Option<Uuid> {
+        match self {
+            Subject::Person { id, .. } => Some(*id),
+            Subject::AuditLog => None,
+        }
+    }
+
+    pub fn region(&self) -> Option<Region> {
+        match self {
+            Subject::Person { region, .. } => *region,
+            Subject::AuditLog => None,
         }
     }
 }
@@ -209,12 +277,35 @@ pub struct NewEvent {
     /// | citizenship granted | `persons/{id}/citizenship` (a person has it once) |
     /// | documents erased | `applications/{id}` |
     ///
+    /// | audit head signed | `auditHeads/{seq}` |
+    ///
     /// An extension keeps its certificate's number, so it names the status it extends.
     pub resource: String,
-    pub person_id: Uuid,
-    /// Where the record lies, for registries whose jurisdiction is regions.
-    pub region: Option<Region>,
+    pub subject: Subject,
     pub facts: Facts,
+}
+
+impl NewEvent {
+    /// The event that publishes a signed audit head to the registries.
+    pub fn audit_head_signed(
+        seq: i64,
+        hash: &[u8],
+        signed_at: chrono::DateTime<chrono::Utc>,
+        key_id: &str,
+        signature: &[u8],
+    ) -> NewEvent {
+        NewEvent {
+            resource: format!("auditHeads/{seq}"),
+            subject: Subject::AuditLog,
+            facts: Facts::AuditHeadSigned {
+                seq,
+                hash: hex::encode(hash),
+                signed_at,
+                key_id: key_id.to_string(),
+                signature: hex::encode(signature),
+            },
+        }
+    }
 }
 
 /// An event as the feed holds it.
@@ -223,8 +314,7 @@ pub struct RecordEvent {
     pub seq: i64,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     pub resource: String,
-    pub person_id: Uuid,
-    pub region: Option<Region>,
+    pub subject: Subject,
     pub facts: Facts,
 }
 
@@ -268,6 +358,23 @@ mod tests {
         let json = serde_json::to_value(&facts).unwrap();
         assert_eq!(json["kind"], facts.kind().as_str());
         assert_eq!(serde_json::from_value::<Facts>(json).unwrap(), facts);
+    }
+
+    #[test]
+    fn only_a_signed_audit_head_is_about_no_person() {
+        assert_eq!(EventKind::ALL.len(), EventKind::PERSONAL.len() + 1);
+        assert!(EventKind::PERSONAL.iter().all(|k| k.is_personal()));
+        assert!(!EventKind::AuditHeadSigned.is_personal());
+        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let event = NewEvent::audit_head_signed(12, &[0xab, 0x01], at, "k1", &[0x0f]);
+        assert_eq!(event.subject, Subject::AuditLog);
+        assert_eq!(event.subject.person_id(), None);
+        assert_eq!(event.resource, "auditHeads/12");
+        let json = serde_json::to_value(&event.facts).unwrap();
+        assert_eq!(json["kind"], "audit_head_signed");
+        assert_eq!(json["hash"], "ab01");
+        assert_eq!(json["signature"], "0f");
+        assert_eq!(serde_json::from_value::<Facts>(json).unwrap(), event.facts);
     }
 
     #[test]

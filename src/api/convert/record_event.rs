@@ -6,7 +6,7 @@ use crate::service::record_feed::Standing;
 use pb::record_event::{Facts as F, Kind};
 
 /// Every kind beside its wire value: the one table both directions read.
-const KINDS: [(EventKind, Kind); 13] = [
+const KINDS: [(EventKind, Kind); 14] = [
     (EventKind::IinAssigned, Kind::IinAssigned),
     (EventKind::KandasStatusGranted, Kind::KandasStatusGranted),
     (EventKind::KandasStatusExtended, Kind::KandasStatusExtended),
@@ -23,6 +23,7 @@ const KINDS: [(EventKind, Kind); 13] = [
     (EventKind::CitizenshipGranted, Kind::CitizenshipGranted),
     (EventKind::PersonCorrected, Kind::PersonCorrected),
     (EventKind::DocumentsErased, Kind::DocumentsErased),
+    (EventKind::AuditHeadSigned, Kind::AuditHeadSigned),
 ];
 
 pub fn event_kind_to_proto(kind: EventKind) -> Kind {
@@ -75,7 +76,7 @@ fn annulled(
     }
 }
 
-/// The holder's IIN and the kind's own message.
+/// The holder's IIN (empty for a signed audit head, about no person) and the kind's own message.
 fn facts_to_proto(facts: &Facts) -> (String, F) {
     let d = |date: &NaiveDate| Some(date_to_proto(*date));
     match facts {
@@ -224,6 +225,23 @@ fn facts_to_proto(facts: &Facts) -> (String, F) {
                 erased_on: d(erased_on),
             }),
         ),
+        Facts::AuditHeadSigned {
+            seq,
+            hash,
+            signed_at,
+            key_id,
+            signature,
+        } => (
+            String::new(),
+            // Stored by hex::encode of the signed head's bytes; never not hex.
+            F::AuditHeadSigned(pb::AuditHeadSigned {
+                seq: *seq,
+                hash: hex::decode(hash).unwrap_or_default(),
+                signed_at: Some(timestamp(*signed_at)),
+                key_id: key_id.clone(),
+                signature: hex::decode(signature).unwrap_or_default(),
+            }),
+        ),
     }
 }
 
@@ -235,9 +253,14 @@ pub fn record_event_to_proto(event: &RecordEvent) -> pb::RecordEvent {
         time: Some(timestamp(event.occurred_at)),
         kind: event_kind_to_proto(event.facts.kind()) as i32,
         resource: event.resource.clone(),
-        person: name_of("persons", event.person_id),
+        person: event
+            .subject
+            .person_id()
+            .map(|id| name_of("persons", id))
+            .unwrap_or_default(),
         region: event
-            .region
+            .subject
+            .region()
             .map(|r| r.code().to_string())
             .unwrap_or_default(),
         iin,
