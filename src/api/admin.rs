@@ -8,9 +8,10 @@ mod subscriptions;
 
 use super::convert::{date_to_proto, subscription_to_proto};
 use super::quota::quota_to_proto;
-use super::{Fields, next_page, open, page_size, respond};
+use super::{Fields, Rpc, handle, next_page, page_size};
 use crate::domain::calendar::Calendar;
 use crate::error::ApiError;
+use crate::pb::rpc::admin_service as rpc;
 use crate::pb::{self, admin_service_server::AdminService};
 use crate::service::admin as use_case;
 use crate::service::organisations as registry;
@@ -23,18 +24,12 @@ use organisations::{organisation_to_proto, page_after, register_command, update_
 use subscriptions::{set_subscription_command, subscriptions_query};
 use tonic::{Request, Response, Status};
 
-const SET_QUOTA: &str = crate::pb::rpc::admin_service::SET_QUOTA;
-const SET_MCI: &str = crate::pb::rpc::admin_service::SET_MCI;
-const SET_CALENDAR_YEAR: &str = crate::pb::rpc::admin_service::SET_CALENDAR_YEAR;
-const REGISTER_ORGANISATION: &str = crate::pb::rpc::admin_service::REGISTER_ORGANISATION;
-const UPDATE_ORGANISATION: &str = crate::pb::rpc::admin_service::UPDATE_ORGANISATION;
-const SET_RECORD_SUBSCRIPTION: &str = crate::pb::rpc::admin_service::SET_RECORD_SUBSCRIPTION;
-
-/// An organisation id cut for an audit subject: a hostile one cannot crowd the log.
-fn organisation_subject(id: &str) -> String {
-    let id: String = id.chars().take(64).collect();
-    registry::name_of(&id)
-}
+const SET_QUOTA: Rpc = Rpc::change(rpc::SET_QUOTA);
+const SET_MCI: Rpc = Rpc::change(rpc::SET_MCI);
+const SET_CALENDAR_YEAR: Rpc = Rpc::change(rpc::SET_CALENDAR_YEAR);
+const REGISTER_ORGANISATION: Rpc = Rpc::change(rpc::REGISTER_ORGANISATION);
+const UPDATE_ORGANISATION: Rpc = Rpc::change(rpc::UPDATE_ORGANISATION);
+const SET_RECORD_SUBSCRIPTION: Rpc = Rpc::change(rpc::SET_RECORD_SUBSCRIPTION);
 
 fn calendar_year_to_proto(calendar: &Calendar, year: i32) -> pb::CalendarYear {
     pb::CalendarYear {
@@ -69,54 +64,40 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::SetQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        let call = open(&self.state, &request, SET_QUOTA).await?;
-        let req = request.into_inner();
-        // A hostile region code cannot crowd the year out of the subject.
-        let region: String = req.region.chars().take(8).collect();
-        let call = call
-            .about(&format!("quotas/{region}/{}", req.year))
-            .with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, SET_QUOTA, async |call, req| {
             let command = set_quota_command(&req)?;
-            use_case::set_quota(&self.state, &call, command, quota_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::set_quota(&self.state, call, command, quota_to_proto).await
+        })
+        .await
     }
 
     async fn set_mci(
         &self,
         request: Request<pb::SetMciRequest>,
     ) -> Result<Response<pb::Mci>, Status> {
-        let call = open(&self.state, &request, SET_MCI).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&format!("mci/{}", req.year))
-            .with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, SET_MCI, async |call, req| {
             let command = set_mci_command(&req)?;
             let present = |year, tenge| pb::Mci { year, tenge };
-            use_case::set_mci(&self.state, &call, command, present).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::set_mci(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn set_calendar_year(
         &self,
         request: Request<pb::SetCalendarYearRequest>,
     ) -> Result<Response<pb::CalendarYear>, Status> {
-        let call = open(&self.state, &request, SET_CALENDAR_YEAR).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&format!("calendar/{}", req.year))
-            .with_request_id(&req.request_id);
-        let result = async {
-            let command = set_calendar_year_command(&req)?;
-            use_case::set_calendar_year(&self.state, &call, command, calendar_year_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+        handle(
+            &self.state,
+            request,
+            SET_CALENDAR_YEAR,
+            async |call, req| {
+                let command = set_calendar_year_command(&req)?;
+                use_case::set_calendar_year(&self.state, call, command, calendar_year_to_proto)
+                    .await
+            },
+        )
+        .await
     }
 
     async fn get_calendar_year(
@@ -146,39 +127,32 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::RegisterOrganisationRequest>,
     ) -> Result<Response<pb::Organisation>, Status> {
-        let call = open(&self.state, &request, REGISTER_ORGANISATION).await?;
-        let req = request.into_inner();
-        let id = req
-            .organisation
-            .as_ref()
-            .map(|o| o.id.as_str())
-            .unwrap_or("");
-        let call = call
-            .about(&organisation_subject(id))
-            .with_request_id(&req.request_id);
-        let result = async {
-            let command = register_command(&req)?;
-            registry::register(&self.state, &call, command, organisation_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+        handle(
+            &self.state,
+            request,
+            REGISTER_ORGANISATION,
+            async |call, req| {
+                let command = register_command(&req)?;
+                registry::register(&self.state, call, command, organisation_to_proto).await
+            },
+        )
+        .await
     }
 
     async fn update_organisation(
         &self,
         request: Request<pb::UpdateOrganisationRequest>,
     ) -> Result<Response<pb::Organisation>, Status> {
-        let call = open(&self.state, &request, UPDATE_ORGANISATION).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&req.name.chars().take(64).collect::<String>())
-            .with_request_id(&req.request_id);
-        let result = async {
-            let command = update_command(&req)?;
-            registry::update(&self.state, &call, command, organisation_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+        handle(
+            &self.state,
+            request,
+            UPDATE_ORGANISATION,
+            async |call, req| {
+                let command = update_command(&req)?;
+                registry::update(&self.state, call, command, organisation_to_proto).await
+            },
+        )
+        .await
     }
 
     async fn list_organisations(
@@ -202,18 +176,16 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::SetRecordSubscriptionRequest>,
     ) -> Result<Response<pb::RecordSubscription>, Status> {
-        let call = open(&self.state, &request, SET_RECORD_SUBSCRIPTION).await?;
-        let req = request.into_inner();
-        let id = req.organisation.trim_start_matches("organisations/");
-        let call = call
-            .about(&organisation_subject(id))
-            .with_request_id(&req.request_id);
-        let result = async {
-            let command = set_subscription_command(&req)?;
-            feed::set_subscription(&self.state, &call, command, subscription_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+        handle(
+            &self.state,
+            request,
+            SET_RECORD_SUBSCRIPTION,
+            async |call, req| {
+                let command = set_subscription_command(&req)?;
+                feed::set_subscription(&self.state, call, command, subscription_to_proto).await
+            },
+        )
+        .await
     }
 
     async fn list_record_subscriptions(

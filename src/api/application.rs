@@ -6,9 +6,10 @@ mod commands;
 pub mod confirmation;
 
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
-use super::{next_page, open, parse_name, respond, respond_evaluated, respond_listing};
+use super::{Rpc, handle, handle_evaluated, handle_listing, next_page, parse_name};
 use crate::domain::admission::Assessment;
 use crate::error::ApiError;
+use crate::pb::rpc::application_service as rpc;
 use crate::pb::{self, application_service_server::ApplicationService};
 use crate::service::applications::{self as use_case, Evaluated};
 use crate::state::AppState;
@@ -17,17 +18,17 @@ use commands::{
 };
 use tonic::{Request, Response, Status};
 
-const SUBMIT: &str = crate::pb::rpc::application_service::SUBMIT_APPLICATION;
-const GET: &str = crate::pb::rpc::application_service::GET_APPLICATION;
-const LIST: &str = crate::pb::rpc::application_service::LIST_APPLICATIONS;
-const CHECK: &str = crate::pb::rpc::application_service::CHECK_DOCUMENTS;
-const DECIDE: &str = crate::pb::rpc::application_service::DECIDE_APPLICATION;
-const WITHDRAW: &str = crate::pb::rpc::application_service::WITHDRAW_APPLICATION;
-const FILE_APPEAL: &str = crate::pb::rpc::application_service::FILE_APPEAL;
-const DECIDE_APPEAL: &str = crate::pb::rpc::application_service::DECIDE_APPEAL;
-const LIST_APPEALS: &str = crate::pb::rpc::application_service::LIST_APPEALS;
-const REQUIRED: &str = crate::pb::rpc::application_service::LIST_REQUIRED_DOCUMENTS;
-const VERIFY_SIGNATURES: &str = crate::pb::rpc::application_service::VERIFY_APPLICANT_SIGNATURES;
+const SUBMIT: Rpc = Rpc::change(rpc::SUBMIT_APPLICATION);
+const GET: Rpc = Rpc::read(rpc::GET_APPLICATION);
+const LIST: Rpc = Rpc::read(rpc::LIST_APPLICATIONS);
+const CHECK: Rpc = Rpc::read(rpc::CHECK_DOCUMENTS);
+const DECIDE: Rpc = Rpc::change(rpc::DECIDE_APPLICATION);
+const WITHDRAW: Rpc = Rpc::change(rpc::WITHDRAW_APPLICATION);
+const FILE_APPEAL: Rpc = Rpc::change(rpc::FILE_APPEAL);
+const DECIDE_APPEAL: Rpc = Rpc::change(rpc::DECIDE_APPEAL);
+const LIST_APPEALS: Rpc = Rpc::read(rpc::LIST_APPEALS);
+const REQUIRED: Rpc = Rpc::read(rpc::LIST_REQUIRED_DOCUMENTS);
+const VERIFY_SIGNATURES: Rpc = Rpc::read(rpc::VERIFY_APPLICANT_SIGNATURES);
 
 pub struct ApplicationApi {
     state: AppState,
@@ -91,96 +92,78 @@ impl ApplicationService for ApplicationApi {
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&self.state, &request, SUBMIT).await?;
-        let req = request.into_inner();
-        // A refused submission concerns the applicant; an accepted one, its application.
-        let call = call.about(&req.applicant).with_request_id(&req.request_id);
-        let result = match submit_command(&call, &req) {
-            Ok(command) => {
-                use_case::submit(&self.state, &call, command, application_to_proto).await
-            }
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, SUBMIT, async |call, req| {
+            let command = submit_command(call, &req)?;
+            use_case::submit(&self.state, call, command, application_to_proto).await
+        })
+        .await
     }
 
     async fn get_application(
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&self.state, &request, GET).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name);
-        let result = match parse_name("name", &req.name, "applications") {
-            Ok(id) => use_case::get(&self.state, &call, id)
-                .await
-                .map(|row| application_to_proto(&row, self.state.clock.today())),
-            Err(e) => Err(ApiError::InvalidArgument(vec![e])),
-        };
-        respond(&self.state, &call, true, result).await
+        handle(&self.state, request, GET, async |call, req| {
+            let id = parse_name("name", &req.name, "applications")
+                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            let row = use_case::get(&self.state, call, id).await?;
+            Ok(application_to_proto(&row, self.state.clock.today()))
+        })
+        .await
     }
 
     async fn list_applications(
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let call = open(&self.state, &request, LIST).await?;
-        let req = request.into_inner();
-        let call = if req.applicant.is_empty() {
-            call.about("applications")
-        } else {
-            call.about(&req.applicant)
-        };
-        let result = async {
-            let query = list_query(&req)?;
-            let limit = query.limit;
-            let mut rows = use_case::list(&self.state, &call, query).await?;
-            let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
-            let today = self.state.clock.today();
-            Ok(pb::ListApplicationsResponse {
-                applications: rows
-                    .iter()
-                    .map(|r| application_to_proto(r, today))
-                    .collect(),
-                next_page_token,
-            })
-        }
-        .await;
-        respond_listing(&self.state, &call, persons_listed, result).await
+        handle_listing(
+            &self.state,
+            request,
+            LIST,
+            persons_listed,
+            async |call, req| {
+                let query = list_query(&req)?;
+                let limit = query.limit;
+                let mut rows = use_case::list(&self.state, call, query).await?;
+                let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
+                let today = self.state.clock.today();
+                Ok(pb::ListApplicationsResponse {
+                    applications: rows
+                        .iter()
+                        .map(|r| application_to_proto(r, today))
+                        .collect(),
+                    next_page_token,
+                })
+            },
+        )
+        .await
     }
 
     async fn check_documents(
         &self,
         request: Request<pb::CheckDocumentsRequest>,
     ) -> Result<Response<pb::CheckDocumentsResponse>, Status> {
-        let call = open(&self.state, &request, CHECK).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.applicant);
-        let result = match check_command(&call, &req) {
-            Ok(submission) => use_case::check_documents(&self.state, &call, &submission)
-                .await
-                .map(|evaluated| Evaluated {
-                    answer: check_response(&evaluated.answer),
-                    persons: evaluated.persons,
-                }),
-            Err(error) => Err(error),
-        };
-        respond_evaluated(&self.state, &call, result).await
+        handle_evaluated(&self.state, request, CHECK, async |call, req| {
+            let submission = check_command(call, &req)?;
+            let evaluated = use_case::check_documents(&self.state, call, &submission).await?;
+            Ok(Evaluated {
+                answer: check_response(&evaluated.answer),
+                persons: evaluated.persons,
+            })
+        })
+        .await
     }
 
     async fn list_required_documents(
         &self,
         request: Request<pb::ListRequiredDocumentsRequest>,
     ) -> Result<Response<pb::ListRequiredDocumentsResponse>, Status> {
-        let call = open(&self.state, &request, REQUIRED).await?;
-        let req = request.get_ref();
-        let call = call.about(&req.applicant);
-        let result = async {
-            let command = required_command(&call, req, self.state.clock.today())?;
+        handle_evaluated(&self.state, request, REQUIRED, async |call, req| {
+            let command = required_command(call, &req, self.state.clock.today())?;
             let Evaluated {
                 answer: (checklist, labels),
                 persons,
-            } = use_case::required_documents(&self.state, &call, command).await?;
+            } = use_case::required_documents(&self.state, call, command).await?;
             let checklist = checklist
                 .iter()
                 .map(|item| {
@@ -196,118 +179,94 @@ impl ApplicationService for ApplicationApi {
                 answer: pb::ListRequiredDocumentsResponse { checklist },
                 persons,
             })
-        }
-        .await;
-        respond_evaluated(&self.state, &call, result).await
+        })
+        .await
     }
 
     async fn decide_application(
         &self,
         request: Request<pb::DecideApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&self.state, &request, DECIDE).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name).with_request_id(&req.request_id);
-        let result = match decide_command(&req) {
-            Ok(command) => {
-                use_case::decide(&self.state, &call, command, application_to_proto).await
-            }
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, DECIDE, async |call, req| {
+            let command = decide_command(&req)?;
+            use_case::decide(&self.state, call, command, application_to_proto).await
+        })
+        .await
     }
 
     async fn withdraw_application(
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let call = open(&self.state, &request, WITHDRAW).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name).with_request_id(&req.request_id);
-        let result = match withdraw_command(&req) {
-            Ok(command) => {
-                use_case::withdraw(&self.state, &call, command, application_to_proto).await
-            }
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, WITHDRAW, async |call, req| {
+            let command = withdraw_command(&req)?;
+            use_case::withdraw(&self.state, call, command, application_to_proto).await
+        })
+        .await
     }
 
     async fn file_appeal(
         &self,
         request: Request<pb::FileAppealRequest>,
     ) -> Result<Response<pb::Appeal>, Status> {
-        let call = open(&self.state, &request, FILE_APPEAL).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&req.application)
-            .with_request_id(&req.request_id);
-        let today = self.state.clock.today();
-        let result = async {
+        handle(&self.state, request, FILE_APPEAL, async |call, req| {
             let command = appeals::file_command(&req)?;
+            let today = self.state.clock.today();
             let present = |row: &_| appeals::appeal_to_proto(row, today);
-            use_case::appeal::file(&self.state, &call, command, present).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::appeal::file(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn decide_appeal(
         &self,
         request: Request<pb::DecideAppealRequest>,
     ) -> Result<Response<pb::Appeal>, Status> {
-        let call = open(&self.state, &request, DECIDE_APPEAL).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name).with_request_id(&req.request_id);
-        let today = self.state.clock.today();
-        let result = async {
+        handle(&self.state, request, DECIDE_APPEAL, async |call, req| {
             let command = appeals::decide_command(&req)?;
+            let today = self.state.clock.today();
             let present = |row: &_| appeals::appeal_to_proto(row, today);
-            use_case::appeal::decide(&self.state, &call, command, present).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::appeal::decide(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn verify_applicant_signatures(
         &self,
         request: Request<pb::VerifyApplicantSignaturesRequest>,
     ) -> Result<Response<pb::VerifyApplicantSignaturesResponse>, Status> {
-        let call = open(&self.state, &request, VERIFY_SIGNATURES).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name);
-        let result = async {
-            let id = parse_name("name", &req.name, "applications")
-                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
-            let acts = crate::service::confirmation::verify_acts(&self.state, &call, id).await?;
-            Ok(pb::VerifyApplicantSignaturesResponse {
-                acts: acts.iter().map(confirmation::act_to_proto).collect(),
-            })
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        handle(
+            &self.state,
+            request,
+            VERIFY_SIGNATURES,
+            async |call, req| {
+                let id = parse_name("name", &req.name, "applications")
+                    .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+                let acts = crate::service::confirmation::verify_acts(&self.state, call, id).await?;
+                Ok(pb::VerifyApplicantSignaturesResponse {
+                    acts: acts.iter().map(confirmation::act_to_proto).collect(),
+                })
+            },
+        )
+        .await
     }
 
     async fn list_appeals(
         &self,
         request: Request<pb::ListAppealsRequest>,
     ) -> Result<Response<pb::ListAppealsResponse>, Status> {
-        let call = open(&self.state, &request, LIST_APPEALS).await?;
-        let req = request.into_inner();
-        let call = call.about("appeals");
-        let today = self.state.clock.today();
-        let result = async {
+        handle(&self.state, request, LIST_APPEALS, async |call, req| {
             let limit = appeals::list_limit(&req)?;
             let rows =
-                use_case::appeal::pending(&self.state, &call, req.overdue_only, limit).await?;
+                use_case::appeal::pending(&self.state, call, req.overdue_only, limit).await?;
+            let today = self.state.clock.today();
             Ok(pb::ListAppealsResponse {
                 appeals: rows
                     .iter()
                     .map(|row| appeals::appeal_to_proto(row, today))
                     .collect(),
             })
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        })
+        .await
     }
 }

@@ -1,70 +1,28 @@
-//! gRPC services: proto ⟷ domain conversion at the edge, one error mapping, and the helpers
-//! every handler shares (caller, resource names, dates, paging, idempotency, audit).
+//! gRPC services: proto ⟷ domain conversion at the edge, one error mapping, the one path
+//! every handler takes (`handler`: caller, audit subject, answer) and the parsers they share
+//! (resource names, dates, paging, idempotency).
 
 pub mod admin;
 pub mod application;
 pub mod audit;
 pub mod convert;
+mod handler;
 pub mod person;
 pub mod prerequisite;
 pub mod quota;
+mod subjects;
 pub mod support;
 
-use crate::audit::Entry;
-use crate::domain::call::Call;
-use crate::domain::caller::{ApplicantClaim, Caller};
+pub use handler::{
+    Rpc, call_of, handle, handle_evaluated, handle_listing, open, respond, respond_listing,
+};
+
 use crate::domain::country::CountryCode;
-use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
-use crate::error::{ApiError, ApiResult, FieldError, NOT_OUR_CURSOR, Reason};
-use crate::service::persons;
-use crate::state::AppState;
+use crate::error::{FieldError, NOT_OUR_CURSOR};
 use base64::Engine;
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
-
-/// Opens the call of `rpc`: the caller the auth layer verified and put on the request, bound
-/// to the portal's applicant when the portal named one by IIN.
-pub async fn open<T>(
-    state: &AppState,
-    request: &Request<T>,
-    rpc: &'static str,
-) -> Result<Call, Status> {
-    let caller = request
-        .extensions()
-        .get::<Caller>()
-        .cloned()
-        .ok_or_else(|| {
-            Status::from(ApiError::Unauthenticated {
-                reason: Reason::ClientIdentityMissing,
-                message: "no verified client identity".into(),
-            })
-        })?;
-    let reach = request
-        .extensions()
-        .get::<Reach>()
-        .copied()
-        .unwrap_or(Reach::Files);
-    let mut call = Call::new(rpc, caller).reaching(reach);
-    let applicant = match request.extensions().get::<ApplicantClaim>() {
-        None => return Ok(call),
-        Some(ApplicantClaim::Person(id)) => Ok(*id),
-        Some(ApplicantClaim::Iin(iin)) => persons::holder_of(state, iin).await,
-    };
-    match applicant {
-        Ok(id) => {
-            call.caller.applicant = Some(id);
-            Ok(call)
-        }
-        Err(refused) => {
-            let call = call.about("persons:by-iin");
-            respond(state, &call, true, Err::<(), _>(refused))
-                .await
-                .map(|_| call)
-        }
-    }
-}
 
 /// Parses `collection/{uuid}`.
 pub fn parse_name(field: &str, value: &str, collection: &str) -> Result<Uuid, FieldError> {
@@ -215,70 +173,4 @@ pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -
     rows.last()
         .map(|r| encode_page_token(&key(r)))
         .unwrap_or_default()
-}
-
-/// Finishes a list of personal data: one audit event per person in the answer (so "who
-/// read person X" finds every list that showed them), besides the event of the call. The
-/// answer is served only once every event is stored.
-pub async fn respond_listing<T>(
-    state: &AppState,
-    call: &Call,
-    persons: impl Fn(&T) -> Vec<String>,
-    result: ApiResult<T>,
-) -> Result<Response<T>, Status> {
-    let Ok(answer) = &result else {
-        return respond(state, call, true, result).await;
-    };
-    if let Err(error) = state.audit.record_reads(call, persons(answer)).await {
-        let refused = ApiError::from(error);
-        return respond(state, call, true, Err::<T, _>(refused)).await;
-    }
-    respond(state, call, true, result).await
-}
-
-/// Finishes an evaluation of persons' records at the door (a dry run, a checklist): one audit
-/// event per person whose records it read, besides the event of the call, as a list does.
-pub async fn respond_evaluated<T>(
-    state: &AppState,
-    call: &Call,
-    result: ApiResult<crate::service::applications::Evaluated<T>>,
-) -> Result<Response<T>, Status> {
-    let (result, persons) = match result {
-        Ok(evaluated) => (Ok(evaluated.answer), evaluated.persons),
-        Err(error) => (Err(error), Vec::new()),
-    };
-    respond_listing(state, call, |_| persons.clone(), result).await
-}
-
-/// Finishes a handler: audits a read of personal data or a failed attempt, maps the error.
-/// `audit_success` is false for mutations, which audit inside their own transaction.
-pub async fn respond<T>(
-    state: &AppState,
-    call: &Call,
-    audit_success: bool,
-    result: ApiResult<T>,
-) -> Result<Response<T>, Status> {
-    let outcome = match &result {
-        Ok(_) if !audit_success => None,
-        Ok(_) => Some("OK".to_string()),
-        Err(error) => Some(format!("{:?}", error.code())),
-    };
-    if let Some(outcome) = outcome {
-        let entry = Entry::of(call, &outcome);
-        if let Err(error) = state.audit.record(&entry).await {
-            if result.is_ok() {
-                // A read of personal data that cannot be audited is not served. The attempt
-                // is still worth a record if the log takes one (the failure may have been in
-                // the commit it shared, not in the log itself).
-                let refused = ApiError::from(error);
-                let outcome = format!("{:?}", refused.code());
-                if let Err(error) = state.audit.record(&Entry::of(call, &outcome)).await {
-                    tracing::warn!(%error, rpc = call.rpc, "could not audit a refused read");
-                }
-                return Err(refused.into());
-            }
-            tracing::warn!(%error, rpc = call.rpc, "could not audit a failed call");
-        }
-    }
-    result.map(Response::new).map_err(Status::from)
 }

@@ -9,7 +9,10 @@ use super::convert::{
     date_from_proto, date_to_proto, person_to_proto, record_event_to_proto, sex_from_proto,
     sex_to_proto, subscription_to_proto, timestamp,
 };
-use super::{encode_cursor, name_of, open, parse_cursor, parse_name, respond, respond_listing};
+use super::{
+    Rpc, call_of, encode_cursor, handle, handle_listing, name_of, open, parse_cursor, parse_name,
+    respond,
+};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -17,6 +20,7 @@ use crate::domain::record_list::{RecordEntry, RecordKind, Standing};
 use crate::domain::records::RegistrationKind;
 use crate::error::AllValid;
 use crate::error::{ApiError, ApiResult};
+use crate::pb::rpc::person_service as rpc;
 use crate::pb::{self, person_service_server::PersonService};
 use crate::service::certificates as certificates_use_case;
 use crate::service::persons as use_case;
@@ -34,22 +38,22 @@ use std::pin::Pin;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-const REGISTER: &str = crate::pb::rpc::person_service::REGISTER_PERSON;
-const GET: &str = crate::pb::rpc::person_service::GET_PERSON;
-const UPDATE: &str = crate::pb::rpc::person_service::UPDATE_PERSON;
-const RECORDS: &str = crate::pb::rpc::person_service::LIST_PERSON_RECORDS;
-const VERSIONS: &str = crate::pb::rpc::person_service::LIST_PERSON_VERSIONS;
-const RECORD_ARRIVAL: &str = crate::pb::rpc::person_service::RECORD_ARRIVAL_NOTIFICATION;
-const END_REGISTRATION: &str = crate::pb::rpc::person_service::END_REGISTRATION;
-const ANNUL_RECORD: &str = crate::pb::rpc::person_service::ANNUL_RECORD;
-const DOWNLOAD_CERTIFICATE: &str = crate::pb::rpc::person_service::DOWNLOAD_KANDAS_CERTIFICATE;
-const VERIFY_CERTIFICATE: &str = crate::pb::rpc::person_service::VERIFY_KANDAS_CERTIFICATE;
-const LIST_EVENTS: &str = crate::pb::rpc::person_service::LIST_RECORD_EVENTS;
-const WATCH_EVENTS: &str = crate::pb::rpc::person_service::WATCH_RECORD_EVENTS;
-const ACKNOWLEDGE_EVENTS: &str = crate::pb::rpc::person_service::ACKNOWLEDGE_RECORD_EVENTS;
-/// The audit subject of a feed call as a whole; each person whose event it delivers is
-/// audited under that person.
-const FEED_SUBJECT: &str = "record-events";
+const REGISTER: Rpc = Rpc::change(rpc::REGISTER_PERSON);
+const GET: Rpc = Rpc::read(rpc::GET_PERSON);
+const UPDATE: Rpc = Rpc::change(rpc::UPDATE_PERSON);
+const RECORDS: Rpc = Rpc::read(rpc::LIST_PERSON_RECORDS);
+const VERSIONS: Rpc = Rpc::read(rpc::LIST_PERSON_VERSIONS);
+const RECORD_ARRIVAL: Rpc = Rpc::change(rpc::RECORD_ARRIVAL_NOTIFICATION);
+const END_REGISTRATION: Rpc = Rpc::change(rpc::END_REGISTRATION);
+const ANNUL_RECORD: Rpc = Rpc::change(rpc::ANNUL_RECORD);
+// A re-issued certificate prints the holder's names and IIN: a read of their file.
+const DOWNLOAD_CERTIFICATE: Rpc = Rpc::read(rpc::DOWNLOAD_KANDAS_CERTIFICATE);
+const VERIFY_CERTIFICATE: Rpc = Rpc::read(rpc::VERIFY_KANDAS_CERTIFICATE);
+const LIST_EVENTS: Rpc = Rpc::read(rpc::LIST_RECORD_EVENTS);
+const WATCH_EVENTS: Rpc = Rpc::read(rpc::WATCH_RECORD_EVENTS);
+// Moving a registry's cursor changes no one's file; it is audited at the door like the reads
+// it follows.
+const ACKNOWLEDGE_EVENTS: Rpc = Rpc::read(rpc::ACKNOWLEDGE_RECORD_EVENTS);
 
 type RecordEventStream =
     Pin<Box<dyn Stream<Item = Result<pb::RecordEvent, Status>> + Send + 'static>>;
@@ -166,23 +170,18 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::RegisterPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let call = open(&self.state, &request, REGISTER).await?;
-        let req = request.into_inner();
-        // A refused registration has no person yet; an accepted one is audited by its name.
-        let call = call.about("persons").with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, REGISTER, async |call, req| {
             let command = register_command(&req, self.state.clock.today())?;
-            use_case::register(&self.state, &call, command, person_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::register(&self.state, call, command, person_to_proto).await
+        })
+        .await
     }
 
     async fn get_person(
         &self,
         request: Request<pb::GetPersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let call = open(&self.state, &request, GET).await?;
+        let call = call_of(&self.state, &request, GET).await?;
         let req = request.into_inner();
         let result = async {
             let lookup = lookup(&req).map_err(|e| ApiError::InvalidArgument(vec![e]))?;
@@ -199,83 +198,66 @@ impl PersonService for PersonApi {
             Err(_) if !req.name.is_empty() => call.about(&req.name),
             Err(_) => call.about("persons:by-iin"),
         };
-        respond(&self.state, &call, true, result).await
+        respond(&self.state, &call, GET, result).await
     }
 
     async fn update_person(
         &self,
         request: Request<pb::UpdatePersonRequest>,
     ) -> Result<Response<pb::Person>, Status> {
-        let call = open(&self.state, &request, UPDATE).await?;
-        let req = request.into_inner();
-        let name = req.person.as_ref().map(|p| p.name.as_str()).unwrap_or("");
-        let call = call.about(name).with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, UPDATE, async |call, req| {
             let command = correct_command(&req)?;
-            use_case::correct(&self.state, &call, command, person_to_proto).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::correct(&self.state, call, command, person_to_proto).await
+        })
+        .await
     }
 
     async fn list_person_records(
         &self,
         request: Request<pb::ListPersonRecordsRequest>,
     ) -> Result<Response<pb::ListPersonRecordsResponse>, Status> {
-        let call = open(&self.state, &request, RECORDS).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name);
-        let result = async {
+        handle(&self.state, request, RECORDS, async |call, req| {
             let (id, as_of) = (
                 parse_name("name", &req.name, "persons"),
                 date_from_proto("as_of", req.as_of.as_ref()),
             )
                 .or_invalid()?;
-            let entries = use_case::records(&self.state, &call, id, as_of).await?;
+            let entries = use_case::records(&self.state, call, id, as_of).await?;
             Ok(pb::ListPersonRecordsResponse {
                 records: entries.iter().map(record_to_proto).collect(),
             })
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        })
+        .await
     }
 
     async fn list_person_versions(
         &self,
         request: Request<pb::ListPersonVersionsRequest>,
     ) -> Result<Response<pb::ListPersonVersionsResponse>, Status> {
-        let call = open(&self.state, &request, VERSIONS).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name);
-        let result = async {
+        handle(&self.state, request, VERSIONS, async |call, req| {
             let id = parse_name("name", &req.name, "persons")
                 .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
-            let versions = use_case::versions(&self.state, &call, id).await?;
+            let versions = use_case::versions(&self.state, call, id).await?;
             Ok(pb::ListPersonVersionsResponse {
                 versions: versions
                     .iter()
                     .map(|v| version_to_proto(v, &req.name))
                     .collect(),
             })
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        })
+        .await
     }
 
     async fn record_arrival_notification(
         &self,
         request: Request<pb::RecordArrivalNotificationRequest>,
     ) -> Result<Response<pb::ArrivalNotification>, Status> {
-        let call = open(&self.state, &request, RECORD_ARRIVAL).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.person).with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, RECORD_ARRIVAL, async |call, req| {
             let command = arrival_command(&req, self.state.clock.today())?;
             let present = |notice: &ArrivalNotice| arrival_to_proto(notice, &req.person);
-            use_case::record_arrival(&self.state, &call, command, present).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            use_case::record_arrival(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn validate_iin(
@@ -291,40 +273,32 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::EndRegistrationRequest>,
     ) -> Result<Response<pb::Registration>, Status> {
-        let call = open(&self.state, &request, END_REGISTRATION).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name).with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, END_REGISTRATION, async |call, req| {
             let command = end_registration_command(&req, self.state.clock.today())?;
-            records_use_case::end_registration(&self.state, &call, command, registration_to_proto)
+            records_use_case::end_registration(&self.state, call, command, registration_to_proto)
                 .await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+        })
+        .await
     }
 
     async fn annul_record(
         &self,
         request: Request<pb::AnnulRecordRequest>,
     ) -> Result<Response<pb::AnnulledRecord>, Status> {
-        let call = open(&self.state, &request, ANNUL_RECORD).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.name).with_request_id(&req.request_id);
-        let result = async {
+        handle(&self.state, request, ANNUL_RECORD, async |call, req| {
             let command = annul_command(&req, self.state.clock.today())?;
             let present =
                 |annulled: &records_use_case::Annulled| annulled_to_proto(annulled, &req.name);
-            records_use_case::annul(&self.state, &call, command, present).await
-        }
-        .await;
-        respond(&self.state, &call, false, result).await
+            records_use_case::annul(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn download_kandas_certificate(
         &self,
         request: Request<pb::DownloadKandasCertificateRequest>,
     ) -> Result<Response<pb::KandasCertificate>, Status> {
-        let call = open(&self.state, &request, DOWNLOAD_CERTIFICATE).await?;
+        let call = call_of(&self.state, &request, DOWNLOAD_CERTIFICATE).await?;
         let req = request.into_inner();
         let command = download_command(&req);
         // The paper prints the holder's names and IIN: audited under the person, as a read.
@@ -339,58 +313,58 @@ impl PersonService for PersonApi {
             certificates_use_case::download(&self.state, &call, command, present).await
         }
         .await;
-        respond(&self.state, &call, true, result).await
+        respond(&self.state, &call, DOWNLOAD_CERTIFICATE, result).await
     }
 
     async fn list_record_events(
         &self,
         request: Request<pb::ListRecordEventsRequest>,
     ) -> Result<Response<pb::ListRecordEventsResponse>, Status> {
-        let call = open(&self.state, &request, LIST_EVENTS)
-            .await?
-            .about(FEED_SUBJECT);
-        let req = request.into_inner();
-        let result = async {
-            let (after, limit) = record_events_query(&req)?;
-            let page = feed::list(&self.state, &call, after, limit).await?;
-            // With nothing new the caller keeps its cursor, to ask again from there.
-            let next_cursor = if page.covered == after {
-                req.cursor.clone()
-            } else {
-                encode_cursor(page.covered)
-            };
-            Ok(pb::ListRecordEventsResponse {
-                events: page.events.iter().map(record_event_to_proto).collect(),
-                next_cursor,
-            })
-        }
-        .await;
+        // A signed audit head has no person, and is no read of anyone's data.
         let persons = |page: &pb::ListRecordEventsResponse| {
-            // A signed audit head has no person, and is no read of anyone's data.
             page.events
                 .iter()
                 .filter(|e| !e.person.is_empty())
                 .map(|e| e.person.clone())
                 .collect()
         };
-        respond_listing(&self.state, &call, persons, result).await
+        handle_listing(
+            &self.state,
+            request,
+            LIST_EVENTS,
+            persons,
+            async |call, req| {
+                let (after, limit) = record_events_query(&req)?;
+                let page = feed::list(&self.state, call, after, limit).await?;
+                // With nothing new the caller keeps its cursor, to ask again from there.
+                let next_cursor = if page.covered == after {
+                    req.cursor.clone()
+                } else {
+                    encode_cursor(page.covered)
+                };
+                Ok(pb::ListRecordEventsResponse {
+                    events: page.events.iter().map(record_event_to_proto).collect(),
+                    next_cursor,
+                })
+            },
+        )
+        .await
     }
 
     async fn watch_record_events(
         &self,
         request: Request<pb::WatchRecordEventsRequest>,
     ) -> Result<Response<RecordEventStream>, Status> {
-        let call = open(&self.state, &request, WATCH_EVENTS)
-            .await?
-            .about(FEED_SUBJECT);
+        let (call, req) = open(&self.state, request, WATCH_EVENTS).await?;
         let result = async {
-            let after = parse_cursor(&request.get_ref().cursor)
-                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+            let after =
+                parse_cursor(&req.cursor).map_err(|e| ApiError::InvalidArgument(vec![e]))?;
             feed::resume(&self.state, &call, after).await?;
             Ok(after)
         }
         .await;
-        let after = respond(&self.state, &call, true, result)
+        // The stream outlives the handler: it gets the call itself, to audit each delivery.
+        let after = respond(&self.state, &call, WATCH_EVENTS, result)
             .await?
             .into_inner();
         let (sender, receiver) = tokio::sync::mpsc::channel(feed::WATCH_CHANNEL);
@@ -407,24 +381,25 @@ impl PersonService for PersonApi {
         &self,
         request: Request<pb::AcknowledgeRecordEventsRequest>,
     ) -> Result<Response<pb::RecordSubscription>, Status> {
-        let call = open(&self.state, &request, ACKNOWLEDGE_EVENTS)
-            .await?
-            .about(FEED_SUBJECT);
-        let result = async {
-            let cursor = parse_cursor(&request.get_ref().cursor)
-                .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
-            let standing = feed::acknowledge(&self.state, &call, cursor).await?;
-            Ok(subscription_to_proto(&standing))
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        handle(
+            &self.state,
+            request,
+            ACKNOWLEDGE_EVENTS,
+            async |call, req| {
+                let cursor =
+                    parse_cursor(&req.cursor).map_err(|e| ApiError::InvalidArgument(vec![e]))?;
+                let standing = feed::acknowledge(&self.state, call, cursor).await?;
+                Ok(subscription_to_proto(&standing))
+            },
+        )
+        .await
     }
 
     async fn verify_kandas_certificate(
         &self,
         request: Request<pb::VerifyKandasCertificateRequest>,
     ) -> Result<Response<pb::KandasCertificateVerification>, Status> {
-        let call = open(&self.state, &request, VERIFY_CERTIFICATE).await?;
+        let call = call_of(&self.state, &request, VERIFY_CERTIFICATE).await?;
         let req = request.into_inner();
         let result = async {
             let code = verification_code(&req)?;
@@ -438,7 +413,7 @@ impl PersonService for PersonApi {
             Err(_) => call.about("kandas-certificates:by-code"),
         };
         let result = result.map(|verified| certificate::verification_to_proto(&verified));
-        respond(&self.state, &call, true, result).await
+        respond(&self.state, &call, VERIFY_CERTIFICATE, result).await
     }
 }
 

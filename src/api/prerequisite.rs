@@ -3,10 +3,11 @@
 //! `service::prerequisites`, and converts the answer.
 
 use super::convert::{date_from_proto, date_to_proto, procedure_from_proto};
-use super::{name_of, open, parse_name, parse_quota_year, parse_region, parse_request_id, respond};
+use super::{Rpc, handle, name_of, parse_name, parse_quota_year, parse_region, parse_request_id};
 use crate::domain::prerequisites::Prerequisite;
 use crate::domain::records::OffenceField;
 use crate::error::{AllValid, ApiResult, FieldError};
+use crate::pb::rpc::prerequisite_service as rpc;
 use crate::pb::{self, prerequisite_service_server::PrerequisiteService};
 use crate::service::mutation::Idempotency;
 use crate::service::prerequisites::{self as use_case, CheckFor, Offence, RecordOffence};
@@ -14,8 +15,8 @@ use crate::state::AppState;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
-const CHECK: &str = crate::pb::rpc::prerequisite_service::CHECK_PREREQUISITES;
-const RECORD_OFFENCE: &str = crate::pb::rpc::prerequisite_service::RECORD_OFFENCE;
+const CHECK: Rpc = Rpc::read(rpc::CHECK_PREREQUISITES);
+const RECORD_OFFENCE: Rpc = Rpc::change(rpc::RECORD_OFFENCE);
 
 pub struct PrerequisiteApi {
     state: AppState,
@@ -152,33 +153,23 @@ impl PrerequisiteService for PrerequisiteApi {
         &self,
         request: Request<pb::CheckPrerequisitesRequest>,
     ) -> Result<Response<pb::CheckPrerequisitesResponse>, Status> {
-        let call = open(&self.state, &request, CHECK).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.person);
-        let result = match check_command(&req) {
-            Ok(command) => use_case::check(&self.state, &call, command)
+        handle(&self.state, request, CHECK, async |call, req| {
+            let command = check_command(&req)?;
+            use_case::check(&self.state, call, command)
                 .await
-                .map(check_response),
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, true, result).await
+                .map(check_response)
+        })
+        .await
     }
 
     async fn record_offence(
         &self,
         request: Request<pb::RecordOffenceRequest>,
     ) -> Result<Response<pb::Offence>, Status> {
-        let call = open(&self.state, &request, RECORD_OFFENCE).await?;
-        let req = request.into_inner();
-        // A refused record concerns the person as the request named it; a recorded one, the
-        // person's own name.
-        let call = call.about(&req.person).with_request_id(&req.request_id);
-        let result = match record_offence_command(&req, self.state.clock.today()) {
-            Ok(command) => {
-                use_case::record_offence(&self.state, &call, command, offence_to_proto).await
-            }
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, RECORD_OFFENCE, async |call, req| {
+            let command = record_offence_command(&req, self.state.clock.today())?;
+            use_case::record_offence(&self.state, call, command, offence_to_proto).await
+        })
+        .await
     }
 }

@@ -5,9 +5,10 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{encode_cursor, name_of, next_page, open, respond, respond_listing};
+use super::{Rpc, call_of, encode_cursor, handle, handle_listing, name_of, next_page};
 use crate::domain::jurisdiction::reads_personal_files;
 use crate::error::ApiError;
+use crate::pb::rpc::quota_service as rpc;
 use crate::pb::{self, quota_service_server::QuotaService};
 use crate::service::quota as use_case;
 use crate::state::AppState;
@@ -20,12 +21,13 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use std::pin::Pin;
 use tonic::{Request, Response, Status};
 
-const GET: &str = crate::pb::rpc::quota_service::GET_QUOTA;
-const LIST: &str = crate::pb::rpc::quota_service::LIST_QUOTAS;
-const DECISIONS: &str = crate::pb::rpc::quota_service::LIST_QUOTA_DECISIONS;
-const WATCH: &str = crate::pb::rpc::quota_service::WATCH_QUOTA_DECISIONS;
-const FORWARD: &str = crate::pb::rpc::quota_service::FORWARD_QUOTA_APPLICATIONS;
-const NOTIFIED: &str = crate::pb::rpc::quota_service::RECORD_APPLICANT_NOTIFIED;
+// Quotas are figures set by law, no one's data: the call is opened for its caller only.
+const GET: Rpc = Rpc::read(rpc::GET_QUOTA);
+const LIST: Rpc = Rpc::read(rpc::LIST_QUOTAS);
+const DECISIONS: Rpc = Rpc::read(rpc::LIST_QUOTA_DECISIONS);
+const WATCH: Rpc = Rpc::read(rpc::WATCH_QUOTA_DECISIONS);
+const FORWARD: Rpc = Rpc::change(rpc::FORWARD_QUOTA_APPLICATIONS);
+const NOTIFIED: Rpc = Rpc::change(rpc::RECORD_APPLICANT_NOTIFIED);
 /// Decisions read ahead of a watching client that has not taken them yet.
 const WATCH_BUFFER: usize = 64;
 
@@ -87,7 +89,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::GetQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        open(&self.state, &request, GET).await?;
+        call_of(&self.state, &request, GET).await?;
         let key = quota_key(request.get_ref())?;
         let row = use_case::get(&self.state, key).await?;
         Ok(Response::new(quota_to_proto(&row)))
@@ -97,7 +99,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListQuotasRequest>,
     ) -> Result<Response<pb::ListQuotasResponse>, Status> {
-        open(&self.state, &request, LIST).await?;
+        call_of(&self.state, &request, LIST).await?;
         let query = quotas_query(request.get_ref())?;
         let limit = query.limit;
         let mut quotas = use_case::list(&self.state, query).await?;
@@ -114,20 +116,6 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListQuotaDecisionsRequest>,
     ) -> Result<Response<pb::ListQuotaDecisionsResponse>, Status> {
-        let call = open(&self.state, &request, DECISIONS).await?;
-        let call = call.about("quota-decisions");
-        let req = request.get_ref();
-        let names = reads_personal_files(call.caller.role);
-        let result = async {
-            let rows = use_case::decisions(&self.state, &call, decisions_query(req)?).await?;
-            // With nothing new the caller keeps its cursor, to ask again from there.
-            let next_cursor = rows.last().map_or_else(|| req.cursor.clone(), cursor_of);
-            Ok(pb::ListQuotaDecisionsResponse {
-                decisions: rows.iter().map(|r| decision_to_proto(r, names)).collect(),
-                next_cursor,
-            })
-        }
-        .await;
         // Every applicant a page names is a read of that person.
         let named = |page: &pb::ListQuotaDecisionsResponse| {
             page.decisions
@@ -136,14 +124,24 @@ impl QuotaService for QuotaApi {
                 .map(|d| d.applicant.clone())
                 .collect()
         };
-        respond_listing(&self.state, &call, named, result).await
+        handle_listing(&self.state, request, DECISIONS, named, async |call, req| {
+            let names = reads_personal_files(call.caller.role);
+            let rows = use_case::decisions(&self.state, call, decisions_query(&req)?).await?;
+            // With nothing new the caller keeps its cursor, to ask again from there.
+            let next_cursor = rows.last().map_or_else(|| req.cursor.clone(), cursor_of);
+            Ok(pb::ListQuotaDecisionsResponse {
+                decisions: rows.iter().map(|r| decision_to_proto(r, names)).collect(),
+                next_cursor,
+            })
+        })
+        .await
     }
 
     async fn watch_quota_decisions(
         &self,
         request: Request<pb::WatchQuotaDecisionsRequest>,
     ) -> Result<Response<DecisionStream>, Status> {
-        let call = open(&self.state, &request, WATCH).await?;
+        let call = call_of(&self.state, &request, WATCH).await?;
         let (after, region) = watch_cursor(request.get_ref())?;
         let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER);
         let (state, decided) = (self.state.clone(), self.decided.clone());
@@ -174,36 +172,28 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ForwardQuotaApplicationsRequest>,
     ) -> Result<Response<pb::ForwardQuotaApplicationsResponse>, Status> {
-        let call = open(&self.state, &request, FORWARD).await?;
-        let req = request.into_inner();
-        let call = call.about("applications").with_request_id(&req.request_id);
-        let present = |ids: &[uuid::Uuid]| pb::ForwardQuotaApplicationsResponse {
-            forwarded: ids.iter().map(|id| name_of("applications", *id)).collect(),
-        };
-        let result = match forward_command(&req) {
-            Ok(command) => use_case::forward(&self.state, &call, command, present).await,
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, FORWARD, async |call, req| {
+            let command = forward_command(&req)?;
+            let present = |ids: &[uuid::Uuid]| pb::ForwardQuotaApplicationsResponse {
+                forwarded: ids.iter().map(|id| name_of("applications", *id)).collect(),
+            };
+            use_case::forward(&self.state, call, command, present).await
+        })
+        .await
     }
 
     async fn record_applicant_notified(
         &self,
         request: Request<pb::RecordApplicantNotifiedRequest>,
     ) -> Result<Response<pb::RecordApplicantNotifiedResponse>, Status> {
-        let call = open(&self.state, &request, NOTIFIED).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&req.application)
-            .with_request_id(&req.request_id);
-        let present = |late| pb::RecordApplicantNotifiedResponse {
-            application: req.application.clone(),
-            late,
-        };
-        let result = match notified_command(&req) {
-            Ok(command) => use_case::record_notified(&self.state, &call, command, present).await,
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, NOTIFIED, async |call, req| {
+            let command = notified_command(&req)?;
+            let present = |late| pb::RecordApplicantNotifiedResponse {
+                application: req.application.clone(),
+                late,
+            };
+            use_case::record_notified(&self.state, call, command, present).await
+        })
+        .await
     }
 }

@@ -5,8 +5,9 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{name_of, next_page, open, respond};
+use super::{Rpc, handle, name_of, next_page};
 use crate::domain::support::SupportKind;
+use crate::pb::rpc::support_service as rpc;
 use crate::pb::{self, support_service_server::SupportService};
 use crate::service::support as use_case;
 use crate::state::AppState;
@@ -14,9 +15,9 @@ use crate::store::support::{LineRow, PaymentRow};
 use commands::{entitlement_of, payments_query, record_command};
 use tonic::{Request, Response, Status};
 
-const GET: &str = crate::pb::rpc::support_service::GET_ENTITLEMENT;
-const RECORD: &str = crate::pb::rpc::support_service::RECORD_PAYMENT;
-const LIST: &str = crate::pb::rpc::support_service::LIST_PAYMENTS;
+const GET: Rpc = Rpc::read(rpc::GET_ENTITLEMENT);
+const RECORD: Rpc = Rpc::change(rpc::RECORD_PAYMENT);
+const LIST: Rpc = Rpc::read(rpc::LIST_PAYMENTS);
 
 pub struct SupportApi {
     state: AppState,
@@ -66,65 +67,48 @@ impl SupportService for SupportApi {
         &self,
         request: Request<pb::GetEntitlementRequest>,
     ) -> Result<Response<pb::Entitlement>, Status> {
-        let call = open(&self.state, &request, GET).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.application);
-        let result = match entitlement_of(&req) {
-            Ok(id) => use_case::entitlement(&self.state, &call, id)
-                .await
-                .map(|entitlement| {
-                    let (rent_mci_per_month, rent_tenge_per_month) =
-                        entitlement.monthly_rent().unwrap_or_default();
-                    pb::Entitlement {
-                        application: req.application.clone(),
-                        mci_year: entitlement.mci_year,
-                        mci_tenge: entitlement.mci_tenge,
-                        lines: entitlement.lines.iter().map(line_to_proto).collect(),
-                        rent_mci_per_month,
-                        rent_tenge_per_month,
-                    }
-                }),
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, true, result).await
+        handle(&self.state, request, GET, async |call, req| {
+            let id = entitlement_of(&req)?;
+            let entitlement = use_case::entitlement(&self.state, call, id).await?;
+            let (rent_mci_per_month, rent_tenge_per_month) =
+                entitlement.monthly_rent().unwrap_or_default();
+            Ok(pb::Entitlement {
+                application: req.application.clone(),
+                mci_year: entitlement.mci_year,
+                mci_tenge: entitlement.mci_tenge,
+                lines: entitlement.lines.iter().map(line_to_proto).collect(),
+                rent_mci_per_month,
+                rent_tenge_per_month,
+            })
+        })
+        .await
     }
 
     async fn record_payment(
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        let call = open(&self.state, &request, RECORD).await?;
-        let req = request.into_inner();
-        let call = call
-            .about(&req.application)
-            .with_request_id(&req.request_id);
-        let result = match record_command(&req) {
-            Ok(command) => {
-                use_case::record_payment(&self.state, &call, command, payment_to_proto).await
-            }
-            Err(error) => Err(error),
-        };
-        respond(&self.state, &call, false, result).await
+        handle(&self.state, request, RECORD, async |call, req| {
+            let command = record_command(&req)?;
+            use_case::record_payment(&self.state, call, command, payment_to_proto).await
+        })
+        .await
     }
 
     async fn list_payments(
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        let call = open(&self.state, &request, LIST).await?;
-        let req = request.into_inner();
-        let call = call.about(&req.application);
-        let result = async {
+        handle(&self.state, request, LIST, async |call, req| {
             let query = payments_query(&req)?;
             let limit = query.limit;
-            let mut rows = use_case::payments(&self.state, &call, query).await?;
+            let mut rows = use_case::payments(&self.state, call, query).await?;
             let next_page_token = next_page(&mut rows, limit, |r| r.id.to_string());
             Ok(pb::ListPaymentsResponse {
                 payments: rows.iter().map(payment_to_proto).collect(),
                 next_page_token,
             })
-        }
-        .await;
-        respond(&self.state, &call, true, result).await
+        })
+        .await
     }
 }
