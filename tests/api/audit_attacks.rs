@@ -62,24 +62,39 @@ async fn register_some(app: &TestApp, count: usize, prefix: &str) {
     }
 }
 
-/// Runs `statements` as a database superuser with the triggers off.
+/// Runs `statements` as a database superuser with the triggers off, in one transaction.
+/// The running service's sealer locks the chain head and then the events it seals, while an
+/// attack deletes events and then moves the head: PostgreSQL may break that deadlock by
+/// aborting the attack, which then simply tries again, as an attacker would.
 async fn as_superuser(app: &TestApp, statements: &[String]) {
     let admin = sqlx::PgPool::connect(&database_of(&app.database_url).admin)
         .await
         .unwrap();
-    let mut tx = admin.begin().await.unwrap();
+    for attempt in 1.. {
+        match run_as_superuser(&admin, statements).await {
+            Ok(()) => break,
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("40P01") && attempt < 5 =>
+            {
+                continue;
+            }
+            Err(e) => panic!("the superuser's statements failed: {e}"),
+        }
+    }
+    admin.close().await;
+}
+
+async fn run_as_superuser(admin: &sqlx::PgPool, statements: &[String]) -> Result<(), sqlx::Error> {
+    let mut tx = admin.begin().await?;
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
-        .await
-        .unwrap();
+        .await?;
     for sql in statements {
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .execute(&mut *tx)
-            .await
-            .unwrap();
+            .await?;
     }
-    tx.commit().await.unwrap();
-    admin.close().await;
+    tx.commit().await
 }
 
 async fn export_to(app: &TestApp, path: &Path) -> Vec<u8> {
