@@ -8,6 +8,7 @@ pub mod confirmation;
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
 use super::{next_page, open, parse_name, respond, respond_evaluated, respond_listing};
 use crate::domain::admission::Assessment;
+use crate::domain::ids::ApplicationId;
 use crate::error::ApiError;
 use crate::pb::{self, application_service_server::ApplicationService};
 use crate::service::applications::{self as use_case, Evaluated};
@@ -111,7 +112,7 @@ impl ApplicationService for ApplicationApi {
         let call = open(&self.state, &request, GET).await?;
         let req = request.into_inner();
         let call = call.about(&req.name);
-        let result = match parse_name("name", &req.name, "applications") {
+        let result = match parse_name::<ApplicationId>("name", &req.name) {
             Ok(id) => use_case::get(&self.state, &call, id)
                 .await
                 .map(|row| application_to_proto(&row, self.state.clock.today())),
@@ -277,7 +278,7 @@ impl ApplicationService for ApplicationApi {
         let req = request.into_inner();
         let call = call.about(&req.name);
         let result = async {
-            let id = parse_name("name", &req.name, "applications")
+            let id = parse_name::<ApplicationId>("name", &req.name)
                 .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
             let acts = crate::service::confirmation::verify_acts(&self.state, &call, id).await?;
             Ok(pb::VerifyApplicantSignaturesResponse {

@@ -14,6 +14,7 @@ use crate::audit::Entry;
 use crate::domain::call::Call;
 use crate::domain::caller::{ApplicantClaim, Caller};
 use crate::domain::country::CountryCode;
+use crate::domain::ids::NameError;
 use crate::domain::jurisdiction::Reach;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
@@ -21,6 +22,7 @@ use crate::error::{ApiError, ApiResult, FieldError, NOT_OUR_CURSOR, Reason};
 use crate::service::persons;
 use crate::state::AppState;
 use base64::Engine;
+use std::str::FromStr;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -66,18 +68,12 @@ pub async fn open<T>(
     }
 }
 
-/// Parses `collection/{uuid}`.
-pub fn parse_name(field: &str, value: &str, collection: &str) -> Result<Uuid, FieldError> {
+/// Parses the resource name of a `T`, such as `persons/{uuid}` into a
+/// [`PersonId`](crate::domain::ids::PersonId).
+pub fn parse_name<T: FromStr<Err = NameError>>(field: &str, value: &str) -> Result<T, FieldError> {
     value
-        .strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a resource name `{collection}/{{uuid}}`"),
-            )
-        })
+        .parse()
+        .map_err(|refused: NameError| FieldError::new(field, refused.to_string()))
 }
 
 /// Parses an ISO 3166-2:KZ region code such as `KZ-55`.
@@ -122,10 +118,6 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Fie
     } else {
         Ok(trimmed.to_string())
     }
-}
-
-pub fn name_of(collection: &str, id: Uuid) -> String {
-    format!("{collection}/{id}")
 }
 
 /// A required `request_id`: a UUID the caller chose.

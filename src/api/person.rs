@@ -9,7 +9,8 @@ use super::convert::{
     date_from_proto, date_to_proto, person_to_proto, record_event_to_proto, sex_from_proto,
     sex_to_proto, subscription_to_proto, timestamp,
 };
-use super::{encode_cursor, name_of, open, parse_cursor, parse_name, respond, respond_listing};
+use super::{encode_cursor, open, parse_cursor, parse_name, respond, respond_listing};
+use crate::domain::ids::PersonId;
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -227,7 +228,7 @@ impl PersonService for PersonApi {
         let call = call.about(&req.name);
         let result = async {
             let (id, as_of) = (
-                parse_name("name", &req.name, "persons"),
+                parse_name::<PersonId>("name", &req.name),
                 date_from_proto("as_of", req.as_of.as_ref()),
             )
                 .or_invalid()?;
@@ -248,7 +249,7 @@ impl PersonService for PersonApi {
         let req = request.into_inner();
         let call = call.about(&req.name);
         let result = async {
-            let id = parse_name("name", &req.name, "persons")
+            let id = parse_name::<PersonId>("name", &req.name)
                 .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
             let versions = use_case::versions(&self.state, &call, id).await?;
             Ok(pb::ListPersonVersionsResponse {
@@ -329,7 +330,7 @@ impl PersonService for PersonApi {
         let command = download_command(&req);
         // The paper prints the holder's names and IIN: audited under the person, as a read.
         let call = match &command {
-            Ok(download) => call.about(&name_of("persons", download.person)),
+            Ok(download) => call.about(&PersonId::from(download.person).to_string()),
             Err(_) => call.about(&req.name),
         };
         let result = async {
@@ -434,7 +435,7 @@ impl PersonService for PersonApi {
         // Whose certificate was checked is found under the person; the code, which opens the
         // check to anyone holding it, is not written down.
         let call = match &result {
-            Ok(verified) => call.about(&name_of("persons", verified.certificate.person_id)),
+            Ok(verified) => call.about(&PersonId::from(verified.certificate.person_id).to_string()),
             Err(_) => call.about("kandas-certificates:by-code"),
         };
         let result = result.map(|verified| certificate::verification_to_proto(&verified));

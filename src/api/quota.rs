@@ -5,7 +5,8 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{encode_cursor, name_of, next_page, open, respond, respond_listing};
+use super::{encode_cursor, next_page, open, respond, respond_listing};
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::jurisdiction::reads_personal_files;
 use crate::error::ApiError;
 use crate::pb::{self, quota_service_server::QuotaService};
@@ -61,7 +62,7 @@ fn cursor_of(row: &DecisionRow) -> String {
 fn decision_to_proto(row: &DecisionRow, names_applicant: bool) -> pb::QuotaDecision {
     pb::QuotaDecision {
         cursor: cursor_of(row),
-        application: name_of("applications", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
         region: row.region.to_string(),
         year: row.year,
         approved: row.approved,
@@ -69,7 +70,7 @@ fn decision_to_proto(row: &DecisionRow, names_applicant: bool) -> pb::QuotaDecis
         rent_mci: row.rent_mci,
         decide_time: Some(timestamp(row.decided_at)),
         applicant: if names_applicant {
-            name_of("persons", row.applicant_id)
+            PersonId::from(row.applicant_id).to_string()
         } else {
             String::new()
         },
@@ -177,8 +178,8 @@ impl QuotaService for QuotaApi {
         let call = open(&self.state, &request, FORWARD).await?;
         let req = request.into_inner();
         let call = call.about("applications").with_request_id(&req.request_id);
-        let present = |ids: &[uuid::Uuid]| pb::ForwardQuotaApplicationsResponse {
-            forwarded: ids.iter().map(|id| name_of("applications", *id)).collect(),
+        let present = |ids: &[ApplicationId]| pb::ForwardQuotaApplicationsResponse {
+            forwarded: ids.iter().map(ApplicationId::to_string).collect(),
         };
         let result = match forward_command(&req) {
             Ok(command) => use_case::forward(&self.state, &call, command, present).await,

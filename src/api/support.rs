@@ -5,7 +5,8 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{name_of, next_page, open, respond};
+use super::{next_page, open, respond};
+use crate::domain::ids::{ApplicationId, PaymentId};
 use crate::domain::support::SupportKind;
 use crate::pb::{self, support_service_server::SupportService};
 use crate::service::support as use_case;
@@ -51,8 +52,8 @@ fn line_to_proto(row: &LineRow) -> pb::EntitlementLine {
 
 fn payment_to_proto(row: &PaymentRow) -> pb::Payment {
     pb::Payment {
-        name: name_of("payments", row.id),
-        application: name_of("applications", row.application_id),
+        name: PaymentId::from(row.id).to_string(),
+        application: ApplicationId::from(row.application_id).to_string(),
         kind: kind_to_proto(row.kind) as i32,
         tenge: row.tenge,
         period: row.period.clone(),

@@ -8,6 +8,7 @@
 
 use crate::audit::Entry;
 use crate::domain::call::Call;
+use crate::domain::ids::PersonId;
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Reason, Violation, failed_precondition};
@@ -294,7 +295,7 @@ pub async fn watch(
                     .events
                     .iter()
                     .filter_map(|e| e.subject.person_id())
-                    .map(|id| format!("persons/{id}"));
+                    .map(|id| PersonId::from(id).to_string());
                 state.audit.record_reads(&call, persons).await?;
                 Ok::<_, ApiError>(page)
             };
