@@ -330,7 +330,7 @@ impl PersonService for PersonApi {
         let command = download_command(&req);
         // The paper prints the holder's names and IIN: audited under the person, as a read.
         let call = match &command {
-            Ok(download) => call.about(&PersonId::from(download.person).to_string()),
+            Ok(download) => call.about(&download.person.to_string()),
             Err(_) => call.about(&req.name),
         };
         let result = async {
@@ -509,8 +509,8 @@ fn registration_to_proto(row: &RegistrationRow) -> pb::Registration {
         Some(EndReason::CourtDecision) => R::CourtDecision,
     };
     pb::Registration {
-        name: format!("persons/{}/registrations/{}", row.person_id, row.id),
-        person: format!("persons/{}", row.person_id),
+        name: format!("{}/registrations/{}", PersonId::from(row.person_id), row.id),
+        person: PersonId::from(row.person_id).to_string(),
         kind: kind as i32,
         region: row.region.to_string(),
         address: row.address.clone(),
@@ -545,7 +545,7 @@ fn annulled_to_proto(annulled: &records_use_case::Annulled, name: &str) -> pb::A
     };
     pb::AnnulledRecord {
         name: name.to_string(),
-        person: format!("persons/{}", row.person_id),
+        person: PersonId::from(row.person_id).to_string(),
         kind: kind as i32,
         number: row.number.clone(),
         application: format!("applications/{}", row.application_id),

@@ -280,7 +280,7 @@ fn parse_record_name<'a>(
     field: &str,
     value: &'a str,
     collections: &[&str],
-) -> Result<(Uuid, &'a str, &'a str), FieldError> {
+) -> Result<(PersonId, &'a str, &'a str), FieldError> {
     let rule = || {
         FieldError::new(
             field,
@@ -296,7 +296,9 @@ fn parse_record_name<'a>(
     else {
         return Err(rule());
     };
-    let person = Uuid::parse_str(person).map_err(|_| rule())?;
+    let person = Uuid::parse_str(person)
+        .map(PersonId::from)
+        .map_err(|_| rule())?;
     if !collections.contains(&collection)
         || id.is_empty()
         || id.len() > 64
