@@ -10,7 +10,7 @@ use super::convert::{
     sex_to_proto, subscription_to_proto, timestamp,
 };
 use super::{encode_cursor, open, parse_cursor, parse_name, respond, respond_listing};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -518,7 +518,7 @@ fn registration_to_proto(row: &RegistrationRow) -> pb::Registration {
         until: row.until.map(date_to_proto),
         ended_on: row.ended_on.map(date_to_proto),
         end_reason: end_reason as i32,
-        application: format!("applications/{}", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
     }
 }
 
@@ -548,7 +548,7 @@ fn annulled_to_proto(annulled: &records_use_case::Annulled, name: &str) -> pb::A
         person: PersonId::from(row.person_id).to_string(),
         kind: kind as i32,
         number: row.number.clone(),
-        application: format!("applications/{}", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
         valid_from: Some(date_to_proto(row.valid_from)),
         valid_until: row.valid_until.map(date_to_proto),
         annulled_on,
