@@ -8,6 +8,7 @@ pub mod confirmation;
 use super::convert::{application_to_proto, checklist_to_proto, date_to_proto};
 use super::{Rpc, handle, handle_evaluated, handle_listing, next_page, parse_name};
 use crate::domain::admission::Assessment;
+use crate::domain::ids::ApplicationId;
 use crate::error::ApiError;
 use crate::pb::rpc::application_service as rpc;
 use crate::pb::{self, application_service_server::ApplicationService};
@@ -104,7 +105,7 @@ impl ApplicationService for ApplicationApi {
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
         handle(&self.state, request, GET, async |call, req| {
-            let id = parse_name("name", &req.name, "applications")
+            let id = parse_name::<ApplicationId>("name", &req.name)
                 .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
             let row = use_case::get(&self.state, call, id).await?;
             Ok(application_to_proto(&row, self.state.clock.today()))
@@ -240,7 +241,7 @@ impl ApplicationService for ApplicationApi {
             request,
             VERIFY_SIGNATURES,
             async |call, req| {
-                let id = parse_name("name", &req.name, "applications")
+                let id = parse_name::<ApplicationId>("name", &req.name)
                     .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
                 let acts = crate::service::confirmation::verify_acts(&self.state, call, id).await?;
                 Ok(pb::VerifyApplicantSignaturesResponse {

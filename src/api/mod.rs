@@ -18,24 +18,20 @@ pub use handler::{
 };
 
 use crate::domain::country::CountryCode;
+use crate::domain::ids::NameError;
 use crate::domain::regions::Region;
 pub use crate::error::Fields;
 use crate::error::{FieldError, NOT_OUR_CURSOR};
 use base64::Engine;
+use std::str::FromStr;
 use uuid::Uuid;
 
-/// Parses `collection/{uuid}`.
-pub fn parse_name(field: &str, value: &str, collection: &str) -> Result<Uuid, FieldError> {
+/// Parses the resource name of a `T`, such as `persons/{uuid}` into a
+/// [`PersonId`](crate::domain::ids::PersonId).
+pub fn parse_name<T: FromStr<Err = NameError>>(field: &str, value: &str) -> Result<T, FieldError> {
     value
-        .strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a resource name `{collection}/{{uuid}}`"),
-            )
-        })
+        .parse()
+        .map_err(|refused: NameError| FieldError::new(field, refused.to_string()))
 }
 
 /// Parses an ISO 3166-2:KZ region code such as `KZ-55`.
@@ -80,10 +76,6 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Fie
     } else {
         Ok(trimmed.to_string())
     }
-}
-
-pub fn name_of(collection: &str, id: Uuid) -> String {
-    format!("{collection}/{id}")
 }
 
 /// A required `request_id`: a UUID the caller chose.

@@ -10,9 +10,9 @@ use super::convert::{
     sex_to_proto, subscription_to_proto, timestamp,
 };
 use super::{
-    Rpc, call_of, encode_cursor, handle, handle_listing, name_of, open, parse_cursor, parse_name,
-    respond,
+    Rpc, call_of, encode_cursor, handle, handle_listing, open, parse_cursor, parse_name, respond,
 };
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::iin::Iin;
 use crate::domain::person::ArrivalNotice;
 use crate::domain::record_life::{AnnullableKind, AnnulmentGround, EndReason};
@@ -218,7 +218,7 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::ListPersonRecordsResponse>, Status> {
         handle(&self.state, request, RECORDS, async |call, req| {
             let (id, as_of) = (
-                parse_name("name", &req.name, "persons"),
+                parse_name::<PersonId>("name", &req.name),
                 date_from_proto("as_of", req.as_of.as_ref()),
             )
                 .or_invalid()?;
@@ -235,7 +235,7 @@ impl PersonService for PersonApi {
         request: Request<pb::ListPersonVersionsRequest>,
     ) -> Result<Response<pb::ListPersonVersionsResponse>, Status> {
         handle(&self.state, request, VERSIONS, async |call, req| {
-            let id = parse_name("name", &req.name, "persons")
+            let id = parse_name::<PersonId>("name", &req.name)
                 .map_err(|e| ApiError::InvalidArgument(vec![e]))?;
             let versions = use_case::versions(&self.state, call, id).await?;
             Ok(pb::ListPersonVersionsResponse {
@@ -303,7 +303,7 @@ impl PersonService for PersonApi {
         let command = download_command(&req);
         // The paper prints the holder's names and IIN: audited under the person, as a read.
         let call = match &command {
-            Ok(download) => call.about(&name_of("persons", download.person)),
+            Ok(download) => call.about(&download.person.to_string()),
             Err(_) => call.about(&req.name),
         };
         let result = async {
@@ -409,7 +409,7 @@ impl PersonService for PersonApi {
         // Whose certificate was checked is found under the person; the code, which opens the
         // check to anyone holding it, is not written down.
         let call = match &result {
-            Ok(verified) => call.about(&name_of("persons", verified.certificate.person_id)),
+            Ok(verified) => call.about(&PersonId::from(verified.certificate.person_id).to_string()),
             Err(_) => call.about("kandas-certificates:by-code"),
         };
         let result = result.map(|verified| certificate::verification_to_proto(&verified));
@@ -483,8 +483,8 @@ fn registration_to_proto(row: &RegistrationRow) -> pb::Registration {
         Some(EndReason::CourtDecision) => R::CourtDecision,
     };
     pb::Registration {
-        name: format!("persons/{}/registrations/{}", row.person_id, row.id),
-        person: format!("persons/{}", row.person_id),
+        name: format!("{}/registrations/{}", PersonId::from(row.person_id), row.id),
+        person: PersonId::from(row.person_id).to_string(),
         kind: kind as i32,
         region: row.region.to_string(),
         address: row.address.clone(),
@@ -492,7 +492,7 @@ fn registration_to_proto(row: &RegistrationRow) -> pb::Registration {
         until: row.until.map(date_to_proto),
         ended_on: row.ended_on.map(date_to_proto),
         end_reason: end_reason as i32,
-        application: format!("applications/{}", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
     }
 }
 
@@ -519,10 +519,10 @@ fn annulled_to_proto(annulled: &records_use_case::Annulled, name: &str) -> pb::A
     };
     pb::AnnulledRecord {
         name: name.to_string(),
-        person: format!("persons/{}", row.person_id),
+        person: PersonId::from(row.person_id).to_string(),
         kind: kind as i32,
         number: row.number.clone(),
-        application: format!("applications/{}", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
         valid_from: Some(date_to_proto(row.valid_from)),
         valid_until: row.valid_until.map(date_to_proto),
         annulled_on,

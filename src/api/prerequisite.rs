@@ -3,7 +3,8 @@
 //! `service::prerequisites`, and converts the answer.
 
 use super::convert::{date_from_proto, date_to_proto, procedure_from_proto};
-use super::{Rpc, handle, name_of, parse_name, parse_quota_year, parse_region, parse_request_id};
+use super::{Rpc, handle, parse_name, parse_quota_year, parse_region, parse_request_id};
+use crate::domain::ids::PersonId;
 use crate::domain::prerequisites::Prerequisite;
 use crate::domain::records::OffenceField;
 use crate::error::{AllValid, ApiResult, FieldError};
@@ -36,7 +37,7 @@ fn check_command(req: &pb::CheckPrerequisitesRequest) -> ApiResult<CheckFor> {
         .then(|| parse_quota_year(req.year))
         .transpose();
     let (person, procedure, as_of, region, year) = (
-        parse_name("person", &req.person, "persons"),
+        parse_name::<PersonId>("person", &req.person),
         procedure_from_proto(req.procedure)
             .ok_or_else(|| FieldError::new("procedure", "required: a Procedure")),
         date_from_proto("as_of", req.as_of.as_ref()),
@@ -60,7 +61,7 @@ fn record_offence_command(
 ) -> ApiResult<RecordOffence> {
     let (request_id, person, field, date, description) = (
         parse_request_id(&req.request_id),
-        parse_name("person", &req.person, "persons"),
+        parse_name::<PersonId>("person", &req.person),
         field_from_proto(req.field)
             .ok_or_else(|| FieldError::new("field", "required: MIGRATION, TAX, LABOUR or OTHER")),
         offence_date(req.offence_date.as_ref(), today),
@@ -121,8 +122,8 @@ fn field_to_proto(field: OffenceField) -> pb::record_offence_request::Field {
 
 fn offence_to_proto(offence: &Offence) -> pb::Offence {
     pb::Offence {
-        name: name_of("offences", offence.id),
-        person: name_of("persons", offence.person),
+        name: offence.id.to_string(),
+        person: offence.person.to_string(),
         field: field_to_proto(offence.field).into(),
         offence_date: Some(date_to_proto(offence.date)),
         description: offence.description.clone(),

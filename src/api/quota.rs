@@ -5,7 +5,8 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{Rpc, call_of, encode_cursor, handle, handle_listing, name_of, next_page};
+use super::{Rpc, call_of, encode_cursor, handle, handle_listing, next_page};
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::jurisdiction::reads_personal_files;
 use crate::error::ApiError;
 use crate::pb::rpc::quota_service as rpc;
@@ -63,7 +64,7 @@ fn cursor_of(row: &DecisionRow) -> String {
 fn decision_to_proto(row: &DecisionRow, names_applicant: bool) -> pb::QuotaDecision {
     pb::QuotaDecision {
         cursor: cursor_of(row),
-        application: name_of("applications", row.application_id),
+        application: ApplicationId::from(row.application_id).to_string(),
         region: row.region.to_string(),
         year: row.year,
         approved: row.approved,
@@ -71,7 +72,7 @@ fn decision_to_proto(row: &DecisionRow, names_applicant: bool) -> pb::QuotaDecis
         rent_mci: row.rent_mci,
         decide_time: Some(timestamp(row.decided_at)),
         applicant: if names_applicant {
-            name_of("persons", row.applicant_id)
+            PersonId::from(row.applicant_id).to_string()
         } else {
             String::new()
         },
@@ -174,8 +175,8 @@ impl QuotaService for QuotaApi {
     ) -> Result<Response<pb::ForwardQuotaApplicationsResponse>, Status> {
         handle(&self.state, request, FORWARD, async |call, req| {
             let command = forward_command(&req)?;
-            let present = |ids: &[uuid::Uuid]| pb::ForwardQuotaApplicationsResponse {
-                forwarded: ids.iter().map(|id| name_of("applications", *id)).collect(),
+            let present = |ids: &[ApplicationId]| pb::ForwardQuotaApplicationsResponse {
+                forwarded: ids.iter().map(ApplicationId::to_string).collect(),
             };
             use_case::forward(&self.state, call, command, present).await
         })

@@ -5,7 +5,8 @@
 mod commands;
 
 use super::convert::timestamp;
-use super::{Rpc, handle, name_of, next_page};
+use super::{Rpc, handle, next_page};
+use crate::domain::ids::{ApplicationId, PaymentId};
 use crate::domain::support::SupportKind;
 use crate::pb::rpc::support_service as rpc;
 use crate::pb::{self, support_service_server::SupportService};
@@ -52,8 +53,8 @@ fn line_to_proto(row: &LineRow) -> pb::EntitlementLine {
 
 fn payment_to_proto(row: &PaymentRow) -> pb::Payment {
     pb::Payment {
-        name: name_of("payments", row.id),
-        application: name_of("applications", row.application_id),
+        name: PaymentId::from(row.id).to_string(),
+        application: ApplicationId::from(row.application_id).to_string(),
         kind: kind_to_proto(row.kind) as i32,
         tenge: row.tenge,
         period: row.period.clone(),

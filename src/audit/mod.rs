@@ -53,7 +53,7 @@ impl Entry<'_> {
     pub fn applicant(&self) -> String {
         self.caller
             .applicant
-            .map(|id| format!("persons/{id}"))
+            .map(|id| crate::domain::ids::PersonId::from(id).to_string())
             .unwrap_or_default()
     }
 }

@@ -6,6 +6,7 @@
 //! no longer valid.
 
 use crate::domain::call::Call;
+use crate::domain::ids::PersonId;
 use crate::domain::record_list::{Standing, status_standing};
 use crate::domain::verification_code::{RANDOM_BYTES, VerificationCode};
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 /// DownloadKandasCertificate, parsed: the certificate `number` of `person`.
 pub struct Download {
-    pub person: Uuid,
+    pub person: PersonId,
     pub number: String,
 }
 
@@ -49,7 +50,7 @@ pub async fn download<R>(
 ) -> ApiResult<R> {
     let Download { person, number } = command;
     let mut tx = state.pool.begin().await?;
-    let person = persons::get(&mut *tx, person)
+    let person = persons::get(&mut *tx, person.uuid())
         .await?
         .ok_or_else(|| ApiError::missing(call, "person"))?;
     within(&mut *tx, call, person.id).await?;

@@ -5,6 +5,7 @@
 //! own certificate and carry none.
 
 use crate::domain::call::Call;
+use crate::domain::ids::ApplicationId;
 use crate::domain::iin::Iin;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, FieldError, Reason};
@@ -189,8 +190,9 @@ pub enum Verdict {
 pub async fn verify_acts(
     state: &AppState,
     call: &Call,
-    application_id: Uuid,
+    id: ApplicationId,
 ) -> ApiResult<Vec<VerifiedAct>> {
+    let application_id = id.uuid();
     let mut conn = state.pool.acquire().await?;
     let application = crate::store::applications::get(&mut *conn, application_id)
         .await?

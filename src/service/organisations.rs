@@ -3,6 +3,7 @@
 //! owns its transaction.
 
 use crate::domain::call::Call;
+use crate::domain::ids::OrganisationId;
 use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState, Registry};
 use crate::error::{ApiError, ApiResult};
 use crate::service::mutation::{self, Idempotency};
@@ -25,7 +26,7 @@ pub struct RegisterOrganisation {
 /// UpdateOrganisation, parsed: each field given replaces the stored one.
 pub struct UpdateOrganisation {
     pub key: Idempotency,
-    pub id: String,
+    pub id: OrganisationId,
     /// Empty: change whatever version is stored.
     pub etag: String,
     pub display_name: Option<String>,
@@ -34,8 +35,10 @@ pub struct UpdateOrganisation {
     pub accepts_sms_confirmation: Option<bool>,
 }
 
+/// The resource name of an organisation id held as text, as a row or a certificate holds it;
+/// one parsed from a request is an [`OrganisationId`], which names itself.
 pub fn name_of(id: &str) -> String {
-    format!("organisations/{id}")
+    format!("{}/{id}", OrganisationId::COLLECTION)
 }
 
 /// Registers a new organisation; its certificates are honoured once every replica has heard.
@@ -81,12 +84,12 @@ pub async fn update<R: Message + Default>(
         state: new_state,
         accepts_sms_confirmation,
     } = command;
-    let name = name_of(&id);
+    let name = id.to_string();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
-    let stored = organisations::lock(&mut tx, &id)
+    let stored = organisations::lock(&mut tx, id.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound {
             resource: name.clone(),

@@ -4,6 +4,7 @@
 use crate::audit::Entry;
 use crate::domain::call::Call;
 use crate::domain::correction::{self, Correctable, SupportingDocument};
+use crate::domain::ids::PersonId;
 use crate::domain::iin::Iin;
 use crate::domain::jurisdiction::OutsideJurisdiction;
 use crate::domain::person::{
@@ -34,7 +35,7 @@ pub struct Register {
 /// UpdatePerson, parsed: the fields to take from `proposed`, on the version `etag` names.
 pub struct Correct {
     pub key: Idempotency,
-    pub person: Uuid,
+    pub person: PersonId,
     pub etag: String,
     pub fields: Vec<Correctable>,
     pub proposed: ProposedPerson,
@@ -56,14 +57,14 @@ pub struct ProposedPerson {
 
 /// GetPerson, parsed: the one way the request names the person.
 pub enum Lookup {
-    Name(Uuid),
+    Name(PersonId),
     Iin(Iin),
 }
 
 /// RecordArrivalNotification, parsed.
 pub struct RecordArrival {
     pub key: Idempotency,
-    pub person: Uuid,
+    pub person: PersonId,
     pub entry_date: NaiveDate,
     pub notified_on: NaiveDate,
     pub host: String,
@@ -117,13 +118,13 @@ pub async fn register<R: Message + Default>(
     if let Some(document) = &document {
         persons::insert_document(&mut tx, row.id, document).await?;
     }
-    let name = format!("persons/{}", row.id);
+    let name = PersonId::from(row.id).to_string();
     let reason = if candidates.is_empty() {
         "registered".to_string()
     } else {
         let others: Vec<String> = candidates
             .iter()
-            .map(|id| format!("persons/{id}"))
+            .map(|id| PersonId::from(*id).to_string())
             .collect();
         format!("registered; stated distinct from {}", others.join(", "))
     };
@@ -160,7 +161,7 @@ fn possible_duplicate(candidates: &[Uuid]) -> ApiError {
             .map(|id| {
                 Violation::new(
                     "POSSIBLE_DUPLICATE",
-                    format!("persons/{id}"),
+                    PersonId::from(*id).to_string(),
                     "same surname, given name, birth date and sex",
                 )
             })
@@ -185,6 +186,7 @@ pub async fn correct<R: Message + Default>(
         reason,
         document,
     } = command;
+    let person = person.uuid();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
@@ -251,9 +253,10 @@ pub async fn correct<R: Message + Default>(
 pub async fn records(
     state: &AppState,
     call: &Call,
-    person: Uuid,
+    person: PersonId,
     as_of: Option<NaiveDate>,
 ) -> ApiResult<Vec<crate::domain::record_list::RecordEntry>> {
+    let person = person.uuid();
     let mut conn = state.pool.acquire().await?;
     let on_record = records::load(&mut conn, person)
         .await?
@@ -268,8 +271,9 @@ pub async fn records(
 pub async fn versions(
     state: &AppState,
     call: &Call,
-    person: Uuid,
+    person: PersonId,
 ) -> ApiResult<Vec<persons::VersionRow>> {
+    let person = person.uuid();
     persons::get(&state.pool, person)
         .await?
         .ok_or_else(|| ApiError::missing(call, "person"))?;
@@ -297,11 +301,11 @@ pub async fn get(
 ) -> ApiResult<(PersonRow, Disclosure)> {
     let by_iin = matches!(lookup, Lookup::Iin(_));
     let name = match &lookup {
-        Lookup::Name(id) => format!("persons/{id}"),
+        Lookup::Name(id) => id.to_string(),
         Lookup::Iin(_) => "the person with this IIN".into(),
     };
     let row = match lookup {
-        Lookup::Name(id) => persons::get(&state.pool, id).await?,
+        Lookup::Name(id) => persons::get(&state.pool, id.uuid()).await?,
         Lookup::Iin(iin) => persons::get_by_iin(&state.pool, &iin).await?,
     }
     // A psc or police office may learn whether an IIN is held: the lookup of a walk-in is
@@ -324,7 +328,7 @@ pub async fn get(
 
 /// The refusal of a person outside the caller's jurisdiction.
 pub fn outside(person: Uuid) -> ApiError {
-    OutsideJurisdiction::of(&format!("persons/{person}")).into()
+    OutsideJurisdiction::of(&PersonId::from(person).to_string()).into()
 }
 
 /// Refuses a person outside the caller's scope.
@@ -367,6 +371,7 @@ pub async fn record_arrival<R: Message + Default>(
         notified_on,
         host,
     } = command;
+    let person = person.uuid();
     let due_date = state
         .calendar
         .current()

@@ -4,6 +4,7 @@
 use crate::domain::admission::{self, People};
 use crate::domain::call::Call;
 use crate::domain::details::Details;
+use crate::domain::ids::{OffenceId, PersonId};
 use crate::domain::prerequisites::{self, Prerequisite, PrerequisiteQuery};
 use crate::domain::procedure::Procedure;
 use crate::domain::records::OffenceField;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 /// CheckPrerequisites, parsed.
 pub struct CheckFor {
-    pub person: Uuid,
+    pub person: PersonId,
     pub procedure: Procedure,
     /// Today's clock when unset.
     pub as_of: Option<NaiveDate>,
@@ -31,7 +32,7 @@ pub struct CheckFor {
 /// RecordOffence, parsed.
 pub struct RecordOffence {
     pub key: Idempotency,
-    pub person: Uuid,
+    pub person: PersonId,
     pub field: OffenceField,
     pub date: NaiveDate,
     /// Trimmed, as stored.
@@ -41,8 +42,8 @@ pub struct RecordOffence {
 /// An offence as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offence {
-    pub id: Uuid,
-    pub person: Uuid,
+    pub id: OffenceId,
+    pub person: PersonId,
     pub field: OffenceField,
     pub date: NaiveDate,
     pub description: String,
@@ -63,6 +64,7 @@ pub async fn check(
         region,
         year,
     } = command;
+    let person = person.uuid();
     let as_of = as_of.unwrap_or_else(|| state.clock.today());
     let mut conn = state.pool.acquire().await?;
     let records = records::load(&mut conn, person)
@@ -156,15 +158,15 @@ pub async fn record_offence<R: Message + Default>(
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
-    store::persons::get(&mut *tx, person)
+    store::persons::get(&mut *tx, person.uuid())
         .await?
         .ok_or_else(|| ApiError::missing(call, "person"))?;
-    persons::within(&mut *tx, call, person).await?;
-    let id = Uuid::now_v7();
+    persons::within(&mut *tx, call, person.uuid()).await?;
+    let id = OffenceId::from(Uuid::now_v7());
     records::insert_offence(
         &mut tx,
-        id,
-        person,
+        id.uuid(),
+        person.uuid(),
         field,
         date,
         &description,
@@ -178,7 +180,7 @@ pub async fn record_offence<R: Message + Default>(
         date,
         description,
     });
-    let name = format!("persons/{person}");
+    let name = person.to_string();
     mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

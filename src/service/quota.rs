@@ -2,6 +2,7 @@
 //! to the commission, and recording that an applicant was told of the decision (SPEC 6).
 
 use crate::domain::call::Call;
+use crate::domain::ids::ApplicationId;
 use crate::domain::jurisdiction::Scope;
 use crate::domain::lifecycle;
 use crate::domain::procedure::Procedure;
@@ -16,7 +17,6 @@ use chrono::NaiveDate;
 use prost::Message;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use uuid::Uuid;
 
 /// Most decisions one read of the feed fetches.
 const FEED_PAGE: i64 = 500;
@@ -40,14 +40,14 @@ pub struct DecisionsQuery {
 /// ForwardQuotaApplications, parsed.
 pub struct Forward {
     pub key: Idempotency,
-    pub applications: Vec<Uuid>,
+    pub applications: Vec<ApplicationId>,
 }
 
 /// RecordApplicantNotified, parsed. `name` is the application as the caller named it, which
 /// the answer and the audit event repeat.
 pub struct RecordNotified {
     pub key: Idempotency,
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub name: String,
     /// The day the applicant was told; today when unset.
     pub notified_on: Option<NaiveDate>,
@@ -98,7 +98,7 @@ pub async fn forward<R: Message + Default>(
     state: &AppState,
     call: &Call,
     command: Forward,
-    present: impl FnOnce(&[Uuid]) -> R,
+    present: impl FnOnce(&[ApplicationId]) -> R,
 ) -> ApiResult<R> {
     let Forward { key, applications } = command;
     let mut tx = state.pool.begin().await?;
@@ -114,8 +114,9 @@ pub async fn forward<R: Message + Default>(
         .date;
     let mut problems = Vec::new();
     let mut forwarded = Vec::new();
-    for id in applications {
-        let name = format!("applications/{id}");
+    for application in applications {
+        let name = application.to_string();
+        let id = application.uuid();
         let row = applications::get_for_update(&mut tx, id).await?;
         match &row {
             Some(row) => call.scope().check(row.placement(), &name)?,
@@ -131,7 +132,7 @@ pub async fn forward<R: Message + Default>(
                     && lifecycle::may_forward(row.state, row.pending_step).is_ok() =>
             {
                 applications::mark_forwarded(&mut tx, id, today, decide_by).await?;
-                forwarded.push(id);
+                forwarded.push(application);
             }
             Some(row) if row.procedure == Procedure::RegionalQuotaInclusion => {
                 problems.push(Violation::new(
@@ -177,6 +178,7 @@ pub async fn record_notified<R: Message + Default>(
         name,
         notified_on,
     } = command;
+    let id = id.uuid();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);

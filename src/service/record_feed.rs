@@ -8,6 +8,7 @@
 
 use crate::audit::Entry;
 use crate::domain::call::Call;
+use crate::domain::ids::{OrganisationId, PersonId};
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Reason, Violation, failed_precondition};
@@ -37,8 +38,7 @@ const REREAD: Duration = Duration::from_secs(2);
 /// SetRecordSubscription, parsed.
 pub struct SetSubscription {
     pub key: Idempotency,
-    /// The organisation id.
-    pub organisation: String,
+    pub organisation: OrganisationId,
     pub subscription: Subscription,
 }
 
@@ -67,12 +67,12 @@ pub async fn set_subscription<R: Message + Default>(
         organisation,
         subscription,
     } = command;
-    let name = name_of(&organisation);
+    let name = organisation.to_string();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
     }
-    let registered = organisations::lock(&mut tx, &organisation).await?;
+    let registered = organisations::lock(&mut tx, organisation.as_str()).await?;
     let refusal = |reason, message: String| {
         failed_precondition(
             reason,
@@ -102,7 +102,8 @@ pub async fn set_subscription<R: Message + Default>(
         }
         Some(_) => {}
     }
-    let row = record_events::set_subscription(&mut tx, &organisation, &subscription.kinds).await?;
+    let row = record_events::set_subscription(&mut tx, organisation.as_str(), &subscription.kinds)
+        .await?;
     let head = record_events::head(&mut *tx).await?;
     let answer = present(&Standing { row, head });
     mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
@@ -294,7 +295,7 @@ pub async fn watch(
                     .events
                     .iter()
                     .filter_map(|e| e.subject.person_id())
-                    .map(|id| format!("persons/{id}"));
+                    .map(|id| PersonId::from(id).to_string());
                 state.audit.record_reads(&call, persons).await?;
                 Ok::<_, ApiError>(page)
             };

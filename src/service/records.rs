@@ -3,6 +3,7 @@
 //! its idempotency claim and its audit event, and acts only within the caller's jurisdiction.
 
 use crate::domain::call::Call;
+use crate::domain::ids::PersonId;
 use crate::domain::jurisdiction::Placement;
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::record_life::{
@@ -20,7 +21,7 @@ use uuid::Uuid;
 /// EndRegistration, parsed.
 pub struct EndRegistration {
     pub key: Idempotency,
-    pub person: Uuid,
+    pub person: PersonId,
     pub registration: Uuid,
     pub end: RegistrationEnd,
 }
@@ -29,7 +30,7 @@ pub struct EndRegistration {
 pub struct AnnulRecord {
     pub key: Idempotency,
     pub kind: AnnullableKind,
-    pub person: Uuid,
+    pub person: PersonId,
     pub number: String,
     pub annulment: Annulment,
 }
@@ -55,6 +56,7 @@ pub async fn end_registration<R: Message + Default>(
         registration,
         end,
     } = command;
+    let person = person.uuid();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
@@ -129,6 +131,7 @@ pub async fn annul<R: Message + Default>(
         number,
         annulment,
     } = command;
+    let person = person.uuid();
     let annuls = kind.annulled_by();
     if call.caller.role != annuls {
         return Err(ApiError::PermissionDenied {

@@ -3,6 +3,7 @@
 //! advisory lock lets one replica at a time run, and erasing what is already erased is a no-op,
 //! so a run cut short is simply finished by the next.
 
+use crate::domain::ids::ApplicationId;
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::retention;
 use crate::store::record_events;
@@ -46,7 +47,7 @@ pub async fn run_once(
             if !store::erase(&mut tx, application.id, &erased, today).await? {
                 continue;
             }
-            let subject = format!("applications/{}", application.id);
+            let subject = ApplicationId::from(application.id).to_string();
             crate::audit::record_system(&mut *tx, tag_key, "retention", ERASE_ACT, &subject)
                 .await?;
             let applicant = Holder::new(

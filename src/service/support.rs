@@ -2,6 +2,7 @@
 //! against it, and the payments made (SPEC 6).
 
 use crate::domain::call::Call;
+use crate::domain::ids::ApplicationId;
 use crate::domain::support::{self, PaymentProblem, SupportKind};
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::applications;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 /// event and any refusal repeat.
 pub struct RecordPayment {
     pub key: Idempotency,
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub name: String,
     pub kind: SupportKind,
     pub tenge: i64,
@@ -25,7 +26,7 @@ pub struct RecordPayment {
 
 /// ListPayments, parsed.
 pub struct PaymentsQuery {
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub after: Option<Uuid>,
     pub limit: i64,
 }
@@ -48,10 +49,10 @@ impl Entitlement {
 pub async fn entitlement(
     state: &AppState,
     call: &Call,
-    application: Uuid,
+    application: ApplicationId,
 ) -> ApiResult<Entitlement> {
     applications::ensure_within(&state.pool, call, application).await?;
-    let lines = store::lines(&state.pool, application).await?;
+    let lines = store::lines(&state.pool, application.uuid()).await?;
     // Every line of one entitlement was fixed at the same MCI.
     let Some(&LineRow {
         mci_year,
@@ -91,6 +92,7 @@ pub async fn record_payment<R: Message + Default>(
         return Ok(first);
     }
     applications::ensure_within(&mut *tx, call, id).await?;
+    let id = id.uuid();
     let row = store::line_for_update(&mut tx, id, kind)
         .await?
         .ok_or_else(|| {
@@ -127,7 +129,13 @@ pub async fn payments(
     query: PaymentsQuery,
 ) -> ApiResult<Vec<PaymentRow>> {
     applications::ensure_within(&state.pool, call, query.application).await?;
-    Ok(store::payments(&state.pool, query.application, query.after, query.limit + 1).await?)
+    Ok(store::payments(
+        &state.pool,
+        query.application.uuid(),
+        query.after,
+        query.limit + 1,
+    )
+    .await?)
 }
 
 /// The rule a payment broke, as the caller is told it; `line` names the line it was for.

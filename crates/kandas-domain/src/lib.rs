@@ -16,6 +16,7 @@ pub mod country;
 pub mod details;
 pub mod disclosure;
 pub mod documents;
+pub mod ids;
 pub mod iin;
 pub mod issuance;
 pub mod jurisdiction;

@@ -2,7 +2,8 @@
 //! every malformed field collected, and its rows as the wire shows them.
 
 use crate::api::convert::timestamp;
-use crate::api::{Fields, decode_page_token, parse_region, parse_request_id};
+use crate::api::{Fields, decode_page_token, parse_name, parse_region, parse_request_id};
+use crate::domain::ids::OrganisationId;
 use crate::domain::organisation::{Jurisdiction, Organisation, OrganisationState, is_valid_id};
 use crate::domain::role::Role;
 use crate::error::{AllValid, ApiResult, FieldError};
@@ -87,12 +88,7 @@ pub(super) fn register_command(
 }
 
 pub(super) fn update_command(req: &pb::UpdateOrganisationRequest) -> ApiResult<UpdateOrganisation> {
-    let id = req
-        .name
-        .strip_prefix("organisations/")
-        .filter(|id| is_valid_id(id))
-        .map(str::to_string)
-        .ok_or_else(|| FieldError::new("name", "must be a resource name `organisations/{id}`"));
+    let id = parse_name::<OrganisationId>("name", &req.name);
     let name = req
         .display_name
         .as_deref()

@@ -3,8 +3,8 @@
 
 use super::organisations::page_after;
 use crate::api::convert::event_kind_from_proto;
-use crate::api::{page_size, parse_request_id};
-use crate::domain::organisation::is_valid_id;
+use crate::api::{page_size, parse_name, parse_request_id};
+use crate::domain::ids::OrganisationId;
 use crate::domain::record_event::Subscription;
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
@@ -14,17 +14,7 @@ use crate::service::record_feed::SetSubscription;
 pub(super) fn set_subscription_command(
     req: &pb::SetRecordSubscriptionRequest,
 ) -> ApiResult<SetSubscription> {
-    let organisation = req
-        .organisation
-        .strip_prefix("organisations/")
-        .filter(|id| is_valid_id(id))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            FieldError::new(
-                "organisation",
-                "must be a resource name `organisations/{id}`",
-            )
-        });
+    let organisation = parse_name::<OrganisationId>("organisation", &req.organisation);
     let (request_id, organisation, subscription) = (
         parse_request_id(&req.request_id),
         organisation,

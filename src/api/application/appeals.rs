@@ -4,8 +4,9 @@
 use super::confirmation::{Stated, presented};
 use crate::api::convert::assurance_to_proto;
 use crate::api::convert::date_to_proto;
-use crate::api::{name_of, page_size, parse_name, parse_request_id, required_text};
+use crate::api::{page_size, parse_name, parse_request_id, required_text};
 use crate::domain::appeal::AppealState;
+use crate::domain::ids::{AppealId, ApplicationId};
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::applications::appeal::{DecideAppeal, FileAppeal};
@@ -23,7 +24,7 @@ fn text(field: &str, value: &str) -> Result<String, FieldError> {
 pub(in crate::api) fn file_command(req: &pb::FileAppealRequest) -> ApiResult<FileAppeal> {
     let (request_id, application, grounds, confirmation) = (
         parse_request_id(&req.request_id),
-        parse_name("application", &req.application, "applications"),
+        parse_name::<ApplicationId>("application", &req.application),
         text("grounds", &req.grounds),
         presented(req, |bare| {
             use pb::file_appeal_request::ApplicantConfirmation as C;
@@ -45,7 +46,7 @@ pub(in crate::api) fn file_command(req: &pb::FileAppealRequest) -> ApiResult<Fil
 pub(in crate::api) fn decide_command(req: &pb::DecideAppealRequest) -> ApiResult<DecideAppeal> {
     let (request_id, appeal, reason) = (
         parse_request_id(&req.request_id),
-        parse_name("name", &req.name, "appeals"),
+        parse_name::<AppealId>("name", &req.name),
         text("reason", &req.reason),
     )
         .or_invalid()?;
@@ -69,8 +70,8 @@ pub(in crate::api) fn appeal_to_proto(row: &AppealRow, today: NaiveDate) -> pb::
         AppealState::Overturned => State::Overturned,
     };
     pb::Appeal {
-        name: name_of("appeals", row.id),
-        application: name_of("applications", row.application_id),
+        name: AppealId::from(row.id).to_string(),
+        application: ApplicationId::from(row.application_id).to_string(),
         state: state as i32,
         filed_on: Some(date_to_proto(row.filed_on)),
         deadline: Some(date_to_proto(row.deadline)),

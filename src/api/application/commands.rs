@@ -11,6 +11,7 @@ use crate::api::{Fields, decode_page_key, page_size, parse_name, parse_region, p
 use crate::domain::admission::{People, Submission};
 use crate::domain::call::Call;
 use crate::domain::details::{FamilyMember, Relation};
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::person::plausible_birth_date;
 use crate::domain::procedure::Procedure;
 use crate::domain::records::PersonRecords;
@@ -48,11 +49,12 @@ pub(super) fn parse_submission(
     documents: &[pb::Document],
 ) -> Result<Submission, Vec<FieldError>> {
     let (applicant, details, documents) = (
-        parse_name("applicant", applicant, "persons"),
+        parse_name::<PersonId>("applicant", applicant),
         details_from_proto("details", details),
         documents_from_proto(documents),
     )
         .all_valid()?;
+    let applicant = applicant.uuid();
     let mut fields = Fields::new();
     if details.family().iter().any(|m| m.person_id == applicant) {
         fields.push(FieldError::new(
@@ -146,7 +148,7 @@ pub(super) fn required_command(
     ensure_may_submit(&call.caller, procedure)?;
     if !req.applicant.is_empty() {
         let (applicant, details) = (
-            parse_name("applicant", &req.applicant, "persons"),
+            parse_name::<PersonId>("applicant", &req.applicant),
             details_from_proto("details", req.details.as_ref()),
         )
             .or_invalid()?;
@@ -248,7 +250,7 @@ pub(super) fn list_query(req: &pb::ListApplicationsRequest) -> ApiResult<ListQue
     let applicant = if req.applicant.is_empty() {
         None
     } else {
-        fields.check(parse_name("applicant", &req.applicant, "persons"))
+        fields.check(parse_name::<PersonId>("applicant", &req.applicant))
     };
     fields.finish()?;
     Ok(ListQuery {
@@ -264,7 +266,7 @@ pub(super) fn list_query(req: &pb::ListApplicationsRequest) -> ApiResult<ListQue
 pub(super) fn decide_command(req: &pb::DecideApplicationRequest) -> ApiResult<Decide> {
     let (request_id, application, verdict) = (
         parse_request_id(&req.request_id),
-        parse_name("name", &req.name, "applications"),
+        parse_name::<ApplicationId>("name", &req.name),
         verdict_from_proto(req.decision.as_ref()),
     )
         .or_invalid()?;
@@ -325,7 +327,7 @@ pub(super) fn withdraw_command(req: &pb::WithdrawApplicationRequest) -> ApiResul
     };
     let (request_id, application, (), confirmation) = (
         parse_request_id(&req.request_id),
-        parse_name("name", &req.name, "applications"),
+        parse_name::<ApplicationId>("name", &req.name),
         reason,
         presented(req, |bare| {
             use pb::withdraw_application_request::ApplicantConfirmation as C;

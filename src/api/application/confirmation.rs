@@ -77,7 +77,7 @@ pub(super) fn act_to_proto(act: &VerifiedAct) -> pb::ApplicantAct {
         request_id: row.request_id.to_string(),
         appeal: row
             .appeal_id
-            .map(|id| crate::api::name_of("appeals", id))
+            .map(|id| crate::domain::ids::AppealId::from(id).to_string())
             .unwrap_or_default(),
         assurance: assurance_to_proto(row.assurance) as i32,
         confirm_time: Some(timestamp(row.confirmed_at)),

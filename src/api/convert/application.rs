@@ -19,7 +19,7 @@ pub(super) fn issued_kind_to_proto(kind: IssuedKind) -> pb::issued_record::Kind 
 
 pub fn issued_to_proto(issued: &Issued) -> pb::IssuedRecord {
     pb::IssuedRecord {
-        person: name_of("persons", issued.person_id),
+        person: PersonId::from(issued.person_id).to_string(),
         kind: issued_kind_to_proto(issued.kind) as i32,
         number: issued.number.clone(),
         valid_from: issued.valid_from.map(date_to_proto),
@@ -77,10 +77,10 @@ pub fn application_to_proto(row: &ApplicationRow, today: NaiveDate) -> pb::Appli
     });
     let step_open = row.pending_step.is_pending();
     pb::Application {
-        name: name_of("applications", row.id),
+        name: ApplicationId::from(row.id).to_string(),
         procedure: procedure_to_proto(row.procedure) as i32,
         state: state_to_proto(row.state) as i32,
-        applicant: name_of("persons", row.applicant_id),
+        applicant: PersonId::from(row.applicant_id).to_string(),
         documents: row.documents.0.iter().map(document_to_proto).collect(),
         submission_date: Some(date_to_proto(row.submission_date)),
         deadline: row.deadline.map(date_to_proto),

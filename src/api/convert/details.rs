@@ -37,11 +37,12 @@ pub(super) fn family_from_proto(
     }
     let mut members: Vec<FamilyMember> = Vec::new();
     for (i, member) in family.iter().enumerate() {
-        let person = fields.check(parse_name(
-            &format!("{path}[{i}].person"),
-            &member.person,
-            "persons",
-        ));
+        let person = fields
+            .check(parse_name::<PersonId>(
+                &format!("{path}[{i}].person"),
+                &member.person,
+            ))
+            .map(PersonId::uuid);
         let relation = relation_from_proto(member.relation);
         if relation.is_none() {
             fields.push(FieldError::new(
@@ -72,7 +73,7 @@ pub(super) fn family_to_proto(family: &[FamilyMember]) -> Vec<pb::FamilyMember> 
     family
         .iter()
         .map(|m| pb::FamilyMember {
-            person: name_of("persons", m.person_id),
+            person: PersonId::from(m.person_id).to_string(),
             relation: relation_to_proto(m.relation) as i32,
         })
         .collect()

@@ -184,7 +184,9 @@ pub(super) fn document_from_proto(
     let holder = if d.holder.is_empty() {
         None
     } else {
-        fields.check(parse_name(&path("holder"), &d.holder, "persons"))
+        fields
+            .check(parse_name::<PersonId>(&path("holder"), &d.holder))
+            .map(PersonId::uuid)
     };
     if !d.language.is_empty() && !is_language_code(&d.language) {
         fields.push(FieldError::new(
@@ -294,7 +296,7 @@ pub fn document_to_proto(d: &Document) -> pb::Document {
         r#type: document_type_to_proto(d.kind) as i32,
         holder: d
             .holder
-            .map(|id| name_of("persons", id))
+            .map(|id| PersonId::from(id).to_string())
             .unwrap_or_default(),
         form: form_to_proto(d.form) as i32,
         language: d.language.clone(),
@@ -332,7 +334,7 @@ pub fn checklist_to_proto(item: &ChecklistItem) -> pb::ChecklistItem {
         document_type: document_type_to_proto(item.document_type) as i32,
         holder: item
             .holder
-            .map(|id| name_of("persons", id))
+            .map(|id| PersonId::from(id).to_string())
             .unwrap_or_default(),
         status: status as i32,
         detail: item.detail.clone(),

@@ -12,13 +12,14 @@ pub use document::*;
 pub use record_event::*;
 
 use super::parse_region;
-use super::{Fields, name_of, optional_country, parse_name};
+use super::{Fields, optional_country, parse_name};
 use crate::domain::details::{
     CitizenshipCategory, Details, FamilyMember, KandasGround, Outcome, PermitCategory, Relation,
 };
 use crate::domain::documents::{
     ChecklistItem, Document, DocumentForm, DocumentType, ItemStatus, Photo, Translation,
 };
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::iin::Sex;
 use crate::domain::issuance::{Issued, IssuedKind};
 use crate::domain::lifecycle::State;
@@ -107,7 +108,7 @@ pub fn procedure_from_proto(value: i32) -> Option<Procedure> {
 
 pub fn person_to_proto(row: &PersonRow) -> pb::Person {
     pb::Person {
-        name: name_of("persons", row.id),
+        name: PersonId::from(row.id).to_string(),
         iin: row.iin.clone().unwrap_or_default(),
         surname: row.surname.clone(),
         given_name: row.given_name.clone(),

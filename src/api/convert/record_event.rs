@@ -256,7 +256,7 @@ pub fn record_event_to_proto(event: &RecordEvent) -> pb::RecordEvent {
         person: event
             .subject
             .person_id()
-            .map(|id| name_of("persons", id))
+            .map(|id| PersonId::from(id).to_string())
             .unwrap_or_default(),
         region: event
             .subject

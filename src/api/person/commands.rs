@@ -6,6 +6,7 @@ use crate::api::{
     Fields, optional_country, page_size_within, parse_cursor, parse_name, parse_request_id,
 };
 use crate::domain::correction::{Correctable, SupportingDocument};
+use crate::domain::ids::PersonId;
 use crate::domain::iin::{Iin, IinError};
 use crate::domain::person::{IdentityDocument, PersonDetails, RawPerson};
 use crate::domain::record_life::{
@@ -146,7 +147,7 @@ pub(super) fn correct_command(req: &pb::UpdatePersonRequest) -> ApiResult<Correc
     };
     let (request_id, person, fields, birth_date, etag, reason, document) = (
         parse_request_id(&req.request_id),
-        parse_name("person.name", &input.name, "persons"),
+        parse_name::<PersonId>("person.name", &input.name),
         correctable_fields(req.update_mask.as_ref()),
         birth_date,
         etag,
@@ -199,7 +200,7 @@ fn person_details(input: &pb::Person, today: NaiveDate) -> Result<PersonDetails,
 
 pub(super) fn lookup(req: &pb::GetPersonRequest) -> Result<Lookup, FieldError> {
     match (req.name.is_empty(), req.iin.is_empty()) {
-        (false, true) => parse_name("name", &req.name, "persons").map(Lookup::Name),
+        (false, true) => parse_name::<PersonId>("name", &req.name).map(Lookup::Name),
         (true, false) => Iin::parse(&req.iin)
             .map(Lookup::Iin)
             .map_err(|e| FieldError::new("iin", iin_rule(&e))),
@@ -216,7 +217,7 @@ pub(super) fn arrival_command(
 ) -> ApiResult<RecordArrival> {
     let (request_id, person, (entry_date, notified_on), host) = (
         parse_request_id(&req.request_id),
-        parse_name("person", &req.person, "persons"),
+        parse_name::<PersonId>("person", &req.person),
         arrival_dates(req, today),
         host(&req.host),
     )
@@ -279,7 +280,7 @@ fn parse_record_name<'a>(
     field: &str,
     value: &'a str,
     collections: &[&str],
-) -> Result<(Uuid, &'a str, &'a str), FieldError> {
+) -> Result<(PersonId, &'a str, &'a str), FieldError> {
     let rule = || {
         FieldError::new(
             field,
@@ -295,7 +296,9 @@ fn parse_record_name<'a>(
     else {
         return Err(rule());
     };
-    let person = Uuid::parse_str(person).map_err(|_| rule())?;
+    let person = Uuid::parse_str(person)
+        .map(PersonId::from)
+        .map_err(|_| rule())?;
     if !collections.contains(&collection)
         || id.is_empty()
         || id.len() > 64

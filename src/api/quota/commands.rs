@@ -5,12 +5,12 @@ use crate::api::convert::date_from_proto;
 use crate::api::{
     Fields, decode_page_key, page_size, parse_cursor, parse_name, parse_region, parse_request_id,
 };
+use crate::domain::ids::ApplicationId;
 use crate::domain::regions::Region;
 use crate::error::{AllValid, ApiResult, FieldError};
 use crate::pb;
 use crate::service::mutation::Idempotency;
 use crate::service::quota::{DecisionsQuery, Forward, QuotaKey, QuotasQuery, RecordNotified};
-use uuid::Uuid;
 
 /// Most applications one forwarding lists.
 const MAX_FORWARDED: usize = 500;
@@ -109,16 +109,15 @@ pub(super) fn forward_command(req: &pb::ForwardQuotaApplicationsRequest) -> ApiR
 }
 
 /// Every listed name, each checked: a bad one is reported at its index.
-fn application_names(names: &[String]) -> Result<Vec<Uuid>, Vec<FieldError>> {
+fn application_names(names: &[String]) -> Result<Vec<ApplicationId>, Vec<FieldError>> {
     let mut fields = Fields::new();
     let ids = names
         .iter()
         .enumerate()
         .filter_map(|(i, name)| {
-            fields.check(parse_name(
+            fields.check(parse_name::<ApplicationId>(
                 &format!("applications[{i}]"),
                 name,
-                "applications",
             ))
         })
         .collect();
@@ -130,7 +129,7 @@ pub(super) fn notified_command(
 ) -> ApiResult<RecordNotified> {
     let (request_id, application, notified_on) = (
         parse_request_id(&req.request_id),
-        parse_name("application", &req.application, "applications"),
+        parse_name::<ApplicationId>("application", &req.application),
         date_from_proto("notified_on", req.notified_on.as_ref()),
     )
         .or_invalid()?;

@@ -2,6 +2,7 @@
 //! field collected.
 
 use crate::api::{decode_page_key, page_size, parse_name, parse_request_id};
+use crate::domain::ids::ApplicationId;
 use crate::domain::support::{self, SupportKind};
 use crate::error::{AllValid, ApiError, ApiResult, FieldError};
 use crate::pb;
@@ -18,11 +19,11 @@ fn kind_from_proto(value: i32) -> Option<SupportKind> {
     }
 }
 
-fn parse_application(value: &str) -> Result<Uuid, FieldError> {
-    parse_name("application", value, "applications")
+fn parse_application(value: &str) -> Result<ApplicationId, FieldError> {
+    parse_name::<ApplicationId>("application", value)
 }
 
-pub(super) fn entitlement_of(req: &pb::GetEntitlementRequest) -> ApiResult<Uuid> {
+pub(super) fn entitlement_of(req: &pb::GetEntitlementRequest) -> ApiResult<ApplicationId> {
     parse_application(&req.application).map_err(|e| ApiError::InvalidArgument(vec![e]))
 }
 

@@ -5,6 +5,7 @@
 use super::ensure_may_submit;
 use crate::domain::appeal::{self, AppealRefusal, AppealState};
 use crate::domain::call::Call;
+use crate::domain::ids::{AppealId, ApplicationId};
 use crate::domain::lifecycle::{self, State};
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::confirmation::{self, Presented};
@@ -18,7 +19,7 @@ use uuid::Uuid;
 /// FileAppeal, parsed.
 pub struct FileAppeal {
     pub key: Idempotency,
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub grounds: String,
     /// How the applicant confirmed it (a portal's call).
     pub confirmation: Presented,
@@ -27,7 +28,7 @@ pub struct FileAppeal {
 /// DecideAppeal, parsed.
 pub struct DecideAppeal {
     pub key: Idempotency,
-    pub appeal: Uuid,
+    pub appeal: AppealId,
     pub overturn: bool,
     pub reason: String,
 }
@@ -45,6 +46,7 @@ pub async fn file<R: Message + Default>(
         grounds,
         confirmation,
     } = command;
+    let application = application.uuid();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);
@@ -112,6 +114,7 @@ pub async fn decide<R: Message + Default>(
         overturn,
         reason,
     } = command;
+    let id = id.uuid();
     let mut tx = state.pool.begin().await?;
     if let Some(first) = mutation::claim(&mut tx, call, &key).await? {
         return Ok(first);

@@ -23,10 +23,11 @@ pub async fn decide<R: Message + Default>(
 ) -> ApiResult<R> {
     let Decide {
         key,
-        application: id,
+        application,
         etag,
         verdict,
     } = command;
+    let id = application.uuid();
     let mut tx = state.pool.begin().await?;
     let row = applications::get_for_update(&mut tx, id)
         .await?
@@ -83,7 +84,7 @@ pub async fn decide<R: Message + Default>(
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
     let answer = present(&row, today);
-    let name = format!("applications/{id}");
+    let name = application.to_string();
     // Last before the commit, after the quota feed's head: the record feed's head lock is
     // held briefly and always taken second.
     store::record_events::append(&mut tx, &events).await?;
@@ -136,10 +137,11 @@ pub async fn withdraw<R: Message + Default>(
 ) -> ApiResult<R> {
     let Withdraw {
         key,
-        application: id,
+        application,
         etag,
         confirmation,
     } = command;
+    let id = application.uuid();
     let mut tx = state.pool.begin().await?;
     let row = applications::get_for_update(&mut tx, id)
         .await?
@@ -161,7 +163,7 @@ pub async fn withdraw<R: Message + Default>(
         .ok_or_else(|| ApiError::not_found("application"))?;
     let today = state.clock.today();
     let answer = present(&row, today);
-    let name = format!("applications/{id}");
+    let name = application.to_string();
     mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }

@@ -6,6 +6,7 @@
 use super::Approval;
 use crate::domain::admission;
 use crate::domain::details::{Details, Outcome};
+use crate::domain::ids::PersonId;
 use crate::domain::issuance::{self, Issued, IssuedKind};
 use crate::domain::prerequisites::{self, PrerequisiteCode};
 use crate::domain::record_acts::{self, Holder};
@@ -362,7 +363,7 @@ async fn include_in_quota(
             "a person of this family was already included in a quota; nobody is included twice",
             vec![Violation::new(
                 PrerequisiteCode::NotIncludedBefore,
-                format!("persons/{person}"),
+                PersonId::from(person).to_string(),
                 "included in an earlier quota",
             )],
         ));

@@ -14,6 +14,7 @@ pub use submission::{Evaluated, check_documents, quota_facts, required_documents
 use crate::domain::admission::{People, Submission};
 use crate::domain::caller::Caller;
 use crate::domain::details::Details;
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::lifecycle::Refusal;
 use crate::domain::procedure::Procedure;
 use crate::domain::role::Role;
@@ -36,7 +37,7 @@ pub struct Submit {
 /// ListRequiredDocuments, parsed: for a registered applicant or one merely described.
 pub enum RequiredFor {
     Registered {
-        applicant: Uuid,
+        applicant: PersonId,
         details: Details,
     },
     /// Stand-in records carry the ages that matter; `labels` names each stand-in family
@@ -51,7 +52,7 @@ pub enum RequiredFor {
 /// DecideApplication, parsed.
 pub struct Decide {
     pub key: Idempotency,
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub etag: String,
     pub verdict: Verdict,
 }
@@ -72,7 +73,7 @@ pub struct Approval {
 /// WithdrawApplication, parsed.
 pub struct Withdraw {
     pub key: Idempotency,
-    pub application: Uuid,
+    pub application: ApplicationId,
     pub etag: String,
     /// How the applicant confirmed it (a portal's call).
     pub confirmation: Presented,
@@ -82,7 +83,7 @@ pub struct Withdraw {
 pub struct ListQuery {
     pub procedures: Option<Vec<Procedure>>,
     pub state: Option<crate::domain::lifecycle::State>,
-    pub applicant: Option<Uuid>,
+    pub applicant: Option<PersonId>,
     pub overdue_only: bool,
     pub after: Option<Uuid>,
     pub limit: i64,

@@ -2,14 +2,14 @@
 
 use super::ListQuery;
 use crate::domain::call::Call;
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::applications::{self, ApplicationRow, ListFilter};
-use uuid::Uuid;
 
 /// One application, if it lies within the caller's scope.
-pub async fn get(state: &AppState, call: &Call, id: Uuid) -> ApiResult<ApplicationRow> {
-    let row = applications::get(&state.pool, id)
+pub async fn get(state: &AppState, call: &Call, id: ApplicationId) -> ApiResult<ApplicationRow> {
+    let row = applications::get(&state.pool, id.uuid())
         .await?
         .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
@@ -22,9 +22,9 @@ pub async fn get(state: &AppState, call: &Call, id: Uuid) -> ApiResult<Applicati
 pub async fn ensure_within(
     executor: impl sqlx::PgExecutor<'_>,
     call: &Call,
-    id: Uuid,
+    id: ApplicationId,
 ) -> ApiResult<()> {
-    let row = applications::get(executor, id)
+    let row = applications::get(executor, id.uuid())
         .await?
         .ok_or_else(|| ApiError::missing(call, "application"))?;
     call.scope().check(row.placement(), &call.subject)?;
@@ -41,7 +41,7 @@ pub async fn list(
         scope: call.scope(),
         procedures: query.procedures,
         state: query.state,
-        applicant_id: query.applicant,
+        applicant_id: query.applicant.map(PersonId::uuid),
         overdue_on: query.overdue_only.then(|| state.clock.today()),
         after: query.after,
     };

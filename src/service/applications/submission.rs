@@ -7,6 +7,7 @@ use crate::domain::call::Call;
 use crate::domain::details::{Details, Relation};
 use crate::domain::disclosure;
 use crate::domain::documents::{ChecklistItem, ItemStatus};
+use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
@@ -122,7 +123,7 @@ pub async fn submit<R: Message + Default>(
         .collect();
     records::insert_members(&mut tx, id, &members).await?;
     let answer = present(&row, today);
-    let name = format!("applications/{id}");
+    let name = ApplicationId::from(id).to_string();
     mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;
     Ok(answer)
 }
@@ -161,6 +162,7 @@ pub async fn required_documents(
     let mut conn = state.pool.acquire().await?;
     let (people, details, labels, unreadable, persons) = match request {
         RequiredFor::Registered { applicant, details } => {
+            let applicant = applicant.uuid();
             call.scope().may_act_for(applicant)?;
             let people = load_people(&mut conn, applicant, &details).await?;
             let unreadable = out_of_reach(&mut conn, call, &people).await?;
@@ -270,7 +272,7 @@ fn violations(assessment: &Assessment) -> Vec<Violation> {
         .map(|item| {
             let holder = item
                 .holder
-                .map(|id| format!("persons/{id}"))
+                .map(|id| PersonId::from(id).to_string())
                 .unwrap_or_else(|| "applicant".into());
             let (kind, what) = if item.status == ItemStatus::Missing {
                 ("DOCUMENT_MISSING", format!("missing: {}", item.description))
