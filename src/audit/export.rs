@@ -2,8 +2,8 @@
 //! written in the line format of [`super::offline`].
 
 use super::offline::{event_line, head_line, header_line};
-use super::{EVENT_COLUMNS, EventRow, signed_heads};
-use sqlx::{AssertSqlSafe, PgPool};
+use super::{sealed_after, signed_heads};
+use sqlx::PgPool;
 use std::io::Write;
 
 const PAGE: i64 = 5000;
@@ -28,17 +28,18 @@ pub struct Exported {
 /// one consistent picture even while the service keeps writing.
 pub async fn export(pool: &PgPool, out: &mut impl Write) -> Result<Exported, ExportError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let end: i64 = sqlx::query_scalar("SELECT seq FROM audit_chain_head")
+    let end = sqlx::query_scalar!("SELECT seq FROM audit_chain_head")
         .fetch_one(&mut *tx)
         .await?;
-    let events: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE seq BETWEEN 1 AND $1")
-            .bind(end)
-            .fetch_one(&mut *tx)
-            .await?;
+    let events = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM audit_events WHERE seq BETWEEN 1 AND $1"#,
+        end
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let heads = signed_heads(&mut *tx).await?;
     out.write_all(header_line(chrono::Utc::now(), events as u64, heads.len() as u64).as_bytes())?;
     for head in &heads {
@@ -47,14 +48,7 @@ pub async fn export(pool: &PgPool, out: &mut impl Write) -> Result<Exported, Exp
     let mut after = 0_i64;
     let mut written = 0_u64;
     loop {
-        let page: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        )))
-        .bind(after)
-        .bind(end)
-        .bind(PAGE)
-        .fetch_all(&mut *tx)
-        .await?;
+        let page = sealed_after(&mut *tx, after, end, PAGE).await?;
         let Some(last) = page.last().and_then(|e| e.seq) else {
             break;
         };

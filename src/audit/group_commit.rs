@@ -220,21 +220,21 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
     fn column<'a>(batch: &'a [Pending], field: impl Fn(&'a Pending) -> &'a str) -> Vec<&'a str> {
         batch.iter().map(field).collect()
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (client, role, operator_id, rpc, subject, request_id, outcome, applicant, recorded_at, tag)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[])",
+        &column(batch, |e| &e.client) as &[&str],
+        &column(batch, |e| e.role) as &[&str],
+        &column(batch, |e| &e.operator_id) as &[&str],
+        &column(batch, |e| &e.rpc) as &[&str],
+        &column(batch, |e| &e.subject) as &[&str],
+        &column(batch, |e| &e.request_id) as &[&str],
+        &column(batch, |e| &e.outcome) as &[&str],
+        &column(batch, |e| &e.applicant) as &[&str],
+        &batch.iter().map(|e| e.recorded_at).collect::<Vec<_>>(),
+        &batch.iter().map(|e| e.tag.clone()).collect::<Vec<_>>() as &[Option<Vec<u8>>],
     )
-    .bind(column(batch, |e| &e.client))
-    .bind(column(batch, |e| e.role))
-    .bind(column(batch, |e| &e.operator_id))
-    .bind(column(batch, |e| &e.rpc))
-    .bind(column(batch, |e| &e.subject))
-    .bind(column(batch, |e| &e.request_id))
-    .bind(column(batch, |e| &e.outcome))
-    .bind(column(batch, |e| &e.applicant))
-    .bind(batch.iter().map(|e| e.recorded_at).collect::<Vec<_>>())
-    .bind(batch.iter().map(|e| e.tag.clone()).collect::<Vec<_>>())
     .execute(pool)
     .await?;
     Ok(())

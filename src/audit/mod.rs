@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod export;
 mod group_commit;
 pub mod kept_head;
+mod listing;
 pub mod offline;
 pub mod signing;
 pub mod tag;
@@ -24,6 +25,8 @@ mod verify;
 pub use evidence::Evidence;
 pub use group_commit::{AuditError, AuditWriter};
 pub use kept_head::{Contradiction, HeadKeeper};
+pub use listing::{ListFilter, list};
+use listing::{hashes_at, sealed_after};
 pub use signing::{HeadSigner, PublicKey, SignedHead};
 pub use tag::TagKey;
 pub use verify::{Problem, Verification, verify};
@@ -32,9 +35,7 @@ use crate::domain::call::Call;
 use crate::domain::caller::Caller;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-// Queries built with format! join only constant fragments; values are always bound.
-use sqlx::AssertSqlSafe;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -131,26 +132,26 @@ async fn insert_one<'e>(
     tag_key: Option<&TagKey>,
     event: &tag::Tagged<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, tag)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        event.recorded_at,
+        event.client,
+        event.role,
+        event.operator_id,
+        event.rpc,
+        event.subject,
+        event.request_id,
+        event.outcome,
+        event.applicant,
+        tag_key.map(|key| key.tag(event)),
     )
-    .bind(event.recorded_at)
-    .bind(event.client)
-    .bind(event.role)
-    .bind(event.operator_id)
-    .bind(event.rpc)
-    .bind(event.subject)
-    .bind(event.request_id)
-    .bind(event.outcome)
-    .bind(event.applicant)
-    .bind(tag_key.map(|key| key.tag(event)))
     .execute(executor)
     .await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: i64,
     pub recorded_at: DateTime<Utc>,
@@ -185,8 +186,6 @@ impl EventRow {
         }
     }
 }
-
-const EVENT_COLUMNS: &str = "id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome, applicant, tag, seq, prev_hash, hash";
 
 /// The chain hash of one event. Every field is length-prefixed so no two different events
 /// can serialise to the same bytes.
@@ -255,17 +254,20 @@ pub async fn seal_pending(pool: &PgPool, evidence: &Evidence) -> Result<Sealed, 
 async fn seal_batch(pool: &PgPool, evidence: &Evidence) -> Result<(Sealed, u64), sqlx::Error> {
     let tag_key = evidence.tag_key();
     let mut tx = pool.begin().await?;
-    let (mut seq, mut hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
+    let head = sqlx::query!("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await?;
+    let (mut seq, mut hash) = (head.seq, head.hash);
     // Refused events stay unsealed for good; the sealer passes over them.
-    let events: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE seq IS NULL
+    let events = sqlx::query_as!(
+        EventRow,
+        "SELECT id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome,
+                applicant, tag, seq, prev_hash, hash
+         FROM audit_events e WHERE seq IS NULL
            AND NOT EXISTS (SELECT 1 FROM audit_refusals r WHERE r.event_id = e.id)
-         ORDER BY id LIMIT $1"
-    )))
-    .bind(SEAL_BATCH)
+         ORDER BY id LIMIT $1",
+        SEAL_BATCH
+    )
     .fetch_all(&mut *tx)
     .await?;
     if events.is_empty() {
@@ -302,37 +304,40 @@ async fn seal_batch(pool: &PgPool, evidence: &Evidence) -> Result<(Sealed, u64),
         hashes.push(next);
     }
     if !refused_ids.is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO audit_refusals (event_id, reason, after_seq)
              SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])",
+            &refused_ids,
+            &reasons as &[&str],
+            &afters,
         )
-        .bind(&refused_ids)
-        .bind(&reasons)
-        .bind(&afters)
         .execute(&mut *tx)
         .await?;
     }
     if !ids.is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE audit_events e SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash
              FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev_hash, hash)
              WHERE e.id = s.id AND e.id BETWEEN $5 AND $6",
+            &ids,
+            &seqs,
+            &prevs,
+            &hashes,
+            // The id range is redundant but keeps the plan an index range scan: without it, a
+            // batch of a thousand ids made PostgreSQL hash-join against a sequential scan of
+            // the whole log.
+            ids[0],
+            ids[ids.len() - 1],
         )
-        .bind(&ids)
-        .bind(&seqs)
-        .bind(&prevs)
-        .bind(&hashes)
-        // The id range is redundant but keeps the plan an index range scan: without it, a batch
-        // of a thousand ids made PostgreSQL hash-join against a sequential scan of the whole log.
-        .bind(ids[0])
-        .bind(ids[ids.len() - 1])
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2")
-            .bind(seq)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE audit_chain_head SET seq = $1, hash = $2",
+            seq,
+            &hash
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     evidence.keeper.remember(&seqs, &hashes);
@@ -346,7 +351,7 @@ async fn seal_batch(pool: &PgPool, evidence: &Evidence) -> Result<(Sealed, u64),
 }
 
 /// An event the sealer refused, as verification reports it.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct RefusalRow {
     pub event_id: i64,
     pub reason: String,
@@ -356,10 +361,11 @@ pub struct RefusalRow {
 
 /// Every refused event, oldest first, with the time it claims (if the row still exists).
 pub async fn refusals<'e>(executor: impl PgExecutor<'e>) -> Result<Vec<RefusalRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.event_id, r.reason, r.after_seq, e.recorded_at
+    sqlx::query_as!(
+        RefusalRow,
+        r#"SELECT r.event_id, r.reason, r.after_seq, e.recorded_at AS "recorded_at?"
          FROM audit_refusals r LEFT JOIN audit_events e ON e.id = r.event_id
-         ORDER BY r.event_id",
+         ORDER BY r.event_id"#
     )
     .fetch_all(executor)
     .await
@@ -395,9 +401,6 @@ pub enum SignError {
     Keep(#[from] kept_head::KeptHeadError),
 }
 
-const HEAD_COLUMNS: &str = "seq, hash, signed_at, key_id, signature";
-
-#[derive(FromRow)]
 struct HeadRow {
     seq: i64,
     hash: Vec<u8>,
@@ -422,9 +425,10 @@ impl From<HeadRow> for SignedHead {
 pub async fn signed_heads<'e>(
     executor: impl PgExecutor<'e>,
 ) -> Result<Vec<SignedHead>, sqlx::Error> {
-    let rows: Vec<HeadRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {HEAD_COLUMNS} FROM audit_signed_heads ORDER BY id"
-    )))
+    let rows = sqlx::query_as!(
+        HeadRow,
+        "SELECT seq, hash, signed_at, key_id, signature FROM audit_signed_heads ORDER BY id"
+    )
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(SignedHead::from).collect())
@@ -446,10 +450,10 @@ pub async fn sign_head(
     let mut tx = pool.begin().await?;
     // No seal moves the head between reading and signing it, and signers take turns (the
     // sealer's tick, VerifyAuditChain, another replica): the second finds the head signed.
-    let (seq, hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
+    let head = sqlx::query!("SELECT seq, hash FROM audit_chain_head FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await?;
+    let (seq, hash) = (head.seq, head.hash);
     if let Some(kept) = evidence.keeper.last()
         && let Err(found) = still_extends(
             &mut tx,
@@ -464,13 +468,7 @@ pub async fn sign_head(
         // this replica sealed, and those of witness exports, can show an earlier place.
         let known = evidence.keeper.known_upto(found.first_bad);
         let positions: Vec<i64> = known.iter().map(|(seq, _)| *seq).collect();
-        let logged: std::collections::HashMap<i64, Vec<u8>> =
-            sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
-                .bind(&positions)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+        let logged = hashes_at(&mut *tx, &positions).await?;
         let contradiction = kept_head::refine(found, &known, &logged);
         tracing::error!(
             first_bad = contradiction.first_bad,
@@ -484,9 +482,11 @@ pub async fn sign_head(
     if seq == 0 {
         return Ok(None);
     }
-    let last: Option<HeadRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {HEAD_COLUMNS} FROM audit_signed_heads ORDER BY seq DESC, id DESC LIMIT 1"
-    )))
+    let last = sqlx::query_as!(
+        HeadRow,
+        "SELECT seq, hash, signed_at, key_id, signature FROM audit_signed_heads
+         ORDER BY seq DESC, id DESC LIMIT 1"
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(last) = &last
@@ -503,15 +503,15 @@ pub async fn sign_head(
         return Ok(None);
     }
     let head = signer.sign(seq, &hash, Utc::now());
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_signed_heads (seq, hash, signed_at, key_id, signature)
          VALUES ($1, $2, $3, $4, $5)",
+        head.seq,
+        &head.hash,
+        head.signed_at,
+        &head.key_id,
+        &head.signature,
     )
-    .bind(head.seq)
-    .bind(&head.hash)
-    .bind(head.signed_at)
-    .bind(&head.key_id)
-    .bind(&head.signature)
     .execute(&mut *tx)
     .await?;
     // Published to the registries in the same transaction: the feed holds every head the
@@ -542,9 +542,8 @@ async fn still_extends(
     chain_end: i64,
     tag_key: Option<&TagKey>,
 ) -> Result<Result<(), Contradiction>, sqlx::Error> {
-    let hash_at_kept: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
-            .bind(kept.seq)
+    let hash_at_kept =
+        sqlx::query_scalar!("SELECT hash FROM audit_events WHERE seq = $1", kept.seq)
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
@@ -565,14 +564,7 @@ async fn still_extends(
     let mut prev = kept.hash.clone();
     let mut after = kept.seq;
     while after < chain_end {
-        let page: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        )))
-        .bind(after)
-        .bind(chain_end)
-        .bind(VERIFY_PAGE)
-        .fetch_all(&mut *tx)
-        .await?;
+        let page = sealed_after(&mut *tx, after, chain_end, VERIFY_PAGE).await?;
         if page.is_empty() {
             // The head claims events that are not there.
             return Ok(Err(Contradiction {
@@ -595,13 +587,13 @@ async fn still_extends(
 
 /// Whether `audit_signed_heads` holds `head` (same position, hash and signature).
 async fn holds(tx: &mut sqlx::PgConnection, head: &SignedHead) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM audit_signed_heads
-                        WHERE seq = $1 AND hash = $2 AND signature = $3)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM audit_signed_heads
+                          WHERE seq = $1 AND hash = $2 AND signature = $3) AS "held!""#,
+        head.seq,
+        &head.hash,
+        &head.signature,
     )
-    .bind(head.seq)
-    .bind(&head.hash)
-    .bind(&head.signature)
     .fetch_one(tx)
     .await
 }
@@ -641,8 +633,9 @@ pub async fn sign_if_moved(
     pool: &PgPool,
     evidence: &Evidence,
 ) -> Result<Option<SignedHead>, SignError> {
-    let moved: bool = sqlx::query_scalar(
-        "SELECT h.seq > coalesce((SELECT max(seq) FROM audit_signed_heads), 0) FROM audit_chain_head h",
+    let moved = sqlx::query_scalar!(
+        r#"SELECT h.seq > coalesce((SELECT max(seq) FROM audit_signed_heads), 0) AS "moved!"
+         FROM audit_chain_head h"#
     )
     .fetch_one(pool)
     .await?;
@@ -735,32 +728,4 @@ pub async fn run_sealer(
             Err(error) => tracing::debug!(%error, "audit head signing deferred"),
         }
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub subject: Option<String>,
-    pub client: Option<String>,
-    pub after_id: Option<i64>,
-}
-
-pub async fn list(
-    pool: &PgPool,
-    filter: &ListFilter,
-    limit: i64,
-) -> Result<Vec<EventRow>, sqlx::Error> {
-    let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE true"
-    ));
-    if let Some(subject) = &filter.subject {
-        query.push(" AND subject = ").push_bind(subject.clone());
-    }
-    if let Some(client) = &filter.client {
-        query.push(" AND client = ").push_bind(client.clone());
-    }
-    if let Some(after) = filter.after_id {
-        query.push(" AND id > ").push_bind(after);
-    }
-    query.push(" ORDER BY id LIMIT ").push_bind(limit);
-    query.build_query_as().fetch_all(pool).await
 }

@@ -36,24 +36,28 @@ pub async fn verify(
     keys: &[PublicKey],
     evidence: &Evidence,
 ) -> Result<Verification, sqlx::Error> {
-    let (head_seq, head_hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
-            .fetch_one(pool)
-            .await?;
-    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE seq IS NULL")
+    let head = sqlx::query!("SELECT seq, hash FROM audit_chain_head")
         .fetch_one(pool)
         .await?;
+    let (head_seq, head_hash) = (head.seq, head.hash);
+    let pending =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM audit_events WHERE seq IS NULL"#)
+            .fetch_one(pool)
+            .await?;
     let mut problems = Vec::new();
     let mut expected_seq = 1_i64;
     let mut prev = vec![0u8; 32];
     let mut verified = 0_i64;
     loop {
-        let page: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        )))
-        .bind(expected_seq)
-        .bind(head_seq)
-        .bind(VERIFY_PAGE)
+        let page = sqlx::query_as!(
+            EventRow,
+            "SELECT id, recorded_at, client, role, operator_id, rpc, subject, request_id, outcome,
+                    applicant, tag, seq, prev_hash, hash
+             FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            expected_seq,
+            head_seq,
+            VERIFY_PAGE
+        )
         .fetch_all(pool)
         .await?;
         let Some(last) = page.last().and_then(|e| e.seq) else {
@@ -105,13 +109,7 @@ pub async fn verify(
     let heads = signed_heads(pool).await?;
     let witnessed = evidence.keeper.witnessed();
     let positions: Vec<i64> = heads.iter().chain(&witnessed).map(|h| h.seq).collect();
-    let hashes: std::collections::HashMap<i64, Vec<u8>> =
-        sqlx::query_as("SELECT seq, hash FROM audit_events WHERE seq = ANY($1)")
-            .bind(&positions)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
+    let hashes = hashes_at(pool, &positions).await?;
     problems.extend(offline::check_heads(
         &heads,
         keys,

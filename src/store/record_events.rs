@@ -5,7 +5,7 @@ use crate::domain::record_event::{EventKind, Facts, NewEvent, RecordEvent, Subje
 use crate::domain::regions::Region;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 /// Notified with the last sequence number whenever events commit.
@@ -20,10 +20,12 @@ pub async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<(), sqlx::Er
         return Ok(());
     }
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let last: i64 = sqlx::query_scalar("UPDATE record_feed_head SET seq = seq + $1 RETURNING seq")
-        .bind(count)
-        .fetch_one(&mut **tx)
-        .await?;
+    let last = sqlx::query_scalar!(
+        "UPDATE record_feed_head SET seq = seq + $1 RETURNING seq",
+        count
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     let first = last - count + 1;
     let seqs: Vec<i64> = (first..=last).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.facts.kind().as_str()).collect();
@@ -38,28 +40,25 @@ pub async fn append(tx: &mut Tx<'_>, events: &[NewEvent]) -> Result<(), sqlx::Er
         .map(|e| serde_json::to_value(&e.facts))
         .collect::<Result<_, _>>()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO record_events (seq, kind, resource, person_id, region, facts)
          SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::uuid[], $5::text[],
                               $6::jsonb[])",
+        &seqs,
+        &kinds as &[&str],
+        &resources as &[&str],
+        &persons as &[Option<Uuid>],
+        &regions as &[Option<&str>],
+        &facts,
     )
-    .bind(&seqs)
-    .bind(&kinds)
-    .bind(&resources)
-    .bind(&persons)
-    .bind(&regions)
-    .bind(&facts)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(FEED_CHANNEL)
-        .bind(last.to_string())
+    sqlx::query!("SELECT pg_notify($1, $2)", FEED_CHANNEL, last.to_string())
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-#[derive(FromRow)]
 struct EventRow {
     seq: i64,
     occurred_at: DateTime<Utc>,
@@ -118,25 +117,28 @@ pub async fn page(
     limit: i64,
 ) -> Result<Page, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let head: i64 = sqlx::query_scalar("SELECT seq FROM record_feed_head")
+    let head = sqlx::query_scalar!("SELECT seq FROM record_feed_head")
         .fetch_one(&mut *tx)
         .await?;
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let codes: Option<Vec<&str>> = regions.map(|r| r.iter().map(Region::code).collect());
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT seq, occurred_at, resource, person_id, region, facts FROM record_events
+    let rows = sqlx::query_as!(
+        EventRow,
+        r#"SELECT seq, occurred_at, resource, person_id, region AS "region: Region",
+                facts AS "facts: Json<Facts>"
+         FROM record_events
          WHERE seq > $1 AND seq <= $2 AND kind = ANY($3)
            AND ($4::text[] IS NULL OR region = ANY($4) OR kind = 'audit_head_signed')
-         ORDER BY seq LIMIT $5",
+         ORDER BY seq LIMIT $5"#,
+        after,
+        head,
+        &kinds as &[&str],
+        codes.as_deref() as Option<&[&str]>,
+        limit
     )
-    .bind(after)
-    .bind(head)
-    .bind(&kinds)
-    .bind(codes)
-    .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -157,13 +159,13 @@ pub async fn page(
 /// The last position of the feed.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.record_events.head", db.system.name = "postgresql"))]
 pub async fn head<'e>(executor: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT seq FROM record_feed_head")
+    sqlx::query_scalar!("SELECT seq FROM record_feed_head")
         .fetch_one(executor)
         .await
 }
 
 /// A registry's subscription as stored.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct SubscriptionRow {
     pub organisation_id: String,
     pub kinds: Vec<String>,
@@ -186,11 +188,12 @@ pub async fn subscription<'e>(
     executor: impl PgExecutor<'e>,
     organisation: &str,
 ) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SubscriptionRow,
         "SELECT organisation_id, kinds, acknowledged, acknowledged_at FROM record_subscriptions
          WHERE organisation_id = $1",
+        organisation
     )
-    .bind(organisation)
     .fetch_optional(executor)
     .await
 }
@@ -203,13 +206,14 @@ pub async fn set_subscription(
     kinds: &[EventKind],
 ) -> Result<SubscriptionRow, sqlx::Error> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    sqlx::query_as(
+    sqlx::query_as!(
+        SubscriptionRow,
         "INSERT INTO record_subscriptions (organisation_id, kinds) VALUES ($1, $2)
          ON CONFLICT (organisation_id) DO UPDATE SET kinds = EXCLUDED.kinds, updated_at = now()
          RETURNING organisation_id, kinds, acknowledged, acknowledged_at",
+        organisation,
+        &kinds as &[&str]
     )
-    .bind(organisation)
-    .bind(&kinds)
     .fetch_one(&mut **tx)
     .await
 }
@@ -221,15 +225,16 @@ pub async fn acknowledge<'e>(
     organisation: &str,
     seq: i64,
 ) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SubscriptionRow,
         "UPDATE record_subscriptions
          SET acknowledged = GREATEST(acknowledged, $2),
              acknowledged_at = CASE WHEN $2 > acknowledged THEN now() ELSE acknowledged_at END
          WHERE organisation_id = $1
          RETURNING organisation_id, kinds, acknowledged, acknowledged_at",
+        organisation,
+        seq
     )
-    .bind(organisation)
-    .bind(seq)
     .fetch_optional(executor)
     .await
 }
@@ -241,13 +246,14 @@ pub async fn subscriptions<'e>(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SubscriptionRow,
         "SELECT organisation_id, kinds, acknowledged, acknowledged_at FROM record_subscriptions
          WHERE $1::text IS NULL OR organisation_id > $1
          ORDER BY organisation_id LIMIT $2",
+        after,
+        limit
     )
-    .bind(after)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -259,20 +265,21 @@ pub async fn lags<'e>(
     executor: impl PgExecutor<'e>,
     limit: i64,
 ) -> Result<(i64, Vec<(String, i64)>), sqlx::Error> {
-    let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT h.seq, s.organisation_id, h.seq - s.acknowledged
+    let rows = sqlx::query!(
+        r#"SELECT h.seq AS "seq!", s.organisation_id AS "organisation_id?",
+                h.seq - s.acknowledged AS "lag?"
          FROM record_feed_head h
          LEFT JOIN (SELECT organisation_id, acknowledged FROM record_subscriptions
                     ORDER BY organisation_id LIMIT $1) s ON true
-         ORDER BY s.organisation_id",
+         ORDER BY s.organisation_id"#,
+        limit
     )
-    .bind(limit)
     .fetch_all(executor)
     .await?;
-    let head = rows.first().map_or(0, |(head, _, _)| *head);
+    let head = rows.first().map_or(0, |row| row.seq);
     let lags = rows
         .into_iter()
-        .filter_map(|(_, organisation, lag)| organisation.zip(lag))
+        .filter_map(|row| row.organisation_id.zip(row.lag))
         .collect();
     Ok((head, lags))
 }
