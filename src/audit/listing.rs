@@ -48,13 +48,16 @@ pub struct ListFilter {
 }
 
 /// Events in id order matching `filter`, at most `limit`. A subject has its own statement so
-/// that its index (subject, id) serves it; ids start at 1, so no `after_id` reads from 0.
+/// that its index (subject, id) serves it. No `after_id` reads from the smallest id there can
+/// be, not from where the identity starts: a row an administrator forced in below it is
+/// listed too.
 pub async fn list(
     pool: &PgPool,
     filter: &ListFilter,
     limit: i64,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
     let client = filter.client.as_deref();
+    let after_id = filter.after_id.unwrap_or(i64::MIN);
     match &filter.subject {
         Some(subject) => {
             sqlx::query_as!(
@@ -63,11 +66,11 @@ pub async fn list(
                         outcome, applicant, tag, seq, prev_hash, hash
                  FROM audit_events
                  WHERE subject = $1 AND ($2::text IS NULL OR client = $2)
-                   AND id > coalesce($3::bigint, 0)
+                   AND id > $3
                  ORDER BY id LIMIT $4",
                 subject,
                 client,
-                filter.after_id,
+                after_id,
                 limit
             )
             .fetch_all(pool)
@@ -79,10 +82,10 @@ pub async fn list(
                 "SELECT id, recorded_at, client, role, operator_id, rpc, subject, request_id,
                         outcome, applicant, tag, seq, prev_hash, hash
                  FROM audit_events
-                 WHERE ($1::text IS NULL OR client = $1) AND id > coalesce($2::bigint, 0)
+                 WHERE ($1::text IS NULL OR client = $1) AND id > $2
                  ORDER BY id LIMIT $3",
                 client,
-                filter.after_id,
+                after_id,
                 limit
             )
             .fetch_all(pool)
