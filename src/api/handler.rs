@@ -142,7 +142,7 @@ pub async fn call_of<T>(state: &AppState, request: &Request<T>, rpc: Rpc) -> Res
 }
 
 /// Answers a list of personal data, audited as [`handle_listing`] says.
-pub async fn respond_listing<T>(
+async fn respond_listing<T>(
     state: &AppState,
     call: &Call,
     rpc: Rpc,

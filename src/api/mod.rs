@@ -13,9 +13,7 @@ pub mod quota;
 mod subjects;
 pub mod support;
 
-pub use handler::{
-    Rpc, call_of, handle, handle_evaluated, handle_listing, open, respond, respond_listing,
-};
+pub use handler::{Rpc, call_of, handle, handle_evaluated, handle_listing, open, respond};
 
 use crate::domain::country::CountryCode;
 use crate::domain::ids::NameError;

@@ -125,32 +125,6 @@ fn changed(pairs: &[(&str, bool, bool)]) -> BTreeMap<String, (bool, bool)> {
         .collect()
 }
 
-/// Submits as psc, asserts acceptance, and returns the application.
-async fn submit(
-    app: &TestApp,
-    applicant: &str,
-    details: pb::ApplicationDetails,
-    documents: Vec<pb::Document>,
-) -> pb::Application {
-    let mut client = app.applications("psc").await;
-    match client
-        .submit_application(pb::SubmitApplicationRequest {
-            request_id: request_id(),
-            applicant: applicant.into(),
-            documents,
-            details: Some(details),
-            ..Default::default()
-        })
-        .await
-    {
-        Ok(response) => response.into_inner(),
-        Err(status) => panic!(
-            "submission refused: {:?}",
-            error_details(&status).precondition_failure()
-        ),
-    }
-}
-
 async fn decide(app: &TestApp, role: &str, application: &pb::Application) -> pb::Application {
     let mut client = app.applications(role).await;
     let decided = client
@@ -241,7 +215,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
         .collect::<BTreeMap<_, _>>()
     );
     for (i, p) in [&applicant, &spouse, &teen, &child].into_iter().enumerate() {
-        let submitted = submit(
+        let submitted = submit_ok(
             &first,
             &p.name,
             iin_details(false),
@@ -260,7 +234,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
     let today = family.on(day(2026, 1, 19)).await;
     let before = prerequisites(&today, a, goal).await;
     let permit_before = prerequisites(&today, a, pb::Procedure::PermanentResidencePermit).await;
-    let kandas = submit(
+    let kandas = submit_ok(
         &today,
         a,
         details(P::KandasStatusAssignment(pb::KandasStatusAssignment {
@@ -320,7 +294,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
         documents.push(doc(pb::DocumentType::MedicalCertificate, holder));
         documents.push(photos(holder, 1));
     }
-    let permit = submit(
+    let permit = submit_ok(
         &today,
         a,
         details(P::PermanentResidencePermit(pb::PermanentResidencePermit {
@@ -438,7 +412,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
     // 4. Permanent registration, 2026-02-09 (7 days after the permit: no lapse).
     let today = family.on(day(2026, 2, 9)).await;
     let before = prerequisites(&today, a, goal).await;
-    let registration = submit(
+    let registration = submit_ok(
         &today,
         a,
         details(P::ResidenceRegistration(pb::ResidenceRegistration {
@@ -485,7 +459,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
             amount_tenge: 4 * 4_325,
             ..doc(pb::DocumentType::StateDutyPayment, "")
         };
-        let card = submit(
+        let card = submit_ok(
             &today,
             &p.name,
             details(P::ResidencePermitCard(pb::ResidencePermitCard {
@@ -515,7 +489,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
         before.iter().all(|(_, satisfied)| *satisfied),
         "every prerequisite met: {before:?}"
     );
-    let citizenship = submit(
+    let citizenship = submit_ok(
         &today,
         a,
         details(P::SimplifiedCitizenship(pb::SimplifiedCitizenship {
@@ -648,7 +622,7 @@ async fn a_family_goes_from_iins_to_citizenship_and_is_never_asked_twice() {
 
     // A week later the family registers at its new address in Almaty.
     let today = family.on(day(2026, 3, 9)).await;
-    let moved = submit(
+    let moved = submit_ok(
         &today,
         a,
         details(P::ResidenceRegistration(pb::ResidenceRegistration {

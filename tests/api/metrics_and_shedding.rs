@@ -5,8 +5,7 @@
 use crate::helpers::*;
 use kandas::local::pki::{CertificateAuthority, Validity};
 use kandas::pb;
-use kandas::server::startup::{Application, Settings, TlsMaterial};
-use kandas::state::Clock;
+use kandas::server::startup::Application;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -33,20 +32,8 @@ impl MetricsApp {
     async fn spawn() -> MetricsApp {
         let database_url = migrated_database().await;
         let ca = CertificateAuthority::generate("kandas test CA").unwrap();
-        let server = ca
-            .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])
-            .unwrap();
-        let tls = TlsMaterial {
-            cert_chain_pem: server.cert_pem.into_bytes(),
-            key_pem: server.key_pem.into_bytes(),
-            client_ca_pem: ca.cert_pem().into_bytes(),
-            client_crls: Vec::new(),
-        };
-        let roles = database_of(&database_url);
-        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), roles.service, tls);
-        settings.migration_database_url = Some(roles.owner);
-        settings.clock = Clock::pinned(default_today());
-        settings.pool.max_connections = 10;
+        // The service's own limits, not the raised ones of `TestApp`: shedding is the point.
+        let mut settings = server_settings(&database_url, &ca);
         settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         settings.seed_organisations = test_organisations();
         let app = Application::build(settings)

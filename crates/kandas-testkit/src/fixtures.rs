@@ -223,7 +223,9 @@ fn plain(kind: pb::DocumentType, holder: &str) -> pb::Document {
     }
 }
 
-async fn submit_ok(
+/// Submits as psc and returns the application; a refusal fails the test with its unmet
+/// conditions.
+pub async fn submit_ok(
     app: &TestApp,
     applicant: &str,
     details: pb::ApplicationDetails,

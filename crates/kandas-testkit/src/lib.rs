@@ -83,13 +83,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     .await
 }
 
-/// Starts a server on an existing database (named by its administrator URL), with an existing
-/// CA (a second replica).
-pub async fn spawn_on(
-    database_url: String,
-    ca: CertificateAuthority,
-    adjust: impl FnOnce(&mut Settings),
-) -> TestApp {
+/// The settings of a server of the test database at `database_url` (its administrator URL):
+/// a certificate of `ca` for localhost, the service and owner roles, the pinned test day,
+/// a pool of 10 and otherwise the service's defaults.
+pub fn server_settings(database_url: &str, ca: &CertificateAuthority) -> Settings {
     let server = ca
         .issue_server(&["localhost"], &["127.0.0.1".parse().unwrap()])
         .unwrap();
@@ -99,11 +96,22 @@ pub async fn spawn_on(
         client_ca_pem: ca.cert_pem().into_bytes(),
         client_crls: Vec::new(),
     };
-    let roles = database_of(&database_url);
+    let roles = database_of(database_url);
     let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), roles.service, tls);
     settings.migration_database_url = Some(roles.owner);
     settings.clock = Clock::pinned(default_today());
     settings.pool.max_connections = 10;
+    settings
+}
+
+/// Starts a server on an existing database (named by its administrator URL), with an existing
+/// CA (a second replica).
+pub async fn spawn_on(
+    database_url: String,
+    ca: CertificateAuthority,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = server_settings(&database_url, &ca);
     // Tests that drive many concurrent calls are about correctness, not shedding (which
     // tests/metrics_and_shedding.rs covers with a small limit of its own).
     settings.max_concurrent_requests = 1024;
