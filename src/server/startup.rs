@@ -449,7 +449,7 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::store::notifications::relay(
+            crate::store::wakeups::relay(
                 state.pool.clone(),
                 vec![
                     (crate::store::quota::FEED_CHANNEL, decided),

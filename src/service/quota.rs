@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::applications;
-use crate::store::notifications::woken_or_after;
+use crate::store::wakeups::woken_or_after;
 use crate::store::quota::{self, DecisionRow, QuotaRow};
 use chrono::NaiveDate;
 use prost::Message;

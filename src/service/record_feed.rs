@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Reason, Violation, faile
 use crate::service::mutation::{self, Idempotency};
 use crate::service::organisations::name_of;
 use crate::state::{AppState, StreamGauges};
-use crate::store::notifications::woken_or_after;
+use crate::store::wakeups::woken_or_after;
 use crate::store::organisations;
 use crate::store::record_events::{self, Page, SubscriptionRow};
 use prost::Message;

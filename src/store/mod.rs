@@ -19,6 +19,7 @@ pub mod record_events;
 pub mod records;
 pub mod retention;
 pub mod support;
+pub mod wakeups;
 pub mod writer;
 
 use sqlx::postgres::PgPoolOptions;

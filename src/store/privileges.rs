@@ -92,6 +92,9 @@ pub const TABLES: &[(&str, Access)] = &[
     ("record_feed_head", Access::Table(&[Select, Update])),
     ("record_events", Access::Table(READ_APPEND)),
     ("record_subscriptions", Access::Table(READ_WRITE)),
+    ("notification_feed_head", Access::Table(&[Select, Update])),
+    // The applicant's notifications: written once with their act, never changed.
+    ("notifications", Access::Table(READ_APPEND)),
     (
         "audit_events",
         Access::Evidence {

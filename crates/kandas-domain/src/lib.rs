@@ -22,6 +22,7 @@ pub mod issuance;
 pub mod jurisdiction;
 pub mod lifecycle;
 pub mod money;
+pub mod notification;
 pub mod organisation;
 pub mod period;
 pub mod person;

@@ -79,6 +79,21 @@ impl Procedure {
     }
 }
 
+/// Stored and exchanged as its stable name, e.g. `"iin_assignment"`.
+impl serde::Serialize for Procedure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Procedure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Procedure::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{name}` is not a procedure")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
