@@ -129,6 +129,59 @@ impl Region {
         }
     }
 
+    /// Kazakh name, e.g. "Павлодар облысы". Every one ends in the possessive "-ы" of
+    /// "облысы" or "қаласы", so the case endings of a sentence attach to it alike.
+    pub fn name_kk(&self) -> &'static str {
+        match self {
+            Region::Abai => "Абай облысы",
+            Region::Akmola => "Ақмола облысы",
+            Region::Aktobe => "Ақтөбе облысы",
+            Region::AlmatyRegion => "Алматы облысы",
+            Region::Atyrau => "Атырау облысы",
+            Region::WestKazakhstan => "Батыс Қазақстан облысы",
+            Region::Zhambyl => "Жамбыл облысы",
+            Region::Zhetysu => "Жетісу облысы",
+            Region::Karaganda => "Қарағанды облысы",
+            Region::Kostanay => "Қостанай облысы",
+            Region::Kyzylorda => "Қызылорда облысы",
+            Region::Mangystau => "Маңғыстау облысы",
+            Region::Pavlodar => "Павлодар облысы",
+            Region::NorthKazakhstan => "Солтүстік Қазақстан облысы",
+            Region::Turkistan => "Түркістан облысы",
+            Region::Ulytau => "Ұлытау облысы",
+            Region::EastKazakhstan => "Шығыс Қазақстан облысы",
+            Region::Astana => "Астана қаласы",
+            Region::Almaty => "Алматы қаласы",
+            Region::Shymkent => "Шымкент қаласы",
+        }
+    }
+
+    /// Russian name, e.g. "Павлодарская область".
+    pub fn name_ru(&self) -> &'static str {
+        match self {
+            Region::Abai => "область Абай",
+            Region::Akmola => "Акмолинская область",
+            Region::Aktobe => "Актюбинская область",
+            Region::AlmatyRegion => "Алматинская область",
+            Region::Atyrau => "Атырауская область",
+            Region::WestKazakhstan => "Западно-Казахстанская область",
+            Region::Zhambyl => "Жамбылская область",
+            Region::Zhetysu => "область Жетісу",
+            Region::Karaganda => "Карагандинская область",
+            Region::Kostanay => "Костанайская область",
+            Region::Kyzylorda => "Кызылординская область",
+            Region::Mangystau => "Мангистауская область",
+            Region::Pavlodar => "Павлодарская область",
+            Region::NorthKazakhstan => "Северо-Казахстанская область",
+            Region::Turkistan => "Туркестанская область",
+            Region::Ulytau => "область Ұлытау",
+            Region::EastKazakhstan => "Восточно-Казахстанская область",
+            Region::Astana => "город Астана",
+            Region::Almaty => "город Алматы",
+            Region::Shymkent => "город Шымкент",
+        }
+    }
+
     /// Region for an exact ISO code such as "KZ-55"; `None` for anything else.
     pub fn parse(code: &str) -> Option<Region> {
         Region::ALL.iter().copied().find(|r| r.code() == code)
@@ -166,8 +219,15 @@ mod tests {
     fn twenty_distinct_codes_and_names() {
         let codes: HashSet<_> = Region::ALL.iter().map(Region::code).collect();
         let names: HashSet<_> = Region::ALL.iter().map(Region::name).collect();
+        let kk: HashSet<_> = Region::ALL.iter().map(Region::name_kk).collect();
+        let ru: HashSet<_> = Region::ALL.iter().map(Region::name_ru).collect();
         assert_eq!(codes.len(), 20);
         assert_eq!(names.len(), 20);
+        assert_eq!((kk.len(), ru.len()), (20, 20));
+        assert!(
+            kk.iter()
+                .all(|n| n.ends_with("облысы") || n.ends_with("қаласы"))
+        );
         assert!(Region::ALL.windows(2).all(|w| w[0].code() < w[1].code()));
     }
 
