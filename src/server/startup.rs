@@ -38,6 +38,10 @@ use tonic_health::ServingStatus;
 /// How often retention looks for documents due for erasure: a day's delay at most matters
 /// little against a year's term, and an hourly look keeps each run small.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How often applicants are looked for whose application's deadline passed: a missed deadline
+/// is told on the day after (SPEC 5.8), and a look every few minutes finds it early that day
+/// at a cost of one indexed query when there is none.
+const MISSED_DEADLINES_EVERY: Duration = Duration::from_secs(300);
 /// How often open connections are checked against the organisations in force (and, after a
 /// reload, against the TLS configuration): "within seconds" of a suspension or a revocation.
 const STANDING_EVERY: Duration = Duration::from_secs(1);
@@ -439,6 +443,16 @@ impl Application {
                 state.audit.evidence().clone(),
                 state.clock,
                 RETENTION_EVERY,
+            ),
+        );
+        spawn_until(
+            &tasks,
+            &tasks_stop,
+            crate::service::missed_deadlines::run_every(
+                state.pool.clone(),
+                state.audit.evidence().clone(),
+                state.clock,
+                MISSED_DEADLINES_EVERY,
             ),
         );
 

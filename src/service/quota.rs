@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::applications;
-use crate::store::wakeups::woken_or_after;
 use crate::store::quota::{self, DecisionRow, QuotaRow};
+use crate::store::wakeups::woken_or_after;
 use chrono::NaiveDate;
 use prost::Message;
 use std::time::Duration;
@@ -94,6 +94,10 @@ pub async fn decisions(
 
 /// Hands the listed applications to the commission, all or none: any that cannot be
 /// forwarded is named, and nothing is. `present` turns the forwarded ids into the answer.
+///
+/// The applicant is told nothing: passing the list between two offices of the state is no
+/// step of their file (SPEC 5.8). A step's deadline missed is told all the same, by
+/// `missed_deadlines`.
 pub async fn forward<R: Message + Default>(
     state: &AppState,
     call: &Call,
@@ -166,6 +170,9 @@ pub async fn forward<R: Message + Default>(
 
 /// Records that the applicant of a decided quota application was told, once. `present` is
 /// told whether that was after the step's deadline.
+///
+/// No notification: this records the employment center's own telling of a decision the
+/// applicant was already notified of when it was made.
 pub async fn record_notified<R: Message + Default>(
     state: &AppState,
     call: &Call,

@@ -5,6 +5,7 @@
 use crate::domain::call::Call;
 use crate::domain::ids::PersonId;
 use crate::domain::jurisdiction::Placement;
+use crate::domain::notification::{Facts, NewNotification, steps};
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::record_life::{
     self, AnnulRefusal, AnnullableKind, Annulment, EndRefusal, RegistrationEnd,
@@ -14,7 +15,7 @@ use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::records::{self, AnnullableRow, RegistrationRow};
-use crate::store::{Tx, applications, persons, record_events};
+use crate::store::{Tx, applications, notifications, persons, record_events};
 use prost::Message;
 use uuid::Uuid;
 
@@ -85,6 +86,22 @@ pub async fn end_registration<R: Message + Default>(
         row.region,
         end,
     );
+    // What is on record of the person with the end applied: whether they must register
+    // again, and by when (SPEC 5.5).
+    let on_record = records::load(&mut tx, person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let told = steps::registration_ended(row.kind, row.region, end, &on_record);
+    notifications::append(
+        &mut tx,
+        &[of_record(
+            person,
+            row.application_id,
+            &row.submitted_by,
+            told,
+        )],
+    )
+    .await?;
     record_events::append(&mut tx, &[ended]).await?;
     mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
@@ -150,7 +167,7 @@ pub async fn annul<R: Message + Default>(
     let mut row = records::annullable_for_update(&mut tx, kind, person, &number)
         .await?
         .ok_or_else(|| ApiError::missing(call, kind.collection()))?;
-    let region = record_within(state, &mut tx, call, &row).await?;
+    let (region, submitted_by) = record_within(state, &mut tx, call, &row).await?;
     record_life::check_annulment(
         row.valid_from,
         row.valid_until,
@@ -172,6 +189,12 @@ pub async fn annul<R: Message + Default>(
             record_acts::permit_annulled(&holder, &number, &annulment, &cards, region)
         }
     };
+    let told = steps::record_annulled(kind, &number, &annulment, cards.clone());
+    notifications::append(
+        &mut tx,
+        &[of_record(person, row.application_id, &submitted_by, told)],
+    )
+    .await?;
     row.annulment = Some(annulment);
     let answer = present(&Annulled { kind, row, cards });
     record_events::append(&mut tx, &[annulled]).await?;
@@ -182,13 +205,13 @@ pub async fn annul<R: Message + Default>(
 /// Refuses a record outside the caller's scope: it lies where the application it came from
 /// lies. An application placed in no region (filed by a national organisation that named
 /// none) lies, as SPEC 1.1 takes it from records, where the person is permanently registered
-/// today. Returns where it lies, if anywhere.
+/// today. Returns where it lies, if anywhere, and the office that submitted that application.
 async fn record_within(
     state: &AppState,
     tx: &mut Tx<'_>,
     call: &Call,
     row: &AnnullableRow,
-) -> ApiResult<Option<Region>> {
+) -> ApiResult<(Option<Region>, String)> {
     let Some(application) = applications::get(&mut **tx, row.application_id).await? else {
         return Err(ApiError::not_found("application"));
     };
@@ -201,7 +224,19 @@ async fn record_within(
             .map(|r| r.region);
     }
     call.scope().check(placement, &call.subject)?;
-    Ok(placement.region)
+    Ok((placement.region, application.submitted_by.clone()))
+}
+
+/// The notification of an act on a record of `person`, told to them (the record is theirs,
+/// whoever applied for it) and read by the office that submitted the application it was
+/// issued on.
+fn of_record(person: Uuid, application: Uuid, submitted_by: &str, facts: Facts) -> NewNotification {
+    NewNotification {
+        person_id: person,
+        application_id: Some(application),
+        submitted_by: Some(submitted_by.to_owned()),
+        facts,
+    }
 }
 
 /// The person a record is of, as the registries know them.

@@ -31,8 +31,7 @@ pub async fn append(tx: &mut Tx<'_>, notifications: &[NewNotification]) -> Resul
     let first = last - count + 1;
     let seqs: Vec<i64> = (first..=last).collect();
     let persons: Vec<Uuid> = notifications.iter().map(|n| n.person_id).collect();
-    let applications: Vec<Option<Uuid>> =
-        notifications.iter().map(|n| n.application_id).collect();
+    let applications: Vec<Option<Uuid>> = notifications.iter().map(|n| n.application_id).collect();
     let offices: Vec<Option<&str>> = notifications
         .iter()
         .map(|n| n.submitted_by.as_deref())

@@ -40,3 +40,48 @@ async fn a_person_is_found_by_iin_through_the_unique_index() {
     assert!(found.is_none());
     assert_eq!(seq_scans(&mut tx, "persons").await, 0);
 }
+
+/// The missed-deadline job looks every few minutes on every replica: the open applications
+/// past their step's deadline come from the overdue index, and whether each was told from the
+/// unique index of missed deadlines, never from a scan of either table.
+#[tokio::test]
+async fn missed_deadlines_are_found_through_the_overdue_and_once_indexes() {
+    use kandas::state::Clock;
+    use kandas::store::missed_deadlines;
+    let submitted_on = chrono::NaiveDate::from_ymd_opt(2025, 3, 7).unwrap();
+    let the_day_after = chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(submitted_on)).await;
+    let mut persons = app.persons("psc").await;
+    let mut psc = app.applications("psc").await;
+    for n in 0..2 {
+        let applicant = register(&mut persons, person(&numbered("Overdue", n))).await;
+        psc.submit_application(iin_submission(&applicant.name, vec![passport()]))
+            .await
+            .unwrap();
+    }
+    let mut tx = priced_out(&app).await;
+    let untold = missed_deadlines::untold(&mut *tx, the_day_after, 100)
+        .await
+        .unwrap();
+    assert_eq!(untold.len(), 2);
+    assert_eq!(seq_scans(&mut tx, "applications").await, 0);
+    assert_eq!(seq_scans(&mut tx, "notifications").await, 0);
+    drop(tx);
+
+    let signer = test_audit_signer();
+    let told = kandas::service::missed_deadlines::run_once(
+        &app.pool,
+        Some(signer.tag_key()),
+        the_day_after,
+    )
+    .await
+    .unwrap();
+    assert_eq!(told, 2);
+    let mut tx = priced_out(&app).await;
+    let untold = missed_deadlines::untold(&mut *tx, the_day_after, 100)
+        .await
+        .unwrap();
+    assert!(untold.is_empty());
+    assert_eq!(seq_scans(&mut tx, "applications").await, 0);
+    assert_eq!(seq_scans(&mut tx, "notifications").await, 0);
+}

@@ -55,10 +55,16 @@ pub enum AppealRefusal {
     Decided(AppealState),
 }
 
+/// The last day an appeal of a refusal of `refused_on` is accepted: what the refusal's
+/// notification names and what [`may_file`] holds filings to.
+pub fn last_day_to_file(refused_on: NaiveDate) -> NaiveDate {
+    FILING_WINDOW.last_day(refused_on)
+}
+
 /// Whether an appeal filed on `today` against a refusal of `refused_on` is in time: up to and
 /// including the last day of [`FILING_WINDOW`].
 pub fn may_file(today: NaiveDate, refused_on: NaiveDate) -> Result<(), AppealRefusal> {
-    let last_day = FILING_WINDOW.last_day(refused_on);
+    let last_day = last_day_to_file(refused_on);
     if today <= last_day {
         Ok(())
     } else {

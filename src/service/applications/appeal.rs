@@ -2,17 +2,18 @@
 //! decided by the deciding role at another organisation. An overturned refusal opens the
 //! application again with a new legal deadline and no longer bars a new application.
 
-use super::ensure_may_submit;
+use super::{ensure_may_submit, to_applicant};
 use crate::domain::appeal::{self, AppealRefusal, AppealState};
 use crate::domain::call::Call;
 use crate::domain::ids::{AppealId, ApplicationId};
 use crate::domain::lifecycle::{self, State};
+use crate::domain::notification::steps;
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::confirmation::{self, Presented};
 use crate::service::mutation::{self, Idempotency};
 use crate::state::AppState;
 use crate::store::appeals::{self, AppealRow, NewAppeal};
-use crate::store::applications;
+use crate::store::{self, applications};
 use prost::Message;
 use uuid::Uuid;
 
@@ -95,6 +96,8 @@ pub async fn file<R: Message + Default>(
         &confirmed,
     )
     .await?;
+    let filed = steps::appeal_filed(AppealId::from(appeal.id), appeal.filed_on, appeal.deadline);
+    store::notifications::append(&mut tx, &to_applicant(&row, vec![filed])).await?;
     let answer = present(&appeal);
     mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)
@@ -139,7 +142,7 @@ pub async fn decide<R: Message + Default>(
     appeal::may_decide(appeal.state, &appeal.refused_by, &call.caller.client())
         .map_err(|r| refusal(r, &call.subject))?;
     let today = state.clock.today();
-    let outcome = if overturn {
+    let (outcome, new_deadline) = if overturn {
         let deadline = lifecycle::legal_term(&row.details.0)
             .map(|term| state.calendar.current().deadline(today, term));
         applications::reopen(
@@ -149,12 +152,14 @@ pub async fn decide<R: Message + Default>(
             deadline.is_some_and(|d| d.provisional),
         )
         .await?;
-        AppealState::Overturned
+        (AppealState::Overturned, deadline.map(|d| d.date))
     } else {
-        AppealState::Upheld
+        (AppealState::Upheld, None)
     };
     let decided =
         appeals::decide(&mut tx, id, outcome, &call.caller.client(), today, &reason).await?;
+    let told = steps::appeal_decided(AppealId::from(id), today, overturn, new_deadline);
+    store::notifications::append(&mut tx, &to_applicant(&row, vec![told])).await?;
     let answer = present(&decided);
     mutation::commit(&state.audit, tx, call, &key, &call.subject, &answer).await?;
     Ok(answer)

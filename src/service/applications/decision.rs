@@ -2,10 +2,11 @@
 //! concurrent moves exactly one wins and the other sees it final.
 
 use super::{Decide, Verdict, Withdraw, ensure_fresh, ensure_may_decide, ensure_may_submit};
-use super::{issuance, refused};
+use super::{issuance, refused, to_applicant};
 use crate::domain::call::Call;
 use crate::domain::details::{Details, Outcome};
 use crate::domain::lifecycle::{self, State, Step};
+use crate::domain::notification::steps;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{confirmation, mutation};
 use crate::state::AppState;
@@ -80,6 +81,18 @@ pub async fn decide<R: Message + Default>(
     )
     .await?;
     enter_quota_feed(&mut tx, &row, approved, rent_mci, reason_code).await?;
+    // The decision is told to the applicant (SPEC 5.8), after the quota feed's head and before
+    // the record feed's, the order every act takes them in.
+    let told = steps::decided(&steps::Decision {
+        details: &row.details.0,
+        applicant: row.applicant_id,
+        decided_on: today,
+        outcome: &outcome,
+        reason_code,
+        reason_text,
+        rent_mci,
+    });
+    store::notifications::append(&mut tx, &to_applicant(&row, told)).await?;
     let row = applications::get(&mut *tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
@@ -155,6 +168,8 @@ pub async fn withdraw<R: Message + Default>(
     lifecycle::may_withdraw(row.state).map_err(refused)?;
     let confirmed =
         confirmation::check(state, &mut tx, call, row.applicant_id, &confirmation).await?;
+    // No notification: a withdrawal is the applicant's own act (confirmed by them above), not
+    // a step the state takes in their file.
     applications::set_state(&mut tx, id, State::Withdrawn, Step::Done, None).await?;
     applications::set_withdrawal_assurance(&mut tx, id, confirmed.assurance).await?;
     confirmation::record(&mut tx, call, key.request_id, id, None, &confirmed).await?;

@@ -16,11 +16,13 @@ use crate::domain::caller::Caller;
 use crate::domain::details::Details;
 use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::lifecycle::Refusal;
+use crate::domain::notification::{Facts, NewNotification};
 use crate::domain::procedure::Procedure;
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::confirmation::Presented;
 use crate::service::mutation::Idempotency;
+use crate::store::applications::ApplicationRow;
 use crate::store::records;
 use uuid::Uuid;
 
@@ -159,6 +161,20 @@ fn refused(refusal: Refusal) -> ApiError {
             )],
         ),
     }
+}
+
+/// The notifications of a step of `row`'s file, in order: each for its applicant alone (a
+/// family member is told nothing of the applicant's file), and read by the office that
+/// submitted it.
+fn to_applicant(row: &ApplicationRow, told: Vec<Facts>) -> Vec<NewNotification> {
+    told.into_iter()
+        .map(|facts| NewNotification {
+            person_id: row.applicant_id,
+            application_id: Some(row.id),
+            submitted_by: Some(row.submitted_by.clone()),
+            facts,
+        })
+        .collect()
 }
 
 /// The applicant and every family member with their records.

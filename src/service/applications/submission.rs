@@ -1,7 +1,7 @@
 //! Submission checked at the door, its dry run, and the checklist for an applicant before
 //! submitting (SPEC §5: incomplete is refused at the door, every problem listed).
 
-use super::{RequiredFor, Submit, load_people};
+use super::{RequiredFor, Submit, load_people, to_applicant};
 use crate::domain::admission::{self, Assessment, People, QuotaFacts, Submission};
 use crate::domain::call::Call;
 use crate::domain::details::{Details, Relation};
@@ -10,6 +10,7 @@ use crate::domain::documents::{ChecklistItem, ItemStatus};
 use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::jurisdiction::{self, follows_permanent_registration};
 use crate::domain::lifecycle;
+use crate::domain::notification::steps;
 use crate::error::{ApiError, ApiResult, Reason, Violation, failed_precondition};
 use crate::service::{confirmation, mutation};
 use crate::state::AppState;
@@ -122,6 +123,10 @@ pub async fn submit<R: Message + Default>(
         .map(|m| (m.person_id, m.relation))
         .collect();
     records::insert_members(&mut tx, id, &members).await?;
+    // Accepted is a step of the applicant's file, told to the applicant alone (SPEC 5.8); a
+    // refusal at the door above is not one and has returned before this.
+    let accepted = steps::accepted(procedure, today, deadline);
+    store::notifications::append(&mut tx, &to_applicant(&row, vec![accepted])).await?;
     let answer = present(&row, today);
     let name = ApplicationId::from(id).to_string();
     mutation::commit(&state.audit, tx, call, &key, &name, &answer).await?;

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod steps;
 pub mod texts;
 
 pub use texts::{Language, Told, tell};
@@ -134,7 +135,7 @@ pub enum Facts {
         appeal_until: Option<NaiveDate>,
     },
     AppealFiled {
-        /// `applications/{id}/appeals/{id}`.
+        /// `appeals/{id}`, as the API names the appeal.
         appeal: String,
         filed_on: NaiveDate,
         /// The last day for its decision (SPEC 5.7).

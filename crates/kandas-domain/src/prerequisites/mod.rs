@@ -29,7 +29,7 @@ pub use card::CARD_RENEWAL_DAYS;
 pub use code::PrerequisiteCode;
 pub use passport::{PASSPORT_MIN_DAYS, passport_on_record, passport_presented};
 pub use query::PrerequisiteQuery;
-pub use registration::REGISTRATION_GRACE_DAYS;
+pub use registration::{REGISTRATION_GRACE_DAYS, register_again_by};
 
 use super::details::{CitizenshipCategory, PermitCategory};
 use super::procedure::Procedure;

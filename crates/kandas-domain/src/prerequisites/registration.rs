@@ -3,10 +3,21 @@
 
 use super::{Ctx, Prerequisite, PrerequisiteCode, days_between, prerequisite};
 use crate::records::RegistrationKind;
+use chrono::NaiveDate;
 
 /// A permit holder without an active permanent registration for more than this many calendar
 /// days is in violation (SPEC 5.5).
 pub const REGISTRATION_GRACE_DAYS: i64 = 10;
+
+/// The last day a permit holder without an active permanent registration since
+/// `unregistered_since` (the last day of the last one, or the permit's grant) may register
+/// permanently before being in violation: the tenth day after it (SPEC 5.5). The lapse check
+/// and the notification of an ended registration both count by it.
+pub fn register_again_by(unregistered_since: NaiveDate) -> NaiveDate {
+    unregistered_since
+        .checked_add_days(chrono::Days::new(REGISTRATION_GRACE_DAYS.unsigned_abs()))
+        .unwrap_or(NaiveDate::MAX)
+}
 
 // SPEC 5.6 (a), (b); seed 000 (names no act for simplified citizenship).
 pub(super) const BASIS_REGISTRATION_CITIZENSHIP: &str = "Admission to citizenship of the Republic \
@@ -104,7 +115,7 @@ impl Ctx<'_> {
             ),
         };
         let days = days_between(since, self.as_of);
-        let satisfied = days <= REGISTRATION_GRACE_DAYS;
+        let satisfied = self.as_of <= register_again_by(since);
         let description = if satisfied {
             format!(
                 "{what}; no active permanent registration for {days} days on {} (a violation after more than {REGISTRATION_GRACE_DAYS})",
