@@ -82,7 +82,7 @@ pub struct AppState {
 pub struct StreamGauges {
     /// Streams open now.
     pub open: AtomicI64,
-    /// Events read from the database that the transport has not taken yet, in all streams.
+    /// Items read from the database that the transport has not taken yet, in all streams.
     pub buffered: AtomicI64,
 }
 

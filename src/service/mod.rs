@@ -8,6 +8,7 @@ pub mod applications;
 pub mod audit_log;
 pub mod certificates;
 pub mod confirmation;
+pub mod feed_stream;
 pub mod mutation;
 pub mod organisations;
 pub mod persons;
