@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod confirmation;
 pub mod feed_stream;
 pub mod mutation;
+pub mod notifications;
 pub mod organisations;
 pub mod persons;
 pub mod prerequisites;

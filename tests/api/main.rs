@@ -36,6 +36,7 @@ mod logs;
 mod malformed_frames;
 mod metadata;
 mod metrics_and_shedding;
+mod notifications;
 mod open_connections;
 mod organisations;
 mod package;
