@@ -71,6 +71,8 @@ pub struct AppState {
     pub audit_previous_keys: Vec<crate::audit::PublicKey>,
     /// The record event streams open on this replica, for `/metrics`.
     pub record_streams: Arc<StreamGauges>,
+    /// The notification streams open on this replica, for `/metrics`.
+    pub notification_streams: Arc<StreamGauges>,
     /// The national CAs trusted for applicants' signatures and their CRLs, read again from
     /// their files while the server runs.
     pub applicant_trust: ApplicantTrustCell,
@@ -82,7 +84,7 @@ pub struct AppState {
 pub struct StreamGauges {
     /// Streams open now.
     pub open: AtomicI64,
-    /// Events read from the database that the transport has not taken yet, in all streams.
+    /// Items read from the database that the transport has not taken yet, in all streams.
     pub buffered: AtomicI64,
 }
 

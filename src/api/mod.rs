@@ -7,6 +7,7 @@ pub mod application;
 pub mod audit;
 pub mod convert;
 mod handler;
+pub mod notification;
 pub mod person;
 pub mod prerequisite;
 pub mod quota;

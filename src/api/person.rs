@@ -371,7 +371,7 @@ impl PersonService for PersonApi {
         let (state, recorded) = (self.state.clone(), self.recorded.clone());
         tokio::spawn(feed::watch(state, call, recorded, after, sender));
         let stream = tokio_stream::wrappers::ReceiverStream::new(receiver).map(|item| {
-            item.map(|held| record_event_to_proto(&held.event))
+            item.map(|held| record_event_to_proto(&held.item))
                 .map_err(Status::from)
         });
         Ok(Response::new(Box::pin(stream)))

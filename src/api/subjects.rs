@@ -39,6 +39,9 @@ macro_rules! subjects {
 /// The audit subject of a feed call as a whole; each person whose event it delivers is
 /// audited under that person.
 const FEED: &str = "record-events";
+/// The audit subject of a read of notifications as a whole; each person whose notification it
+/// delivers is audited under that person.
+const NOTIFICATIONS: &str = "notifications";
 
 subjects! {
     // A refused registration has no person yet; an accepted one is audited by its name.
@@ -52,6 +55,8 @@ subjects! {
     pb::ListRecordEventsRequest => |_r| FEED;
     pb::WatchRecordEventsRequest => |_r| FEED;
     pb::AcknowledgeRecordEventsRequest => |_r| FEED;
+    pb::ListNotificationsRequest => |_r| NOTIFICATIONS;
+    pb::WatchNotificationsRequest => |_r| NOTIFICATIONS;
 
     // A refused submission concerns the applicant; an accepted one, its application.
     pb::SubmitApplicationRequest => |r| &r.applicant, request_id;

@@ -36,8 +36,8 @@ pub const APPLICANT_HEADER: &str = "x-kandas-applicant";
 pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
     use crate::pb::rpc::{
         admin_service as admin, application_service as application, audit_service as audit,
-        person_service as person, prerequisite_service as prerequisite, quota_service as quota,
-        support_service as support,
+        notification_service as notification, person_service as person,
+        prerequisite_service as prerequisite, quota_service as quota, support_service as support,
     };
     const EVERYONE: &[Role] = &Role::ALL;
     const SUBMITTERS: &[Role] = &[Psc, Portal, Mission, Police, EmploymentCenter];
@@ -60,6 +60,10 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         // Re-issue is the front office's act (SPEC 5.7); anyone handed the paper may check it.
         person::DOWNLOAD_KANDAS_CERTIFICATE => &[Psc],
         person::VERIFY_KANDAS_CERTIFICATE => EVERYONE,
+
+        // The portal its applicant's, an office those of the applications it submitted
+        // (SPEC 5.8): the roles that submit.
+        notification::LIST_NOTIFICATIONS | notification::WATCH_NOTIFICATIONS => SUBMITTERS,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS
@@ -108,8 +112,8 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
 pub fn reach(method: &str) -> Option<Reach> {
     use crate::pb::rpc::{
         admin_service as admin, application_service as application, audit_service as audit,
-        person_service as person, prerequisite_service as prerequisite, quota_service as quota,
-        support_service as support,
+        notification_service as notification, person_service as person,
+        prerequisite_service as prerequisite, quota_service as quota, support_service as support,
     };
     use Reach::*;
     let reach = match method {
@@ -130,6 +134,10 @@ pub fn reach(method: &str) -> Option<Reach> {
         person::DOWNLOAD_KANDAS_CERTIFICATE => Files,
         // A code answers a certificate's number, dates and deciding body, and no one's data.
         person::VERIFY_KANDAS_CERTIFICATE => Public,
+
+        // Each notification tells of a step of its applicant's file: read as the file is,
+        // though whose are read is the feed's own rule (`domain::notification::reader`).
+        notification::LIST_NOTIFICATIONS | notification::WATCH_NOTIFICATIONS => Files,
 
         application::SUBMIT_APPLICATION
         | application::CHECK_DOCUMENTS

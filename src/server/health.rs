@@ -6,8 +6,9 @@ use std::time::Duration;
 use tonic_health::ServingStatus;
 
 /// The gRPC services and their health names.
-pub const SERVICE_NAMES: [&str; 7] = [
+pub const SERVICE_NAMES: [&str; 8] = [
     "kandas.v1.PersonService",
+    "kandas.v1.NotificationService",
     "kandas.v1.ApplicationService",
     "kandas.v1.QuotaService",
     "kandas.v1.SupportService",

@@ -1,14 +1,16 @@
 //! Builds and runs the server; `main` and the tests share it.
 
 use crate::api::{
-    admin::AdminApi, application::ApplicationApi, audit::AuditApi, person::PersonApi,
-    prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
+    admin::AdminApi, application::ApplicationApi, audit::AuditApi, notification::NotificationApi,
+    person::PersonApi, prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
 use crate::config::{Config, Isolation};
 use crate::domain::organisation::Organisation;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
-    audit_service_server::AuditServiceServer, person_service_server::PersonServiceServer,
+    audit_service_server::AuditServiceServer,
+    notification_service_server::NotificationServiceServer,
+    person_service_server::PersonServiceServer,
     prerequisite_service_server::PrerequisiteServiceServer,
     quota_service_server::QuotaServiceServer, support_service_server::SupportServiceServer,
 };
@@ -359,6 +361,7 @@ impl Application {
             audit_signer: settings.audit_signer.clone(),
             audit_previous_keys: settings.audit_previous_keys.clone(),
             record_streams: Default::default(),
+            notification_streams: Default::default(),
             applicant_trust: crate::state::ApplicantTrustCell::new(applicant_trust),
         };
         Ok(Application {
@@ -458,6 +461,7 @@ impl Application {
 
         let (decided, decisions_watched) = tokio::sync::watch::channel(0u64);
         let (recorded, records_watched) = tokio::sync::watch::channel(0u64);
+        let (notified, notifications_watched) = tokio::sync::watch::channel(0u64);
         let (calendar_loaded, calendar_watched) = tokio::sync::watch::channel(0u64);
         let (registry_changed, registry_watched) = tokio::sync::watch::channel(0u64);
         spawn_until(
@@ -468,6 +472,7 @@ impl Application {
                 vec![
                     (crate::store::quota::FEED_CHANNEL, decided),
                     (crate::store::record_events::FEED_CHANNEL, recorded),
+                    (crate::store::notifications::CHANNEL, notified),
                     (crate::store::calendar::CALENDAR_CHANNEL, calendar_loaded),
                     (
                         crate::store::organisations::ORGANISATIONS_CHANNEL,
@@ -554,6 +559,7 @@ impl Application {
                     shed: Some(shed.clone()),
                     audit: Some(state.audit.clone()),
                     record_streams: Some(state.record_streams.clone()),
+                    notification_streams: Some(state.notification_streams.clone()),
                     database_restarts: settings.database_restarts.clone(),
                     tls: Some(tls.clone()),
                     connections: Some(open.clone()),
@@ -637,6 +643,13 @@ impl Application {
             .add_service(
                 PersonServiceServer::new(PersonApi::new(state.clone(), records_watched))
                     .max_decoding_message_size(limit),
+            )
+            .add_service(
+                NotificationServiceServer::new(NotificationApi::new(
+                    state.clone(),
+                    notifications_watched,
+                ))
+                .max_decoding_message_size(limit),
             )
             .add_service(
                 ApplicationServiceServer::new(ApplicationApi::new(state.clone()))

@@ -6,21 +6,18 @@
 //! person before it is sent (SPEC §7): a page whose audit fails is not sent at all. A signed
 //! audit head is about no person and is not audited as a read.
 
-use crate::audit::Entry;
 use crate::domain::call::Call;
 use crate::domain::ids::{OrganisationId, PersonId};
 use crate::domain::record_event::{RecordEvent, Subscription};
 use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult, NOT_OUR_CURSOR, Reason, Violation, failed_precondition};
+use crate::service::feed_stream;
 use crate::service::mutation::{self, Idempotency};
 use crate::service::organisations::name_of;
-use crate::state::{AppState, StreamGauges};
-use crate::store::wakeups::woken_or_after;
+use crate::state::AppState;
 use crate::store::organisations;
 use crate::store::record_events::{self, Page, SubscriptionRow};
 use prost::Message;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -205,139 +202,47 @@ pub async fn list(state: &AppState, call: &Call, after: i64, limit: i64) -> ApiR
     read(state, call, &subscription, after, limit).await
 }
 
-/// The call as the organisations in force admit it now: a stream may stay open for days, and a
-/// suspension or a change of jurisdiction must reach it at its next page as it reaches every
-/// new call.
-fn admitted_now(state: &AppState, call: &Call) -> ApiResult<Call> {
-    let registry = state.organisations.current();
-    let organisation = &call.caller.organisation;
-    let admitted = registry
-        .admit(call.caller.role, organisation)
-        .map_err(|_| ApiError::PermissionDenied {
-            reason: Reason::OrganisationNotActive,
-            message: format!("organisation `{organisation}` is no longer active in this role"),
-        })?;
-    let mut call = call.clone();
-    call.caller.jurisdiction = admitted.jurisdiction.clone();
-    Ok(call)
-}
-
 /// An event read for a stream and not yet taken by the transport, counted while it is held.
-pub struct Buffered {
-    pub event: RecordEvent,
-    gauges: Arc<StreamGauges>,
-}
-
-impl Buffered {
-    fn hold(event: RecordEvent, gauges: &Arc<StreamGauges>) -> Buffered {
-        gauges.buffered.fetch_add(1, Ordering::Relaxed);
-        Buffered {
-            event,
-            gauges: gauges.clone(),
-        }
-    }
-}
-
-impl Drop for Buffered {
-    fn drop(&mut self) {
-        self.gauges.buffered.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Counts a stream as open while it is held.
-struct OpenStream(Arc<StreamGauges>);
-
-impl OpenStream {
-    fn new(gauges: &Arc<StreamGauges>) -> OpenStream {
-        gauges.open.fetch_add(1, Ordering::Relaxed);
-        OpenStream(gauges.clone())
-    }
-}
-
-impl Drop for OpenStream {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-fn stopping() -> ApiError {
-    ApiError::Unavailable {
-        reason: Reason::ServerStopping,
-        message: "the server is stopping; resume after the last cursor received".into(),
-    }
-}
+pub type Buffered = feed_stream::Buffered<RecordEvent>;
 
 /// Sends every event after `after`, then each new one as it commits on any replica: the
 /// notification relay bumps `recorded`, and a periodic re-read covers a lost notification.
 /// Each page is read with the subscription, and the organisation's state and jurisdiction, as
-/// they stand then, audited, and only then sent;
-/// `sender` is bounded, so a client that reads slowly holds the feed back rather than making
-/// it buffer. It ends when the client goes away, after sending the first error, or when the
-/// server shuts down.
+/// they stand then, audited, and only then sent (`feed_stream::follow`); `sender` is bounded,
+/// so a client that reads slowly holds the feed back rather than making it buffer. It ends when
+/// the client goes away, after sending the first error, or when the server shuts down.
 pub async fn watch(
     state: AppState,
     call: Call,
-    mut recorded: watch::Receiver<u64>,
-    mut after: i64,
+    recorded: watch::Receiver<u64>,
+    after: i64,
     sender: mpsc::Sender<ApiResult<Buffered>>,
 ) {
-    let gauges = state.record_streams.clone();
-    let _open = OpenStream::new(&gauges);
-    loop {
-        // Marks what this read covers: a notification from now on wakes the next one.
-        recorded.borrow_and_update();
-        loop {
-            let read = async {
-                let call = admitted_now(&state, &call)?;
-                let page = page(&state, &call, after, WATCH_PAGE).await?;
-                // A signed audit head is about no person: nothing of anyone's is read.
-                let persons = page
-                    .events
-                    .iter()
-                    .filter_map(|e| e.subject.person_id())
-                    .map(|id| PersonId::from(id).to_string());
-                state.audit.record_reads(&call, persons).await?;
-                Ok::<_, ApiError>(page)
-            };
-            let page = match read.await {
-                Ok(page) => page,
-                Err(error) => {
-                    // The stream's end is a failed call like any other, audited as one.
-                    let outcome = format!("{:?}", error.code());
-                    if let Err(error) = state.audit.record(&Entry::of(&call, &outcome)).await {
-                        tracing::warn!(%error, rpc = call.rpc, "could not audit a failed stream");
-                    }
-                    let _ = sender.send(Err(error)).await;
-                    return;
-                }
-            };
-            let full = i64::try_from(page.events.len()).is_ok_and(|n| n >= WATCH_PAGE);
-            let held: Vec<Buffered> = page
-                .events
-                .into_iter()
-                .map(|event| Buffered::hold(event, &gauges))
-                .collect();
-            for event in held {
-                tokio::select! {
-                    sent = sender.send(Ok(event)) => if sent.is_err() { return },
-                    () = state.shutdown.cancelled() => {
-                        let _ = sender.try_send(Err(stopping()));
-                        return;
-                    }
-                }
-            }
-            after = page.covered;
-            if !full {
-                break;
+    let stream = feed_stream::Stream {
+        gauges: state.record_streams.clone(),
+        woken: recorded,
+        page: WATCH_PAGE,
+        reread: REREAD,
+    };
+    let read = {
+        let state = state.clone();
+        move |call: Call, after, limit| {
+            let state = state.clone();
+            async move {
+                let page = page(&state, &call, after, limit).await?;
+                Ok(feed_stream::Page {
+                    items: page.events,
+                    covered: page.covered,
+                })
             }
         }
-        tokio::select! {
-            () = woken_or_after(&mut recorded, REREAD) => {}
-            () = sender.closed() => return,
-            () = state.shutdown.cancelled() => {
-                let _ = sender.try_send(Err(stopping()));
-                return;
-            }
-        }
-    }
+    };
+    // A signed audit head is about no person: nothing of anyone's is read.
+    let person = |event: &RecordEvent| {
+        event
+            .subject
+            .person_id()
+            .map(|id| PersonId::from(id).to_string())
+    };
+    feed_stream::follow(state, call, stream, after, sender, read, person).await;
 }

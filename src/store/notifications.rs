@@ -1,7 +1,7 @@
 //! The applicant's notifications (SPEC 5.8), numbered in commit order like the record feed.
 
 use super::Tx;
-use crate::domain::notification::{Facts, NewNotification, Notification};
+use crate::domain::notification::{Facts, NewNotification, Notification, Reader};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
@@ -71,6 +71,15 @@ pub enum Audience<'a> {
     Applicant(Uuid),
     /// Those of the applications this client URI submitted (the submitting office).
     Office(&'a str),
+}
+
+impl<'a> From<&'a Reader> for Audience<'a> {
+    fn from(reader: &'a Reader) -> Self {
+        match reader {
+            Reader::Applicant(person) => Audience::Applicant(*person),
+            Reader::Office(client) => Audience::Office(client),
+        }
+    }
 }
 
 struct Row {

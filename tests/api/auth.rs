@@ -135,7 +135,7 @@ async fn call_raw(channel: Channel, method: &str) -> Result<(), tonic::Status> {
     // Every role names an applicant, so the portal's calls get as far as everyone else's.
     let applicant = format!("persons/{}", uuid::Uuid::now_v7());
     let request = || for_applicant(pb::Date::default(), &applicant);
-    if method.ends_with("/WatchQuotaDecisions") {
+    if is_stream(method) {
         grpc.server_streaming(request(), path, codec)
             .await
             .map(|_| ())
@@ -215,4 +215,9 @@ async fn operator_id_is_recorded_and_a_malformed_one_is_refused() {
             .field,
         "x-operator-id"
     );
+}
+
+/// A server stream: only its opening is awaited, since one that opens may stay open.
+fn is_stream(method: &str) -> bool {
+    method.ends_with("/WatchQuotaDecisions") || method.ends_with("/WatchNotifications")
 }

@@ -1,4 +1,4 @@
-//! Health follows the database; reflection (v1 and v1alpha) lists the seven services and
+//! Health follows the database; reflection (v1 and v1alpha) lists the eight services and
 //! serves the error details, so grpcurl decodes a refusal's.
 
 use crate::helpers::*;
@@ -105,10 +105,11 @@ async fn health_turns_not_serving_while_postgres_is_down_and_back_by_itself() {
         .unwrap();
 }
 
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "kandas.v1.AdminService",
     "kandas.v1.ApplicationService",
     "kandas.v1.AuditService",
+    "kandas.v1.NotificationService",
     "kandas.v1.PersonService",
     "kandas.v1.PrerequisiteService",
     "kandas.v1.QuotaService",

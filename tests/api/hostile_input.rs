@@ -21,7 +21,7 @@ async fn send(channel: Channel, method: &str, body: Bytes) -> Result<(), tonic::
     let path: http::uri::PathAndQuery = method.parse().unwrap();
     let mut request = tonic::Request::new(body);
     request.set_timeout(std::time::Duration::from_secs(10));
-    if method.ends_with("/WatchQuotaDecisions") {
+    if is_stream(method) {
         // A stream: only its opening matters here.
         grpc.server_streaming(request, path, RawCodec)
             .await
@@ -303,4 +303,9 @@ async fn a_forged_page_token_is_refused_not_read_as_the_first_page() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&status), ["page_token"]);
     app.stop().await;
+}
+
+/// A server stream: only its opening is awaited, since one that opens may stay open.
+fn is_stream(method: &str) -> bool {
+    method.ends_with("/WatchQuotaDecisions") || method.ends_with("/WatchNotifications")
 }

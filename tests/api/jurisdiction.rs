@@ -212,6 +212,9 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
         // A registry names no file: its feed holds only what lies in its regions, which
         // `record_feed::` checks event by event.
         (Role::Registry, "ListRecordEvents" | "AcknowledgeRecordEvents") => Expect::Served,
+        // Notifications name no file: a caller reads only its applicant's, or those of what it
+        // submitted, which `notifications::` checks notification by notification.
+        (_, "ListNotifications") => Expect::Served,
         // A person moves between regions: police checks and records nationwide.
         (Role::Police, "CheckPrerequisites" | "RecordOffence" | "RecordArrivalNotification") => {
             Expect::Served
@@ -449,7 +452,8 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         | "SetRecordSubscription"
         | "ListRecordSubscriptions"
         | "ListRecordEvents"
-        | "AcknowledgeRecordEvents" => Vec::new(),
+        | "AcknowledgeRecordEvents"
+        | "ListNotifications" => Vec::new(),
         other => panic!("the scope table has no probe for {other}: add one"),
     }
 }

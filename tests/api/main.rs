@@ -37,6 +37,7 @@ mod malformed_frames;
 mod metadata;
 mod metrics_and_shedding;
 mod notification_steps;
+mod notifications;
 mod open_connections;
 mod organisations;
 mod package;

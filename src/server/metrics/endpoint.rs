@@ -110,6 +110,7 @@ mod tests {
             shed: None,
             audit: None,
             record_streams: None,
+            notification_streams: None,
             database_restarts: None,
             tls: None,
             connections: None,

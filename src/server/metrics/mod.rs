@@ -22,6 +22,8 @@
 //!   (at most [`MAX_SUBSCRIBER_SERIES`] subscribers), so every replica shows the same figures;
 //!   `kandas_record_feed_streams` and `kandas_record_feed_buffered_events`: this replica's
 //!   open record event streams and the events they hold that the transport has not taken.
+//! - `kandas_notification_streams` and `kandas_notification_buffered`: this replica's open
+//!   notification streams and the notifications they hold that the transport has not taken.
 //! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
@@ -236,6 +238,7 @@ pub struct Sources {
     pub shed: Option<ShedLayer>,
     pub audit: Option<crate::audit::AuditWriter>,
     pub record_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
+    pub notification_streams: Option<std::sync::Arc<crate::state::StreamGauges>>,
     /// Restarts of the private PostgreSQL cluster, when the service runs one.
     pub database_restarts: Option<std::sync::Arc<AtomicU64>>,
     pub tls: Option<crate::server::tls::CurrentTls>,
@@ -345,6 +348,20 @@ impl Sources {
             registry.register(
                 "kandas_record_feed_buffered_events",
                 "Record events this replica's streams have read and the transport has not taken yet",
+                load(&streams.buffered),
+            );
+        }
+        if let Some(streams) = &self.notification_streams {
+            let load =
+                |g: &std::sync::atomic::AtomicI64| ConstGauge::new(g.load(Ordering::Relaxed));
+            registry.register(
+                "kandas_notification_streams",
+                "Notification streams open on this replica",
+                load(&streams.open),
+            );
+            registry.register(
+                "kandas_notification_buffered",
+                "Notifications this replica's streams have read and the transport has not taken yet",
                 load(&streams.buffered),
             );
         }

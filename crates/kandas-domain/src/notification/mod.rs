@@ -12,9 +12,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod readers;
 pub mod steps;
 pub mod texts;
 
+pub use readers::{NoReader, Reader, reader};
 pub use texts::{Language, Told, tell};
 
 /// What happened to the applicant's file.
