@@ -3,9 +3,10 @@
 //! replicas; the office that submitted an application reads those of it; every read is
 //! audited; the texts are told in the language asked for.
 //!
-//! Notifications are written here with `store::notifications::append` in a transaction of the
-//! test's own, the function every act calls in its transaction, for applications submitted
-//! through the API.
+//! Each application is submitted through the API, and its submission tells its applicant
+//! `Accepted` itself; the later steps are written here with `store::notifications::append` in a
+//! transaction of the test's own, the function every act calls in its transaction. Positions
+//! expected are those the writes got, never counted by hand.
 
 use crate::helpers::*;
 use chrono::NaiveDate;
@@ -45,10 +46,18 @@ struct Filed {
     /// `persons/{id}`.
     name: String,
     application: Uuid,
+    /// The feed position of the `Accepted` the submission told its applicant: their first.
+    accepted: i64,
+    /// What that `Accepted` tells, from the submission's answer.
+    accepted_facts: Facts,
 }
 
 fn uuid_of(name: &str) -> Uuid {
     Uuid::parse_str(name.rsplit('/').next().unwrap()).unwrap()
+}
+
+fn day_of(date: &pb::Date) -> NaiveDate {
+    day(date.year, date.month as u32, date.day as u32)
 }
 
 /// Registers applicant `n` and submits an IIN application for them as `test-psc`.
@@ -56,35 +65,86 @@ async fn filed(app: &TestApp, n: usize) -> Filed {
     let mut persons = app.persons("psc").await;
     let applicant = register(&mut persons, person(&numbered("Notified", n))).await;
     let application = submit_ok(app, &applicant.name, iin_details(false), vec![passport()]).await;
+    submitted_for(app, applicant.name, &application).await
+}
+
+/// `submitted` for the applicant `name`, with the `Accepted` its submission stored for them.
+async fn submitted_for(app: &TestApp, name: String, submitted: &pb::Application) -> Filed {
+    let person = uuid_of(&name);
+    let stored = stored_for(&app.pool, person).await;
+    let [accepted] = stored[..] else {
+        panic!("the submission told its applicant once: {stored:?}");
+    };
     Filed {
-        person: uuid_of(&applicant.name),
-        name: applicant.name,
-        application: uuid_of(&application.name),
+        person,
+        name,
+        application: uuid_of(&submitted.name),
+        accepted,
+        accepted_facts: Facts::Accepted {
+            procedure: Procedure::IinAssignment,
+            submitted_on: day_of(submitted.submission_date.as_ref().unwrap()),
+            deadline: submitted.deadline.as_ref().map(day_of),
+            provisional: submitted.deadline_provisional,
+        },
     }
 }
 
-/// The facts of a step numbered `n`: kinds in turn, so a page shows several.
+/// `notification` is the `Accepted` `filed`'s submission told, in `language`.
+fn assert_accepted(notification: &pb::Notification, filed: &Filed, language: Language) {
+    let told = tell(&filed.accepted_facts, language);
+    assert_eq!(
+        (
+            notification.sequence,
+            notification.kind,
+            notification.person.as_str(),
+            notification.application.as_str(),
+            notification.procedure,
+        ),
+        (
+            filed.accepted,
+            Kind::Accepted as i32,
+            filed.name.as_str(),
+            format!("applications/{}", filed.application).as_str(),
+            pb::Procedure::IinAssignment as i32,
+        ),
+        "the submission's own Accepted"
+    );
+    assert_eq!(
+        (&notification.title, &notification.text),
+        (&told.title, &told.text)
+    );
+    assert_eq!(notification.due_date, told.due_date.map(proto_date));
+    assert!(told.due_date.is_some(), "an IIN is due by a deadline");
+}
+
+fn proto_date(d: NaiveDate) -> pb::Date {
+    use chrono::Datelike;
+    date(d.year(), d.month(), d.day())
+}
+
+/// The facts of a later step numbered `n`: kinds in turn, so a page shows several.
 fn facts(n: usize) -> Facts {
     let on = day(2026, 6, 1);
     match n % 3 {
-        0 => Facts::Accepted {
-            procedure: Procedure::IinAssignment,
-            submitted_on: on,
-            deadline: Some(day(2026, 6, 3)),
-            provisional: false,
-        },
-        1 => Facts::Refused {
+        0 => Facts::Refused {
             procedure: Procedure::IinAssignment,
             decided_on: on,
             reason_code: "FALSE_DOCUMENTS".into(),
             reason_text: "the passport is forged".into(),
             appeal_until: day(2026, 9, 1),
         },
-        _ => Facts::DeadlineMissed {
+        1 => Facts::DeadlineMissed {
             procedure: Procedure::IinAssignment,
             deadline: day(2026, 6, 3)
                 .checked_add_days(chrono::Days::new(n as u64))
                 .unwrap(),
+        },
+        // Accepted again, as after an overturned refusal.
+        _ => Facts::Accepted {
+            procedure: Procedure::IinAssignment,
+            submitted_on: on,
+            deadline: Some(day(2026, 6, 3)),
+            provisional: false,
         },
     }
 }
@@ -99,11 +159,29 @@ fn step(filed: &Filed, n: usize) -> NewNotification {
     }
 }
 
-/// Commits the notifications of one act, as the act's own transaction would.
-async fn append(pool: &PgPool, written: &[NewNotification]) {
+/// Commits the notifications of one act, as the act's own transaction would, and returns the
+/// feed positions they got, in the order written.
+async fn append(pool: &PgPool, written: &[NewNotification]) -> Vec<i64> {
     let mut tx = pool.begin().await.unwrap();
     notifications::append(&mut tx, written).await.unwrap();
+    // The head stays locked by this transaction: its value is the last of these.
+    let last = notifications::head(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
+    let count = i64::try_from(written.len()).unwrap();
+    let got: Vec<i64> = (last - count + 1..=last).collect();
+    let stored: Vec<(i64, Uuid)> =
+        sqlx::query_as("SELECT seq, person_id FROM notifications WHERE seq = ANY($1) ORDER BY seq")
+            .bind(&got)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let expected: Vec<(i64, Uuid)> = got
+        .iter()
+        .zip(written)
+        .map(|(seq, n)| (*seq, n.person_id))
+        .collect();
+    assert_eq!(stored, expected, "stored in the order written");
+    got
 }
 
 /// The feed positions of `person`'s stored notifications, in order.
@@ -196,19 +274,30 @@ async fn the_portal_lists_only_its_applicants_notifications_in_order_and_resumes
     let app = spawn_app_with(with_offices).await;
     let (a, b) = (filed(&app, 0).await, filed(&app, 1).await);
     // Interleaved with another applicant's, and one act telling both.
-    append(&app.pool, &[step(&a, 0)]).await;
-    append(&app.pool, &[step(&b, 0)]).await;
-    append(&app.pool, &[step(&a, 1), step(&b, 1), step(&a, 2)]).await;
-    append(&app.pool, &[step(&b, 2)]).await;
-    append(&app.pool, &[step(&a, 3)]).await;
-    let mine = stored_for(&app.pool, a.person).await;
-    assert_eq!(mine, [1, 3, 5, 7]);
+    let a0 = append(&app.pool, &[step(&a, 0)]).await;
+    let b0 = append(&app.pool, &[step(&b, 0)]).await;
+    let both = append(&app.pool, &[step(&a, 1), step(&b, 1), step(&a, 2)]).await;
+    let b2 = append(&app.pool, &[step(&b, 2)]).await;
+    let a3 = append(&app.pool, &[step(&a, 3)]).await;
+    // Each applicant's: the submission's own Accepted, then the steps appended for them.
+    let mine = [a.accepted, a0[0], both[0], both[2], a3[0]];
+    let theirs = [b.accepted, b0[0], both[1], b2[0]];
+    assert_eq!(stored_for(&app.pool, a.person).await, mine);
+    assert_eq!(stored_for(&app.pool, b.person).await, theirs);
+    assert!(
+        mine.windows(2).all(|w| w[1] > w[0] + 1),
+        "another's between each two: {mine:?}"
+    );
 
     let mut portal = client(&app, "portal").await;
     let first = portal_list(&mut portal, &a.name, "", 3).await;
-    assert_eq!(sequences(&first.notifications), [1, 3, 5]);
+    assert_eq!(sequences(&first.notifications), mine[..3]);
     let second = portal_list(&mut portal, &a.name, &first.next_cursor, 3).await;
-    assert_eq!(sequences(&second.notifications), [7], "no repeat, no gap");
+    assert_eq!(
+        sequences(&second.notifications),
+        mine[3..],
+        "no repeat, no gap"
+    );
     let rest = portal_list(&mut portal, &a.name, &second.next_cursor, 3).await;
     assert!(rest.notifications.is_empty());
     assert_eq!(
@@ -216,13 +305,17 @@ async fn the_portal_lists_only_its_applicants_notifications_in_order_and_resumes
         "nothing new: the same cursor"
     );
     // The cursor of the last notification read resumes right after it, too.
-    let after_three = portal_list(&mut portal, &a.name, &first.notifications[1].cursor, 0).await;
-    assert_eq!(sequences(&after_three.notifications), [5, 7]);
+    let after_two = portal_list(&mut portal, &a.name, &first.notifications[1].cursor, 0).await;
+    assert_eq!(sequences(&after_two.notifications), mine[2..]);
 
-    // Each as the applicant's file tells it, in Kazakh by default.
+    // Each as the applicant's file tells it, in Kazakh by default: first the submission's own.
+    assert_accepted(&first.notifications[0], &a, Language::Kk);
     let refused = &first.notifications[1];
-    let told = tell(&facts(1), Language::Kk);
-    assert_eq!(refused.name, format!("{}/notifications/3", a.name));
+    let told = tell(&facts(0), Language::Kk);
+    assert_eq!(
+        refused.name,
+        format!("{}/notifications/{}", a.name, mine[1])
+    );
     assert_eq!(refused.person, a.name);
     assert_eq!(
         refused.application,
@@ -232,13 +325,7 @@ async fn the_portal_lists_only_its_applicants_notifications_in_order_and_resumes
     assert_eq!(refused.procedure, pb::Procedure::IinAssignment as i32);
     assert_eq!(refused.language_code, "kk");
     assert_eq!((&refused.title, &refused.text), (&told.title, &told.text));
-    assert_eq!(
-        refused.due_date,
-        told.due_date.map(|d| {
-            use chrono::Datelike;
-            date(d.year(), d.month(), d.day())
-        })
-    );
+    assert_eq!(refused.due_date, told.due_date.map(proto_date));
     assert!(refused.time.is_some());
     let kinds: Vec<i32> = first.notifications.iter().map(|n| n.kind).collect();
     assert_eq!(
@@ -251,9 +338,10 @@ async fn the_portal_lists_only_its_applicants_notifications_in_order_and_resumes
     );
 
     // The other applicant's portal sees theirs only.
-    let theirs = portal_list(&mut portal, &b.name, "", 0).await;
-    assert_eq!(sequences(&theirs.notifications), [2, 4, 6]);
-    assert!(theirs.notifications.iter().all(|n| n.person == b.name));
+    let page = portal_list(&mut portal, &b.name, "", 0).await;
+    assert_eq!(sequences(&page.notifications), theirs);
+    assert!(page.notifications.iter().all(|n| n.person == b.name));
+    assert_accepted(&page.notifications[0], &b, Language::Kk);
 }
 
 #[tokio::test]
@@ -266,13 +354,14 @@ async fn a_stream_delivers_the_stored_then_each_new_one_from_any_replica_and_res
     .await;
     let b = spawn_on(a.database_url.clone(), a.same_ca(), with_offices).await;
     let (mine, other) = (filed(&a, 0).await, filed(&a, 1).await);
-    append(&a.pool, &[step(&mine, 0), step(&other, 0)]).await;
-    append(&a.pool, &[step(&mine, 1)]).await;
+    let together = append(&a.pool, &[step(&mine, 0), step(&other, 0)]).await;
+    let alone = append(&a.pool, &[step(&mine, 1)]).await;
 
     let mut portal = client(&a, "portal").await;
     let mut stream = portal_watch(&mut portal, &mine.name, "").await;
-    assert_eq!(next(&mut stream).await.sequence, 1);
-    assert_eq!(next(&mut stream).await.sequence, 3);
+    assert_accepted(&next(&mut stream).await, &mine, Language::Kk);
+    assert_eq!(next(&mut stream).await.sequence, together[0]);
+    assert_eq!(next(&mut stream).await.sequence, alone[0]);
     assert_eq!(
         gauge(&metrics_text(&a).await, "kandas_notification_streams"),
         1
@@ -280,25 +369,32 @@ async fn a_stream_delivers_the_stored_then_each_new_one_from_any_replica_and_res
 
     // Committed through the other replica's connection: the wake-up reaches this one.
     append(&b.pool, &[step(&other, 1)]).await;
-    append(&b.pool, &[step(&mine, 2)]).await;
+    let new = append(&b.pool, &[step(&mine, 2)]).await;
     let live = next(&mut stream).await;
     assert_eq!(
         (live.sequence, live.person.as_str()),
-        (5, mine.name.as_str())
+        (new[0], mine.name.as_str())
     );
     quiet(&mut stream).await;
     drop(stream);
 
     // Reconnected to the other replica with the last cursor: exactly what came after it.
-    append(&a.pool, &[step(&mine, 3), step(&mine, 4)]).await;
+    let after = append(&a.pool, &[step(&mine, 3), step(&mine, 4)]).await;
     let mut on_b = client(&b, "portal").await;
     let mut stream = portal_watch(&mut on_b, &mine.name, &live.cursor).await;
-    assert_eq!(next(&mut stream).await.sequence, 6);
-    assert_eq!(next(&mut stream).await.sequence, 7);
+    assert_eq!(next(&mut stream).await.sequence, after[0]);
+    assert_eq!(next(&mut stream).await.sequence, after[1]);
     quiet(&mut stream).await;
     assert_eq!(
         stored_for(&a.pool, mine.person).await,
-        [1, 3, 5, 6, 7],
+        [
+            mine.accepted,
+            together[0],
+            alone[0],
+            new[0],
+            after[0],
+            after[1]
+        ],
         "each once, in order"
     );
 
@@ -339,7 +435,7 @@ fn gauge(text: &str, name: &str) -> i64 {
 async fn the_office_that_submitted_reads_those_of_its_applications_and_another_office_none() {
     let app = spawn_app_with(with_offices).await;
     let (a, b) = (filed(&app, 0).await, filed(&app, 1).await);
-    append(&app.pool, &[step(&a, 0), step(&b, 0)]).await;
+    let both = append(&app.pool, &[step(&a, 0), step(&b, 0)]).await;
     // An act on a record alone names no submitting office: the applicant is told, no office.
     let annulled = NewNotification {
         person_id: a.person,
@@ -354,36 +450,46 @@ async fn the_office_that_submitted_reads_those_of_its_applications_and_another_o
             cards: vec![],
         },
     };
-    append(&app.pool, &[annulled]).await;
-    append(&app.pool, &[step(&b, 1)]).await;
+    let annulment = append(&app.pool, &[annulled]).await;
+    let later = append(&app.pool, &[step(&b, 1)]).await;
 
+    // Those of its applications: each submission's own Accepted, then the steps appended.
+    let expected = [a.accepted, b.accepted, both[0], both[1], later[0]];
     let mut office = client(&app, "psc").await;
     let page = office
         .list_notifications(list_request("", 0))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(sequences(&page.notifications), [1, 2, 4]);
+    assert_eq!(sequences(&page.notifications), expected);
     let persons: Vec<&str> = page
         .notifications
         .iter()
         .map(|n| n.person.as_str())
         .collect();
-    assert_eq!(persons, [a.name.as_str(), b.name.as_str(), b.name.as_str()]);
+    assert_eq!(
+        persons,
+        [&a.name, &b.name, &a.name, &b.name, &b.name].map(String::as_str)
+    );
+    assert_accepted(&page.notifications[0], &a, Language::Kk);
+    assert_accepted(&page.notifications[1], &b, Language::Kk);
     // The office follows them as a stream too.
     let mut stream = office
         .watch_notifications(pb::WatchNotificationsRequest::default())
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(next(&mut stream).await.sequence, 1);
-    assert_eq!(next(&mut stream).await.sequence, 2);
-    assert_eq!(next(&mut stream).await.sequence, 4);
+    for seq in expected {
+        assert_eq!(next(&mut stream).await.sequence, seq);
+    }
 
     // The applicant is told of the annulment; the record's act is no office's application.
     let portal = portal_list(&mut client(&app, "portal").await, &a.name, "", 0).await;
-    assert_eq!(sequences(&portal.notifications), [1, 3]);
-    let annulment = &portal.notifications[1];
+    assert_eq!(
+        sequences(&portal.notifications),
+        [a.accepted, both[0], annulment[0]]
+    );
+    let annulment = &portal.notifications[2];
     assert_eq!(
         (
             annulment.kind,
@@ -469,7 +575,7 @@ async fn roles_that_submit_nothing_and_a_portal_naming_no_applicant_are_refused(
 async fn a_cursor_not_returned_here_and_a_negative_page_size_are_refused() {
     let app = spawn_app().await;
     let a = filed(&app, 0).await;
-    append(&app.pool, &[step(&a, 0), step(&a, 1)]).await;
+    let steps = append(&app.pool, &[step(&a, 0), step(&a, 1)]).await;
     let mut portal = client(&app, "portal").await;
 
     // A cursor past the head was never returned here: reading after it would skip some.
@@ -514,7 +620,10 @@ async fn a_cursor_not_returned_here_and_a_negative_page_size_are_refused() {
     );
     // The head itself is a cursor of this feed; a page size above the most is read as the most.
     let all = portal_list(&mut portal, &a.name, "", 5_000).await;
-    assert_eq!(sequences(&all.notifications), [1, 2]);
+    assert_eq!(
+        sequences(&all.notifications),
+        [a.accepted, steps[0], steps[1]]
+    );
     let at_head = portal_list(&mut portal, &a.name, &all.next_cursor, 0).await;
     assert!(at_head.notifications.is_empty());
 }
@@ -523,12 +632,13 @@ async fn a_cursor_not_returned_here_and_a_negative_page_size_are_refused() {
 async fn each_read_is_audited_under_the_call_and_under_each_person_delivered() {
     let app = spawn_app().await;
     let (a, b) = (filed(&app, 0).await, filed(&app, 1).await);
-    append(&app.pool, &[step(&a, 0), step(&b, 0), step(&a, 1)]).await;
+    let steps = append(&app.pool, &[step(&a, 0), step(&b, 0), step(&a, 1)]).await;
+    let mine = [a.accepted, steps[0], steps[2]];
     let portal_client = "urn:kandas:portal:test-portal";
 
     let mut portal = client(&app, "portal").await;
     let page = portal_list(&mut portal, &a.name, "", 0).await;
-    assert_eq!(page.notifications.len(), 2);
+    assert_eq!(sequences(&page.notifications), mine);
     let list = "ListNotifications";
     assert_eq!(
         audited(&app.pool, portal_client, list, "notifications", "OK").await,
@@ -555,10 +665,11 @@ async fn each_read_is_audited_under_the_call_and_under_each_person_delivered() {
     .unwrap();
     assert_eq!(applicant, a.name);
 
-    // A stream's delivery is audited before it arrives.
+    // A stream's delivery is audited before it arrives: the stored ones, one page.
     let mut stream = portal_watch(&mut portal, &a.name, "").await;
-    next(&mut stream).await;
-    next(&mut stream).await;
+    for seq in mine {
+        assert_eq!(next(&mut stream).await.sequence, seq);
+    }
     let watch = "WatchNotifications";
     assert_eq!(
         audited(&app.pool, portal_client, watch, "notifications", "OK").await,
@@ -568,8 +679,8 @@ async fn each_read_is_audited_under_the_call_and_under_each_person_delivered() {
         audited(&app.pool, portal_client, watch, &a.name, "OK").await,
         1
     );
-    append(&app.pool, &[step(&a, 2)]).await;
-    next(&mut stream).await;
+    let new = append(&app.pool, &[step(&a, 2)]).await;
+    assert_eq!(next(&mut stream).await.sequence, new[0]);
     assert_eq!(
         audited(&app.pool, portal_client, watch, &a.name, "OK").await,
         2,
@@ -591,7 +702,7 @@ async fn each_read_is_audited_under_the_call_and_under_each_person_delivered() {
 async fn the_texts_are_told_in_the_language_of_the_request_else_of_its_metadata_else_kazakh() {
     let app = spawn_app().await;
     let a = filed(&app, 0).await;
-    append(&app.pool, &[step(&a, 1)]).await;
+    append(&app.pool, &[step(&a, 0)]).await;
     let mut portal = client(&app, "portal").await;
     let told_in = async |portal: &mut NotificationClient, field: &str, accept: Option<&str>| {
         let mut request = for_applicant(
@@ -620,13 +731,15 @@ async fn the_texts_are_told_in_the_language_of_the_request_else_of_its_metadata_
             .await
             .unwrap()
             .into_inner();
-        let notification = &page.notifications[0];
-        let told = tell(&facts(1), language);
-        assert_eq!(notification.language_code, code, "{field:?} {accept:?}");
-        assert_eq!(
-            (&notification.title, &notification.text),
-            (&told.title, &told.text)
-        );
+        let [accepted, refused] = &page.notifications[..] else {
+            panic!("the submission's Accepted and the refusal: {page:?}");
+        };
+        assert_accepted(accepted, &a, language);
+        let told = tell(&facts(0), language);
+        for notification in [accepted, refused] {
+            assert_eq!(notification.language_code, code, "{field:?} {accept:?}");
+        }
+        assert_eq!((&refused.title, &refused.text), (&told.title, &told.text));
     }
     let refused = told_in(&mut portal, "de", Some("ru")).await.unwrap_err();
     assert_eq!(violated_fields(&refused), ["language_code"]);
@@ -650,7 +763,9 @@ async fn the_texts_are_told_in_the_language_of_the_request_else_of_its_metadata_
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(next(&mut stream).await.language_code, "ru");
+    let accepted = next(&mut stream).await;
+    assert_eq!(accepted.language_code, "ru");
+    assert_accepted(&accepted, &a, Language::Ru);
     let refused = portal
         .watch_notifications(for_applicant(
             pb::WatchNotificationsRequest {
@@ -676,22 +791,24 @@ async fn an_open_stream_of_an_office_ends_when_the_office_is_suspended() {
         .await
         .expect("submitted")
         .into_inner();
-    let filed = Filed {
-        person: uuid_of(&applicant.name),
-        name: applicant.name.clone(),
-        application: uuid_of(&submitted.name),
-    };
+    let filed = submitted_for(&app, applicant.name, &submitted).await;
     let of_office = |n| NewNotification {
         submitted_by: Some(format!("urn:kandas:psc:{SUSPENDED_PSC}")),
         ..step(&filed, n)
     };
-    append(&app.pool, &[of_office(0)]).await;
+    let stored = append(&app.pool, &[of_office(0)]).await;
     let mut stream = NotificationClient::new(office)
         .watch_notifications(pb::WatchNotificationsRequest::default())
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(next(&mut stream).await.person, filed.name);
+    // Its submission's Accepted, then the step: all it was sent before the suspension.
+    assert_accepted(&next(&mut stream).await, &filed, Language::Kk);
+    let later = next(&mut stream).await;
+    assert_eq!(
+        (later.sequence, later.person.as_str()),
+        (stored[0], filed.name.as_str())
+    );
 
     pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await)
         .update_organisation(pb::UpdateOrganisationRequest {
