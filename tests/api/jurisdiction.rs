@@ -179,7 +179,10 @@ async fn intermediary_files(app: &TestApp) -> Files {
     let channel = app.channel_as("intermediary", INTERMEDIARY).await;
     let registered = register(&mut PersonClient::new(channel.clone()), person("Expat")).await;
     let application = ApplicationClient::new(channel)
-        .submit_application(iin_submission(&registered.name, vec![passport()]))
+        .submit_application(iin_submission(
+            &registered.name,
+            vec![passport(), doc(pb::DocumentType::ApplicantConsentForm, "")],
+        ))
         .await
         .expect("the intermediary files an IIN application")
         .into_inner();

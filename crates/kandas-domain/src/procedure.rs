@@ -51,7 +51,7 @@ impl Procedure {
     /// Roles that may submit an application for this procedure (SPEC §5 table).
     pub fn submitters(self) -> &'static [Role] {
         match self {
-            Procedure::IinAssignment => &[Psc, Mission, Intermediary],
+            Procedure::IinAssignment => &[Psc, Mission, Portal, Intermediary],
             Procedure::KandasStatusAssignment => &[Portal, Mission, Psc],
             Procedure::KandasStatusExtension => &[Portal, Psc],
             Procedure::PermanentResidencePermit => &[Psc, Police],
@@ -98,7 +98,7 @@ mod tests {
         assert_eq!(Procedure::SimplifiedCitizenship.decider(), Police);
         assert_eq!(
             Procedure::IinAssignment.submitters(),
-            &[Psc, Mission, Intermediary]
+            &[Psc, Mission, Portal, Intermediary]
         );
     }
 
