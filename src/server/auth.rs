@@ -40,10 +40,22 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
         prerequisite_service as prerequisite, quota_service as quota, support_service as support,
     };
     const EVERYONE: &[Role] = &Role::ALL;
-    const SUBMITTERS: &[Role] = &[Psc, Portal, Mission, Police, EmploymentCenter];
-    const READERS: &[Role] = &[Psc, Portal, Mission, Commission, Police, EmploymentCenter];
+    // Which procedures each submitter may file is `Procedure::submitters`; an appeal goes
+    // through any channel that may submit the procedure (SPEC 5.7).
+    const SUBMITTERS: &[Role] = &[Psc, Portal, Intermediary, Mission, Police, EmploymentCenter];
+    const READERS: &[Role] = &[
+        Psc,
+        Portal,
+        Intermediary,
+        Mission,
+        Commission,
+        Police,
+        EmploymentCenter,
+    ];
     let roles: &'static [Role] = match method {
-        person::REGISTER_PERSON => &[Psc, Mission],
+        // Whoever files for applicants who hold no IIN yet registers them first; a mission and
+        // an intermediary then read only the persons they registered.
+        person::REGISTER_PERSON => &[Psc, Mission, Intermediary],
         person::GET_PERSON | person::LIST_PERSON_VERSIONS | person::LIST_PERSON_RECORDS => {
             &[Psc, Mission, Commission, Police, EmploymentCenter]
         }
@@ -492,5 +504,49 @@ mod tests {
         let roles = allowed_roles("/kandas.v1.ApplicationService/DecideApplication").unwrap();
         assert!(!roles.contains(&Portal));
         assert!(!roles.contains(&Mission));
+        assert!(!roles.contains(&Intermediary));
+    }
+
+    #[test]
+    fn an_intermediary_files_and_reads_its_applications_and_registers_persons_only() {
+        let granted = |name: &str| {
+            let method = KANDAS_METHODS
+                .iter()
+                .find(|m| m.rsplit('/').next() == Some(name))
+                .unwrap_or_else(|| panic!("no RPC {name}"));
+            allowed_roles(method).unwrap().contains(&Intermediary)
+        };
+        for name in [
+            "RegisterPerson",
+            "SubmitApplication",
+            "CheckDocuments",
+            "ListRequiredDocuments",
+            "GetApplication",
+            "ListApplications",
+            "WithdrawApplication",
+            "FileAppeal",
+        ] {
+            assert!(granted(name), "{name}");
+        }
+        // It neither decides, nor corrects or reads persons' files and records, nor sees the
+        // evidence the deciding offices weigh.
+        for name in [
+            "GetPerson",
+            "UpdatePerson",
+            "ListPersonVersions",
+            "ListPersonRecords",
+            "DownloadKandasCertificate",
+            "DecideApplication",
+            "DecideAppeal",
+            "ListAppeals",
+            "VerifyApplicantSignatures",
+            "CheckPrerequisites",
+            "RecordArrivalNotification",
+            "ListRecordEvents",
+            "GetEntitlement",
+            "ListAuditEvents",
+        ] {
+            assert!(!granted(name), "{name}");
+        }
     }
 }

@@ -326,7 +326,7 @@ pub fn within(query: &mut QueryBuilder<Postgres>, scope: &Scope) {
                 .push_bind(codes)
                 .push(")");
         }
-        Scope::OwnWork { client } => {
+        Scope::OwnWork { client, .. } => {
             query
                 .push(" AND a.submitted_by = ")
                 .push_bind(client.clone());

@@ -292,8 +292,8 @@ pub async fn versions<'e>(
 
 /// Whether a person is within `scope` (SPEC 1.1) for the caller `client`: they have an
 /// application (as applicant or family member) or a registration in its regions, or the
-/// caller registered them; for a mission, it registered them or submitted an application
-/// that includes them; for the portal, they are its applicant.
+/// caller registered them; for a mission or an intermediary (their own work), it registered
+/// them or submitted an application that includes them; for the portal, they are its applicant.
 #[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.persons.in_scope", db.system.name = "postgresql"))]
 pub async fn in_scope<'e>(
     executor: impl PgExecutor<'e>,
@@ -301,7 +301,7 @@ pub async fn in_scope<'e>(
     scope: &Scope,
     client: &str,
 ) -> Result<bool, sqlx::Error> {
-    // A mission's own work and a region's scope differ in which applications count, and a
+    // Own work and a region's scope differ in which applications count, and a
     // region also counts registrations: two statements rather than one assembled from parts.
     let included =
         match scope {

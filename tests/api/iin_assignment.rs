@@ -561,6 +561,7 @@ async fn validate_iin_agrees_with_every_spec_vector() {
     for role in [
         "psc",
         "portal",
+        "intermediary",
         "mission",
         "commission",
         "police",

@@ -14,6 +14,7 @@ use tonic::transport::Channel;
 const INSIDE: &str = "KZ-55";
 const OUTSIDE: &str = "KZ-10";
 const MISSION: &str = "mission-abroad";
+const INTERMEDIARY: &str = "intermediary-55";
 const OFFICES: [&str; 5] = [
     "psc",
     "police",
@@ -22,13 +23,15 @@ const OFFICES: [&str; 5] = [
     "registry",
 ];
 
-/// Every office acts in `INSIDE` only; the mission is national, as missions abroad are.
+/// Every office acts in `INSIDE` only, and so does the intermediary; the mission is national,
+/// as missions abroad are.
 async fn spawn_with_offices() -> TestApp {
     spawn_app_with(|s| {
         for role in OFFICES {
             register_regional(s, role, &format!("{role}-55"), &[INSIDE]);
         }
         register_national(s, "mission", MISSION);
+        register_regional(s, "intermediary", INTERMEDIARY, &[INSIDE]);
     })
     .await
 }
@@ -170,6 +173,30 @@ async fn mission_files(app: &TestApp) -> Files {
     }
 }
 
+/// An intermediary's own work: a person it registered and the IIN application it filed for
+/// them with their consent form, in its region.
+async fn intermediary_files(app: &TestApp) -> Files {
+    let channel = app.channel_as("intermediary", INTERMEDIARY).await;
+    let registered = register(&mut PersonClient::new(channel.clone()), person("Expat")).await;
+    let application = ApplicationClient::new(channel)
+        .submit_application(iin_submission(
+            &registered.name,
+            vec![passport(), doc(pb::DocumentType::ApplicantConsentForm, "")],
+        ))
+        .await
+        .expect("the intermediary files an IIN application")
+        .into_inner();
+    Files {
+        person: registered,
+        application,
+        region: INSIDE,
+        registration: String::new(),
+        kandas_status: String::new(),
+        permit: String::new(),
+        appeal: String::new(),
+    }
+}
+
 /// What a call on files outside the caller's scope must answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -244,6 +271,9 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
                 })),
                 files.region.into(),
             ),
+            // The IIN application lies where the request names, for the intermediary to be
+            // refused outside its region.
+            Role::Intermediary => (iin_details(false), files.region.into()),
             Role::Mission => (
                 details(P::KandasStatusAssignment(pb::KandasStatusAssignment {
                     grounds: vec![
@@ -509,6 +539,7 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
     let inside = files_in(&app, 1, INSIDE).await;
     let outside = files_in(&app, 2, OUTSIDE).await;
     let abroad = mission_files(&app).await;
+    let filed = intermediary_files(&app).await;
     let nowhere = absent_files();
     // The regional registry reads its feed of every kind.
     pb::admin_service_client::AdminServiceClient::new(app.channel("admin").await)
@@ -525,6 +556,12 @@ async fn every_role_and_rpc_acts_inside_its_jurisdiction_and_is_refused_outside_
     for role in Role::ALL {
         let (channel, own, others) = match role {
             Role::Mission => (app.channel_as("mission", MISSION).await, &abroad, &inside),
+            // Own work in its region; files of another region are refused, filing there too.
+            Role::Intermediary => (
+                app.channel_as("intermediary", INTERMEDIARY).await,
+                &filed,
+                &outside,
+            ),
             Role::Portal | Role::Admin => (app.channel(role.as_str()).await, &inside, &outside),
             office => (
                 app.channel_as(office.as_str(), &format!("{office}-55"))

@@ -28,6 +28,7 @@ mod handshake_flood;
 mod health_and_reflection;
 mod hostile_input;
 mod iin_assignment;
+mod intermediary;
 mod isolation;
 mod jurisdiction;
 mod kandas_certificate;

@@ -8,6 +8,7 @@ use super::documents::{ChecklistItem, Document, DocumentType};
 use super::money::Mci;
 use super::prerequisites::{self, Prerequisite, PrerequisiteCode, PrerequisiteQuery};
 use super::records::{Evidence, PersonRecords, age_on};
+use super::role::Role;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -71,10 +72,12 @@ pub fn presented_passport(
         .max_by_key(|(e, _)| *e)
 }
 
-/// The one evaluation behind CheckDocuments, ListRequiredDocuments and SubmitApplication.
+/// The one evaluation behind CheckDocuments, ListRequiredDocuments and SubmitApplication, of
+/// a submission filed by an organisation of the role `filed_by` (the caller's).
 pub fn assess(
     people: &People,
     submission: &Submission,
+    filed_by: Role,
     today: NaiveDate,
     mci: Option<Mci>,
 ) -> Assessment {
@@ -85,6 +88,7 @@ pub fn assess(
         family: people.family.iter().map(|(m, r)| (m, r)).collect(),
         documents: &submission.documents,
         mci,
+        filed_by,
     };
     let checklist = catalogue::checklist(&case);
     let query = PrerequisiteQuery::from_details(&submission.details);

@@ -54,6 +54,9 @@ pub enum DocumentType {
     /// Identity document of the owner of the dwelling (residence registration, SPEC 5.5); the
     /// owner is not a person of the application, so their document has its own type.
     OwnerIdentityDocument,
+    /// The applicant's signed consent to an intermediary filing on their behalf under its
+    /// service agreement (IIN assignment, SPEC 5.1).
+    ApplicantConsentForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -499,6 +502,7 @@ fn amount_problem(amount: Option<i64>, count: i64, ctx: &CheckContext) -> Option
 /// Requirements of IIN assignment (SPEC §5.1; seeds 000 and 003).
 pub mod iin_assignment {
     use super::*;
+    use crate::role::Role;
 
     pub const IDENTITY_DOCUMENT: Requirement = Requirement {
         id: "iin.identity_document",
@@ -534,16 +538,40 @@ pub mod iin_assignment {
         id: "iin.power_of_attorney",
         accepted: &[DocumentType::PowerOfAttorney],
         description: "notarized power of attorney of the representative",
-        legal_basis: "IIN assignment: notarized power of attorney for a representative (no legal act cited)",
+        // Seed 003, the page that lists the IIN channels and their documents.
+        legal_basis: "IIN assignment: notarized power of attorney for a representative (AIFC \
+            Expat Centre, «Obtaining Individual Identification Number»)",
         checks: &[Check::Notarized],
         per: Whom::Applicant,
         reusable: false,
     };
 
-    /// What the requirements are for this applicant. `identity_language` is the language of
-    /// the identity document presented, when known: a document already in Kazakh or Russian
-    /// needs no translation.
-    pub fn applied(by_representative: bool, identity_language: Option<&str>) -> Vec<Applied> {
+    /// The applicant's consent to an intermediary filing for them. Seed 003 asks for it when
+    /// the AIFC Expat Centre files; **Decision:** every intermediary files under such an
+    /// agreement, so every intermediary presents it, and no other channel is asked for it.
+    /// It is the intermediary's own form, signed by the applicant: no translation is asked;
+    /// one past its stated expiry no longer consents. Made for one application, never reused.
+    pub const CONSENT_FORM: Requirement = Requirement {
+        id: "iin.consent_form",
+        accepted: &[DocumentType::ApplicantConsentForm],
+        description: "the applicant's signed consent form to the intermediary filing on their behalf",
+        legal_basis: "IIN assignment: consent form, applicable only if the submission goes \
+            through the AIFC Expat Centre (AIFC Expat Centre, «Obtaining Individual \
+            Identification Number»); asked of every intermediary by decision of the service \
+            operator",
+        checks: &[Check::ValidOnSubmission],
+        per: Whom::Applicant,
+        reusable: false,
+    };
+
+    /// What the requirements are for this applicant, filed by an organisation of the role
+    /// `filed_by`. `identity_language` is the language of the identity document presented,
+    /// when known: a document already in Kazakh or Russian needs no translation.
+    pub fn applied(
+        by_representative: bool,
+        filed_by: Role,
+        identity_language: Option<&str>,
+    ) -> Vec<Applied> {
         let mut applied = vec![Applied {
             requirement: &IDENTITY_DOCUMENT,
             holder: None,
@@ -570,12 +598,20 @@ pub mod iin_assignment {
                 applicability: Applicability::Required,
             });
         }
+        if filed_by == Role::Intermediary {
+            applied.push(Applied {
+                requirement: &CONSENT_FORM,
+                holder: None,
+                applicability: Applicability::Required,
+            });
+        }
         applied
     }
 
-    /// The checklist for an IIN application with the documents presented.
+    /// The checklist for an IIN application filed by `filed_by` with the documents presented.
     pub fn checklist(
         by_representative: bool,
+        filed_by: Role,
         documents: &[Document],
         submission_date: NaiveDate,
     ) -> Vec<ChecklistItem> {
@@ -584,7 +620,7 @@ pub mod iin_assignment {
             .find(|d| d.holder.is_none() && IDENTITY_DOCUMENT.accepted.contains(&d.kind))
             .map(|d| d.language.as_str());
         evaluate(
-            &applied(by_representative, identity_language),
+            &applied(by_representative, filed_by, identity_language),
             documents,
             submission_date,
         )
@@ -595,6 +631,7 @@ pub mod iin_assignment {
 mod tests {
     use super::iin_assignment::checklist;
     use super::*;
+    use crate::role::Role::{self, *};
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -628,7 +665,7 @@ mod tests {
 
     #[test]
     fn nothing_presented_lists_every_required_document() {
-        let items = checklist(true, &[], date(2026, 3, 2));
+        let items = checklist(true, Psc, &[], date(2026, 3, 2));
         assert_eq!(
             statuses(&items),
             vec![
@@ -648,13 +685,13 @@ mod tests {
                 notarized: true,
             }),
         );
-        let items = checklist(false, &[doc], date(2026, 3, 2));
+        let items = checklist(false, Psc, &[doc], date(2026, 3, 2));
         assert!(items.iter().all(|i| !i.is_problem()), "{items:?}");
     }
 
     #[test]
     fn kazakh_language_document_waives_the_translation() {
-        let items = checklist(false, &[passport("kk", None)], date(2026, 3, 2));
+        let items = checklist(false, Psc, &[passport("kk", None)], date(2026, 3, 2));
         assert_eq!(items[1].status, ItemStatus::Waived);
         assert!(!items[1].legal_basis.is_empty());
     }
@@ -668,7 +705,7 @@ mod tests {
                 notarized: false,
             }),
         );
-        let items = checklist(false, &[not_notarized], date(2026, 3, 2));
+        let items = checklist(false, Psc, &[not_notarized], date(2026, 3, 2));
         assert_eq!(items[1].status, ItemStatus::Invalid);
         assert!(items[1].detail.contains("notarized"));
         let english = passport(
@@ -678,7 +715,7 @@ mod tests {
                 notarized: true,
             }),
         );
-        let items = checklist(false, &[english], date(2026, 3, 2));
+        let items = checklist(false, Psc, &[english], date(2026, 3, 2));
         assert_eq!(items[1].status, ItemStatus::Invalid);
     }
 
@@ -687,11 +724,11 @@ mod tests {
         let mut doc = passport("kk", None);
         doc.expiry_date = Some(date(2026, 3, 2));
         assert_eq!(
-            checklist(false, &[doc.clone()], date(2026, 3, 2))[0].status,
+            checklist(false, Psc, &[doc.clone()], date(2026, 3, 2))[0].status,
             ItemStatus::Satisfied
         );
         assert_eq!(
-            checklist(false, &[doc], date(2026, 3, 3))[0].status,
+            checklist(false, Psc, &[doc], date(2026, 3, 3))[0].status,
             ItemStatus::Invalid
         );
     }
@@ -700,10 +737,15 @@ mod tests {
     fn power_of_attorney_must_be_notarized() {
         let mut poa = passport("kk", None);
         poa.kind = DocumentType::PowerOfAttorney;
-        let items = checklist(true, &[passport("kk", None), poa.clone()], date(2026, 3, 2));
+        let items = checklist(
+            true,
+            Psc,
+            &[passport("kk", None), poa.clone()],
+            date(2026, 3, 2),
+        );
         assert_eq!(items[2].status, ItemStatus::Invalid);
         poa.notarized = true;
-        let items = checklist(true, &[passport("kk", None), poa], date(2026, 3, 2));
+        let items = checklist(true, Psc, &[passport("kk", None), poa], date(2026, 3, 2));
         assert_eq!(items[2].status, ItemStatus::Satisfied);
     }
 
@@ -712,8 +754,89 @@ mod tests {
         let mut doc = passport("kk", None);
         doc.holder = Some(Uuid::nil());
         assert_eq!(
-            checklist(false, &[doc], date(2026, 3, 2))[0].status,
+            checklist(false, Psc, &[doc], date(2026, 3, 2))[0].status,
             ItemStatus::Missing
         );
+    }
+
+    fn consent_form(expiry: Option<NaiveDate>) -> Document {
+        Document {
+            kind: DocumentType::ApplicantConsentForm,
+            expiry_date: expiry,
+            language: "en".into(),
+            ..passport("en", None)
+        }
+    }
+
+    fn consent_item(items: &[ChecklistItem]) -> Option<&ChecklistItem> {
+        items.iter().find(|i| i.requirement == "iin.consent_form")
+    }
+
+    #[test]
+    fn the_consent_form_is_asked_of_an_intermediary_and_of_no_other_channel() {
+        let day = date(2026, 3, 2);
+        let items = checklist(false, Intermediary, &[passport("kk", None)], day);
+        let consent = consent_item(&items).expect("an intermediary presents the consent form");
+        assert_eq!(consent.status, ItemStatus::Missing);
+        assert_eq!(consent.document_type, DocumentType::ApplicantConsentForm);
+        assert!(consent.legal_basis.contains("AIFC Expat Centre"));
+        for channel in [Psc, Mission, Portal] {
+            let items = checklist(false, channel, &[passport("kk", None)], day);
+            assert_eq!(consent_item(&items), None, "{channel}");
+            assert!(
+                items.iter().all(|i| !i.is_problem()),
+                "{channel}: {items:?}"
+            );
+            // A consent form presented anyway changes nothing.
+            let with_consent = checklist(
+                false,
+                channel,
+                &[passport("kk", None), consent_form(None)],
+                day,
+            );
+            assert_eq!(with_consent, items, "{channel}");
+        }
+    }
+
+    #[test]
+    fn an_intermediarys_application_with_the_consent_form_is_complete_on_the_day() {
+        let day = date(2026, 3, 2);
+        let documents = [passport("kk", None), consent_form(Some(day))];
+        let items = checklist(false, Intermediary, &documents, day);
+        assert!(items.iter().all(|i| !i.is_problem()), "{items:?}");
+        assert_eq!(consent_item(&items).unwrap().status, ItemStatus::Satisfied);
+        // The day after the consent runs out it no longer consents.
+        let items = checklist(false, Intermediary, &documents, date(2026, 3, 3));
+        let consent = consent_item(&items).unwrap();
+        assert_eq!(consent.status, ItemStatus::Invalid);
+        assert!(consent.detail.contains("2026-03-02"), "{}", consent.detail);
+    }
+
+    #[test]
+    fn an_intermediary_filing_for_a_representative_needs_both_papers() {
+        let items = checklist(true, Intermediary, &[], date(2026, 3, 2));
+        let ids: Vec<&str> = items.iter().map(|i| i.requirement.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "iin.identity_document",
+                "iin.identity_document_translation",
+                "iin.power_of_attorney",
+                "iin.consent_form",
+            ]
+        );
+        let power = &items[2];
+        assert!(power.legal_basis.contains("AIFC Expat Centre"));
+        assert!(!power.legal_basis.contains("no legal act"));
+    }
+
+    #[test]
+    fn every_role_but_the_intermediary_gets_the_same_checklist() {
+        let day = date(2026, 3, 2);
+        let psc = checklist(true, Psc, &[], day);
+        for role in Role::ALL {
+            let items = checklist(true, role, &[], day);
+            assert_eq!(items == psc, role != Intermediary, "{role}");
+        }
     }
 }

@@ -33,8 +33,13 @@ pub enum Scope {
     Everywhere,
     /// Files placed in these regions (never empty).
     Regions(Vec<Region>),
-    /// A foreign mission's own work: persons it registered, applications it submitted.
-    OwnWork { client: String },
+    /// An organisation's own work: persons it registered, applications it submitted. It files
+    /// new applications for anyone, placed where `files_in` covers: a mission anywhere (the
+    /// applicant settles where they choose), an intermediary only in its regions.
+    OwnWork {
+        client: String,
+        files_in: Jurisdiction,
+    },
     /// The portal's authenticated applicant: that person's own applications.
     Applicant(Uuid),
     /// No personal file at all.
@@ -82,8 +87,19 @@ impl Scope {
                 Some(applicant) => Scope::Applicant(applicant),
                 None => Scope::Nothing,
             },
+            // Decision: a mission abroad files for any region an applicant settles in, so its
+            // registered jurisdiction does not bound its filings.
             (_, Role::Mission) => Scope::OwnWork {
                 client: caller.client(),
+                files_in: Jurisdiction::National,
+            },
+            // Decision: an intermediary files like an office of its regions (the IIN
+            // application lies in the office's region) but reads only what it filed: its
+            // service agreement covers the applicants who signed its consent form, not the
+            // region's files.
+            (_, Role::Intermediary) => Scope::OwnWork {
+                client: caller.client(),
+                files_in: caller.jurisdiction.clone(),
             },
             (_, Role::Admin | Role::Registry) => Scope::Nothing,
         }
@@ -142,23 +158,26 @@ impl Scope {
         region: Option<Region>,
         applicant: Uuid,
     ) -> Result<(), OutsideJurisdiction> {
-        match self {
-            Scope::Everywhere | Scope::OwnWork { .. } => Ok(()),
+        let placement = Placement {
+            region,
+            applicant,
+            submitted_by: "",
+        };
+        let may = match self {
+            Scope::Everywhere => true,
+            Scope::OwnWork { files_in, .. } => match files_in {
+                Jurisdiction::National => true,
+                Jurisdiction::Regions(regions) => region.is_some_and(|r| regions.contains(&r)),
+            },
+            Scope::Regions(_) | Scope::Applicant(_) | Scope::Nothing => self.covers(placement),
+        };
+        if may {
+            Ok(())
+        } else {
             // The region may come from the applicant's records: the refusal does not name it.
-            Scope::Regions(_) | Scope::Applicant(_) | Scope::Nothing => {
-                let placement = Placement {
-                    region,
-                    applicant,
-                    submitted_by: "",
-                };
-                if self.covers(placement) {
-                    Ok(())
-                } else {
-                    Err(OutsideJurisdiction(
-                        "the application would lie outside this organisation's jurisdiction".into(),
-                    ))
-                }
-            }
+            Err(OutsideJurisdiction(
+                "the application would lie outside this organisation's jurisdiction".into(),
+            ))
         }
     }
 
@@ -301,6 +320,43 @@ mod tests {
     }
 
     #[test]
+    fn a_mission_files_for_any_region() {
+        let mission = caller(Role::Mission, Jurisdiction::Regions(vec![ALMATY]));
+        let scope = Scope::of(&mission, Reach::Files);
+        assert!(scope.may_file(Some(ASTANA), Uuid::nil()).is_ok());
+        assert!(scope.may_file(None, Uuid::nil()).is_ok());
+    }
+
+    #[test]
+    fn an_intermediary_reads_what_it_filed_and_files_only_in_its_regions() {
+        let intermediary = caller(Role::Intermediary, Jurisdiction::Regions(vec![ALMATY]));
+        let scope = Scope::of(&intermediary, Reach::Files);
+        let own = Placement {
+            submitted_by: "urn:kandas:intermediary:office-1",
+            ..placed(Some(ALMATY))
+        };
+        assert!(scope.covers(own));
+        // A file of its own region that another organisation filed is not its own.
+        assert!(!scope.covers(placed(Some(ALMATY))));
+        let name = "applications/0190e1d2-0000-7000-8000-000000000001";
+        assert_eq!(scope.missing(name), Some(OutsideJurisdiction::of(name)));
+        // It files for anyone who signed its consent form, in its regions only.
+        assert!(scope.may_act_for(Uuid::now_v7()).is_ok());
+        assert!(scope.may_file(Some(ALMATY), Uuid::now_v7()).is_ok());
+        let refused = scope.may_file(Some(ASTANA), Uuid::now_v7()).unwrap_err();
+        assert!(!refused.0.contains("KZ-"), "{}", refused.0);
+        assert!(scope.may_file(None, Uuid::now_v7()).is_err());
+        // A national intermediary files in every region, and still reads only its own work.
+        let national = Scope::of(
+            &caller(Role::Intermediary, Jurisdiction::National),
+            Reach::Files,
+        );
+        assert!(national.may_file(Some(ASTANA), Uuid::nil()).is_ok());
+        assert!(!national.covers(placed(Some(ASTANA))));
+        assert_eq!(national.regions_listed(), Some(Vec::new()));
+    }
+
+    #[test]
     fn the_portal_covers_its_applicant_and_nothing_without_one() {
         let mut portal = caller(Role::Portal, Jurisdiction::National);
         assert_eq!(Scope::of(&portal, Reach::Files), Scope::Nothing);
@@ -338,6 +394,7 @@ mod tests {
         for scope in [
             Scope::OwnWork {
                 client: "urn:kandas:mission:m".into(),
+                files_in: Jurisdiction::National,
             },
             Scope::Applicant(Uuid::now_v7()),
             Scope::Nothing,

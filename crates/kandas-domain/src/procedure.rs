@@ -51,7 +51,7 @@ impl Procedure {
     /// Roles that may submit an application for this procedure (SPEC §5 table).
     pub fn submitters(self) -> &'static [Role] {
         match self {
-            Procedure::IinAssignment => &[Psc, Mission],
+            Procedure::IinAssignment => &[Psc, Mission, Portal, Intermediary],
             Procedure::KandasStatusAssignment => &[Portal, Mission, Psc],
             Procedure::KandasStatusExtension => &[Portal, Psc],
             Procedure::PermanentResidencePermit => &[Psc, Police],
@@ -111,7 +111,21 @@ mod tests {
         assert_eq!(Procedure::IinAssignment.decider(), Psc);
         assert_eq!(Procedure::KandasStatusAssignment.decider(), Commission);
         assert_eq!(Procedure::SimplifiedCitizenship.decider(), Police);
-        assert_eq!(Procedure::IinAssignment.submitters(), &[Psc, Mission]);
+        assert_eq!(
+            Procedure::IinAssignment.submitters(),
+            &[Psc, Mission, Portal, Intermediary]
+        );
+    }
+
+    #[test]
+    fn an_intermediary_files_iin_applications_only() {
+        for p in Procedure::ALL {
+            assert_eq!(
+                p.submitters().contains(&Intermediary),
+                p == Procedure::IinAssignment,
+                "{p:?}"
+            );
+        }
     }
 
     #[test]
@@ -120,6 +134,7 @@ mod tests {
         for p in Procedure::ALL {
             assert_ne!(p.decider(), Portal);
             assert_ne!(p.decider(), Mission);
+            assert_ne!(p.decider(), Intermediary);
         }
     }
 }

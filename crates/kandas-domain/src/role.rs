@@ -8,6 +8,9 @@ use std::fmt;
 pub enum Role {
     Psc,
     Portal,
+    /// An organisation that files IIN applications on an applicant's behalf under a service
+    /// agreement (SPEC 1): it reads only what it filed.
+    Intermediary,
     Mission,
     Commission,
     Police,
@@ -18,9 +21,10 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Psc,
         Portal,
+        Intermediary,
         Mission,
         Commission,
         Police,
@@ -34,6 +38,7 @@ impl Role {
         match self {
             Psc => "psc",
             Portal => "portal",
+            Intermediary => "intermediary",
             Mission => "mission",
             Commission => "commission",
             Police => "police",

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const DOCUMENT_TYPES: [(pb::DocumentType, DocumentType); 29] = [
+pub(super) const DOCUMENT_TYPES: [(pb::DocumentType, DocumentType); 30] = [
     (
         pb::DocumentType::IdentityDocument,
         DocumentType::IdentityDocument,
@@ -97,6 +97,10 @@ pub(super) const DOCUMENT_TYPES: [(pb::DocumentType, DocumentType); 29] = [
     (
         pb::DocumentType::OwnerIdentityDocument,
         DocumentType::OwnerIdentityDocument,
+    ),
+    (
+        pb::DocumentType::ApplicantConsentForm,
+        DocumentType::ApplicantConsentForm,
     ),
 ];
 

@@ -191,7 +191,7 @@ pub async fn required_documents(
         .await?
         .and_then(Result::ok);
     let assessment = disclosure::for_outsider(
-        admission::assess(&people, &submission, today, mci),
+        admission::assess(&people, &submission, call.caller.role, today, mci),
         submission.applicant,
         &unreadable,
     );
@@ -213,7 +213,7 @@ async fn assess_on_record(
     let mci = store::quota::mci(&mut *conn, today.year())
         .await?
         .and_then(Result::ok);
-    let mut assessment = admission::assess(&people, submission, today, mci);
+    let mut assessment = admission::assess(&people, submission, call.caller.role, today, mci);
     let facts = quota_facts(conn, &people, &submission.details).await?;
     assessment.unmet.extend(admission::quota_eligibility(
         &people,

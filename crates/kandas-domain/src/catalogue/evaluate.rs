@@ -32,7 +32,7 @@ pub fn applied(case: &Case<'_>) -> Vec<Applied> {
                         && iin_assignment::IDENTITY_DOCUMENT.accepted.contains(&d.kind)
                 })
                 .map(|d| d.language.as_str());
-            return iin_assignment::applied(*by_representative, language);
+            return iin_assignment::applied(*by_representative, case.filed_by, language);
         }
         Details::KandasStatusAssignment {
             grounds,

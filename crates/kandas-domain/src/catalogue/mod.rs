@@ -42,6 +42,7 @@ use super::documents::{
 use super::money::Mci;
 use super::procedure::Procedure;
 use super::records::PersonRecords;
+use super::role::Role;
 
 /// One application being checked at the door (or described before submitting).
 #[derive(Debug, Clone)]
@@ -55,6 +56,9 @@ pub struct Case<'a> {
     pub documents: &'a [Document],
     /// MCI of the submission year when set; solvency (1,320 MCI) and state duty (4 MCI) need it.
     pub mci: Option<Mci>,
+    /// The role of the organisation filing: the caller's, never what a request says. An
+    /// intermediary presents the applicant's consent form (SPEC 5.1).
+    pub filed_by: Role,
 }
 
 impl Case<'_> {
@@ -71,7 +75,12 @@ impl Case<'_> {
 pub fn checklist(case: &Case<'_>) -> Vec<ChecklistItem> {
     if let Details::IinAssignment { by_representative } = case.details {
         // Kept exactly as seeds 000 and 003 describe it (documents presented now only).
-        return iin_assignment::checklist(*by_representative, case.documents, case.submission_date);
+        return iin_assignment::checklist(
+            *by_representative,
+            case.filed_by,
+            case.documents,
+            case.submission_date,
+        );
     }
     evaluate_with(&applied(case), case.documents, &case.check_context())
 }
@@ -92,10 +101,11 @@ pub fn requirements(procedure: Procedure) -> &'static [&'static Requirement] {
     }
 }
 
-static IIN_ALL: [&Requirement; 3] = [
+static IIN_ALL: [&Requirement; 4] = [
     &iin_assignment::IDENTITY_DOCUMENT,
     &iin_assignment::TRANSLATION,
     &iin_assignment::POWER_OF_ATTORNEY,
+    &iin_assignment::CONSENT_FORM,
 ];
 
 // ---------------------------------------------------------------------------------------------

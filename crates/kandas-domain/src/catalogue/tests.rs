@@ -103,6 +103,7 @@ fn case<'a>(
         family: details.family().iter().zip(family).collect(),
         documents,
         mci: mci.map(|tenge| Mci::new(tenge).unwrap()),
+        filed_by: Role::Psc,
     }
 }
 
@@ -736,12 +737,41 @@ fn iin_assignment_is_delegated_unchanged() {
     let day = d(2026, 3, 2);
     assert_eq!(
         checklist(&case(&details, day, &applicant, &[], &docs, None)),
-        iin_assignment::checklist(false, &docs, day)
+        iin_assignment::checklist(false, Role::Psc, &docs, day)
     );
     assert_eq!(
         applied(&case(&details, day, &applicant, &[], &docs, None)).len(),
         2
     );
+}
+
+#[test]
+fn the_filing_role_reaches_the_iin_checklist() {
+    let applicant = adult();
+    let details = Details::IinAssignment {
+        by_representative: false,
+    };
+    let docs = [passport(d(2030, 1, 1))];
+    let day = d(2026, 3, 2);
+    let by_intermediary = Case {
+        filed_by: Role::Intermediary,
+        ..case(&details, day, &applicant, &[], &docs, None)
+    };
+    let items = checklist(&by_intermediary);
+    assert_eq!(
+        items,
+        iin_assignment::checklist(false, Role::Intermediary, &docs, day)
+    );
+    assert_eq!(
+        status(&items, "iin.consent_form", None),
+        ItemStatus::Missing
+    );
+    assert_eq!(applied(&by_intermediary).len(), 3);
+    let by_portal = Case {
+        filed_by: Role::Portal,
+        ..case(&details, day, &applicant, &[], &docs, None)
+    };
+    assert!(item(&checklist(&by_portal), "iin.consent_form", None).is_none());
 }
 
 #[test]
