@@ -35,7 +35,7 @@ pub fn reader(caller: &Caller) -> Result<Reader, NoReader> {
             .applicant
             .map(Reader::Applicant)
             .ok_or(NoReader::NoApplicant),
-        Role::Psc | Role::Mission | Role::Police | Role::EmploymentCenter => {
+        Role::Psc | Role::Intermediary | Role::Mission | Role::Police | Role::EmploymentCenter => {
             Ok(Reader::Office(caller.client()))
         }
         Role::Commission | Role::Admin | Role::Registry => Err(NoReader::NotASubmitter),
