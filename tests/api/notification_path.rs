@@ -26,7 +26,9 @@ fn with_centre(settings: &mut kandas::server::startup::Settings) {
 }
 
 /// The portal's client for the applicant `me`, on `app`.
-async fn notifications(app: &TestApp) -> pb::notification_service_client::NotificationServiceClient<tonic::transport::Channel> {
+async fn notifications(
+    app: &TestApp,
+) -> pb::notification_service_client::NotificationServiceClient<tonic::transport::Channel> {
     pb::notification_service_client::NotificationServiceClient::new(app.channel("portal").await)
 }
 
@@ -52,7 +54,9 @@ async fn next(stream: &mut Streaming<pb::Notification>, n: usize) -> Vec<pb::Not
     while got.len() < n {
         let item = tokio::time::timeout(Duration::from_secs(20), stream.next())
             .await
-            .unwrap_or_else(|_| panic!("waited for notification {} of {n}: {got:#?}", got.len() + 1))
+            .unwrap_or_else(|_| {
+                panic!("waited for notification {} of {n}: {got:#?}", got.len() + 1)
+            })
             .expect("the stream stays open")
             .expect("a notification");
         got.push(item);
@@ -139,15 +143,17 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     let centre = a.channel_as("intermediary", CENTRE).await;
     let mut registered = person(&numbered("Path", 1));
     registered.citizenship = "CHN".into();
-    let me = pb::person_service_client::PersonServiceClient::new(b.channel_as("intermediary", CENTRE).await)
-        .register_person(pb::RegisterPersonRequest {
-            request_id: request_id(),
-            person: Some(registered),
-            ..Default::default()
-        })
-        .await
-        .expect("the intermediary registers its applicant")
-        .into_inner();
+    let me = pb::person_service_client::PersonServiceClient::new(
+        b.channel_as("intermediary", CENTRE).await,
+    )
+    .register_person(pb::RegisterPersonRequest {
+        request_id: request_id(),
+        person: Some(registered),
+        ..Default::default()
+    })
+    .await
+    .expect("the intermediary registers its applicant")
+    .into_inner();
     let mut stream = watch(&a, &me.name, "").await;
 
     let iin = pb::application_service_client::ApplicationServiceClient::new(centre)
@@ -163,7 +169,10 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     assert_eq!(told[0].application, iin.name);
     assert_eq!(told[0].person, me.name);
     assert_eq!(told[0].procedure(), pb::Procedure::IinAssignment);
-    assert_eq!(told[0].due_date, iin.deadline, "accepted, with its legal deadline");
+    assert_eq!(
+        told[0].due_date, iin.deadline,
+        "accepted, with its legal deadline"
+    );
     assert_eq!(told[0].language_code, "en");
     assert!(!told[0].text.is_empty());
 
@@ -176,7 +185,11 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     };
     let told = next(&mut stream, 1).await;
     assert_eq!(kinds(&told), [Kind::Approved]);
-    assert!(told[0].text.contains(&result.iin), "the IIN is told: {}", told[0].text);
+    assert!(
+        told[0].text.contains(&result.iin),
+        "the IIN is told: {}",
+        told[0].text
+    );
 
     // From now on the portal names its applicant by IIN, as after its own sign-in.
     let me_by_iin = result.iin.clone();
@@ -207,7 +220,11 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     let told = next(&mut stream, 2).await;
     assert_eq!(kinds(&told), [Kind::Approved, Kind::CertificateReady]);
     let certificate = &granted.decision.unwrap().issued[0].number;
-    assert!(told[1].text.contains(certificate.as_str()), "{}", told[1].text);
+    assert!(
+        told[1].text.contains(certificate.as_str()),
+        "{}",
+        told[1].text
+    );
     let last_seen = told[1].cursor.clone();
 
     // The portal's connection drops; the acts go on meanwhile.

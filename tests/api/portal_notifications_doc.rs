@@ -60,7 +60,10 @@ async fn the_documented_grpcurl_stream_receives_a_step_as_it_commits() {
         .into_iter()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("grpcurl printed JSON messages ({e}): {stdout}"));
-    let kinds: Vec<&str> = printed.iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = printed
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["KIND_ACCEPTED", "KIND_APPROVED"], "{stdout}");
     for notification in &printed {
         assert_eq!(notification["person"], me.name.as_str());

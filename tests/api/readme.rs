@@ -700,7 +700,10 @@ async fn check_answers(app: &TestApp, answers: &[(String, DynamicMessage)]) {
     // The portal reads the applicant's side of the same path, told in the language asked.
     let pages: Vec<pb::ListNotificationsResponse> =
         answers_of(answers, "kandas.v1.NotificationService/ListNotifications");
-    assert!(!pages.is_empty(), "the examples list the applicant's notifications");
+    assert!(
+        !pages.is_empty(),
+        "the examples list the applicant's notifications"
+    );
     for page in pages {
         use pb::notification::Kind;
         let kinds: Vec<Kind> = page.notifications.iter().map(|n| n.kind()).collect();
@@ -714,7 +717,11 @@ async fn check_answers(app: &TestApp, answers: &[(String, DynamicMessage)]) {
                 Kind::CertificateReady
             ]
         );
-        assert!(page.notifications.iter().all(|n| n.person == registered.name));
+        assert!(
+            page.notifications
+                .iter()
+                .all(|n| n.person == registered.name)
+        );
         assert!(
             ["ru", "kk"].contains(&page.notifications[0].language_code.as_str()),
             "{:?}",

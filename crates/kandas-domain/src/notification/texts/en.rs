@@ -274,6 +274,7 @@ fn channel(role: Role) -> Option<&'static str> {
     match role {
         Role::Psc => Some("a Public Service Center"),
         Role::Portal => Some("the online portal (eGov or Enbek Migration)"),
+        Role::Intermediary => Some("an intermediary organisation such as the AIFC Expat Centre"),
         Role::Mission => Some("a foreign institution of Kazakhstan (embassy or consulate)"),
         Role::Police => Some("the migration service of the police"),
         Role::EmploymentCenter => Some("an employment center"),

@@ -286,6 +286,7 @@ fn channel(role: Role) -> Option<&'static str> {
     match role {
         Role::Psc => Some("Халыққа қызмет көрсету орталығы"),
         Role::Portal => Some("онлайн-портал (eGov немесе Enbek Migration)"),
+        Role::Intermediary => Some("делдал ұйым (мысалы, AIFC Expat Centre)"),
         Role::Mission => Some("Қазақстанның шетелдегі мекемесі (елшілік немесе консулдық)"),
         Role::Police => Some("полицияның көші-қон қызметі"),
         Role::EmploymentCenter => Some("халықты жұмыспен қамту орталығы"),

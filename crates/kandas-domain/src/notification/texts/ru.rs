@@ -274,6 +274,7 @@ fn channel(role: Role) -> Option<&'static str> {
     match role {
         Role::Psc => Some("Центр обслуживания населения"),
         Role::Portal => Some("онлайн-портал (eGov или Enbek Migration)"),
+        Role::Intermediary => Some("организация-посредник (например, AIFC Expat Centre)"),
         Role::Mission => Some("загранучреждение Казахстана (посольство или консульство)"),
         Role::Police => Some("миграционная служба полиции"),
         Role::EmploymentCenter => Some("центр занятости населения"),
