@@ -441,7 +441,8 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::service::retention::run_every(
+            crate::service::jobs::run_every(
+                crate::service::retention::JOB,
                 state.pool.clone(),
                 state.audit.evidence().clone(),
                 state.clock,
@@ -451,7 +452,8 @@ impl Application {
         spawn_until(
             &tasks,
             &tasks_stop,
-            crate::service::missed_deadlines::run_every(
+            crate::service::jobs::run_every(
+                crate::service::missed_deadlines::JOB,
                 state.pool.clone(),
                 state.audit.evidence().clone(),
                 state.clock,

@@ -21,7 +21,6 @@ use crate::store::missed_deadlines as store;
 use crate::store::notifications;
 use chrono::NaiveDate;
 use sqlx::PgPool;
-use std::time::Duration;
 
 /// Applications told per transaction: the feed's head stays locked for one batch only.
 const BATCH: i64 = 100;
@@ -72,23 +71,9 @@ pub async fn run_once(
     }
 }
 
-/// Runs the job at once and then every `every` until the process ends; a failed run is logged
-/// and retried at the next.
-pub async fn run_every(
-    pool: PgPool,
-    evidence: std::sync::Arc<crate::audit::Evidence>,
-    clock: crate::state::Clock,
-    every: Duration,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        match run_once(&pool, evidence.tag_key(), clock.today()).await {
-            Ok(told) if told > 0 => {
-                tracing::info!(told, "applicants told of missed deadlines")
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "missed deadline run failed; retrying later"),
-        }
-    }
-}
+/// Telling missed deadlines as a periodic job (`service::jobs`).
+pub const JOB: crate::service::jobs::Job = crate::service::jobs::Job {
+    name: "missed_deadlines",
+    done: "applicants told of missed deadlines",
+    run_once: |pool, tag_key, today| Box::pin(run_once(pool, tag_key, today)),
+};

@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod certificates;
 pub mod confirmation;
 pub mod feed_stream;
+pub mod jobs;
 pub mod missed_deadlines;
 pub mod mutation;
 pub mod notifications;

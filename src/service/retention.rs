@@ -10,7 +10,6 @@ use crate::store::record_events;
 use crate::store::retention as store;
 use chrono::NaiveDate;
 use sqlx::PgPool;
-use std::time::Duration;
 
 /// Applications erased per transaction: short transactions keep the lock brief.
 const BATCH: i64 = 200;
@@ -71,23 +70,9 @@ pub async fn run_once(
     }
 }
 
-/// Runs retention every `every` until the process ends; a failed run is logged and retried at
-/// the next.
-pub async fn run_every(
-    pool: PgPool,
-    evidence: std::sync::Arc<crate::audit::Evidence>,
-    clock: crate::state::Clock,
-    every: Duration,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        match run_once(&pool, evidence.tag_key(), clock.today()).await {
-            Ok(erased) if erased > 0 => {
-                tracing::info!(erased, "retention erased kandas documents")
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "retention run failed; retrying later"),
-        }
-    }
-}
+/// Retention as a periodic job (`service::jobs`).
+pub const JOB: crate::service::jobs::Job = crate::service::jobs::Job {
+    name: "retention",
+    done: "retention erased kandas documents",
+    run_once: |pool, tag_key, today| Box::pin(run_once(pool, tag_key, today)),
+};
