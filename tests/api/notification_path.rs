@@ -1,10 +1,11 @@
-//! One applicant's path as the applicant sees it (SPEC 5.8): an IIN through an intermediary,
-//! kandas status through the portal, a permit, a registration and quota inclusion, with two
-//! replicas sharing the database. The portal follows the applicant's notifications as a stream
+//! A family's path as the applicant sees it (SPEC 5.8): an IIN for the applicant and one for
+//! the spouse through an intermediary, then kandas status through the portal, a permit, a
+//! registration and quota inclusion for both, with two replicas sharing the database. The portal follows the applicant's notifications as a stream
 //! on one replica while the acts happen on the other; the stream is dropped half way and
 //! resumed from its last cursor on the other replica. After each step the applicant has
 //! exactly the new notifications of that step, once each and in commit order, and a list read
-//! from either replica agrees with the stream.
+//! from either replica agrees with the stream. The spouse is told of their own IIN application
+//! only: the family's applications are the applicant's file.
 
 use crate::helpers::*;
 use kandas::pb;
@@ -134,36 +135,41 @@ async fn portal_submits(
 }
 
 #[tokio::test]
-async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_reconnect() {
+async fn a_family_is_told_each_step_of_its_own_file_once_in_order_across_replicas_and_a_reconnect() {
     let a = spawn_app_with(with_centre).await;
     let b = spawn_on(a.database_url.clone(), a.same_ca(), with_centre).await;
 
-    // The intermediary registers the applicant and files the IIN application on B, with the
-    // applicant's signed consent form.
+    // The intermediary registers the applicant and the spouse on B, and files each one's IIN
+    // application on A, with their signed consent forms.
     let centre = a.channel_as("intermediary", CENTRE).await;
-    let mut registered = person(&numbered("Path", 1));
-    registered.citizenship = "CHN".into();
-    let me = pb::person_service_client::PersonServiceClient::new(
+    let mut registrar = pb::person_service_client::PersonServiceClient::new(
         b.channel_as("intermediary", CENTRE).await,
-    )
-    .register_person(pb::RegisterPersonRequest {
-        request_id: request_id(),
-        person: Some(registered),
-        ..Default::default()
-    })
-    .await
-    .expect("the intermediary registers its applicant")
-    .into_inner();
+    );
+    let me = register(&mut registrar, person(&numbered("Path", 1))).await;
+    let mut wife = person(&numbered("Path", 2));
+    wife.given_name = "Aigerim".into();
+    wife.sex = pb::Sex::Female as i32;
+    wife.birth_date = Some(date(1990, 4, 12));
+    let spouse = register(&mut registrar, wife).await;
     let mut stream = watch(&a, &me.name, "").await;
 
-    let iin = pb::application_service_client::ApplicationServiceClient::new(centre)
-        .submit_application(iin_submission(
-            &me.name,
-            vec![passport(), doc(pb::DocumentType::ApplicantConsentForm, "")],
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("the intermediary files: {:?}", error_details(&e)))
-        .into_inner();
+    let files_iin = async |applicant: &str, passport_number: &str| {
+        pb::application_service_client::ApplicationServiceClient::new(centre.clone())
+            .submit_application(iin_submission(
+                applicant,
+                vec![
+                    pb::Document {
+                        number: passport_number.into(),
+                        ..passport()
+                    },
+                    doc(pb::DocumentType::ApplicantConsentForm, ""),
+                ],
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("the intermediary files: {:?}", error_details(&e)))
+            .into_inner()
+    };
+    let iin = files_iin(&me.name, "E12345678").await;
     let told = next(&mut stream, 1).await;
     assert_eq!(kinds(&told), [Kind::Accepted]);
     assert_eq!(told[0].application, iin.name);
@@ -191,6 +197,18 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
         told[0].text
     );
 
+    // The spouse's own IIN is the spouse's step, not the applicant's.
+    let spouse_iin = files_iin(&spouse.name, "E87654321").await;
+    approve_as(&b, "psc", &spouse_iin).await;
+    assert!(
+        next(&mut stream, 0).await.is_empty(),
+        "nothing of the spouse's file"
+    );
+    let family = vec![pb::FamilyMember {
+        person: spouse.name.clone(),
+        relation: pb::Relation::Spouse as i32,
+    }];
+
     // From now on the portal names its applicant by IIN, as after its own sign-in.
     let me_by_iin = result.iin.clone();
     // Kandas status through the portal, on B; the commission grants it on A.
@@ -201,12 +219,19 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
         details(P::KandasStatusAssignment(pb::KandasStatusAssignment {
             grounds: vec![pb::kandas_status_assignment::Ground::QuotaRegionResettlement as i32],
             nationality_in_identity_document: true,
+            family: family.clone(),
             ..Default::default()
         })),
         vec![
             doc(pb::DocumentType::ApplicationForm, ""),
             doc(pb::DocumentType::Biography, ""),
             pb::Document {
+                expiry_date: Some(date(2034, 1, 1)),
+                ..passport()
+            },
+            pb::Document {
+                holder: spouse.name.clone(),
+                number: "E87654321".into(),
                 expiry_date: Some(date(2034, 1, 1)),
                 ..passport()
             },
@@ -235,6 +260,7 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
         details(P::PermanentResidencePermit(pb::PermanentResidencePermit {
             category: pb::permanent_residence_permit::Category::KandasAndFamily as i32,
             ethnic_kazakh_from_prc: true,
+            family: family.clone(),
             ..Default::default()
         })),
         vec![
@@ -242,6 +268,8 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
             notarized(pb::DocumentType::HousingContract, ""),
             doc(pb::DocumentType::MedicalCertificate, ""),
             photos("", 1),
+            doc(pb::DocumentType::MedicalCertificate, &spouse.name),
+            photos(&spouse.name, 1),
         ],
     )
     .await;
@@ -261,6 +289,7 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
             kind: pb::residence_registration::Kind::Permanent as i32,
             region: SETTLES_IN.into(),
             address: "Main street".into(),
+            family: family.clone(),
             ..Default::default()
         })),
         vec![
@@ -286,7 +315,7 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
         details(P::RegionalQuotaInclusion(pb::RegionalQuotaInclusion {
             region: SETTLES_IN.into(),
             year: 2026,
-            family: vec![],
+            family: family.clone(),
         })),
         vec![],
     )
@@ -322,7 +351,7 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     assert_eq!(kinds(&told), [Kind::QuotaDecided]);
     assert_eq!(told[0].application, quota.name);
 
-    // Both replicas list the same eleven, in the order streamed, each once.
+    // Both replicas list the applicant's eleven, in the order streamed, each once.
     let expected = [
         Kind::Accepted,
         Kind::Approved,
@@ -349,6 +378,11 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
         assert_eq!(names.len(), expected.len(), "each once");
     }
 
+    // The spouse, signed in to the portal, reads their own IIN application's steps only.
+    let theirs = listed(&b, &spouse.name).await;
+    assert_eq!(kinds(&theirs), [Kind::Accepted, Kind::Approved]);
+    assert!(theirs.iter().all(|n| n.application == spouse_iin.name));
+
     // The intermediary reads what it submitted, and nothing of the rest of the path.
     let theirs = pb::notification_service_client::NotificationServiceClient::new(
         a.channel_as("intermediary", CENTRE).await,
@@ -358,6 +392,18 @@ async fn an_applicant_is_told_each_step_once_and_in_order_across_replicas_and_a_
     .expect("the submitting office lists its applications' notifications")
     .into_inner()
     .notifications;
-    assert_eq!(kinds(&theirs), [Kind::Accepted, Kind::Approved]);
-    assert!(theirs.iter().all(|n| n.application == iin.name));
+    assert_eq!(
+        kinds(&theirs),
+        [
+            Kind::Accepted,
+            Kind::Approved,
+            Kind::Accepted,
+            Kind::Approved
+        ]
+    );
+    assert!(
+        theirs
+            .iter()
+            .all(|n| n.application == iin.name || n.application == spouse_iin.name)
+    );
 }
