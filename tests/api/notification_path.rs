@@ -135,7 +135,8 @@ async fn portal_submits(
 }
 
 #[tokio::test]
-async fn a_family_is_told_each_step_of_its_own_file_once_in_order_across_replicas_and_a_reconnect() {
+async fn a_family_is_told_each_step_of_its_own_file_once_in_order_across_replicas_and_a_reconnect()
+{
     let a = spawn_app_with(with_centre).await;
     let b = spawn_on(a.database_url.clone(), a.same_ca(), with_centre).await;
 
