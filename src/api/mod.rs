@@ -107,6 +107,12 @@ pub fn page_size_within(value: i32, default: i64, max: i64) -> Result<i64, Field
     }
 }
 
+/// A page of a feed read after a cursor (record events, notifications): 100 unless asked
+/// otherwise, and at most 1000 (a larger size is clamped, AIP-158).
+pub fn feed_page_size(value: i32) -> Result<i64, FieldError> {
+    page_size_within(value, 100, 1000)
+}
+
 const TOKEN_PREFIX: &str = "k1:";
 
 /// An opaque page token carrying the last key of the previous page.

@@ -3,7 +3,7 @@
 //! for.
 
 use super::convert::{date_to_proto, procedure_to_proto, timestamp};
-use super::{Rpc, encode_cursor, handle_listing, open, page_size_within, parse_cursor, respond};
+use super::{Rpc, encode_cursor, feed_page_size, handle_listing, open, parse_cursor, respond};
 use crate::domain::ids::{ApplicationId, PersonId};
 use crate::domain::notification::{Facts, Language, Notification, NotificationKind, tell};
 use crate::domain::procedure::Procedure;
@@ -20,10 +20,6 @@ use tonic::{Request, Response, Status};
 
 const LIST: Rpc = Rpc::read(rpc::LIST_NOTIFICATIONS);
 const WATCH: Rpc = Rpc::read(rpc::WATCH_NOTIFICATIONS);
-/// A page when the caller names no size, and the most one page holds (a larger size is
-/// clamped to it, AIP-158).
-const PAGE_DEFAULT: i64 = 100;
-const PAGE_MAX: i64 = 1000;
 /// The request metadata that names the caller's languages when the request does not.
 const ACCEPT_LANGUAGE: &str = "accept-language";
 
@@ -150,7 +146,7 @@ impl NotificationService for NotificationApi {
         handle_listing(&self.state, request, LIST, persons, async |call, req| {
             let (after, limit, language) = (
                 parse_cursor(&req.cursor),
-                page_size_within(req.page_size, PAGE_DEFAULT, PAGE_MAX),
+                feed_page_size(req.page_size),
                 language(&req.language_code, accept.as_deref()),
             )
                 .or_invalid()?;

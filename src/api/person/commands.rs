@@ -3,7 +3,7 @@
 
 use crate::api::convert::{date_from_proto, sex_from_proto};
 use crate::api::{
-    Fields, optional_country, page_size_within, parse_cursor, parse_name, parse_request_id,
+    Fields, feed_page_size, optional_country, parse_cursor, parse_name, parse_request_id,
 };
 use crate::domain::correction::{Correctable, SupportingDocument};
 use crate::domain::ids::PersonId;
@@ -444,15 +444,7 @@ pub(super) fn verification_code(
     VerificationCode::parse(&req.code).map_err(|e| ApiError::field("code", e.to_string()))
 }
 
-/// Events a page of the record feed holds unless asked otherwise, and at most.
-const FEED_PAGE_DEFAULT: i64 = 100;
-const FEED_PAGE_MAX: i64 = 1000;
-
 /// Where a page of the record feed starts, and how many events it holds at most.
 pub(super) fn record_events_query(req: &pb::ListRecordEventsRequest) -> ApiResult<(i64, i64)> {
-    (
-        parse_cursor(&req.cursor),
-        page_size_within(req.page_size, FEED_PAGE_DEFAULT, FEED_PAGE_MAX),
-    )
-        .or_invalid()
+    (parse_cursor(&req.cursor), feed_page_size(req.page_size)).or_invalid()
 }
