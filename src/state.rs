@@ -76,6 +76,8 @@ pub struct AppState {
     /// The national CAs trusted for applicants' signatures and their CRLs, read again from
     /// their files while the server runs.
     pub applicant_trust: ApplicantTrustCell,
+    /// This replica's name where its jobs' runs are recorded (`server::replica`).
+    pub replica: Arc<str>,
 }
 
 /// What this replica's open streams hold, as the metrics endpoint shows it: a slow subscriber

@@ -4,6 +4,7 @@
 
 mod commands;
 mod organisations;
+mod retention;
 mod subscriptions;
 
 use super::convert::{date_to_proto, subscription_to_proto};
@@ -16,6 +17,7 @@ use crate::pb::{self, admin_service_server::AdminService};
 use crate::service::admin as use_case;
 use crate::service::organisations as registry;
 use crate::service::record_feed as feed;
+use crate::service::retention_operator as retention_use_case;
 use crate::state::AppState;
 use commands::{
     calendar_year_field, set_calendar_year_command, set_mci_command, set_quota_command,
@@ -30,6 +32,10 @@ const SET_CALENDAR_YEAR: Rpc = Rpc::change(rpc::SET_CALENDAR_YEAR);
 const REGISTER_ORGANISATION: Rpc = Rpc::change(rpc::REGISTER_ORGANISATION);
 const UPDATE_ORGANISATION: Rpc = Rpc::change(rpc::UPDATE_ORGANISATION);
 const SET_RECORD_SUBSCRIPTION: Rpc = Rpc::change(rpc::SET_RECORD_SUBSCRIPTION);
+// Audited at the door: each erasure is audited in its own transaction as retention's act,
+// and this event records who asked for the run and how it ended.
+const RUN_RETENTION: Rpc = Rpc::read(rpc::RUN_RETENTION);
+const GET_RETENTION_STATUS: Rpc = Rpc::read(rpc::GET_RETENTION_STATUS);
 
 fn calendar_year_to_proto(calendar: &Calendar, year: i32) -> pb::CalendarYear {
     pb::CalendarYear {
@@ -199,5 +205,32 @@ impl AdminService for AdminApi {
             subscriptions: rows.iter().map(subscription_to_proto).collect(),
             next_page_token,
         }))
+    }
+
+    async fn run_retention(
+        &self,
+        request: Request<pb::RunRetentionRequest>,
+    ) -> Result<Response<pb::RunRetentionResponse>, Status> {
+        handle(&self.state, request, RUN_RETENTION, async |call, _req| {
+            let run = retention_use_case::run_now(&self.state, call).await?;
+            Ok(retention::run_to_proto(&run))
+        })
+        .await
+    }
+
+    async fn get_retention_status(
+        &self,
+        request: Request<pb::GetRetentionStatusRequest>,
+    ) -> Result<Response<pb::RetentionStatus>, Status> {
+        handle(
+            &self.state,
+            request,
+            GET_RETENTION_STATUS,
+            async |_call, _req| {
+                let status = retention_use_case::status(&self.state).await?;
+                Ok(retention::status_to_proto(&status))
+            },
+        )
+        .await
     }
 }

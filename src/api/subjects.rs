@@ -95,6 +95,8 @@ subjects! {
     pb::SetRecordSubscriptionRequest => |r| {
         organisation(r.organisation.trim_start_matches("organisations/"))
     }, request_id;
+    pb::RunRetentionRequest => |_r| "retention";
+    pb::GetRetentionStatusRequest => |_r| "retention";
 }
 
 fn cut(value: &str, chars: usize) -> String {

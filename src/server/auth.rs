@@ -108,6 +108,7 @@ pub fn allowed_roles(method: &str) -> Option<&'static [Role]> {
             &[Admin]
         }
         admin::SET_RECORD_SUBSCRIPTION | admin::LIST_RECORD_SUBSCRIPTIONS => &[Admin],
+        admin::RUN_RETENTION | admin::GET_RETENTION_STATUS => &[Admin],
         // Every caller counts terms: knowing whether a year's deadlines are provisional is
         // public, not personal, data.
         admin::GET_CALENDAR_YEAR => EVERYONE,
@@ -184,6 +185,9 @@ pub fn reach(method: &str) -> Option<Reach> {
         | admin::LIST_ORGANISATIONS
         | admin::SET_RECORD_SUBSCRIPTION
         | admin::LIST_RECORD_SUBSCRIPTIONS
+        // Retention answers counts and times, and what it erases it audits as its own act.
+        | admin::RUN_RETENTION
+        | admin::GET_RETENTION_STATUS
         | audit::LIST_AUDIT_EVENTS
         | audit::VERIFY_AUDIT_CHAIN => Public,
         m if is_open(m) => Public,

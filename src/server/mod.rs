@@ -12,6 +12,7 @@ pub mod health;
 pub mod identity;
 pub mod metrics;
 pub mod refusals;
+pub mod replica;
 pub mod request_body;
 pub mod shed;
 pub mod standing;

@@ -363,6 +363,10 @@ impl Application {
             record_streams: Default::default(),
             notification_streams: Default::default(),
             applicant_trust: crate::state::ApplicantTrustCell::new(applicant_trust),
+            replica: crate::server::replica::name(
+                listener.local_addr().context("reading the bound address")?,
+            )
+            .into(),
         };
         Ok(Application {
             listener,
@@ -447,6 +451,7 @@ impl Application {
                 state.audit.evidence().clone(),
                 state.clock,
                 RETENTION_EVERY,
+                state.replica.clone(),
             ),
         );
         spawn_until(
@@ -458,6 +463,7 @@ impl Application {
                 state.audit.evidence().clone(),
                 state.clock,
                 MISSED_DEADLINES_EVERY,
+                state.replica.clone(),
             ),
         );
 

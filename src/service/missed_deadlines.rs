@@ -75,5 +75,10 @@ pub async fn run_once(
 pub const JOB: crate::service::jobs::Job = crate::service::jobs::Job {
     name: "missed_deadlines",
     done: "applicants told of missed deadlines",
-    run_once: |pool, tag_key, today| Box::pin(run_once(pool, tag_key, today)),
+    run_once: |pool, tag_key, today| {
+        Box::pin(async move {
+            let told = run_once(pool, tag_key, today).await;
+            told.map(crate::service::jobs::Done::counted)
+        })
+    },
 };

@@ -6,6 +6,7 @@
 use crate::domain::ids::ApplicationId;
 use crate::domain::record_acts::{self, Holder};
 use crate::domain::retention;
+use crate::service::jobs::Done;
 use crate::store::record_events;
 use crate::store::retention as store;
 use chrono::NaiveDate;
@@ -24,12 +25,24 @@ pub async fn run_once(
     tag_key: Option<&crate::audit::TagKey>,
     today: NaiveDate,
 ) -> Result<u64, sqlx::Error> {
+    Ok(run(pool, tag_key, today).await?.count)
+}
+
+/// [`run_once`], saying also whether it stopped because another replica held the lock.
+pub async fn run(
+    pool: &PgPool,
+    tag_key: Option<&crate::audit::TagKey>,
+    today: NaiveDate,
+) -> Result<Done, sqlx::Error> {
     let closed_by = retention::latest_closing_due(today);
     let mut erased = 0;
     loop {
         let mut tx = pool.begin().await?;
         if !store::try_lock(&mut tx).await? {
-            return Ok(erased);
+            return Ok(Done {
+                count: erased,
+                lock_held: true,
+            });
         }
         let kept = store::kept(&mut tx, closed_by, BATCH).await?;
         let due: Vec<_> = kept
@@ -65,7 +78,7 @@ pub async fn run_once(
         tx.commit().await?;
         erased += events.len() as u64;
         if (kept.len() as i64) < BATCH || due.is_empty() {
-            return Ok(erased);
+            return Ok(Done::counted(erased));
         }
     }
 }
@@ -74,5 +87,5 @@ pub async fn run_once(
 pub const JOB: crate::service::jobs::Job = crate::service::jobs::Job {
     name: "retention",
     done: "retention erased kandas documents",
-    run_once: |pool, tag_key, today| Box::pin(run_once(pool, tag_key, today)),
+    run_once: |pool, tag_key, today| Box::pin(run(pool, tag_key, today)),
 };

@@ -10,6 +10,7 @@ pub use crate::domain::columns;
 pub mod confirmations;
 pub mod conflicts;
 pub mod idempotency;
+pub mod job_runs;
 pub mod missed_deadlines;
 pub mod notifications;
 pub mod organisations;

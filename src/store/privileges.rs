@@ -95,6 +95,8 @@ pub const TABLES: &[(&str, Access)] = &[
     ("notification_feed_head", Access::Table(&[Select, Update])),
     // The applicant's notifications: written once with their act, never changed.
     ("notifications", Access::Table(READ_APPEND)),
+    // The last run of each job per replica and trigger, replaced in place: never deleted.
+    ("job_runs", Access::Table(READ_WRITE)),
     (
         "audit_events",
         Access::Evidence {

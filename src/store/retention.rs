@@ -92,3 +92,31 @@ pub async fn erase(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The closing days of the closed kandas status applications whose documents are kept, each
+/// with how many closed that day, oldest first: what retention has still to erase, now or
+/// later, for `service::retention_operator` to judge by the domain's rule.
+#[tracing::instrument(level = "debug", skip_all, fields(otel.name = "store.retention.waiting", db.system.name = "postgresql"))]
+pub async fn waiting<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+) -> Result<Vec<(NaiveDate, i64)>, sqlx::Error> {
+    // The closing day as `kept` reads it: the decision's date, else (a withdrawal) the local
+    // date (UTC+05:00) of the last change.
+    let rows = sqlx::query!(
+        r#"SELECT closed_on AS "closed_on!", count(*) AS "applications!"
+         FROM (
+            SELECT COALESCE(d.decision_date,
+                            ((a.updated_at AT TIME ZONE 'UTC') + interval '5 hours')::date) AS closed_on
+            FROM applications a LEFT JOIN decisions d ON d.application_id = a.id
+            WHERE a.procedure IN ('kandas_status_assignment', 'kandas_status_extension')
+              AND a.state <> 'submitted' AND a.documents_erased_on IS NULL
+         ) closed
+         GROUP BY closed_on ORDER BY closed_on"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.closed_on, row.applications))
+        .collect())
+}

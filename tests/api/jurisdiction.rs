@@ -234,7 +234,9 @@ fn outside_expectation(role: Role, method: &str) -> Expect {
             | "ListAppeals"
             | "VerifyKandasCertificate"
             | "SetRecordSubscription"
-            | "ListRecordSubscriptions",
+            | "ListRecordSubscriptions"
+            | "RunRetention"
+            | "GetRetentionStatus",
         ) => Expect::Served,
         // A registry names no file: its feed holds only what lies in its regions, which
         // `record_feed::` checks event by event.
@@ -481,6 +483,8 @@ fn probe_request(role: Role, method: &str, files: &Files) -> Vec<u8> {
         | "VerifyAuditChain"
         | "SetRecordSubscription"
         | "ListRecordSubscriptions"
+        | "RunRetention"
+        | "GetRetentionStatus"
         | "ListRecordEvents"
         | "AcknowledgeRecordEvents"
         | "ListNotifications" => Vec::new(),

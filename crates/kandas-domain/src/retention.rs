@@ -32,6 +32,32 @@ pub fn due(closed_on: NaiveDate, today: NaiveDate) -> bool {
     today >= erasable_from(closed_on)
 }
 
+/// What retention has before it on a day: how many applications' documents are due, and the
+/// first later day on which more become due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outlook {
+    pub due: i64,
+    pub next_due: Option<NaiveDate>,
+}
+
+/// The outlook on `today` of the applications whose documents are kept, given as their
+/// closing days with how many closed on each.
+pub fn outlook(waiting: impl IntoIterator<Item = (NaiveDate, i64)>, today: NaiveDate) -> Outlook {
+    let mut outlook = Outlook {
+        due: 0,
+        next_due: None,
+    };
+    for (closed_on, applications) in waiting {
+        if due(closed_on, today) {
+            outlook.due += applications;
+        } else {
+            let from = erasable_from(closed_on);
+            outlook.next_due = Some(outlook.next_due.map_or(from, |next| next.min(from)));
+        }
+    }
+    outlook
+}
+
 /// The document with what identifies it erased.
 pub fn erased(document: &Document) -> Document {
     Document {
@@ -74,6 +100,37 @@ mod tests {
                 proptest::prop_assert!(closed_on <= latest_closing_due(today));
             }
         }
+    }
+
+    #[test]
+    fn the_outlook_counts_what_is_due_and_names_the_next_day_something_is() {
+        let waiting = [
+            (day(2025, 5, 1), 2),
+            (day(2025, 5, 20), 1),
+            (day(2025, 7, 3), 4),
+            (day(2025, 6, 9), 1),
+        ];
+        assert_eq!(
+            outlook(waiting, day(2026, 5, 21)),
+            Outlook {
+                due: 3,
+                next_due: Some(day(2026, 6, 10)),
+            }
+        );
+        assert_eq!(
+            outlook(waiting, day(2026, 7, 4)),
+            Outlook {
+                due: 8,
+                next_due: None,
+            }
+        );
+        assert_eq!(
+            outlook([], day(2026, 7, 4)),
+            Outlook {
+                due: 0,
+                next_due: None
+            }
+        );
     }
 
     #[test]
