@@ -9,13 +9,16 @@ use super::mci::{self, MciCommand};
 use super::organisations::{self, OrganisationsCommand};
 use super::output::Format;
 use super::quotas::{self, QuotasCommand};
+use super::retention::{self, RetentionCommand};
 use super::session::Session;
+use super::subscriptions::{self, SubscriptionsCommand};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
 pub const EXIT_CODES: &str = "\
 Exit codes: 0 done (for `health`, SERVING; for `audit verify-chain`, intact); 1 the service
-refused (the gRPC code, message and details go to stderr), was not reached, or answered no;
+refused (the gRPC code, message and details go to stderr), was not reached (for `health
+--wait`, not SERVING before the timeout), or answered no;
 2 the command could not be made here (a flag, a certificate, a file), so nothing was sent.
 
 Every command calls the service as the certificate's organisation: the service decides what
@@ -48,10 +51,17 @@ pub enum AdminCommand {
     /// The working-day calendar: load a year's decree from a TOML file, show a year.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The record event kinds each registry receives: list, set.
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
+    /// Retention of kandas documents: run it now, or see what is due and when it last ran.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// The audit log as the running service holds it: list events, verify the chain.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Ask the service's grpc.health.v1 Check; exit 0 only when SERVING.
+    /// Ask the service's grpc.health.v1 Check, or wait until SERVING; exit 0 only when
+    /// SERVING.
     Health(HealthArgs),
 }
 
@@ -67,6 +77,8 @@ pub async fn run_admin(args: AdminArgs) -> ExitCode {
         AdminCommand::Quotas(command) => quotas::run(command, &session).await,
         AdminCommand::Mci(command) => mci::run(command, &session).await,
         AdminCommand::Calendar(command) => calendar::run(command, &session).await,
+        AdminCommand::Subscriptions(command) => subscriptions::run(command, &session).await,
+        AdminCommand::Retention(command) => retention::run(command, &session).await,
         AdminCommand::Audit(command) => audit::run(command, &session).await,
         AdminCommand::Health(args) => health::run(args, &session).await,
     };

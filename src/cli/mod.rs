@@ -17,8 +17,10 @@ mod organisations;
 mod output;
 mod quotas;
 mod request_id;
+mod retention;
 mod session;
 pub mod signature;
+mod subscriptions;
 mod values;
 
 pub use admin::{AdminArgs, run_admin};
@@ -55,7 +57,7 @@ pub enum Command {
     #[command(subcommand)]
     Signature(signature::SignatureCommand),
     /// Operate a running service over mutual TLS with an admin certificate: organisations,
-    /// quotas, MCI, the calendar, the audit log and health.
+    /// quotas, MCI, the calendar, record subscriptions, retention, the audit log and health.
     #[command(after_help = admin::EXIT_CODES)]
     Admin(AdminArgs),
 }

@@ -37,6 +37,10 @@ named! {
     pb::CalendarYear => "kandas.v1.CalendarYear",
     pb::ListAuditEventsResponse => "kandas.v1.ListAuditEventsResponse",
     pb::VerifyAuditChainResponse => "kandas.v1.VerifyAuditChainResponse",
+    pb::RecordSubscription => "kandas.v1.RecordSubscription",
+    pb::ListRecordSubscriptionsResponse => "kandas.v1.ListRecordSubscriptionsResponse",
+    pb::RunRetentionResponse => "kandas.v1.RunRetentionResponse",
+    pb::RetentionStatus => "kandas.v1.RetentionStatus",
     tonic_health::pb::HealthCheckResponse => "grpc.health.v1.HealthCheckResponse",
 }
 
@@ -178,6 +182,10 @@ mod tests {
             <pb::CalendarYear as Named>::FULL_NAME,
             <pb::ListAuditEventsResponse as Named>::FULL_NAME,
             <pb::VerifyAuditChainResponse as Named>::FULL_NAME,
+            <pb::RecordSubscription as Named>::FULL_NAME,
+            <pb::ListRecordSubscriptionsResponse as Named>::FULL_NAME,
+            <pb::RunRetentionResponse as Named>::FULL_NAME,
+            <pb::RetentionStatus as Named>::FULL_NAME,
         ] {
             assert!(pool.get_message_by_name(name).is_some(), "{name}");
         }

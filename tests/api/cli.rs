@@ -25,41 +25,41 @@ const CLIENT_VARIABLES: &[&str] = &[
 
 /// A state directory laid out as `kandas certs` writes it (`certs/ca.pem`, `certs/<role>.pem`,
 /// `certs/<role>.key`), with the test server's CA and certificates of its organisations.
-struct Operator {
-    state_dir: TempDir,
-    addr: String,
+pub(crate) struct Operator {
+    pub(crate) state_dir: TempDir,
+    pub(crate) addr: String,
 }
 
 /// What one run of the binary did.
 #[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn succeeded(&self) -> &Run {
+    pub(crate) fn succeeded(&self) -> &Run {
         assert_eq!(self.code, Some(0), "{self:#?}");
         self
     }
 
-    fn failed_with(&self, code: i32) -> &Run {
+    pub(crate) fn failed_with(&self, code: i32) -> &Run {
         assert_eq!(self.code, Some(code), "{self:#?}");
         self
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
     }
 
-    fn stderr_json(&self) -> Value {
+    pub(crate) fn stderr_json(&self) -> Value {
         serde_json::from_str(&self.stderr).unwrap_or_else(|e| panic!("{e}: {self:#?}"))
     }
 }
 
 impl Operator {
-    fn new(app: &TestApp) -> Operator {
+    pub(crate) fn new(app: &TestApp) -> Operator {
         let state_dir = tempfile::tempdir().unwrap();
         let certs = state_dir.path().join("certs");
         std::fs::create_dir(&certs).unwrap();
@@ -75,13 +75,13 @@ impl Operator {
         }
     }
 
-    fn certs(&self) -> PathBuf {
+    pub(crate) fn certs(&self) -> PathBuf {
         self.state_dir.path().join("certs")
     }
 
     /// `kandas admin --addr … --state-dir … ARGS`: the certificate files are found where the
     /// development PKI keeps them, the admin pair unless ARGS name others.
-    async fn run(&self, args: &[&str]) -> Run {
+    pub(crate) async fn run(&self, args: &[&str]) -> Run {
         let mut command = self.command();
         command
             .arg("--addr")
@@ -93,7 +93,7 @@ impl Operator {
     }
 
     /// The same with the psc pair: a certificate the service knows, of another role.
-    async fn run_as_psc(&self, args: &[&str]) -> Run {
+    pub(crate) async fn run_as_psc(&self, args: &[&str]) -> Run {
         let certs = self.certs();
         let mut full = vec!["--cert", certs.join("psc.pem").to_str().unwrap()]
             .into_iter()
@@ -105,7 +105,7 @@ impl Operator {
         self.run(&full).await
     }
 
-    fn command(&self) -> tokio::process::Command {
+    pub(crate) fn command(&self) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kandas"));
         command.arg("admin");
         for variable in CLIENT_VARIABLES {
@@ -121,7 +121,7 @@ impl Operator {
     }
 }
 
-async fn run(mut command: tokio::process::Command) -> Run {
+pub(crate) async fn run(mut command: tokio::process::Command) -> Run {
     let output = command
         .stdin(Stdio::null())
         .output()
@@ -798,6 +798,12 @@ async fn every_admin_command_explains_itself() {
         &["audit"],
         &["audit", "events"],
         &["audit", "verify-chain"],
+        &["subscriptions"],
+        &["subscriptions", "list"],
+        &["subscriptions", "set"],
+        &["retention"],
+        &["retention", "run"],
+        &["retention", "status"],
         &["health"],
     ];
     for path in commands {

@@ -41,6 +41,7 @@ mod notification_path;
 mod notification_steps;
 mod notifications;
 mod open_connections;
+mod operator_commands;
 mod organisations;
 mod package;
 mod person_record;
