@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod duration;
+pub mod production;
 pub use duration::{DurationIn, Millis, Seconds};
+pub use production::DevelopmentPki;
 
 /// Declares the settings struct and its layering: flags and environment (which clap fills)
 /// over the TOML file, field by field, so a new setting cannot be forgotten in the merge.
@@ -139,6 +141,13 @@ pub struct ServeArgs {
     /// [default: false].
     #[arg(long, env = "KANDAS_ALLOW_PRIVILEGED_DATABASE_ROLE", num_args = 0..=1, default_missing_value = "true")]
     pub allow_privileged_database_role: Option<bool>,
+    /// Serve on the development PKI the service makes itself in <state-dir>/certs (a CA whose
+    /// key sits beside it) and with the organisations dev-<role> it registers for it. false:
+    /// such a start is refused, with one message saying what to set (KANDAS_TLS_CERT,
+    /// KANDAS_TLS_KEY, KANDAS_CLIENT_CA, KANDAS_BOOTSTRAP_ADMIN); the packaged kandas.toml sets
+    /// false [default: true].
+    #[arg(long, env = "KANDAS_ALLOW_DEVELOPMENT_PKI", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_development_pki: Option<bool>,
     /// Server certificate chain (PEM). Unset: the development PKI in <state-dir>/certs.
     #[arg(long, env = "KANDAS_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -387,6 +396,8 @@ pub struct Config {
     pub migration_database_url: Option<String>,
     pub allow_privileged_database_role: bool,
     pub tls: TlsSource,
+    /// Whether the development PKI and its organisations may serve.
+    pub development_pki: DevelopmentPki,
     pub client_crls: Vec<PathBuf>,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
@@ -510,6 +521,13 @@ impl ServeArgs {
             migration_database_url,
             allow_privileged_database_role: set.allow_privileged_database_role.unwrap_or(false),
             tls,
+            development_pki: if set.allow_development_pki.unwrap_or(true) {
+                DevelopmentPki::Allowed
+            } else {
+                DevelopmentPki::Refused {
+                    config_file: self.config.clone(),
+                }
+            },
             client_crls: set.client_crl,
             db_max_connections,
             db_acquire_timeout,

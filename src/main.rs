@@ -301,7 +301,10 @@ fn seed_organisations(config: &Config, dev_pki: bool) -> Vec<Organisation> {
     let mut seeds = Vec::new();
     if dev_pki {
         for role in Role::ALL {
-            seeds.push(Organisation::national(&format!("dev-{role}"), role));
+            seeds.push(Organisation::national(
+                &kandas::config::production::development_organisation_id(role),
+                role,
+            ));
         }
     }
     if let Some(id) = &config.bootstrap_admin {
@@ -329,6 +332,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve_with(config: Config) -> anyhow::Result<()> {
+    // Before anything is made or started: a refused start leaves the state directory as it was.
+    config
+        .development_pki
+        .refuse(&config.development_pki.before_start(&config, Path::is_file))?;
     let (files, dev_pki) = match &config.tls {
         TlsSource::Files {
             cert,
@@ -345,6 +352,13 @@ async fn serve_with(config: Config) -> anyhow::Result<()> {
         ),
         TlsSource::DevPki(dir) => {
             let paths = ensure_dev_pki(dir, &role_names(), false)?;
+            tracing::warn!(
+                dir = %dir.display(),
+                "serving on the development PKI: its CA's private key sits beside it and the \
+                 organisations dev-<role> are registered national for every role; for \
+                 anything but development set tls_cert, tls_key, client_ca and \
+                 bootstrap_admin, and allow_development_pki = false"
+            );
             (
                 TlsFiles {
                     cert: paths.server_cert.clone(),

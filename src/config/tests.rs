@@ -17,6 +17,7 @@ fn nothing_configured_means_private_cluster_and_dev_pki() {
         config.audit_signing_key,
         AuditKeySource::Dev(PathBuf::from(".kandas/certs"))
     );
+    assert_eq!(config.development_pki, DevelopmentPki::Allowed);
     if std::env::var("DATABASE_URL").is_err() {
         assert_eq!(
             config.database,
@@ -323,6 +324,13 @@ mod packaged_file {
         assert_eq!(
             config.certificate_font,
             PathBuf::from(DEFAULT_CERTIFICATE_FONT)
+        );
+        // Refused until the operator gives a PKI (crate::config::production), naming the file.
+        assert_eq!(
+            config.development_pki,
+            DevelopmentPki::Refused {
+                config_file: Some(PACKAGED.into())
+            }
         );
     }
 

@@ -4,7 +4,7 @@ use crate::api::{
     admin::AdminApi, application::ApplicationApi, audit::AuditApi, notification::NotificationApi,
     person::PersonApi, prerequisite::PrerequisiteApi, quota::QuotaApi, support::SupportApi,
 };
-use crate::config::{Config, Isolation};
+use crate::config::{Config, DevelopmentPki, Isolation};
 use crate::domain::organisation::Organisation;
 use crate::pb::{
     admin_service_server::AdminServiceServer, application_service_server::ApplicationServiceServer,
@@ -94,6 +94,9 @@ pub struct Settings {
     /// Organisations registered at start unless their id already is (an operator's later
     /// change is never undone by a restart).
     pub seed_organisations: Vec<Organisation>,
+    /// Refused: the start stops, after seeding, while a development organisation is active or
+    /// no admin organisation of the operator's own is (see `crate::config::production`).
+    pub development_pki: DevelopmentPki,
     /// The TrueType font of re-issued kandas certificates.
     pub certificate_font: std::path::PathBuf,
     /// Signs the audit chain head (SPEC §7). `kandas serve` always has one (the configured
@@ -154,6 +157,7 @@ impl Settings {
             seal_every: Duration::from_millis(500),
             health_every: Duration::from_secs(1),
             seed_organisations: Vec::new(),
+            development_pki: config.development_pki.clone(),
             certificate_font: config.certificate_font.clone(),
             audit_signer: None,
             audit_previous_keys: config.audit_previous_keys.clone(),
@@ -289,9 +293,13 @@ impl Application {
         crate::service::organisations::seed(&pool, &settings.seed_organisations)
             .await
             .context("registering the seed organisations")?;
-        let registry = crate::service::organisations::load(&pool)
+        let organisations = store::organisations::all(&pool)
             .await
             .context("loading the organisations")?;
+        settings
+            .development_pki
+            .refuse(&settings.development_pki.registered(&organisations))?;
+        let registry = crate::domain::organisation::Registry::new(organisations);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
