@@ -57,6 +57,10 @@ kandas_need_test_tools() {
     # cargo-deb finds the package's library dependencies (libc6) with dpkg-shlibdeps.
     command -v dpkg-shlibdeps >/dev/null 2>&1 || apt+=(dpkg-dev)
     command -v python3 >/dev/null 2>&1 || apt+=(python3)
+    # The shipped alert rules and their unit tests are checked with Prometheus's own promtool
+    # (tests/api/monitoring.rs); Debian ships it in the prometheus package, as /usr/bin/promtool.
+    # Its postinst only enables the prometheus unit, and starts it only where systemd runs.
+    command -v promtool >/dev/null 2>&1 || apt+=(prometheus)
     [ "${#apt[@]}" -eq 0 ] || kandas_apt_install "${apt[@]}"
 
     # A test calls the service with the real grpcurl, which the PyPI package

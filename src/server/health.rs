@@ -2,6 +2,8 @@
 //! writes, for every kandas service and overall.
 
 use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tonic_health::ServingStatus;
 
@@ -17,11 +19,14 @@ pub const SERVICE_NAMES: [&str; 8] = [
     "kandas.v1.AdminService",
 ];
 
-/// Reports SERVING while the database takes writes and NOT_SERVING while it does not.
+/// Reports SERVING while the database takes writes and NOT_SERVING while it does not, and
+/// keeps the last probe's answer in `takes_writes` (`kandas_database_takes_writes`, false until
+/// the first probe answers), where an alert rule can see what health says.
 pub async fn watch_database(
     pool: PgPool,
     reporter: tonic_health::server::HealthReporter,
     every: Duration,
+    takes_writes: Arc<AtomicBool>,
 ) {
     let mut last: Option<bool> = None;
     let mut ticker = tokio::time::interval(every);
@@ -35,6 +40,7 @@ pub async fn watch_database(
             tokio::time::timeout(every.max(Duration::from_secs(1)), probe).await,
             Ok(Ok(true))
         );
+        takes_writes.store(up, Ordering::Relaxed);
         if last == Some(up) {
             continue;
         }

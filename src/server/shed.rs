@@ -33,6 +33,7 @@ use crate::error::{ApiError, Reason};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -66,8 +67,31 @@ pub struct ShedLayer {
     limit: usize,
     per_organisation: usize,
     wait: Duration,
-    shares: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    shares: Arc<Mutex<HashMap<String, Arc<Share>>>>,
+    /// Calls refused SERVER_OVERLOADED.
+    overloaded: Arc<AtomicU64>,
     body: Limits,
+}
+
+/// One organisation's places, and its calls as the metrics count them: counting costs a call
+/// one atomic add beside the share it takes anyway, and only a refusal counts a refusal.
+#[derive(Debug)]
+struct Share {
+    places: Arc<Semaphore>,
+    /// Calls of the organisation that came for a place of its share (calls refused
+    /// SERVER_OVERLOADED at once never do), served or refused over the share.
+    calls: AtomicU64,
+    /// Calls refused ORGANISATION_OVER_SHARE.
+    over_share: AtomicU64,
+}
+
+/// What load shedding counted, for `kandas_rpc_shed_total{reason}` and the organisation
+/// families; organisations by name.
+#[derive(Debug, Default)]
+pub struct ShedCounts {
+    pub overloaded: u64,
+    /// (organisation, calls, calls refused over its share), in name order.
+    pub organisations: Vec<(String, u64, u64)>,
 }
 
 impl ShedLayer {
@@ -79,6 +103,7 @@ impl ShedLayer {
             per_organisation: shares.per_organisation.clamp(1, limit),
             wait: shares.wait,
             shares: Arc::default(),
+            overloaded: Arc::default(),
             body,
         }
     }
@@ -93,14 +118,45 @@ impl ShedLayer {
         self.limit.saturating_sub(self.permits.available_permits())
     }
 
-    /// The places of `client`'s organisation. Organisations are the registered partners, a
-    /// bounded set, so their entries are kept.
-    fn share_of(&self, client: String) -> Arc<Semaphore> {
+    /// What shedding counted so far.
+    pub fn counts(&self) -> ShedCounts {
+        let shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        let mut organisations: Vec<_> = shares
+            .iter()
+            .map(|(name, share)| {
+                (
+                    name.clone(),
+                    share.calls.load(Ordering::Relaxed),
+                    share.over_share.load(Ordering::Relaxed),
+                )
+            })
+            .collect();
+        drop(shares);
+        organisations.sort_unstable();
+        ShedCounts {
+            overloaded: self.overloaded.load(Ordering::Relaxed),
+            organisations,
+        }
+    }
+
+    /// The places of `client`'s organisation, with one more call counted. Organisations are
+    /// the registered partners, a bounded set, so their entries are kept.
+    fn share_of(&self, client: String) -> Arc<Share> {
         let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
-        shares
-            .entry(client)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_organisation)))
-            .clone()
+        let share = shares.entry(client).or_insert_with(|| {
+            Arc::new(Share {
+                places: Arc::new(Semaphore::new(self.per_organisation)),
+                calls: AtomicU64::new(0),
+                over_share: AtomicU64::new(0),
+            })
+        });
+        share.calls.fetch_add(1, Ordering::Relaxed);
+        share.clone()
+    }
+
+    fn refuse_overloaded(&self) -> ApiError {
+        self.overloaded.fetch_add(1, Ordering::Relaxed);
+        overloaded(self.limit)
     }
 
     /// A place for a call of `client`, or the refusal. A full server is said first and at
@@ -112,20 +168,23 @@ impl ShedLayer {
     /// TLS, HTTP/2 and authentication.
     async fn admit(&self, client: Option<String>) -> Result<Place, ApiError> {
         if self.permits.available_permits() == 0 {
-            return Err(overloaded(self.limit));
+            return Err(self.refuse_overloaded());
         }
         let share = match client {
             None => None,
             Some(client) => {
-                let places = self.share_of(client);
+                let share = self.share_of(client);
                 // A free place is taken without arming a timer, the common case.
-                let place = match places.clone().try_acquire_owned() {
+                let place = match share.places.clone().try_acquire_owned() {
                     Ok(place) => place,
-                    Err(_) => tokio::time::timeout(self.wait, places.acquire_owned())
+                    Err(_) => tokio::time::timeout(self.wait, share.places.clone().acquire_owned())
                         .await
                         .ok()
                         .and_then(Result::ok)
-                        .ok_or_else(|| over_share(self.per_organisation, self.wait))?,
+                        .ok_or_else(|| {
+                            share.over_share.fetch_add(1, Ordering::Relaxed);
+                            over_share(self.per_organisation, self.wait)
+                        })?,
                 };
                 Some(place)
             }
@@ -134,7 +193,7 @@ impl ShedLayer {
             .permits
             .clone()
             .try_acquire_owned()
-            .map_err(|_| overloaded(self.limit))?;
+            .map_err(|_| self.refuse_overloaded())?;
         Ok(Place {
             _permit: permit,
             _share: share,
@@ -366,6 +425,7 @@ mod tests {
         ));
         drop(a);
         assert_eq!(layer.in_flight(), 1);
+        assert_eq!(layer.counts().overloaded, 1);
     }
 
     #[tokio::test]
@@ -386,6 +446,16 @@ mod tests {
             .admit(Some("urn:kandas:psc:almaty-01".into()))
             .await
             .expect("another organisation still gets a place");
+        let counts = layer.counts();
+        assert_eq!(counts.overloaded, 0);
+        assert_eq!(
+            counts.organisations,
+            vec![
+                ("urn:kandas:portal:flood".to_string(), 3, 1),
+                ("urn:kandas:psc:almaty-01".to_string(), 1, 0),
+            ],
+            "calls and refusals are counted by organisation"
+        );
     }
 
     #[tokio::test]

@@ -431,6 +431,7 @@ impl Application {
         health_reporter
             .set_service_status("", ServingStatus::NotServing)
             .await;
+        let takes_writes = Arc::new(std::sync::atomic::AtomicBool::new(false));
         spawn_until(
             &tasks,
             &tasks_stop,
@@ -438,6 +439,7 @@ impl Application {
                 state.pool.clone(),
                 health_reporter.clone(),
                 settings.health_every,
+                takes_writes.clone(),
             ),
         );
         spawn_until(
@@ -579,6 +581,8 @@ impl Application {
                     database_restarts: settings.database_restarts.clone(),
                     tls: Some(tls.clone()),
                     connections: Some(open.clone()),
+                    database_takes_writes: Some(takes_writes),
+                    clock: state.clock,
                 },
                 tasks.clone(),
                 tasks_stop.clone(),

@@ -75,6 +75,33 @@ pub struct InForceTls {
     pub crls: InForce,
     /// Counts reloads put in force, so a watcher sees that the verifier changed.
     pub generation: u64,
+    /// When the certificates in force expire, for the metrics.
+    pub expiries: Expiries,
+}
+
+/// The subject and `not after` (seconds since the Unix epoch) of each certificate in force:
+/// the served chain's, leaf first, and the client CAs'. Read when a TLS set is put in force, so
+/// `kandas_server_certificate_not_after_timestamp_seconds` and
+/// `kandas_client_ca_not_after_timestamp_seconds` follow every reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expiries {
+    pub server: Vec<(String, i64)>,
+    pub client_cas: Vec<(String, i64)>,
+}
+
+/// Each certificate's subject and `not after`; one x509-parser cannot read (rustls took it)
+/// is left out of the metrics rather than refused.
+fn expiries(certs: &[CertificateDer<'_>]) -> Vec<(String, i64)> {
+    certs
+        .iter()
+        .filter_map(|der| {
+            let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+            Some((
+                cert.subject().to_string(),
+                cert.validity().not_after.timestamp(),
+            ))
+        })
+        .collect()
 }
 
 /// Labels of the CRL refusal counter.
@@ -306,6 +333,10 @@ fn in_force(
         !certs.is_empty(),
         "the server certificate file holds no certificate"
     );
+    let expiries = Expiries {
+        server: expiries(&certs),
+        client_cas: expiries(&cas),
+    };
     let key = PrivateKeyDer::from_pem_slice(&tls.key_pem)
         .context("reading the server private key (PEM)")?;
     let mut roots = rustls::RootCertStore::empty();
@@ -332,6 +363,7 @@ fn in_force(
         verifier,
         crls,
         generation,
+        expiries,
     })
 }
 

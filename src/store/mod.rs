@@ -9,6 +9,7 @@ pub mod certificates;
 pub use crate::domain::columns;
 pub mod confirmations;
 pub mod conflicts;
+pub mod gauges;
 pub mod idempotency;
 pub mod job_runs;
 pub mod missed_deadlines;

@@ -37,6 +37,7 @@ mod logs;
 mod malformed_frames;
 mod metadata;
 mod metrics_and_shedding;
+mod monitoring;
 mod notification_path;
 mod notification_steps;
 mod notifications;

@@ -276,6 +276,23 @@ fn the_debian_package_installs_into_an_empty_root_and_its_binary_runs_from_there
         repository.keys().collect::<Vec<_>>()
     );
     assert!(packaged == repository, "a packaged migration differs");
+
+    for (installed, source) in [
+        (
+            "usr/share/kandas/prometheus/kandas-alerts.yml",
+            "packaging/prometheus/kandas-alerts.yml",
+        ),
+        (
+            "usr/share/kandas/grafana/kandas.json",
+            "packaging/grafana/kandas.json",
+        ),
+    ] {
+        assert_eq!(
+            std::fs::read(root.join(installed)).unwrap_or_else(|e| panic!("{installed}: {e}")),
+            std::fs::read(Path::new(MANIFEST_DIR).join(source)).unwrap(),
+            "{installed} is not the repository's {source}"
+        );
+    }
 }
 
 /// The unpacked binary on the unpacked conffile, as the unit runs it but on a free port,

@@ -85,3 +85,47 @@ async fn missed_deadlines_are_found_through_the_overdue_and_once_indexes() {
     assert_eq!(seq_scans(&mut tx, "applications").await, 0);
     assert_eq!(seq_scans(&mut tx, "notifications").await, 0);
 }
+
+/// Every scrape of every replica counts the overdue applications by office: from the overdue
+/// index, never from a scan of `applications`, however many are decided.
+#[tokio::test]
+async fn overdue_applications_are_counted_through_the_overdue_index() {
+    use kandas::state::Clock;
+    use kandas::store::gauges;
+    let submitted_on = chrono::NaiveDate::from_ymd_opt(2025, 3, 7).unwrap();
+    let the_day_after = chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    let app = spawn_app_with(|s| s.clock = Clock::pinned(submitted_on)).await;
+    let mut persons = app.persons("psc").await;
+    let mut psc = app.applications("psc").await;
+    for n in 0..2 {
+        let applicant = register(&mut persons, person(&numbered("Counted", n))).await;
+        psc.submit_application(iin_submission(&applicant.name, vec![passport()]))
+            .await
+            .unwrap();
+    }
+    let mut tx = priced_out(&app).await;
+    let offices = gauges::overdue(&mut *tx, the_day_after, 1000)
+        .await
+        .unwrap();
+    assert_eq!(offices.len(), 1, "{offices:?}");
+    assert_eq!(offices[0].procedure, "iin_assignment");
+    assert_eq!(offices[0].count, 2);
+    assert!(
+        gauges::overdue(&mut *tx, submitted_on, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(seq_scans(&mut tx, "applications").await, 0);
+}
+
+/// Every scrape reads how far the audit chain is signed: the last signed head comes from the
+/// end of `audit_signed_heads_seq`, not from a scan of every head ever signed.
+#[tokio::test]
+async fn the_last_signed_audit_head_is_read_through_its_index() {
+    let app = spawn_app().await;
+    let mut tx = priced_out(&app).await;
+    let signing = kandas::store::gauges::signing(&mut *tx).await.unwrap();
+    assert!(signing.signed_head <= signing.chain_head, "{signing:?}");
+    assert_eq!(seq_scans(&mut tx, "audit_signed_heads").await, 0);
+}

@@ -114,6 +114,8 @@ mod tests {
             database_restarts: None,
             tls: None,
             connections: None,
+            database_takes_writes: None,
+            clock: crate::state::Clock::system(),
         };
         let request = http::Request::builder()
             .method(method)

@@ -6,7 +6,13 @@
 //!   client's framing, and `kandas_rpc_server_errors_total{method,code}` the server's own
 //!   faults, the signal to alert on.
 //! - `kandas_rpc_in_flight` and `kandas_rpc_concurrency_limit`: calls holding a place under
-//!   load shedding, and the limit.
+//!   load shedding, and the limit; `kandas_rpc_shed_total{reason}`: calls refused
+//!   `SERVER_OVERLOADED` or `ORGANISATION_OVER_SHARE`; `kandas_organisation_calls_total
+//!   {organisation}` and `kandas_organisation_over_share_total{organisation}`: each calling
+//!   organisation's API calls and those refused over its share (organisations are the
+//!   registered partners, a bounded set).
+//! - `kandas_database_takes_writes`: 1 while the last health probe found the database taking
+//!   writes (health SERVING), 0 otherwise.
 //! - `kandas_db_pool_connections{state="idle"|"used"}` and `kandas_db_pool_max`, read from the
 //!   pool at scrape time.
 //! - `kandas_retention_erased_applications`: kandas status applications whose documents the
@@ -24,12 +30,14 @@
 //!   open record event streams and the events they hold that the transport has not taken.
 //! - `kandas_notification_streams` and `kandas_notification_buffered`: this replica's open
 //!   notification streams and the notifications they hold that the transport has not taken.
-//! - `kandas_quota_places_remaining{region,year}`, read from `quotas` at scrape time (at most
+//! - `kandas_quota_places_remaining{region,year}` and `kandas_quota_places{region,year}` (the
+//!   places the quota has), read from `quotas` at scrape time (at most
 //!   [`MAX_QUOTA_SERIES`] rows, within [`QUOTA_QUERY_TIMEOUT`]); when the database cannot
 //!   answer, the family is left out of that scrape and the rest is still served.
 //!
-//! - The client CRLs in force and refused, and the connections open, handshaking, refused
-//!   and closed (see [`transport`]).
+//! - The client CRLs in force and refused, the certificates' expiries, and the connections
+//!   open, handshaking, refused and closed (see [`transport`]).
+//! - The overdue applications by office and the audit chain's signing (see [`stored`]).
 //!
 //! The call families live as long as the server; everything read at scrape time goes into a
 //! registry built for that scrape, so a scrape shows the values of that moment and nothing
@@ -37,6 +45,7 @@
 
 mod endpoint;
 mod layer;
+mod stored;
 mod transport;
 
 pub use endpoint::{bind, serve};
@@ -125,6 +134,16 @@ struct SubscriberLabels {
 struct QuotaLabels {
     region: String,
     year: i32,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrganisationLabels {
+    organisation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ShedLabels {
+    reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -243,6 +262,10 @@ pub struct Sources {
     pub database_restarts: Option<std::sync::Arc<AtomicU64>>,
     pub tls: Option<crate::server::tls::CurrentTls>,
     pub connections: Option<crate::server::connections::Connections>,
+    /// What the last health probe found (`crate::server::health::watch_database`).
+    pub database_takes_writes: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Today, for the overdue applications.
+    pub clock: crate::state::Clock,
 }
 
 impl Sources {
@@ -252,6 +275,7 @@ impl Sources {
         self.metrics.register(&mut registry);
         if let Some(tls) = &self.tls {
             transport::register_crls(tls, &mut registry);
+            transport::register_certificates(tls, &mut registry);
         }
         if let Some(connections) = &self.connections {
             transport::register_connections(connections, &mut registry);
@@ -266,6 +290,14 @@ impl Sources {
                 "kandas_rpc_concurrency_limit",
                 "Calls served at once before new ones are refused SERVER_OVERLOADED",
                 ConstGauge::new(shed.limit() as i64),
+            );
+            register_shed(shed, &mut registry);
+        }
+        if let Some(takes_writes) = &self.database_takes_writes {
+            registry.register(
+                "kandas_database_takes_writes",
+                "1 while the last health probe found the database taking writes (health SERVING), 0 while it did not (NOT_SERVING)",
+                ConstGauge::new(i64::from(takes_writes.load(Ordering::Relaxed))),
             );
         }
         if let Some(audit) = &self.audit {
@@ -303,6 +335,9 @@ impl Sources {
                 "The first bad position of the audit log found when signing stopped; 0 while signing",
                 ConstGauge::new(stopped.map(|c| c.first_bad).unwrap_or(0)),
             );
+            if audit.evidence().signer.is_some() {
+                stored::register_signing(&self.pool, &mut registry).await;
+            }
         }
         let size = i64::from(self.pool.size());
         let idle = self.pool.num_idle() as i64;
@@ -323,13 +358,19 @@ impl Sources {
             "Most PostgreSQL connections the pool opens",
             ConstGauge::new(i64::from(self.pool.options().get_max_connections())),
         );
-        if let Some(places) = self.quota_places().await {
+        if let Some((remaining, places)) = self.quota_places().await {
             registry.register(
                 "kandas_quota_places_remaining",
                 "Places of a regional quota not yet taken",
+                remaining,
+            );
+            registry.register(
+                "kandas_quota_places",
+                "Places a regional quota has, taken or not",
                 places,
             );
         }
+        stored::register_overdue(&self.pool, self.clock, &mut registry).await;
         if let Some(restarts) = &self.database_restarts {
             registry.register(
                 "kandas_database_restarts",
@@ -409,11 +450,13 @@ impl Sources {
         );
     }
 
-    /// The remaining places of every quota, or `None` when the database does not answer in
-    /// time (the family is then left out of this scrape).
-    async fn quota_places(&self) -> Option<Family<QuotaLabels, Gauge>> {
+    /// The remaining places of every quota and the places it has, or `None` when the database
+    /// does not answer in time (the families are then left out of this scrape).
+    async fn quota_places(
+        &self,
+    ) -> Option<(Family<QuotaLabels, Gauge>, Family<QuotaLabels, Gauge>)> {
         let query = sqlx::query!(
-            r#"SELECT region, year, places - taken AS "remaining!"
+            r#"SELECT region, year, places - taken AS "remaining!", places
                FROM quotas ORDER BY year, region LIMIT $1"#,
             MAX_QUOTA_SERIES
         )
@@ -429,16 +472,55 @@ impl Sources {
                 return None;
             }
         };
+        let remaining = Family::<QuotaLabels, Gauge>::default();
         let places = Family::<QuotaLabels, Gauge>::default();
         for row in rows {
             let labels = QuotaLabels {
                 region: row.region,
                 year: row.year,
             };
-            places.get_or_create(&labels).set(i64::from(row.remaining));
+            remaining
+                .get_or_create(&labels)
+                .set(i64::from(row.remaining));
+            places.get_or_create(&labels).set(i64::from(row.places));
         }
-        Some(places)
+        Some((remaining, places))
     }
+}
+
+/// What load shedding refused, and each organisation's calls and refusals over its share.
+fn register_shed(shed: &ShedLayer, registry: &mut Registry) {
+    let counts = shed.counts();
+    let over_share: u64 = counts.organisations.iter().map(|(_, _, over)| over).sum();
+    let refused = Family::<ShedLabels, Counter>::default();
+    for (reason, count) in [
+        ("server_overloaded", counts.overloaded),
+        ("organisation_over_share", over_share),
+    ] {
+        refused.get_or_create(&ShedLabels { reason }).inc_by(count);
+    }
+    registry.register(
+        "kandas_rpc_shed",
+        "Calls refused RESOURCE_EXHAUSTED by load shedding, by reason: server_overloaded (SERVER_OVERLOADED) or organisation_over_share (ORGANISATION_OVER_SHARE)",
+        refused,
+    );
+    let calls = Family::<OrganisationLabels, Counter>::default();
+    let over = Family::<OrganisationLabels, Counter>::default();
+    for (organisation, called, refused) in counts.organisations {
+        let labels = OrganisationLabels { organisation };
+        calls.get_or_create(&labels).inc_by(called);
+        over.get_or_create(&labels).inc_by(refused);
+    }
+    registry.register(
+        "kandas_organisation_calls",
+        "API calls by calling organisation that came for a place of its share: served, or refused over it (not those refused SERVER_OVERLOADED at once; health and reflection not counted)",
+        calls,
+    );
+    registry.register(
+        "kandas_organisation_over_share",
+        "Calls refused ORGANISATION_OVER_SHARE by calling organisation: it kept its share of concurrent calls busy for the whole wait",
+        over,
+    );
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! - `kandas_client_crl_number{issuer}` and `kandas_client_crl_next_update_timestamp_seconds
 //!   {issuer}`: the client CRL in force for each CA, to alert before it goes stale;
 //!   `kandas_client_crl_refused_total{reason}`: CRLs refused at a reload, the one in force kept.
+//! - `kandas_server_certificate_not_after_timestamp_seconds{subject}` and
+//!   `kandas_client_ca_not_after_timestamp_seconds{subject}`: when each certificate of the
+//!   served chain and each client CA in force expires, to alert before it does.
 //! - `kandas_connections_open`, `kandas_connections_handshaking` and
 //!   `kandas_connections_limit`: connections open now (handshaking ones included), those still
 //!   in their handshake, and the limit of both together.
@@ -23,6 +26,11 @@ use std::sync::atomic::AtomicU64;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IssuerLabels {
     issuer: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SubjectLabels {
+    subject: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -58,6 +66,39 @@ pub(super) fn register_crls(tls: &CurrentTls, registry: &mut Registry) {
         "Client CRLs refused at a reload, the one in force kept, by RFC 5280 reason",
         tls.crl_refusals.clone(),
     );
+}
+
+/// When the certificates in force expire.
+pub(super) fn register_certificates(tls: &CurrentTls, registry: &mut Registry) {
+    let in_force = tls.in_force();
+    registry.register(
+        "kandas_server_certificate_not_after_timestamp_seconds",
+        "When each certificate of the served chain in force expires (its not after), by subject",
+        not_after(&in_force.expiries.server),
+    );
+    registry.register(
+        "kandas_client_ca_not_after_timestamp_seconds",
+        "When each client CA in force expires (its not after), by subject; past it no client certificate it issued verifies",
+        not_after(&in_force.expiries.client_cas),
+    );
+}
+
+/// A family of `not after` gauges; of two certificates with one subject, the earlier expiry.
+fn not_after(certificates: &[(String, i64)]) -> Family<SubjectLabels, Gauge> {
+    let mut earliest = std::collections::BTreeMap::<&str, i64>::new();
+    for (subject, not_after) in certificates {
+        let at = earliest.entry(subject).or_insert(*not_after);
+        *at = (*at).min(*not_after);
+    }
+    let family = Family::<SubjectLabels, Gauge>::default();
+    for (subject, not_after) in earliest {
+        family
+            .get_or_create(&SubjectLabels {
+                subject: subject.to_string(),
+            })
+            .set(not_after);
+    }
+    family
 }
 
 /// The connections open, handshaking, refused and closed.
