@@ -13,15 +13,18 @@
 use super::{Entry, Evidence, tag};
 use crate::domain::call::Call;
 use crate::store::is_unavailable;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most events in one INSERT. Large enough that a full pool of waiting reads fits in a few
 /// batches; small enough that one statement stays well under a millisecond of server work.
 const MAX_BATCH: usize = 512;
-/// Batches being committed at once. More than one lets a batch fill while another commits
-/// (PostgreSQL flushes their WAL together); few, so the log never takes the pool from reads.
+/// Batches being committed at once (the writer's lanes). More than one lets a batch fill while
+/// another commits (PostgreSQL flushes their WAL together); few, so the log never takes the
+/// pool from reads.
 const BATCHES_IN_FLIGHT: usize = 2;
 /// Events waiting for the writer. When full, callers wait: the shedding layer bounds how
 /// many calls there are, so this is only a second line.
@@ -158,49 +161,95 @@ impl AuditWriter {
     }
 }
 
-async fn write_batches(
+/// The writer: [`BATCHES_IN_FLIGHT`] lanes, each taking whatever has queued while it was busy
+/// and committing it as one batch. A lane keeps its database connection for as long as events
+/// keep arriving, and gives it back once the queue is empty: sqlx tests every connection given
+/// back to the pool with a round trip of its own, which, paid per batch, cost as much as the
+/// batch's INSERT.
+async fn write_batches(pool: sqlx::PgPool, events: mpsc::Receiver<Pending>, counts: Arc<Counts>) {
+    let events = Arc::new(Mutex::new(events));
+    let lanes: Vec<_> = (0..BATCHES_IN_FLIGHT)
+        .map(|_| tokio::spawn(lane(pool.clone(), events.clone(), counts.clone())))
+        .collect();
+    for lane in lanes {
+        let _ = lane.await;
+    }
+}
+
+/// One lane of the writer; ends when the last handle is dropped and the queue is empty.
+async fn lane(
     pool: sqlx::PgPool,
-    mut events: mpsc::Receiver<Pending>,
+    events: Arc<Mutex<mpsc::Receiver<Pending>>>,
     counts: Arc<Counts>,
 ) {
-    let in_flight = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     loop {
-        // Waiting for a free slot first lets events pile up in the queue meanwhile: that pile
-        // is the next batch.
-        let Ok(slot) = in_flight.clone().acquire_owned().await else {
-            return;
-        };
+        // One lane at a time waits for the queue; the events that pile up meanwhile, while
+        // the other commits, are its next batch.
         let mut batch = Vec::new();
-        if events.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        if events.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let pool = pool.clone();
-        let counts = counts.clone();
-        tokio::spawn(async move {
-            let result = insert(&pool, &batch).await;
-            counts.batches.fetch_add(1, Ordering::Relaxed);
-            counts
-                .events
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            match result {
-                Ok(()) => acknowledge(batch, &Ok(())),
-                Err(error) => {
-                    counts.failed_batches.fetch_add(1, Ordering::Relaxed);
-                    if batch.len() > 1 && !is_unavailable(&error) {
-                        // One event the log refuses must not cost the others their read:
-                        // each is tried alone, and only its own failure refuses its call.
-                        for event in batch {
-                            let alone = insert(&pool, std::slice::from_ref(&event)).await;
-                            acknowledge(vec![event], &alone.map_err(shared));
-                        }
-                    } else {
-                        acknowledge(batch, &Err(shared(error)));
+        let mut connection = None;
+        while !batch.is_empty() {
+            commit(&pool, &mut connection, std::mem::take(&mut batch), &counts).await;
+            // More queued while this batch committed: the same connection takes it. A lane
+            // waiting for the queue (holding it) means nothing is queued.
+            if let Ok(mut queue) = events.try_lock() {
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(event) => batch.push(event),
+                        Err(_) => break,
                     }
                 }
             }
-            drop(slot);
-        });
+        }
     }
+}
+
+/// Commits `batch` on the lane's connection (taken from the pool if it holds none) and
+/// acknowledges each event. A connection that failed is given back, so the next batch takes
+/// another.
+async fn commit(
+    pool: &sqlx::PgPool,
+    connection: &mut Option<PoolConnection<Postgres>>,
+    batch: Vec<Pending>,
+    counts: &Counts,
+) {
+    let result = match held(pool, connection).await {
+        Ok(held) => insert(&mut **held, &batch).await,
+        Err(error) => Err(error),
+    };
+    counts.batches.fetch_add(1, Ordering::Relaxed);
+    counts
+        .events
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    let Err(error) = result else {
+        acknowledge(batch, &Ok(()));
+        return;
+    };
+    counts.failed_batches.fetch_add(1, Ordering::Relaxed);
+    *connection = None;
+    if batch.len() > 1 && !is_unavailable(&error) {
+        // One event the log refuses must not cost the others their read: each is tried
+        // alone, and only its own failure refuses its call.
+        for event in batch {
+            let alone = insert(pool, std::slice::from_ref(&event)).await;
+            acknowledge(vec![event], &alone.map_err(shared));
+        }
+    } else {
+        acknowledge(batch, &Err(shared(error)));
+    }
+}
+
+/// The lane's connection, taken from the pool when it holds none.
+async fn held<'c>(
+    pool: &sqlx::PgPool,
+    connection: &'c mut Option<PoolConnection<Postgres>>,
+) -> Result<&'c mut PoolConnection<Postgres>, sqlx::Error> {
+    if connection.is_none() {
+        *connection = Some(pool.acquire().await?);
+    }
+    Ok(connection.as_mut().expect("a connection was just taken"))
 }
 
 fn shared(error: sqlx::Error) -> AuditError {
@@ -216,7 +265,7 @@ fn acknowledge(batch: Vec<Pending>, result: &Result<(), AuditError>) {
 }
 
 /// One statement, one commit, for the whole batch.
-async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Error> {
+async fn insert(executor: impl sqlx::PgExecutor<'_>, batch: &[Pending]) -> Result<(), sqlx::Error> {
     fn column<'a>(batch: &'a [Pending], field: impl Fn(&'a Pending) -> &'a str) -> Vec<&'a str> {
         batch.iter().map(field).collect()
     }
@@ -235,7 +284,7 @@ async fn insert(pool: &sqlx::PgPool, batch: &[Pending]) -> Result<(), sqlx::Erro
         &batch.iter().map(|e| e.recorded_at).collect::<Vec<_>>(),
         &batch.iter().map(|e| e.tag.clone()).collect::<Vec<_>>() as &[Option<Vec<u8>>],
     )
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(())
 }

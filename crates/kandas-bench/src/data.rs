@@ -255,6 +255,14 @@ pub(crate) async fn new_persons(db: &PgPool, n: usize) -> anyhow::Result<Vec<Uui
 /// Deletes what a write scenario added for `applicants` and vacuums, so every scenario runs
 /// against the same number of stored applications (--rows), not one grown by the last.
 pub(crate) async fn forget(db: &PgPool, applicants: &[Uuid]) -> anyhow::Result<()> {
+    // What the applicants were told of their applications goes with them.
+    sqlx::query(
+        "DELETE FROM notifications WHERE application_id IN
+            (SELECT id FROM applications WHERE applicant_id = ANY($1))",
+    )
+    .bind(applicants)
+    .execute(db)
+    .await?;
     sqlx::query!(
         "DELETE FROM applications WHERE applicant_id = ANY($1)",
         applicants

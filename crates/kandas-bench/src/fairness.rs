@@ -22,6 +22,10 @@ pub(crate) struct Fairness {
     pub(crate) flooded_p50_ms: f64,
     pub(crate) flooded_p99_ms: f64,
     pub(crate) p99_flooded_over_quiet: f64,
+    pub(crate) quiet_rps: f64,
+    pub(crate) flooded_rps: f64,
+    /// The neighbour's rate while flooded over its rate alone.
+    pub(crate) rps_flooded_over_quiet: f64,
     pub(crate) neighbour_errors: u64,
     pub(crate) flood_served: usize,
     pub(crate) flood_shed: usize,
@@ -87,17 +91,23 @@ pub(crate) async fn run_fairness(
         flooded_p50_ms: flooded.percentile(0.50),
         flooded_p99_ms: flooded.percentile(0.99),
         p99_flooded_over_quiet: flooded.percentile(0.99) / quiet.percentile(0.99).max(1e-9),
+        quiet_rps: quiet.rps(),
+        flooded_rps: flooded.rps(),
+        rps_flooded_over_quiet: flooded.rps() / quiet.rps().max(1e-9),
         neighbour_errors: flooded.errors + flooded.refused.len() as u64,
         flood_served: flood_run.latencies.len(),
         flood_shed: flood_run.refused.len(),
     };
     println!(
-        "  neighbour p50 {:.2} → {:.2} ms, p99 {:.2} → {:.2} ms ({:.2}×); the flood was served {} and shed {}",
+        "  neighbour p50 {:.2} → {:.2} ms, p99 {:.2} → {:.2} ms ({:.2}×), {:.0} → {:.0} rps ({:.2}); the flood was served {} and shed {}",
         result.quiet_p50_ms,
         result.flooded_p50_ms,
         result.quiet_p99_ms,
         result.flooded_p99_ms,
         result.p99_flooded_over_quiet,
+        result.quiet_rps,
+        result.flooded_rps,
+        result.rps_flooded_over_quiet,
         result.flood_served,
         result.flood_shed
     );

@@ -7,6 +7,17 @@ use crate::fairness::Fairness;
 use crate::feed::FeedRun;
 use crate::load::Measured;
 
+/// Submit's rate over the storage ceiling's: what the service adds to the SQL it must do.
+const SUBMIT_OF_STORAGE: f64 = 0.85;
+/// A read's server CPU per call over Health/Check's in the same run.
+const READ_OVER_HEALTH: f64 = 4.0;
+/// GetApplication's server CPU per call in Connect JSON over the same call in gRPC.
+const JSON_OVER_GRPC: f64 = 1.25;
+/// A flooded neighbour's p99 over its quiet p99, at most, and its rate over its quiet rate,
+/// at least.
+const FLOODED_P99: f64 = 2.0;
+const FLOODED_RATE: f64 = 0.6;
+
 #[derive(Serialize, Clone)]
 pub(crate) struct Row {
     pub(crate) name: String,
@@ -217,16 +228,41 @@ impl Report {
         let rows = self.ceilings.iter().map(|(_, r)| r).chain(&self.scenarios);
         for r in rows.clone() {
             let base = r.name.split('@').next().unwrap_or(&r.name);
-            let want = match base {
-                "submit" => Some(0.5),
-                "get_application" | "check_prerequisites" => Some(0.4),
-                _ => None,
-            };
-            if let (Some(want), Some(ratio)) = (want, r.ratio) {
+            if let (true, Some(ratio)) = (base == "submit", r.ratio) {
                 verdict(
-                    ratio >= want,
-                    format!("{:<34} ratio {ratio:.2} ≥ {want}", r.name),
+                    ratio >= SUBMIT_OF_STORAGE,
+                    format!("{:<34} ratio {ratio:.2} ≥ {SUBMIT_OF_STORAGE}", r.name),
                 );
+            }
+            let read = matches!(base, "get_application" | "check_prerequisites");
+            if let (true, Some(cost)) = (read, r.server_cpu_over_transport) {
+                verdict(
+                    cost <= READ_OVER_HEALTH,
+                    format!(
+                        "{:<34} server CPU per call {cost:.2} × Health's ≤ {READ_OVER_HEALTH}",
+                        r.name
+                    ),
+                );
+            }
+            if base == "get_application_json"
+                && let Some(json) = r.server_cpu_us_per_call
+            {
+                let grpc = self
+                    .scenarios
+                    .iter()
+                    .find(|g| g.name.split('@').next() == Some("get_application"))
+                    .and_then(|g| g.server_cpu_us_per_call)
+                    .filter(|g| *g > 0.0);
+                if let Some(grpc) = grpc {
+                    let over = json / grpc;
+                    verdict(
+                        over <= JSON_OVER_GRPC,
+                        format!(
+                            "{:<34} server CPU per call {over:.2} × gRPC's ≤ {JSON_OVER_GRPC}",
+                            r.name
+                        ),
+                    );
+                }
             }
             // Catch-up events arrive a page at a time: their gaps are not a latency; shed
             // calls and the flood are refused on purpose.
@@ -272,10 +308,17 @@ impl Report {
         }
         if let Some(f) = &self.fairness {
             verdict(
-                f.p99_flooded_over_quiet <= 2.0,
+                f.p99_flooded_over_quiet <= FLOODED_P99,
                 format!(
-                    "{:<34} neighbour p99 flooded/quiet {:.2} ≤ 2",
+                    "{:<34} neighbour p99 flooded/quiet {:.2} ≤ {FLOODED_P99}",
                     "fairness", f.p99_flooded_over_quiet
+                ),
+            );
+            verdict(
+                f.rps_flooded_over_quiet >= FLOODED_RATE,
+                format!(
+                    "{:<34} neighbour rps flooded/quiet {:.2} ≥ {FLOODED_RATE}",
+                    "fairness", f.rps_flooded_over_quiet
                 ),
             );
         }
