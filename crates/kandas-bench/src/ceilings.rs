@@ -42,7 +42,8 @@ pub(crate) async fn run_transport(
 
 /// The statements SubmitApplication runs for an IIN assignment, in its order, through the same
 /// store functions: claim the idempotency key, lock the applicant, load their records, read the
-/// MCI, insert the application (and read it back), store the response, audit, commit.
+/// MCI, insert the application (and read it back), tell the applicant it was accepted, store
+/// the response, audit, commit.
 async fn storage_submit(
     db: &PgPool,
     template: &Template,
@@ -82,6 +83,25 @@ async fn storage_submit(
             checklist,
             assurance: kandas::domain::signature::Assurance::None,
         },
+    )
+    .await?;
+    // Since notifications (SPEC 5.8) a submission appends the applicant's "accepted" in its
+    // own transaction, taking the notification feed's head: without it the ceiling would
+    // measure less work than a submission does.
+    let accepted = kandas::domain::notification::Facts::Accepted {
+        procedure: kandas::domain::procedure::Procedure::IinAssignment,
+        submitted_on: template.submission_date,
+        deadline: template.deadline,
+        provisional: false,
+    };
+    store::notifications::append(
+        &mut tx,
+        &[kandas::domain::notification::NewNotification {
+            person_id: applicant,
+            application_id: Some(id),
+            submitted_by: Some(caller.client()),
+            facts: accepted,
+        }],
     )
     .await?;
     idempotency::complete(&mut tx, &caller.client(), request_id, &template.response).await?;
